@@ -1,0 +1,38 @@
+// Where scripts/install-temporal.sh puts the pinned Temporal binaries. Both sides read the same
+// versions file so the cache path cannot drift between the installer and the code that runs it.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const versionsFile = fileURLToPath(new URL('../scripts/temporal-versions.env', import.meta.url));
+
+function pinnedVersions(): Record<string, string> {
+  const entries = readFileSync(versionsFile, 'utf8')
+    .split('\n')
+    .filter((line) => /^[A-Z_]+=/.test(line))
+    .map((line) => line.split('=', 2) as [string, string]);
+  return Object.fromEntries(entries);
+}
+
+export function cacheDir(): string {
+  return process.env.LLM_ROLLOUT_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'llm-rollout');
+}
+
+function installed(path: string): string {
+  if (!existsSync(path)) {
+    throw new Error(`Temporal binary missing at ${path}; run \`npm run setup\` (scripts/install-temporal.sh) first`);
+  }
+  return path;
+}
+
+/** The Temporal CLI (`temporal server start-dev` with the Web UI). */
+export function temporalCliPath(): string {
+  return installed(join(cacheDir(), `temporal-cli-${pinnedVersions().TEMPORAL_CLI_VERSION}`, 'bin', 'temporal'));
+}
+
+/** The time-skipping test server, for @temporalio/testing's `existing-path` executable. */
+export function temporalTestServerPath(): string {
+  const version = pinnedVersions().TEMPORAL_TEST_SERVER_VERSION;
+  return installed(join(cacheDir(), `temporal-test-server-${version}`, 'bin', 'temporal-test-server'));
+}
