@@ -1,0 +1,21 @@
+// Prometheus series exported by the gateway. The PromQL reader in activities/metrics builds its
+// queries from these names; keep both sides on this one definition.
+// Labels on every series: route, backend, model, mode ('live' | 'shadow').
+export const GATEWAY_METRICS = {
+  /** Counter; extra label `code` (HTTP status returned, or upstream status for shadow; '502' when unreachable). */
+  requests: 'llm_gateway_requests_total',
+  /** Histogram in seconds. */
+  duration: 'llm_gateway_request_duration_seconds',
+  /** Counter; extra label `kind` ('prompt' | 'completion'). */
+  tokens: 'llm_gateway_tokens_total',
+  /** Counter of successful (2xx) responses with a flag; extra label `flag` ('refusal' | 'invalid_json'). */
+  flagged: 'llm_gateway_responses_flagged_total',
+  /** Counter of successful responses to requests that asked for JSON output (the denominator for invalid_json). */
+  jsonRequested: 'llm_gateway_json_requests_total',
+  /** Gauge; labels route, backend. */
+  weight: 'llm_gateway_backend_weight',
+  /** Gauge; label route. */
+  shadowShare: 'llm_gateway_shadow_share',
+} as const;
+
+export const DURATION_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30];
