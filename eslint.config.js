@@ -20,7 +20,16 @@ export default tseslint.config(
     // Workflow code must stay deterministic: no Node built-ins, no I/O, no environment.
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'child_process', '../activities/*', '!../activities/index'] }],
+      // Activities only by type: their implementations must never be bundled into workflow code.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'child_process', 'net'], message: 'workflow code is deterministic: no Node built-ins' },
+            { group: ['../activities/*', '../activities'], message: 'import activities by type only', allowTypeImports: true },
+          ],
+        },
+      ],
       'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval'],
     },
   },

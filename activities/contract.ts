@@ -1,0 +1,87 @@
+// The activities the rollout workflow calls, as one typed interface. The workflow imports only
+// these types; the worker registers an implementation (createActivities). Every activity takes
+// one input object and is idempotent, because Temporal may run it more than once.
+import type { Verdict } from '../judge/verdict';
+import type { RolloutPlan } from '../plan/schema';
+
+export type RouterConfig = RolloutPlan['router'];
+export type BackendConfig = RolloutPlan['backends']['baseline'];
+
+export interface TrafficState {
+  weights: { baseline: number; candidate: number };
+  shadow: { enabled: boolean; target: 'candidate' | 'baseline' | null; share: number };
+  backends: string[];
+}
+
+export interface RouteTarget {
+  router: RouterConfig;
+  route: string;
+}
+
+export interface PrepareRouteInput extends RouteTarget {
+  baseline: BackendConfig;
+  candidate: BackendConfig;
+}
+
+export interface SetCandidateWeightInput extends RouteTarget {
+  /** Percent of live traffic for the candidate; the baseline gets the rest. */
+  candidatePercent: number;
+}
+
+export interface SetShadowInput extends RouteTarget {
+  enabled: boolean;
+  /** Which backend receives the mirrored copies. */
+  target: 'candidate' | 'baseline';
+  share: number;
+}
+
+export interface JudgeTrafficWindowInput {
+  rolloutId: string;
+  stage: string;
+  /** 'shadow': candidate answers mirrored traffic; 'canary': both serve live traffic; 'bake': the baseline answers mirrored traffic. */
+  mode: 'shadow' | 'canary' | 'bake';
+  prometheusUrl: string;
+  route: string;
+  /** The window judged runs from here to the activity's own clock. */
+  windowStartMs: number;
+  guardrails: RolloutPlan['guardrails'];
+  pricing: { baseline: BackendConfig['pricing']; candidate: BackendConfig['pricing'] };
+}
+
+export interface GoldenEvalInput {
+  rolloutId: string;
+  stage: string;
+  config: RolloutPlan['stages']['goldenEval'];
+  baseline: BackendConfig;
+  candidate: BackendConfig;
+  guardrails: RolloutPlan['guardrails'];
+}
+
+export interface RolloutEvent {
+  rolloutId: string;
+  name?: string;
+  type: string;
+  message: string;
+  stage?: string | null;
+  by?: string;
+  verdict?: Verdict;
+  gate?: { id: string; before: string; reason: string; deadline: string; approvers: string[] };
+  at: string;
+}
+
+export interface NotifyInput {
+  notifications: RolloutPlan['notifications'];
+  event: RolloutEvent;
+}
+
+export interface RolloutActivities {
+  prepareRoute(input: PrepareRouteInput): Promise<TrafficState>;
+  setCandidateWeight(input: SetCandidateWeightInput): Promise<TrafficState>;
+  setShadow(input: SetShadowInput): Promise<TrafficState>;
+  stopShadow(input: RouteTarget): Promise<TrafficState>;
+  restoreBaselineWeights(input: RouteTarget): Promise<TrafficState>;
+  retireBaseline(input: RouteTarget & { candidate: BackendConfig }): Promise<TrafficState>;
+  judgeTrafficWindow(input: JudgeTrafficWindowInput): Promise<Verdict>;
+  runGoldenEval(input: GoldenEvalInput): Promise<Verdict>;
+  notify(input: NotifyInput): Promise<void>;
+}

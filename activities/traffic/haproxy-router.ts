@@ -1,0 +1,83 @@
+// TrafficRouter over HAProxy's runtime API (the stats socket, `stats socket ... level admin`).
+// Weights are set live with `set server <backend>/<server> weight N`; HAProxy itself has no
+// request mirroring, so plans on HAProxy run without a shadow stage (the plan check says so).
+import { connect } from 'node:net';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { RouterConfig, TrafficState } from '../contract';
+import type { ResolvedBackend, TrafficRouter } from './traffic-router';
+
+type HaproxyConfig = Extract<RouterConfig, { kind: 'haproxy' }>;
+const COMMAND_TIMEOUT_MS = 5_000;
+
+/** Sends one command to the runtime API and returns its answer. */
+export function haproxyCommand(socket: string, command: string): Promise<string> {
+  const hostPort = /^([^/:]+):(\d+)$/.exec(socket);
+  return new Promise((resolve, reject) => {
+    const connection = hostPort ? connect(Number(hostPort[2]), hostPort[1]) : connect(socket);
+    let answer = '';
+    connection.setTimeout(COMMAND_TIMEOUT_MS, () => connection.destroy(new Error(`HAProxy runtime API at ${socket} timed out on "${command}"`)));
+    connection.on('connect', () => connection.end(`${command}\n`));
+    connection.on('data', (chunk) => (answer += chunk.toString('utf8')));
+    connection.on('error', (error) => reject(new Error(`HAProxy runtime API at ${socket}: ${error.message}`)));
+    connection.on('close', () => resolve(answer.trim()));
+  });
+}
+
+export class HaproxyRouter implements TrafficRouter {
+  constructor(private readonly config: HaproxyConfig) {}
+
+  async defineBackends(_baseline: ResolvedBackend, _candidate: ResolvedBackend): Promise<TrafficState> {
+    // Servers live in HAProxy's own config; we only check both are there.
+    return this.read();
+  }
+
+  async setWeights(weights: TrafficState['weights']): Promise<TrafficState> {
+    const { haproxyBackend, baselineServer, candidateServer } = this.config;
+    // Lower the side that loses traffic first, so the sum never exceeds the target mix.
+    const order: Array<[string, number]> = [
+      [candidateServer, weights.candidate],
+      [baselineServer, weights.baseline],
+    ];
+    const current = await this.read();
+    if (weights.candidate > current.weights.candidate) order.reverse();
+    for (const [server, weight] of order) await this.run(`set server ${haproxyBackend}/${server} weight ${weight}`);
+    return this.read();
+  }
+
+  async setShadow(shadow: TrafficState['shadow']): Promise<TrafficState> {
+    if (shadow.enabled) {
+      throw ApplicationFailure.nonRetryable('HAProxy has no request mirroring: disable stages.shadow, or route through the llm-rollout gateway', 'InvalidRouterConfig');
+    }
+    return this.read();
+  }
+
+  async read(): Promise<TrafficState> {
+    const { haproxyBackend, baselineServer, candidateServer } = this.config;
+    const weightOf = async (server: string) => {
+      const answer = await this.run(`get weight ${haproxyBackend}/${server}`);
+      const match = /^(\d+)/.exec(answer);
+      if (!match) throw ApplicationFailure.nonRetryable(`HAProxy has no server ${haproxyBackend}/${server}: ${answer}`, 'InvalidRouterConfig');
+      return Number(match[1]);
+    };
+    return {
+      weights: { baseline: await weightOf(baselineServer), candidate: await weightOf(candidateServer) },
+      shadow: { enabled: false, target: null, share: 0 },
+      backends: ['baseline', 'candidate'],
+    };
+  }
+
+  async retireBaseline(_candidate: ResolvedBackend): Promise<TrafficState> {
+    const { haproxyBackend, baselineServer } = this.config;
+    await this.run(`set server ${haproxyBackend}/${baselineServer} weight 0`);
+    await this.run(`set server ${haproxyBackend}/${baselineServer} state maint`);
+    return this.read();
+  }
+
+  private async run(command: string): Promise<string> {
+    const answer = await haproxyCommand(this.config.statsSocket, command);
+    if (/^(No such|Unknown|Require|Invalid)/i.test(answer)) {
+      throw ApplicationFailure.nonRetryable(`HAProxy refused "${command}": ${answer}`, 'InvalidRouterConfig');
+    }
+    return answer;
+  }
+}

@@ -1,0 +1,47 @@
+// Traffic activities: steer the plan's router (gateway or HAProxy). Each is idempotent.
+import { ApplicationFailure } from '@temporalio/activity';
+import type { BackendConfig, PrepareRouteInput, RouteTarget, RouterConfig, SetCandidateWeightInput, SetShadowInput, TrafficState } from '../contract';
+import { GatewayRouter } from './gateway-router';
+import { HaproxyRouter } from './haproxy-router';
+import type { ResolvedBackend, TrafficRouter } from './traffic-router';
+
+export type RouterFactory = (router: RouterConfig, route: string) => TrafficRouter;
+
+export const defaultRouterFactory: RouterFactory = (router, route) =>
+  router.kind === 'gateway' ? new GatewayRouter(router.adminUrl, route) : new HaproxyRouter(router);
+
+/** API keys stay out of workflow history: the plan names an environment variable, read here. */
+export function resolveBackend(backend: BackendConfig, env: NodeJS.ProcessEnv = process.env): ResolvedBackend {
+  if (!backend.apiKeyEnv) return { baseUrl: backend.baseUrl, model: backend.model };
+  const apiKey = env[backend.apiKeyEnv];
+  if (!apiKey) throw ApplicationFailure.nonRetryable(`environment variable ${backend.apiKeyEnv} (API key for ${backend.model}) is not set on the worker`, 'MissingApiKey');
+  return { baseUrl: backend.baseUrl, model: backend.model, apiKey };
+}
+
+export function createTrafficActivities(routerFor: RouterFactory = defaultRouterFactory) {
+  const router = ({ router: config, route }: RouteTarget) => routerFor(config, route);
+  return {
+    async prepareRoute(input: PrepareRouteInput): Promise<TrafficState> {
+      return router(input).defineBackends(resolveBackend(input.baseline), resolveBackend(input.candidate));
+    },
+    async setCandidateWeight(input: SetCandidateWeightInput): Promise<TrafficState> {
+      const candidate = input.candidatePercent;
+      if (!Number.isInteger(candidate) || candidate < 0 || candidate > 100) {
+        throw ApplicationFailure.nonRetryable(`candidatePercent must be a whole number 0–100, got ${candidate}`, 'InvalidRouterConfig');
+      }
+      return router(input).setWeights({ baseline: 100 - candidate, candidate });
+    },
+    async setShadow(input: SetShadowInput): Promise<TrafficState> {
+      return router(input).setShadow({ enabled: input.enabled, target: input.enabled ? input.target : null, share: input.share });
+    },
+    async stopShadow(input: RouteTarget): Promise<TrafficState> {
+      return router(input).setShadow({ enabled: false, target: null, share: 0 });
+    },
+    async restoreBaselineWeights(input: RouteTarget): Promise<TrafficState> {
+      return router(input).setWeights({ baseline: 100, candidate: 0 });
+    },
+    async retireBaseline(input: RouteTarget & { candidate: BackendConfig }): Promise<TrafficState> {
+      return router(input).retireBaseline(resolveBackend(input.candidate));
+    },
+  };
+}

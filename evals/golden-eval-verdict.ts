@@ -1,0 +1,59 @@
+// Turns golden-eval outcomes into a verdict: the candidate must reach the plan's pass rate and
+// lose no more than maxRegression against the baseline on the same items. Items with nothing to
+// check are counted and reported, never scored as passes.
+import type { RolloutPlan } from '../plan/schema';
+import type { MetricEvidence, Verdict } from '../judge/verdict';
+import type { ItemOutcome, Side } from './golden-eval-runner';
+
+export interface SideSummary {
+  items: number;
+  scored: number;
+  passed: number;
+  errors: number;
+  passRate: number | null;
+}
+
+export function summarize(outcomes: ItemOutcome[], side: Side): SideSummary {
+  const mine = outcomes.filter((outcome) => outcome.side === side);
+  const scored = mine.filter((outcome) => outcome.passed !== null);
+  const passed = scored.filter((outcome) => outcome.passed).length;
+  return {
+    items: mine.length,
+    scored: scored.length,
+    passed,
+    errors: mine.filter((outcome) => outcome.status === 'error').length,
+    passRate: scored.length > 0 ? passed / scored.length : null,
+  };
+}
+
+export function goldenEvalVerdict(stage: string, outcomes: ItemOutcome[], config: RolloutPlan['stages']['goldenEval'], at: string): Verdict {
+  const baseline = summarize(outcomes, 'baseline');
+  const candidate = summarize(outcomes, 'candidate');
+  const delta = baseline.passRate !== null && candidate.passRate !== null ? candidate.passRate - baseline.passRate : null;
+  const regressed = delta !== null && -delta > config.maxRegression;
+  const belowFloor = candidate.passRate !== null && candidate.passRate < config.minPassRate;
+  const evidence: MetricEvidence = {
+    metric: 'goldenPassRate',
+    direction: 'lower_is_worse',
+    critical: true,
+    baseline: baseline.passRate,
+    candidate: candidate.passRate,
+    delta,
+    deltaKind: 'absolute',
+    tolerance: config.maxRegression,
+    test: 'threshold',
+    samples: { baseline: baseline.scored, candidate: candidate.scored },
+    classification: delta === null ? 'no_data' : regressed || belowFloor ? 'low' : 'pass',
+    message:
+      delta === null
+        ? 'golden pass rate: no scored items'
+        : `golden pass rate ${pct(candidate.passRate!)} vs baseline ${pct(baseline.passRate!)} (${candidate.passed}/${candidate.scored} vs ${baseline.passed}/${baseline.scored}; ${candidate.errors} candidate errors)`,
+  };
+  const verdict = (outcome: Verdict['outcome'], reason: string): Verdict => ({ stage, outcome, reason, metrics: [evidence], at });
+  if (delta === null) return verdict('inconclusive', 'no golden item could be scored');
+  if (belowFloor) return verdict('fail', `${evidence.message}: below the minimum ${pct(config.minPassRate)}`);
+  if (regressed) return verdict('fail', `${evidence.message}: dropped more than ${pct(config.maxRegression)}`);
+  return verdict('pass', evidence.message);
+}
+
+const pct = (value: number) => `${(value * 100).toFixed(1)}%`;

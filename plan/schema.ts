@@ -1,0 +1,226 @@
+// The rollout plan: what a release owner writes (YAML or JSON). Parsing normalizes it: defaults
+// filled in, durations in milliseconds. Parsing a normalized plan again gives the same plan, so
+// the CLI can validate before starting and the workflow can validate what it was handed (a plan
+// started from the `temporal` CLI or the UI arrives unvalidated).
+//
+// Deterministic and free of Node built-ins: the workflow imports it.
+import { z } from 'zod';
+import { parseDurationMs } from './duration';
+
+const duration = () =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const ms = parseDurationMs(value);
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like "30s", "15m", "1h30m" or milliseconds, got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const httpUrl = z
+  .string()
+  .refine((value) => /^https?:\/\/[^\s/]+/.test(value), { message: 'expected an http(s) URL' })
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const share = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters');
+
+const backend = z.strictObject({
+  baseUrl: httpUrl,
+  model: z.string().min(1, 'model name is required'),
+  /** Name of an environment variable holding the bearer token (read by the worker, never stored in history). */
+  apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
+  /** USD per 1,000 tokens, for the cost guardrail. */
+  pricing: z
+    .strictObject({ inputPer1k: z.number().min(0).default(0), outputPer1k: z.number().min(0).default(0) })
+    .prefault({}),
+});
+
+const router = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('gateway'),
+    adminUrl: httpUrl.default('http://127.0.0.1:8480'),
+    /** Public model name clients send; the gateway route this rollout moves. Defaults to the rollout id. */
+    route: slug.optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('haproxy'),
+    /** Runtime API socket: a unix socket path or host:port. */
+    statsSocket: z.string().min(1),
+    haproxyBackend: z.string().min(1),
+    baselineServer: z.string().min(1),
+    candidateServer: z.string().min(1),
+  }),
+]);
+
+const guardrail = (defaults: { direction: Direction; tolerance: number; critical: boolean; enabled?: boolean }) =>
+  z
+    .strictObject({
+      enabled: z.boolean().default(defaults.enabled ?? true),
+      direction: z.enum(['higher_is_worse', 'lower_is_worse', 'either']).default(defaults.direction),
+      tolerance: z.number().min(0, 'tolerance must be ≥ 0').default(defaults.tolerance),
+      critical: z.boolean().default(defaults.critical),
+    })
+    .prefault({});
+type Direction = 'higher_is_worse' | 'lower_is_worse' | 'either';
+
+export const GATE_POINTS = ['shadow', 'golden_eval', 'canary', 'cutover', 'retire'] as const;
+export type GatePoint = (typeof GATE_POINTS)[number];
+
+const canaryStep = z.strictObject({
+  weight: z.number().int('weight must be a whole percent').min(1, 'weight must be 1–99').max(99, 'weight must be 1–99 (100 is the cutover)'),
+  window: duration(),
+  /** Ask a release owner before this step starts. */
+  requireApproval: z.boolean().default(false),
+});
+
+export const planSchema = z
+  .strictObject({
+    apiVersion: z.literal('llm-rollout/v1').default('llm-rollout/v1'),
+    rollout: z.strictObject({
+      id: slug,
+      name: z.string().min(1).optional(),
+      requestedBy: z.string().min(1).optional(),
+      description: z.string().optional(),
+    }),
+    backends: z.strictObject({ baseline: backend, candidate: backend }),
+    router: router.prefault({ kind: 'gateway' }),
+    prometheus: z.strictObject({ url: httpUrl.default('http://127.0.0.1:9490') }).prefault({}),
+    stages: z
+      .strictObject({
+        shadow: z
+          .strictObject({ enabled: z.boolean().default(true), share: share.default(0.5), window: duration().default(600_000) })
+          .prefault({}),
+        goldenEval: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            dataset: z.string().min(1).optional(),
+            /** Lowest acceptable share of items the candidate gets right. */
+            minPassRate: share.default(0.9),
+            /** Largest acceptable drop in pass rate versus the baseline (absolute). */
+            maxRegression: share.default(0.02),
+            concurrency: z.number().int().min(1).max(256).default(8),
+            requestTimeout: duration().default(60_000),
+          })
+          .prefault({}),
+        canary: z
+          .strictObject({
+            steps: z.array(canaryStep).min(1, 'at least one canary step'),
+            checkInterval: duration().default(60_000),
+          })
+          .default({
+            steps: [
+              { weight: 5, window: 900_000, requireApproval: false },
+              { weight: 25, window: 900_000, requireApproval: false },
+              { weight: 50, window: 1_800_000, requireApproval: false },
+            ],
+            checkInterval: 60_000,
+          }),
+        cutover: z
+          .strictObject({ bake: duration().default(1_800_000), retireBaseline: z.boolean().default(true) })
+          .prefault({}),
+      })
+      .prefault({}),
+    approvals: z
+      .strictObject({
+        /** Points before which a release owner must approve. */
+        requiredBefore: z.array(z.enum(GATE_POINTS)).default(['canary', 'cutover']),
+        approvers: z.array(z.string().min(1)).default([]),
+        timeout: duration().default(4 * 3_600_000),
+        onTimeout: z.enum(['abort', 'approve']).default('abort'),
+        /** When false, the rollout's requester may not approve their own rollout. */
+        allowSelfApproval: z.boolean().default(false),
+      })
+      .prefault({}),
+    guardrails: z
+      .strictObject({
+        /** Candidate − baseline error rate (absolute). */
+        errorRate: guardrail({ direction: 'higher_is_worse', tolerance: 0.01, critical: true }),
+        /** Candidate p99 / baseline p99 − 1. */
+        p99Latency: guardrail({ direction: 'higher_is_worse', tolerance: 0.25, critical: true }),
+        /** Candidate / baseline cost per request − 1. */
+        costPerRequest: guardrail({ direction: 'higher_is_worse', tolerance: 0.5, critical: false }),
+        /** Candidate − baseline refusal rate (absolute). */
+        refusalRate: guardrail({ direction: 'higher_is_worse', tolerance: 0.02, critical: true }),
+        /** Candidate − baseline share of valid JSON among JSON requests (absolute). */
+        schemaAdherence: guardrail({ direction: 'lower_is_worse', tolerance: 0.02, critical: true }),
+        /** Candidate / baseline mean completion tokens − 1. */
+        length: guardrail({ direction: 'either', tolerance: 0.3, critical: false }),
+        /** Golden-eval judge score (absolute, on a 1–5 scale). */
+        judgeScore: guardrail({ direction: 'lower_is_worse', tolerance: 0.25, critical: true }),
+        /** Requests each side needs in a window before it can pass. */
+        minRequests: z.number().int().min(1).default(50),
+        /** Consecutive failed metric reads before the rollout is rolled back as unobservable. */
+        maxMetricFailures: z.number().int().min(1).default(3),
+        /** When a window ends without enough evidence: watch one more window, then ask a human. */
+        onInconclusive: z.enum(['extend_then_ask', 'ask', 'rollback']).default('extend_then_ask'),
+      })
+      .prefault({}),
+    notifications: z
+      .strictObject({
+        /** POSTs each rollout event as JSON. */
+        webhookUrl: httpUrl.optional(),
+        slack: z.strictObject({ channel: z.string().min(1) }).optional(),
+        /** Link target for the rollout in the Temporal UI, e.g. http://127.0.0.1:8233 */
+        temporalUiUrl: httpUrl.optional(),
+      })
+      .prefault({}),
+  })
+  .superRefine((plan, ctx) => {
+    const steps = plan.stages.canary.steps;
+    steps.forEach((step, index) => {
+      if (index > 0 && step.weight <= steps[index - 1]!.weight) {
+        ctx.addIssue({ code: 'custom', path: ['stages', 'canary', 'steps', index, 'weight'], message: `canary weights must increase (step ${index} has ${step.weight} after ${steps[index - 1]!.weight})` });
+      }
+    });
+    const needsHuman = plan.approvals.requiredBefore.length > 0 || steps.some((step) => step.requireApproval) || plan.guardrails.onInconclusive !== 'rollback';
+    if (needsHuman && plan.approvals.approvers.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['approvals', 'approvers'], message: 'at least one approver is required when the plan has approval gates' });
+    }
+    if (plan.router.kind === 'haproxy' && plan.stages.shadow.enabled) {
+      ctx.addIssue({ code: 'custom', path: ['stages', 'shadow', 'enabled'], message: 'HAProxy cannot mirror traffic: set stages.shadow.enabled to false, or use the gateway router' });
+    }
+    if (plan.stages.goldenEval.enabled && !plan.stages.goldenEval.dataset) {
+      ctx.addIssue({ code: 'custom', path: ['stages', 'goldenEval', 'dataset'], message: 'a dataset path is required when the golden eval is enabled' });
+    }
+    const { baseline, candidate } = plan.backends;
+    if (baseline.baseUrl === candidate.baseUrl && baseline.model === candidate.model) {
+      ctx.addIssue({ code: 'custom', path: ['backends', 'candidate'], message: 'candidate is the same backend and model as the baseline' });
+    }
+  });
+
+export type RolloutPlanInput = z.input<typeof planSchema>;
+export type RolloutPlan = z.output<typeof planSchema>;
+export type GuardrailName = 'errorRate' | 'p99Latency' | 'costPerRequest' | 'refusalRate' | 'schemaAdherence' | 'length' | 'judgeScore';
+export type Guardrail = RolloutPlan['guardrails']['errorRate'];
+
+export class PlanValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid rollout plan:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'PlanValidationError';
+  }
+}
+
+function describePath(path: PropertyKey[]): string {
+  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '');
+}
+
+/** Validates and normalizes a plan object; throws PlanValidationError naming every bad field. */
+export function parsePlan(input: unknown): RolloutPlan {
+  const result = planSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const where = describePath(issue.path) || '(plan)';
+    if (issue.code === 'unrecognized_keys') return `${where}: unknown field(s) ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}`;
+    if (issue.code === 'invalid_type' && issue.input === undefined) return `${where}: required`;
+    return `${where}: ${issue.message}`;
+  });
+  throw new PlanValidationError(problems);
+}
+
+/** The gateway route a plan moves. */
+export function routeOf(plan: RolloutPlan): string {
+  return plan.router.kind === 'gateway' ? (plan.router.route ?? plan.rollout.id) : plan.router.haproxyBackend;
+}

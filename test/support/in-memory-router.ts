@@ -1,0 +1,57 @@
+// A traffic layer held in memory, standing in for the gateway behind the TrafficRouter seam so
+// workflow tests can see every state the rollout put traffic in, and make the router fail.
+import type { TrafficState } from '../../activities/contract';
+import type { ResolvedBackend, TrafficRouter } from '../../activities/traffic/traffic-router';
+
+export class InMemoryRouter implements TrafficRouter {
+  state: TrafficState = { weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: ['baseline'] };
+  /** Every state after a change, in order. */
+  readonly history: TrafficState[] = [];
+  retired = false;
+  /** Operation name → number of calls left that throw. Infinity fails forever. */
+  readonly failures = new Map<string, number>();
+  readonly calls: string[] = [];
+
+  async defineBackends(_baseline: ResolvedBackend, _candidate: ResolvedBackend): Promise<TrafficState> {
+    this.maybeFail('defineBackends');
+    this.state = { ...this.state, backends: ['baseline', 'candidate'] };
+    return this.changed();
+  }
+
+  async setWeights(weights: TrafficState['weights']): Promise<TrafficState> {
+    this.maybeFail('setWeights');
+    this.state = { ...this.state, weights: { ...weights } };
+    return this.changed();
+  }
+
+  async setShadow(shadow: TrafficState['shadow']): Promise<TrafficState> {
+    this.maybeFail('setShadow');
+    this.state = { ...this.state, shadow: { ...shadow } };
+    return this.changed();
+  }
+
+  async read(): Promise<TrafficState> {
+    return this.state;
+  }
+
+  async retireBaseline(_candidate: ResolvedBackend): Promise<TrafficState> {
+    this.maybeFail('retireBaseline');
+    this.retired = true;
+    this.state = { ...this.state, weights: { baseline: 100, candidate: 0 }, backends: ['baseline'] };
+    return this.changed();
+  }
+
+  private maybeFail(operation: string): void {
+    this.calls.push(operation);
+    const left = this.failures.get(operation) ?? 0;
+    if (left > 0) {
+      this.failures.set(operation, left - 1);
+      throw new Error(`simulated ${operation} failure`);
+    }
+  }
+
+  private changed(): TrafficState {
+    this.history.push(structuredClone(this.state));
+    return this.state;
+  }
+}

@@ -1,0 +1,41 @@
+// Plans for tests: short windows, every knob explicit where the test depends on it.
+import type { GatePoint, RolloutPlanInput } from '../../plan/schema';
+
+export interface TestPlanOptions {
+  id: string;
+  gates?: GatePoint[];
+  goldenEval?: boolean;
+  onTimeout?: 'abort' | 'approve';
+  onInconclusive?: 'extend_then_ask' | 'ask' | 'rollback';
+}
+
+export function testPlan(options: TestPlanOptions): RolloutPlanInput {
+  return {
+    rollout: { id: options.id, name: `test ${options.id}`, requestedBy: 'carol' },
+    backends: {
+      baseline: { baseUrl: 'http://127.0.0.1:1/v1', model: 'sim-baseline' },
+      candidate: { baseUrl: 'http://127.0.0.1:2/v1', model: 'sim-candidate' },
+    },
+    router: { kind: 'gateway', adminUrl: 'http://127.0.0.1:3', route: options.id },
+    stages: {
+      shadow: { enabled: true, share: 0.5, window: '5m' },
+      goldenEval: { enabled: options.goldenEval ?? false, dataset: '/dev/null' },
+      canary: {
+        steps: [
+          { weight: 5, window: '5m' },
+          { weight: 25, window: '5m' },
+          { weight: 50, window: '5m' },
+        ],
+        checkInterval: '1m',
+      },
+      cutover: { bake: '5m' },
+    },
+    approvals: {
+      requiredBefore: options.gates ?? [],
+      approvers: ['alice', 'bob', 'carol'],
+      timeout: '1h',
+      onTimeout: options.onTimeout ?? 'abort',
+    },
+    guardrails: { onInconclusive: options.onInconclusive ?? 'extend_then_ask' },
+  };
+}

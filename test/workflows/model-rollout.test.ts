@@ -1,0 +1,325 @@
+// ModelRolloutWorkflow on the real time-skipping test server: gates, breaches, rollbacks, pauses,
+// timeouts and failing activities, always checking where traffic was left.
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities';
+import type { GoldenEvalInput, TrafficState } from '../../activities/contract';
+import type { GatePoint } from '../../plan/schema';
+import type { Verdict } from '../../judge/verdict';
+import {
+  ModelRolloutWorkflow,
+  approveUpdate,
+  pauseSignal,
+  rejectUpdate,
+  resumeSignal,
+  rollbackSignal,
+  statusQuery,
+  type ModelRolloutInput,
+} from '../../workflows/model-rollout';
+import type { RolloutStatus } from '../../workflows/rollout-state';
+import { InMemoryRouter } from '../support/in-memory-router';
+import { testPlan, type TestPlanOptions } from '../support/plans';
+import { noTraffic, scriptedFigures, type FiguresScript } from '../support/scripted-figures';
+import { createTimeSkippingEnv, workflowBundle } from '../support/temporal';
+
+const taskQueue = 'rollout-workflow-tests';
+const routers = new Map<string, InMemoryRouter>();
+const figureScripts = new Map<string, FiguresScript>();
+const evalScripts = new Map<string, Verdict['outcome'] | 'throw'>();
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+
+function routerFor(route: string): InMemoryRouter {
+  let router = routers.get(route);
+  if (!router) {
+    router = new InMemoryRouter();
+    routers.set(route, router);
+  }
+  return router;
+}
+
+async function scriptedGoldenEval(input: GoldenEvalInput): Promise<Verdict> {
+  const outcome = evalScripts.get(input.rolloutId) ?? 'pass';
+  if (outcome === 'throw') throw new Error('simulated eval crash');
+  return { stage: input.stage, outcome, reason: `scripted golden eval: ${outcome}`, metrics: [], at: new Date().toISOString() };
+}
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+  const activities = createActivities({
+    routerFor: (_config, route) => routerFor(route),
+    readFigures: scriptedFigures((route) => routerFor(route).state, figureScripts),
+  });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: { ...activities, runGoldenEval: scriptedGoldenEval },
+  });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+let counter = 0;
+function start(options: Omit<TestPlanOptions, 'id'> & { script?: FiguresScript; evalOutcome?: Verdict['outcome'] | 'throw'; input?: Partial<ModelRolloutInput> }) {
+  const id = `wf-${++counter}-${Date.now() % 100_000}`;
+  if (options.script) figureScripts.set(id, options.script);
+  if (options.evalOutcome) evalScripts.set(id, options.evalOutcome);
+  const router = routerFor(id);
+  const handlePromise = env.client.workflow.start(ModelRolloutWorkflow, {
+    taskQueue,
+    workflowId: id,
+    args: [{ plan: testPlan({ id, ...options }), ...options.input }],
+  });
+  return { id, router, handlePromise };
+}
+
+/** Polls the status, letting server time jump ahead between looks. */
+async function waitFor(handle: WorkflowHandle, predicate: (status: RolloutStatus) => boolean, what: string): Promise<RolloutStatus> {
+  for (let attempt = 0; attempt < 400; attempt++) {
+    const status = await handle.query(statusQuery);
+    if (predicate(status)) return status;
+    await env.sleep(attempt < 20 ? 1_000 : 20_000);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const gateBefore = (stage: string) => (status: RolloutStatus) => status.gate?.before === stage;
+const atBaseline = (state: TrafficState) => state.weights.baseline === 100 && state.weights.candidate === 0 && !state.shadow.enabled;
+
+const ALL_GATES: GatePoint[] = ['shadow', 'golden_eval', 'canary', 'cutover', 'retire'];
+const GATE_STAGE: Record<GatePoint, string> = { shadow: 'shadow', golden_eval: 'golden_eval', canary: 'canary-1', cutover: 'cutover', retire: 'retire' };
+
+describe('ModelRolloutWorkflow', () => {
+  it('promotes through every gate, moving weights 5 → 25 → 50 → 100 and retiring the baseline', async () => {
+    const { router, handlePromise } = start({ gates: ALL_GATES, goldenEval: true });
+    const handle = await handlePromise;
+    for (const point of ALL_GATES) {
+      const status = await waitFor(handle, gateBefore(GATE_STAGE[point]), `gate before ${point}`);
+      const receipt = await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', gateId: status.gate!.id }] });
+      expect(receipt).toMatchObject({ decision: 'approved', by: 'bob', before: GATE_STAGE[point] });
+    }
+    const result = await handle.result();
+    expect(result.outcome).toBe('promoted');
+    expect(result.stages.map((stage) => [stage.id, stage.status])).toEqual([
+      ['shadow', 'passed'],
+      ['golden_eval', 'passed'],
+      ['canary-1', 'passed'],
+      ['canary-2', 'passed'],
+      ['canary-3', 'passed'],
+      ['cutover', 'passed'],
+    ]);
+    const candidateWeights = router.history.map((state) => state.weights.candidate).filter((weight, index, all) => weight !== all[index - 1]);
+    expect(candidateWeights).toEqual([0, 5, 25, 50, 100, 0]);
+    expect(router.retired).toBe(true);
+    expect(router.state.shadow.enabled).toBe(false);
+    expect(result.timeline.filter((event) => event.type === 'gate_approved')).toHaveLength(ALL_GATES.length);
+  });
+
+  it.each(ALL_GATES)('aborts when a release owner rejects at the gate before %s, leaving traffic on the baseline', async (point) => {
+    const { router, handlePromise } = start({ gates: [point], goldenEval: true });
+    const handle = await handlePromise;
+    await waitFor(handle, gateBefore(GATE_STAGE[point]), `gate before ${point}`);
+    await handle.executeUpdate(rejectUpdate, { args: [{ by: 'alice', reason: 'not this week' }] });
+    const result = await handle.result();
+    expect(result.outcome).toBe('aborted');
+    expect(result.reason).toContain('rejected by alice');
+    expect(result.reason).toContain('not this week');
+    if (point !== 'retire') expect(atBaseline(router.state)).toBe(true);
+  });
+
+  it('aborts when nobody decides within the approval timeout, and restores the baseline', async () => {
+    const { router, handlePromise } = start({ gates: ['canary'] });
+    const handle = await handlePromise;
+    await waitFor(handle, gateBefore('canary-1'), 'gate before canary');
+    const result = await handle.result(); // time skips past the 1 h timeout
+    expect(result.outcome).toBe('aborted');
+    expect(result.reason).toContain('no approval before canary-1');
+    expect(atBaseline(router.state)).toBe(true);
+  });
+
+  it('proceeds on an approval timeout when the plan says onTimeout: approve', async () => {
+    const { handlePromise } = start({ gates: ['cutover'], onTimeout: 'approve' });
+    const result = await (await handlePromise).result();
+    expect(result.outcome).toBe('promoted');
+    expect(result.timeline.some((event) => event.type === 'gate_timed_out')).toBe(true);
+  });
+
+  const BREACHES: Array<[string, (state: TrafficState) => boolean]> = [
+    ['shadow', (state) => state.shadow.enabled && state.shadow.target === 'candidate'],
+    ['canary-1', (state) => state.weights.candidate === 5],
+    ['canary-2', (state) => state.weights.candidate === 25],
+    ['canary-3', (state) => state.weights.candidate === 50],
+    ['cutover', (state) => state.weights.candidate === 100],
+  ];
+
+  it.each(BREACHES)('rolls back automatically on a breach during %s', async (stage, regressWhen) => {
+    const { router, handlePromise } = start({ script: { regressWhen } });
+    const result = await (await handlePromise).result();
+    expect(result.outcome).toBe('rolled_back');
+    expect(result.reason).toContain(`${stage}: errorRate up`);
+    expect(result.stages.find((record) => record.id === stage)?.status).toBe('failed');
+    expect(atBaseline(router.state)).toBe(true);
+    expect(result.verdicts.at(-1)?.outcome).toBe('fail');
+  });
+
+  it('rolls back when the golden eval finds a regression', async () => {
+    const { router, handlePromise } = start({ goldenEval: true, evalOutcome: 'fail' });
+    const result = await (await handlePromise).result();
+    expect(result.outcome).toBe('rolled_back');
+    expect(result.reason).toContain('golden eval');
+    expect(atBaseline(router.state)).toBe(true);
+  });
+
+  it('asks a human when the golden eval finds the candidate different but not worse', async () => {
+    const { handlePromise } = start({ goldenEval: true, evalOutcome: 'inconclusive' });
+    const handle = await handlePromise;
+    const status = await waitFor(handle, (s) => s.gate?.reason === 'needs_review', 'review gate');
+    expect(status.gate?.evidence?.reason).toContain('scripted golden eval');
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+    expect((await handle.result()).outcome).toBe('promoted');
+  });
+
+  it.each(['shadow', 'canary-1', 'canary-2', 'canary-3', 'cutover'])('rolls back at once on a rollback signal during %s', async (stage) => {
+    const { router, handlePromise } = start({});
+    const handle = await handlePromise;
+    await waitFor(handle, (status) => status.stage === stage && status.phase === 'observing', `stage ${stage}`);
+    await handle.signal(rollbackSignal, { reason: 'INC-4312 elevated 5xx', by: 'oncall-dave' });
+    const result = await handle.result();
+    expect(result.outcome).toBe('rolled_back');
+    expect(result.reason).toBe('rollback requested by oncall-dave: INC-4312 elevated 5xx');
+    expect(atBaseline(router.state)).toBe(true);
+  });
+
+  it('rolls back on a rollback signal while waiting at a gate', async () => {
+    const { router, handlePromise } = start({ gates: ['cutover'] });
+    const handle = await handlePromise;
+    await waitFor(handle, gateBefore('cutover'), 'gate before cutover');
+    expect(router.state.weights.candidate).toBe(50);
+    await handle.signal(rollbackSignal, { reason: 'alert fired', by: 'alertmanager' });
+    expect((await handle.result()).outcome).toBe('rolled_back');
+    expect(atBaseline(router.state)).toBe(true);
+  });
+
+  it('holds the window while paused and continues after resume', async () => {
+    const { handlePromise } = start({});
+    const handle = await handlePromise;
+    await waitFor(handle, (status) => status.stage === 'canary-1', 'canary-1');
+    await handle.signal(pauseSignal, { by: 'alice', reason: 'checking dashboards' });
+    const paused = await waitFor(handle, (status) => status.phase === 'paused', 'paused');
+    await env.sleep('30m');
+    const stillPaused = await handle.query(statusQuery);
+    expect(stillPaused.stage).toBe('canary-1');
+    expect(stillPaused.windowElapsedMs).toBeLessThanOrEqual(paused.windowElapsedMs + 60_000);
+    await handle.signal(resumeSignal, { by: 'alice' });
+    const result = await handle.result();
+    expect(result.outcome).toBe('promoted');
+    expect(result.timeline.map((event) => event.type)).toEqual(expect.arrayContaining(['paused', 'resumed']));
+  });
+
+  it('refuses decisions from non-approvers, from the requester, without a reason, and when no gate is open', async () => {
+    const { handlePromise } = start({ gates: ['canary'] });
+    const handle = await handlePromise;
+    const refusal = async (update: typeof approveUpdate, by: string, reason?: string) => {
+      const error = await handle.executeUpdate(update, { args: [{ by, reason }] }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+      return (error as WorkflowUpdateFailedError).cause as Error & { type?: string };
+    };
+    await waitFor(handle, (status) => status.stage === 'shadow', 'shadow');
+    expect((await refusal(approveUpdate, 'bob')).type).toBe('NoOpenGate');
+    await waitFor(handle, gateBefore('canary-1'), 'gate before canary');
+    const stranger = await refusal(approveUpdate, 'mallory');
+    expect(stranger.type).toBe('UnauthorizedApprover');
+    expect(stranger.message).toContain('mallory is not an approver');
+    expect((await refusal(approveUpdate, 'carol')).type).toBe('SelfApprovalForbidden');
+    expect((await refusal(rejectUpdate, 'alice')).type).toBe('ReasonRequired');
+    const status = await handle.query(statusQuery);
+    expect(status.gate?.decision).toBeUndefined();
+    expect(status.decisions).toHaveLength(0);
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+    expect((await handle.result()).outcome).toBe('promoted');
+  });
+
+  it('compensates when moving traffic keeps failing, and retries the compensation until traffic is back', async () => {
+    const { router, handlePromise } = start({});
+    const handle = await handlePromise;
+    await waitFor(handle, (status) => status.stage === 'shadow' && status.phase === 'observing', 'shadow');
+    // Every forward weight change fails from now on; the first three compensations fail too.
+    router.failures.set('setWeights', Number.POSITIVE_INFINITY);
+    const result = await new Promise<Awaited<ReturnType<typeof handle.result>>>((resolve, reject) => {
+      const poll = setInterval(() => {
+        if (router.calls.filter((call) => call === 'setWeights').length >= 7) {
+          router.failures.set('setWeights', 3);
+          clearInterval(poll);
+        }
+      }, 20);
+      handle.result().then(resolve, reject).finally(() => clearInterval(poll));
+    });
+    expect(result.outcome).toBe('rolled_back');
+    expect(result.reason).toContain('setCandidateWeight failed');
+    expect(atBaseline(router.state)).toBe(true);
+  });
+
+  it('rolls back when the canary cannot be observed (metrics keep failing)', async () => {
+    const { router, handlePromise } = start({ script: { failing: true } });
+    const result = await (await handlePromise).result();
+    expect(result.outcome).toBe('rolled_back');
+    expect(result.reason).toContain('cannot be observed');
+    expect(atBaseline(router.state)).toBe(true);
+  });
+
+  it('extends an inconclusive window once, then asks a human', async () => {
+    const { handlePromise } = start({ script: { candidate: noTraffic } });
+    const handle = await handlePromise;
+    const status = await waitFor(handle, (s) => s.gate?.reason === 'inconclusive', 'inconclusive gate');
+    expect(status.stage).toBe('shadow');
+    expect(status.timeline.some((event) => event.type === 'window_extended')).toBe(true);
+    await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'no traffic reached the candidate' }] });
+    expect((await handle.result()).outcome).toBe('aborted');
+  });
+
+  it('restores the baseline when the workflow is cancelled', async () => {
+    const { router, handlePromise } = start({});
+    const handle = await handlePromise;
+    await waitFor(handle, (status) => status.stage === 'canary-2', 'canary-2');
+    await handle.cancel();
+    const result = await handle.result();
+    expect(result.outcome).toBe('aborted');
+    expect(result.reason).toContain('cancelled');
+    expect(atBaseline(router.state)).toBe(true);
+  });
+
+  it('continues as new on a long history and still completes with its state intact', async () => {
+    const { handlePromise } = start({ gates: ['cutover'], input: { historyEventLimit: 60 } });
+    const handle = await handlePromise;
+    const status = await waitFor(handle, gateBefore('cutover'), 'gate before cutover');
+    expect(status.timeline.some((event) => event.type === 'continued_as_new')).toBe(true);
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+    const result = await handle.result();
+    expect(result.outcome).toBe('promoted');
+    expect(result.stages.every((stage) => stage.status === 'passed')).toBe(true);
+  });
+
+  it('fails with InvalidPlan, naming the field, for a bad plan', async () => {
+    const handle = await env.client.workflow.start(ModelRolloutWorkflow, {
+      taskQueue,
+      workflowId: `bad-plan-${Date.now()}`,
+      args: [{ plan: { rollout: { id: 'x' }, backends: { baseline: { baseUrl: 'nope', model: 'a' } } } }],
+    });
+    const error = await handle.result().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const cause = (error as WorkflowFailedError).cause as Error & { type?: string };
+    expect(cause.type).toBe('InvalidPlan');
+    expect(cause.message).toContain('backends.baseline.baseUrl: expected an http(s) URL');
+    expect(cause.message).toContain('backends.candidate: required');
+  });
+});

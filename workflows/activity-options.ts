@@ -1,0 +1,34 @@
+// Named timeout and retry option sets, one per kind of activity the rollout calls.
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/** Moving traffic forward: a few quick retries, then the rollout compensates. */
+export const TRAFFIC: ActivityOptions = {
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '250ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 6, nonRetryableErrorTypes: ['InvalidRouterConfig', 'RouteConflict'] },
+};
+
+/** Putting traffic back on the baseline: retried until it succeeds, since leaving traffic on a bad candidate is the one outcome we never accept. */
+export const COMPENSATION: ActivityOptions = {
+  startToCloseTimeout: '15s',
+  // No maximumAttempts: unlimited.
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
+};
+
+/** A metrics read at one check; a failed check counts toward the plan's maxMetricFailures. */
+export const METRICS: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 2 },
+};
+
+/** The golden eval: long, heartbeating, resumable from its last heartbeat. */
+export const EVAL: ActivityOptions = {
+  startToCloseTimeout: '2h',
+  heartbeatTimeout: '1m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidDataset'] },
+};
+
+/** Telling people: best effort, never blocks or fails the rollout. */
+export const NOTIFY: ActivityOptions = {
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', maximumAttempts: 3 },
+};

@@ -1,0 +1,38 @@
+// Messages of ModelRolloutWorkflow, imported by the workflow, the CLI and the Slack bot so all
+// of them use the same names and payload types.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ApprovalGate, RolloutStatus } from './rollout-state';
+
+export interface DecisionRequest {
+  /** Who decides; must be one of the plan's approvers. */
+  by: string;
+  reason?: string;
+  /** The gate being decided; when given it must be the open gate (guards against stale buttons). */
+  gateId?: string;
+}
+
+export interface DecisionReceipt {
+  gateId: string;
+  before: string;
+  decision: 'approved' | 'rejected';
+  by: string;
+}
+
+export interface RollbackRequest {
+  reason: string;
+  by: string;
+}
+
+export interface PauseRequest {
+  by: string;
+  reason?: string;
+}
+
+export const approveUpdate = defineUpdate<DecisionReceipt, [DecisionRequest]>('approve');
+export const rejectUpdate = defineUpdate<DecisionReceipt, [DecisionRequest]>('reject');
+export const rollbackSignal = defineSignal<[RollbackRequest]>('rollback');
+export const pauseSignal = defineSignal<[PauseRequest]>('pause');
+export const resumeSignal = defineSignal<[PauseRequest]>('resume');
+export const statusQuery = defineQuery<RolloutStatus>('status');
+
+export type { ApprovalGate, RolloutStatus };

@@ -1,0 +1,562 @@
+// ModelRolloutWorkflow: ships a candidate model through shadow soak → golden eval → canary ramps →
+// cutover with a bake window, pausing at approval gates, and compensating (traffic back to the
+// baseline, shadow off, owners told) on any breach, rejection, timeout, rollback or cancellation.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  ContinueAsNew,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RolloutActivities, RolloutEvent } from '../activities/contract';
+import type { Verdict } from '../judge/verdict';
+import { parsePlan, PlanValidationError, routeOf, type RolloutPlan } from '../plan/schema';
+import { COMPENSATION, EVAL, METRICS, NOTIFY, TRAFFIC } from './activity-options';
+import {
+  approveUpdate,
+  pauseSignal,
+  rejectUpdate,
+  resumeSignal,
+  rollbackSignal,
+  statusQuery,
+  type DecisionReceipt,
+  type DecisionRequest,
+} from './model-rollout-messages';
+import { RolloutHalted } from './rollout-halt';
+import { stagesOf, type StageSpec } from './rollout-stages';
+import {
+  MAX_TIMELINE,
+  MAX_VERDICTS,
+  pushBounded,
+  type ApprovalGate,
+  type GateReason,
+  type RolloutResult,
+  type RolloutState,
+  type RolloutStatus,
+  type Undo,
+} from './rollout-state';
+import { BASELINE_MODEL, CANDIDATE_MODEL, ROLLOUT_OUTCOME, ROLLOUT_STAGE } from './search-attributes';
+
+export * from './model-rollout-messages';
+
+export interface ModelRolloutInput {
+  /** The plan as written (YAML parsed to an object, or JSON); validated by the workflow itself. */
+  plan: unknown;
+  /** Who started the rollout; defaults to the plan's rollout.requestedBy. */
+  requestedBy?: string;
+  /** Continue-as-new after this many history events (Temporal's own suggestion also counts). */
+  historyEventLimit?: number;
+  /** Set only by continue-as-new: the state carried from the previous run. */
+  resume?: RolloutState;
+}
+
+const traffic = proxyActivities<RolloutActivities>(TRAFFIC);
+const compensation = proxyActivities<RolloutActivities>(COMPENSATION);
+const metrics = proxyActivities<RolloutActivities>(METRICS);
+const evals = proxyActivities<RolloutActivities>(EVAL);
+const notifier = proxyActivities<RolloutActivities>(NOTIFY);
+
+const DEFAULT_HISTORY_EVENT_LIMIT = 10_000;
+
+export async function ModelRolloutWorkflow(input: ModelRolloutInput): Promise<RolloutResult> {
+  const state = input.resume ?? initialState(input);
+  const rollout = new Rollout(state, input.historyEventLimit ?? DEFAULT_HISTORY_EVENT_LIMIT, input);
+  rollout.registerHandlers();
+  return rollout.run();
+}
+
+function initialState(input: ModelRolloutInput): RolloutState {
+  let plan: RolloutPlan;
+  try {
+    plan = parsePlan(input.plan);
+  } catch (error) {
+    if (error instanceof PlanValidationError) {
+      throw ApplicationFailure.create({ type: 'InvalidPlan', message: error.message, nonRetryable: true, details: [error.problems] });
+    }
+    throw error;
+  }
+  return {
+    plan,
+    requestedBy: input.requestedBy ?? plan.rollout.requestedBy ?? 'unknown',
+    stages: stagesOf(plan).map((spec) => ({ id: spec.id, kind: spec.kind, status: 'pending', candidateWeight: spec.candidateWeight, windowMs: spec.windowMs })),
+    stageIndex: 0,
+    phase: 'starting',
+    windowElapsedMs: 0,
+    windowStartedAtMs: 0,
+    windowVerdict: null,
+    windowExtended: false,
+    stageEntered: false,
+    weights: { baseline: 100, candidate: 0 },
+    shadow: { enabled: false, target: null, share: 0 },
+    saga: [],
+    verdicts: [],
+    timeline: [],
+    gate: null,
+    decisions: [],
+    rollbackRequest: null,
+    paused: null,
+    metricFailures: 0,
+    runs: 0,
+  };
+}
+
+class Rollout {
+  private readonly plan: RolloutPlan;
+  private readonly specs: StageSpec[];
+  private readonly target: { router: RolloutPlan['router']; route: string };
+
+  constructor(
+    private readonly state: RolloutState,
+    private readonly historyEventLimit: number,
+    private readonly input: ModelRolloutInput,
+  ) {
+    this.plan = state.plan;
+    this.specs = stagesOf(state.plan);
+    this.target = { router: state.plan.router, route: routeOf(state.plan) };
+  }
+
+  // ---- messages ---------------------------------------------------------------------------
+
+  registerHandlers(): void {
+    setHandler(statusQuery, () => this.status());
+    setHandler(approveUpdate, (request) => this.decide('approved', request), { validator: (request) => this.validateDecision('approved', request) });
+    setHandler(rejectUpdate, (request) => this.decide('rejected', request), { validator: (request) => this.validateDecision('rejected', request) });
+    setHandler(rollbackSignal, ({ reason, by }) => {
+      if (this.state.phase === 'finished' || this.state.rollbackRequest) return;
+      const who = typeof by === 'string' && by ? by : 'unknown';
+      const why = typeof reason === 'string' && reason.trim() ? reason.trim() : 'no reason given';
+      this.state.rollbackRequest = { reason: why, by: who, at: now() };
+      this.record('rollback_requested', `rollback requested by ${who}: ${why}`, who);
+    });
+    setHandler(pauseSignal, ({ by, reason }) => {
+      if (this.state.phase === 'finished' || this.state.paused) return;
+      this.state.paused = { by, reason, at: now() };
+      this.record('paused', `paused by ${by}${reason ? `: ${reason}` : ''}`, by);
+    });
+    setHandler(resumeSignal, ({ by }) => {
+      if (!this.state.paused) return;
+      this.state.paused = null;
+      this.record('resumed', `resumed by ${by}`, by);
+    });
+  }
+
+  private validateDecision(decision: 'approved' | 'rejected', request: DecisionRequest): void {
+    const { gate } = this.state;
+    const by = typeof request?.by === 'string' ? request.by.trim() : '';
+    if (!by) throw ApplicationFailure.nonRetryable('`by` (who decides) is required', 'InvalidDecision');
+    if (this.state.phase === 'finished') throw ApplicationFailure.nonRetryable(`rollout ${this.plan.rollout.id} has finished (${this.state.outcome})`, 'RolloutFinished');
+    if (!gate) throw ApplicationFailure.nonRetryable(`rollout ${this.plan.rollout.id} is not waiting for approval (stage ${this.currentStageId() ?? 'none'})`, 'NoOpenGate');
+    if (gate.decision) throw ApplicationFailure.nonRetryable(`gate ${gate.id} was already ${gate.decision.decision} by ${gate.decision.by}`, 'GateAlreadyDecided');
+    if (request.gateId && request.gateId !== gate.id) throw ApplicationFailure.nonRetryable(`gate ${request.gateId} is no longer open (the open gate is ${gate.id}, before ${gate.before})`, 'StaleGate');
+    if (!this.plan.approvals.approvers.includes(by)) {
+      throw ApplicationFailure.nonRetryable(`${by} is not an approver of rollout ${this.plan.rollout.id} (approvers: ${this.plan.approvals.approvers.join(', ')})`, 'UnauthorizedApprover');
+    }
+    if (decision === 'approved' && !this.plan.approvals.allowSelfApproval && by === this.state.requestedBy) {
+      throw ApplicationFailure.nonRetryable(`${by} requested this rollout and may not approve it`, 'SelfApprovalForbidden');
+    }
+    if (decision === 'rejected' && !request.reason?.trim()) throw ApplicationFailure.nonRetryable('a reason is required to reject', 'ReasonRequired');
+  }
+
+  private decide(decision: 'approved' | 'rejected', request: DecisionRequest): DecisionReceipt {
+    const gate = this.state.gate!;
+    const by = request.by.trim();
+    gate.decision = { decision, by, reason: request.reason?.trim() || undefined, at: now() };
+    return { gateId: gate.id, before: gate.before, decision, by };
+  }
+
+  // ---- the rollout ------------------------------------------------------------------------
+
+  async run(): Promise<RolloutResult> {
+    try {
+      if (this.state.runs === 0 && this.state.stageIndex === 0 && !this.state.stageEntered) await this.begin();
+      for (; this.state.stageIndex < this.specs.length; this.state.stageIndex++) {
+        await this.runStage(this.specs[this.state.stageIndex]!);
+      }
+      await this.retire();
+      return await this.finish('promoted', `${this.plan.backends.candidate.model} promoted to 100% of traffic`);
+    } catch (error) {
+      if (error instanceof ContinueAsNew) throw error;
+      const halt = this.haltFrom(error);
+      // Even a cancelled workflow must put traffic back and report: none of this may be cancelled.
+      return CancellationScope.nonCancellable(async () => {
+        await this.compensate(halt);
+        return this.finish(halt.outcome, halt.reason);
+      });
+    }
+  }
+
+  private async begin(): Promise<void> {
+    upsertSearchAttributes([
+      { key: CANDIDATE_MODEL, value: this.plan.backends.candidate.model },
+      { key: BASELINE_MODEL, value: this.plan.backends.baseline.model },
+    ]);
+    this.record('started', `rollout of ${this.plan.backends.candidate.model} (baseline ${this.plan.backends.baseline.model}) requested by ${this.state.requestedBy}`, this.state.requestedBy);
+    // The rollout starts from a known state: both backends on the route, all traffic on the baseline.
+    this.state.saga.push('restore_baseline_weights');
+    await traffic.prepareRoute({ ...this.target, baseline: this.plan.backends.baseline, candidate: this.plan.backends.candidate });
+    await traffic.setCandidateWeight({ ...this.target, candidatePercent: 0 });
+  }
+
+  private async runStage(spec: StageSpec): Promise<void> {
+    const record = this.state.stages[this.state.stageIndex]!;
+    if (!this.state.stageEntered) {
+      if (spec.approvalBefore) await this.gate(spec.id, 'plan');
+      await this.waitWhilePaused();
+      await this.enterStage(spec);
+    }
+    const verdict = spec.kind === 'golden_eval' ? await this.runGoldenEval(spec) : await this.observe(spec);
+    record.status = 'passed';
+    record.verdict = verdict?.outcome;
+    record.endedAt = now();
+    await this.leaveStage(spec);
+    this.record('stage_passed', `${spec.id} passed${verdict ? `: ${verdict.reason}` : ''}`, undefined, spec.id);
+  }
+
+  private async enterStage(spec: StageSpec): Promise<void> {
+    const record = this.state.stages[this.state.stageIndex]!;
+    record.status = 'running';
+    record.startedAt = now();
+    this.state.phase = spec.kind === 'golden_eval' ? 'evaluating' : 'observing';
+    upsertSearchAttributes([{ key: ROLLOUT_STAGE, value: spec.id }]);
+    if (spec.kind === 'shadow') {
+      await this.startShadow('candidate', this.plan.stages.shadow.share);
+    } else if (spec.kind === 'canary' || spec.kind === 'cutover') {
+      await this.setCandidateWeight(spec.candidateWeight);
+      // During the bake the old backend stays warm on mirrored traffic, which also gives the
+      // judge a live baseline to compare the candidate against.
+      if (spec.kind === 'cutover') await this.startShadow('baseline', this.plan.stages.shadow.share);
+    }
+    this.state.windowElapsedMs = 0;
+    this.state.windowStartedAtMs = Date.now();
+    this.state.windowVerdict = null;
+    this.state.windowExtended = false;
+    this.state.metricFailures = 0;
+    this.state.stageEntered = true;
+    this.record('stage_started', describeStage(spec), undefined, spec.id);
+  }
+
+  private async leaveStage(spec: StageSpec): Promise<void> {
+    if (spec.kind === 'shadow') await this.stopShadow();
+    this.state.stageEntered = false;
+  }
+
+  private async retire(): Promise<void> {
+    if (this.plan.approvals.requiredBefore.includes('retire')) await this.gate('retire', 'plan');
+    await this.waitWhilePaused();
+    await this.stopShadow();
+    if (this.plan.stages.cutover.retireBaseline) {
+      await traffic.retireBaseline({ ...this.target, candidate: this.plan.backends.candidate });
+      this.record('baseline_retired', `${this.plan.backends.baseline.model} retired from route ${this.target.route}`);
+    }
+    // Promotion is final: nothing is left to undo.
+    this.state.saga = [];
+  }
+
+  // ---- observation windows ------------------------------------------------------------------
+
+  /** Holds the stage for its window, judging every check interval; returns the passing verdict. */
+  private async observe(spec: StageSpec): Promise<Verdict | undefined> {
+    const interval = this.plan.stages.canary.checkInterval;
+    for (;;) {
+      while (this.state.windowElapsedMs < spec.windowMs) {
+        const slice = Math.min(interval, spec.windowMs - this.state.windowElapsedMs);
+        const sliceStart = Date.now();
+        if (await condition(() => this.state.rollbackRequest !== null, slice)) throw this.rollbackHalt();
+        // A paused rollout keeps being judged, but its window does not advance.
+        if (!this.state.paused) this.state.windowElapsedMs += Date.now() - sliceStart;
+        const verdict = await this.judgeWindow(spec);
+        if (verdict?.outcome === 'fail') throw new RolloutHalted('breach', `${spec.id}: ${verdict.reason}`);
+        await this.continueAsNewIfHistoryIsLong();
+      }
+      const final = this.state.windowVerdict;
+      if (final?.outcome === 'pass') return final;
+      const why = final ? final.reason : 'no verdict could be reached in the window';
+      const policy = this.plan.guardrails.onInconclusive;
+      if (policy === 'extend_then_ask' && !this.state.windowExtended) {
+        this.state.windowExtended = true;
+        this.state.windowElapsedMs = 0;
+        this.record('window_extended', `${spec.id} inconclusive (${why}); watching one more window`, undefined, spec.id);
+        continue;
+      }
+      if (policy === 'rollback') throw new RolloutHalted('breach', `${spec.id} inconclusive at the end of its window: ${why}`);
+      await this.gate(this.state.stages[this.state.stageIndex + 1]?.id ?? 'retire', 'inconclusive', final ?? undefined);
+      return final ?? undefined;
+    }
+  }
+
+  private async judgeWindow(spec: StageSpec): Promise<Verdict | null> {
+    const mode = spec.kind === 'shadow' ? 'shadow' : spec.kind === 'cutover' ? 'bake' : 'canary';
+    let verdict: Verdict;
+    try {
+      verdict = await metrics.judgeTrafficWindow({
+        rolloutId: this.plan.rollout.id,
+        stage: spec.id,
+        mode,
+        prometheusUrl: this.plan.prometheus.url,
+        route: this.target.route,
+        windowStartMs: this.state.windowStartedAtMs,
+        guardrails: this.plan.guardrails,
+        pricing: { baseline: this.plan.backends.baseline.pricing, candidate: this.plan.backends.candidate.pricing },
+      });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      this.state.metricFailures += 1;
+      const cause = failureMessage(error);
+      this.record('metrics_unavailable', `metrics read failed (${this.state.metricFailures}/${this.plan.guardrails.maxMetricFailures}): ${cause}`, undefined, spec.id);
+      if (this.state.metricFailures >= this.plan.guardrails.maxMetricFailures) {
+        throw new RolloutHalted('breach', `${spec.id}: the canary cannot be observed (${this.state.metricFailures} failed metric reads; last: ${cause})`);
+      }
+      return null;
+    }
+    this.state.metricFailures = 0;
+    this.state.windowVerdict = verdict;
+    pushBounded(this.state.verdicts, verdict, MAX_VERDICTS);
+    if (verdict.outcome === 'fail') await this.tell({ type: 'verdict', message: `${spec.id} failed: ${verdict.reason}`, stage: spec.id, verdict });
+    return verdict;
+  }
+
+  private async runGoldenEval(spec: StageSpec): Promise<Verdict> {
+    const verdict = await this.untilRollback(() =>
+      evals.runGoldenEval({
+        rolloutId: this.plan.rollout.id,
+        stage: spec.id,
+        config: this.plan.stages.goldenEval,
+        baseline: this.plan.backends.baseline,
+        candidate: this.plan.backends.candidate,
+        guardrails: this.plan.guardrails,
+      }),
+    );
+    pushBounded(this.state.verdicts, verdict, MAX_VERDICTS);
+    await this.tell({ type: 'verdict', message: `golden eval: ${verdict.outcome}: ${verdict.reason}`, stage: spec.id, verdict });
+    if (verdict.outcome === 'fail') throw new RolloutHalted('breach', `golden eval: ${verdict.reason}`);
+    // Different but not worse, or not enough evidence: a human looks at the evidence.
+    if (verdict.outcome === 'inconclusive') await this.gate(this.state.stages[this.state.stageIndex + 1]?.id ?? 'retire', 'needs_review', verdict);
+    return verdict;
+  }
+
+  /** Runs a long activity, cancelling it at once if a rollback is requested meanwhile. */
+  private async untilRollback<T>(work: () => Promise<T>): Promise<T> {
+    const scope = new CancellationScope();
+    const watcher = condition(() => this.state.rollbackRequest !== null).then(() => scope.cancel());
+    try {
+      return await scope.run(work);
+    } catch (error) {
+      if (isCancellation(error) && this.state.rollbackRequest) throw this.rollbackHalt();
+      throw error;
+    } finally {
+      void watcher;
+    }
+  }
+
+  // ---- gates, pauses, rollbacks -------------------------------------------------------------
+
+  private async gate(before: string, reason: GateReason, evidence?: Verdict): Promise<void> {
+    const { timeout, onTimeout, approvers } = this.plan.approvals;
+    const gate: ApprovalGate = { id: uuid4(), before, reason, openedAt: now(), deadline: new Date(Date.now() + timeout).toISOString(), evidence };
+    this.state.gate = gate;
+    const previousPhase = this.state.phase;
+    this.state.phase = 'awaiting_approval';
+    const why = reason === 'plan' ? 'the plan requires approval' : reason === 'inconclusive' ? 'the window ended without a clear verdict' : 'the candidate differs from the baseline';
+    this.record('gate_opened', `approval needed before ${before}: ${why}`, undefined, before);
+    await this.tell({ type: 'gate_opened', message: `approval needed before ${before}: ${why}`, stage: before, verdict: evidence, gate: { id: gate.id, before, reason, deadline: gate.deadline, approvers } });
+    const decided = await condition(() => this.state.gate?.decision !== undefined || this.state.rollbackRequest !== null, timeout);
+    this.state.gate = null;
+    this.state.phase = previousPhase;
+    if (this.state.rollbackRequest) throw this.rollbackHalt();
+    if (!decided) {
+      this.record('gate_timed_out', `no decision before ${before} within the approval timeout; policy: ${onTimeout}`, undefined, before);
+      if (onTimeout === 'abort') throw new RolloutHalted('approval_timeout', `no approval before ${before} within ${Math.round(timeout / 60_000)} min`);
+      return;
+    }
+    const decision = gate.decision!;
+    this.state.decisions.push({ ...decision, gateId: gate.id, before });
+    const text = `${decision.decision} by ${decision.by} before ${before}${decision.reason ? `: ${decision.reason}` : ''}`;
+    this.record(`gate_${decision.decision}`, text, decision.by, before);
+    await this.tell({ type: `gate_${decision.decision}`, message: text, stage: before, by: decision.by, gate: { id: gate.id, before, reason, deadline: gate.deadline, approvers } });
+    if (decision.decision === 'rejected') throw new RolloutHalted('rejected', `rejected by ${decision.by} before ${before}: ${decision.reason}`, decision.by);
+  }
+
+  private async waitWhilePaused(): Promise<void> {
+    if (!this.state.paused) return;
+    const previousPhase = this.state.phase;
+    this.state.phase = 'paused';
+    await condition(() => !this.state.paused || this.state.rollbackRequest !== null);
+    this.state.phase = previousPhase;
+    if (this.state.rollbackRequest) throw this.rollbackHalt();
+  }
+
+  private rollbackHalt(): RolloutHalted {
+    const request = this.state.rollbackRequest!;
+    return new RolloutHalted('rollback_requested', `rollback requested by ${request.by}: ${request.reason}`, request.by);
+  }
+
+  private haltFrom(error: unknown): RolloutHalted {
+    if (error instanceof RolloutHalted) return error;
+    if (isCancellation(error)) return new RolloutHalted('cancelled', 'the rollout workflow was cancelled');
+    if (error instanceof ActivityFailure) return new RolloutHalted('activity_failed', `${error.activityType} failed: ${failureMessage(error)}`);
+    log.error('unexpected error in rollout; compensating', { error: String(error) });
+    return new RolloutHalted('internal_error', `internal error: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  // ---- traffic and compensation --------------------------------------------------------------
+
+  private addUndo(undo: Undo): void {
+    if (!this.state.saga.includes(undo)) this.state.saga.push(undo);
+  }
+
+  private async setCandidateWeight(percent: number): Promise<void> {
+    // Recorded before the move: a timed-out call may still have moved traffic.
+    this.addUndo('restore_baseline_weights');
+    const result = await traffic.setCandidateWeight({ ...this.target, candidatePercent: percent });
+    this.state.weights = result.weights;
+  }
+
+  private async startShadow(target: 'candidate' | 'baseline', share: number): Promise<void> {
+    this.addUndo('stop_shadow');
+    const result = await traffic.setShadow({ ...this.target, enabled: true, target, share });
+    this.state.shadow = result.shadow;
+  }
+
+  private async stopShadow(): Promise<void> {
+    if (!this.state.saga.includes('stop_shadow') && !this.state.shadow.enabled) return;
+    const result = await traffic.stopShadow(this.target);
+    this.state.shadow = result.shadow;
+    this.state.saga = this.state.saga.filter((undo) => undo !== 'stop_shadow');
+  }
+
+  /** Runs the saga's undos, newest first; each retries until it succeeds. */
+  private async compensate(halt: RolloutHalted): Promise<void> {
+    this.state.phase = 'compensating';
+    this.state.gate = null;
+    const running = this.state.stages[this.state.stageIndex];
+    if (running && running.status === 'running') {
+      running.status = halt.outcome === 'aborted' ? 'aborted' : 'failed';
+      running.endedAt = now();
+    }
+    this.record(halt.kind, halt.reason, halt.by, running?.id);
+    for (const undo of [...this.state.saga].reverse()) {
+      if (undo === 'restore_baseline_weights') {
+        const result = await compensation.restoreBaselineWeights(this.target);
+        this.state.weights = result.weights;
+      } else {
+        const result = await compensation.stopShadow(this.target);
+        this.state.shadow = result.shadow;
+      }
+    }
+    this.state.saga = [];
+    if (halt.outcome === 'rolled_back' || this.state.weights.candidate === 0) {
+      this.record('compensated', `traffic restored to ${this.plan.backends.baseline.model}; shadow off`);
+    }
+  }
+
+  private async finish(outcome: RolloutResult['outcome'], reason: string): Promise<RolloutResult> {
+    this.state.phase = 'finished';
+    this.state.outcome = outcome;
+    this.state.reason = reason;
+    upsertSearchAttributes([
+      { key: ROLLOUT_OUTCOME, value: outcome },
+      { key: ROLLOUT_STAGE, value: outcome },
+    ]);
+    this.record(outcome, reason);
+    await this.tell({ type: outcome, message: reason });
+    await condition(allHandlersFinished);
+    return {
+      rolloutId: this.plan.rollout.id,
+      outcome,
+      reason,
+      stages: this.state.stages,
+      timeline: this.state.timeline,
+      verdicts: this.state.verdicts,
+    };
+  }
+
+  // ---- bookkeeping --------------------------------------------------------------------------
+
+  private async continueAsNewIfHistoryIsLong(): Promise<void> {
+    const info = workflowInfo();
+    if (!info.continueAsNewSuggested && info.historyLength < this.historyEventLimit) return;
+    await condition(allHandlersFinished);
+    this.state.runs += 1;
+    this.record('continued_as_new', `history at ${info.historyLength} events; continuing as run ${this.state.runs + 1}`);
+    await continueAsNew<typeof ModelRolloutWorkflow>({ ...this.input, resume: this.state });
+  }
+
+  private currentStageId(): string | null {
+    return this.state.stages[this.state.stageIndex]?.id ?? null;
+  }
+
+  private record(type: string, message: string, by?: string, stage?: string | null): void {
+    pushBounded(this.state.timeline, { at: now(), type, message, ...(by ? { by } : {}), ...(stage ? { stage } : {}) }, MAX_TIMELINE);
+  }
+
+  /** Best-effort notification: a failed notification is recorded, never fatal. */
+  private async tell(event: Omit<RolloutEvent, 'rolloutId' | 'at' | 'name'>): Promise<void> {
+    try {
+      await notifier.notify({
+        notifications: this.plan.notifications,
+        event: { rolloutId: this.plan.rollout.id, name: this.plan.rollout.name, at: now(), stage: this.currentStageId(), ...event },
+      });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      this.record('notify_failed', `notification "${event.type}" failed: ${failureMessage(error)}`);
+    }
+  }
+
+  private status(): RolloutStatus {
+    const s = this.state;
+    return {
+      rolloutId: this.plan.rollout.id,
+      name: this.plan.rollout.name,
+      baselineModel: this.plan.backends.baseline.model,
+      candidateModel: this.plan.backends.candidate.model,
+      requestedBy: s.requestedBy,
+      phase: s.paused && s.phase !== 'finished' ? 'paused' : s.phase,
+      stage: s.phase === 'finished' ? null : this.currentStageId(),
+      stages: s.stages,
+      weights: s.weights,
+      shadow: s.shadow,
+      gate: s.gate,
+      paused: s.paused,
+      rollbackRequest: s.rollbackRequest,
+      verdicts: s.verdicts,
+      decisions: s.decisions,
+      timeline: s.timeline,
+      windowElapsedMs: s.windowElapsedMs,
+      outcome: s.outcome,
+      reason: s.reason,
+    };
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function describeStage(spec: StageSpec): string {
+  const window = `${Math.round(spec.windowMs / 1000)}s window`;
+  switch (spec.kind) {
+    case 'shadow':
+      return `shadow soak: mirroring live traffic to the candidate (${window})`;
+    case 'golden_eval':
+      return 'golden eval: running the golden dataset on both backends';
+    case 'canary':
+      return `canary: ${spec.candidateWeight}% of live traffic on the candidate (${window})`;
+    case 'cutover':
+      return `cutover: 100% on the candidate, baseline kept warm on mirrored traffic (${window} bake)`;
+  }
+}
+
+function failureMessage(error: ActivityFailure): string {
+  let cause: Error | undefined = error.cause;
+  while (cause && (cause as { cause?: Error }).cause) cause = (cause as { cause?: Error }).cause;
+  return cause?.message ?? error.message;
+}

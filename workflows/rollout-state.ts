@@ -1,0 +1,124 @@
+// The rollout's durable state: everything the status query shows and everything continue-as-new
+// carries to the next run. Plain data only, so it serializes into the next run's input.
+import type { Verdict } from '../judge/verdict';
+import type { RolloutPlan } from '../plan/schema';
+import type { StageKind } from './rollout-stages';
+
+export type Outcome = 'promoted' | 'rolled_back' | 'aborted';
+export type Phase = 'starting' | 'observing' | 'evaluating' | 'awaiting_approval' | 'paused' | 'compensating' | 'finished';
+export type StageStatus = 'pending' | 'running' | 'passed' | 'failed' | 'aborted' | 'skipped';
+
+export interface StageRecord {
+  id: string;
+  kind: StageKind;
+  status: StageStatus;
+  candidateWeight: number;
+  windowMs: number;
+  startedAt?: string;
+  endedAt?: string;
+  /** Outcome of the verdict that closed the stage. */
+  verdict?: Verdict['outcome'];
+}
+
+export interface TimelineEvent {
+  at: string;
+  type: string;
+  message: string;
+  by?: string;
+  stage?: string;
+}
+
+export type GateReason = 'plan' | 'inconclusive' | 'needs_review';
+
+export interface Decision {
+  decision: 'approved' | 'rejected';
+  by: string;
+  reason?: string;
+  at: string;
+}
+
+export interface ApprovalGate {
+  id: string;
+  /** The stage that waits on the decision ('retire' for the final retirement). */
+  before: string;
+  reason: GateReason;
+  openedAt: string;
+  deadline: string;
+  /** Evidence shown to the approvers (the verdict that led here, if any). */
+  evidence?: Verdict;
+  decision?: Decision;
+}
+
+/** A compensation step, recorded before the forward step it undoes; all are idempotent. */
+export type Undo = 'stop_shadow' | 'restore_baseline_weights';
+
+export interface RolloutState {
+  plan: RolloutPlan;
+  requestedBy: string;
+  stages: StageRecord[];
+  stageIndex: number;
+  phase: Phase;
+  /** Observation time accumulated in the current window (survives continue-as-new). */
+  windowElapsedMs: number;
+  /** When the current window's evidence starts (an extension keeps accumulating from here). */
+  windowStartedAtMs: number;
+  /** The latest verdict in the current window; the one that decides at its end. */
+  windowVerdict: Verdict | null;
+  windowExtended: boolean;
+  /** Whether the current stage's forward actions (weights, shadow) are already in place. */
+  stageEntered: boolean;
+  weights: { baseline: number; candidate: number };
+  shadow: { enabled: boolean; target: 'candidate' | 'baseline' | null; share: number };
+  saga: Undo[];
+  verdicts: Verdict[];
+  timeline: TimelineEvent[];
+  gate: ApprovalGate | null;
+  decisions: Array<Decision & { gateId: string; before: string }>;
+  rollbackRequest: { reason: string; by: string; at: string } | null;
+  paused: { by: string; reason?: string; at: string } | null;
+  metricFailures: number;
+  runs: number;
+  outcome?: Outcome;
+  reason?: string;
+}
+
+export interface RolloutResult {
+  rolloutId: string;
+  outcome: Outcome;
+  reason: string;
+  stages: StageRecord[];
+  timeline: TimelineEvent[];
+  verdicts: Verdict[];
+}
+
+/** What the `status` query returns. */
+export interface RolloutStatus {
+  rolloutId: string;
+  name?: string;
+  baselineModel: string;
+  candidateModel: string;
+  requestedBy: string;
+  phase: Phase;
+  stage: string | null;
+  stages: StageRecord[];
+  weights: RolloutState['weights'];
+  shadow: RolloutState['shadow'];
+  gate: ApprovalGate | null;
+  paused: RolloutState['paused'];
+  rollbackRequest: RolloutState['rollbackRequest'];
+  verdicts: Verdict[];
+  decisions: RolloutState['decisions'];
+  timeline: TimelineEvent[];
+  windowElapsedMs: number;
+  outcome?: Outcome;
+  reason?: string;
+}
+
+// Bounded so a long rollout's state (and each continue-as-new input) stays small.
+export const MAX_VERDICTS = 30;
+export const MAX_TIMELINE = 300;
+
+export function pushBounded<T>(list: T[], item: T, max: number): void {
+  list.push(item);
+  if (list.length > max) list.splice(0, list.length - max);
+}
