@@ -1,0 +1,65 @@
+// The gateway CLI's --config file (JSON or YAML): initial routes, optionally with weights and
+// shadow settings. Each entry is applied through the same RouteTable methods as the admin API,
+// so the file obeys exactly the same rules; errors name the offending path in the file.
+//
+//   routes:
+//     support-chat:
+//       backends:
+//         - { name: baseline,  baseUrl: http://127.0.0.1:9001/v1, model: sim-llama-8b }
+//         - { name: candidate, baseUrl: http://127.0.0.1:9002/v1, model: sim-llama-8b-v2 }
+//       weights: { baseline: 95, candidate: 5 }              # optional
+//       shadow: { enabled: true, target: candidate, share: 0.2 }  # optional
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { InvalidRequestError, RouteConflictError } from './errors';
+import type { RouteTable } from './route-table';
+import { parseOrThrow } from './zod-errors';
+
+const configSchema = z.strictObject({
+  routes: z.record(
+    z.string(),
+    z.strictObject({
+      backends: z.unknown(),
+      weights: z.unknown().optional(),
+      shadow: z.unknown().optional(),
+    }),
+    'must be a map of route name to { backends, weights?, shadow? }',
+  ),
+});
+
+export type GatewayConfig = z.output<typeof configSchema>;
+
+export async function loadGatewayConfig(path: string): Promise<GatewayConfig> {
+  const text = await readFile(path, 'utf8');
+  let raw: unknown;
+  try {
+    raw = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new Error(`cannot parse gateway config ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return parseOrThrow(configSchema, raw, 'config');
+}
+
+/** Applies every route in order; the first invalid entry throws with its path in the file. */
+export function applyGatewayConfig(table: RouteTable, config: GatewayConfig): void {
+  for (const [route, entry] of Object.entries(config.routes)) {
+    withPath(`routes.${route}`, () => table.define(route, { backends: entry.backends }));
+    // setWeights/setShadow name fields inside their own bodies ('weights.x', 'target'), so the
+    // shadow body needs its key prepended to point into the file.
+    if (entry.weights !== undefined) withPath(`routes.${route}`, () => table.setWeights(route, { weights: entry.weights }));
+    if (entry.shadow !== undefined) withPath(`routes.${route}.shadow`, () => table.setShadow(route, entry.shadow));
+  }
+}
+
+function withPath(prefix: string, apply: () => unknown): void {
+  try {
+    apply();
+  } catch (error) {
+    if (error instanceof InvalidRequestError || error instanceof RouteConflictError) {
+      const field = error.field === 'route' || error.field === 'body' ? '' : `.${error.field}`;
+      throw new Error(`gateway config: ${prefix}${field}: ${error.detail}`, { cause: error });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,129 @@
+// The OpenAI-compatible data plane: POST /v1/chat/completions and /v1/embeddings. The body's
+// `model` names the route; the route picks a backend (sticky by session/user), the request is
+// forwarded with the backend's own model name, and the response (status, body, streaming or
+// not) is relayed as-is with `x-rollout-backend` and `x-request-id` added.
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { ShadowAnswer } from './admin-api';
+import { InvalidRequestError, RouteNotFoundError } from './errors';
+import type { ExchangeRecorder } from './exchange-recorder';
+import { readJsonObject, sendError } from './http-io';
+import { inspectOutcome } from './inspect-outcome';
+import type { InspectedAnswer } from './inspect-outcome';
+import { requestMessages } from './request-messages';
+import type { RouteTable } from './route-table';
+import type { ShadowMirror } from './shadow-mirror';
+import { chooseBackend, stickinessKey } from './stickiness';
+import type { TrafficLog } from './traffic-log';
+import type { ResponseSink, UpstreamClient, UpstreamOutcome, UpstreamPath } from './upstream';
+
+export interface DataPlaneDeps {
+  table: RouteTable;
+  recorder: ExchangeRecorder;
+  log: TrafficLog;
+  shadow: ShadowMirror;
+  upstream: UpstreamClient;
+  upstreamTimeoutMs: number;
+  maxBodyBytes: number;
+  /** Aborted when the gateway shuts down. */
+  closing: AbortSignal;
+  random: () => number;
+}
+
+/** Incoming ids are echoed when they look like ids; anything else is replaced. */
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function requestIdFrom(headers: IncomingHttpHeaders): string {
+  const value = headers['x-request-id'];
+  const id = Array.isArray(value) ? value[0] : value;
+  return id && REQUEST_ID_PATTERN.test(id) ? id : randomUUID();
+}
+
+export async function handleInference(req: IncomingMessage, res: ServerResponse, path: UpstreamPath, deps: DataPlaneDeps): Promise<void> {
+  const requestId = requestIdFrom(req.headers);
+  res.setHeader('x-request-id', requestId);
+  const body = await readJsonObject(req, deps.maxBodyBytes);
+  const routeName = body.model;
+  if (typeof routeName !== 'string' || routeName === '') throw new InvalidRequestError('model', 'must be a non-empty string naming a route');
+  const route = deps.table.resolve(routeName);
+  if (!route) throw new RouteNotFoundError(routeName);
+
+  const backend = chooseBackend(route.route, route.backends, route.weights, stickinessKey(req.headers, body), deps.random);
+  res.setHeader('x-rollout-backend', backend.name);
+
+  // Started before the primary so both see the same moment; the copy is never awaited here.
+  const shadowTarget = path === 'chat/completions' ? deps.shadow.pickTarget(route, backend.name) : null;
+  const shadowRun = shadowTarget ? deps.shadow.mirror({ route: route.route, target: shadowTarget, path, body, requestId }) : null;
+
+  const clientGone = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) clientGone.abort();
+  });
+  const exchanged = await deps.upstream.exchange({
+    backend,
+    path,
+    body: { ...body, model: backend.model },
+    requestId,
+    timeoutMs: deps.upstreamTimeoutMs,
+    signal: AbortSignal.any([deps.closing, clientGone.signal]),
+    sink: relayTo(res),
+  });
+  // A client that hangs up is not the backend's fault: record it as 499 (client closed request,
+  // the nginx convention) so it never counts as a 5xx against the backend.
+  const outcome = exchanged.failure !== null && clientGone.signal.aborted ? { ...exchanged, status: 499 } : exchanged;
+  finishClientResponse(res, outcome, backend.name);
+
+  const answer = inspectOutcome(outcome, path, body);
+  deps.recorder.record({ route: route.route, backend, mode: 'live', requestId, outcome, answer });
+
+  if (shadowRun) {
+    const primary = primaryAnswer(backend.name, outcome, answer);
+    const messages = requestMessages(body);
+    void shadowRun.then((shadow: ShadowAnswer | null) => {
+      if (shadow) deps.log.addPair({ requestId, route: route.route, messages, primary, shadow, at: new Date().toISOString() });
+    });
+  }
+}
+
+function relayTo(res: ServerResponse): ResponseSink {
+  return {
+    headers(status, headers) {
+      res.writeHead(status, headers);
+    },
+    async chunk(data) {
+      if (res.write(data)) return;
+      // Respect backpressure from a slow client; a client that disconnects releases us too.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    },
+  };
+}
+
+function finishClientResponse(res: ServerResponse, outcome: UpstreamOutcome, backendName: string): void {
+  if (outcome.failure === null) {
+    res.end();
+  } else if (outcome.failedAfterHeaders) {
+    // Part of the body is already on the wire; a cut connection is the only honest signal left.
+    res.destroy();
+  } else if (!res.destroyed) {
+    sendError(res, 502, 'upstream_unavailable', `backend '${backendName}' failed: ${outcome.failure}`);
+  }
+}
+
+function primaryAnswer(backend: string, outcome: UpstreamOutcome, answer: InspectedAnswer): ShadowAnswer {
+  return {
+    backend,
+    status: outcome.status,
+    latencyMs: Math.round(outcome.latencyMs * 10) / 10,
+    content: answer.content,
+    promptTokens: answer.promptTokens,
+    completionTokens: answer.completionTokens,
+  };
+}

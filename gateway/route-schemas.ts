@@ -1,0 +1,49 @@
+// Validation of admin API bodies. Shapes come from admin-api.ts; zod adds the constraints the
+// types cannot express (non-empty names, http(s) URLs, integer weights, shares in 0..1). Bodies
+// are strict: an unknown field is a 400 rather than silently ignored, since a typo such as
+// `wieghts` would otherwise be a no-op the caller believes succeeded.
+import { z } from 'zod';
+import type { BackendSpec, RouteDefinition, SetShadowRequest, SetWeightsRequest } from './admin-api';
+import { InvalidRequestError } from './errors';
+
+/** Route names are public model names; kept to characters safe in URLs, headers and labels. */
+export const ROUTE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
+/** Backend names are roles within a route (baseline, candidate, ...), used as metric labels. */
+export const BACKEND_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function assertRouteName(route: string): void {
+  if (!ROUTE_NAME_PATTERN.test(route)) {
+    throw new InvalidRequestError('route', `'${route}' must match ${ROUTE_NAME_PATTERN.source}`);
+  }
+}
+
+const backendSpecSchema = z.strictObject({
+  name: z.string().regex(BACKEND_NAME_PATTERN, `must match ${BACKEND_NAME_PATTERN.source}`),
+  baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  model: z.string().min(1, 'must be a non-empty string'),
+  apiKey: z.string().min(1, 'must be a non-empty string when given').optional(),
+}) satisfies z.ZodType<BackendSpec>;
+
+export const routeDefinitionSchema = z
+  .strictObject({
+    backends: z.array(backendSpecSchema).min(1, 'must list at least one backend'),
+  })
+  .superRefine((definition, ctx) => {
+    const seen = new Set<string>();
+    definition.backends.forEach((backend, index) => {
+      if (seen.has(backend.name)) {
+        ctx.addIssue({ code: 'custom', path: ['backends', index, 'name'], message: `duplicate backend name '${backend.name}'` });
+      }
+      seen.add(backend.name);
+    });
+  }) satisfies z.ZodType<RouteDefinition>;
+
+export const setWeightsSchema = z.strictObject({
+  weights: z.record(z.string(), z.int('must be an integer').min(0, 'must be >= 0').max(100, 'must be <= 100')),
+}) satisfies z.ZodType<SetWeightsRequest>;
+
+export const setShadowSchema = z.strictObject({
+  enabled: z.boolean('must be a boolean'),
+  target: z.string().min(1, 'must be a non-empty string').optional(),
+  share: z.number('must be a number').min(0, 'must be >= 0').max(1, 'must be <= 1').optional(),
+}) satisfies z.ZodType<SetShadowRequest>;

@@ -1,0 +1,180 @@
+// The gateway's routing state: which backends serve each route, with what weights, and whether
+// live traffic is mirrored to a shadow target. All mutations are validated here (not in the HTTP
+// layer) so the admin API, the CLI's config file and tests share one set of rules. A mutation
+// that changes nothing leaves `version` alone, which makes every admin PUT idempotent.
+import type { BackendSpec, RouteDefinition, RouteState, SetShadowRequest, SetWeightsRequest, ShadowState } from './admin-api';
+import { InvalidRequestError, RouteConflictError, RouteNotFoundError } from './errors';
+import { assertRouteName, routeDefinitionSchema, setShadowSchema, setWeightsSchema } from './route-schemas';
+import { parseOrThrow } from './zod-errors';
+
+/** A route as the data plane needs it, including upstream credentials. */
+export interface ResolvedRoute {
+  route: string;
+  /** In definition order; this order is the fixed order sticky assignment relies on. */
+  backends: readonly BackendSpec[];
+  weights: Readonly<Record<string, number>>;
+  shadow: Readonly<ShadowState>;
+  version: number;
+}
+
+export interface MutationResult {
+  state: RouteState;
+  changed: boolean;
+}
+
+/** Called after every effective change; `state` is null when the route was deleted. */
+export type RouteChangeListener = (route: string, state: RouteState | null, previous: RouteState | null) => void;
+
+interface RouteEntry extends ResolvedRoute {
+  updatedAt: string;
+}
+
+const SHADOW_OFF: ShadowState = { enabled: false, target: null, share: 0 };
+
+export class RouteTable {
+  private readonly routes = new Map<string, RouteEntry>();
+  private readonly listeners: RouteChangeListener[] = [];
+
+  onChange(listener: RouteChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  list(): RouteState[] {
+    return [...this.routes.values()].map(toState);
+  }
+
+  get(route: string): RouteState {
+    return toState(this.entry(route));
+  }
+
+  has(route: string): boolean {
+    return this.routes.has(route);
+  }
+
+  /** The live entry for the data plane; undefined when the route is not defined. */
+  resolve(route: string): ResolvedRoute | undefined {
+    return this.routes.get(route);
+  }
+
+  /**
+   * Creates a route (weight 100 on the first backend, the baseline; 0 elsewhere; shadow off) or
+   * replaces its backends, keeping weights and shadow settings for backends that still exist.
+   * Removing a backend that still carries weight is refused: silently handing its traffic to
+   * someone else is exactly the kind of surprise a rollout tool must not produce.
+   */
+  define(route: string, body: unknown): MutationResult {
+    assertRouteName(route);
+    const definition: RouteDefinition = parseOrThrow(routeDefinitionSchema, body);
+    const backends = definition.backends.map(copyBackend);
+    const existing = this.routes.get(route);
+    if (!existing) {
+      const weights = Object.fromEntries(backends.map((b, i) => [b.name, i === 0 ? 100 : 0]));
+      return this.commit(route, undefined, { route, backends, weights, shadow: { ...SHADOW_OFF } });
+    }
+
+    const names = new Set(backends.map((b) => b.name));
+    for (const old of existing.backends) {
+      const weight = existing.weights[old.name] ?? 0;
+      if (!names.has(old.name) && weight > 0) {
+        throw new RouteConflictError('backends', `cannot remove backend '${old.name}' while it carries weight ${weight}; move its weight first`);
+      }
+    }
+    const weights = Object.fromEntries(backends.map((b) => [b.name, existing.weights[b.name] ?? 0]));
+    // A removed shadow target simply stops receiving copies; mirroring less is always safe.
+    const targetGone = existing.shadow.target !== null && !names.has(existing.shadow.target);
+    const shadow = targetGone ? { enabled: false, target: null, share: existing.shadow.share } : { ...existing.shadow };
+    return this.commit(route, existing, { route, backends, weights, shadow });
+  }
+
+  remove(route: string): void {
+    const existing = this.entry(route);
+    this.routes.delete(route);
+    const previous = toState(existing);
+    for (const listener of this.listeners) listener(route, null, previous);
+  }
+
+  /** Sets all weights at once; backends not named get 0. Integers >= 0 summing to 100. */
+  setWeights(route: string, body: unknown): MutationResult {
+    const existing = this.entry(route);
+    const request: SetWeightsRequest = parseOrThrow(setWeightsSchema, body);
+    const known = new Set(existing.backends.map((b) => b.name));
+    for (const name of Object.keys(request.weights)) {
+      if (!known.has(name)) {
+        throw new RouteConflictError(`weights.${name}`, `route '${route}' has no backend '${name}' (backends: ${[...known].join(', ')})`);
+      }
+    }
+    const weights = Object.fromEntries(existing.backends.map((b) => [b.name, request.weights[b.name] ?? 0]));
+    const sum = Object.values(weights).reduce((a, b) => a + b, 0);
+    if (sum !== 100) throw new InvalidRequestError('weights', `must sum to 100, got ${sum}`);
+    return this.commit(route, existing, { ...existing, weights });
+  }
+
+  /** Enables/disables mirroring; omitted target/share keep their current values. */
+  setShadow(route: string, body: unknown): MutationResult {
+    const existing = this.entry(route);
+    const request: SetShadowRequest = parseOrThrow(setShadowSchema, body);
+    if (request.target !== undefined && !existing.backends.some((b) => b.name === request.target)) {
+      throw new RouteConflictError('target', `route '${route}' has no backend '${request.target}'`);
+    }
+    const target = request.target ?? existing.shadow.target;
+    const share = request.share ?? existing.shadow.share;
+    if (request.enabled && target === null) {
+      throw new InvalidRequestError('target', 'is required when enabling shadow traffic');
+    }
+    return this.commit(route, existing, { ...existing, shadow: { enabled: request.enabled, target, share } });
+  }
+
+  private entry(route: string): RouteEntry {
+    const entry = this.routes.get(route);
+    if (!entry) throw new RouteNotFoundError(route);
+    return entry;
+  }
+
+  private commit(route: string, existing: RouteEntry | undefined, next: Omit<ResolvedRoute, 'version'>): MutationResult {
+    if (existing && sameContent(existing, next)) return { state: toState(existing), changed: false };
+    const entry: RouteEntry = {
+      route,
+      backends: next.backends,
+      weights: next.weights,
+      shadow: next.shadow,
+      version: (existing?.version ?? 0) + 1,
+      updatedAt: new Date().toISOString(),
+    };
+    // Replace rather than mutate: the data plane may hold a reference to the old entry for an
+    // in-flight request and must see a consistent snapshot.
+    this.routes.set(route, entry);
+    const state = toState(entry);
+    const previous = existing ? toState(existing) : null;
+    for (const listener of this.listeners) listener(route, state, previous);
+    return { state, changed: true };
+  }
+}
+
+function copyBackend(backend: BackendSpec): BackendSpec {
+  const copy: BackendSpec = { name: backend.name, baseUrl: backend.baseUrl, model: backend.model };
+  if (backend.apiKey !== undefined) copy.apiKey = backend.apiKey;
+  return copy;
+}
+
+function sameContent(a: Omit<ResolvedRoute, 'version'>, b: Omit<ResolvedRoute, 'version'>): boolean {
+  const sameBackends =
+    a.backends.length === b.backends.length &&
+    a.backends.every((x, i) => {
+      const y = b.backends[i];
+      return y !== undefined && x.name === y.name && x.baseUrl === y.baseUrl && x.model === y.model && x.apiKey === y.apiKey;
+    });
+  const sameWeights = a.backends.every((x) => a.weights[x.name] === b.weights[x.name]);
+  const sameShadow = a.shadow.enabled === b.shadow.enabled && a.shadow.target === b.shadow.target && a.shadow.share === b.shadow.share;
+  return sameBackends && sameWeights && sameShadow;
+}
+
+function toState(entry: RouteEntry): RouteState {
+  return {
+    route: entry.route,
+    backends: entry.backends.map((b) => ({ name: b.name, baseUrl: b.baseUrl, model: b.model })),
+    weights: { ...entry.weights },
+    shadow: { ...entry.shadow },
+    version: entry.version,
+    updatedAt: entry.updatedAt,
+  };
+}

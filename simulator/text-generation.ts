@@ -1,0 +1,112 @@
+// Deterministic answer text for the simulated backends. The text is a function of the prompt
+// and the seed only, so equal prompts get equal answers (the shadow judge can then compare a
+// baseline and a candidate on the same footing), while different prompts get varied,
+// plausible-looking support/summary prose. None of it is a real model's output.
+import { hashString, mulberry32 } from './prng';
+
+const OPENERS = [
+  'Thanks for reaching out.',
+  'Here is a short summary.',
+  'Happy to help with this.',
+  'Good question.',
+  'Based on the details you shared, here is what I found.',
+  'Let me walk you through it.',
+];
+const SUBJECTS = [
+  'The account settings page',
+  'Your subscription',
+  'The billing team',
+  'This workflow',
+  'The latest release',
+  'The export job',
+  'Your order',
+  'The support ticket',
+  'The admin console',
+  'The mobile app',
+  'The shared workspace',
+  'The monthly report',
+];
+const VERBS = ['should reflect', 'typically updates', 'can resolve', 'will include', 'usually requires', 'may affect', 'now supports', 'keeps track of'];
+const OBJECTS = [
+  'the change within a few minutes',
+  'a refund to the original payment method',
+  'two-factor authentication',
+  'the summary you requested',
+  'the items listed on the invoice',
+  'a confirmation email',
+  'the permissions of each member',
+  'the shipping address on file',
+  'the usage for the current period',
+  'the key points of the discussion',
+];
+const QUALIFIERS = ['', ' after you sign in again', ' once the cache refreshes', ' in most cases', ' according to the current policy', ' for every plan', ' within one business day'];
+
+export const REFUSAL_SENTENCES = [
+  "I'm sorry, but I can't help with that request.",
+  "I'm unable to assist with that.",
+  'I cannot provide that information.',
+  "I won't comply with that request, but I can help with something else.",
+];
+
+export function approxTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+function pick<T>(items: readonly T[], next: () => number): T {
+  return items[Math.floor(next() * items.length)] as T;
+}
+
+const COMMON_WORDS = new Set(['please', 'there', 'their', 'about', 'could', 'would', 'should', 'which', 'thanks', 'hello', 'respond', 'answer', 'system', 'assistant', 'object', 'fields', 'string', 'number', 'between']);
+
+/** A content word from the user's side of the prompt, to make the answer look related to it. */
+function topicOf(prompt: string, next: () => number): string | null {
+  const words = (prompt.match(/[A-Za-z][A-Za-z-]{5,}/g) ?? []).map((w) => w.toLowerCase()).filter((w) => !COMMON_WORDS.has(w));
+  return words.length > 0 ? pick(words, next) : null;
+}
+
+/** Answer length in tokens for this prompt: uniform in [0.5, 1.5] x mean, at least 1. */
+export function targetTokens(prompt: string, seed: number, meanTokens: number): number {
+  const next = mulberry32(hashString(`length|${prompt}`, seed));
+  return Math.max(1, Math.round(meanTokens * (0.5 + next())));
+}
+
+/**
+ * Prose of roughly `tokens` tokens (~4 chars each), determined by prompt and seed. Whole
+ * sentences are added while that brings the length closer to the target, so the mean length
+ * tracks the target; only a target shorter than the opener is cut mid-text.
+ */
+export function answerText(prompt: string, seed: number, tokens: number): string {
+  const next = mulberry32(hashString(`text|${prompt}`, seed));
+  const topic = topicOf(prompt, next);
+  let text = topic ? `${pick(OPENERS, next)} About ${topic}:` : pick(OPENERS, next);
+  for (;;) {
+    const sentence = ` ${pick(SUBJECTS, next)} ${pick(VERBS, next)} ${pick(OBJECTS, next)}${pick(QUALIFIERS, next)}.`;
+    if (approxTokens(text) + approxTokens(sentence) / 2 > tokens) break;
+    text += sentence;
+  }
+  const limit = tokens * 4;
+  if (text.length > limit) {
+    const cut = text.lastIndexOf(' ', limit);
+    text = text.slice(0, cut > 0 ? cut : limit);
+  }
+  return text;
+}
+
+export function refusalText(prompt: string, seed: number): string {
+  return pick(REFUSAL_SENTENCES, mulberry32(hashString(`refusal|${prompt}`, seed)));
+}
+
+/** A JSON-mode answer: {"answer": ..., "confidence": ...}. */
+export function jsonAnswer(prompt: string, seed: number, tokens: number): string {
+  const confidence = Math.round((0.6 + 0.39 * mulberry32(hashString(`confidence|${prompt}`, seed))()) * 100) / 100;
+  // The JSON wrapper costs ~8 tokens; keep the whole answer near the target length.
+  return JSON.stringify({ answer: answerText(prompt, seed, Math.max(1, tokens - 8)), confidence });
+}
+
+/**
+ * A truncated JSON answer, as a model cut off mid-generation produces. Any prefix that drops the
+ * closing brace of an object is invalid JSON, so this never parses.
+ */
+export function brokenJsonAnswer(validJson: string): string {
+  return validJson.slice(0, Math.max(1, Math.floor(validJson.length * 0.6)));
+}

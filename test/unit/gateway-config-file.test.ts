@@ -1,0 +1,53 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, it, expect } from 'vitest';
+import { applyGatewayConfig, loadGatewayConfig } from '../../gateway/config-file';
+import { RouteTable } from '../../gateway/route-table';
+
+let dir: string;
+
+async function write(name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gateway-config-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('gateway config file', () => {
+  it('loads YAML routes with weights and shadow through the route table rules', async () => {
+    const path = await write(
+      'routes.yaml',
+      `routes:
+  support-chat:
+    backends:
+      - { name: baseline, baseUrl: http://127.0.0.1:9001/v1, model: sim-a }
+      - { name: candidate, baseUrl: http://127.0.0.1:9002/v1, model: sim-b }
+    weights: { baseline: 95, candidate: 5 }
+    shadow: { enabled: true, target: candidate, share: 0.2 }
+`,
+    );
+    const table = new RouteTable();
+    applyGatewayConfig(table, await loadGatewayConfig(path));
+    expect(table.get('support-chat')).toMatchObject({ weights: { baseline: 95, candidate: 5 }, shadow: { enabled: true, target: 'candidate', share: 0.2 } });
+  });
+
+  it('loads JSON and reports errors with their path in the file', async () => {
+    const path = await write('routes.json', JSON.stringify({ routes: { chat: { backends: [{ name: 'baseline', baseUrl: 'http://127.0.0.1:1/v1', model: 'm' }], weights: { baseline: 90 } } } }));
+    const config = await loadGatewayConfig(path);
+    expect(() => applyGatewayConfig(new RouteTable(), config)).toThrow('routes.chat.weights: must sum to 100, got 90');
+
+    const badBackend = await write('bad.yaml', 'routes:\n  chat:\n    backends:\n      - { name: baseline, baseUrl: nope, model: m }\n');
+    expect(() => applyGatewayConfig(new RouteTable(), { routes: { chat: { backends: [] } } })).toThrow('routes.chat.backends');
+    await expect(loadGatewayConfig(badBackend).then((c) => applyGatewayConfig(new RouteTable(), c))).rejects.toThrow('routes.chat.backends[0].baseUrl');
+    await expect(loadGatewayConfig(await write('typo.yaml', 'rootes: {}\n'))).rejects.toThrow('routes: must be a map of route name');
+    await expect(loadGatewayConfig(await write('broken.json', '{'))).rejects.toThrow(/cannot parse/);
+  });
+});

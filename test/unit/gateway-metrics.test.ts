@@ -1,0 +1,72 @@
+import { describe, it, expect } from 'vitest';
+import { GatewayMetrics } from '../../gateway/metrics';
+import type { Observation } from '../../gateway/metrics';
+import { RouteTable } from '../../gateway/route-table';
+
+const BASE: Observation = {
+  route: 'chat',
+  backend: 'candidate',
+  model: 'sim-b',
+  mode: 'live',
+  status: 200,
+  latencyMs: 120,
+  promptTokens: 10,
+  completionTokens: 20,
+  refusal: false,
+  validJson: null,
+};
+const LABELS = 'route="chat",backend="candidate",model="sim-b",mode="live"';
+
+async function text(metrics: GatewayMetrics): Promise<string> {
+  return (await metrics.render()).body;
+}
+
+describe('GatewayMetrics', () => {
+  it('counts requests, tokens, durations and flags with the contract labels', async () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    metrics.observe({ ...BASE, refusal: true, validJson: false });
+    metrics.observe({ ...BASE, validJson: true });
+    metrics.observe({ ...BASE, status: 503, refusal: true, validJson: false, promptTokens: 0, completionTokens: 0 });
+    const out = await text(metrics);
+    expect(out).toContain(`llm_gateway_requests_total{${LABELS},code="200"} 2`);
+    expect(out).toContain(`llm_gateway_requests_total{${LABELS},code="503"} 1`);
+    expect(out).toContain(`llm_gateway_tokens_total{${LABELS},kind="prompt"} 20`);
+    expect(out).toContain(`llm_gateway_tokens_total{${LABELS},kind="completion"} 40`);
+    // Flags and the JSON denominator only count successful responses.
+    expect(out).toContain(`llm_gateway_responses_flagged_total{${LABELS},flag="refusal"} 1`);
+    expect(out).toContain(`llm_gateway_responses_flagged_total{${LABELS},flag="invalid_json"} 1`);
+    expect(out).toContain(`llm_gateway_json_requests_total{${LABELS}} 2`);
+    expect(out).toContain(`llm_gateway_request_duration_seconds_bucket{le="0.2",${LABELS}} 3`);
+    expect(out).toContain(`llm_gateway_request_duration_seconds_bucket{le="0.1",${LABELS}} 0`);
+  });
+
+  it('mirrors route weights and shadow share, and drops series of deleted routes', async () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    const table = new RouteTable();
+    table.onChange((route, state, previous) => metrics.reflectRoute(route, state, previous));
+    table.define('chat', {
+      backends: [
+        { name: 'baseline', baseUrl: 'http://127.0.0.1:1/v1', model: 'sim-a' },
+        { name: 'candidate', baseUrl: 'http://127.0.0.1:2/v1', model: 'sim-b' },
+      ],
+    });
+    table.setWeights('chat', { weights: { baseline: 75, candidate: 25 } });
+    table.setShadow('chat', { enabled: true, target: 'candidate', share: 0.4 });
+    let out = await text(metrics);
+    expect(out).toContain('llm_gateway_backend_weight{route="chat",backend="baseline"} 75');
+    expect(out).toContain('llm_gateway_backend_weight{route="chat",backend="candidate"} 25');
+    expect(out).toContain('llm_gateway_shadow_share{route="chat"} 0.4');
+
+    table.setShadow('chat', { enabled: false });
+    expect(await text(metrics)).toContain('llm_gateway_shadow_share{route="chat"} 0');
+
+    table.setWeights('chat', { weights: { baseline: 100 } });
+    table.define('chat', { backends: [{ name: 'baseline', baseUrl: 'http://127.0.0.1:1/v1', model: 'sim-a' }] });
+    out = await text(metrics);
+    expect(out).not.toContain('backend="candidate"');
+
+    table.remove('chat');
+    out = await text(metrics);
+    expect(out).not.toContain('route="chat"');
+  });
+});

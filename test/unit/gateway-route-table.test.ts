@@ -1,0 +1,139 @@
+import { describe, it, expect } from 'vitest';
+import type { RouteState } from '../../gateway/admin-api';
+import { InvalidRequestError, RouteConflictError, RouteNotFoundError } from '../../gateway/errors';
+import { RouteTable } from '../../gateway/route-table';
+
+const BASELINE = { name: 'baseline', baseUrl: 'http://127.0.0.1:9001/v1', model: 'sim-a' };
+const CANDIDATE = { name: 'candidate', baseUrl: 'http://127.0.0.1:9002/v1', model: 'sim-b' };
+
+function tableWithRoute(): RouteTable {
+  const table = new RouteTable();
+  table.define('chat', { backends: [BASELINE, CANDIDATE] });
+  return table;
+}
+
+/** Asserts `fn` throws `type` naming `field`, and that the route did not change. */
+function expectRejected(table: RouteTable, fn: () => unknown, type: new (...args: never[]) => Error, field: string): void {
+  const before = table.get('chat');
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(type);
+  expect((caught as { field: string }).field).toBe(field);
+  expect(table.get('chat')).toEqual(before);
+}
+
+describe('RouteTable.define', () => {
+  it('creates a route with weight 100 on the first backend and shadow off', () => {
+    const state = tableWithRoute().get('chat');
+    expect(state.weights).toEqual({ baseline: 100, candidate: 0 });
+    expect(state.shadow).toEqual({ enabled: false, target: null, share: 0 });
+    expect(state.version).toBe(1);
+  });
+
+  it('never echoes apiKey', () => {
+    const table = new RouteTable();
+    const { state } = table.define('chat', { backends: [{ ...BASELINE, apiKey: 'sk-secret' }] });
+    expect(JSON.stringify(state)).not.toContain('sk-secret');
+  });
+
+  it('is idempotent and keeps weights and shadow for backends that still exist', () => {
+    const table = tableWithRoute();
+    table.setWeights('chat', { weights: { baseline: 90, candidate: 10 } });
+    table.setShadow('chat', { enabled: true, target: 'candidate', share: 0.2 });
+    const same = table.define('chat', { backends: [BASELINE, CANDIDATE] });
+    expect(same.changed).toBe(false);
+    expect(same.state.version).toBe(3);
+
+    const extra = { name: 'extra', baseUrl: 'http://127.0.0.1:9003/v1', model: 'sim-c' };
+    const grown = table.define('chat', { backends: [BASELINE, CANDIDATE, extra] });
+    expect(grown.changed).toBe(true);
+    expect(grown.state.weights).toEqual({ baseline: 90, candidate: 10, extra: 0 });
+    expect(grown.state.shadow).toEqual({ enabled: true, target: 'candidate', share: 0.2 });
+    expect(grown.state.version).toBe(4);
+  });
+
+  it('refuses to remove a backend that carries weight, but drops an unweighted one', () => {
+    const table = tableWithRoute();
+    table.setWeights('chat', { weights: { baseline: 95, candidate: 5 } });
+    expectRejected(table, () => table.define('chat', { backends: [BASELINE] }), RouteConflictError, 'backends');
+    table.setWeights('chat', { weights: { baseline: 100 } });
+    expect(table.define('chat', { backends: [BASELINE] }).state.weights).toEqual({ baseline: 100 });
+  });
+
+  it('disables shadow when its target is removed', () => {
+    const table = tableWithRoute();
+    table.setShadow('chat', { enabled: true, target: 'candidate', share: 0.5 });
+    expect(table.define('chat', { backends: [BASELINE] }).state.shadow).toEqual({ enabled: false, target: null, share: 0.5 });
+  });
+
+  it('rejects malformed definitions naming the field', () => {
+    const table = tableWithRoute();
+    expectRejected(table, () => table.define('chat', { backends: [] }), InvalidRequestError, 'backends');
+    expectRejected(table, () => table.define('chat', { backends: [{ ...BASELINE, baseUrl: 'ftp://x' }] }), InvalidRequestError, 'backends[0].baseUrl');
+    expectRejected(table, () => table.define('chat', { backends: [BASELINE, { ...CANDIDATE, name: 'baseline' }] }), InvalidRequestError, 'backends[1].name');
+    expectRejected(table, () => table.define('chat', { backends: [{ ...BASELINE, model: '' }] }), InvalidRequestError, 'backends[0].model');
+    expectRejected(table, () => table.define('chat', { backends: [BASELINE], weights: {} }), InvalidRequestError, 'weights');
+    expect(() => table.define('bad route!', { backends: [BASELINE] })).toThrow(InvalidRequestError);
+  });
+});
+
+describe('RouteTable.setWeights', () => {
+  it('applies integer weights summing to 100, giving unnamed backends 0, idempotently', () => {
+    const table = tableWithRoute();
+    const first = table.setWeights('chat', { weights: { baseline: 75, candidate: 25 } });
+    expect(first).toMatchObject({ changed: true, state: { weights: { baseline: 75, candidate: 25 }, version: 2 } });
+    const again = table.setWeights('chat', { weights: { baseline: 75, candidate: 25 } });
+    expect(again).toMatchObject({ changed: false, state: { version: 2 } });
+    expect(table.setWeights('chat', { weights: { candidate: 100 } }).state.weights).toEqual({ baseline: 0, candidate: 100 });
+  });
+
+  it('rejects bad weights naming the field and leaves the state unchanged', () => {
+    const table = tableWithRoute();
+    expectRejected(table, () => table.setWeights('chat', { weights: { baseline: 74.5, candidate: 25.5 } }), InvalidRequestError, 'weights.baseline');
+    expectRejected(table, () => table.setWeights('chat', { weights: { baseline: 110, candidate: -10 } }), InvalidRequestError, 'weights.baseline');
+    expectRejected(table, () => table.setWeights('chat', { weights: { baseline: 50, candidate: 40 } }), InvalidRequestError, 'weights');
+    expectRejected(table, () => table.setWeights('chat', { weights: { baseline: '100' } }), InvalidRequestError, 'weights.baseline');
+    expectRejected(table, () => table.setWeights('chat', { weights: { baseline: 90, ghost: 10 } }), RouteConflictError, 'weights.ghost');
+    expectRejected(table, () => table.setWeights('chat', { wieghts: { baseline: 100 } }), InvalidRequestError, 'weights');
+    expectRejected(table, () => table.setWeights('chat', { weights: { baseline: 100 }, extra: 1 }), InvalidRequestError, 'extra');
+  });
+
+  it('404s an unknown route', () => {
+    expect(() => tableWithRoute().setWeights('nope', { weights: { baseline: 100 } })).toThrow(RouteNotFoundError);
+  });
+});
+
+describe('RouteTable.setShadow', () => {
+  it('enables, keeps omitted fields, and is idempotent', () => {
+    const table = tableWithRoute();
+    expect(table.setShadow('chat', { enabled: true, target: 'candidate', share: 0.3 }).state.shadow).toEqual({ enabled: true, target: 'candidate', share: 0.3 });
+    expect(table.setShadow('chat', { enabled: true }).changed).toBe(false);
+    expect(table.setShadow('chat', { enabled: false }).state.shadow).toEqual({ enabled: false, target: 'candidate', share: 0.3 });
+  });
+
+  it('rejects bad shadow settings naming the field', () => {
+    const table = tableWithRoute();
+    expectRejected(table, () => table.setShadow('chat', { enabled: true, share: 0.5 }), InvalidRequestError, 'target');
+    expectRejected(table, () => table.setShadow('chat', { enabled: true, target: 'ghost', share: 0.5 }), RouteConflictError, 'target');
+    expectRejected(table, () => table.setShadow('chat', { enabled: true, target: 'candidate', share: 1.5 }), InvalidRequestError, 'share');
+    expectRejected(table, () => table.setShadow('chat', { enabled: 'yes' }), InvalidRequestError, 'enabled');
+  });
+});
+
+describe('RouteTable change listeners', () => {
+  it('fire on effective changes only, with null on delete', () => {
+    const table = new RouteTable();
+    const seen: Array<RouteState | null> = [];
+    table.onChange((_route, state) => seen.push(state));
+    table.define('chat', { backends: [BASELINE, CANDIDATE] });
+    table.setWeights('chat', { weights: { baseline: 100 } });
+    table.setWeights('chat', { weights: { baseline: 50, candidate: 50 } });
+    table.remove('chat');
+    expect(seen.map((s) => s?.version ?? null)).toEqual([1, 2, null]);
+    expect(() => table.get('chat')).toThrow(RouteNotFoundError);
+  });
+});
