@@ -1,0 +1,189 @@
+// Simulation benchmark of the statistical canary judge (`npm run bench:judge`).
+//
+// Prints, over SIMS simulated canaries per scenario (seeded, reproducible):
+//   - the false-alarm rate on A/A data with the judge looking after every interval (target ≤ α),
+//   - the same for naive repeated fixed-horizon tests (the inflation the judge avoids),
+//   - detection rate and median requests-to-detection for regressions of 1× and 2× each
+//     metric's tolerance, against the fixed-horizon sample size for the tolerance at the same α
+//     and 80 % power (same family-wise α: α/m per metric; also shown at α per metric),
+//   - the window plan a release owner gets for this traffic (judge/window-plan.ts),
+// and ends with one JSON line. Traffic: a matched baseline arm (Kayenta's recommendation) and the
+// candidate each receive PER_LOOK requests per check interval (e.g. 1 min at 2,000 rpm with the
+// canary at 5 %), for LOOKS intervals.
+import { sampleSizeMeanShift, sampleSizeTwoProportions } from '../judge/statistics/power';
+import { DEFAULT_TAU_MULTIPLIER } from '../judge/canary-judge';
+import { planCanaryWindow } from '../judge/window-plan';
+import { BASELINE, TOLERANCE, judgeConfig, shadowReference, simulateCanary } from './judge-sim';
+import type { SimOutcome, SimSettings, Traffic } from './judge-sim';
+
+const SIMS = Number(process.env.JUDGE_BENCH_SIMS ?? 1000);
+const SEED = Number(process.env.JUDGE_BENCH_SEED ?? 20240611);
+const ALPHA = 0.05;
+const POWER = 0.8;
+const PER_LOOK = 50;
+const LOOKS = 80;
+// Stress test of validity under very frequent looks at small counts: same window, 10 requests a look.
+const FINE_PER_LOOK = 10;
+const FINE_LOOKS = 400;
+const MIN_SAMPLES = 1000;
+
+const reference = shadowReference(SEED ^ 0x5eed, 20_000);
+// JUDGE_TAU_MULT overrides τ / tolerance, to explore the mixing-variance choice.
+const tauMult = process.env.JUDGE_TAU_MULT ? Number(process.env.JUDGE_TAU_MULT) : DEFAULT_TAU_MULTIPLIER;
+const settings: SimSettings = { alpha: ALPHA, perLook: PER_LOOK, looks: LOOKS, minSamples: MIN_SAMPLES, reference, tauMultiplier: tauMult, stopAtFail: false };
+
+// Fixed-horizon candidate-arm sample sizes for each metric's tolerance at 80 % power, with the
+// same sidedness as the judge's test for the metric and a matched baseline. Two versions:
+//   fwer:      the same family-wise α as the judge — Bonferroni α/m per metric, which is what a
+//              fixed-horizon plan for m metrics must use (and Holm's first step when one regresses);
+//   perMetric: α per metric with no multiplicity penalty (FWER up to 1 − (1 − α)^m; stricter for us).
+const m = 4;
+const cvLength = Math.sqrt(Math.expm1(BASELINE.lengthSigma ** 2));
+const lengthDelta = -Math.log1p(-TOLERANCE.length); // the lower side: the −15 % regression is a drop
+function fixedHorizonN(alpha: number): Record<string, number> {
+  return {
+    errorRate: sampleSizeTwoProportions({ baselineRate: BASELINE.errorRate, candidateRate: BASELINE.errorRate + TOLERANCE.errorRate, alpha, power: POWER, sides: 1 }),
+    refusalRate: sampleSizeTwoProportions({ baselineRate: BASELINE.refusalRate, candidateRate: BASELINE.refusalRate + TOLERANCE.refusalRate, alpha, power: POWER, sides: 1 }),
+    p99Latency: sampleSizeTwoProportions({ baselineRate: 1 - reference.quantile, candidateRate: reference.toleranceRate, alpha, power: POWER, sides: 1 }),
+    length: sampleSizeMeanShift({ delta: lengthDelta, sdCandidate: cvLength, alpha, power: POWER, sides: 2 }),
+  };
+}
+const fixedN = fixedHorizonN(ALPHA / m);
+const fixedNPerMetric = fixedHorizonN(ALPHA);
+// The release owner's plan for this traffic (judge/window-plan.ts): α/m per metric, 80 % power.
+const plan = planCanaryWindow(
+  judgeConfig(ALPHA, reference, MIN_SAMPLES, tauMult),
+  { errorRate: { baselineRate: BASELINE.errorRate }, refusalRate: { baselineRate: BASELINE.refusalRate }, length: { cv: cvLength } },
+  { requestsPerMinute: 2000, candidateShare: 0.05, baselineShare: 0.05 },
+);
+
+function regressed(metric: string, multiple: number): Traffic {
+  const t = { ...BASELINE };
+  if (metric === 'errorRate') t.errorRate += multiple * TOLERANCE.errorRate;
+  if (metric === 'refusalRate') t.refusalRate += multiple * TOLERANCE.refusalRate;
+  if (metric === 'p99Latency') t.latencyMedianMs *= 1 + multiple * TOLERANCE.latencyP99; // scales the whole distribution, p99 included
+  if (metric === 'length') t.lengthMean *= 1 - multiple * TOLERANCE.length;
+  return t;
+}
+
+function describeRegression(metric: string, multiple: number): string {
+  if (metric === 'errorRate') return `error rate +${(multiple * TOLERANCE.errorRate * 100).toFixed(1)} pts`;
+  if (metric === 'refusalRate') return `refusal rate +${(multiple * TOLERANCE.refusalRate * 100).toFixed(1)} pts`;
+  if (metric === 'p99Latency') return `latency (p99) +${(multiple * TOLERANCE.latencyP99 * 100).toFixed(0)}%`;
+  return `length −${(multiple * TOLERANCE.length * 100).toFixed(1)}%`;
+}
+
+function run(candidate: Traffic, stopAtFail: boolean, salt: number, overrides: Partial<SimSettings> = {}): SimOutcome[] {
+  const out: SimOutcome[] = [];
+  for (let i = 0; i < SIMS; i++) out.push(simulateCanary((SEED + salt * 1_000_003 + i * 7919) >>> 0, BASELINE, candidate, { ...settings, ...overrides, stopAtFail }));
+  return out;
+}
+
+/** Median with non-detections counted as +∞ (null when fewer than half detected). */
+function medianRequests(values: (number | null)[]): number | null {
+  const sorted = values.map((v) => (v === null ? Number.POSITIVE_INFINITY : v)).sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  const med = sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return Number.isFinite(med) ? med : null;
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+const started = performance.now();
+console.log(`Statistical canary judge — simulation benchmark (${SIMS} canaries per scenario, seed ${SEED})`);
+console.log(`alpha ${ALPHA}; ${PER_LOOK} candidate + ${PER_LOOK} matched-baseline requests per interval, ${LOOKS} looks (window ${PER_LOOK * LOOKS} per arm); judge looks after every interval`);
+console.log(`baseline traffic: error ${pct(BASELINE.errorRate)}, refusal ${pct(BASELINE.refusalRate)}, latency log-normal median ${BASELINE.latencyMedianMs} ms σ ${BASELINE.latencySigma} (shadow p99 ${reference.threshold.toFixed(0)} ms, +${TOLERANCE.latencyP99 * 100}% → exceedance ${pct(reference.toleranceRate)}), length log-normal mean ${BASELINE.lengthMean} σ ${BASELINE.lengthSigma}`);
+console.log('');
+
+// A/A
+const aa = run(BASELINE, false, 1);
+const falseAlarm = aa.filter((o) => o.judgeFailAt !== null).length / SIMS;
+const naiveFalseAlarm = aa.filter((o) => o.naiveRejectAt !== null).length / SIMS;
+const naiveSingle = aa.filter((o) => o.naiveFinalReject).length / SIMS;
+const aaPass = aa.filter((o) => o.finalOutcome === 'pass').length / SIMS;
+const se = (p: number): string => `±${(1.96 * Math.sqrt((p * (1 - p)) / SIMS) * 100).toFixed(1)}`;
+console.log('A/A (no difference), false alarms over the whole window:');
+console.log(`  judge, mSPRT + Holm, look every interval     ${pad(pct(falseAlarm), 7)} (${se(falseAlarm)} pts)   target ≤ ${pct(ALPHA)}`);
+console.log(`  naive fixed-horizon tests + Holm, every look ${pad(pct(naiveFalseAlarm), 7)} (${se(naiveFalseAlarm)} pts)`);
+console.log(`  naive fixed-horizon tests, last look only    ${pad(pct(naiveSingle), 7)} (${se(naiveSingle)} pts)   (the one look they are designed for)`);
+console.log(`  judge verdict at the window's end: pass ${pct(aaPass)}, inconclusive ${pct(aa.filter((o) => o.finalOutcome === 'inconclusive').length / SIMS)}`);
+const fine = run(BASELINE, false, 2, { perLook: FINE_PER_LOOK, looks: FINE_LOOKS });
+const fineFalseAlarm = fine.filter((o) => o.judgeFailAt !== null).length / SIMS;
+const fineNaive = fine.filter((o) => o.naiveRejectAt !== null).length / SIMS;
+console.log(`  stress: ${FINE_LOOKS} looks of ${FINE_PER_LOOK} requests (same window): judge ${pct(fineFalseAlarm)} (${se(fineFalseAlarm)} pts), naive ${pct(fineNaive)}`);
+console.log('');
+
+console.log('Regressions (one metric at a time; detection = judge verdict fail within the window):');
+console.log(`  ${pad('regression', 26)}${pad('size', 6)}${pad('detected', 10)}${pad('by metric', 11)}${pad('median req.', 13)}${pad('fixed n α/4', 13)}${pad('ratio', 7)}${pad('fixed n α', 11)}ratio`);
+const ratios: Record<string, number | null> = {};
+const ratiosPerMetric: Record<string, number | null> = {};
+const detection: Record<string, { at1x: number; at2x: number; median2x: number | null }> = {};
+let salt = 10;
+for (const metric of ['errorRate', 'refusalRate', 'p99Latency', 'length']) {
+  const row: { at1x: number; at2x: number; median2x: number | null } = { at1x: 0, at2x: 0, median2x: null };
+  for (const multiple of [1, 2]) {
+    const outcomes = run(regressed(metric, multiple), true, salt++);
+    const detected = outcomes.filter((o) => o.judgeFailAt !== null).length / SIMS;
+    const right = outcomes.filter((o) => o.failedMetrics.includes(metric)).length / SIMS;
+    const median = medianRequests(outcomes.map((o) => o.judgeFailAt));
+    const n = fixedN[metric]!;
+    const n1 = fixedNPerMetric[metric]!;
+    const ratio = median === null ? null : median / n;
+    const ratio1 = median === null ? null : median / n1;
+    if (multiple === 1) row.at1x = detected;
+    else {
+      row.at2x = detected;
+      row.median2x = median;
+      ratios[metric] = ratio;
+      ratiosPerMetric[metric] = ratio1;
+    }
+    const show = (r: number | null): string => (r === null ? '—' : r.toFixed(2));
+    console.log(
+      `  ${pad(describeRegression(metric, multiple), 26)}${pad(`${multiple}×`, 6)}${pad(pct(detected), 10)}${pad(pct(right), 11)}${pad(median === null ? '> window' : String(median), 13)}${pad(n.toFixed(0), 13)}${pad(show(ratio), 7)}${pad(n1.toFixed(0), 11)}${show(ratio1)}`,
+    );
+  }
+  detection[metric] = row;
+}
+console.log('');
+console.log('Planning (planCanaryWindow: candidate requests for 80% power at the tolerance, α/4 per metric; 2,000 rpm, canary 5%, matched baseline 5%):');
+console.log(`  ${pad('metric', 14)}${pad('fixed-horizon n', 17)}${pad('minutes', 9)}${pad('mSPRT bound n', 15)}minutes`);
+for (const row of plan.metrics) {
+  console.log(`  ${pad(row.metric, 14)}${pad(String(row.fixedHorizonSamples), 17)}${pad(row.fixedHorizonMinutes.toFixed(0), 9)}${pad(String(row.sequentialSamples), 15)}${row.sequentialMinutes.toFixed(0)}`);
+}
+console.log(`  window to plan: ${plan.windowMinutes.toFixed(0)} min (${plan.candidateRequests} candidate requests); suggested minSamples ${plan.suggestedMinSamples}`);
+console.log('  (the mSPRT bound credits only the last look, so it overstates what the sequential test needs; compare the 1× rows above)');
+const worst = (rs: Record<string, number | null>): number | null => Object.values(rs).reduce<number | null>((acc, r) => (r === null || acc === null ? null : Math.max(acc, r)), 0);
+const round3 = (rs: Record<string, number | null>): Record<string, number | null> => Object.fromEntries(Object.entries(rs).map(([k, v]) => [k, v === null ? null : Math.round(v * 1000) / 1000]));
+const seconds = (performance.now() - started) / 1000;
+console.log('');
+console.log(`done in ${seconds.toFixed(1)} s. requests_ratio_vs_fixed_horizon: the worst metric's median requests-to-detection at 2× tolerance ÷ its fixed-horizon n at 1× tolerance`);
+console.log(`(fixed horizon at the judge's family-wise α, i.e. α/${m} per metric; the _per_metric_alpha variant uses α per metric, no multiplicity penalty)`);
+console.log(
+  JSON.stringify({
+    sims_per_scenario: SIMS,
+    alpha: ALPHA,
+    looks: LOOKS,
+    requests_per_look: PER_LOOK,
+    false_alarm_rate: falseAlarm,
+    naive_false_alarm_rate: naiveFalseAlarm,
+    naive_single_look_false_alarm_rate: naiveSingle,
+    false_alarm_rate_400_looks: fineFalseAlarm,
+    naive_false_alarm_rate_400_looks: fineNaive,
+    requests_ratio_vs_fixed_horizon: worst(ratios),
+    requests_ratio_vs_fixed_horizon_per_metric_alpha: worst(ratiosPerMetric),
+    requests_ratio_by_metric: round3(ratios),
+    requests_ratio_by_metric_per_metric_alpha: round3(ratiosPerMetric),
+    detection_rate_2x: Object.fromEntries(Object.entries(detection).map(([k, v]) => [k, v.at2x])),
+    detection_rate_1x: Object.fromEntries(Object.entries(detection).map(([k, v]) => [k, v.at1x])),
+    median_requests_2x: Object.fromEntries(Object.entries(detection).map(([k, v]) => [k, v.median2x])),
+    fixed_horizon_n: Object.fromEntries(Object.entries(fixedN).map(([k, v]) => [k, Math.ceil(v)])),
+    fixed_horizon_n_per_metric_alpha: Object.fromEntries(Object.entries(fixedNPerMetric).map(([k, v]) => [k, Math.ceil(v)])),
+    tau_multiplier: tauMult,
+  }),
+);
