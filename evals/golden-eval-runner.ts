@@ -1,5 +1,6 @@
 // Runs a golden dataset against two OpenAI-compatible backends with bounded concurrency. Items
 // already done (from a previous attempt's heartbeat) are skipped, so a retried eval resumes.
+import { setMaxListeners } from 'node:events';
 import OpenAI from 'openai';
 import { checkAnswer } from './exact-checks';
 import type { GoldenItem } from './golden-dataset';
@@ -47,6 +48,8 @@ export async function runGoldenItems(options: RunOptions): Promise<ItemOutcome[]
   );
   const tasks = options.items.flatMap((item) => options.backends.map((backend) => ({ item, side: backend.side }))).filter((task) => !finished.has(`${task.side}\u0000${task.item.id}`));
 
+  // Every request in flight listens on the cancellation signal.
+  if (options.signal) setMaxListeners(options.concurrency * 4 + 16, options.signal);
   let next = 0;
   const worker = async () => {
     while (next < tasks.length) {

@@ -233,7 +233,9 @@ class Rollout {
       await this.setCandidateWeight(spec.candidateWeight);
       // During the bake the old backend stays warm on mirrored traffic, which also gives the
       // judge a live baseline to compare the candidate against.
-      if (spec.kind === 'cutover') await this.startShadow('baseline', this.plan.stages.shadow.share);
+      // (A router that cannot mirror, like HAProxy, has no live baseline in the bake: its verdicts
+      // stay inconclusive and the plan's onInconclusive policy brings in a human.)
+      if (spec.kind === 'cutover' && this.plan.stages.shadow.enabled) await this.startShadow('baseline', this.plan.stages.shadow.share);
     }
     this.state.windowElapsedMs = 0;
     this.state.windowStartedAtMs = Date.now();

@@ -1,0 +1,206 @@
+// `rollout`: start, watch and steer model rollouts.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadPlanFile } from '../plan/load';
+import { PlanValidationError } from '../plan/schema';
+import { startEmbeddedStack } from '../stack/embedded-stack';
+import { readStackFile, STACK_FILE, type StackFile } from '../workers/config';
+import { describePlan } from './plan-check';
+import { EXIT_CODES, formatEvent, formatResult, formatStatus } from './format';
+import { CliError, decide, listRollouts, requestRollback, rolloutStatus, setPaused, startRollout, watchRollout } from './rollout-commands';
+import { connectClient } from './temporal-client';
+
+const USAGE = `usage: rollout <command> [options]
+
+  run <plan> [--wait] [--json] [--as USER]   start a rollout; with --wait follow it to the end
+                                              (exit 0 promoted, 2 rolled back, 3 aborted, 1 error)
+  start <plan> [--as USER]                   start a rollout and return
+  status <id> [--json]                       stage, weights, gate, latest verdict, timeline
+  approve <id> --as USER [--reason TEXT] [--gate ID]
+  reject <id> --as USER --reason TEXT [--gate ID]
+  rollback <id> --reason TEXT [--as USER]    roll back now (any stage)
+  pause <id> --as USER [--reason TEXT]       hold the rollout where it is (still judged)
+  resume <id> --as USER
+  list [--query VISIBILITY_QUERY] [--json]   rollouts, newest first
+  plan check <plan>                          validate a plan and show its stages and timings
+  up                                         run the embedded stack (Temporal dev server + UI,
+                                              Prometheus, gateway, worker) until Ctrl-C
+
+Temporal is found through TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / ROLLOUT_TASK_QUEUE, else
+the stack started by \`rollout up\`, else 127.0.0.1:7233.`;
+
+const options = {
+  as: { type: 'string' },
+  reason: { type: 'string' },
+  gate: { type: 'string' },
+  query: { type: 'string' },
+  wait: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new CliError(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 1;
+  }
+  const me = values.as ?? process.env.ROLLOUT_USER ?? userInfo().username;
+  const need = (value: string | undefined, what: string): string => {
+    if (!value) throw new CliError(`${command}: ${what} is required\n\n${USAGE}`);
+    return value;
+  };
+
+  switch (command) {
+    case 'plan': {
+      if (rest[0] !== 'check') throw new CliError(`unknown plan subcommand ${JSON.stringify(rest[0] ?? '')}; did you mean \`rollout plan check <plan>\`?`);
+      console.log(describePlan(await loadPlanFile(need(rest[1], 'a plan file'))));
+      return 0;
+    }
+    case 'up':
+      return runStackInForeground();
+    case 'run':
+    case 'start': {
+      const plan = await loadPlanFile(need(rest[0], 'a plan file'));
+      const { client, config, close } = await connectClient();
+      try {
+        const handle = await startRollout(client, plan, { taskQueue: config.taskQueue, requestedBy: me });
+        if (!values.json) {
+          console.log(`started rollout ${plan.rollout.id} (${plan.backends.baseline.model} → ${plan.backends.candidate.model})`);
+          if (config.uiUrl) console.log(`Temporal UI: ${config.uiUrl}/namespaces/${config.namespace}/workflows/${handle.workflowId}`);
+        }
+        if (command === 'start' || !values.wait) return 0;
+        const result = await watchRollout(handle, (event) => {
+          if (!values.json) console.log(formatEvent(event));
+        });
+        console.log(values.json ? JSON.stringify(result, null, 2) : formatResult(result));
+        return EXIT_CODES[result.outcome];
+      } finally {
+        await close();
+      }
+    }
+    case 'status': {
+      const id = need(rest[0], 'a rollout id');
+      const { client, config, close } = await connectClient();
+      try {
+        const status = await rolloutStatus(client, id);
+        console.log(values.json ? JSON.stringify(status, null, 2) : formatStatus(status, config.uiUrl));
+        return 0;
+      } finally {
+        await close();
+      }
+    }
+    case 'approve':
+    case 'reject': {
+      const id = need(rest[0], 'a rollout id');
+      const by = need(values.as ?? process.env.ROLLOUT_USER, '--as USER');
+      if (command === 'reject') need(values.reason, '--reason');
+      const { client, close } = await connectClient();
+      try {
+        const receipt = await decide(client, id, command, { by, reason: values.reason, gateId: values.gate });
+        console.log(`${id}: ${receipt.decision} by ${receipt.by} before ${receipt.before}`);
+        return 0;
+      } finally {
+        await close();
+      }
+    }
+    case 'rollback': {
+      const id = need(rest[0], 'a rollout id');
+      const reason = need(values.reason, '--reason');
+      const { client, close } = await connectClient();
+      try {
+        await requestRollback(client, id, { reason, by: me });
+        console.log(`${id}: rollback requested by ${me}: ${reason}`);
+        return 0;
+      } finally {
+        await close();
+      }
+    }
+    case 'pause':
+    case 'resume': {
+      const id = need(rest[0], 'a rollout id');
+      const by = need(values.as ?? process.env.ROLLOUT_USER, '--as USER');
+      const { client, close } = await connectClient();
+      try {
+        await setPaused(client, id, command === 'pause', { by, reason: values.reason });
+        console.log(`${id}: ${command} requested by ${by}`);
+        return 0;
+      } finally {
+        await close();
+      }
+    }
+    case 'list': {
+      const { client, close } = await connectClient();
+      try {
+        const rollouts = await listRollouts(client, values.query);
+        if (values.json) console.log(JSON.stringify(rollouts, null, 2));
+        else for (const r of rollouts) console.log(`${r.id.padEnd(32)} ${r.status.padEnd(11)} ${(r.outcome ?? r.stage ?? '').padEnd(12)} ${r.candidate ?? ''}  ${r.startTime}`);
+        return 0;
+      } finally {
+        await close();
+      }
+    }
+    default:
+      throw new CliError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+  }
+}
+
+async function runStackInForeground(): Promise<number> {
+  const running = readStackFile();
+  if (running && isAlive(running.pid)) throw new CliError(`the embedded stack is already running (pid ${running.pid}); Temporal UI ${running.uiUrl}`);
+  const dir = resolve(dirname(STACK_FILE));
+  mkdirSync(dir, { recursive: true });
+  const stack = await startEmbeddedStack({
+    dir,
+    ports: { temporal: 7233, ui: 8233, prometheus: 9490, gateway: 8480 },
+    log: (line) => console.log(line),
+  });
+  const file: StackFile = {
+    temporalAddress: stack.temporalAddress,
+    namespace: stack.namespace,
+    taskQueue: stack.taskQueue,
+    uiUrl: stack.uiUrl,
+    prometheusUrl: stack.prometheusUrl,
+    gatewayUrl: stack.gatewayUrl,
+    pid: process.pid,
+  };
+  writeFileSync(STACK_FILE, JSON.stringify(file, null, 2));
+  console.log(`\nembedded stack up. Plans use router.adminUrl ${stack.gatewayUrl} and prometheus.url ${stack.prometheusUrl} by default.`);
+  console.log(`Temporal Web UI: ${stack.uiUrl}    Ctrl-C to stop.`);
+  await new Promise<void>((resolveStop) => {
+    process.once('SIGINT', resolveStop);
+    process.once('SIGTERM', resolveStop);
+  });
+  console.log('stopping the embedded stack…');
+  await stack.stop();
+  rmSync(STACK_FILE, { force: true });
+  return 0;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof CliError || error instanceof PlanValidationError) console.error(`rollout: ${error.message}`);
+    else console.error(error);
+    process.exit(EXIT_CODES.error);
+  },
+);
+

@@ -1,0 +1,142 @@
+// The operations behind the CLI, usable by other programs (the demo drives rollouts through
+// these same functions).
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { RolloutPlan } from '../plan/schema';
+import { BASELINE_MODEL, CANDIDATE_MODEL, ROLLOUT_OUTCOME, ROLLOUT_STAGE } from '../workflows/search-attributes';
+import {
+  ModelRolloutWorkflow,
+  approveUpdate,
+  pauseSignal,
+  rejectUpdate,
+  resumeSignal,
+  rollbackSignal,
+  statusQuery,
+  type DecisionReceipt,
+} from '../workflows/model-rollout';
+import type { RolloutResult, RolloutStatus, TimelineEvent } from '../workflows/rollout-state';
+
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+type RolloutHandle = WorkflowHandle<typeof ModelRolloutWorkflow>;
+
+export async function startRollout(client: Client, plan: RolloutPlan, options: { taskQueue: string; requestedBy: string }): Promise<RolloutHandle> {
+  try {
+    return await client.workflow.start(ModelRolloutWorkflow, {
+      taskQueue: options.taskQueue,
+      workflowId: plan.rollout.id,
+      args: [{ plan, requestedBy: options.requestedBy }],
+      typedSearchAttributes: [
+        { key: CANDIDATE_MODEL, value: plan.backends.candidate.model },
+        { key: BASELINE_MODEL, value: plan.backends.baseline.model },
+      ],
+    });
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new CliError(`rollout ${plan.rollout.id} is already running; see \`rollout status ${plan.rollout.id}\``);
+    }
+    throw error;
+  }
+}
+
+export function rolloutHandle(client: Client, id: string): RolloutHandle {
+  return client.workflow.getHandle<typeof ModelRolloutWorkflow>(id);
+}
+
+async function ensureExists(handle: RolloutHandle): Promise<void> {
+  try {
+    await handle.describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new CliError(`no rollout with id ${handle.workflowId}`);
+    throw error;
+  }
+}
+
+export async function rolloutStatus(client: Client, id: string): Promise<RolloutStatus> {
+  const handle = rolloutHandle(client, id);
+  await ensureExists(handle);
+  return handle.query(statusQuery);
+}
+
+export async function decide(client: Client, id: string, decision: 'approve' | 'reject', request: { by: string; reason?: string; gateId?: string }): Promise<DecisionReceipt> {
+  const handle = rolloutHandle(client, id);
+  await ensureExists(handle);
+  try {
+    return await handle.executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, { args: [request] });
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError) throw new CliError(`${decision} refused: ${error.cause?.message ?? error.message}`);
+    throw error;
+  }
+}
+
+export async function requestRollback(client: Client, id: string, request: { reason: string; by: string }): Promise<void> {
+  const handle = rolloutHandle(client, id);
+  await ensureExists(handle);
+  await handle.signal(rollbackSignal, request);
+}
+
+export async function setPaused(client: Client, id: string, paused: boolean, request: { by: string; reason?: string }): Promise<void> {
+  const handle = rolloutHandle(client, id);
+  await ensureExists(handle);
+  await handle.signal(paused ? pauseSignal : resumeSignal, request);
+}
+
+export interface RolloutSummary {
+  id: string;
+  status: string;
+  stage?: string;
+  candidate?: string;
+  outcome?: string;
+  startTime: string;
+}
+
+export async function listRollouts(client: Client, query?: string): Promise<RolloutSummary[]> {
+  const rollouts: RolloutSummary[] = [];
+  const filter = `WorkflowType = 'ModelRolloutWorkflow'${query ? ` AND (${query})` : ''}`;
+  for await (const execution of client.workflow.list({ query: filter, pageSize: 100 })) {
+    const attributes = execution.typedSearchAttributes;
+    rollouts.push({
+      id: execution.workflowId,
+      status: execution.status.name,
+      stage: attributes.get(ROLLOUT_STAGE),
+      candidate: attributes.get(CANDIDATE_MODEL),
+      outcome: attributes.get(ROLLOUT_OUTCOME),
+      startTime: execution.startTime.toISOString(),
+    });
+    if (rollouts.length >= 200) break;
+  }
+  return rollouts;
+}
+
+/** Follows a rollout to its end, reporting each new timeline event once. */
+export async function watchRollout(handle: RolloutHandle, onEvent: (event: TimelineEvent, status?: RolloutStatus) => void, pollMs = 1_000): Promise<RolloutResult> {
+  const seen = new Set<string>();
+  let finished = false;
+  const result = handle.result().finally(() => (finished = true));
+  const report = (status: RolloutStatus) => {
+    for (const event of status.timeline) {
+      const key = `${event.at}|${event.type}|${event.message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      onEvent(event, status);
+    }
+  };
+  while (!finished) {
+    try {
+      report(await handle.query(statusQuery));
+    } catch {
+      // A query can race the run's end or a continue-as-new; the next poll catches up.
+    }
+    await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, pollMs))]);
+  }
+  const final = await result;
+  for (const event of final.timeline) {
+    const key = `${event.at}|${event.type}|${event.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      onEvent(event);
+    }
+  }
+  return final;
+}

@@ -1,0 +1,147 @@
+// `npm run demo`: two rollouts on the embedded default stack, with simulated GPU backends and
+// live load through the gateway.
+//   1. support-bot: a healthy candidate, promoted after a release owner approves the cutover
+//      (the demo approves from the CLI as `alice`, the way a person would).
+//   2. summarizer: a candidate whose simulated GPU node degrades at the 25 % canary step; the
+//      judge sees it and the rollout rolls back on its own.
+// Everything runs on loopback, cleans up after itself and takes a few minutes.
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { formatEvent } from '../cli/format';
+import { rolloutHandle, startRollout, watchRollout } from '../cli/rollout-commands';
+import type { RouteState } from '../gateway/admin-api';
+import { parsePlan } from '../plan/schema';
+import { runLoad } from '../simulator/load-generator';
+import { startSimulatedBackend, type SimulatedBackend } from '../simulator/sim-backend';
+import { startEmbeddedStack } from '../stack/embedded-stack';
+import { statusQuery } from '../workflows/model-rollout';
+import type { RolloutResult } from '../workflows/rollout-state';
+import { demoPlan } from './demo-plans';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const say = (line: string) => console.log(`[demo] ${line}`);
+
+async function main(): Promise<number> {
+  // The demo prints the rollouts' own timelines; the worker's per-activity log lines would drown them.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const dir = join(root, '.rollout', `demo-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const cleanups: Array<() => Promise<void>> = [async () => rmSync(dir, { recursive: true, force: true })];
+  const cleanup = async () => {
+    for (const undo of cleanups.reverse()) await undo().catch((error: unknown) => say(`cleanup: ${(error as Error).message}`));
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  try {
+    say('starting the embedded stack: Temporal dev server + Web UI, Prometheus, gateway, rollout worker');
+    const stack = await startEmbeddedStack({ dir, log: (line) => say(line) });
+    cleanups.push(() => stack.stop());
+
+    say('starting simulated GPU backends (simulators, not real models)');
+    const sims: Record<string, SimulatedBackend> = {
+      baseline: await startSimulatedBackend({ model: 'sim-llama-3-8b-v1', behaviour: { latencyMedianMs: 120, latencySigma: 0.1, meanCompletionTokens: 120, seed: 11 } }),
+      healthy: await startSimulatedBackend({ model: 'sim-llama-3-8b-v2', behaviour: { latencyMedianMs: 110, latencySigma: 0.1, meanCompletionTokens: 125, seed: 12 } }),
+      degrading: await startSimulatedBackend({ model: 'sim-qwen-7b-exp', behaviour: { latencyMedianMs: 115, latencySigma: 0.1, meanCompletionTokens: 118, seed: 13 } }),
+    };
+    for (const sim of Object.values(sims)) cleanups.push(() => sim.close());
+    for (const [role, sim] of Object.entries(sims)) say(`  ${role.padEnd(9)} ${sim.model} at ${sim.url}`);
+
+    // Production routes exist before any rollout: all traffic on the current model.
+    for (const route of ['support-bot', 'summarizer']) {
+      await fetchJson<RouteState>(`${stack.gatewayUrl}/admin/routes/${route}`, 'PUT', { backends: [{ name: 'baseline', baseUrl: sims.baseline!.url, model: sims.baseline!.model }] });
+    }
+    const load = new AbortController();
+    const loadDone = runLoad({ gatewayUrl: stack.gatewayUrl, routes: ['support-bot', 'summarizer'], ratePerSecond: 50, durationMs: 15 * 60_000, users: 500, jsonShare: 0.2, signal: load.signal });
+    cleanups.push(async () => {
+      load.abort();
+      await loadDone.catch(() => undefined);
+    });
+    say(`load generator: 50 requests/s over 500 users to routes support-bot and summarizer via ${stack.gatewayUrl}/v1`);
+
+    const connection = await Connection.connect({ address: stack.temporalAddress });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection, namespace: stack.namespace });
+    const healthyPlan = parsePlan(
+      demoPlan({ id: 'support-bot-llama-v2', route: 'support-bot', baseline: sims.baseline!, candidate: sims.healthy!, stack, gates: ['cutover'], goldenDataset: join(root, 'examples/golden/support-bot.jsonl') }),
+    );
+    const degradingPlan = parsePlan(demoPlan({ id: 'summarizer-qwen-exp', route: 'summarizer', baseline: sims.baseline!, candidate: sims.degrading!, stack, gates: [] }));
+
+    say(`Temporal Web UI: ${stack.uiUrl}/namespaces/${stack.namespace}/workflows`);
+    const outcomes = await Promise.all([
+      follow(client, healthyPlan, stack.taskQueue, async (status) => {
+        if (status.gate && !status.gate.decision) {
+          say(`support-bot-llama-v2 waits for approval before ${status.gate.before}; alice approves from the CLI:`);
+          say(`  $ rollout approve support-bot-llama-v2 --as alice --reason "dashboards look good"`);
+          const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin/rollout.mjs'), 'approve', 'support-bot-llama-v2', '--as', 'alice', '--reason', 'dashboards look good'], {
+            env: { ...process.env, TEMPORAL_ADDRESS: stack.temporalAddress, TEMPORAL_NAMESPACE: stack.namespace },
+          });
+          say(`  ${stdout.trim()}`);
+        }
+      }),
+      follow(client, degradingPlan, stack.taskQueue, async (status) => {
+        if (status.stage === 'canary-2' && sims.degrading!.behaviour().errorRate === 0) {
+          say('summarizer-qwen-exp is at 25%: its simulated GPU node now degrades (20% errors, 3x latency)');
+          sims.degrading!.setBehaviour({ errorRate: 0.2, latencyMedianMs: 350 });
+        }
+      }),
+    ]);
+
+    const routes = await Promise.all(['support-bot', 'summarizer'].map((route) => fetchJson<RouteState>(`${stack.gatewayUrl}/admin/routes/${route}`, 'GET')));
+    say('');
+    say('results');
+    for (const result of outcomes) say(`  ${result.rolloutId.padEnd(22)} ${result.outcome.toUpperCase().padEnd(12)} ${result.reason}`);
+    for (const route of routes) {
+      const backends = route.backends.map((backend) => `${backend.name}=${backend.model}@${route.weights[backend.name]}%`).join(' ');
+      say(`  gateway route ${route.route.padEnd(12)} ${backends}; shadow ${route.shadow.enabled ? 'on' : 'off'}`);
+    }
+    const expected = outcomes[0]!.outcome === 'promoted' && outcomes[1]!.outcome === 'rolled_back';
+    const trafficRight = routes[0]!.backends.length === 1 && routes[0]!.backends[0]!.model === sims.healthy!.model && routes[1]!.weights.baseline === 100 && !routes[1]!.shadow.enabled;
+    say(expected && trafficRight ? 'demo finished as expected: one promotion, one automatic rollback' : 'demo did NOT end as expected');
+    return expected && trafficRight ? 0 : 1;
+  } finally {
+    say('cleaning up');
+    await cleanup();
+  }
+}
+
+/** Starts a rollout and prints its timeline; `onStatus` lets the demo act like a person would. */
+async function follow(client: Client, plan: ReturnType<typeof parsePlan>, taskQueue: string, onStatus: (status: Awaited<ReturnType<typeof queryStatus>>) => Promise<void>): Promise<RolloutResult> {
+  const handle = await startRollout(client, plan, { taskQueue, requestedBy: 'demo-release-bot' });
+  say(`started ${plan.rollout.id}: ${plan.backends.baseline.model} → ${plan.backends.candidate.model}`);
+  let acting = false;
+  const actor = setInterval(() => {
+    if (acting) return;
+    acting = true;
+    queryStatus(client, plan.rollout.id)
+      .then(onStatus)
+      .catch(() => undefined)
+      .finally(() => (acting = false));
+  }, 1_000);
+  try {
+    return await watchRollout(handle, (event) => console.log(`  ${plan.rollout.id.padEnd(22)} ${formatEvent(event)}`));
+  } finally {
+    clearInterval(actor);
+  }
+}
+
+function queryStatus(client: Client, id: string) {
+  return rolloutHandle(client, id).query(statusQuery);
+}
+
+async function fetchJson<T>(url: string, method: string, body?: unknown): Promise<T> {
+  const response = await fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  if (!response.ok) throw new Error(`${method} ${url} → ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

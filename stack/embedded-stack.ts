@@ -1,0 +1,100 @@
+// The embedded default stack: a real Temporal dev server (with the Web UI), Prometheus scraping
+// our gateway, the gateway itself and the rollout worker. `rollout up` runs it in the foreground;
+// the demo and the end-to-end tests start it the same way.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startGateway, type GatewayHandle } from '../gateway/server';
+import type { ActivityDependencies } from '../activities';
+import { DEFAULT_TASK_QUEUE } from '../workers/config';
+import { startRolloutWorker, type RunningWorker } from '../workers/rollout-worker';
+import { ROLLOUT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { startPrometheus, type RunningPrometheus } from './prometheus';
+import { startTemporalDevServer, type TemporalDevServer } from './temporal-dev-server';
+
+export interface EmbeddedStackOptions {
+  /** Holds the Temporal database, Prometheus's TSDB and the logs. */
+  dir: string;
+  /** Fixed ports for a long-lived stack; free ports when omitted. */
+  ports?: { temporal?: number; ui?: number; prometheus?: number; gateway?: number };
+  taskQueue?: string;
+  /** Run the rollout worker in this process (default true). */
+  worker?: boolean;
+  activities?: ActivityDependencies;
+  log?: (line: string) => void;
+}
+
+export interface EmbeddedStack {
+  temporalAddress: string;
+  namespace: string;
+  uiUrl: string;
+  prometheusUrl: string;
+  gatewayUrl: string;
+  taskQueue: string;
+  gateway: GatewayHandle;
+  prometheus: RunningPrometheus;
+  temporal: TemporalDevServer;
+  worker: RunningWorker | null;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
+  const log = options.log ?? (() => {});
+  const logDir = join(options.dir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const undo of stops.reverse()) await undo().catch((error: unknown) => log(`stop failed: ${(error as Error).message}`));
+    stops.length = 0;
+  };
+  try {
+    const [temporal, gateway] = await Promise.all([
+      startTemporalDevServer({
+        dataDir: join(options.dir, 'temporal'),
+        logDir,
+        port: options.ports?.temporal,
+        uiPort: options.ports?.ui,
+        searchAttributes: Object.fromEntries(ROLLOUT_SEARCH_ATTRIBUTES.map((key) => [key.name, 'Keyword' as const])),
+      }),
+      startGateway({ port: options.ports?.gateway ?? 0 }),
+    ]);
+    stops.push(() => temporal.stop(), () => gateway.close());
+    log(`Temporal dev server at ${temporal.address}; Web UI ${temporal.uiUrl}`);
+    log(`gateway at ${gateway.url} (OpenAI-compatible base URL ${gateway.baseUrl})`);
+
+    const prometheus = await startPrometheus({
+      dataDir: join(options.dir, 'prometheus'),
+      logDir,
+      port: options.ports?.prometheus,
+      scrapeIntervalSeconds: 1,
+      targets: [{ job: 'llm-gateway', target: new URL(gateway.url).host }],
+    });
+    stops.push(() => prometheus.stop());
+    // Debian's Prometheus applies new targets on its ~5 s discovery tick: wait for the first scrape.
+    await prometheus.waitForTargetsUp(['llm-gateway'], 30_000);
+    log(`Prometheus at ${prometheus.url}, scraping the gateway every 1 s`);
+
+    const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+    let worker: RunningWorker | null = null;
+    if (options.worker !== false) {
+      worker = await startRolloutWorker({ address: temporal.address, namespace: temporal.namespace, taskQueue, activities: options.activities });
+      stops.push(() => worker!.stop());
+      log(`rollout worker on task queue "${taskQueue}"`);
+    }
+    return {
+      temporalAddress: temporal.address,
+      namespace: temporal.namespace,
+      uiUrl: temporal.uiUrl,
+      prometheusUrl: prometheus.url,
+      gatewayUrl: gateway.url,
+      taskQueue,
+      gateway,
+      prometheus,
+      temporal,
+      worker,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
