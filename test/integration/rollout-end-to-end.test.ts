@@ -1,0 +1,163 @@
+// Full rollouts on real parts: the Temporal dev server, Prometheus scraping the gateway, the
+// gateway routing live load to simulated GPU backends, and the worker running the real
+// activities. Approvals go through Updates on the dev server (the time-skipping server cannot
+// skip time while a client waits on an Update).
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPrometheusFigures } from '../../activities/metrics/prometheus-figures';
+import { decide, requestRollback, rolloutHandle, startRollout } from '../../cli/rollout-commands';
+import { demoPlan } from '../../demo/demo-plans';
+import type { RouteState } from '../../gateway/admin-api';
+import { parsePlan } from '../../plan/schema';
+import { runLoad } from '../../simulator/load-generator';
+import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
+import { startEmbeddedStack, type EmbeddedStack } from '../../stack/embedded-stack';
+import { statusQuery } from '../../workflows/model-rollout';
+import { workflowsPath } from '../support/temporal';
+
+const historiesDir = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
+
+let dir: string;
+let stack: EmbeddedStack;
+let client: Client;
+let connection: Connection;
+const sims: Record<string, SimulatedBackend> = {};
+const load = new AbortController();
+
+let loadDone: Promise<unknown>;
+
+async function route(name: string): Promise<RouteState> {
+  const response = await fetch(`${stack.gatewayUrl}/admin/routes/${name}`);
+  return (await response.json()) as RouteState;
+}
+
+function plan(id: string, routeName: string, candidate: SimulatedBackend, gates: Array<'cutover'> = []) {
+  const input = demoPlan({ id, route: routeName, baseline: sims.baseline!, candidate, stack, gates });
+  // Shorter windows than the demo: the test only needs every stage to run on real data.
+  input.stages!.shadow = { enabled: true, share: 0.5, window: '8s' };
+  input.stages!.canary = { checkInterval: '4s', steps: [{ weight: 10, window: '8s' }, { weight: 50, window: '8s' }] };
+  input.stages!.cutover = { bake: '6s' };
+  return parsePlan(input);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'llm-rollout-e2e-'));
+  stack = await startEmbeddedStack({ dir, taskQueue: 'e2e' });
+  sims.baseline = await startSimulatedBackend({ model: 'sim-base', behaviour: { latencyMedianMs: 40, latencySigma: 0.1, seed: 1 } });
+  sims.healthy = await startSimulatedBackend({ model: 'sim-healthy', behaviour: { latencyMedianMs: 38, latencySigma: 0.1, seed: 2 } });
+  sims.broken = await startSimulatedBackend({ model: 'sim-broken', behaviour: { latencyMedianMs: 40, latencySigma: 0.1, errorRate: 0.3, seed: 3 } });
+  sims.steady = await startSimulatedBackend({ model: 'sim-steady', behaviour: { latencyMedianMs: 40, latencySigma: 0.1, seed: 4 } });
+  const routes = ['e2e-healthy', 'e2e-broken', 'e2e-incident'];
+  for (const name of routes) {
+    await fetch(`${stack.gatewayUrl}/admin/routes/${name}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ backends: [{ name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model }] }),
+    });
+  }
+  loadDone = runLoad({ gatewayUrl: stack.gatewayUrl, routes, ratePerSecond: 60, durationMs: 240_000, users: 300, jsonShare: 0.2, signal: load.signal });
+  connection = await Connection.connect({ address: stack.temporalAddress });
+  client = new Client({ connection, namespace: stack.namespace });
+}, 120_000);
+
+afterAll(async () => {
+  load.abort();
+  await loadDone?.catch(() => undefined);
+  await connection?.close();
+  for (const sim of Object.values(sims)) await sim.close();
+  await stack?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('rollouts end to end on the embedded stack', () => {
+  it('promotes a healthy candidate after an approval, rolls back a broken one, and rolls back on an incident signal', async () => {
+    const healthy = await startRollout(client, plan('e2e-healthy', 'e2e-healthy', sims.healthy!, ['cutover']), { taskQueue: stack.taskQueue, requestedBy: 'carol' });
+    const broken = await startRollout(client, plan('e2e-broken', 'e2e-broken', sims.broken!), { taskQueue: stack.taskQueue, requestedBy: 'carol' });
+    const incident = await startRollout(client, plan('e2e-incident', 'e2e-incident', sims.steady!), { taskQueue: stack.taskQueue, requestedBy: 'carol' });
+
+    // The broken candidate errors on 30% of requests: the shadow soak catches it.
+    const brokenResult = await broken.result();
+    expect(brokenResult.outcome).toBe('rolled_back');
+    expect(brokenResult.reason).toMatch(/^shadow: errorRate up/);
+    const brokenRoute = await route('e2e-broken');
+    expect(brokenRoute.weights).toEqual({ baseline: 100, candidate: 0 });
+    expect(brokenRoute.shadow.enabled).toBe(false);
+
+    // An incident responder rolls back the steady candidate once it serves live traffic.
+    for (let i = 0; i < 160 && (await incident.query(statusQuery)).weights.candidate !== 10; i++) await new Promise((r) => setTimeout(r, 250));
+    expect((await route('e2e-incident')).weights.candidate).toBe(10);
+    await requestRollback(client, 'e2e-incident', { reason: 'INC-77: upstream dependency degraded', by: 'oncall-dave' });
+    const incidentResult = await incident.result();
+    expect(incidentResult.outcome).toBe('rolled_back');
+    expect(incidentResult.reason).toBe('rollback requested by oncall-dave: INC-77: upstream dependency degraded');
+    expect((await route('e2e-incident')).weights).toEqual({ baseline: 100, candidate: 0 });
+
+    // The healthy one waits for a release owner before the cutover; a stranger cannot approve.
+    for (let i = 0; i < 240 && !(await healthy.query(statusQuery)).gate; i++) await new Promise((r) => setTimeout(r, 250));
+    const atGate = await healthy.query(statusQuery);
+    expect(atGate.gate?.before).toBe('cutover');
+    expect((await route('e2e-healthy')).weights).toEqual({ baseline: 50, candidate: 50 });
+    await expect(decide(client, 'e2e-healthy', 'approve', { by: 'mallory' })).rejects.toThrow('mallory is not an approver');
+    await decide(client, 'e2e-healthy', 'approve', { by: 'alice', gateId: atGate.gate!.id });
+    const healthyResult = await healthy.result();
+    expect(healthyResult.outcome).toBe('promoted');
+    const promoted = await route('e2e-healthy');
+    expect(promoted.backends.map((backend) => backend.model)).toEqual(['sim-healthy']);
+    expect(promoted.weights).toEqual({ baseline: 100 });
+
+    // Verdicts were made on real figures read back from Prometheus.
+    const passing = healthyResult.verdicts.filter((verdict) => verdict.outcome === 'pass');
+    expect(passing.length).toBeGreaterThanOrEqual(4);
+    for (const verdict of passing) {
+      const errorRate = verdict.metrics.find((metric) => metric.metric === 'errorRate')!;
+      expect(errorRate.samples.candidate).toBeGreaterThanOrEqual(10);
+      expect(errorRate.candidate).toBe(0);
+    }
+
+    // Histories of real runs: they must replay on the current workflow code, and are kept (binary
+    // protobuf) as fixtures for the replay test when RECORD_HISTORIES=1.
+    const histories = await Promise.all(
+      ['e2e-healthy', 'e2e-broken', 'e2e-incident'].map(async (workflowId) => ({ workflowId, history: await rolloutHandle(client, workflowId).fetchHistory() })),
+    );
+    const replays = Worker.runReplayHistories({ workflowsPath, replayName: 'e2e' }, histories);
+    for await (const replay of replays) expect(replay.error, `${replay.workflowId} replays`).toBeUndefined();
+    if (process.env.RECORD_HISTORIES === '1') {
+      mkdirSync(historiesDir, { recursive: true });
+      for (const { workflowId, history } of histories) writeFileSync(join(historiesDir, `${workflowId}.binpb`), temporal.api.history.v1.History.encode(history).finish());
+    }
+  }, 180_000);
+
+  it('reads the gateway series back from Prometheus: a 30% error candidate reads near 0.3, the baseline near 0', async () => {
+    // Mirror all of the route's traffic to the broken candidate for a few seconds of its own.
+    const shadow = (body: object) =>
+      fetch(`${stack.gatewayUrl}/admin/routes/e2e-broken/shadow`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const startMs = Date.now();
+    await shadow({ enabled: true, target: 'candidate', share: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    await shadow({ enabled: false });
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // one more scrape
+    const figures = await readPrometheusFigures({
+      prometheusUrl: stack.prometheusUrl,
+      route: 'e2e-broken',
+      startMs,
+      endMs: Date.now(),
+      baseline: { backend: 'baseline', mode: 'live' },
+      candidate: { backend: 'candidate', mode: 'shadow' },
+    });
+    // ~20 requests/s reach this route: ~160 in the window, each mirrored once.
+    expect(figures.baseline.requests).toBeGreaterThan(80);
+    expect(figures.baseline.errorRate).toBe(0);
+    expect(figures.candidate.requests).toBeGreaterThan(80);
+    // 30% errors; with ≥ 80 requests the standard error is ≤ 0.05, so ±0.15 is 3 SE.
+    expect(figures.candidate.errorRate).toBeGreaterThan(0.15);
+    expect(figures.candidate.errorRate).toBeLessThan(0.45);
+    expect(figures.baseline.p99LatencySeconds).toBeGreaterThan(0.02);
+    expect(figures.baseline.p99LatencySeconds).toBeLessThan(0.2);
+  });
+});
