@@ -24,7 +24,8 @@ const USAGE = `usage: rollout <command> [options]
   pause <id> --as USER [--reason TEXT]       hold the rollout where it is (still judged)
   resume <id> --as USER
   list [--query VISIBILITY_QUERY] [--json]   rollouts, newest first
-  plan check <plan>                          validate a plan and show its stages and timings
+  plan check <plan> [--json] [--as USER]     validate a plan and show its stages and timings;
+                                              --json prints the workflow input for the temporal CLI
   up                                         run the embedded stack (Temporal dev server + UI,
                                               Prometheus, gateway, worker) until Ctrl-C
 
@@ -63,7 +64,9 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'plan': {
       if (rest[0] !== 'check') throw new CliError(`unknown plan subcommand ${JSON.stringify(rest[0] ?? '')}; did you mean \`rollout plan check <plan>\`?`);
-      console.log(describePlan(await loadPlanFile(need(rest[1], 'a plan file'))));
+      const plan = await loadPlanFile(need(rest[1], 'a plan file'));
+      // --json prints the exact workflow input, for `temporal workflow start --input-file`.
+      console.log(values.json ? JSON.stringify({ plan, requestedBy: me }, null, 2) : describePlan(plan));
       return 0;
     }
     case 'up':

@@ -2,6 +2,7 @@
 // these same functions).
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { RolloutPlan } from '../plan/schema';
+import { CliError } from './cli-error';
 import { BASELINE_MODEL, CANDIDATE_MODEL, ROLLOUT_OUTCOME, ROLLOUT_STAGE } from '../workflows/search-attributes';
 import {
   ModelRolloutWorkflow,
@@ -15,9 +16,7 @@ import {
 } from '../workflows/model-rollout';
 import type { RolloutResult, RolloutStatus, TimelineEvent } from '../workflows/rollout-state';
 
-export class CliError extends Error {
-  override name = 'CliError';
-}
+export { CliError };
 
 type RolloutHandle = WorkflowHandle<typeof ModelRolloutWorkflow>;
 

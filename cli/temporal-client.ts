@@ -1,6 +1,7 @@
 // One Temporal client for the CLI, from the same configuration the worker uses.
 import { Client, Connection } from '@temporalio/client';
 import { temporalConfig, type TemporalConfig } from '../workers/config';
+import { CliError } from './cli-error';
 
 export interface CliClient {
   client: Client;
@@ -14,7 +15,7 @@ export async function connectClient(): Promise<CliClient> {
   try {
     connection = await Connection.connect({ address: config.address, connectTimeout: '5s' });
   } catch (error) {
-    throw new Error(`cannot reach Temporal at ${config.address} (${(error as Error).message}); start it with \`rollout up\` or set TEMPORAL_ADDRESS`, { cause: error });
+    throw new CliError(`cannot reach Temporal at ${config.address} (${(error as Error).message}); start it with \`rollout up\` or set TEMPORAL_ADDRESS`, { cause: error });
   }
   return { client: new Client({ connection, namespace: config.namespace }), config, close: () => connection.close() };
 }
