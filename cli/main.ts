@@ -159,7 +159,7 @@ async function main(argv: string[]): Promise<number> {
 
 async function runStackInForeground(): Promise<number> {
   const running = readStackFile();
-  if (running && isAlive(running.pid)) throw new CliError(`the embedded stack is already running (pid ${running.pid}); Temporal UI ${running.uiUrl}`);
+  if (running) throw new CliError(`the embedded stack is already running (pid ${running.pid}); Temporal UI ${running.uiUrl}`);
   const dir = resolve(dirname(STACK_FILE));
   mkdirSync(dir, { recursive: true });
   const stack = await startEmbeddedStack({
@@ -187,15 +187,6 @@ async function runStackInForeground(): Promise<number> {
   await stack.stop();
   rmSync(STACK_FILE, { force: true });
   return 0;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 main(process.argv.slice(2)).then(

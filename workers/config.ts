@@ -23,10 +23,13 @@ export interface StackFile {
   pid: number;
 }
 
+/** The running embedded stack's addresses; null when none runs (a stale file is ignored). */
 export function readStackFile(path = STACK_FILE): StackFile | null {
   if (!existsSync(path)) return null;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as StackFile;
+    const stack = JSON.parse(readFileSync(path, 'utf8')) as StackFile;
+    process.kill(stack.pid, 0);
+    return stack;
   } catch {
     return null;
   }

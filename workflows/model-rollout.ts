@@ -444,7 +444,8 @@ class Rollout {
       running.status = halt.outcome === 'aborted' ? 'aborted' : 'failed';
       running.endedAt = now();
     }
-    this.record(halt.kind, halt.reason, halt.by, running?.id);
+    // A rollback request is already on the timeline from its signal.
+    this.record(halt.kind === 'rollback_requested' ? 'compensating' : halt.kind, halt.reason, halt.by, running?.id);
     for (const undo of [...this.state.saga].reverse()) {
       if (undo === 'restore_baseline_weights') {
         const result = await compensation.restoreBaselineWeights(this.target);
