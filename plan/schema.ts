@@ -5,24 +5,11 @@
 //
 // Deterministic and free of Node built-ins: the workflow imports it.
 import { z } from 'zod';
-import { parseDurationMs } from './duration';
+import { duration, httpUrl } from './common-schema';
+import { goldenEvalStageSchema } from './golden-eval-schema';
+import { notificationsSchema } from './notifications-schema';
+import { shadowStageSchema } from './shadow-schema';
 
-const duration = () =>
-  z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const ms = parseDurationMs(value);
-    if (ms === null) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like "30s", "15m", "1h30m" or milliseconds, got ${JSON.stringify(value)}` });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
-const httpUrl = z
-  .string()
-  .refine((value) => /^https?:\/\/[^\s/]+/.test(value), { message: 'expected an http(s) URL' })
-  .transform((value) => value.replace(/\/+$/, ''));
-
-const share = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const slug = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters');
@@ -90,21 +77,8 @@ export const planSchema = z
     prometheus: z.strictObject({ url: httpUrl.default('http://127.0.0.1:9490') }).prefault({}),
     stages: z
       .strictObject({
-        shadow: z
-          .strictObject({ enabled: z.boolean().default(true), share: share.default(0.5), window: duration().default(600_000) })
-          .prefault({}),
-        goldenEval: z
-          .strictObject({
-            enabled: z.boolean().default(false),
-            dataset: z.string().min(1).optional(),
-            /** Lowest acceptable share of items the candidate gets right. */
-            minPassRate: share.default(0.9),
-            /** Largest acceptable drop in pass rate versus the baseline (absolute). */
-            maxRegression: share.default(0.02),
-            concurrency: z.number().int().min(1).max(256).default(8),
-            requestTimeout: duration().default(60_000),
-          })
-          .prefault({}),
+        shadow: shadowStageSchema,
+        goldenEval: goldenEvalStageSchema,
         canary: z
           .strictObject({
             steps: z.array(canaryStep).min(1, 'at least one canary step'),
@@ -158,15 +132,7 @@ export const planSchema = z
         onInconclusive: z.enum(['extend_then_ask', 'ask', 'rollback']).default('extend_then_ask'),
       })
       .prefault({}),
-    notifications: z
-      .strictObject({
-        /** POSTs each rollout event as JSON. */
-        webhookUrl: httpUrl.optional(),
-        slack: z.strictObject({ channel: z.string().min(1) }).optional(),
-        /** Link target for the rollout in the Temporal UI, e.g. http://127.0.0.1:8233 */
-        temporalUiUrl: httpUrl.optional(),
-      })
-      .prefault({}),
+    notifications: notificationsSchema,
   })
   .superRefine((plan, ctx) => {
     const steps = plan.stages.canary.steps;

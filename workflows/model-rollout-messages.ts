@@ -9,6 +9,12 @@ export interface DecisionRequest {
   reason?: string;
   /** The gate being decided; when given it must be the open gate (guards against stale buttons). */
   gateId?: string;
+  /**
+   * The approver group through which `by` may decide, when the plan names a group
+   * (`approvers: ["group:S0123"]`). The caller checks membership (the Slack bot asks Slack);
+   * the workflow checks that the group is one of the plan's approvers.
+   */
+  viaGroup?: string;
 }
 
 export interface DecisionReceipt {

@@ -157,7 +157,9 @@ class Rollout {
     if (!gate) throw ApplicationFailure.nonRetryable(`rollout ${this.plan.rollout.id} is not waiting for approval (stage ${this.currentStageId() ?? 'none'})`, 'NoOpenGate');
     if (gate.decision) throw ApplicationFailure.nonRetryable(`gate ${gate.id} was already ${gate.decision.decision} by ${gate.decision.by}`, 'GateAlreadyDecided');
     if (request.gateId && request.gateId !== gate.id) throw ApplicationFailure.nonRetryable(`gate ${request.gateId} is no longer open (the open gate is ${gate.id}, before ${gate.before})`, 'StaleGate');
-    if (!this.plan.approvals.approvers.includes(by)) {
+    const approvers = this.plan.approvals.approvers;
+    const entitled = approvers.includes(by) || (typeof request.viaGroup === 'string' && approvers.includes(`group:${request.viaGroup}`));
+    if (!entitled) {
       throw ApplicationFailure.nonRetryable(`${by} is not an approver of rollout ${this.plan.rollout.id} (approvers: ${this.plan.approvals.approvers.join(', ')})`, 'UnauthorizedApprover');
     }
     if (decision === 'approved' && !this.plan.approvals.allowSelfApproval && by === this.state.requestedBy) {

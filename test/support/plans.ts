@@ -32,7 +32,7 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
     },
     approvals: {
       requiredBefore: options.gates ?? [],
-      approvers: ['alice', 'bob', 'carol'],
+      approvers: ['alice', 'bob', 'carol', 'group:S-RELEASE-OWNERS'],
       timeout: '1h',
       onTimeout: options.onTimeout ?? 'abort',
     },

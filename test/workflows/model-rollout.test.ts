@@ -242,10 +242,13 @@ describe('ModelRolloutWorkflow', () => {
     expect(stranger.message).toContain('mallory is not an approver');
     expect((await refusal(approveUpdate, 'carol')).type).toBe('SelfApprovalForbidden');
     expect((await refusal(rejectUpdate, 'alice')).type).toBe('ReasonRequired');
+    const wrongGroup = await handle.executeUpdate(approveUpdate, { args: [{ by: 'mallory', viaGroup: 'S-INTERNS' }] }).catch((e: unknown) => e);
+    expect(((wrongGroup as WorkflowUpdateFailedError).cause as Error & { type?: string }).type).toBe('UnauthorizedApprover');
     const status = await handle.query(statusQuery);
     expect(status.gate?.decision).toBeUndefined();
     expect(status.decisions).toHaveLength(0);
-    await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+    const receipt = await handle.executeUpdate(approveUpdate, { args: [{ by: 'U-ERIN', viaGroup: 'S-RELEASE-OWNERS' }] });
+    expect(receipt.by).toBe('U-ERIN');
     expect((await handle.result()).outcome).toBe('promoted');
   });
 
