@@ -2,6 +2,7 @@
 // these types; the worker registers an implementation (createActivities). Every activity takes
 // one input object and is idempotent, because Temporal may run it more than once.
 import type { Verdict } from '../judge/verdict';
+import type { JudgeCanaryWindowInput, JudgeCanaryWindowResult } from './metrics/judge-canary-window';
 import type { RolloutPlan } from '../plan/schema';
 
 export type RouterConfig = RolloutPlan['router'];
@@ -57,6 +58,8 @@ export interface GoldenEvalInput {
   guardrails: RolloutPlan['guardrails'];
 }
 
+export type { JudgeCanaryWindowInput, JudgeCanaryWindowResult };
+
 export interface RolloutEvent {
   rolloutId: string;
   name?: string;
@@ -82,6 +85,7 @@ export interface RolloutActivities {
   restoreBaselineWeights(input: RouteTarget): Promise<TrafficState>;
   retireBaseline(input: RouteTarget & { candidate: BackendConfig }): Promise<TrafficState>;
   judgeTrafficWindow(input: JudgeTrafficWindowInput): Promise<Verdict>;
+  judgeCanaryWindow(input: JudgeCanaryWindowInput): Promise<JudgeCanaryWindowResult>;
   runGoldenEval(input: GoldenEvalInput): Promise<Verdict>;
   notify(input: NotifyInput): Promise<void>;
 }

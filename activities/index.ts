@@ -2,6 +2,8 @@
 // the real activity code against their own traffic layer and metrics.
 import type { RolloutActivities } from './contract';
 import { createEvalActivities } from './evals';
+import { readGatewayRecords, type RecordsReader } from './metrics/gateway-records';
+import { createCanaryJudgeActivities } from './metrics/judge-canary-window';
 import { createMetricsActivities, type FiguresReader } from './metrics/judge-window';
 import { readPrometheusFigures } from './metrics/prometheus-figures';
 import { createNotifyActivities, type EventSink } from './notify';
@@ -10,6 +12,7 @@ import { createTrafficActivities, defaultRouterFactory, type RouterFactory } fro
 export interface ActivityDependencies {
   routerFor?: RouterFactory;
   readFigures?: FiguresReader;
+  readRecords?: RecordsReader;
   eventSinks?: EventSink[];
   clock?: () => number;
 }
@@ -18,6 +21,7 @@ export function createActivities(deps: ActivityDependencies = {}): RolloutActivi
   return {
     ...createTrafficActivities(deps.routerFor ?? defaultRouterFactory),
     ...createMetricsActivities(deps.readFigures ?? readPrometheusFigures, deps.clock),
+    ...createCanaryJudgeActivities(deps.readRecords ?? readGatewayRecords, deps.clock),
     ...createEvalActivities(),
     ...createNotifyActivities(deps.eventSinks),
   };

@@ -1,6 +1,7 @@
 // `rollout plan check`: what a plan will do, before it does it.
 import { formatDuration } from '../plan/duration';
 import { routeOf, type RolloutPlan } from '../plan/schema';
+import { canaryPower } from '../judge/plan-power';
 import { stagesOf } from '../workflows/rollout-stages';
 
 export function describePlan(plan: RolloutPlan): string {
@@ -33,5 +34,17 @@ export function describePlan(plan: RolloutPlan): string {
     .filter((name) => plan.guardrails[name].enabled)
     .map((name) => `${name}${plan.guardrails[name].critical ? '*' : ''} ±${plan.guardrails[name].tolerance}`);
   lines.push(`  guards    ${rails.join(', ')}  (* critical); ≥ ${plan.guardrails.minRequests} requests per side before a pass`);
+  lines.push(`  judge     ${plan.guardrails.judge}${plan.guardrails.judge === 'statistical' ? ` (always-valid, alpha ${plan.guardrails.alpha} over each window; score pass ${plan.guardrails.score.pass}, marginal ${plan.guardrails.score.marginal})` : ''}`);
+  const power = canaryPower(plan);
+  if (!power) {
+    lines.push('  power     set stages.canary.expected.requestsPerMinute to see how long each window must be');
+  } else {
+    lines.push(`  power     windows needed at ${plan.stages.canary.expected!.requestsPerMinute} requests/min to detect the tolerances (80% power):`);
+    for (const step of power) {
+      const needed = Number.isFinite(step.neededMinutes) ? `${step.neededMinutes.toFixed(1)} min` : 'cannot be planned';
+      const verdict = step.neededMinutes <= step.plannedMinutes ? 'ok' : 'TOO SHORT';
+      lines.push(`    ${step.stage.padEnd(12)} ${String(step.weight).padStart(3)}%: needs ${needed} (limited by ${step.limitingMetric}); planned ${step.plannedMinutes.toFixed(1)} min  ${verdict}`);
+    }
+  }
   return lines.join('\n');
 }

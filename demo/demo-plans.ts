@@ -31,7 +31,7 @@ export function demoPlan(options: DemoPlanOptions): RolloutPlanInput {
       canary: {
         checkInterval: '5s',
         steps: [
-          { weight: 5, window: '15s' },
+          { weight: 10, window: '15s' },
           { weight: 25, window: '15s' },
           { weight: 50, window: '15s' },
         ],
@@ -39,9 +39,9 @@ export function demoPlan(options: DemoPlanOptions): RolloutPlanInput {
       cutover: { bake: '10s' },
     },
     approvals: { requiredBefore: options.gates, approvers: ['alice', 'bob'], timeout: '10m' },
-    // Short windows see few requests; the tolerances are sized for that (the statistical judge
-    // makes this principled).
-    guardrails: { minRequests: 10, p99Latency: { tolerance: 0.5 }, length: { tolerance: 0.5 } },
+    // Short windows see few requests: the minimum sample is sized for them. The statistical judge
+    // keeps its false-alarm rate at alpha however small the window.
+    guardrails: { minRequests: 20 },
     notifications: { temporalUiUrl: options.stack.uiUrl },
   };
 }

@@ -55,12 +55,12 @@ async function main(): Promise<number> {
       await fetchJson<RouteState>(`${stack.gatewayUrl}/admin/routes/${route}`, 'PUT', { backends: [{ name: 'baseline', baseUrl: sims.baseline!.url, model: sims.baseline!.model }] });
     }
     const load = new AbortController();
-    const loadDone = runLoad({ gatewayUrl: stack.gatewayUrl, routes: ['support-bot', 'summarizer'], ratePerSecond: 50, durationMs: 15 * 60_000, users: 500, jsonShare: 0.2, signal: load.signal });
+    const loadDone = runLoad({ gatewayUrl: stack.gatewayUrl, routes: ['support-bot', 'summarizer'], ratePerSecond: 80, durationMs: 15 * 60_000, users: 500, jsonShare: 0.5, signal: load.signal });
     cleanups.push(async () => {
       load.abort();
       await loadDone.catch(() => undefined);
     });
-    say(`load generator: 50 requests/s over 500 users to routes support-bot and summarizer via ${stack.gatewayUrl}/v1`);
+    say(`load generator: 80 requests/s (half asking for JSON) over 500 users to routes support-bot and summarizer via ${stack.gatewayUrl}/v1`);
 
     const connection = await Connection.connect({ address: stack.temporalAddress });
     cleanups.push(() => connection.close());

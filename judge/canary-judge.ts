@@ -19,7 +19,8 @@
 //               log-latency; add a `continuous` metric with scale 'log' to also gate on it.
 //
 // Decision per metric: the normal-mixture mSPRT (statistics/sequential.ts), one-sided in the bad
-// direction (two-sided for direction 'either'), τ = 1.5 × tolerance on the test's scale; always-valid
+// direction (two-sided for direction 'either'), τ = 1.5 × tolerance on the test's scale, averaged
+// with mixtures at 4τ and 16τ (TAU_GRID) so gross regressions stop a canary early; always-valid
 // p-values carried as a running minimum in `JudgeState`; Holm across the blocking metrics
 // (statistics/multiple-testing.ts). A metric is High/Low when its Holm-adjusted always-valid
 // p ≤ α, it is past burn-in, and its estimate is at least `minEffectFraction` × tolerance in
@@ -51,7 +52,7 @@ import { hodgesLehmann, mannWhitneyU } from './statistics/mann-whitney';
 import { holmAdjust } from './statistics/multiple-testing';
 import { newcombeInterval, twoProportionZTest } from './statistics/proportions';
 import type { Alternative } from './statistics/proportions';
-import { alwaysValidPValue, confidenceSequence, logMixtureLikelihoodRatio, logRatioOfMeans, meanDifference, proportionDifference } from './statistics/sequential';
+import { alwaysValidGridPValue, confidenceSequence, logGridMixtureLikelihoodRatio, logRatioOfMeans, meanDifference, proportionDifference } from './statistics/sequential';
 import type { EffectStatistic, Sidedness } from './statistics/sequential';
 import { summarize, summarizeLog } from './statistics/summary';
 import type { SummaryStats } from './statistics/summary';
@@ -531,9 +532,9 @@ export function judgeCanary(input: JudgeInput): JudgeResult {
     if (m.status === 'no_data' || !m.stat) return null;
     const active = Math.min(m.nBaseline, m.nCandidate) >= burnIn;
     const mixture = { estimate: m.stat.estimate, variance: m.stat.variance, tau: m.tau, alternative: m.alternative };
-    const logLr = logMixtureLikelihoodRatio(mixture);
+    const logLr = logGridMixtureLikelihoodRatio(mixture);
     const prior = previous[m.cfg.name] ?? 1;
-    const p = active ? alwaysValidPValue(mixture, prior) : prior;
+    const p = active ? alwaysValidGridPValue(mixture, prior) : prior;
     nextP[m.cfg.name] = p;
     const cs = confidenceSequence(m.stat.estimate, m.stat.variance, m.tau, alpha);
     return { logLr, p, active, cs };
@@ -608,7 +609,7 @@ function buildEvidence(
   const interval: [number, number] = [toDisplay(s.cs.lower, m.scale), toDisplay(s.cs.upper, m.scale)];
   const delta = toDisplay(theta, m.scale);
   const sequential: SequentialEvidence = {
-    method: `mSPRT, normal mixture τ = ${fmtTheta(m.tau, m.scale)}${m.alternative === 'two-sided' ? '' : ' (half-normal, one-sided)'}`,
+    method: `mSPRT, normal mixtures τ×{1,4,16} around τ = ${fmtTheta(m.tau, m.scale)}${m.alternative === 'two-sided' ? '' : ' (half-normal, one-sided)'}`,
     alternative: m.alternative,
     scale: m.scale,
     estimate: theta,

@@ -8,8 +8,9 @@
 // - A non-critical guardrail beyond tolerance makes it inconclusive: different, not proven worse,
 //   so a human decides if it is still so at the end of the window.
 // - A ratio with nothing to divide by (say, no request asked for JSON) is "no data" for that
-//   metric only; it does not block the others.
-import type { RolloutPlan } from '../plan/schema';
+//   metric only; it does not block the others. When every guardrail has no data, nothing was
+//   measured: inconclusive, never a pass.
+import type { GuardrailName, RolloutPlan } from '../plan/schema';
 import type { TrafficFigures } from './traffic-figures';
 import type { Direction, MetricClass, MetricEvidence, Verdict } from './verdict';
 
@@ -17,7 +18,7 @@ type Guardrails = RolloutPlan['guardrails'];
 type Pricing = RolloutPlan['backends']['baseline']['pricing'];
 
 interface MetricSpec {
-  name: keyof Omit<Guardrails, 'minRequests' | 'maxMetricFailures' | 'onInconclusive' | 'judgeScore'>;
+  name: Exclude<GuardrailName, 'judgeScore'>;
   deltaKind: 'absolute' | 'relative';
   value: (figures: TrafficFigures, pricing: Pricing) => number | null;
 }
@@ -94,6 +95,14 @@ export function judgeByThresholds(input: ThresholdJudgeInput): Verdict {
   const critical = breached.filter((metric) => metric.critical);
   if (critical.length > 0) return verdict('fail', critical.map((metric) => metric.message).join('; '));
   if (breached.length > 0) return verdict('inconclusive', `non-critical difference: ${breached.map((metric) => metric.message).join('; ')}`);
+  // No data for one ratio does not block the others, but no data for every guardrail is no evidence.
+  const missing = metrics.filter((metric) => metric.classification === 'no_data').map((metric) => metric.metric);
+  if (metrics.length > 0 && missing.length === metrics.length) {
+    return verdict('inconclusive', `no guardrail could be measured over ${samples.candidate} candidate requests (no data: ${missing.join(', ')})`);
+  }
+  if (missing.length > 0) {
+    return verdict('pass', `${metrics.length - missing.length} of ${metrics.length} guardrails within tolerance over ${samples.candidate} candidate requests (no data: ${missing.join(', ')})`);
+  }
   return verdict('pass', `all ${metrics.length} guardrails within tolerance over ${samples.candidate} candidate requests`);
 }
 

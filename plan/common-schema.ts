@@ -14,7 +14,8 @@ export const duration = () =>
 
 export const httpUrl = z
   .string()
-  .refine((value) => /^https?:\/\/[^\s/]+/.test(value), { message: 'expected an http(s) URL' })
+  // Anchored at both ends: "http://host:8000/v1 # prod" or "http://" are not URLs to send traffic to.
+  .refine((value) => /^https?:\/\/[^\s/?#]+(?:[/?#]\S*)?$/.test(value), { message: 'expected an http(s) URL' })
   .transform((value) => value.replace(/\/+$/, ''));
 
 export const share = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');

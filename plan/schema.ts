@@ -82,9 +82,27 @@ export const planSchema = z
         canary: z
           .strictObject({
             steps: z.array(canaryStep).min(1, 'at least one canary step'),
-            checkInterval: duration().default(60_000),
+            /** At least a second: every check is an activity that reads the metrics. */
+            checkInterval: duration()
+              .refine((ms) => ms >= 1_000, 'must be at least 1s')
+              .default(60_000),
+            /** What the route's traffic looks like, for `rollout plan check`'s window-length calculation. */
+            expected: z
+              .strictObject({
+                requestsPerMinute: z.number().positive('requestsPerMinute must be > 0'),
+                errorRate: z.number().gt(0).lt(1).default(0.01),
+                refusalRate: z.number().gt(0).lt(1).default(0.01),
+                schemaAdherence: z.number().gt(0).lt(1).default(0.99),
+                /** Coefficient of variation of answer length (and cost) per request. */
+                lengthCv: z.number().positive().default(0.5),
+                /** SD of log-latency (0.5 ≈ p99 at 3.2× the median). */
+                latencyLogSd: z.number().positive().default(0.5),
+              })
+              .optional(),
           })
-          .default({
+          // prefault, not default: the steps are parsed afresh for each plan, so no two plans share
+          // (and can edit) one default array.
+          .prefault({
             steps: [
               { weight: 5, window: 900_000, requireApproval: false },
               { weight: 25, window: 900_000, requireApproval: false },
@@ -126,6 +144,19 @@ export const planSchema = z
         judgeScore: guardrail({ direction: 'lower_is_worse', tolerance: 0.25, critical: true }),
         /** Requests each side needs in a window before it can pass. */
         minRequests: z.number().int().min(1).default(50),
+        /**
+         * 'statistical' (gateway router): always-valid sequential tests on the gateway's
+         * per-request records, false alarms held at `alpha` however often it looks.
+         * 'threshold': plain comparisons of Prometheus figures (any router).
+         */
+        judge: z.enum(['statistical', 'threshold']).default('statistical'),
+        /** Family-wise false-alarm rate of the statistical judge over a whole window. */
+        alpha: z.number().gt(0, 'alpha must be in (0, 0.5]').max(0.5, 'alpha must be in (0, 0.5]').default(0.05),
+        /** Canary score (0–100) needed to pass, and below which it fails. */
+        score: z
+          .strictObject({ pass: z.number().min(0).max(100).default(75), marginal: z.number().min(0).max(100).default(50) })
+          .prefault({})
+          .refine((score) => score.marginal <= score.pass, { message: 'score.marginal must not exceed score.pass' }),
         /** Consecutive failed metric reads before the rollout is rolled back as unobservable. */
         maxMetricFailures: z.number().int().min(1).default(3),
         /** When a window ends without enough evidence: watch one more window, then ask a human. */
@@ -175,7 +206,8 @@ function describePath(path: PropertyKey[]): string {
 
 /** Validates and normalizes a plan object; throws PlanValidationError naming every bad field. */
 export function parsePlan(input: unknown): RolloutPlan {
-  const result = planSchema.safeParse(input);
+  // reportInput: without the input on each issue, a wrong type could not be told from a missing field.
+  const result = planSchema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const where = describePath(issue.path) || '(plan)';

@@ -11,6 +11,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -105,6 +106,7 @@ function initialState(input: ModelRolloutInput): RolloutState {
     rollbackRequest: null,
     paused: null,
     metricFailures: 0,
+    judge: { state: null, sinceSeq: 0, latencyReference: null },
     runs: 0,
   };
 }
@@ -244,6 +246,7 @@ class Rollout {
     this.state.windowVerdict = null;
     this.state.windowExtended = false;
     this.state.metricFailures = 0;
+    this.resetJudgeWindow();
     this.state.stageEntered = true;
     this.record('stage_started', describeStage(spec), undefined, spec.id);
   }
@@ -288,6 +291,7 @@ class Rollout {
       if (policy === 'extend_then_ask' && !this.state.windowExtended) {
         this.state.windowExtended = true;
         this.state.windowElapsedMs = 0;
+        // The extension keeps the evidence so far; the always-valid test simply keeps looking.
         this.record('window_extended', `${spec.id} inconclusive (${why}); watching one more window`, undefined, spec.id);
         continue;
       }
@@ -300,17 +304,27 @@ class Rollout {
   private async judgeWindow(spec: StageSpec): Promise<Verdict | null> {
     const mode = spec.kind === 'shadow' ? 'shadow' : spec.kind === 'cutover' ? 'bake' : 'canary';
     let verdict: Verdict;
+    const window = {
+      rolloutId: this.plan.rollout.id,
+      stage: spec.id,
+      mode,
+      route: this.target.route,
+      windowStartMs: this.state.windowStartedAtMs,
+      guardrails: this.plan.guardrails,
+      pricing: { baseline: this.plan.backends.baseline.pricing, candidate: this.plan.backends.candidate.pricing },
+    } as const;
     try {
-      verdict = await metrics.judgeTrafficWindow({
-        rolloutId: this.plan.rollout.id,
-        stage: spec.id,
-        mode,
-        prometheusUrl: this.plan.prometheus.url,
-        route: this.target.route,
-        windowStartMs: this.state.windowStartedAtMs,
-        guardrails: this.plan.guardrails,
-        pricing: { baseline: this.plan.backends.baseline.pricing, candidate: this.plan.backends.candidate.pricing },
-      });
+      if (this.usesStatisticalJudge()) {
+        const judge = this.judgeMemory();
+        const result = await metrics.judgeCanaryWindow({ ...window, adminUrl: this.gatewayAdminUrl(), sinceSeq: judge.sinceSeq, judgeState: judge.state, latencyReference: judge.latencyReference });
+        judge.state = result.judgeState;
+        judge.sinceSeq = result.sinceSeq;
+        // The shadow soak measures the baseline's latency tail; the stages after it judge against it.
+        if (spec.kind === 'shadow' && result.measuredLatencyReference) judge.shadowLatencyReference = result.measuredLatencyReference;
+        verdict = result.verdict;
+      } else {
+        verdict = await metrics.judgeTrafficWindow({ ...window, prometheusUrl: this.plan.prometheus.url });
+      }
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       this.state.metricFailures += 1;
@@ -345,6 +359,31 @@ class Rollout {
     // Different but not worse, or not enough evidence: a human looks at the evidence.
     if (verdict.outcome === 'inconclusive') await this.gate(this.state.stages[this.state.stageIndex + 1]?.id ?? 'retire', 'needs_review', verdict);
     return verdict;
+  }
+
+  /**
+   * The statistical judge reads the gateway's per-request records; HAProxy has none, and a plan
+   * may ask for plain thresholds. Rollouts started before the judge existed keep the old path.
+   */
+  private usesStatisticalJudge(): boolean {
+    return this.plan.guardrails.judge === 'statistical' && this.plan.router.kind === 'gateway' && patched('statistical-judge');
+  }
+
+  private gatewayAdminUrl(): string {
+    return this.plan.router.kind === 'gateway' ? this.plan.router.adminUrl : '';
+  }
+
+  private judgeMemory(): NonNullable<RolloutState['judge']> {
+    this.state.judge ??= { state: null, sinceSeq: 0, latencyReference: null };
+    return this.state.judge;
+  }
+
+  /** A new window starts a new sequential test; the shadow's latency reference carries over. */
+  private resetJudgeWindow(): void {
+    const judge = this.judgeMemory();
+    if (judge.shadowLatencyReference) judge.latencyReference = judge.shadowLatencyReference;
+    judge.state = null;
+    judge.sinceSeq = 0;
   }
 
   /** Runs a long activity, cancelling it at once if a rollback is requested meanwhile. */

@@ -1,5 +1,6 @@
 // The rollout's durable state: everything the status query shows and everything continue-as-new
 // carries to the next run. Plain data only, so it serializes into the next run's input.
+import type { JudgeState, LatencyReference } from '../judge/canary-judge';
 import type { Verdict } from '../judge/verdict';
 import type { RolloutPlan } from '../plan/schema';
 import type { StageKind } from './rollout-stages';
@@ -77,6 +78,16 @@ export interface RolloutState {
   rollbackRequest: { reason: string; by: string; at: string } | null;
   paused: { by: string; reason?: string; at: string } | null;
   metricFailures: number;
+  /** The statistical judge's memory: its running state within the window, and references. */
+  judge?: {
+    state: JudgeState | null;
+    /** Gateway record seq the window's reads start after. */
+    sinceSeq: number;
+    /** The baseline's latency tail the current window judges p99 against. */
+    latencyReference: LatencyReference | null;
+    /** Measured by the shadow soak; becomes the reference from the next stage on. */
+    shadowLatencyReference?: LatencyReference;
+  };
   runs: number;
   outcome?: Outcome;
   reason?: string;

@@ -93,6 +93,35 @@ export function alwaysValidPValue(input: MixtureInput, previous = 1): number {
   return Math.min(previous, p);
 }
 
+/**
+ * A grid of mixing scales, as (multiple of τ, weight). A single τ near the tolerance is slow to
+ * reject a gross regression: its √(V/(V+τ²)) factor demands many samples even when θ̂ ≫ τ (a
+ * 30-point error-rate jump against a 1-point tolerance took ~300 requests). A weighted average
+ * of mixture martingales is itself a nonnegative martingale under H₀ (each has mean 1), so
+ * Ville's inequality, and with it the always-valid guarantee, holds unchanged. Most weight stays
+ * on τ, where the window's power is planned; the cost there is log(1/0.6) ≈ 0.5 nats of extra
+ * evidence, while 4τ and 16τ cut a gross regression short after a handful of requests.
+ */
+export const TAU_GRID: ReadonlyArray<readonly [multiplier: number, weight: number]> = [
+  [1, 0.6],
+  [4, 0.2],
+  [16, 0.2],
+];
+
+/** log Λ of the grid mixture: log Σ_k w_k Λ(k·τ), computed stably. */
+export function logGridMixtureLikelihoodRatio(input: MixtureInput, grid: ReadonlyArray<readonly [number, number]> = TAU_GRID): number {
+  const logs = grid.map(([multiplier, weight]) => Math.log(weight) + logMixtureLikelihoodRatio({ ...input, tau: input.tau * multiplier }));
+  const max = Math.max(...logs);
+  if (!Number.isFinite(max)) return max;
+  return max + Math.log(logs.reduce((sum, value) => sum + Math.exp(value - max), 0));
+}
+
+/** Always-valid p-value of the grid mixture after this look: min(previous, 1/Λ). */
+export function alwaysValidGridPValue(input: MixtureInput, previous = 1): number {
+  const p = Math.min(1, Math.exp(-Math.min(logGridMixtureLikelihoodRatio(input), MAX_LOG_LR)));
+  return Math.min(previous, p);
+}
+
 /** Radius of the two-sided normal-mixture confidence sequence at level 1 − α. */
 export function confidenceSequenceRadius(variance: number, tau: number, alpha: number): number {
   if (variance === 0) return 0;

@@ -41,7 +41,7 @@ function plan(id: string, routeName: string, candidate: SimulatedBackend, gates:
   const input = demoPlan({ id, route: routeName, baseline: sims.baseline!, candidate, stack, gates });
   // Shorter windows than the demo: the test only needs every stage to run on real data.
   input.stages!.shadow = { enabled: true, share: 0.5, window: '8s' };
-  input.stages!.canary = { checkInterval: '4s', steps: [{ weight: 10, window: '8s' }, { weight: 50, window: '8s' }] };
+  input.stages!.canary = { checkInterval: '4s', steps: [{ weight: 25, window: '10s' }, { weight: 50, window: '10s' }] };
   input.stages!.cutover = { bake: '6s' };
   return parsePlan(input);
 }
@@ -61,7 +61,8 @@ beforeAll(async () => {
       body: JSON.stringify({ backends: [{ name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model }] }),
     });
   }
-  loadDone = runLoad({ gatewayUrl: stack.gatewayUrl, routes, ratePerSecond: 60, durationMs: 240_000, users: 300, jsonShare: 0.2, signal: load.signal });
+  // Enough traffic that even the JSON-only guardrail (schema adherence) reaches its minimum sample in each window.
+  loadDone = runLoad({ gatewayUrl: stack.gatewayUrl, routes, ratePerSecond: 90, durationMs: 240_000, users: 300, jsonShare: 0.5, signal: load.signal });
   connection = await Connection.connect({ address: stack.temporalAddress });
   client = new Client({ connection, namespace: stack.namespace });
 }, 120_000);
@@ -84,14 +85,14 @@ describe('rollouts end to end on the embedded stack', () => {
     // The broken candidate errors on 30% of requests: the shadow soak catches it.
     const brokenResult = await broken.result();
     expect(brokenResult.outcome).toBe('rolled_back');
-    expect(brokenResult.reason).toMatch(/^shadow: errorRate up/);
+    expect(brokenResult.reason).toMatch(/^shadow: critical regression: errorRate up/);
     const brokenRoute = await route('e2e-broken');
     expect(brokenRoute.weights).toEqual({ baseline: 100, candidate: 0 });
     expect(brokenRoute.shadow.enabled).toBe(false);
 
     // An incident responder rolls back the steady candidate once it serves live traffic.
-    for (let i = 0; i < 160 && (await incident.query(statusQuery)).weights.candidate !== 10; i++) await new Promise((r) => setTimeout(r, 250));
-    expect((await route('e2e-incident')).weights.candidate).toBe(10);
+    for (let i = 0; i < 160 && (await incident.query(statusQuery)).weights.candidate !== 25; i++) await new Promise((r) => setTimeout(r, 250));
+    expect((await route('e2e-incident')).weights.candidate).toBe(25);
     await requestRollback(client, 'e2e-incident', { reason: 'INC-77: upstream dependency degraded', by: 'oncall-dave' });
     const incidentResult = await incident.result();
     expect(incidentResult.outcome).toBe('rolled_back');
@@ -150,7 +151,7 @@ describe('rollouts end to end on the embedded stack', () => {
       baseline: { backend: 'baseline', mode: 'live' },
       candidate: { backend: 'candidate', mode: 'shadow' },
     });
-    // ~20 requests/s reach this route: ~160 in the window, each mirrored once.
+    // ~30 requests/s reach this route: ~240 in the window, each mirrored once.
     expect(figures.baseline.requests).toBeGreaterThan(80);
     expect(figures.baseline.errorRate).toBe(0);
     expect(figures.candidate.requests).toBeGreaterThan(80);

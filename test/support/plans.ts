@@ -7,6 +7,7 @@ export interface TestPlanOptions {
   goldenEval?: boolean;
   onTimeout?: 'abort' | 'approve';
   onInconclusive?: 'extend_then_ask' | 'ask' | 'rollback';
+  judge?: 'statistical' | 'threshold';
 }
 
 export function testPlan(options: TestPlanOptions): RolloutPlanInput {
@@ -36,6 +37,6 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
       timeout: '1h',
       onTimeout: options.onTimeout ?? 'abort',
     },
-    guardrails: { onInconclusive: options.onInconclusive ?? 'extend_then_ask' },
+    guardrails: { onInconclusive: options.onInconclusive ?? 'extend_then_ask', judge: options.judge ?? 'threshold' },
   };
 }

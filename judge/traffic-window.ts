@@ -1,0 +1,89 @@
+// One window of traffic, per arm, built from the gateway's per-request records: the counts the
+// proportions need, the raw values the continuous metrics and the latency tail need. Pure: the
+// activity reads the records, this turns them into the judge's MetricData.
+import type { RequestRecord } from '../gateway/admin-api';
+import type { RolloutPlan } from '../plan/schema';
+import { latencyReferenceFromShadow, type LatencyReference, type MetricData } from './canary-judge';
+
+export interface ArmSelector {
+  backend: 'baseline' | 'candidate';
+  mode: 'live' | 'shadow';
+}
+
+export interface ArmTraffic {
+  requests: number;
+  errors: number;
+  successes: number;
+  refusals: number;
+  jsonRequests: number;
+  validJson: number;
+  /** Per successful request. */
+  completionTokens: number[];
+  costs: number[];
+  /** Per request that got an answer (any status but the gateway's own 502/499). */
+  latenciesMs: number[];
+}
+
+export type Pricing = RolloutPlan['backends']['baseline']['pricing'];
+
+const emptyArm = (): ArmTraffic => ({ requests: 0, errors: 0, successes: 0, refusals: 0, jsonRequests: 0, validJson: 0, completionTokens: [], costs: [], latenciesMs: [] });
+
+/** Tallies the records of one arm (backend + mode), from `startMs` on. A client hang-up (499) is not the backend's doing and is left out. */
+export function armTraffic(records: readonly RequestRecord[], arm: ArmSelector, startMs: number, pricing: Pricing): ArmTraffic {
+  const traffic = emptyArm();
+  const priced = pricing.inputPer1k > 0 || pricing.outputPer1k > 0;
+  for (const record of records) {
+    if (record.backend !== arm.backend || record.mode !== arm.mode || record.status === 499) continue;
+    if (Date.parse(record.at) < startMs) continue;
+    traffic.requests += 1;
+    if (record.status >= 500) traffic.errors += 1;
+    if (record.status !== 502) traffic.latenciesMs.push(record.latencyMs);
+    if (record.status < 200 || record.status >= 300) continue;
+    traffic.successes += 1;
+    if (record.refusal) traffic.refusals += 1;
+    if (record.validJson !== null) {
+      traffic.jsonRequests += 1;
+      if (record.validJson) traffic.validJson += 1;
+    }
+    traffic.completionTokens.push(record.completionTokens);
+    if (priced) traffic.costs.push((record.promptTokens * pricing.inputPer1k + record.completionTokens * pricing.outputPer1k) / 1000);
+  }
+  return traffic;
+}
+
+/** The baseline's latency tail measured in shadow: what later windows' p99 guardrail compares against. */
+export function latencyReference(baseline: ArmTraffic, tolerance: number, minSamples: number): LatencyReference | null {
+  return baseline.latenciesMs.length >= minSamples ? latencyReferenceFromShadow(baseline.latenciesMs, 0.99, tolerance) : null;
+}
+
+function above(values: readonly number[], threshold: number): number {
+  let count = 0;
+  for (const value of values) if (value > threshold) count += 1;
+  return count;
+}
+
+/** The judge's data for each guardrail, keyed by guardrail name. Missing means no data. */
+export function metricData(baseline: ArmTraffic, candidate: ArmTraffic, reference: LatencyReference | null): Record<string, MetricData | undefined> {
+  const counts = (pick: (arm: ArmTraffic) => [number, number]): MetricData => {
+    const [bEvents, bTotal] = pick(baseline);
+    const [cEvents, cTotal] = pick(candidate);
+    return { type: 'counts', baseline: { events: bEvents, total: bTotal }, candidate: { events: cEvents, total: cTotal } };
+  };
+  const samples = (pick: (arm: ArmTraffic) => number[]): MetricData | undefined =>
+    pick(baseline).length > 0 || pick(candidate).length > 0 ? { type: 'samples', baseline: pick(baseline), candidate: pick(candidate) } : undefined;
+  return {
+    errorRate: counts((arm) => [arm.errors, arm.requests]),
+    refusalRate: counts((arm) => [arm.refusals, arm.successes]),
+    schemaAdherence: counts((arm) => [arm.validJson, arm.jsonRequests]),
+    p99Latency: reference
+      ? {
+          type: 'exceedance',
+          threshold: reference.threshold,
+          baseline: { events: above(baseline.latenciesMs, reference.threshold), total: baseline.latenciesMs.length },
+          candidate: { events: above(candidate.latenciesMs, reference.threshold), total: candidate.latenciesMs.length },
+        }
+      : undefined,
+    length: samples((arm) => arm.completionTokens),
+    costPerRequest: samples((arm) => arm.costs),
+  };
+}
