@@ -12,7 +12,8 @@ export interface CheckResult {
 const ajv = new Ajv({ allErrors: true, strict: false });
 const compiled = new WeakMap<object, ReturnType<Ajv['compile']>>();
 
-function validatorFor(schema: Record<string, unknown>) {
+/** Compiles (once per schema object) the item's JSON Schema; throws when it is not a valid schema. */
+export function validatorFor(schema: Record<string, unknown>) {
   let validate = compiled.get(schema);
   if (!validate) {
     validate = ajv.compile(schema);

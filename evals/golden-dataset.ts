@@ -5,6 +5,7 @@
 // model for JSON and checks the answer against it.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { validatorFor } from './exact-checks';
 
 const message = z.strictObject({ role: z.enum(['system', 'user', 'assistant']), content: z.string() });
 
@@ -47,6 +48,16 @@ export function parseGoldenDataset(text: string, source: string): GoldenItem[] {
         new RegExp(parsed.data.expected);
       } catch (error) {
         problems.push(`${where}: expected: not a valid regular expression (${(error as Error).message})`);
+        return;
+      }
+    }
+    // A schema that does not compile would otherwise surface mid-eval as a "no answer" error on
+    // every item it guards, on both sides: the dataset's fault blamed on the backends.
+    if (parsed.data.schema) {
+      try {
+        validatorFor(parsed.data.schema);
+      } catch (error) {
+        problems.push(`${where}: schema: not a valid JSON Schema (${(error as Error).message})`);
         return;
       }
     }

@@ -43,15 +43,20 @@ export function goldenEvalVerdict(stage: string, outcomes: ItemOutcome[], config
     tolerance: config.maxRegression,
     test: 'threshold',
     samples: { baseline: baseline.scored, candidate: candidate.scored },
-    classification: delta === null ? 'no_data' : regressed || belowFloor ? 'low' : 'pass',
+    // The floor is the candidate's own: it applies even when the baseline scored nothing.
+    classification: regressed || belowFloor ? 'low' : delta === null ? 'no_data' : 'pass',
     message:
-      delta === null
-        ? 'golden pass rate: no scored items'
-        : `golden pass rate ${pct(candidate.passRate!)} vs baseline ${pct(baseline.passRate!)} (${candidate.passed}/${candidate.scored} vs ${baseline.passed}/${baseline.scored}; ${candidate.errors} candidate errors)`,
+      candidate.passRate === null
+        ? `golden pass rate: no scored candidate items (${candidate.items} run, ${candidate.errors} candidate errors)`
+        : baseline.passRate === null
+          ? `golden pass rate ${pct(candidate.passRate)} with no scored baseline items (${candidate.passed}/${candidate.scored}; ${candidate.errors} candidate errors)`
+          : `golden pass rate ${pct(candidate.passRate)} vs baseline ${pct(baseline.passRate)} (${candidate.passed}/${candidate.scored} vs ${baseline.passed}/${baseline.scored}; ${candidate.errors} candidate errors)`,
   };
   const verdict = (outcome: Verdict['outcome'], reason: string): Verdict => ({ stage, outcome, reason, metrics: [evidence], at });
-  if (delta === null) return verdict('inconclusive', 'no golden item could be scored');
+  // The floor comes first: a candidate that answered no item fails even when the baseline had
+  // nothing scorable. Only a candidate at or above its floor can be "nothing to compare".
   if (belowFloor) return verdict('fail', `${evidence.message}: below the minimum ${pct(config.minPassRate)}`);
+  if (delta === null) return verdict('inconclusive', `no golden item could be scored on both sides: ${evidence.message}`);
   if (regressed) return verdict('fail', `${evidence.message}: dropped more than ${pct(config.maxRegression)}`);
   return verdict('pass', evidence.message);
 }

@@ -111,5 +111,7 @@ function describe(name: string, classification: MetricClass, delta: number | nul
   const shown = kind === 'relative' ? `${(delta! * 100).toFixed(1)}%` : `${(delta! * 100).toFixed(2)} pts`;
   const limit = kind === 'relative' ? `${(tolerance * 100).toFixed(0)}%` : `${(tolerance * 100).toFixed(2)} pts`;
   if (classification === 'pass') return `${name}: ${shown} (within ±${limit})`;
-  return `${name} ${classification === 'high' ? 'up' : 'down'} ${shown} (tolerance ${limit})`;
+  // "up"/"down" carries the sign: "down 4.00 pts", not "down -4.00 pts".
+  const size = kind === 'relative' ? `${Math.abs(delta! * 100).toFixed(1)}%` : `${Math.abs(delta! * 100).toFixed(2)} pts`;
+  return `${name} ${classification === 'high' ? 'up' : 'down'} ${size} (tolerance ${limit})`;
 }

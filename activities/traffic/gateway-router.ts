@@ -19,6 +19,9 @@ export class GatewayRouter implements TrafficRouter {
     if (existing && (existing.weights.candidate ?? 0) > 0 && 'baseline' in existing.weights) {
       await this.call<RouteState>('PUT', '/weights', { weights: { baseline: 100, candidate: 0 } } satisfies SetWeightsRequest);
     }
+    // Mirroring left on by that rollout would send copies to the new candidate as soon as it is
+    // defined, and nothing in this rollout would turn it off unless it ran a shadow stage.
+    if (existing?.shadow.enabled) await this.call<RouteState>('PUT', '/shadow', { enabled: false } satisfies SetShadowRequest);
     const definition: RouteDefinition = {
       backends: [
         { name: 'baseline', ...baseline },
@@ -33,6 +36,8 @@ export class GatewayRouter implements TrafficRouter {
   }
 
   async setShadow(shadow: TrafficState['shadow']): Promise<TrafficState> {
+    // Enabling without a target is a caller bug; quietly turning mirroring off instead would hide it.
+    if (shadow.enabled && !shadow.target) throw ApplicationFailure.nonRetryable('cannot enable shadow traffic without a target backend', 'InvalidRouterConfig');
     const body: SetShadowRequest = shadow.enabled && shadow.target ? { enabled: true, target: shadow.target, share: shadow.share } : { enabled: false };
     return toTrafficState(await this.call<RouteState>('PUT', '/shadow', body));
   }

@@ -33,14 +33,21 @@ export class HaproxyRouter implements TrafficRouter {
 
   async setWeights(weights: TrafficState['weights']): Promise<TrafficState> {
     const { haproxyBackend, baselineServer, candidateServer } = this.config;
-    // Lower the side that loses traffic first, so the sum never exceeds the target mix.
+    // Raise the side that gains traffic first, then lower the other. The mix in between then lies
+    // between the old and the new one, and the backend never has every server at weight 0 (which
+    // HAProxy answers with 503 for all traffic): lowering first would do exactly that on a move
+    // from 100/0 to 0/100, such as putting traffic back on the baseline after the cutover.
+    const current = await this.read();
     const order: Array<[string, number]> = [
       [candidateServer, weights.candidate],
       [baselineServer, weights.baseline],
     ];
-    const current = await this.read();
-    if (weights.candidate > current.weights.candidate) order.reverse();
-    for (const [server, weight] of order) await this.run(`set server ${haproxyBackend}/${server} weight ${weight}`);
+    if (weights.baseline > current.weights.baseline) order.reverse();
+    for (const [server, weight] of order) {
+      // A server a previous rollout retired sits in maintenance, where weight alone sends it nothing.
+      if (weight > 0) await this.run(`set server ${haproxyBackend}/${server} state ready`);
+      await this.run(`set server ${haproxyBackend}/${server} weight ${weight}`);
+    }
     return this.read();
   }
 
@@ -75,7 +82,9 @@ export class HaproxyRouter implements TrafficRouter {
 
   private async run(command: string): Promise<string> {
     const answer = await haproxyCommand(this.config.statsSocket, command);
-    if (/^(No such|Unknown|Require|Invalid)/i.test(answer)) {
+    // A `set` command answers nothing when it worked; any answer is a refusal ("Permission
+    // denied", "Absolute weight can only be between 0 and 256 inclusive.", "No such server.", …).
+    if (/^(No such|Unknown|Require|Invalid)/i.test(answer) || (command.startsWith('set ') && answer !== '')) {
       throw ApplicationFailure.nonRetryable(`HAProxy refused "${command}": ${answer}`, 'InvalidRouterConfig');
     }
     return answer;

@@ -1,0 +1,353 @@
+// GatewayRouter (the traffic activities' client of the gateway admin API) against the real
+// gateway and real simulated backends: every state it leaves a route in, what the gateway did on
+// the way there (RouteTable change log), and the traffic that actually flowed.
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApplicationFailure } from '@temporalio/activity';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RouterConfig } from '../../activities/contract';
+import { createTrafficActivities, resolveBackend, type RouterFactory } from '../../activities/traffic/index';
+import { GatewayRouter } from '../../activities/traffic/gateway-router';
+import type { ResolvedBackend } from '../../activities/traffic/traffic-router';
+import type { RouteState } from '../../gateway/admin-api';
+import { startGateway, type GatewayHandle } from '../../gateway/server';
+import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
+import { freePort } from '../../stack/managed-process';
+
+const INSTANT = { latencyMedianMs: 0, latencySigma: 0, maxConcurrency: 1000 };
+
+let gateway: GatewayHandle;
+let oldBaseline: SimulatedBackend;
+let candidate: SimulatedBackend;
+let staleCandidate: SimulatedBackend;
+/** Every effective route change the gateway committed, in order. */
+const changes: Array<{ route: string; state: RouteState | null }> = [];
+
+const backendOf = (sim: SimulatedBackend): ResolvedBackend => ({ baseUrl: sim.url, model: sim.model });
+const changesOf = (route: string) => changes.filter((change) => change.route === route).map((change) => change.state!);
+
+async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: RouteState }> {
+  const res = await fetch(`${gateway.url}/admin/routes/${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as RouteState };
+}
+
+async function chat(route: string, user?: string): Promise<{ status: number; backend: string | null; model: string | null }> {
+  const res = await fetch(`${gateway.baseUrl}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(user ? { 'x-user-id': user } : {}) },
+    body: JSON.stringify({ model: route, messages: [{ role: 'user', content: 'Where is my order?' }] }),
+  });
+  const json = (await res.json()) as { model?: string };
+  return { status: res.status, backend: res.headers.get('x-rollout-backend'), model: json.model ?? null };
+}
+
+/** The rejection of `promise`; fails the test if it resolves. */
+async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  const outcome = await promise.then(
+    () => null,
+    (error: unknown) => error as Error,
+  );
+  if (outcome === null) throw new Error('expected a rejection');
+  return outcome;
+}
+
+beforeAll(async () => {
+  [oldBaseline, candidate, staleCandidate] = await Promise.all([
+    startSimulatedBackend({ model: 'sim-gw-base', behaviour: { ...INSTANT, seed: 1 } }),
+    startSimulatedBackend({ model: 'sim-gw-cand', behaviour: { ...INSTANT, seed: 2 } }),
+    startSimulatedBackend({ model: 'sim-gw-stale', behaviour: { ...INSTANT, seed: 3 } }),
+  ]);
+  gateway = await startGateway({ defaultMetrics: false });
+  gateway.routes.onChange((route, state) => changes.push({ route, state }));
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await Promise.all([oldBaseline?.close(), candidate?.close(), staleCandidate?.close()]);
+});
+
+describe('GatewayRouter.defineBackends', () => {
+  it('creates a new route with all traffic on the baseline', async () => {
+    const router = new GatewayRouter(gateway.url, 'fresh');
+    const state = await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
+    expect(state).toEqual({ weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: ['baseline', 'candidate'] });
+
+    const route = (await admin('GET', 'fresh')).json;
+    expect(route.backends).toEqual([
+      { name: 'baseline', baseUrl: oldBaseline.url, model: 'sim-gw-base' },
+      { name: 'candidate', baseUrl: candidate.url, model: 'sim-gw-cand' },
+    ]);
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => chat('fresh', `user-${i}`)));
+    expect(replies.every((reply) => reply.status === 200 && reply.backend === 'baseline' && reply.model === 'sim-gw-base')).toBe(true);
+  });
+
+  it('puts a route left on a candidate by a crashed rollout back on its baseline before redefining it', async () => {
+    // A rollout crashed at 30 % with mirroring on: its stale candidate still gets traffic.
+    await admin('PUT', 'crashed', { backends: [{ name: 'baseline', ...backendOf(oldBaseline) }, { name: 'candidate', ...backendOf(staleCandidate) }] });
+    await admin('PUT', 'crashed/weights', { weights: { baseline: 70, candidate: 30 } });
+    await admin('PUT', 'crashed/shadow', { enabled: true, target: 'candidate', share: 1 });
+    const before = changesOf('crashed').length;
+
+    const state = await new GatewayRouter(gateway.url, 'crashed').defineBackends(backendOf(oldBaseline), backendOf(candidate));
+    expect(state).toEqual({ weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: ['baseline', 'candidate'] });
+
+    const steps = changesOf('crashed').slice(before);
+    // First the stale candidate loses its weight, while it is still the one defined...
+    expect(steps[0]!.weights).toEqual({ baseline: 100, candidate: 0 });
+    expect(steps[0]!.backends[1]!.model).toBe('sim-gw-stale');
+    // ...and no state ever gives the new candidate live weight or mirrored copies.
+    for (const step of steps) {
+      if (step.backends.some((backend) => backend.model === 'sim-gw-cand')) {
+        expect(step.weights.candidate).toBe(0);
+        expect(step.shadow.enabled).toBe(false);
+      }
+    }
+    expect(steps.at(-1)!.backends.map((backend) => backend.model)).toEqual(['sim-gw-base', 'sim-gw-cand']);
+
+    // Traffic now: all on the old baseline, and no copies reach the new candidate.
+    const candidateBefore = candidate.stats().requests;
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => chat('crashed', `crash-user-${i}`)));
+    expect(replies.every((reply) => reply.backend === 'baseline' && reply.model === 'sim-gw-base')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // a mirrored copy would have landed by now
+    expect(candidate.stats().requests).toBe(candidateBefore);
+  });
+
+  it('is idempotent: redefining the same backends changes nothing', async () => {
+    const router = new GatewayRouter(gateway.url, 'again');
+    await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
+    const version = (await admin('GET', 'again')).json.version;
+    const state = await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
+    expect(state.weights).toEqual({ baseline: 100, candidate: 0 });
+    expect((await admin('GET', 'again')).json.version).toBe(version);
+  });
+});
+
+describe('GatewayRouter weights and shadow', () => {
+  it('sets weights idempotently: the second identical call leaves the route version alone', async () => {
+    const router = new GatewayRouter(gateway.url, 'weights');
+    await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
+    const first = await router.setWeights({ baseline: 75, candidate: 25 });
+    const version = (await admin('GET', 'weights')).json.version;
+    const second = await router.setWeights({ baseline: 75, candidate: 25 });
+    expect(first).toEqual(second);
+    expect(second.weights).toEqual({ baseline: 75, candidate: 25 });
+    expect((await admin('GET', 'weights')).json.version).toBe(version);
+    expect(await router.read()).toEqual(second);
+  });
+
+  it('turns mirroring on and off, and the candidate sees the copies only while it is on', async () => {
+    const router = new GatewayRouter(gateway.url, 'shadowed');
+    await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
+
+    const on = await router.setShadow({ enabled: true, target: 'candidate', share: 1 });
+    expect(on.shadow).toEqual({ enabled: true, target: 'candidate', share: 1 });
+    const before = candidate.stats().requests;
+    for (let i = 0; i < 10; i++) expect((await chat('shadowed', `s-${i}`)).backend).toBe('baseline');
+    const deadline = Date.now() + 5_000;
+    while (candidate.stats().requests - before < 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(candidate.stats().requests - before).toBe(10);
+
+    const off = await router.setShadow({ enabled: false, target: null, share: 0 });
+    expect(off.shadow).toEqual({ enabled: false, target: null, share: 0 });
+    const afterOff = candidate.stats().requests;
+    for (let i = 0; i < 10; i++) await chat('shadowed', `s-${i}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(candidate.stats().requests).toBe(afterOff);
+  });
+
+  it('refuses to enable mirroring without a target instead of silently turning it off', async () => {
+    const router = new GatewayRouter(gateway.url, 'shadowed');
+    await router.setShadow({ enabled: true, target: 'candidate', share: 0.5 });
+    const error = await rejectionOf(router.setShadow({ enabled: true, target: null, share: 0.5 }));
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect((error as ApplicationFailure).nonRetryable).toBe(true);
+    expect((error as ApplicationFailure).type).toBe('InvalidRouterConfig');
+    expect((await router.read()).shadow).toEqual({ enabled: true, target: 'candidate', share: 0.5 });
+  });
+});
+
+describe('GatewayRouter.retireBaseline', () => {
+  it('leaves the candidate as the sole baseline at 100 without ever routing to the old baseline', async () => {
+    const router = new GatewayRouter(gateway.url, 'retire');
+    await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
+    await router.setWeights({ baseline: 0, candidate: 100 }); // after the cutover
+    const before = changesOf('retire').length;
+    const oldBaselineBefore = oldBaseline.stats().requests;
+
+    // Live traffic through the gateway for the whole retirement.
+    let running = true;
+    const replies: Array<Awaited<ReturnType<typeof chat>>> = [];
+    const clients = Array.from({ length: 6 }, async (_, client) => {
+      for (let i = 0; running && i < 2_000; i++) replies.push(await chat('retire', `retire-${client}-${i % 7}`));
+    });
+    /** Waits (bounded) until `count` more replies have come back. */
+    const repliesMore = async (count: number) => {
+      const target = replies.length + count;
+      const deadline = Date.now() + 10_000;
+      while (replies.length < target && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    await repliesMore(20);
+    const state = await router.retireBaseline(backendOf(candidate));
+    await repliesMore(20);
+    running = false;
+    await Promise.all(clients);
+
+    expect(state).toEqual({ weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: ['baseline'] });
+    expect((await admin('GET', 'retire')).json.backends).toEqual([{ name: 'baseline', baseUrl: candidate.url, model: 'sim-gw-cand' }]);
+
+    // Every intermediate state the gateway went through kept all weight on the candidate's model.
+    const steps = changesOf('retire').slice(before);
+    expect(steps).toHaveLength(3);
+    for (const step of steps) {
+      for (const backend of step.backends) if ((step.weights[backend.name] ?? 0) > 0) expect(backend.model).toBe('sim-gw-cand');
+    }
+    // And the traffic agrees: the old baseline got nothing, every answer came from the candidate.
+    expect(replies.length).toBeGreaterThanOrEqual(40);
+    expect(replies.every((reply) => reply.status === 200 && reply.model === 'sim-gw-cand')).toBe(true);
+    expect(new Set(replies.map((reply) => reply.backend))).toEqual(new Set(['candidate', 'baseline']));
+    expect(oldBaseline.stats().requests).toBe(oldBaselineBefore);
+  });
+
+  it('is idempotent once retired', async () => {
+    const router = new GatewayRouter(gateway.url, 'retire');
+    const version = (await admin('GET', 'retire')).json.version;
+    const state = await router.retireBaseline(backendOf(candidate));
+    expect(state.backends).toEqual(['baseline']);
+    expect((await admin('GET', 'retire')).json.version).toBe(version);
+  });
+});
+
+describe('GatewayRouter errors', () => {
+  it('turns a 4xx from the gateway into a non-retryable ApplicationFailure with a type', async () => {
+    const router = new GatewayRouter(gateway.url, 'weights');
+    const invalid = await rejectionOf(router.setWeights({ baseline: 50, candidate: 20 }));
+    expect(invalid).toBeInstanceOf(ApplicationFailure);
+    expect((invalid as ApplicationFailure).nonRetryable).toBe(true);
+    expect((invalid as ApplicationFailure).type).toBe('InvalidRouterConfig');
+    expect(invalid.message).toMatch(/^gateway refused PUT \/admin\/routes\/weights\/weights → 400: .*must sum to 100, got 70/);
+
+    // The retired route has no 'candidate' backend any more: a conflict.
+    const conflict = await rejectionOf(new GatewayRouter(gateway.url, 'retire').setWeights({ baseline: 0, candidate: 100 }));
+    expect((conflict as ApplicationFailure).nonRetryable).toBe(true);
+    expect((conflict as ApplicationFailure).type).toBe('RouteConflict');
+
+    const missing = await rejectionOf(new GatewayRouter(gateway.url, 'no-such-route').read());
+    expect((missing as ApplicationFailure).type).toBe('RouteNotFound');
+    expect((missing as ApplicationFailure).nonRetryable).toBe(true);
+  });
+
+  it('treats an unreachable gateway and a 5xx as retryable errors', async () => {
+    const closedPort = await freePort();
+    const unreachable = await rejectionOf(new GatewayRouter(`http://127.0.0.1:${closedPort}`, 'r').setWeights({ baseline: 100, candidate: 0 }));
+    expect(unreachable).not.toBeInstanceOf(ApplicationFailure);
+    expect(unreachable.message).toBe(`gateway admin API unreachable at http://127.0.0.1:${closedPort}/admin/routes/r/weights: fetch failed`);
+
+    const failing: Server = createServer((_req, res) => res.writeHead(503, { 'content-type': 'text/plain' }).end('restarting'));
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (failing.address() as AddressInfo).port;
+      const serverError = await rejectionOf(new GatewayRouter(`http://127.0.0.1:${port}`, 'r').read());
+      expect(serverError).not.toBeInstanceOf(ApplicationFailure);
+      expect(serverError.message).toBe('gateway error GET /admin/routes/r → 503: restarting');
+    } finally {
+      await new Promise((resolve) => failing.close(resolve));
+    }
+  });
+});
+
+describe('createTrafficActivities', () => {
+  const gatewayConfig = (): RouterConfig => ({ kind: 'gateway', adminUrl: gateway.url });
+
+  it('resolveBackend reads the API key from the named variable, and refuses when it is unset', () => {
+    const backend = { baseUrl: 'http://127.0.0.1:1/v1', model: 'm', apiKeyEnv: 'LLM_KEY', pricing: { inputPer1k: 0, outputPer1k: 0 } };
+    expect(resolveBackend(backend, { LLM_KEY: 'sk-1' })).toEqual({ baseUrl: 'http://127.0.0.1:1/v1', model: 'm', apiKey: 'sk-1' });
+    expect(resolveBackend({ ...backend, apiKeyEnv: undefined }, {})).toEqual({ baseUrl: 'http://127.0.0.1:1/v1', model: 'm' });
+    for (const env of [{}, { LLM_KEY: '' }]) {
+      let error: unknown;
+      try {
+        resolveBackend(backend, env);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ApplicationFailure);
+      expect((error as ApplicationFailure).type).toBe('MissingApiKey');
+      expect((error as ApplicationFailure).nonRetryable).toBe(true);
+      expect((error as ApplicationFailure).message).toBe('environment variable LLM_KEY (API key for m) is not set on the worker');
+    }
+  });
+
+  it('prepareRoute sends the key from the worker environment upstream, and defines nothing without it', async () => {
+    // A tiny OpenAI-compatible upstream that records the Authorization header it receives.
+    const seen: IncomingHttpHeaders[] = [];
+    const upstream = createServer((req, res) => {
+      seen.push(req.headers);
+      req.resume();
+      req.on('end', () => {
+        const body = JSON.stringify({
+          id: 'chatcmpl-1',
+          object: 'chat.completion',
+          created: 0,
+          model: 'keyed-model',
+          choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const variable = 'LLM_ROLLOUT_TEST_CANDIDATE_KEY';
+    try {
+      const activities = createTrafficActivities();
+      const baseline = { baseUrl: oldBaseline.url, model: oldBaseline.model, pricing: { inputPer1k: 0, outputPer1k: 0 } };
+      const keyed = { baseUrl: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`, model: 'keyed-model', apiKeyEnv: variable, pricing: { inputPer1k: 0, outputPer1k: 0 } };
+
+      delete process.env[variable];
+      const missing = await rejectionOf(activities.prepareRoute({ router: gatewayConfig(), route: 'keyed', baseline, candidate: keyed }));
+      expect((missing as ApplicationFailure).type).toBe('MissingApiKey');
+      expect((await admin('GET', 'keyed')).status).toBe(404);
+
+      process.env[variable] = 'sk-test-123';
+      await activities.prepareRoute({ router: gatewayConfig(), route: 'keyed', baseline, candidate: keyed });
+      expect(await activities.setCandidateWeight({ router: gatewayConfig(), route: 'keyed', candidatePercent: 100 })).toMatchObject({ weights: { baseline: 0, candidate: 100 } });
+      const reply = await chat('keyed', 'key-user');
+      expect(reply).toEqual({ status: 200, backend: 'candidate', model: 'keyed-model' });
+      expect(seen.map((headers) => headers.authorization)).toEqual(['Bearer sk-test-123']);
+    } finally {
+      delete process.env[variable];
+      await new Promise((resolve) => upstream.close(resolve));
+    }
+  });
+
+  it('setCandidateWeight rejects anything but a whole percent 0–100 before touching the router', async () => {
+    let routers = 0;
+    const counting: RouterFactory = (config, route) => {
+      routers += 1;
+      return new GatewayRouter((config as Extract<RouterConfig, { kind: 'gateway' }>).adminUrl, route);
+    };
+    const activities = createTrafficActivities(counting);
+    for (const candidatePercent of [101, -1, 2.5, Number.NaN]) {
+      const error = await rejectionOf(activities.setCandidateWeight({ router: gatewayConfig(), route: 'weights', candidatePercent }));
+      expect(error, String(candidatePercent)).toBeInstanceOf(ApplicationFailure);
+      expect((error as ApplicationFailure).nonRetryable).toBe(true);
+      expect((error as ApplicationFailure).type).toBe('InvalidRouterConfig');
+      expect(error.message).toBe(`candidatePercent must be a whole number 0–100, got ${candidatePercent}`);
+    }
+    expect(routers).toBe(0);
+
+    // A valid percent reaches the real gateway as the complementary pair.
+    expect((await activities.setCandidateWeight({ router: gatewayConfig(), route: 'weights', candidatePercent: 30 })).weights).toEqual({ baseline: 70, candidate: 30 });
+    expect((await admin('GET', 'weights')).json.weights).toEqual({ baseline: 70, candidate: 30 });
+    expect(routers).toBe(1);
+  });
+
+  it('restoreBaselineWeights and stopShadow put a route back to its safe state', async () => {
+    const activities = createTrafficActivities();
+    await activities.setShadow({ router: gatewayConfig(), route: 'weights', enabled: true, target: 'candidate', share: 0.3 });
+    expect((await activities.restoreBaselineWeights({ router: gatewayConfig(), route: 'weights' })).weights).toEqual({ baseline: 100, candidate: 0 });
+    expect((await activities.stopShadow({ router: gatewayConfig(), route: 'weights' })).shadow).toEqual({ enabled: false, target: null, share: 0 });
+  });
+});
