@@ -223,6 +223,12 @@ class Rollout {
     record.endedAt = now();
     await this.leaveStage(spec);
     this.record('stage_passed', `${spec.id} passed${verdict ? `: ${verdict.reason}` : ''}`, undefined, spec.id);
+    await this.tellStageChange({ type: 'stage_passed', message: `${spec.id} passed${verdict ? `: ${verdict.reason}` : ''}`, stage: spec.id, verdict });
+  }
+
+  /** Stage changes reach the owners too (the Slack thread); rollouts started before this did not send them. */
+  private async tellStageChange(event: Omit<RolloutEvent, 'rolloutId' | 'at' | 'name'>): Promise<void> {
+    if (patched('notify-stage-changes')) await this.tell(event);
   }
 
   private async enterStage(spec: StageSpec): Promise<void> {
@@ -249,6 +255,7 @@ class Rollout {
     this.resetJudgeWindow();
     this.state.stageEntered = true;
     this.record('stage_started', describeStage(spec), undefined, spec.id);
+    await this.tellStageChange({ type: 'stage_started', message: describeStage(spec), stage: spec.id });
   }
 
   private async leaveStage(spec: StageSpec): Promise<void> {
@@ -293,6 +300,7 @@ class Rollout {
         this.state.windowElapsedMs = 0;
         // The extension keeps the evidence so far; the always-valid test simply keeps looking.
         this.record('window_extended', `${spec.id} inconclusive (${why}); watching one more window`, undefined, spec.id);
+        await this.tellStageChange({ type: 'window_extended', message: `${spec.id} inconclusive (${why}); watching one more window`, stage: spec.id, verdict: final ?? undefined });
         continue;
       }
       if (policy === 'rollback') throw new RolloutHalted('breach', `${spec.id} inconclusive at the end of its window: ${why}`);
@@ -500,6 +508,7 @@ class Rollout {
     if (halt.outcome === 'rolled_back' || this.state.weights.candidate === 0) {
       this.record('compensated', `traffic restored to ${this.plan.backends.baseline.model}; shadow off`);
     }
+    await this.tellStageChange({ type: 'compensated', message: `${halt.reason}; traffic restored to ${this.plan.backends.baseline.model}, shadow off`, by: halt.by });
   }
 
   private async finish(outcome: RolloutResult['outcome'], reason: string): Promise<RolloutResult> {
