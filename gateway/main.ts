@@ -6,7 +6,7 @@ import { RouteTable } from './route-table';
 import { startGateway } from './server';
 
 const USAGE = `usage: gateway [--port 8080] [--host 127.0.0.1] [--config routes.yaml]
-                [--records-capacity 10000] [--upstream-timeout-ms 60000]`;
+                [--records-capacity 100000] [--upstream-timeout-ms 60000]`;
 
 function intFlag(name: string, raw: string | undefined, fallback: number, min: number): number {
   if (raw === undefined) return fallback;
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const gateway = await startGateway({
     port: intFlag('port', values.port, 8080, 0),
     host: values.host,
-    recordsCapacity: intFlag('records-capacity', values['records-capacity'], 10_000, 1),
+    recordsCapacity: intFlag('records-capacity', values['records-capacity'], 100_000, 1),
     upstreamTimeoutMs: intFlag('upstream-timeout-ms', values['upstream-timeout-ms'], 60_000, 1),
     log: (line) => console.log(`[gateway] ${line}`),
   });

@@ -55,7 +55,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         uiPort: options.ports?.ui,
         searchAttributes: Object.fromEntries(ROLLOUT_SEARCH_ATTRIBUTES.map((key) => [key.name, 'Keyword' as const])),
       }),
-      startGateway({ port: options.ports?.gateway ?? 0 }),
+      // The statistical judge reads a whole window's per-request records back: keep enough of
+      // them for a 15-minute window at ~100 requests/s (about 40 MB).
+      startGateway({ port: options.ports?.gateway ?? 0, recordsCapacity: 100_000 }),
     ]);
     stops.push(() => temporal.stop(), () => gateway.close());
     log(`Temporal dev server at ${temporal.address}; Web UI ${temporal.uiUrl}`);
