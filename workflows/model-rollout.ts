@@ -397,14 +397,21 @@ class Rollout {
   /** Runs a long activity, cancelling it at once if a rollback is requested meanwhile. */
   private async untilRollback<T>(work: () => Promise<T>): Promise<T> {
     const scope = new CancellationScope();
-    const watcher = condition(() => this.state.rollbackRequest !== null).then(() => scope.cancel());
+    // The watcher lives in its own scope, cancelled once the work is done, so it never outlives
+    // the work (a pending condition would otherwise reject on a later workflow cancellation).
+    const watcherScope = new CancellationScope();
+    const watcher = watcherScope.run(() => condition(() => this.state.rollbackRequest !== null)).then(
+      () => scope.cancel(),
+      () => undefined,
+    );
     try {
       return await scope.run(work);
     } catch (error) {
       if (isCancellation(error) && this.state.rollbackRequest) throw this.rollbackHalt();
       throw error;
     } finally {
-      void watcher;
+      watcherScope.cancel();
+      await watcher;
     }
   }
 
