@@ -58,6 +58,27 @@ export interface GoldenEvalInput {
   guardrails: RolloutPlan['guardrails'];
 }
 
+/**
+ * The shadow soak's behavioral comparison, called at the end of the shadow window: the gateway's
+ * shadow pairs for `route` recorded since `windowStartMs` (baseline and candidate answers to the
+ * same request), compared metric by metric. The verdict is a Verdict with `report` (the Markdown
+ * report's path): fail (2+ breached thresholds) → roll back, inconclusive (1 breach, or not enough
+ * evidence) → human gate, pass → continue. Heartbeats; resumable.
+ */
+export interface ShadowCompareInput {
+  rolloutId: string;
+  stage: string;
+  /** The gateway's admin URL (router.adminUrl) and the route mirrored. */
+  adminUrl: string;
+  route: string;
+  /** Epoch ms: only pairs recorded from here on (the shadow window's start). */
+  windowStartMs: number;
+  /** plan.stages.shadow; its optional `compare` holds the comparison's settings. */
+  config: RolloutPlan['stages']['shadow'];
+  guardrails: RolloutPlan['guardrails'];
+  pricing: { baseline: BackendConfig['pricing']; candidate: BackendConfig['pricing'] };
+}
+
 export type { JudgeCanaryWindowInput, JudgeCanaryWindowResult };
 
 export interface RolloutEvent {
@@ -87,5 +108,6 @@ export interface RolloutActivities {
   judgeTrafficWindow(input: JudgeTrafficWindowInput): Promise<Verdict>;
   judgeCanaryWindow(input: JudgeCanaryWindowInput): Promise<JudgeCanaryWindowResult>;
   runGoldenEval(input: GoldenEvalInput): Promise<Verdict>;
+  compareShadow(input: ShadowCompareInput): Promise<Verdict>;
   notify(input: NotifyInput): Promise<void>;
 }

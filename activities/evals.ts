@@ -1,16 +1,54 @@
-// Golden-eval activity: runs the dataset on both backends, heartbeating its progress so that a
-// retry after a worker crash resumes without redoing finished items.
+// Golden-eval activity: runs the dataset on both backends with the judge and embeddings the plan
+// configures, heartbeating its progress so that a retry after a worker crash resumes without
+// redoing finished items (the details carry outcomes, judgements and the answers still waiting
+// for the judge). Returns a Verdict whose `report` is the Markdown report's path.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { goldenEvalVerdict } from '../evals/golden-eval-verdict';
+import { UnknownMetricError } from '../evals/behavioral-settings';
 import { InvalidDatasetError, loadGoldenDataset } from '../evals/golden-dataset';
-import { runGoldenItems, type ItemOutcome } from '../evals/golden-eval-runner';
-import type { Verdict } from '../judge/verdict';
+import { runBehavioralGoldenEval } from '../evals/golden-eval';
+import type { BehavioralVerdict } from '../evals/golden-behavioral-verdict';
+import type { GoldenRunState } from '../evals/golden-pipeline';
 import type { GoldenEvalInput } from './contract';
 import { resolveBackend } from './traffic';
 
+/** Heartbeat details: the pipeline state, plus the item count for progress displays. */
+export interface GoldenEvalProgress extends Partial<GoldenRunState> {
+  total?: number;
+}
+
+/**
+ * Above this many items the heartbeat details (about 1.2 KB per item with answer excerpts) would
+ * approach Temporal's 2 MB payload limit, so large evals heartbeat at most once a second and
+ * without the excerpts (a retried large eval's report then lacks excerpts for the items the
+ * earlier attempt finished). Small evals heartbeat every step: the details share the pipeline's
+ * lists and cost nothing to build.
+ */
+export const COMPACT_HEARTBEAT_ITEMS = 500;
+export const COMPACT_HEARTBEAT_INTERVAL_MS = 1_000;
+
+export function heartbeatReporter(items: number, heartbeat: (details: GoldenEvalProgress) => void, clock: () => number = Date.now): (state: GoldenRunState) => void {
+  const total = items * 2;
+  if (items <= COMPACT_HEARTBEAT_ITEMS) return (state) => heartbeat({ ...state, total });
+  let last = Number.NEGATIVE_INFINITY;
+  return (state) => {
+    const now = clock();
+    if (now - last < COMPACT_HEARTBEAT_INTERVAL_MS) return;
+    last = now;
+    heartbeat({ ...state, outcomes: state.outcomes.map(({ excerpt: _excerpt, ...outcome }) => outcome), total });
+  };
+}
+
+/** The API key an optional endpoint names by environment variable; missing is a clear, final error. */
+export function apiKeyFrom(apiKeyEnv: string | undefined, what: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!apiKeyEnv) return undefined;
+  const key = env[apiKeyEnv];
+  if (!key) throw ApplicationFailure.nonRetryable(`environment variable ${apiKeyEnv} (API key for the ${what}) is not set on the worker`, 'MissingApiKey');
+  return key;
+}
+
 export function createEvalActivities() {
   return {
-    async runGoldenEval(input: GoldenEvalInput): Promise<Verdict> {
+    async runGoldenEval(input: GoldenEvalInput): Promise<BehavioralVerdict> {
       const context = Context.current();
       if (!input.config.dataset) throw ApplicationFailure.nonRetryable('stages.goldenEval.dataset is not set', 'InvalidDataset');
       let items;
@@ -20,26 +58,30 @@ export function createEvalActivities() {
         if (error instanceof InvalidDatasetError) throw ApplicationFailure.nonRetryable(error.message, 'InvalidDataset');
         throw error;
       }
-      const done = (context.info.heartbeatDetails as { outcomes?: ItemOutcome[] } | undefined)?.outcomes ?? [];
-      const outcomes: ItemOutcome[] = [...done];
-      const outcomesSoFar = await runGoldenItems({
-        items,
-        backends: [
-          { side: 'baseline', ...resolveBackend(input.baseline) },
-          { side: 'candidate', ...resolveBackend(input.candidate) },
-        ],
-        concurrency: input.config.concurrency,
-        requestTimeoutMs: input.config.requestTimeout,
-        done,
-        signal: context.cancellationSignal,
-        onOutcome: (outcome) => {
-          outcomes.push(outcome);
-          // The SDK throttles heartbeats; the details carry everything needed to resume.
-          context.heartbeat({ outcomes, total: items.length * 2 });
-        },
-      });
-      context.log.info('golden eval finished', { rolloutId: input.rolloutId, outcomes: outcomesSoFar.length });
-      return goldenEvalVerdict(input.stage, outcomesSoFar, input.config, new Date().toISOString());
+      const resume = context.info.heartbeatDetails as GoldenEvalProgress | undefined;
+      try {
+        const { verdict, state } = await runBehavioralGoldenEval({
+          rolloutId: input.rolloutId,
+          stage: input.stage,
+          items,
+          datasetName: input.config.dataset,
+          config: input.config,
+          guardrails: input.guardrails,
+          baseline: resolveBackend(input.baseline),
+          candidate: resolveBackend(input.candidate),
+          judgeApiKey: apiKeyFrom(input.config.judge?.apiKeyEnv, 'LLM judge'),
+          embeddingsApiKey: apiKeyFrom(input.config.embeddings?.apiKeyEnv, 'embeddings endpoint'),
+          resume,
+          // The SDK throttles sending heartbeats; the details carry everything needed to resume.
+          onProgress: heartbeatReporter(items.length, (details) => context.heartbeat(details)),
+          signal: context.cancellationSignal,
+        });
+        context.log.info('golden eval finished', { rolloutId: input.rolloutId, outcomes: state.outcomes.length, outcome: verdict.outcome, report: verdict.report });
+        return verdict;
+      } catch (error) {
+        if (error instanceof UnknownMetricError) throw ApplicationFailure.nonRetryable(`stages.goldenEval.${error.message}`, 'InvalidPlan');
+        throw error;
+      }
     },
   };
 }

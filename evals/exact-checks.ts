@@ -11,12 +11,21 @@ export interface CheckResult {
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const compiled = new WeakMap<object, ReturnType<Ajv['compile']>>();
+/** Datasets repeat one schema on many items: compile each distinct schema once (bounded). */
+const compiledByText = new Map<string, ReturnType<Ajv['compile']>>();
+const MAX_CACHED_SCHEMAS = 1_000;
 
-/** Compiles (once per schema object) the item's JSON Schema; throws when it is not a valid schema. */
+/** Compiles (once per distinct schema) the item's JSON Schema; throws when it is not a valid schema. */
 export function validatorFor(schema: Record<string, unknown>) {
   let validate = compiled.get(schema);
   if (!validate) {
-    validate = ajv.compile(schema);
+    const text = JSON.stringify(schema);
+    validate = compiledByText.get(text);
+    if (!validate) {
+      validate = ajv.compile(schema);
+      if (compiledByText.size >= MAX_CACHED_SCHEMAS) compiledByText.clear();
+      compiledByText.set(text, validate);
+    }
     compiled.set(schema, validate);
   }
   return validate;

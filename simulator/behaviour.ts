@@ -1,7 +1,7 @@
 // How a simulated GPU backend behaves: latency, failure, refusal and broken-JSON rates, answer
-// length, GPU slots, and the seed. Settable at start (flags) and at runtime (admin API), so a
-// demo can make a candidate regress mid-rollout. Every update is validated as a whole before
-// anything changes.
+// length, GPU slots, the seed, and the silent regressions of answer-style.ts. Settable at start
+// (flags) and at runtime (admin API), so a demo can make a candidate regress mid-rollout. Every
+// update is validated as a whole before anything changes.
 import { z } from 'zod';
 import { FieldValidationError, firstIssue } from './zod-errors';
 
@@ -22,6 +22,26 @@ export interface Behaviour {
   maxConcurrency: number;
   /** Seed for every random draw; changing it restarts the random sequence. */
   seed: number;
+  /**
+   * Seed of the answers' content; null (the default) uses `seed`. Backends sharing a content seed
+   * say the same things in answers of their own lengths, like two models that know the same
+   * facts; the behaviours below then change how a candidate says them.
+   */
+  contentSeed: number | null;
+  /** Silent regression: each content sentence is skipped with this probability (shorter answers), 0..1. */
+  skipContentRate: number;
+  /** Silent regression: share of answers that hedge ("I'm not entirely sure…"), 0..1. */
+  hedgeRate: number;
+  /** Silent regression: prompts whose user text mentions one of these words are refused. */
+  refusalTopics: string[];
+  /** Silent regression: JSON-mode answers leave out these fields. */
+  jsonDropFields: string[];
+  /** Silent regression: JSON-mode answers rename fields, e.g. {"answer": "response"}. */
+  jsonRenameFields: Record<string, string>;
+  /** Healthy change: share of sentences reworded in plainer words with the same meaning, 0..1. */
+  wordingDrift: number;
+  /** SIMULATED judge only: share of grading requests answered with prose instead of JSON scores, 0..1. */
+  judgeMalformedRate: number;
 }
 
 export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = Object.freeze({
@@ -33,6 +53,14 @@ export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = Object.freeze({
   brokenJsonRate: 0,
   maxConcurrency: 16,
   seed: 1,
+  contentSeed: null,
+  skipContentRate: 0,
+  hedgeRate: 0,
+  refusalTopics: Object.freeze([]) as unknown as string[],
+  jsonDropFields: Object.freeze([]) as unknown as string[],
+  jsonRenameFields: Object.freeze({}) as Record<string, string>,
+  wordingDrift: 0,
+  judgeMalformedRate: 0,
 });
 
 const rate = z.number('must be a number').min(0, 'must be >= 0').max(1, 'must be <= 1');
@@ -46,6 +74,14 @@ export const behaviourPatchSchema = z.strictObject({
   brokenJsonRate: rate.optional(),
   maxConcurrency: z.int('must be an integer').min(1, 'must be >= 1').max(10_000, 'must be <= 10000').optional(),
   seed: z.int('must be an integer').min(0, 'must be >= 0').max(0xffffffff, 'must be <= 4294967295').optional(),
+  contentSeed: z.int('must be an integer or null').min(0, 'must be >= 0').max(0xffffffff, 'must be <= 4294967295').nullable().optional(),
+  skipContentRate: rate.optional(),
+  hedgeRate: rate.optional(),
+  refusalTopics: z.array(z.string('must be a string').min(1, 'must not be empty'), 'must be an array of words').max(100, 'at most 100 topics').optional(),
+  jsonDropFields: z.array(z.string('must be a string').min(1, 'must not be empty'), 'must be an array of field names').max(100, 'at most 100 fields').optional(),
+  jsonRenameFields: z.record(z.string(), z.string('must be a string').min(1, 'must not be empty'), 'must map field names to new names').optional(),
+  wordingDrift: rate.optional(),
+  judgeMalformedRate: rate.optional(),
 });
 
 export type BehaviourPatch = z.output<typeof behaviourPatchSchema>;
@@ -57,9 +93,10 @@ export function mergeBehaviour(current: Behaviour, patch: unknown): Behaviour {
     const { field, detail } = firstIssue(result.error, 'behaviour');
     throw new FieldValidationError(field, detail);
   }
-  const merged = { ...current };
-  for (const [key, value] of Object.entries(result.data) as Array<[keyof Behaviour, number | undefined]>) {
-    if (value !== undefined) merged[key] = value;
+  const merged: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(result.data)) {
+    // Copies, so a caller mutating its patch afterwards cannot change the backend's behaviour.
+    if (value !== undefined) merged[key] = Array.isArray(value) ? [...(value as unknown[])] : value !== null && typeof value === 'object' ? { ...value } : value;
   }
-  return merged;
+  return merged as unknown as Behaviour;
 }

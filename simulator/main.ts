@@ -14,10 +14,19 @@ const BEHAVIOUR_FLAGS = {
   'broken-json-rate': 'brokenJsonRate',
   'max-concurrency': 'maxConcurrency',
   seed: 'seed',
+  'content-seed': 'contentSeed',
+  'skip-content-rate': 'skipContentRate',
+  'hedge-rate': 'hedgeRate',
+  'wording-drift': 'wordingDrift',
+  'judge-malformed-rate': 'judgeMalformedRate',
 } as const satisfies Record<string, keyof Behaviour>;
 
+/** Comma-separated lists: --refusal-topics refund,billing  --json-drop-fields confidence  --json-rename-fields answer=response */
+const LIST_FLAGS = ['refusal-topics', 'json-drop-fields', 'json-rename-fields'] as const;
+
 const USAGE = `usage: simulator [--port 9001] [--host 127.0.0.1] [--model sim-llama-8b]
-                 ${Object.keys(BEHAVIOUR_FLAGS).map((f) => `[--${f} N]`).join(' ')}`;
+                 ${Object.keys(BEHAVIOUR_FLAGS).map((f) => `[--${f} N]`).join(' ')}
+                 [--refusal-topics word,word] [--json-drop-fields field,field] [--json-rename-fields from=to,from=to]`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -26,7 +35,7 @@ async function main(): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       model: { type: 'string', default: 'sim-llama-8b' },
       help: { type: 'boolean', short: 'h' },
-      ...Object.fromEntries(Object.keys(BEHAVIOUR_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
+      ...Object.fromEntries([...Object.keys(BEHAVIOUR_FLAGS), ...LIST_FLAGS].map((flag) => [flag, { type: 'string' as const }])),
     },
     strict: true,
   });
@@ -37,7 +46,7 @@ async function main(): Promise<void> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer in 0..65535, got '${String(values.port)}'`);
 
-  const behaviour: Partial<Behaviour> = {};
+  const behaviour: Record<string, unknown> = {};
   for (const [flag, key] of Object.entries(BEHAVIOUR_FLAGS)) {
     const raw = (values as Record<string, unknown>)[flag];
     if (typeof raw !== 'string') continue;
@@ -45,12 +54,30 @@ async function main(): Promise<void> {
     if (raw.trim() === '' || !Number.isFinite(value)) throw new Error(`--${flag} must be a number, got '${raw}'`);
     behaviour[key] = value;
   }
+  const list = (flag: (typeof LIST_FLAGS)[number]) => {
+    const raw = (values as Record<string, unknown>)[flag];
+    return typeof raw === 'string' ? raw.split(',').map((item) => item.trim()).filter((item) => item !== '') : null;
+  };
+  const topics = list('refusal-topics');
+  if (topics) behaviour.refusalTopics = topics;
+  const dropped = list('json-drop-fields');
+  if (dropped) behaviour.jsonDropFields = dropped;
+  const renamed = list('json-rename-fields');
+  if (renamed) {
+    behaviour.jsonRenameFields = Object.fromEntries(
+      renamed.map((pair) => {
+        const [from, to, extra] = pair.split('=');
+        if (!from || !to || extra !== undefined) throw new Error(`--json-rename-fields takes from=to pairs, got '${pair}'`);
+        return [from, to];
+      }),
+    );
+  }
 
   const backend = await startSimulatedBackend({
     model: String(values.model),
     port,
     host: String(values.host),
-    behaviour,
+    behaviour: behaviour as Partial<Behaviour>,
     log: (line) => console.log(`[simulator] ${line}`),
   });
   console.log(`[simulator] behaviour ${JSON.stringify(backend.behaviour())}`);

@@ -28,6 +28,10 @@ export interface ChatRequest {
   model: string | undefined;
   /** All messages as "role: text" lines; the answer text is derived from this. */
   prompt: string;
+  /** The system messages' text, joined by newlines (the simulated judge reads its instructions here). */
+  system: string;
+  /** The user messages' text, joined by newlines (topic refusals look here). */
+  user: string;
   wantsJson: boolean;
   maxTokens: number | null;
   stream: boolean;
@@ -60,6 +64,8 @@ export function parseChatRequest(body: unknown): ChatRequest {
   return {
     model: chat.model,
     prompt: chat.messages.map((m) => `${m.role}: ${textOf(m.content)}`).join('\n'),
+    system: chat.messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => textOf(m.content)).join('\n'),
+    user: chat.messages.filter((m) => m.role === 'user').map((m) => textOf(m.content)).join('\n'),
     wantsJson: formatType === 'json_object' || formatType === 'json_schema',
     maxTokens: chat.max_completion_tokens ?? chat.max_tokens ?? null,
     stream: chat.stream ?? false,

@@ -4,7 +4,7 @@
 // plausible-looking support/summary prose. None of it is a real model's output.
 import { hashString, mulberry32 } from './prng';
 
-const OPENERS = [
+export const OPENERS = [
   'Thanks for reaching out.',
   'Here is a short summary.',
   'Happy to help with this.',
@@ -12,7 +12,7 @@ const OPENERS = [
   'Based on the details you shared, here is what I found.',
   'Let me walk you through it.',
 ];
-const SUBJECTS = [
+export const SUBJECTS = [
   'The account settings page',
   'Your subscription',
   'The billing team',
@@ -26,8 +26,8 @@ const SUBJECTS = [
   'The shared workspace',
   'The monthly report',
 ];
-const VERBS = ['should reflect', 'typically updates', 'can resolve', 'will include', 'usually requires', 'may affect', 'now supports', 'keeps track of'];
-const OBJECTS = [
+export const VERBS = ['should reflect', 'typically updates', 'can resolve', 'will include', 'usually requires', 'may affect', 'now supports', 'keeps track of'];
+export const OBJECTS = [
   'the change within a few minutes',
   'a refund to the original payment method',
   'two-factor authentication',
@@ -39,7 +39,7 @@ const OBJECTS = [
   'the usage for the current period',
   'the key points of the discussion',
 ];
-const QUALIFIERS = ['', ' after you sign in again', ' once the cache refreshes', ' in most cases', ' according to the current policy', ' for every plan', ' within one business day'];
+export const QUALIFIERS = ['', ' after you sign in again', ' once the cache refreshes', ' in most cases', ' according to the current policy', ' for every plan', ' within one business day'];
 
 export const REFUSAL_SENTENCES = [
   "I'm sorry, but I can't help with that request.",
@@ -70,37 +70,78 @@ export function targetTokens(prompt: string, seed: number, meanTokens: number): 
   return Math.max(1, Math.round(meanTokens * (0.5 + next())));
 }
 
+/** One content sentence: "<subject> <verb> <object><qualifier>." (the unit of meaning the simulated judge counts). */
+export interface ContentSentence {
+  subject: string;
+  verb: string;
+  object: string;
+  qualifier: string;
+}
+
+/** The parts answerText assembles: an opener, the prompt's topic word (if any) and the content sentences. */
+export interface AnswerParts {
+  opener: string;
+  topic: string | null;
+  sentences: ContentSentence[];
+}
+
+export const renderSentence = (s: ContentSentence) => ` ${s.subject} ${s.verb} ${s.object}${s.qualifier}.`;
+const renderHead = (opener: string, topic: string | null) => (topic ? `${opener} About ${topic}:` : opener);
+
+/**
+ * The parts of answerText's prose for this prompt, seed and length: the same random stream and
+ * stopping rule, so `renderParts(answerParts(...))` is answerText before its final cut.
+ */
+export function answerParts(prompt: string, seed: number, tokens: number): AnswerParts {
+  const next = mulberry32(hashString(`text|${prompt}`, seed));
+  const topic = topicOf(prompt, next);
+  const opener = pick(OPENERS, next);
+  let text = renderHead(opener, topic);
+  const sentences: ContentSentence[] = [];
+  for (;;) {
+    const sentence = { subject: pick(SUBJECTS, next), verb: pick(VERBS, next), object: pick(OBJECTS, next), qualifier: pick(QUALIFIERS, next) };
+    const rendered = renderSentence(sentence);
+    if (approxTokens(text) + approxTokens(rendered) / 2 > tokens) break;
+    text += rendered;
+    sentences.push(sentence);
+  }
+  return { opener, topic, sentences };
+}
+
+export function renderParts(parts: AnswerParts): string {
+  return renderHead(parts.opener, parts.topic) + parts.sentences.map(renderSentence).join('');
+}
+
+/** Cuts text longer than `tokens` (~4 chars each) at a word boundary. */
+export function cutToTokens(text: string, tokens: number): string {
+  const limit = tokens * 4;
+  if (text.length <= limit) return text;
+  const cut = text.lastIndexOf(' ', limit);
+  return text.slice(0, cut > 0 ? cut : limit);
+}
+
 /**
  * Prose of roughly `tokens` tokens (~4 chars each), determined by prompt and seed. Whole
  * sentences are added while that brings the length closer to the target, so the mean length
  * tracks the target; only a target shorter than the opener is cut mid-text.
  */
 export function answerText(prompt: string, seed: number, tokens: number): string {
-  const next = mulberry32(hashString(`text|${prompt}`, seed));
-  const topic = topicOf(prompt, next);
-  let text = topic ? `${pick(OPENERS, next)} About ${topic}:` : pick(OPENERS, next);
-  for (;;) {
-    const sentence = ` ${pick(SUBJECTS, next)} ${pick(VERBS, next)} ${pick(OBJECTS, next)}${pick(QUALIFIERS, next)}.`;
-    if (approxTokens(text) + approxTokens(sentence) / 2 > tokens) break;
-    text += sentence;
-  }
-  const limit = tokens * 4;
-  if (text.length > limit) {
-    const cut = text.lastIndexOf(' ', limit);
-    text = text.slice(0, cut > 0 ? cut : limit);
-  }
-  return text;
+  return cutToTokens(renderParts(answerParts(prompt, seed, tokens)), tokens);
 }
 
 export function refusalText(prompt: string, seed: number): string {
   return pick(REFUSAL_SENTENCES, mulberry32(hashString(`refusal|${prompt}`, seed)));
 }
 
+/** The confidence a JSON-mode answer reports for this prompt and seed, in [0.6, 0.99]. */
+export function jsonConfidence(prompt: string, seed: number): number {
+  return Math.round((0.6 + 0.39 * mulberry32(hashString(`confidence|${prompt}`, seed))()) * 100) / 100;
+}
+
 /** A JSON-mode answer: {"answer": ..., "confidence": ...}. */
 export function jsonAnswer(prompt: string, seed: number, tokens: number): string {
-  const confidence = Math.round((0.6 + 0.39 * mulberry32(hashString(`confidence|${prompt}`, seed))()) * 100) / 100;
   // The JSON wrapper costs ~8 tokens; keep the whole answer near the target length.
-  return JSON.stringify({ answer: answerText(prompt, seed, Math.max(1, tokens - 8)), confidence });
+  return JSON.stringify({ answer: answerText(prompt, seed, Math.max(1, tokens - 8)), confidence: jsonConfidence(prompt, seed) });
 }
 
 /**

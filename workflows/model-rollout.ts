@@ -218,6 +218,7 @@ class Rollout {
       await this.enterStage(spec);
     }
     const verdict = spec.kind === 'golden_eval' ? await this.runGoldenEval(spec) : await this.observe(spec);
+    if (spec.kind === 'shadow') await this.compareShadowAnswers(spec);
     record.status = 'passed';
     record.verdict = verdict?.outcome;
     record.endedAt = now();
@@ -392,6 +393,32 @@ class Rollout {
     if (judge.shadowLatencyReference) judge.latencyReference = judge.shadowLatencyReference;
     judge.state = null;
     judge.sinceSeq = 0;
+  }
+
+  /**
+   * After the shadow window: what the candidate answered against what the baseline answered to
+   * the same requests (length, refusals, schema adherence, similarity, judge scores). Two or more
+   * breached thresholds roll back; one asks a human. Needs the gateway's shadow pairs; rollouts
+   * started before this existed skip it.
+   */
+  private async compareShadowAnswers(spec: StageSpec): Promise<void> {
+    if (this.plan.router.kind !== 'gateway' || !patched('shadow-behavioral-compare')) return;
+    const verdict = await this.untilRollback(() =>
+      evals.compareShadow({
+        rolloutId: this.plan.rollout.id,
+        stage: spec.id,
+        adminUrl: this.plan.router.kind === 'gateway' ? this.plan.router.adminUrl : '',
+        route: this.target.route,
+        windowStartMs: this.state.windowStartedAtMs,
+        config: this.plan.stages.shadow,
+        guardrails: this.plan.guardrails,
+        pricing: { baseline: this.plan.backends.baseline.pricing, candidate: this.plan.backends.candidate.pricing },
+      }),
+    );
+    pushBounded(this.state.verdicts, verdict, MAX_VERDICTS);
+    await this.tell({ type: 'verdict', message: `shadow answers: ${verdict.outcome}: ${verdict.reason}`, stage: spec.id, verdict });
+    if (verdict.outcome === 'fail') throw new RolloutHalted('breach', `shadow answers: ${verdict.reason}`);
+    if (verdict.outcome === 'inconclusive') await this.gate(this.state.stages[this.state.stageIndex + 1]?.id ?? 'retire', 'needs_review', verdict);
   }
 
   /** Runs a long activity, cancelling it at once if a rollback is requested meanwhile. */

@@ -48,6 +48,12 @@ async function scriptedGoldenEval(input: GoldenEvalInput): Promise<Verdict> {
   return { stage: input.stage, outcome, reason: `scripted golden eval: ${outcome}`, metrics: [], at: new Date().toISOString() };
 }
 
+const shadowScripts = new Map<string, Verdict['outcome']>();
+async function scriptedShadowCompare(input: { rolloutId: string; stage: string }): Promise<Verdict> {
+  const outcome = shadowScripts.get(input.rolloutId) ?? 'pass';
+  return { stage: input.stage, outcome, reason: `scripted shadow comparison: ${outcome}`, metrics: [], at: new Date().toISOString() };
+}
+
 beforeAll(async () => {
   env = await createTimeSkippingEnv();
   const activities = createActivities({
@@ -58,7 +64,7 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: { ...activities, runGoldenEval: scriptedGoldenEval },
+    activities: { ...activities, runGoldenEval: scriptedGoldenEval, compareShadow: scriptedShadowCompare },
   });
   running = worker.run();
 });
@@ -70,8 +76,9 @@ afterAll(async () => {
 });
 
 let counter = 0;
-function start(options: Omit<TestPlanOptions, 'id'> & { script?: FiguresScript; evalOutcome?: Verdict['outcome'] | 'throw'; input?: Partial<ModelRolloutInput> }) {
+function start(options: Omit<TestPlanOptions, 'id'> & { script?: FiguresScript; evalOutcome?: Verdict['outcome'] | 'throw'; shadowOutcome?: Verdict['outcome']; input?: Partial<ModelRolloutInput> }) {
   const id = `wf-${++counter}-${Date.now() % 100_000}`;
+  if (options.shadowOutcome) shadowScripts.set(id, options.shadowOutcome);
   if (options.script) figureScripts.set(id, options.script);
   if (options.evalOutcome) evalScripts.set(id, options.evalOutcome);
   const router = routerFor(id);
@@ -185,6 +192,22 @@ describe('ModelRolloutWorkflow', () => {
     const handle = await handlePromise;
     const status = await waitFor(handle, (s) => s.gate?.reason === 'needs_review', 'review gate');
     expect(status.gate?.evidence?.reason).toContain('scripted golden eval');
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+    expect((await handle.result()).outcome).toBe('promoted');
+  });
+
+  it('rolls back when the shadow answers breach two or more thresholds, and asks a human on one', async () => {
+    const failing = start({ shadowOutcome: 'fail' });
+    const failed = await (await failing.handlePromise).result();
+    expect(failed.outcome).toBe('rolled_back');
+    expect(failed.reason).toBe('shadow answers: scripted shadow comparison: fail');
+    expect(atBaseline(failing.router.state)).toBe(true);
+
+    const differing = start({ shadowOutcome: 'inconclusive' });
+    const handle = await differing.handlePromise;
+    const status = await waitFor(handle, (s) => s.gate?.reason === 'needs_review', 'review gate after shadow');
+    expect(status.gate?.before).toBe('canary-1');
+    expect(differing.router.state.weights.candidate).toBe(0);
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
     expect((await handle.result()).outcome).toBe('promoted');
   });

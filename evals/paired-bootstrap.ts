@@ -1,0 +1,128 @@
+// Paired bootstrap for the behavioral gates: the same items (golden) or requests (shadow) are
+// answered by both models, so each metric is judged on paired samples (bᵢ, cᵢ) and the items are
+// resampled as pairs, which keeps the item-to-item variation (easy vs hard prompts) out of the
+// comparison.
+//
+//   difference:  θ = mean(c) − mean(b)          (rates, judge scores, similarity − 1)
+//   ratio:       θ = mean(c) / mean(b) − 1      (length, latency, cost)
+//
+// The interval is the percentile bootstrap interval of θ over B resamples of the n pairs (Efron &
+// Tibshirani 1993, ch. 13), drawn from a seeded PRNG so a verdict is reproducible; the p-value is
+// the two-sided bootstrap achieved significance level 2·min(P*(θ* ≤ 0), P*(θ* ≥ 0)), capped at 1.
+// A metric whose pairs are all equal gets θ = 0 with the interval [0, 0]. Pure and deterministic.
+
+export type PairedStatistic = 'difference' | 'ratio';
+
+export interface PairedEstimate {
+  statistic: PairedStatistic;
+  n: number;
+  baselineMean: number;
+  candidateMean: number;
+  /** θ̂ on the full sample; null for a ratio with a zero baseline mean. */
+  estimate: number | null;
+  interval: [number, number] | null;
+  pValue: number | null;
+  confidence: number;
+  resamples: number;
+}
+
+export const DEFAULT_RESAMPLES = 4_000;
+
+/** 32-bit FNV-1a of a label, to seed one metric's resampling. */
+export function seedOf(label: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < label.length; i++) {
+    h ^= label.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function theta(statistic: PairedStatistic, sumB: number, sumC: number, n: number): number | null {
+  if (statistic === 'difference') return (sumC - sumB) / n;
+  return sumB === 0 ? null : sumC / sumB - 1;
+}
+
+/** Quantile of sorted values with linear interpolation (type 7). */
+function quantile(sorted: Float64Array, p: number): number {
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+export function pairedBootstrap(
+  baseline: readonly number[],
+  candidate: readonly number[],
+  options: { statistic: PairedStatistic; confidence: number; resamples?: number; seed: number },
+): PairedEstimate {
+  const n = baseline.length;
+  if (candidate.length !== n) throw new RangeError(`paired samples differ in length: ${n} baseline, ${candidate.length} candidate`);
+  if (!(options.confidence > 0 && options.confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${options.confidence}`);
+  const resamples = options.resamples ?? DEFAULT_RESAMPLES;
+  const base = { statistic: options.statistic, n, confidence: options.confidence, resamples };
+  if (n === 0) return { ...base, baselineMean: Number.NaN, candidateMean: Number.NaN, estimate: null, interval: null, pValue: null };
+  let sumB = 0;
+  let sumC = 0;
+  for (let i = 0; i < n; i++) {
+    sumB += baseline[i]!;
+    sumC += candidate[i]!;
+  }
+  const estimate = theta(options.statistic, sumB, sumC, n);
+  const summary = { ...base, baselineMean: sumB / n, candidateMean: sumC / n, estimate };
+  if (estimate === null) return { ...summary, interval: null, pValue: null };
+
+  // Every pair equal: every resample is 0 too (a difference), or the ratio 1 − 1 = 0.
+  let allEqual = true;
+  for (let i = 0; i < n && allEqual; i++) allEqual = baseline[i] === candidate[i];
+  if (allEqual) return { ...summary, interval: [0, 0], pValue: 1 };
+
+  const draws = new Float64Array(resamples);
+  const b64 = Float64Array.from(baseline);
+  const c64 = Float64Array.from(candidate);
+  const d64 = Float64Array.from(baseline, (b, i) => candidate[i]! - b);
+  let valid = 0;
+  let atOrBelow = 0;
+  let atOrAbove = 0;
+  // mulberry32, inlined: this loop runs resamples × n times; index = ⌊u · n⌋ with u in [0, 1).
+  const scale = n / 4294967296;
+  let state = options.seed >>> 0;
+  for (let r = 0; r < resamples; r++) {
+    let value: number | null;
+    if (options.statistic === 'difference') {
+      let d = 0;
+      for (let k = 0; k < n; k++) {
+        state = (state + 0x6d2b79f5) >>> 0;
+        let t = Math.imul(state ^ (state >>> 15), state | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        d += d64[(((t ^ (t >>> 14)) >>> 0) * scale) | 0]!;
+      }
+      value = d / n;
+    } else {
+      let b = 0;
+      let c = 0;
+      for (let k = 0; k < n; k++) {
+        state = (state + 0x6d2b79f5) >>> 0;
+        let t = Math.imul(state ^ (state >>> 15), state | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        const i = (((t ^ (t >>> 14)) >>> 0) * scale) | 0;
+        b += b64[i]!;
+        c += c64[i]!;
+      }
+      value = theta('ratio', b, c, n);
+    }
+    // A ratio resample with a zero baseline sum has no value; it is left out.
+    if (value === null) continue;
+    draws[valid++] = value;
+    if (value <= 0) atOrBelow++;
+    if (value >= 0) atOrAbove++;
+  }
+  if (valid === 0) return { ...summary, interval: null, pValue: null };
+  const sorted = draws.subarray(0, valid).sort();
+  const tail = (1 - options.confidence) / 2;
+  return {
+    ...summary,
+    interval: [quantile(sorted, tail), quantile(sorted, 1 - tail)],
+    pValue: Math.min(1, (2 * Math.min(atOrBelow, atOrAbove)) / valid),
+  };
+}

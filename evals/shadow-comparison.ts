@@ -1,0 +1,310 @@
+// The shadow soak's behavioral comparison. While the gateway mirrors live traffic, it keeps each
+// mirrored request's two answers as a pair (keyed by request id). At the end of the window every
+// pair gets the cheap output statistics — error, latency, tokens/cost, length ratio, refusal,
+// hedging, JSON contract — and a deterministic sample (by request id, `compare.sample`) gets the
+// embedding similarity and the LLM judge. Each metric is a paired comparison (metric-judgement.ts)
+// and the seeds' rule decides (behavioral-policy.ts): one breached threshold asks a human, two or
+// more roll back.
+import { setMaxListeners } from 'node:events';
+import type { ShadowAnswer, ShadowPair } from '../gateway/admin-api';
+import type { RolloutPlan } from '../plan/schema';
+import { isHedged, jsonObjectKeys, matchesSchema } from './answer-scores';
+import { isRefusal } from '../gateway/response-inspection';
+import { shadowDecision } from './behavioral-policy';
+import { DEFAULT_REQUEST_RETRIES, shadowCompare, shadowMetricSpecs, shadowPolicy } from './behavioral-settings';
+import { EmbeddingSimilarity, type SimilarityResult } from './embedding-similarity';
+import { writeReport, type ReportRow } from './eval-report';
+import { lengthRatioNote, NO_SCORE_LABELS, type BehavioralVerdict } from './golden-behavioral-verdict';
+import { Limiter } from './golden-pipeline';
+import { lastUserMessage } from './golden-report';
+import { LlmJudge, type JudgeResult } from './llm-judge';
+import { familyConfidence, judgeMetric, type BehavioralMetricEvidence, type MetricSamples, type MetricSpec } from './metric-judgement';
+import { seedOf } from './paired-bootstrap';
+
+type Pricing = RolloutPlan['backends']['baseline']['pricing'];
+
+export interface PairJudgement {
+  requestId: string;
+  judge?: JudgeResult;
+  similarity?: SimilarityResult;
+}
+
+export interface ShadowRunState {
+  judgements: PairJudgement[];
+}
+
+export interface ShadowComparisonRun {
+  rolloutId: string;
+  stage: string;
+  /** The route's shadow pairs (any order; filtered to the window and deduplicated by request id). */
+  pairs: ShadowPair[];
+  windowStartMs: number;
+  config: RolloutPlan['stages']['shadow'];
+  guardrails: RolloutPlan['guardrails'];
+  pricing: { baseline: Pricing; candidate: Pricing };
+  judgeApiKey?: string;
+  embeddingsApiKey?: string;
+  resume?: Partial<ShadowRunState>;
+  onProgress?: (state: ShadowRunState) => void;
+  signal?: AbortSignal;
+  reportsDir?: string | null;
+  now?: () => Date;
+}
+
+/** A pair with its sides named: the candidate's answer and the baseline's for the same request. */
+export interface SidedPair {
+  seq: number;
+  requestId: string;
+  messages: Array<{ role: string; content: string }>;
+  baseline: ShadowAnswer;
+  candidate: ShadowAnswer;
+}
+
+/**
+ * Names the sides: the gateway's backends are 'baseline' and 'candidate' (prepareRoute). In the
+ * shadow soak the baseline is primary and the candidate mirrored; in the bake, the other way round.
+ */
+export function sidedPairs(pairs: ShadowPair[], windowStartMs: number): SidedPair[] {
+  const seen = new Set<string>();
+  const out: SidedPair[] = [];
+  for (const pair of [...pairs].sort((a, b) => a.seq - b.seq)) {
+    if (!(Date.parse(pair.at) >= windowStartMs) || seen.has(pair.requestId)) continue;
+    seen.add(pair.requestId);
+    const reversed = pair.primary.backend === 'candidate' || pair.shadow.backend === 'baseline';
+    out.push({ seq: pair.seq, requestId: pair.requestId, messages: pair.messages, baseline: reversed ? pair.shadow : pair.primary, candidate: reversed ? pair.primary : pair.shadow });
+  }
+  return out;
+}
+
+const ok = (answer: ShadowAnswer) => answer.status >= 200 && answer.status < 300;
+const failed = (answer: ShadowAnswer) => answer.status === 0 || answer.status >= 500;
+const answered = (pair: SidedPair) => ok(pair.baseline) && ok(pair.candidate) && pair.baseline.content !== null && pair.candidate.content !== null;
+const completionTokens = (answer: ShadowAnswer) => (answer.completionTokens > 0 ? answer.completionTokens : Math.ceil((answer.content ?? '').length / 4));
+const cost = (answer: ShadowAnswer, pricing: Pricing) => (answer.promptTokens * pricing.inputPer1k + answer.completionTokens * pricing.outputPer1k) / 1000;
+
+/** The deterministic sample for embeddings and the judge: by request id, at most `max`, oldest first. */
+export function samplePairs(pairs: SidedPair[], share: number, max: number): SidedPair[] {
+  return pairs.filter((pair) => answered(pair) && seedOf(`sample|${pair.requestId}`) / 4294967296 < share).slice(0, max);
+}
+
+/** Whether the candidate keeps the JSON contract on this pair; null when the pair has none. */
+export function contractOf(pair: SidedPair, schema: Record<string, unknown> | undefined): { baseline: boolean; candidate: boolean } | null {
+  const base = pair.baseline.content!;
+  const cand = pair.candidate.content!;
+  if (schema) {
+    // The route's JSON answers: those where the baseline answered JSON at all.
+    try {
+      JSON.parse(base);
+    } catch {
+      return null;
+    }
+    return { baseline: matchesSchema(schema, base), candidate: matchesSchema(schema, cand) };
+  }
+  const keys = jsonObjectKeys(base);
+  if (keys === null) return null;
+  const candidateKeys = jsonObjectKeys(cand);
+  return { baseline: true, candidate: candidateKeys !== null && candidateKeys.join('\u0000') === keys.join('\u0000') };
+}
+
+function samplesFor(spec: MetricSpec, pairs: SidedPair[], judgements: Map<string, PairJudgement>, sampled: SidedPair[], run: ShadowComparisonRun, schema: Record<string, unknown> | undefined): MetricSamples {
+  const baseline: number[] = [];
+  const candidate: number[] = [];
+  let expected = 0;
+  let noScore = 0;
+  const reasons: Record<string, number> = {};
+  const push = (b: number, c: number) => {
+    expected++;
+    baseline.push(b);
+    candidate.push(c);
+  };
+  const bit = (value: boolean) => (value ? 1 : 0);
+  const both = pairs.filter(answered);
+  switch (spec.metric) {
+    case 'errorRate':
+      for (const p of pairs) push(bit(failed(p.baseline)), bit(failed(p.candidate)));
+      break;
+    case 'latency':
+      for (const p of both) push(p.baseline.latencyMs, p.candidate.latencyMs);
+      break;
+    case 'costPerRequest':
+      for (const p of both) push(cost(p.baseline, run.pricing.baseline), cost(p.candidate, run.pricing.candidate));
+      break;
+    case 'tokens':
+      for (const p of both) push(p.baseline.promptTokens + completionTokens(p.baseline), p.candidate.promptTokens + completionTokens(p.candidate));
+      break;
+    case 'length':
+      for (const p of both) push(completionTokens(p.baseline), completionTokens(p.candidate));
+      break;
+    case 'refusalRate':
+      for (const p of both) push(bit(isRefusal(p.baseline.content)), bit(isRefusal(p.candidate.content)));
+      break;
+    case 'hedgeRate':
+      for (const p of both) push(bit(isHedged(p.baseline.content!)), bit(isHedged(p.candidate.content!)));
+      break;
+    case 'schemaAdherence':
+      for (const p of both) {
+        const contract = contractOf(p, schema);
+        if (contract) push(bit(contract.baseline), bit(contract.candidate));
+      }
+      break;
+    default: {
+      const isJudge = spec.metric.startsWith('judge.');
+      if (!isJudge && spec.metric !== 'similarity') throw new Error(`no shadow samples for metric ${spec.metric}`);
+      const criterion = spec.metric.slice('judge.'.length);
+      for (const p of sampled) {
+        expected++;
+        const judgement = judgements.get(p.requestId);
+        if (isJudge) {
+          const result = judgement?.judge;
+          if (result?.status === 'scored' && result.baseline[criterion] !== undefined && result.candidate[criterion] !== undefined) {
+            baseline.push(result.baseline[criterion]);
+            candidate.push(result.candidate[criterion]);
+            continue;
+          }
+          noScore++;
+          const label = result?.status === 'no_score' ? `judge ${NO_SCORE_LABELS[result.kind]}` : 'not scored';
+          reasons[label] = (reasons[label] ?? 0) + 1;
+        } else {
+          const result = judgement?.similarity;
+          if (result?.status === 'scored') {
+            baseline.push(1);
+            candidate.push(result.similarity);
+            continue;
+          }
+          noScore++;
+          const label = result ? `embeddings ${NO_SCORE_LABELS[result.kind]}` : 'not scored';
+          reasons[label] = (reasons[label] ?? 0) + 1;
+        }
+      }
+    }
+  }
+  return { baseline, candidate, expected, noScore, noScoreReasons: reasons, ...(spec.metric === 'length' ? { note: lengthRatioNote(baseline, candidate) } : {}) };
+}
+
+export async function runShadowComparison(run: ShadowComparisonRun): Promise<{ verdict: BehavioralVerdict; state: ShadowRunState }> {
+  const compare = shadowCompare(run.config);
+  const policy = shadowPolicy(compare);
+  const priced = [run.pricing.baseline, run.pricing.candidate].some((p) => p.inputPer1k > 0 || p.outputPer1k > 0);
+  const specs = shadowMetricSpecs(compare, run.guardrails, priced);
+  const pairs = sidedPairs(run.pairs, run.windowStartMs);
+  const sampled = compare.judge || compare.embeddings ? samplePairs(pairs, compare.sample.share, compare.sample.max) : [];
+
+  const judgements = new Map<string, PairJudgement>();
+  const sampledIds = new Set(sampled.map((p) => p.requestId));
+  for (const judgement of run.resume?.judgements ?? []) if (sampledIds.has(judgement.requestId)) judgements.set(judgement.requestId, judgement);
+  const judgementList = [...judgements.values()];
+  const retries = DEFAULT_REQUEST_RETRIES;
+  const judge = compare.judge
+    ? new LlmJudge({ baseUrl: compare.judge.baseUrl, model: compare.judge.model, apiKey: run.judgeApiKey, criteria: compare.judge.criteria, requestTimeoutMs: compare.judge.requestTimeout, retries, orderSeed: compare.judge.orderSeed })
+    : null;
+  const embeddings = compare.embeddings
+    ? new EmbeddingSimilarity({ baseUrl: compare.embeddings.baseUrl, model: compare.embeddings.model, apiKey: run.embeddingsApiKey, requestTimeoutMs: compare.embeddings.requestTimeout, retries })
+    : null;
+  const judgeLimiter = new Limiter(compare.judge?.concurrency ?? 1);
+  const embedLimiter = new Limiter(compare.embeddings?.concurrency ?? 1);
+  // Each judge or embeddings request in flight has one listener on the cancellation signal.
+  if (run.signal) setMaxListeners((compare.judge?.concurrency ?? 0) + (compare.embeddings?.concurrency ?? 0) + 64, run.signal);
+  await Promise.all(
+    sampled
+      .filter((p) => !judgements.has(p.requestId))
+      .map(async (p) => {
+        const [judged, similarity] = await Promise.all([
+          judge ? judgeLimiter.run(() => judge.judge({ key: p.requestId, messages: p.messages, baseline: p.baseline.content!, candidate: p.candidate.content!, signal: run.signal })) : undefined,
+          embeddings ? embedLimiter.run(() => embeddings.similarity(p.baseline.content!, p.candidate.content!, run.signal)) : undefined,
+        ]);
+        const judgement: PairJudgement = { requestId: p.requestId, ...(judged ? { judge: judged } : {}), ...(similarity ? { similarity } : {}) };
+        judgements.set(p.requestId, judgement);
+        judgementList.push(judgement);
+        run.onProgress?.({ judgements: judgementList });
+      }),
+  );
+
+  const confidence = familyConfidence(run.guardrails.alpha, specs.length);
+  const schema = compare.schema;
+  const metrics: BehavioralMetricEvidence[] = specs.map((spec) =>
+    judgeMetric(spec, samplesFor(spec, pairs, judgements, sampled, run, schema), { confidence, minPairs: policy.minPairs, maxNoScoreShare: policy.maxNoScoreShare, seedLabel: `${run.stage}|${pairs.length}` }),
+  );
+  const decision = shadowDecision(metrics, { pairs: pairs.length, minPairs: compare.minPairs, failAtBreaches: compare.failAtBreaches });
+  const verdict: BehavioralVerdict = { stage: run.stage, outcome: decision.outcome, reason: decision.reason, metrics, at: (run.now ?? (() => new Date()))().toISOString() };
+  if (run.reportsDir !== null) {
+    verdict.report = await writeReport(
+      {
+        kind: 'shadow comparison',
+        rolloutId: run.rolloutId,
+        verdict,
+        facts: {
+          'shadow pairs in the window': pairs.length,
+          'answered on both sides': pairs.filter(answered).length,
+          'sampled for judge/embeddings': `${sampled.length} (share ${compare.sample.share}, at most ${compare.sample.max})`,
+          'LLM judge': compare.judge ? `${compare.judge.model} at ${compare.judge.baseUrl}` : 'off',
+          embeddings: compare.embeddings ? `${compare.embeddings.model} at ${compare.embeddings.baseUrl}` : 'off',
+          'JSON contract': schema ? 'the plan’s JSON Schema' : 'the baseline’s top-level keys',
+          rule: `${compare.failAtBreaches}+ breached thresholds roll back; fewer ask a human`,
+          intervals: `paired bootstrap percentile intervals at 1 − α/m (α ${run.guardrails.alpha}, Bonferroni over the metrics)`,
+        },
+        settings: { compare, guardrails: run.guardrails, pricing: run.pricing },
+        rows: shadowReportRows(pairs, judgements, schema, compare.embeddings?.minSimilarity ?? null),
+      },
+      run.reportsDir,
+    );
+  }
+  return { verdict, state: { judgements: judgementList } };
+}
+
+const mean = (values: number[]) => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
+const excerpt = (answer: ShadowAnswer) => (ok(answer) ? (answer.content ?? '').slice(0, 400) : `(HTTP ${answer.status})`);
+
+export function shadowReportRows(pairs: SidedPair[], judgements: Map<string, PairJudgement>, schema: Record<string, unknown> | undefined, minSimilarity: number | null): ReportRow[] {
+  return pairs.map((p) => {
+    const findings: string[] = [];
+    let badness = 0;
+    if (failed(p.candidate) && !failed(p.baseline)) {
+      findings.push(`candidate failed (HTTP ${p.candidate.status})`);
+      badness += 3;
+    }
+    if (answered(p)) {
+      if (isRefusal(p.candidate.content) && !isRefusal(p.baseline.content)) {
+        findings.push('refused');
+        badness += 2;
+      }
+      const contract = contractOf(p, schema);
+      if (contract?.baseline && !contract.candidate) {
+        findings.push('JSON contract broken');
+        badness += 2;
+      }
+      if (isHedged(p.candidate.content!) && !isHedged(p.baseline.content!)) {
+        findings.push('hedged');
+        badness += 1;
+      }
+      const ratio = completionTokens(p.candidate) / Math.max(1, completionTokens(p.baseline));
+      if (ratio < 0.7) {
+        findings.push(`length ×${ratio.toFixed(2)}`);
+        badness += (0.7 - ratio) * 3;
+      }
+    }
+    const judgement = judgements.get(p.requestId);
+    const judge = judgement?.judge;
+    if (judge?.status === 'scored') {
+      const drop = mean(Object.values(judge.baseline)) - mean(Object.values(judge.candidate));
+      if (drop > 0) {
+        findings.push(`judge lower on ${Object.keys(judge.baseline).filter((k) => (judge.candidate[k] ?? 0) < (judge.baseline[k] ?? 0)).join(', ')}`);
+        badness += drop;
+      }
+    }
+    const similarity = judgement?.similarity;
+    if (similarity?.status === 'scored' && minSimilarity !== null && similarity.similarity < minSimilarity) {
+      findings.push(`similarity ${similarity.similarity.toFixed(2)}`);
+      badness += 1 - similarity.similarity;
+    }
+    return {
+      key: p.requestId,
+      prompt: lastUserMessage(p.messages),
+      baseline: excerpt(p.baseline),
+      candidate: excerpt(p.candidate),
+      ...(judge ? { judge: judge.status === 'scored' ? { baseline: judge.baseline, candidate: judge.candidate, order: judge.order } : { noScore: judge.reason } } : {}),
+      ...(similarity ? { similarity: similarity.status === 'scored' ? similarity.similarity : { noScore: similarity.reason } } : {}),
+      findings,
+      badness: Math.round(badness * 1000) / 1000,
+    };
+  });
+}

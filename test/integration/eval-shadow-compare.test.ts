@@ -1,0 +1,193 @@
+// Issue 4's acceptance for the shadow soak: a real gateway mirrors live traffic from the load
+// generator to the candidate, and the compareShadow activity pairs each mirrored answer with the
+// baseline's for the same request. Each simulated regression breaches the thresholds meant for it
+// (two or more roll back, one asks a human), the healthy-but-different candidate goes to a human,
+// and a healthy one passes.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ShadowCompareInput } from '../../activities/contract';
+import { createShadowCompareActivities, readShadowPairs } from '../../activities/shadow-compare';
+import type { BehavioralVerdict } from '../../evals/golden-behavioral-verdict';
+import type { BehavioralMetricEvidence } from '../../evals/metric-judgement';
+import { startGateway, type GatewayHandle } from '../../gateway/server';
+import { parsePlan, type RolloutPlan } from '../../plan/schema';
+import { DEFAULT_BEHAVIOUR, type Behaviour } from '../../simulator/behaviour';
+import { runLoad } from '../../simulator/load-generator';
+import { mulberry32 } from '../../simulator/prng';
+import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
+
+const ROUTE = 'support-shadow';
+const QUICK = { latencyMedianMs: 2, latencySigma: 0.2, maxConcurrency: 256, contentSeed: 7 };
+const JSON_SCHEMA = { type: 'object', required: ['answer', 'confidence'], properties: { answer: { type: 'string' }, confidence: { type: 'number' } } };
+
+let baseline: SimulatedBackend;
+let candidate: SimulatedBackend;
+let judge: SimulatedBackend;
+let gateway: GatewayHandle;
+let reports: string;
+let run = 0;
+const previousReports = process.env.ROLLOUT_REPORTS_DIR;
+
+beforeAll(async () => {
+  [baseline, candidate, judge] = await Promise.all([
+    startSimulatedBackend({ model: 'sim-shadow-base', behaviour: { ...QUICK, seed: 11 } }),
+    startSimulatedBackend({ model: 'sim-shadow-cand', behaviour: { ...QUICK, seed: 12 } }),
+    startSimulatedBackend({ model: 'sim-shadow-judge', behaviour: { latencyMedianMs: 0, latencySigma: 0, maxConcurrency: 256 } }),
+  ]);
+  gateway = await startGateway({
+    defaultMetrics: false,
+    random: mulberry32(3),
+    routes: {
+      [ROUTE]: {
+        backends: [
+          { name: 'baseline', baseUrl: baseline.url, model: baseline.model },
+          { name: 'candidate', baseUrl: candidate.url, model: candidate.model },
+        ],
+      },
+    },
+  });
+  await put(`/admin/routes/${ROUTE}/weights`, { weights: { baseline: 100, candidate: 0 } });
+  await put(`/admin/routes/${ROUTE}/shadow`, { enabled: true, target: 'candidate', share: 1 });
+  reports = await mkdtemp(join(tmpdir(), 'shadow-compare-'));
+  process.env.ROLLOUT_REPORTS_DIR = reports;
+});
+
+afterAll(async () => {
+  if (previousReports === undefined) delete process.env.ROLLOUT_REPORTS_DIR;
+  else process.env.ROLLOUT_REPORTS_DIR = previousReports;
+  await gateway?.close();
+  await Promise.all([baseline?.close(), candidate?.close(), judge?.close()]);
+  await rm(reports, { recursive: true, force: true });
+});
+
+async function put(path: string, body: unknown): Promise<void> {
+  const res = await fetch(`${gateway.url}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(res.status).toBe(200);
+}
+
+/** Polls until the route's shadow pairs stop growing (bounded to 5 s). */
+async function settledPairs(): Promise<number> {
+  let previous = -1;
+  for (const deadline = Date.now() + 5_000; Date.now() < deadline; ) {
+    const count = (await readShadowPairs({ adminUrl: gateway.url, route: ROUTE, sinceSeq: 0 })).length;
+    if (count === previous) return count;
+    previous = count;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return previous;
+}
+
+function plan(compare: Record<string, unknown>): RolloutPlan {
+  return parsePlan({
+    rollout: { id: 'shadow-compare' },
+    backends: { baseline: { baseUrl: baseline.url, model: baseline.model }, candidate: { baseUrl: candidate.url, model: candidate.model } },
+    approvals: { approvers: ['alice'] },
+    stages: { shadow: { share: 1, compare } },
+  });
+}
+
+/** Mirrors `requests` live requests with the candidate behaving as `patch`, then compares the window. */
+async function soak(patch: Partial<Behaviour>, options: { requests?: number; compare?: Record<string, unknown> } = {}): Promise<{ verdict: BehavioralVerdict; byName: Record<string, BehavioralMetricEvidence> }> {
+  candidate.setBehaviour({ ...DEFAULT_BEHAVIOUR, ...QUICK, seed: 12, ...patch });
+  await settledPairs();
+  const windowStartMs = Date.now();
+  run++;
+  const load = await runLoad({ gatewayUrl: gateway.url, routes: [ROUTE], ratePerSecond: 1_000, maxRequests: options.requests ?? 300, users: 1_000, userPrefix: `soak${run}-`, jsonShare: 0.3, maxInFlight: 500, seed: run });
+  expect(load.byStatus['200']).toBe(options.requests ?? 300);
+  await settledPairs();
+  const compare = options.compare ?? { judge: { baseUrl: judge.url, model: judge.model, concurrency: 8 }, embeddings: { baseUrl: judge.url, model: judge.model, concurrency: 8 }, sample: { share: 0.5 } };
+  const p = plan(compare);
+  const input: ShadowCompareInput = {
+    rolloutId: 'shadow-compare',
+    stage: `shadow-${run}`,
+    adminUrl: gateway.url,
+    route: ROUTE,
+    windowStartMs,
+    config: p.stages.shadow,
+    guardrails: p.guardrails,
+    pricing: { baseline: p.backends.baseline.pricing, candidate: p.backends.candidate.pricing },
+  };
+  const verdict = (await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN') }).run(createShadowCompareActivities().compareShadow, input)) as BehavioralVerdict;
+  return { verdict, byName: Object.fromEntries(verdict.metrics.map((m) => [m.metric, m as BehavioralMetricEvidence])) };
+}
+
+const breaches = (byName: Record<string, BehavioralMetricEvidence>) =>
+  Object.values(byName)
+    .filter((m) => m.change === 'regression')
+    .map((m) => m.metric)
+    .sort();
+
+describe('shadow comparison on mirrored traffic', () => {
+  it('passes a healthy candidate, comparing only the window’s pairs, with a report', async () => {
+    const { verdict, byName } = await soak({});
+    expect(verdict.outcome).toBe('pass');
+    expect(verdict.reason).toMatch(/^no breached threshold on 300 shadow pairs \(12 metrics\)$/);
+    expect(byName.errorRate!.samples.baseline).toBe(300);
+    expect(byName.schemaAdherence!.samples.baseline).toBeGreaterThan(50);
+    // The sample: about half the pairs, chosen by request id, judged and embedded.
+    expect(byName['judge.completeness']!.samples.baseline).toBeGreaterThan(100);
+    expect(byName['judge.completeness']!.samples.baseline).toBeLessThan(200);
+    expect(byName.similarity!.noScore).toBe(0);
+    expect(byName.tokens).toBeDefined();
+    const md = await readFile(verdict.report!, 'utf8');
+    expect(md).toContain('# shadow comparison: shadow-compare / shadow-');
+    expect(md).toContain('- shadow pairs in the window: 300');
+  });
+
+  it('rolls back shorter answers that skip content: length and the judge’s completeness', async () => {
+    const { verdict, byName } = await soak({ skipContentRate: 0.7 });
+    expect(verdict.outcome).toBe('fail');
+    expect(breaches(byName)).toEqual(expect.arrayContaining(['judge.completeness', 'length']));
+    expect(verdict.reason).toMatch(/^\d breached thresholds on 300 shadow pairs: /);
+    // The gateway holds the earlier soak's pairs too; only this window's 300 were compared.
+    expect((await readShadowPairs({ adminUrl: gateway.url, route: ROUTE, sinceSeq: 0 })).length).toBeGreaterThan(300);
+    expect(byName.length!.message).toMatch(/per-pair length ratio p10 0\.\d\d, p50 0\.\d\d, p90 \d\.\d\d/);
+  });
+
+  it('rolls back hedging: the hedge rate and the judge’s directness', async () => {
+    const { verdict, byName } = await soak({ hedgeRate: 0.5 });
+    expect(verdict.outcome).toBe('fail');
+    expect(breaches(byName)).toEqual(expect.arrayContaining(['hedgeRate', 'judge.directness']));
+  });
+
+  it('rolls back refusals on a topic: the refusal rate, and what the refusals do to the rest', async () => {
+    const { verdict, byName } = await soak({ refusalTopics: ['refund'] });
+    expect(verdict.outcome).toBe('fail');
+    expect(byName.refusalRate).toMatchObject({ change: 'regression', baseline: 0 });
+    expect(byName.refusalRate!.candidate!).toBeGreaterThan(0.08);
+    expect(breaches(byName).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('asks a human about JSON that drops a field: one breach, of the JSON contract (the baseline’s keys)', async () => {
+    const { verdict, byName } = await soak({ jsonDropFields: ['confidence'] });
+    expect(verdict.outcome).toBe('inconclusive');
+    expect(breaches(byName)).toEqual(['schemaAdherence']);
+    expect(byName.schemaAdherence).toMatchObject({ baseline: 1, candidate: 0 });
+    expect(verdict.reason).toMatch(/^1 breached threshold on 300 shadow pairs; differs from the baseline; needs review: schemaAdherence −100\.0 pts/);
+  });
+
+  it('checks renamed JSON fields against the plan’s schema when it has one; a plan can make that breach roll back alone', async () => {
+    const compare = { schema: JSON_SCHEMA, policy: { metrics: { schemaAdherence: { blocking: true } } } };
+    const { verdict, byName } = await soak({ jsonRenameFields: { answer: 'response' } }, { compare });
+    expect(verdict.outcome).toBe('fail');
+    expect(breaches(byName)).toEqual(['schemaAdherence']);
+    expect(byName['judge.completeness']).toBeUndefined();
+  });
+
+  it('sends the healthy-but-different candidate to a human: only the similarity moves, and clarity improves', async () => {
+    const { verdict, byName } = await soak({ wordingDrift: 1 });
+    expect(verdict.outcome).toBe('inconclusive');
+    expect(breaches(byName)).toEqual(['similarity']);
+    expect(byName['judge.clarity']!.change).toBe('improvement');
+    expect(verdict.reason).toMatch(/^1 breached threshold on 300 shadow pairs; differs from the baseline; needs review: similarity −0\.\d\d .*; improvement: judge\.clarity \+/);
+  });
+
+  it('is inconclusive on too few pairs, never a pass', async () => {
+    const { verdict } = await soak({}, { requests: 10, compare: {} });
+    expect(verdict).toMatchObject({ outcome: 'inconclusive', reason: 'only 10 shadow pairs (needs 30); not enough evidence; needs review' });
+  });
+});
