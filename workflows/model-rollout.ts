@@ -402,7 +402,8 @@ class Rollout {
    * started before this existed skip it.
    */
   private async compareShadowAnswers(spec: StageSpec): Promise<void> {
-    if (this.plan.router.kind !== 'gateway' || !patched('shadow-behavioral-compare')) return;
+    // Opt-in (stages.shadow.compare): it needs enough mirrored pairs, which short soaks lack.
+    if (this.plan.router.kind !== 'gateway' || !this.plan.stages.shadow.compare || !patched('shadow-behavioral-compare')) return;
     const verdict = await this.untilRollback(() =>
       evals.compareShadow({
         rolloutId: this.plan.rollout.id,

@@ -8,6 +8,8 @@ export interface TestPlanOptions {
   onTimeout?: 'abort' | 'approve';
   onInconclusive?: 'extend_then_ask' | 'ask' | 'rollback';
   judge?: 'statistical' | 'threshold';
+  /** Compare the shadow answers after the soak (stages.shadow.compare). */
+  shadowCompare?: boolean;
 }
 
 export function testPlan(options: TestPlanOptions): RolloutPlanInput {
@@ -19,7 +21,7 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
     },
     router: { kind: 'gateway', adminUrl: 'http://127.0.0.1:3', route: options.id },
     stages: {
-      shadow: { enabled: true, share: 0.5, window: '5m' },
+      shadow: { enabled: true, share: 0.5, window: '5m', ...(options.shadowCompare ? { compare: {} } : {}) },
       goldenEval: { enabled: options.goldenEval ?? false, dataset: '/dev/null' },
       canary: {
         steps: [

@@ -197,13 +197,13 @@ describe('ModelRolloutWorkflow', () => {
   });
 
   it('rolls back when the shadow answers breach two or more thresholds, and asks a human on one', async () => {
-    const failing = start({ shadowOutcome: 'fail' });
+    const failing = start({ shadowOutcome: 'fail', shadowCompare: true });
     const failed = await (await failing.handlePromise).result();
     expect(failed.outcome).toBe('rolled_back');
     expect(failed.reason).toBe('shadow answers: scripted shadow comparison: fail');
     expect(atBaseline(failing.router.state)).toBe(true);
 
-    const differing = start({ shadowOutcome: 'inconclusive' });
+    const differing = start({ shadowOutcome: 'inconclusive', shadowCompare: true });
     const handle = await differing.handlePromise;
     const status = await waitFor(handle, (s) => s.gate?.reason === 'needs_review', 'review gate after shadow');
     expect(status.gate?.before).toBe('canary-1');
