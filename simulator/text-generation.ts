@@ -64,10 +64,17 @@ function topicOf(prompt: string, next: () => number): string | null {
   return words.length > 0 ? pick(words, next) : null;
 }
 
-/** Answer length in tokens for this prompt: uniform in [0.5, 1.5] x mean, at least 1. */
+/**
+ * Answer length in tokens for this prompt. Mostly the prompt's own need (uniform in [0.5, 1.5] x
+ * mean, the same for every backend, as a real question asks for a similar length from any model)
+ * times a small per-model jitter (uniform in [0.9, 1.1], from the seed). A seed-only length would
+ * make two healthy backends differ by chance by tens of percent over a handful of prompts, which
+ * is not how two comparable models behave, and would make "healthy" candidates flaky.
+ */
 export function targetTokens(prompt: string, seed: number, meanTokens: number): number {
-  const next = mulberry32(hashString(`length|${prompt}`, seed));
-  return Math.max(1, Math.round(meanTokens * (0.5 + next())));
+  const need = 0.5 + mulberry32(hashString(`length|${prompt}`, 0))();
+  const jitter = 0.9 + 0.2 * mulberry32(hashString(`length-jitter|${prompt}`, seed))();
+  return Math.max(1, Math.round(meanTokens * need * jitter));
 }
 
 /** One content sentence: "<subject> <verb> <object><qualifier>." (the unit of meaning the simulated judge counts). */

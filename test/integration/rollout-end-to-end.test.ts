@@ -92,6 +92,8 @@ describe('rollouts end to end on the embedded stack', () => {
 
     // An incident responder rolls back the steady candidate once it serves live traffic.
     for (let i = 0; i < 160 && (await incident.query(statusQuery)).weights.candidate !== 25; i++) await new Promise((r) => setTimeout(r, 250));
+    const incidentStatus = await incident.query(statusQuery);
+    expect(incidentStatus.weights.candidate, `e2e-incident at ${incidentStatus.phase}/${incidentStatus.stage}: ${incidentStatus.gate?.evidence?.reason ?? incidentStatus.verdicts.at(-1)?.reason ?? ''}`).toBe(25);
     expect((await route('e2e-incident')).weights.candidate).toBe(25);
     await requestRollback(client, 'e2e-incident', { reason: 'INC-77: upstream dependency degraded', by: 'oncall-dave' });
     const incidentResult = await incident.result();
