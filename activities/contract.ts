@@ -84,6 +84,10 @@ export type { JudgeCanaryWindowInput, JudgeCanaryWindowResult };
 export interface RolloutEvent {
   rolloutId: string;
   name?: string;
+  /** Who and what the rollout is about, so a sink needs no query to say it. */
+  baselineModel?: string;
+  candidateModel?: string;
+  requestedBy?: string;
   type: string;
   message: string;
   stage?: string | null;

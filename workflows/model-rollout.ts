@@ -586,13 +586,29 @@ class Rollout {
     pushBounded(this.state.timeline, { at: now(), type, message, ...(by ? { by } : {}), ...(stage ? { stage } : {}) }, MAX_TIMELINE);
   }
 
-  /** Best-effort notification: a failed notification is recorded, never fatal. */
+  /**
+   * Best-effort notification: a failed notification is recorded, never fatal. On the forward path
+   * a rollback request cuts it short (a slow Slack or webhook, retried, could otherwise hold the
+   * rollback back for most of a minute); compensation's and the end's notifications always run.
+   */
   private async tell(event: Omit<RolloutEvent, 'rolloutId' | 'at' | 'name'>): Promise<void> {
-    try {
-      await notifier.notify({
+    const send = () =>
+      notifier.notify({
         notifications: this.plan.notifications,
-        event: { rolloutId: this.plan.rollout.id, name: this.plan.rollout.name, at: now(), stage: this.currentStageId(), ...event },
+        event: {
+          rolloutId: this.plan.rollout.id,
+          name: this.plan.rollout.name,
+          baselineModel: this.plan.backends.baseline.model,
+          candidateModel: this.plan.backends.candidate.model,
+          requestedBy: this.state.requestedBy,
+          at: now(),
+          stage: this.currentStageId(),
+          ...event,
+        },
       });
+    const forward = this.state.phase !== 'compensating' && this.state.phase !== 'finished';
+    try {
+      await (forward && patched('rollback-preempts-notify') ? this.untilRollback(send) : send());
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       this.record('notify_failed', `notification "${event.type}" failed: ${failureMessage(error)}`);
