@@ -1,5 +1,7 @@
-// Telling release owners what happened: every event goes to the worker's structured log, and to
-// the plan's webhook when it names one. (The Slack bot subscribes to the same events.)
+// Telling release owners what happened: every event goes to the worker's structured log, to the
+// plan's webhook when it names one, and to the extra sinks (Slack: activities/slack-notify.ts).
+// Every destination is tried even when one fails; the activity then fails with what went wrong,
+// retryably unless every failure was permanent (sinks skip what they already delivered).
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { NotifyInput, RolloutEvent } from './contract';
 
@@ -25,8 +27,20 @@ export function createNotifyActivities(extraSinks: EventSink[] = []) {
     async notify(input: NotifyInput): Promise<void> {
       const { event } = input;
       Context.current().log.info(`[${event.rolloutId}] ${event.type}: ${event.message}`, { rolloutId: event.rolloutId, type: event.type, stage: event.stage });
-      await postWebhook(event, input);
-      for (const sink of extraSinks) await sink(event, input);
+      const failures: unknown[] = [];
+      for (const deliver of [() => postWebhook(event, input), ...extraSinks.map((sink) => () => sink(event, input))]) {
+        try {
+          await deliver();
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+      if (failures.length === 1) throw failures[0];
+      if (failures.length > 1) {
+        const permanent = failures.every((failure) => failure instanceof ApplicationFailure && failure.nonRetryable);
+        const message = failures.map((failure) => (failure instanceof Error ? failure.message : String(failure))).join('; ');
+        throw ApplicationFailure.create({ type: 'NotifyFailed', message: `${failures.length} destinations failed: ${message}`, nonRetryable: permanent });
+      }
     },
   };
 }
