@@ -7,6 +7,7 @@ import { createCanaryJudgeActivities } from './metrics/judge-canary-window';
 import { createMetricsActivities, type FiguresReader } from './metrics/judge-window';
 import { readPrometheusFigures } from './metrics/prometheus-figures';
 import { createNotifyActivities, type EventSink } from './notify';
+import { createSlackEventSink, slackSinkFromEnv, type SlackSinkOptions } from './slack-notify';
 import { createShadowCompareActivities, readShadowPairs, type ShadowPairsReader } from './shadow-compare';
 import { createTrafficActivities, defaultRouterFactory, type RouterFactory } from './traffic';
 
@@ -16,6 +17,11 @@ export interface ActivityDependencies {
   readRecords?: RecordsReader;
   readShadowPairs?: ShadowPairsReader;
   eventSinks?: EventSink[];
+  /**
+   * The Slack sink (activities/slack-notify.ts): options, or false for none. By default it is on
+   * when the worker's environment has SLACK_BOT_TOKEN (and SLACK_API_URL, TEMPORAL_UI_URL).
+   */
+  slack?: SlackSinkOptions | false;
   clock?: () => number;
 }
 
@@ -26,8 +32,13 @@ export function createActivities(deps: ActivityDependencies = {}): RolloutActivi
     ...createCanaryJudgeActivities(deps.readRecords ?? readGatewayRecords, deps.clock),
     ...createEvalActivities(),
     ...createShadowCompareActivities(deps.readShadowPairs ?? readShadowPairs),
-    ...createNotifyActivities(deps.eventSinks),
+    ...createNotifyActivities(withSlackSink(deps)),
   };
 }
 
 export type { RolloutActivities };
+
+function withSlackSink(deps: ActivityDependencies): EventSink[] {
+  const slack = deps.slack === false ? null : deps.slack ? createSlackEventSink(deps.slack) : slackSinkFromEnv();
+  return [...(deps.eventSinks ?? []), ...(slack ? [slack] : [])];
+}

@@ -1,0 +1,88 @@
+// In front of Bolt's HTTPReceiver: what its signature check does not cover. Bolt refuses unsigned,
+// badly signed and stale (older than 5 minutes) requests; it accepts the same signed request any
+// number of times within those 5 minutes, and timestamps in the future. This guard refuses both:
+// a correctly signed request is accepted once (its signature is remembered for the 5-minute window
+// plus the allowed skew), and its timestamp may not be more than 5 minutes ahead.
+//
+// The body is read here and handed on as `rawBody`, which Bolt uses as is: Bolt still verifies
+// every request itself; only requests that pass Bolt's own check are remembered here.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { verifySlackRequest } from '@slack/bolt';
+
+const WINDOW_SEC = 5 * 60;
+
+export interface RequestGuardOptions {
+  signingSecret: string;
+  /** Largest body accepted (Slack's payloads are well under this). */
+  bodyLimitBytes?: number;
+  now?: () => number;
+}
+
+export type GuardVerdict = { ok: true } | { ok: false; status: number; message: string };
+
+export class RequestGuard {
+  private readonly seen = new Map<string, number>();
+  private readonly bodyLimit: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: RequestGuardOptions) {
+    this.bodyLimit = options.bodyLimitBytes ?? 1024 * 1024;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Reads the body onto `req.rawBody` and decides; a refusal is answered here. */
+  async admit(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.bodyLimit);
+    } catch (error) {
+      refuse(res, (error as { status?: number }).status ?? 400, (error as Error).message);
+      return false;
+    }
+    (req as IncomingMessage & { rawBody?: Buffer }).rawBody = body;
+    const verdict = this.check(req.headers, body.toString('utf8'));
+    if (!verdict.ok) refuse(res, verdict.status, verdict.message);
+    return verdict.ok;
+  }
+
+  check(headers: IncomingMessage['headers'], body: string): GuardVerdict {
+    const signature = headers['x-slack-signature'];
+    const timestamp = Number(headers['x-slack-request-timestamp']);
+    // Missing or malformed headers and bad signatures: Bolt refuses those itself, with 401.
+    if (typeof signature !== 'string' || !Number.isFinite(timestamp)) return { ok: true };
+    try {
+      verifySlackRequest({ signingSecret: this.options.signingSecret, body, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp }, nowMilliseconds: this.now() });
+    } catch {
+      return { ok: true };
+    }
+    const nowSec = Math.floor(this.now() / 1000);
+    if (timestamp > nowSec + WINDOW_SEC) return { ok: false, status: 401, message: 'request timestamp is more than 5 minutes in the future' };
+    this.prune(nowSec);
+    if (this.seen.has(signature)) return { ok: false, status: 401, message: 'replayed request: this signed request was already received' };
+    this.seen.set(signature, timestamp);
+    return { ok: true };
+  }
+
+  private prune(nowSec: number): void {
+    // Anything older than the window would be refused as stale anyway.
+    for (const [signature, timestamp] of this.seen) {
+      if (timestamp < nowSec - WINDOW_SEC - 1) this.seen.delete(signature);
+    }
+  }
+}
+
+function refuse(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(`${message}\n`);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw Object.assign(new Error(`request body larger than ${limit} bytes`), { status: 413 });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

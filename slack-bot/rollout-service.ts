@@ -1,0 +1,182 @@
+// What the Slack bot and the Alertmanager receiver do to rollouts, on a Temporal client: find a
+// rollout and its plan, decide a gate (an Update with a deterministic id), and signal rollback,
+// pause and resume. Every refusal comes back as a value with a stable kind and a sentence for a
+// human; only an unreachable Temporal throws.
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { parsePlan, type RolloutPlan } from '../plan/schema';
+import type { DecisionReceipt, DecisionRequest, ModelRolloutInput, ModelRolloutWorkflow } from '../workflows/model-rollout';
+import type { RolloutStatus } from '../workflows/rollout-state';
+import { CANDIDATE_MODEL, ROLLOUT_STAGE } from '../workflows/search-attributes';
+
+/** The workflow's message names (workflows/model-rollout-messages.ts), used by name so this module stays free of workflow code. */
+const MESSAGES = { approve: 'approve', reject: 'reject', rollback: 'rollback', pause: 'pause', resume: 'resume', status: 'status' } as const;
+
+export const ROLLOUT_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+export type RolloutLookup =
+  | { kind: 'invalid_id'; message: string }
+  | { kind: 'unknown'; message: string }
+  | { kind: 'finished'; message: string; status?: RolloutStatus }
+  /** `status` is null when the workflow does not answer its query (no worker): signals still work. */
+  | { kind: 'running'; status: RolloutStatus | null; plan: RolloutPlan; runId: string };
+
+export type DecisionResult =
+  | { ok: true; receipt: DecisionReceipt; duplicate: boolean }
+  | { ok: false; kind: string; message: string };
+
+export type SignalResult = { ok: true } | { ok: false; kind: string; message: string };
+
+/** The update id of a gate's decision: one per gate, whoever clicks and whichever button. */
+export function decisionUpdateId(gateId: string): string {
+  return `decision:${gateId}`;
+}
+
+type RolloutHandle = WorkflowHandle<typeof ModelRolloutWorkflow>;
+
+/** How long a query or an Update may take before the caller is told the rollout is not answering. */
+const QUERY_DEADLINE_MS = 3_000;
+const UPDATE_DEADLINE_MS = 10_000;
+
+export class RolloutService {
+  private readonly plans = new Map<string, RolloutPlan>();
+
+  constructor(
+    readonly client: Client,
+    readonly options: { namespace: string; temporalUiUrl?: string } = { namespace: client.options.namespace },
+  ) {}
+
+  handle(id: string): RolloutHandle {
+    return this.client.workflow.getHandle<typeof ModelRolloutWorkflow>(id);
+  }
+
+  /** The rollout, its status and its plan, or why there is nothing to act on. */
+  async lookup(id: string): Promise<RolloutLookup> {
+    if (!ROLLOUT_ID.test(id)) return { kind: 'invalid_id', message: `\`${id.slice(0, 80)}\` is not a rollout id (lowercase letters, digits, ".", "_", "-")` };
+    const handle = this.handle(id);
+    let description;
+    try {
+      description = await handle.describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return { kind: 'unknown', message: `no rollout with id \`${id}\`` };
+      throw error;
+    }
+    if (description.type !== 'ModelRolloutWorkflow') return { kind: 'unknown', message: `\`${id}\` is a ${description.type} workflow, not a rollout` };
+    if (description.status.name !== 'RUNNING') {
+      const status = await this.status(handle);
+      const outcome = status?.outcome ? `${status.outcome}${status.reason ? `: ${status.reason}` : ''}` : description.status.name.toLowerCase();
+      return { kind: 'finished', message: `rollout \`${id}\` has finished (${outcome})`, status: status ?? undefined };
+    }
+    // The plan comes from the server (the start event); the status needs the worker, so a rollout
+    // whose worker is down can still be rolled back.
+    const [plan, status] = await Promise.all([this.plan(id, description.runId), this.status(handle)]);
+    if (status?.phase === 'finished') return { kind: 'finished', message: `rollout \`${id}\` has finished (${status.outcome}${status.reason ? `: ${status.reason}` : ''})`, status };
+    return { kind: 'running', status, plan, runId: description.runId };
+  }
+
+  /** The status query, or null when nobody answers it in time. */
+  private async status(handle: RolloutHandle): Promise<RolloutStatus | null> {
+    try {
+      return await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query<RolloutStatus>(MESSAGES.status));
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * The run's plan, from its start event (the status query does not carry approvers or the
+   * channel). A continued run carries the validated plan in `resume`; a first run has the plan
+   * as written, which the workflow validated the same way.
+   */
+  async plan(id: string, runId: string): Promise<RolloutPlan> {
+    const cached = this.plans.get(runId);
+    if (cached) return cached;
+    const response = await this.client.workflowService.getWorkflowExecutionHistory({
+      namespace: this.options.namespace,
+      execution: { workflowId: id, runId },
+      maximumPageSize: 1,
+    });
+    const payload = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!payload) throw new Error(`rollout ${id}: its start event carries no input`);
+    const input = this.client.options.loadedDataConverter.payloadConverter.fromPayload<ModelRolloutInput>(payload);
+    const plan = input.resume?.plan ?? parsePlan(input.plan);
+    this.plans.set(runId, plan);
+    if (this.plans.size > 500) this.plans.delete(this.plans.keys().next().value!);
+    return plan;
+  }
+
+  /**
+   * Decides gate `gateId` as an Update whose id is the gate's: a second click (any button, anyone)
+   * or a retried request gets the first decision's receipt back instead of deciding again.
+   */
+  async decide(id: string, decision: 'approve' | 'reject', request: DecisionRequest & { gateId: string }): Promise<DecisionResult> {
+    const wanted = decision === 'approve' ? 'approved' : 'rejected';
+    try {
+      const receipt = await this.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+        this.handle(id).executeUpdate<DecisionReceipt, [DecisionRequest]>(MESSAGES[decision], {
+          updateId: decisionUpdateId(request.gateId),
+          args: [request],
+        }),
+      );
+      return { ok: true, receipt, duplicate: receipt.by !== request.by || receipt.decision !== wanted };
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) {
+        const cause = error.cause;
+        const kind = cause instanceof ApplicationFailure && cause.type ? cause.type : 'UpdateFailed';
+        return { ok: false, kind, message: cause?.message ?? error.message };
+      }
+      if (error instanceof WorkflowNotFoundError) return { ok: false, kind: 'RolloutFinished', message: `rollout \`${id}\` has finished` };
+      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+        // Same update id next time: trying again cannot decide twice.
+        return { ok: false, kind: 'Timeout', message: `rollout \`${id}\` did not answer within ${UPDATE_DEADLINE_MS / 1000} s (is its worker running?); the decision may still be applied: check its status before trying again` };
+      }
+      throw error;
+    }
+  }
+
+  async rollback(id: string, request: { reason: string; by: string }): Promise<SignalResult> {
+    return this.signal(id, MESSAGES.rollback, request);
+  }
+
+  async pause(id: string, request: { by: string; reason?: string }): Promise<SignalResult> {
+    return this.signal(id, MESSAGES.pause, request);
+  }
+
+  async resume(id: string, request: { by: string; reason?: string }): Promise<SignalResult> {
+    return this.signal(id, MESSAGES.resume, request);
+  }
+
+  private async signal(id: string, name: string, arg: unknown): Promise<SignalResult> {
+    try {
+      await this.handle(id).signal<[unknown]>(name, arg);
+      return { ok: true };
+    } catch (error) {
+      // The run ended between the lookup and the signal.
+      if (error instanceof WorkflowNotFoundError) return { ok: false, kind: 'RolloutFinished', message: `rollout \`${id}\` has finished` };
+      throw error;
+    }
+  }
+
+  /** Running rollouts, newest first. */
+  async listRunning(limit = 20): Promise<Array<{ id: string; stage?: string; candidate?: string; startTime: Date }>> {
+    const rows: Array<{ id: string; stage?: string; candidate?: string; startTime: Date }> = [];
+    const query = "WorkflowType = 'ModelRolloutWorkflow' AND ExecutionStatus = 'Running'";
+    for await (const execution of this.client.workflow.list({ query, pageSize: limit })) {
+      const attributes = execution.typedSearchAttributes;
+      rows.push({ id: execution.workflowId, stage: attributes.get(ROLLOUT_STAGE), candidate: attributes.get(CANDIDATE_MODEL), startTime: execution.startTime });
+      if (rows.length >= limit) break;
+    }
+    return rows;
+  }
+
+  uiLink(id: string): string | undefined {
+    const base = this.options.temporalUiUrl;
+    return base ? `${base.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(this.options.namespace)}/workflows/${encodeURIComponent(id)}` : undefined;
+  }
+}
