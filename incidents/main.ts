@@ -1,0 +1,57 @@
+// `npm run incidents`: the Alertmanager webhook receiver as its own process.
+//   INCIDENTS_TOKEN           shared secret, ≥ 16 characters (Alertmanager: http_config.authorization)
+//   INCIDENTS_HOST / _PORT    where to listen (default 127.0.0.1:9095)
+//   INCIDENTS_PATH            default /alertmanager
+//   INCIDENTS_ROLLOUT_LABELS  labels naming the rollout, comma-separated (default rollout_id,rollout)
+// Temporal from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE or the running embedded stack.
+import { Client, Connection } from '@temporalio/client';
+import { RolloutService } from '../slack-bot/rollout-service';
+import { temporalConfig } from '../workers/config';
+import { startIncidentReceiver } from './receiver';
+
+async function main(): Promise<number> {
+  const token = process.env.INCIDENTS_TOKEN?.trim() ?? '';
+  if (token.length < 16) {
+    console.error('incidents: INCIDENTS_TOKEN must be set to a shared secret of at least 16 characters (Alertmanager sends it as a bearer token)');
+    return 1;
+  }
+  const port = Number(process.env.INCIDENTS_PORT ?? 9095);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    console.error(`incidents: INCIDENTS_PORT must be a port number, got ${JSON.stringify(process.env.INCIDENTS_PORT)}`);
+    return 1;
+  }
+  const temporal = temporalConfig();
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: temporal.address, connectTimeout: '5s' });
+  } catch (error) {
+    console.error(`incidents: cannot reach Temporal at ${temporal.address} (${(error as Error).message}); set TEMPORAL_ADDRESS or start \`rollout up\``);
+    return 1;
+  }
+  const service = new RolloutService(new Client({ connection, namespace: temporal.namespace }), { namespace: temporal.namespace, temporalUiUrl: temporal.uiUrl });
+  const receiver = await startIncidentReceiver({
+    service,
+    token,
+    host: process.env.INCIDENTS_HOST?.trim() || '127.0.0.1',
+    port,
+    path: process.env.INCIDENTS_PATH?.trim() || '/alertmanager',
+    rolloutLabels: process.env.INCIDENTS_ROLLOUT_LABELS?.split(',').map((label) => label.trim()).filter(Boolean),
+    log: (line) => console.log(line),
+  });
+  console.log(`incident receiver: Alertmanager webhook URL ${receiver.url} (Temporal ${temporal.address}, namespace ${temporal.namespace})`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await receiver.stop();
+  await connection.close();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
