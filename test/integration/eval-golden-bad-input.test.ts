@@ -97,7 +97,11 @@ describe('golden eval: bad input', () => {
     }
     const md = await readFile(verdict.report!, 'utf8');
     expect(md).toMatch(/\| judge\.completeness \| yes \| — \| — \| — \| — \| 0 \| 20\/20 \| no data \(incomplete\) \|/);
-    expect(md).toMatch(/Judge: no score \(judge (request failed: connection error|unreachable)/);
+    expect(md).toMatch(/- judge\.completeness: no paired samples; too many items without a score to judge \[n=0, 20\/20 no score \(\d+× judge (unreachable|request failed); \d+× judge (unreachable|request failed)\)\]/);
+    // Each item's own reason is in the JSON report beside it.
+    const json = JSON.parse(await readFile(verdict.report!.replace(/\.md$/, '.json'), 'utf8')) as { items: Array<{ judge?: { noScore?: string } }> };
+    expect(json.items).toHaveLength(20);
+    for (const item of json.items) expect(item.judge?.noScore).toMatch(/^judge (request failed: connection error|unreachable)/);
   });
 
   it('counts judge answers that do not parse as "no score", and asks a human when too many do', async () => {
