@@ -10,6 +10,7 @@ export function formatEvent(event: TimelineEvent): string {
 export function formatVerdict(verdict: Verdict): string {
   const lines = [`${verdict.stage}: ${verdict.outcome.toUpperCase()} — ${verdict.reason}`];
   for (const metric of verdict.metrics) lines.push(`    ${metric.classification.padEnd(7)} ${metric.message}`);
+  if (verdict.report) lines.push(`    report  ${verdict.report}`);
   return lines.join('\n');
 }
 
@@ -27,6 +28,9 @@ export function formatStatus(status: RolloutStatus, uiUrl?: string): string {
   if (status.paused) lines.push(`paused    by ${status.paused.by}${status.paused.reason ? `: ${status.paused.reason}` : ''}`);
   const last = status.verdicts.at(-1);
   if (last) lines.push('verdict   ' + formatVerdict(last).replace(/\n/g, '\n          '));
+  // Every saved report of the behavioral gates, not just the latest verdict's.
+  const reports = status.verdicts.filter((verdict) => verdict.report && verdict !== last);
+  for (const verdict of reports) lines.push(`report    ${verdict.stage} (${verdict.outcome}): ${verdict.report}`);
   if (uiUrl) lines.push(`ui        ${uiUrl}/namespaces/default/workflows/${status.rolloutId}`);
   lines.push('timeline');
   for (const event of status.timeline.slice(-12)) lines.push('  ' + formatEvent(event));

@@ -12,10 +12,8 @@ import type { GoldenRunState, ItemJudgement } from './golden-pipeline';
 import type { NoScoreKind } from './llm-judge';
 import { familyConfidence, judgeMetric, type BehavioralMetricEvidence, type MetricSamples, type MetricSpec } from './metric-judgement';
 
-/** A verdict that carries the path of its report (Markdown; the JSON report sits next to it). */
-export interface BehavioralVerdict extends Verdict {
-  report?: string;
-}
+/** A behavioral gate's verdict: its `report` names the saved report. */
+export type BehavioralVerdict = Verdict;
 
 export interface GoldenVerdictInput {
   stage: string;

@@ -37,4 +37,9 @@ export interface Verdict {
   score?: number;
   metrics: MetricEvidence[];
   at: string;
+  /**
+   * The behavioral gates' report (golden eval, shadow comparison): the absolute path of its
+   * Markdown file on the worker's machine, with the JSON report beside it (evals/eval-report.ts).
+   */
+  report?: string;
 }

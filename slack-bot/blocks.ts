@@ -118,6 +118,7 @@ export function verdictText(verdict: Verdict): string {
     const p = metric.pValue !== undefined ? `, p=${figure(metric.pValue)}` : '';
     return `${CLASS_ICON[metric.classification]} *${escapeText(metric.metric)}*${metric.critical ? ' (critical)' : ''}: baseline ${figure(metric.baseline)} → candidate ${figure(metric.candidate)}${delta}${p}; n=${metric.samples.baseline}/${metric.samples.candidate}`;
   });
+  if (verdict.report) lines.unshift(`:page_facing_up: report on the worker: \`${escapeText(verdict.report)}\``);
   let text = head;
   for (const line of lines) {
     if (text.length + line.length + 1 > 2_900) {
@@ -317,6 +318,7 @@ export function statusText(status: RolloutStatus, uiLink?: string): string {
   if (status.rollbackRequest) lines.push(`:rotating_light: rollback requested by ${mention(status.rollbackRequest.by)}: ${escapeText(status.rollbackRequest.reason)}`);
   const verdict = status.verdicts.at(-1);
   if (verdict) lines.push(`latest verdict (${escapeText(verdict.stage)}): ${verdict.outcome}: ${escapeText(verdict.reason)}`);
+  for (const reported of status.verdicts.filter((v) => v.report)) lines.push(`:page_facing_up: ${escapeText(reported.stage)} report (${reported.outcome}): \`${escapeText(reported.report!)}\``);
   if (uiLink) lines.push(`<${uiLink}|Open in the Temporal UI>`);
   return lines.join('\n');
 }
