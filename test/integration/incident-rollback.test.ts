@@ -26,6 +26,7 @@ import { startPrometheus } from '../../stack/prometheus';
 import { temporalCliPath } from '../../stack/temporal-binaries';
 import { statusQuery } from '../../workflows/model-rollout';
 import { createDevServerEnv, workflowBundle } from '../support/temporal';
+import { eventually } from '../support/eventually';
 
 const TOKEN = 'incident-token-0123456789abcdef';
 const TASK_QUEUE = 'incidents-test';
@@ -89,16 +90,6 @@ async function start(id: string, backends?: { baseline: SimulatedBackend; candid
 async function route(name: string): Promise<RouteState | null> {
   const response = await fetch(`${gateway.url}/admin/routes/${name}`);
   return response.ok ? ((await response.json()) as RouteState) : null;
-}
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 function alert(rolloutId: string | null, overrides: Record<string, unknown> = {}) {

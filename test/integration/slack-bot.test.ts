@@ -26,6 +26,7 @@ import {
   type StandInMessage,
 } from '../support/slack-api-stand-in';
 import { createDevServerEnv, workflowBundle } from '../support/temporal';
+import { eventually } from '../support/eventually';
 
 const SECRET = 'stand-in-signing-secret-0123456789';
 const CHANNEL = 'C0RELEASES';
@@ -128,16 +129,6 @@ async function command(user: string, text: string, channel = CHANNEL) {
 
 function reply(responseUrl: string) {
   return slack.waitFor(`a reply at ${responseUrl}`, () => slack.responsesTo(responseUrl)[0]) as Promise<{ text: string; response_type: string }>;
-}
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('gate messages and Approve clicks', () => {
