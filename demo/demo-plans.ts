@@ -14,6 +14,8 @@ export interface DemoPlanOptions {
   stack: { gatewayUrl: string; prometheusUrl: string; uiUrl: string };
   gates: GatePoint[];
   goldenDataset?: string;
+  /** An OpenAI-compatible judge for the golden eval's rubric (and its embeddings). */
+  judge?: Backend;
 }
 
 export function demoPlan(options: DemoPlanOptions): RolloutPlanInput {
@@ -27,7 +29,17 @@ export function demoPlan(options: DemoPlanOptions): RolloutPlanInput {
     prometheus: { url: options.stack.prometheusUrl },
     stages: {
       shadow: { enabled: true, share: 0.5, window: '15s' },
-      goldenEval: options.goldenDataset ? { enabled: true, dataset: options.goldenDataset, concurrency: 8, minPassRate: 0.9 } : { enabled: false },
+      goldenEval: options.goldenDataset
+        ? {
+            enabled: true,
+            dataset: options.goldenDataset,
+            concurrency: 8,
+            minPassRate: 0.9,
+            ...(options.judge
+              ? { judge: { baseUrl: options.judge.url, model: options.judge.model, concurrency: 8 }, embeddings: { baseUrl: options.judge.url, model: options.judge.model, concurrency: 8 } }
+              : {}),
+          }
+        : { enabled: false },
       canary: {
         checkInterval: '5s',
         steps: [

@@ -1,9 +1,11 @@
-// `npm run demo`: two rollouts on the embedded default stack, with simulated GPU backends and
+// `npm run demo`: three rollouts on the embedded default stack, with simulated GPU backends and
 // live load through the gateway.
 //   1. support-bot: a healthy candidate, promoted after a release owner approves the cutover
 //      (the demo approves from the CLI as `alice`, the way a person would).
 //   2. summarizer: a candidate whose simulated GPU node degrades at the 25 % canary step; the
 //      judge sees it and the rollout rolls back on its own.
+//   3. faq-bot: a silent regression: 200 OK, valid JSON, but it hedges. The golden eval's LLM
+//      judge (a simulated one) and hedge rate catch it before it serves anyone, and it rolls back.
 // Everything runs on loopback, cleans up after itself and takes a few minutes.
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -24,6 +26,7 @@ import type { RolloutResult } from '../workflows/rollout-state';
 import { demoPlan } from './demo-plans';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const ROUTES = ['support-bot', 'summarizer', 'faq-bot'];
 const say = (line: string) => console.log(`[demo] ${line}`);
 
 async function main(): Promise<number> {
@@ -46,21 +49,24 @@ async function main(): Promise<number> {
       baseline: await startSimulatedBackend({ model: 'sim-llama-3-8b-v1', behaviour: { latencyMedianMs: 120, latencySigma: 0.1, meanCompletionTokens: 120, seed: 11 } }),
       healthy: await startSimulatedBackend({ model: 'sim-llama-3-8b-v2', behaviour: { latencyMedianMs: 110, latencySigma: 0.1, meanCompletionTokens: 125, seed: 12 } }),
       degrading: await startSimulatedBackend({ model: 'sim-qwen-7b-exp', behaviour: { latencyMedianMs: 115, latencySigma: 0.1, meanCompletionTokens: 118, seed: 13 } }),
+      // Says what the baseline says (same content seed), wrapped in hedges half the time.
+      hedging: await startSimulatedBackend({ model: 'sim-mistral-7b-hedgy', behaviour: { latencyMedianMs: 110, latencySigma: 0.1, meanCompletionTokens: 120, seed: 14, contentSeed: 11, hedgeRate: 0.5 } }),
+      judge: await startSimulatedBackend({ model: 'sim-judge', behaviour: { latencyMedianMs: 20, latencySigma: 0.1, maxConcurrency: 64 } }),
     };
     for (const sim of Object.values(sims)) cleanups.push(() => sim.close());
     for (const [role, sim] of Object.entries(sims)) say(`  ${role.padEnd(9)} ${sim.model} at ${sim.url}`);
 
     // Production routes exist before any rollout: all traffic on the current model.
-    for (const route of ['support-bot', 'summarizer']) {
+    for (const route of ROUTES) {
       await fetchJson<RouteState>(`${stack.gatewayUrl}/admin/routes/${route}`, 'PUT', { backends: [{ name: 'baseline', baseUrl: sims.baseline!.url, model: sims.baseline!.model }] });
     }
     const load = new AbortController();
-    const loadDone = runLoad({ gatewayUrl: stack.gatewayUrl, routes: ['support-bot', 'summarizer'], ratePerSecond: 80, durationMs: 15 * 60_000, users: 500, jsonShare: 0.5, signal: load.signal });
+    const loadDone = runLoad({ gatewayUrl: stack.gatewayUrl, routes: ROUTES, ratePerSecond: 120, durationMs: 15 * 60_000, users: 500, jsonShare: 0.5, signal: load.signal });
     cleanups.push(async () => {
       load.abort();
       await loadDone.catch(() => undefined);
     });
-    say(`load generator: 80 requests/s (half asking for JSON) over 500 users to routes support-bot and summarizer via ${stack.gatewayUrl}/v1`);
+    say(`load generator: 120 requests/s (half asking for JSON) over 500 users to routes ${ROUTES.join(', ')} via ${stack.gatewayUrl}/v1`);
 
     const connection = await Connection.connect({ address: stack.temporalAddress });
     cleanups.push(() => connection.close());
@@ -69,6 +75,9 @@ async function main(): Promise<number> {
       demoPlan({ id: 'support-bot-llama-v2', route: 'support-bot', baseline: sims.baseline!, candidate: sims.healthy!, stack, gates: ['cutover'], goldenDataset: join(root, 'examples/golden/support-bot.jsonl') }),
     );
     const degradingPlan = parsePlan(demoPlan({ id: 'summarizer-qwen-exp', route: 'summarizer', baseline: sims.baseline!, candidate: sims.degrading!, stack, gates: [] }));
+    const hedgingPlan = parsePlan(
+      demoPlan({ id: 'faq-bot-mistral-hedgy', route: 'faq-bot', baseline: sims.baseline!, candidate: sims.hedging!, stack, gates: [], goldenDataset: join(root, 'examples/golden/support-bot.jsonl'), judge: sims.judge! }),
+    );
 
     say(`Temporal Web UI: ${stack.uiUrl}/namespaces/${stack.namespace}/workflows`);
     const outcomes = await Promise.all([
@@ -88,9 +97,10 @@ async function main(): Promise<number> {
           sims.degrading!.setBehaviour({ errorRate: 0.2, latencyMedianMs: 350 });
         }
       }),
+      follow(client, hedgingPlan, stack.taskQueue, async () => {}),
     ]);
 
-    const routes = await Promise.all(['support-bot', 'summarizer'].map((route) => fetchJson<RouteState>(`${stack.gatewayUrl}/admin/routes/${route}`, 'GET')));
+    const routes = await Promise.all(ROUTES.map((route) => fetchJson<RouteState>(`${stack.gatewayUrl}/admin/routes/${route}`, 'GET')));
     say('');
     say('results');
     for (const result of outcomes) say(`  ${result.rolloutId.padEnd(22)} ${result.outcome.toUpperCase().padEnd(12)} ${result.reason}`);
@@ -98,9 +108,12 @@ async function main(): Promise<number> {
       const backends = route.backends.map((backend) => `${backend.name}=${backend.model}@${route.weights[backend.name]}%`).join(' ');
       say(`  gateway route ${route.route.padEnd(12)} ${backends}; shadow ${route.shadow.enabled ? 'on' : 'off'}`);
     }
-    const expected = outcomes[0]!.outcome === 'promoted' && outcomes[1]!.outcome === 'rolled_back';
-    const trafficRight = routes[0]!.backends.length === 1 && routes[0]!.backends[0]!.model === sims.healthy!.model && routes[1]!.weights.baseline === 100 && !routes[1]!.shadow.enabled;
-    say(expected && trafficRight ? 'demo finished as expected: one promotion, one automatic rollback' : 'demo did NOT end as expected');
+    const goldenReport = outcomes[2]!.verdicts.find((verdict) => verdict.stage === 'golden_eval')?.report;
+    if (goldenReport) say(`  faq-bot's golden eval report: ${goldenReport}`);
+    const expected = outcomes[0]!.outcome === 'promoted' && outcomes[1]!.outcome === 'rolled_back' && outcomes[2]!.outcome === 'rolled_back' && outcomes[2]!.reason.startsWith('golden eval');
+    const atBaseline = (route: RouteState) => route.weights.baseline === 100 && !route.shadow.enabled;
+    const trafficRight = routes[0]!.backends.length === 1 && routes[0]!.backends[0]!.model === sims.healthy!.model && atBaseline(routes[1]!) && atBaseline(routes[2]!);
+    say(expected && trafficRight ? 'demo finished as expected: one promotion, one automatic rollback on live metrics, one on behaviour' : 'demo did NOT end as expected');
     return expected && trafficRight ? 0 : 1;
   } finally {
     say('cleaning up');
