@@ -2,10 +2,9 @@
 // weighted round-robin backend, with the runtime API on a unix socket at admin level, so the
 // HAProxy traffic router can move weights live. Runs in the foreground (-db) under our control.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { buildHaproxyConfig, type HaproxyServer } from './haproxy-config';
-import { freePort, startManagedProcess, tcpProbe, type Probe } from './managed-process';
+import { freePort, startManagedProcess, tcpProbe, unixSocketProbe } from './managed-process';
 
 export type { HaproxyServer } from './haproxy-config';
 
@@ -36,29 +35,6 @@ export interface RunningHaproxy {
 
 const HOST = '127.0.0.1';
 
-/** Ready when the runtime API socket accepts a connection. */
-function unixSocketProbe(path: string): Probe {
-  return {
-    description: `connect to the runtime API at ${path}`,
-    attempt(signal) {
-      return new Promise((resolve, reject) => {
-        const socket = connect(path);
-        const onAbort = () => socket.destroy(new Error('connect attempt timed out'));
-        signal.addEventListener('abort', onAbort, { once: true });
-        socket.once('connect', () => {
-          signal.removeEventListener('abort', onAbort);
-          socket.end();
-          resolve();
-        });
-        socket.once('error', (error) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        });
-      });
-    },
-  };
-}
-
 export async function startHaproxy(options: HaproxyOptions): Promise<RunningHaproxy> {
   const port = options.port ?? (await freePort());
   mkdirSync(options.dataDir, { recursive: true });
@@ -87,7 +63,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<RunningHapr
     readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
     // SIGTERM is HAProxy's hard stop: it exits at once.
     stopGraceMs: 5_000,
-    ready: [unixSocketProbe(statsSocket), tcpProbe(HOST, port)],
+    ready: [unixSocketProbe(statsSocket, `connect to the runtime API at ${statsSocket}`), tcpProbe(HOST, port)],
   });
 
   return {

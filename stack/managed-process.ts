@@ -10,7 +10,7 @@ import type { Probe } from './readiness';
 import { describeError, waitForProbes } from './readiness';
 
 export { freePort } from './free-port';
-export { httpJsonProbe, httpProbe, tcpProbe } from './readiness';
+export { httpJsonProbe, httpProbe, tcpProbe, unixSocketProbe } from './readiness';
 export type { Probe } from './readiness';
 
 export interface ManagedProcessOptions {

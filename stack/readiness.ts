@@ -1,6 +1,6 @@
 // Readiness probes for child processes. A probe attempt throws with the reason it is not ready yet,
 // so a timeout can report the last reason instead of a bare "not ready".
-import { connect } from 'node:net';
+import { connect, type NetConnectOpts } from 'node:net';
 
 export interface Probe {
   /** Shown in timeout errors, e.g. "GET http://127.0.0.1:9090/-/ready returns 2xx". */
@@ -41,11 +41,20 @@ export function httpJsonProbe(description: string, url: string, check: (body: un
 
 /** Ready when a TCP connection to host:port is accepted. */
 export function tcpProbe(host: string, port: number): Probe {
+  return connectProbe(`TCP connect to ${host}:${port}`, { host, port });
+}
+
+/** Ready when a unix socket at `path` accepts a connection (e.g. a runtime API socket). */
+export function unixSocketProbe(path: string, description = `connect to ${path}`): Probe {
+  return connectProbe(description, { path });
+}
+
+function connectProbe(description: string, target: NetConnectOpts): Probe {
   return {
-    description: `TCP connect to ${host}:${port}`,
+    description,
     attempt(signal) {
       return new Promise((resolve, reject) => {
-        const socket = connect({ host, port });
+        const socket = connect(target);
         const onAbort = () => socket.destroy(new Error('connect attempt timed out'));
         signal.addEventListener('abort', onAbort, { once: true });
         socket.once('connect', () => {
