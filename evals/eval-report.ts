@@ -5,6 +5,8 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Verdict } from '../judge/verdict';
+import type { SimilarityResult } from './embedding-similarity';
+import type { JudgeResult } from './llm-judge';
 import { formatDelta, formatValue, type BehavioralMetricEvidence } from './metric-judgement';
 
 export const DEFAULT_REPORTS_DIR = '.rollout/reports';
@@ -27,6 +29,39 @@ export interface ReportRow {
   findings: string[];
   /** Sort key for "worst items": 0 when nothing is worse. */
   badness: number;
+}
+
+const mean = (values: number[]) => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
+
+/**
+ * The LLM judge's and the embeddings' part of a report row, the same for golden items and shadow
+ * pairs: what they find worse on the candidate (with its share of the badness), and their scores.
+ */
+export function judgementFindings(
+  judgement: { judge?: JudgeResult; similarity?: SimilarityResult } | undefined,
+  minSimilarity: number | null,
+): { findings: string[]; badness: number; fields: Pick<ReportRow, 'judge' | 'similarity'> } {
+  const findings: string[] = [];
+  let badness = 0;
+  const judge = judgement?.judge;
+  if (judge?.status === 'scored') {
+    const drop = mean(Object.values(judge.baseline)) - mean(Object.values(judge.candidate));
+    if (drop > 0) {
+      const worse = Object.keys(judge.baseline).filter((k) => (judge.candidate[k] ?? 0) < (judge.baseline[k] ?? 0));
+      findings.push(`judge lower on ${worse.join(', ')}`);
+      badness += drop;
+    }
+  }
+  const similarity = judgement?.similarity;
+  if (similarity?.status === 'scored' && minSimilarity !== null && similarity.similarity < minSimilarity) {
+    findings.push(`similarity ${similarity.similarity.toFixed(2)}`);
+    badness += 1 - similarity.similarity;
+  }
+  const fields: Pick<ReportRow, 'judge' | 'similarity'> = {
+    ...(judge ? { judge: judge.status === 'scored' ? { baseline: judge.baseline, candidate: judge.candidate, order: judge.order } : { noScore: judge.reason } } : {}),
+    ...(similarity ? { similarity: similarity.status === 'scored' ? similarity.similarity : { noScore: similarity.reason } } : {}),
+  };
+  return { findings, badness, fields };
 }
 
 export interface ReportInput {

@@ -9,7 +9,8 @@ import type { GoldenItem } from './golden-dataset';
 import type { ItemOutcome } from './golden-eval-runner';
 import { goldenEvalVerdict } from './golden-eval-verdict';
 import type { GoldenRunState, ItemJudgement } from './golden-pipeline';
-import type { NoScoreKind } from './llm-judge';
+import type { SimilarityResult } from './embedding-similarity';
+import type { JudgeResult, NoScoreKind } from './llm-judge';
 import { familyConfidence, judgeMetric, type BehavioralMetricEvidence, type MetricSamples, type MetricSpec } from './metric-judgement';
 
 /** A behavioral gate's verdict: its `report` names the saved report. */
@@ -48,6 +49,23 @@ export const NO_SCORE_LABELS: Record<NoScoreKind, string> = {
   request_failed: 'request failed',
   unparseable: 'answer did not parse',
 };
+
+/**
+ * One judged sample of a metric for one item or pair: the judge's two scores on a criterion
+ * (`judge.<criterion>`), or the embedding similarity (`similarity`, against 1 for the baseline),
+ * or the counted reason there is none.
+ */
+export function judgedSample(metric: string, judgement: { judge?: JudgeResult; similarity?: SimilarityResult } | undefined): { baseline: number; candidate: number } | { noScore: string } {
+  if (metric === 'similarity') {
+    const result = judgement?.similarity;
+    if (result?.status === 'scored') return { baseline: 1, candidate: result.similarity };
+    return { noScore: result ? `embeddings ${NO_SCORE_LABELS[result.kind]}` : 'not scored' };
+  }
+  const criterion = metric.slice('judge.'.length);
+  const result = judgement?.judge;
+  if (result?.status === 'scored' && result.baseline[criterion] !== undefined && result.candidate[criterion] !== undefined) return { baseline: result.baseline[criterion], candidate: result.candidate[criterion] };
+  return { noScore: result?.status === 'no_score' ? `judge ${NO_SCORE_LABELS[result.kind]}` : 'not scored' };
+}
 
 /** Collects paired samples for one metric over the item pairs. */
 function samplesFor(spec: MetricSpec, pairs: ItemPair[]): MetricSamples {
@@ -92,28 +110,14 @@ function samplesFor(spec: MetricSpec, pairs: ItemPair[]): MetricSamples {
         expected++;
         push(b.scores.length, c.scores.length);
         break;
-      case 'similarity': {
-        expected++;
-        const result = judgement?.similarity;
-        if (result?.status === 'scored') push(1, result.similarity);
-        else {
-          noScore++;
-          const label = result ? `embeddings ${NO_SCORE_LABELS[result.kind]}` : 'not scored';
-          reasons[label] = (reasons[label] ?? 0) + 1;
-        }
-        break;
-      }
       default: {
-        if (!spec.metric.startsWith('judge.')) throw new Error(`no golden samples for metric ${spec.metric}`);
+        if (spec.metric !== 'similarity' && !spec.metric.startsWith('judge.')) throw new Error(`no golden samples for metric ${spec.metric}`);
         expected++;
-        const criterion = spec.metric.slice('judge.'.length);
-        const result = judgement?.judge;
-        if (result?.status === 'scored' && result.baseline[criterion] !== undefined && result.candidate[criterion] !== undefined) push(result.baseline[criterion], result.candidate[criterion]);
-        else {
+        const sample = judgedSample(spec.metric, judgement);
+        if ('noScore' in sample) {
           noScore++;
-          const label = result?.status === 'no_score' ? `judge ${NO_SCORE_LABELS[result.kind]}` : 'not scored';
-          reasons[label] = (reasons[label] ?? 0) + 1;
-        }
+          reasons[sample.noScore] = (reasons[sample.noScore] ?? 0) + 1;
+        } else push(sample.baseline, sample.candidate);
       }
     }
   }

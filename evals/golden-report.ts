@@ -1,9 +1,7 @@
 // The golden eval's report rows: each item's two answers and what is worse on the candidate, with
 // a badness score that puts the most telling items first.
-import type { ReportRow } from './eval-report';
+import { judgementFindings, type ReportRow } from './eval-report';
 import type { ItemPair } from './golden-behavioral-verdict';
-
-const mean = (values: number[]) => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
 
 export function lastUserMessage(messages: Array<{ role: string; content: string }>): string {
   return [...messages].reverse().find((m) => m.role === 'user')?.content ?? messages[messages.length - 1]?.content ?? '';
@@ -41,27 +39,15 @@ export function goldenReportRows(pairs: ItemPair[], minSimilarity: number | null
         badness += (0.7 - cs.length / bs.length) * 3;
       }
     }
-    const judge = judgement?.judge;
-    if (judge?.status === 'scored') {
-      const drop = mean(Object.values(judge.baseline)) - mean(Object.values(judge.candidate));
-      if (drop > 0) {
-        const worse = Object.keys(judge.baseline).filter((k) => (judge.candidate[k] ?? 0) < (judge.baseline[k] ?? 0));
-        findings.push(`judge lower on ${worse.join(', ')}`);
-        badness += drop;
-      }
-    }
-    const similarity = judgement?.similarity;
-    if (similarity?.status === 'scored' && minSimilarity !== null && similarity.similarity < minSimilarity) {
-      findings.push(`similarity ${similarity.similarity.toFixed(2)}`);
-      badness += 1 - similarity.similarity;
-    }
+    const judged = judgementFindings(judgement, minSimilarity);
+    findings.push(...judged.findings);
+    badness += judged.badness;
     return {
       key: item.id,
       prompt: lastUserMessage(item.messages),
       baseline: b ? (b.status === 'error' ? `(no answer: ${b.failures.join('; ')})` : (b.excerpt ?? '')) : '(not run)',
       candidate: c ? (c.status === 'error' ? `(no answer: ${c.failures.join('; ')})` : (c.excerpt ?? '')) : '(not run)',
-      ...(judge ? { judge: judge.status === 'scored' ? { baseline: judge.baseline, candidate: judge.candidate, order: judge.order } : { noScore: judge.reason } } : {}),
-      ...(similarity ? { similarity: similarity.status === 'scored' ? similarity.similarity : { noScore: similarity.reason } } : {}),
+      ...judged.fields,
       findings,
       badness: Math.round(badness * 1000) / 1000,
     };

@@ -13,8 +13,8 @@ import { isRefusal } from '../gateway/response-inspection';
 import { shadowDecision } from './behavioral-policy';
 import { DEFAULT_REQUEST_RETRIES, shadowCompare, shadowMetricSpecs, shadowPolicy } from './behavioral-settings';
 import { EmbeddingSimilarity, type SimilarityResult } from './embedding-similarity';
-import { writeReport, type ReportRow } from './eval-report';
-import { lengthRatioNote, NO_SCORE_LABELS, type BehavioralVerdict } from './golden-behavioral-verdict';
+import { judgementFindings, writeReport, type ReportRow } from './eval-report';
+import { judgedSample, lengthRatioNote, type BehavioralVerdict } from './golden-behavioral-verdict';
 import { Limiter } from './golden-pipeline';
 import { lastUserMessage } from './golden-report';
 import { LlmJudge, type JudgeResult } from './llm-judge';
@@ -148,33 +148,14 @@ function samplesFor(spec: MetricSpec, pairs: SidedPair[], judgements: Map<string
       }
       break;
     default: {
-      const isJudge = spec.metric.startsWith('judge.');
-      if (!isJudge && spec.metric !== 'similarity') throw new Error(`no shadow samples for metric ${spec.metric}`);
-      const criterion = spec.metric.slice('judge.'.length);
+      if (spec.metric !== 'similarity' && !spec.metric.startsWith('judge.')) throw new Error(`no shadow samples for metric ${spec.metric}`);
       for (const p of sampled) {
-        expected++;
-        const judgement = judgements.get(p.requestId);
-        if (isJudge) {
-          const result = judgement?.judge;
-          if (result?.status === 'scored' && result.baseline[criterion] !== undefined && result.candidate[criterion] !== undefined) {
-            baseline.push(result.baseline[criterion]);
-            candidate.push(result.candidate[criterion]);
-            continue;
-          }
+        const sample = judgedSample(spec.metric, judgements.get(p.requestId));
+        if ('noScore' in sample) {
+          expected++;
           noScore++;
-          const label = result?.status === 'no_score' ? `judge ${NO_SCORE_LABELS[result.kind]}` : 'not scored';
-          reasons[label] = (reasons[label] ?? 0) + 1;
-        } else {
-          const result = judgement?.similarity;
-          if (result?.status === 'scored') {
-            baseline.push(1);
-            candidate.push(result.similarity);
-            continue;
-          }
-          noScore++;
-          const label = result ? `embeddings ${NO_SCORE_LABELS[result.kind]}` : 'not scored';
-          reasons[label] = (reasons[label] ?? 0) + 1;
-        }
+          reasons[sample.noScore] = (reasons[sample.noScore] ?? 0) + 1;
+        } else push(sample.baseline, sample.candidate);
       }
     }
   }
@@ -251,7 +232,6 @@ export async function runShadowComparison(run: ShadowComparisonRun): Promise<{ v
   return { verdict, state: { judgements: judgementList } };
 }
 
-const mean = (values: number[]) => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
 const excerpt = (answer: ShadowAnswer) => (ok(answer) ? (answer.content ?? '').slice(0, 400) : `(HTTP ${answer.status})`);
 
 export function shadowReportRows(pairs: SidedPair[], judgements: Map<string, PairJudgement>, schema: Record<string, unknown> | undefined, minSimilarity: number | null): ReportRow[] {
@@ -282,27 +262,15 @@ export function shadowReportRows(pairs: SidedPair[], judgements: Map<string, Pai
         badness += (0.7 - ratio) * 3;
       }
     }
-    const judgement = judgements.get(p.requestId);
-    const judge = judgement?.judge;
-    if (judge?.status === 'scored') {
-      const drop = mean(Object.values(judge.baseline)) - mean(Object.values(judge.candidate));
-      if (drop > 0) {
-        findings.push(`judge lower on ${Object.keys(judge.baseline).filter((k) => (judge.candidate[k] ?? 0) < (judge.baseline[k] ?? 0)).join(', ')}`);
-        badness += drop;
-      }
-    }
-    const similarity = judgement?.similarity;
-    if (similarity?.status === 'scored' && minSimilarity !== null && similarity.similarity < minSimilarity) {
-      findings.push(`similarity ${similarity.similarity.toFixed(2)}`);
-      badness += 1 - similarity.similarity;
-    }
+    const judged = judgementFindings(judgements.get(p.requestId), minSimilarity);
+    findings.push(...judged.findings);
+    badness += judged.badness;
     return {
       key: p.requestId,
       prompt: lastUserMessage(p.messages),
       baseline: excerpt(p.baseline),
       candidate: excerpt(p.candidate),
-      ...(judge ? { judge: judge.status === 'scored' ? { baseline: judge.baseline, candidate: judge.candidate, order: judge.order } : { noScore: judge.reason } } : {}),
-      ...(similarity ? { similarity: similarity.status === 'scored' ? similarity.similarity : { noScore: similarity.reason } } : {}),
+      ...judged.fields,
       findings,
       badness: Math.round(badness * 1000) / 1000,
     };
