@@ -4,7 +4,8 @@
 // `giveUpAfter` times in a row without ever answering is not called again.
 import OpenAI from 'openai';
 import { withLinkedSignal } from './abort-link';
-import { requestFailure, type NoScoreKind } from './llm-judge';
+import { EndpointGiveUp } from './endpoint-give-up';
+import type { NoScoreKind } from './llm-judge';
 
 export interface EmbeddingsEndpoint {
   baseUrl: string;
@@ -33,22 +34,19 @@ export function cosine(a: readonly number[], b: readonly number[]): number {
 
 export class EmbeddingSimilarity {
   private readonly client: OpenAI;
-  private consecutiveFailures = 0;
-  private everAnswered = false;
-  private lastFailure = '';
+  private readonly giveUp: EndpointGiveUp;
 
   constructor(readonly endpoint: EmbeddingsEndpoint) {
     this.client = new OpenAI({ baseURL: endpoint.baseUrl, apiKey: endpoint.apiKey ?? 'unused', timeout: endpoint.requestTimeoutMs, maxRetries: endpoint.retries });
+    this.giveUp = new EndpointGiveUp(endpoint.giveUpAfter ?? 5);
   }
 
   async similarity(baseline: string, candidate: string, signal?: AbortSignal): Promise<SimilarityResult> {
     // Many embedding APIs refuse empty input; an empty answer shares nothing with a non-empty one.
     if (baseline.trim() === '' || candidate.trim() === '') return { status: 'scored', similarity: baseline.trim() === candidate.trim() ? 1 : 0 };
     if (baseline === candidate) return { status: 'scored', similarity: 1 };
-    const giveUpAfter = this.endpoint.giveUpAfter ?? 5;
-    if (!this.everAnswered && this.consecutiveFailures >= giveUpAfter) {
-      return { status: 'no_score', kind: 'unreachable', reason: `embeddings unreachable (gave up after ${this.consecutiveFailures} failed requests; last: ${this.lastFailure})` };
-    }
+    const unreachable = this.giveUp.unreachable();
+    if (unreachable) return { status: 'no_score', kind: 'unreachable', reason: `embeddings unreachable (${unreachable})` };
     let vectors: number[][];
     try {
       const response = await withLinkedSignal(signal, (linked) =>
@@ -57,12 +55,9 @@ export class EmbeddingSimilarity {
       vectors = [...response.data].sort((x, y) => x.index - y.index).map((d) => d.embedding);
     } catch (error) {
       if (signal?.aborted) throw error;
-      this.consecutiveFailures++;
-      this.lastFailure = requestFailure(error);
-      return { status: 'no_score', kind: 'request_failed', reason: `embeddings request failed: ${this.lastFailure}` };
+      return { status: 'no_score', kind: 'request_failed', reason: `embeddings request failed: ${this.giveUp.failed(error)}` };
     }
-    this.everAnswered = true;
-    this.consecutiveFailures = 0;
+    this.giveUp.answered();
     try {
       if (vectors.length !== 2) throw new RangeError(`expected 2 embeddings, got ${vectors.length}`);
       return { status: 'scored', similarity: cosine(vectors[0]!, vectors[1]!) };

@@ -15,6 +15,7 @@
 import OpenAI from 'openai';
 import { z } from 'zod';
 import { withLinkedSignal } from './abort-link';
+import { EndpointGiveUp } from './endpoint-give-up';
 import { seedOf } from './paired-bootstrap';
 
 export interface JudgeCriterion {
@@ -149,12 +150,11 @@ function normaliseSides(value: unknown): unknown {
 
 export class LlmJudge {
   private readonly client: OpenAI;
-  private consecutiveFailures = 0;
-  private everAnswered = false;
-  private lastFailure = '';
+  private readonly giveUp: EndpointGiveUp;
 
   constructor(readonly endpoint: JudgeEndpoint) {
     this.client = new OpenAI({ baseURL: endpoint.baseUrl, apiKey: endpoint.apiKey ?? 'unused', timeout: endpoint.requestTimeoutMs, maxRetries: endpoint.retries });
+    this.giveUp = new EndpointGiveUp(endpoint.giveUpAfter ?? 5);
   }
 
   get criteria(): JudgeCriterion[] {
@@ -164,10 +164,8 @@ export class LlmJudge {
   async judge(request: JudgeRequest): Promise<JudgeResult> {
     const order = judgeOrder(this.endpoint.orderSeed, request.key);
     const [a, b] = order === 'baseline_first' ? [request.baseline, request.candidate] : [request.candidate, request.baseline];
-    const giveUpAfter = this.endpoint.giveUpAfter ?? 5;
-    if (!this.everAnswered && this.consecutiveFailures >= giveUpAfter) {
-      return { status: 'no_score', order, kind: 'unreachable', reason: `judge unreachable (gave up after ${this.consecutiveFailures} failed requests; last: ${this.lastFailure})` };
-    }
+    const unreachable = this.giveUp.unreachable();
+    if (unreachable) return { status: 'no_score', order, kind: 'unreachable', reason: `judge unreachable (${unreachable})` };
     const messages = buildJudgeMessages(this.endpoint.criteria, request, a, b);
     let lastParseError = '';
     // One more ask when the answer does not parse: judges are not always deterministic.
@@ -180,12 +178,9 @@ export class LlmJudge {
         text = response.choices[0]?.message?.content ?? '';
       } catch (error) {
         if (request.signal?.aborted) throw error;
-        this.consecutiveFailures++;
-        this.lastFailure = requestFailure(error);
-        return { status: 'no_score', order, kind: 'request_failed', reason: `judge request failed: ${this.lastFailure}` };
+        return { status: 'no_score', order, kind: 'request_failed', reason: `judge request failed: ${this.giveUp.failed(error)}` };
       }
-      this.everAnswered = true;
-      this.consecutiveFailures = 0;
+      this.giveUp.answered();
       try {
         const scores = parseJudgeScores(text, this.endpoint.criteria);
         const [baseline, candidate] = order === 'baseline_first' ? [scores.A, scores.B] : [scores.B, scores.A];
@@ -197,12 +192,4 @@ export class LlmJudge {
     }
     return { status: 'no_score', order, kind: 'unparseable', reason: `judge answer did not parse: ${lastParseError}` };
   }
-}
-
-/** A short, stable description of a failed request (for counting reasons). */
-export function requestFailure(error: unknown): string {
-  if (error instanceof OpenAI.APIConnectionTimeoutError) return 'timed out';
-  if (error instanceof OpenAI.APIConnectionError) return `connection error (${(error.cause as Error | undefined)?.message ?? error.message})`;
-  if (error instanceof OpenAI.APIError) return `HTTP ${error.status ?? '?'}: ${error.message.slice(0, 120)}`;
-  return (error as Error).message ?? String(error);
 }
