@@ -90,10 +90,10 @@ export interface RolloutSummary {
   startTime: string;
 }
 
-export async function listRollouts(client: Client, query?: string): Promise<RolloutSummary[]> {
+export async function listRollouts(client: Client, query?: string, limit = 200): Promise<RolloutSummary[]> {
   const rollouts: RolloutSummary[] = [];
   const filter = `WorkflowType = 'ModelRolloutWorkflow'${query ? ` AND (${query})` : ''}`;
-  for await (const execution of client.workflow.list({ query: filter, pageSize: 100 })) {
+  for await (const execution of client.workflow.list({ query: filter, pageSize: Math.min(limit, 100) })) {
     const attributes = execution.typedSearchAttributes;
     rollouts.push({
       id: execution.workflowId,
@@ -103,7 +103,7 @@ export async function listRollouts(client: Client, query?: string): Promise<Roll
       outcome: attributes.get(ROLLOUT_OUTCOME),
       startTime: execution.startTime.toISOString(),
     });
-    if (rollouts.length >= 200) break;
+    if (rollouts.length >= limit) break;
   }
   return rollouts;
 }

@@ -2,21 +2,24 @@
 // rollout and its plan, decide a gate (an Update with a deterministic id), and signal rollback,
 // pause and resume. Every refusal comes back as a value with a stable kind and a sentence for a
 // human; only an unreachable Temporal throws.
-import {
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { listRollouts, rolloutHandle, type RolloutSummary } from '../cli/rollout-commands';
 import { parsePlan, type RolloutPlan } from '../plan/schema';
-import type { DecisionReceipt, DecisionRequest, ModelRolloutInput, ModelRolloutWorkflow } from '../workflows/model-rollout';
+import type { ModelRolloutInput, ModelRolloutWorkflow } from '../workflows/model-rollout';
+import {
+  approveUpdate,
+  pauseSignal,
+  rejectUpdate,
+  resumeSignal,
+  rollbackSignal,
+  statusQuery,
+  type DecisionRequest,
+  type DecisionReceipt,
+  type PauseRequest,
+  type RollbackRequest,
+} from '../workflows/model-rollout-messages';
 import type { RolloutStatus } from '../workflows/rollout-state';
-import { CANDIDATE_MODEL, ROLLOUT_STAGE } from '../workflows/search-attributes';
-
-/** The workflow's message names (workflows/model-rollout-messages.ts), used by name so this module stays free of workflow code. */
-const MESSAGES = { approve: 'approve', reject: 'reject', rollback: 'rollback', pause: 'pause', resume: 'resume', status: 'status' } as const;
 
 export const ROLLOUT_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -52,14 +55,10 @@ export class RolloutService {
     readonly options: { namespace: string; temporalUiUrl?: string } = { namespace: client.options.namespace },
   ) {}
 
-  handle(id: string): RolloutHandle {
-    return this.client.workflow.getHandle<typeof ModelRolloutWorkflow>(id);
-  }
-
   /** The rollout, its status and its plan, or why there is nothing to act on. */
   async lookup(id: string): Promise<RolloutLookup> {
     if (!ROLLOUT_ID.test(id)) return { kind: 'invalid_id', message: `\`${id.slice(0, 80)}\` is not a rollout id (lowercase letters, digits, ".", "_", "-")` };
-    const handle = this.handle(id);
+    const handle = rolloutHandle(this.client, id);
     let description;
     try {
       description = await handle.describe();
@@ -83,7 +82,7 @@ export class RolloutService {
   /** The status query, or null when nobody answers it in time. */
   private async status(handle: RolloutHandle): Promise<RolloutStatus | null> {
     try {
-      return await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query<RolloutStatus>(MESSAGES.status));
+      return await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
     } catch {
       return null;
     }
@@ -119,7 +118,7 @@ export class RolloutService {
     const wanted = decision === 'approve' ? 'approved' : 'rejected';
     try {
       const receipt = await this.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
-        this.handle(id).executeUpdate<DecisionReceipt, [DecisionRequest]>(MESSAGES[decision], {
+        rolloutHandle(this.client, id).executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, {
           updateId: decisionUpdateId(request.gateId),
           args: [request],
         }),
@@ -140,21 +139,21 @@ export class RolloutService {
     }
   }
 
-  async rollback(id: string, request: { reason: string; by: string }): Promise<SignalResult> {
-    return this.signal(id, MESSAGES.rollback, request);
+  async rollback(id: string, request: RollbackRequest): Promise<SignalResult> {
+    return this.signal(id, () => rolloutHandle(this.client, id).signal(rollbackSignal, request));
   }
 
-  async pause(id: string, request: { by: string; reason?: string }): Promise<SignalResult> {
-    return this.signal(id, MESSAGES.pause, request);
+  async pause(id: string, request: PauseRequest): Promise<SignalResult> {
+    return this.signal(id, () => rolloutHandle(this.client, id).signal(pauseSignal, request));
   }
 
-  async resume(id: string, request: { by: string; reason?: string }): Promise<SignalResult> {
-    return this.signal(id, MESSAGES.resume, request);
+  async resume(id: string, request: PauseRequest): Promise<SignalResult> {
+    return this.signal(id, () => rolloutHandle(this.client, id).signal(resumeSignal, request));
   }
 
-  private async signal(id: string, name: string, arg: unknown): Promise<SignalResult> {
+  private async signal(id: string, send: () => Promise<void>): Promise<SignalResult> {
     try {
-      await this.handle(id).signal<[unknown]>(name, arg);
+      await send();
       return { ok: true };
     } catch (error) {
       // The run ended between the lookup and the signal.
@@ -164,15 +163,8 @@ export class RolloutService {
   }
 
   /** Running rollouts, newest first. */
-  async listRunning(limit = 20): Promise<Array<{ id: string; stage?: string; candidate?: string; startTime: Date }>> {
-    const rows: Array<{ id: string; stage?: string; candidate?: string; startTime: Date }> = [];
-    const query = "WorkflowType = 'ModelRolloutWorkflow' AND ExecutionStatus = 'Running'";
-    for await (const execution of this.client.workflow.list({ query, pageSize: limit })) {
-      const attributes = execution.typedSearchAttributes;
-      rows.push({ id: execution.workflowId, stage: attributes.get(ROLLOUT_STAGE), candidate: attributes.get(CANDIDATE_MODEL), startTime: execution.startTime });
-      if (rows.length >= limit) break;
-    }
-    return rows;
+  async listRunning(limit = 20): Promise<RolloutSummary[]> {
+    return listRollouts(this.client, "ExecutionStatus = 'Running'", limit);
   }
 
   uiLink(id: string): string | undefined {
