@@ -2,7 +2,6 @@
 // API, /metrics, /healthz) on one node:http server, on loopback unless told otherwise.
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { RouteDefinition } from './admin-api';
 import { handleAdmin } from './admin-handler';
 import { handleInference } from './data-plane';
@@ -14,6 +13,7 @@ import { RouteTable } from './route-table';
 import { DEFAULT_MAX_SHADOW_IN_FLIGHT, ShadowMirror } from './shadow-mirror';
 import { TrafficLog } from './traffic-log';
 import { UpstreamClient } from './upstream';
+import { listenOn } from '../stack/listen';
 
 export interface GatewayOptions {
   /** 0 (the default) picks a free port. */
@@ -103,15 +103,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const server = createServer((req, res) => {
     void dispatch(req, res).catch((error: unknown) => sendCaughtError(res, error));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const { port, origin: url } = await listenOn(server, host, options.port);
   log(`gateway listening on ${url}`);
 
   let closed: Promise<void> | null = null;

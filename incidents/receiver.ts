@@ -12,9 +12,9 @@
 // Alertmanager retries 5xx only; the 4xx answers are permanent and show in its log.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { RolloutService } from '../slack-bot/rollout-service';
 import { parseAlertmanagerPayload, type Alert, type AlertmanagerPayload } from './alertmanager-payload';
+import { listenOn } from '../stack/listen';
 
 export type AlertAction =
   | 'rollback_requested'
@@ -162,13 +162,9 @@ export async function startIncidentReceiver(options: IncidentReceiverOptions): P
     });
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { origin } = await listenOn(server, host, options.port);
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}${path}`,
+    url: `${origin}${path}`,
     handle,
     async stop() {
       server.closeAllConnections();

@@ -8,7 +8,6 @@
 import { setMaxListeners } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_BEHAVIOUR, mergeBehaviour } from './behaviour';
 import type { Behaviour } from './behaviour';
@@ -22,6 +21,7 @@ import { drawRequest } from './request-draws';
 import type { RequestDraws } from './request-draws';
 import { approxTokens } from './text-generation';
 import { FieldValidationError } from './zod-errors';
+import { listenOn } from '../stack/listen';
 
 /** Simulated model ids carry this prefix so nobody mistakes them for real models. */
 export const SIMULATED_MODEL_PREFIX = 'sim-';
@@ -176,15 +176,8 @@ export async function startSimulatedBackend(options: SimulatedBackendOptions): P
       sendJson(res, 500, errorBody('internal_error', error instanceof Error ? error.message : String(error)));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1`;
+  const { port, origin } = await listenOn(server, host, options.port);
+  const url = `${origin}/v1`;
   log(`SIMULATED backend '${model}' listening on ${url} (seed ${behaviour.seed})`);
 
   let closed: Promise<void> | null = null;

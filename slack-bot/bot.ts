@@ -9,7 +9,6 @@
 // HTTP mode: Bolt's HTTPReceiver behind RequestGuard (replays and future timestamps), on our own
 // server so the bot also answers GET /healthz. Socket Mode: Bolt's SocketModeReceiver.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   App,
   HTTPReceiver,
@@ -42,6 +41,7 @@ import {
 import { parseRolloutCommand, USAGE, type RolloutCommand } from './commands';
 import { RequestGuard } from './request-guard';
 import { RolloutService, type DecisionResult } from './rollout-service';
+import { listenOn } from '../stack/listen';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
 type Block = types.KnownBlock;
@@ -141,14 +141,10 @@ export async function startRolloutBot(options: RolloutBotOptions): Promise<Runni
       );
     });
     const host = options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(options.port ?? 0, host, () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
+    const { origin } = await listenOn(server, host, options.port);
     return {
       app,
-      url: `http://${host.includes(':') ? `[${host}]` : host}:${port}${path}`,
+      url: `${origin}${path}`,
       async stop() {
         server!.closeAllConnections();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
