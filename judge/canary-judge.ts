@@ -51,7 +51,6 @@ import type { FixedHorizonEvidence, JudgeMetricEvidence, JudgeState, JudgeVerdic
 import { hodgesLehmann, mannWhitneyU } from './statistics/mann-whitney';
 import { holmAdjust } from './statistics/multiple-testing';
 import { newcombeInterval, twoProportionZTest } from './statistics/proportions';
-import type { Alternative } from './statistics/proportions';
 import { alwaysValidGridPValue, confidenceSequence, logGridMixtureLikelihoodRatio, logRatioOfMeans, meanDifference, proportionDifference } from './statistics/sequential';
 import type { EffectStatistic, Sidedness } from './statistics/sequential';
 import { summarize, summarizeLog } from './statistics/summary';
@@ -278,8 +277,27 @@ function toleranceGeometry(direction: Direction, tolerance: number, scale: 'abso
   return { upper, lower, tau };
 }
 
-function fixedAlternative(direction: Direction): Alternative {
-  return alternativeOf(direction);
+/**
+ * The sequential test's fields for a difference of two proportions (candidate − baseline) against
+ * an absolute tolerance: rates (errors, refusals, schema) and latency exceedance share it.
+ */
+function proportionFields(b: Counts, c: Counts, direction: Direction, tolerance: number, tau: number | undefined, tauMultiplier: number) {
+  const geometry = toleranceGeometry(direction, tolerance, 'absolute');
+  return {
+    status: 'ok' as const,
+    nBaseline: b.total,
+    nCandidate: c.total,
+    stat: proportionDifference(c.events, c.total, b.events, b.total),
+    scale: 'absolute' as const,
+    tau: tau ?? tauMultiplier * geometry.tau,
+    alternative: alternativeOf(direction),
+    upperTolerance: geometry.upper,
+    lowerTolerance: geometry.lower,
+    deltaKind: 'absolute' as const,
+    toleranceShown: tolerance,
+    baselineValue: b.events / b.total,
+    candidateValue: c.events / c.total,
+  };
 }
 
 function prepareProportion(base: Resolved, data: MetricData | undefined, alpha: number, tauMultiplier: number): Prepared {
@@ -290,28 +308,12 @@ function prepareProportion(base: Resolved, data: MetricData | undefined, alpha: 
   const c = data.candidate;
   if (!validCounts(b) || !validCounts(c)) return noData(base, 'absolute', 'absolute', 'invalid counts');
   if (b.total === 0 || c.total === 0) return noData(base, 'absolute', 'absolute', 'no requests in an arm', { b: b.total, c: c.total });
-  const geometry = toleranceGeometry(cfg.direction, cfg.tolerance, 'absolute');
   const fixed: FixedHorizonEvidence[] = [];
   const ci = newcombeInterval(c.events, c.total, b.events, b.total, 1 - alpha);
-  const z = twoProportionZTest(c.events, c.total, b.events, b.total, fixedAlternative(cfg.direction));
+  const z = twoProportionZTest(c.events, c.total, b.events, b.total, alternativeOf(cfg.direction));
   fixed.push({ test: 'Newcombe hybrid score interval (p_c − p_b)', estimate: ci.estimate, interval: [ci.lower, ci.upper], confidence: 1 - alpha });
-  fixed.push({ test: `two-proportion z test (pooled, ${fixedAlternative(cfg.direction)})`, estimate: z.estimate, pValue: z.pValue });
-  return prepared(base, {
-    status: 'ok',
-    nBaseline: b.total,
-    nCandidate: c.total,
-    stat: proportionDifference(c.events, c.total, b.events, b.total),
-    scale: 'absolute',
-    tau: cfg.tau ?? tauMultiplier * geometry.tau,
-    alternative: alternativeOf(cfg.direction),
-    upperTolerance: geometry.upper,
-    lowerTolerance: geometry.lower,
-    deltaKind: 'absolute',
-    toleranceShown: cfg.tolerance,
-    baselineValue: b.events / b.total,
-    candidateValue: c.events / c.total,
-    fixed,
-  });
+  fixed.push({ test: `two-proportion z test (pooled, ${alternativeOf(cfg.direction)})`, estimate: z.estimate, pValue: z.pValue });
+  return prepared(base, { ...proportionFields(b, c, cfg.direction, cfg.tolerance, cfg.tau, tauMultiplier), fixed });
 }
 
 function validCounts(x: Counts): boolean {
@@ -368,7 +370,7 @@ function prepareContinuous(base: Resolved, data: MetricData | undefined, alpha: 
   }
   // Two-sided interval (finite, JSON-safe), p-value in the metric's direction (t is symmetric).
   const welch = welchTTest(sc, sb, { confidence: 1 - alpha });
-  const alt = fixedAlternative(cfg.direction);
+  const alt = alternativeOf(cfg.direction);
   const welchP = alt === 'two-sided' ? welch.pValue : (alt === 'greater') === (welch.t > 0) ? welch.pValue / 2 : 1 - welch.pValue / 2;
   const welchScale = scaleWanted === 'log' ? 'log values' : 'raw values';
   fixed.push({ test: `Welch t test (${welchScale}, ${alt}, df ${welch.df.toFixed(1)})`, estimate: welch.estimate, interval: [welch.lower, welch.upper], pValue: welchP, confidence: 1 - alpha });
@@ -404,8 +406,8 @@ function allPositive(xs: readonly number[]): boolean {
 /** Mann–Whitney and Hodges–Lehmann (on logs when relative and positive) for the evidence. */
 function rankEvidence(candidate: readonly number[], baseline: readonly number[], relative: boolean, direction: Direction, alpha: number): FixedHorizonEvidence[] {
   const out: FixedHorizonEvidence[] = [];
-  const mw = mannWhitneyU(candidate, baseline, { alternative: fixedAlternative(direction) });
-  out.push({ test: `Mann–Whitney U (${mw.method}, tie-corrected, ${fixedAlternative(direction)})`, estimate: mw.probabilityOfSuperiority, pValue: mw.pValue, note: `U = ${mw.u}; estimate is P(candidate > baseline)` });
+  const mw = mannWhitneyU(candidate, baseline, { alternative: alternativeOf(direction) });
+  out.push({ test: `Mann–Whitney U (${mw.method}, tie-corrected, ${alternativeOf(direction)})`, estimate: mw.probabilityOfSuperiority, pValue: mw.pValue, note: `U = ${mw.u}; estimate is P(candidate > baseline)` });
   const useLog = relative && allPositive(candidate) && allPositive(baseline);
   const c = useLog ? candidate.map(Math.log) : candidate;
   const b = useLog ? baseline.map(Math.log) : baseline;
@@ -468,21 +470,8 @@ function prepareLatency(base: Resolved, data: MetricData | undefined, alpha: num
   if (!(tolAbs > 0)) return noData(base, 'absolute', 'absolute', `latency reference gives no room above the ${quantile} quantile (tolerance rate ${toleranceRate})`);
   const ci = newcombeInterval(counts.c.events, counts.c.total, counts.b.events, counts.b.total, 1 - alpha);
   fixed.push({ test: `Newcombe interval of exceedance rates over ${threshold.toPrecision(4)}`, estimate: ci.estimate, interval: [ci.lower, ci.upper], confidence: 1 - alpha });
-  const geometry = toleranceGeometry(cfg.direction, tolAbs, 'absolute');
   return prepared(base, {
-    status: 'ok',
-    nBaseline: counts.b.total,
-    nCandidate: counts.c.total,
-    stat: proportionDifference(counts.c.events, counts.c.total, counts.b.events, counts.b.total),
-    scale: 'absolute',
-    tau: cfg.tau ?? tauMultiplier * geometry.tau,
-    alternative: alternativeOf(cfg.direction),
-    upperTolerance: geometry.upper,
-    lowerTolerance: geometry.lower,
-    deltaKind: 'absolute',
-    toleranceShown: tolAbs,
-    baselineValue: counts.b.events / counts.b.total,
-    candidateValue: counts.c.events / counts.c.total,
+    ...proportionFields(counts.b, counts.c, cfg.direction, tolAbs, cfg.tau, tauMultiplier),
     fixed,
     latency: { quantile, threshold, thresholdSource, toleranceRate, relativeTolerance: cfg.tolerance, ...extra },
   });
