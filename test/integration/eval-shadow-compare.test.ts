@@ -13,12 +13,12 @@ import type { ShadowCompareInput } from '../../activities/contract';
 import { createShadowCompareActivities, readShadowPairs } from '../../activities/shadow-compare';
 import type { BehavioralVerdict } from '../../evals/golden-behavioral-verdict';
 import type { BehavioralMetricEvidence } from '../../evals/metric-judgement';
-import { startGateway, type GatewayHandle } from '../../gateway/server';
+import type { GatewayHandle } from '../../gateway/server';
 import { parsePlan, type RolloutPlan } from '../../plan/schema';
 import { DEFAULT_BEHAVIOUR, type Behaviour } from '../../simulator/behaviour';
 import { runLoad } from '../../simulator/load-generator';
-import { mulberry32 } from '../../simulator/prng';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
+import { startGatewayOverPair } from '../support/gateway-over-pair';
 
 const ROUTE = 'support-shadow';
 const QUICK = { latencyMedianMs: 2, latencySigma: 0.2, maxConcurrency: 256, contentSeed: 7 };
@@ -38,18 +38,7 @@ beforeAll(async () => {
     startSimulatedBackend({ model: 'sim-shadow-cand', behaviour: { ...QUICK, seed: 12 } }),
     startSimulatedBackend({ model: 'sim-shadow-judge', behaviour: { latencyMedianMs: 0, latencySigma: 0, maxConcurrency: 256 } }),
   ]);
-  gateway = await startGateway({
-    defaultMetrics: false,
-    random: mulberry32(3),
-    routes: {
-      [ROUTE]: {
-        backends: [
-          { name: 'baseline', baseUrl: baseline.url, model: baseline.model },
-          { name: 'candidate', baseUrl: candidate.url, model: candidate.model },
-        ],
-      },
-    },
-  });
+  gateway = await startGatewayOverPair(ROUTE, { baseline, candidate }, 3);
   await put(`/admin/routes/${ROUTE}/weights`, { weights: { baseline: 100, candidate: 0 } });
   await put(`/admin/routes/${ROUTE}/shadow`, { enabled: true, target: 'candidate', share: 1 });
   reports = await mkdtemp(join(tmpdir(), 'shadow-compare-'));

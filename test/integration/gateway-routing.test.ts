@@ -1,11 +1,10 @@
 // Weighted, sticky routing through a real gateway in front of two simulated backends.
 import { afterAll, beforeAll, describe, it, expect } from 'vitest';
-import { startGateway } from '../../gateway/server';
 import type { GatewayHandle } from '../../gateway/server';
 import { runLoad } from '../../simulator/load-generator';
-import { mulberry32 } from '../../simulator/prng';
 import { startSimulatedBackend } from '../../simulator/sim-backend';
 import type { SimulatedBackend } from '../../simulator/sim-backend';
+import { startGatewayOverPair } from '../support/gateway-over-pair';
 
 const ROUTE = 'support-chat';
 // Zero latency and ample slots: these tests measure routing, not backend speed. maxInFlight is
@@ -50,18 +49,7 @@ async function assignments(users: number, userPrefix: string): Promise<Map<strin
 beforeAll(async () => {
   baseline = await startSimulatedBackend({ model: 'sim-base-8b', behaviour: { ...INSTANT, seed: 1 } });
   candidate = await startSimulatedBackend({ model: 'sim-cand-8b', behaviour: { ...INSTANT, seed: 2 } });
-  gateway = await startGateway({
-    defaultMetrics: false,
-    random: mulberry32(7),
-    routes: {
-      [ROUTE]: {
-        backends: [
-          { name: 'baseline', baseUrl: baseline.url, model: 'sim-base-8b' },
-          { name: 'candidate', baseUrl: candidate.url, model: 'sim-cand-8b' },
-        ],
-      },
-    },
-  });
+  gateway = await startGatewayOverPair(ROUTE, { baseline, candidate }, 7);
 });
 
 afterAll(async () => {

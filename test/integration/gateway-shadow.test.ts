@@ -5,9 +5,9 @@ import type { RecordsPage, RequestRecord, ShadowPair, ShadowPairsPage } from '..
 import { startGateway } from '../../gateway/server';
 import type { GatewayHandle } from '../../gateway/server';
 import { runLoad } from '../../simulator/load-generator';
-import { mulberry32 } from '../../simulator/prng';
 import { startSimulatedBackend } from '../../simulator/sim-backend';
 import type { SimulatedBackend } from '../../simulator/sim-backend';
+import { startGatewayOverPair } from '../support/gateway-over-pair';
 
 const ROUTE = 'support-chat';
 const INSTANT = { latencyMedianMs: 0, latencySigma: 0, errorRate: 0, maxConcurrency: 1000 };
@@ -54,18 +54,7 @@ function load(requests: number, userPrefix: string) {
 beforeAll(async () => {
   baseline = await startSimulatedBackend({ model: 'sim-base-8b', behaviour: { ...INSTANT, seed: 1 } });
   candidate = await startSimulatedBackend({ model: 'sim-cand-8b', behaviour: { ...INSTANT, seed: 2, refusalRate: 0.2 } });
-  gateway = await startGateway({
-    defaultMetrics: false,
-    random: mulberry32(3),
-    routes: {
-      [ROUTE]: {
-        backends: [
-          { name: 'baseline', baseUrl: baseline.url, model: 'sim-base-8b' },
-          { name: 'candidate', baseUrl: candidate.url, model: 'sim-cand-8b' },
-        ],
-      },
-    },
-  });
+  gateway = await startGatewayOverPair(ROUTE, { baseline, candidate }, 3);
 });
 
 afterAll(async () => {

@@ -1,0 +1,20 @@
+// A gateway with one route over a baseline and a candidate simulated backend (all traffic on the
+// baseline until a test moves it), seeded so keyless routing and shadow sampling repeat run to run.
+import { startGateway, type GatewayHandle } from '../../gateway/server';
+import { mulberry32 } from '../../simulator/prng';
+import type { SimulatedBackend } from '../../simulator/sim-backend';
+
+export function startGatewayOverPair(route: string, pair: { baseline: SimulatedBackend; candidate: SimulatedBackend }, seed: number): Promise<GatewayHandle> {
+  return startGateway({
+    defaultMetrics: false,
+    random: mulberry32(seed),
+    routes: {
+      [route]: {
+        backends: [
+          { name: 'baseline', baseUrl: pair.baseline.url, model: pair.baseline.model },
+          { name: 'candidate', baseUrl: pair.candidate.url, model: pair.candidate.model },
+        ],
+      },
+    },
+  });
+}
