@@ -73,6 +73,7 @@ export interface RequestRecord {
   backend: string;
   model: string;
   mode: 'live' | 'shadow';
+  /** HTTP status (502 when the backend was unreachable or timed out). */
   status: number;
   latencyMs: number;
   promptTokens: number;

@@ -2,26 +2,13 @@
 // live in one process. Series names and label sets come from metric-names.ts, the contract the
 // PromQL reader in activities/metrics is built against.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RouteState } from './admin-api';
+import type { RequestRecord, RouteState } from './admin-api';
 import { DURATION_BUCKETS_SECONDS, GATEWAY_METRICS } from './metric-names';
 
-export type TrafficMode = 'live' | 'shadow';
+export type TrafficMode = RequestRecord['mode'];
 
-/** One upstream exchange as the gateway observed it. */
-export interface Observation {
-  route: string;
-  backend: string;
-  model: string;
-  mode: TrafficMode;
-  /** HTTP status (502 when the backend was unreachable or timed out). */
-  status: number;
-  latencyMs: number;
-  promptTokens: number;
-  completionTokens: number;
-  refusal: boolean;
-  /** null when the request did not ask for JSON output. */
-  validJson: boolean | null;
-}
+/** One upstream exchange as the gateway observed it: a request record before it is numbered and stamped. */
+export type Observation = Omit<RequestRecord, 'seq' | 'requestId' | 'at'>;
 
 const SERIES_LABELS = ['route', 'backend', 'model', 'mode'] as const;
 
