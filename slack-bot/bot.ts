@@ -79,6 +79,14 @@ export interface RunningRolloutBot {
   stop(): Promise<void>;
 }
 
+interface DecisionCheck {
+  openGateId: string | null;
+  openBefore: string | null;
+  openGateDecided: boolean;
+  /** The approver group through which the user may decide, if not named directly. */
+  viaGroup?: string;
+}
+
 interface Reply {
   text: string;
   inChannel?: boolean;
@@ -252,30 +260,33 @@ class RolloutBot {
 
   // ---- decisions -----------------------------------------------------------------------------
 
-  private async checkDecision(id: string, who: Requester, what: string): Promise<{ refusal: string } | { openGateId: string | null; openBefore: string | null }> {
+  /** Whether `who` may decide on rollout `id` now, and its open gate as the rollout reports it. */
+  private async checkDecision(id: string, who: Requester, what: string): Promise<{ refusal: string } | DecisionCheck> {
     const found = await this.service.lookup(id);
     if (found.kind !== 'running') return { refusal: `${found.message}; nothing to decide` };
     const allowed = await this.access.mayDecide(found.plan, who, what);
     if (!allowed.ok) return { refusal: allowed.message };
     if (!found.status) return { refusal: NOT_ANSWERING(id) };
-    return { openGateId: found.status.gate?.id ?? null, openBefore: found.status.gate?.before ?? null };
+    const { gate } = found.status;
+    return { openGateId: gate?.id ?? null, openBefore: gate?.before ?? null, openGateDecided: gate?.decision !== undefined, viaGroup: allowed.viaGroup };
   }
 
-  /** Checks, then the Update; the answer is a refusal, a duplicate's explanation, or the receipt. */
+  /**
+   * Checks (unless the caller just did), then the Update; the answer is a refusal, a duplicate's
+   * explanation, or the receipt.
+   */
   private async decideFromSlack(
     decision: 'approve' | 'reject',
     gate: Pick<GateButtonValue, 'rolloutId' | 'gateId'>,
     who: Requester,
     reason: string | undefined,
+    checked?: DecisionCheck,
   ): Promise<{ refusal: string } | (Extract<DecisionResult, { ok: true }> & { text: string })> {
-    const found = await this.service.lookup(gate.rolloutId);
-    if (found.kind !== 'running') return { refusal: `${found.message}; nothing to decide` };
-    const allowed = await this.access.mayDecide(found.plan, who, decision === 'approve' ? 'approved' : 'rejected');
-    if (!allowed.ok) return { refusal: allowed.message };
-    if (!found.status) return { refusal: NOT_ANSWERING(gate.rolloutId) };
+    const check = checked ?? (await this.checkDecision(gate.rolloutId, who, decision === 'approve' ? 'approved' : 'rejected'));
+    if ('refusal' in check) return check;
     // Already decided when we looked (a double click, a late click): a receipt can only be the first decision's.
-    const decidedEarlier = found.status.gate?.id !== gate.gateId || found.status.gate.decision !== undefined;
-    const decided = await this.service.decide(gate.rolloutId, decision, { by: who.userId, gateId: gate.gateId, reason, viaGroup: allowed.viaGroup });
+    const decidedEarlier = check.openGateId !== gate.gateId || check.openGateDecided;
+    const decided = await this.service.decide(gate.rolloutId, decision, { by: who.userId, gateId: gate.gateId, reason, viaGroup: check.viaGroup });
     if (!decided.ok) return { refusal: refusalText(decided.kind, decided.message) };
     const result = { ...decided, duplicate: decided.duplicate || decidedEarlier };
     const text = result.duplicate
@@ -334,7 +345,7 @@ class RolloutBot {
           });
           return null;
         }
-        const outcome = await this.decideFromSlack(command.kind, { rolloutId: command.id, gateId: check.openGateId }, who, command.reason);
+        const outcome = await this.decideFromSlack(command.kind, { rolloutId: command.id, gateId: check.openGateId }, who, command.reason, check);
         if ('refusal' in outcome) return { text: `${REFUSAL_PREFIX}${outcome.refusal}` };
         return { text: outcome.text, inChannel: !outcome.duplicate };
       }
