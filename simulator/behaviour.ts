@@ -1,7 +1,7 @@
-// How a simulated GPU backend behaves: latency, failure, refusal and broken-JSON rates, answer
-// length, GPU slots, the seed, and the silent regressions of answer-style.ts. Settable at start
-// (flags) and at runtime (admin API), so a demo can make a candidate regress mid-rollout. Every
-// update is validated as a whole before anything changes.
+// How a simulated GPU backend behaves: latency and time to first token, failure, refusal and
+// broken-JSON rates, answer length, GPU slots, the seed, and the silent regressions of
+// answer-style.ts. Settable at start (flags) and at runtime (admin API), so a demo can make a
+// candidate regress mid-rollout. Every update is validated as a whole before anything changes.
 import { z } from 'zod';
 import { FieldValidationError, firstIssue } from './zod-errors';
 
@@ -10,6 +10,14 @@ export interface Behaviour {
   latencyMedianMs: number;
   /** Log-normal sigma; 0 gives a fixed latency. */
   latencySigma: number;
+  /**
+   * Streamed chat completions only: the share of the request's latency that passes before the
+   * first content event (time to first token), 0..1; the other events are paced over the rest,
+   * so the total latency is the same whatever the share. A candidate can regress TTFT alone
+   * (slow prefill or scheduling) with an unchanged end-to-end latency. Non-streamed answers
+   * still arrive whole after the full latency.
+   */
+  firstTokenShare: number;
   /** Share of requests answered with a 500/503 error, 0..1. */
   errorRate: number;
   /** Share of chat requests answered with a refusal sentence, 0..1. */
@@ -47,6 +55,7 @@ export interface Behaviour {
 export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = Object.freeze({
   latencyMedianMs: 120,
   latencySigma: 0.35,
+  firstTokenShare: 0.25,
   errorRate: 0,
   refusalRate: 0,
   meanCompletionTokens: 120,
@@ -68,6 +77,7 @@ const rate = z.number('must be a number').min(0, 'must be >= 0').max(1, 'must be
 export const behaviourPatchSchema = z.strictObject({
   latencyMedianMs: z.number('must be a number').min(0, 'must be >= 0').max(600_000, 'must be <= 600000').optional(),
   latencySigma: z.number('must be a number').min(0, 'must be >= 0').max(3, 'must be <= 3').optional(),
+  firstTokenShare: rate.optional(),
   errorRate: rate.optional(),
   refusalRate: rate.optional(),
   meanCompletionTokens: z.int('must be an integer').min(1, 'must be >= 1').max(8192, 'must be <= 8192').optional(),

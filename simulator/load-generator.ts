@@ -7,7 +7,7 @@
 import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOAD_JSON_INSTRUCTION, LOAD_PROMPTS, LOAD_SYSTEM_PROMPT } from './load-prompts';
-import { mulberry32 } from './prng';
+import { hashString, mulberry32 } from './prng';
 
 export interface LoadOptions {
   /** Gateway root URL, e.g. http://127.0.0.1:8080 (a trailing /v1 is accepted). Loopback only. */
@@ -22,9 +22,14 @@ export interface LoadOptions {
   users: number;
   /** Share of requests asking for JSON output (response_format json_object), 0..1. */
   jsonShare: number;
+  /**
+   * Share of requests sent with `stream: true` (server-sent events, with usage), 0..1, default 0.
+   * The stream is read to its end, so a request's latency is the whole answer's.
+   */
+  streamShare?: number;
   /** Aborting stops scheduling and cancels requests in flight. */
   signal?: AbortSignal;
-  /** Seed for route, prompt and JSON choices (default 1). */
+  /** Seed for route, prompt, JSON and streaming choices (default 1). */
   seed?: number;
   /** Prefix of user keys (default 'user-'). */
   userPrefix?: string;
@@ -89,6 +94,8 @@ function validate(options: LoadOptions): void {
   if (!(options.ratePerSecond > 0)) throw new Error(`ratePerSecond: must be > 0, got ${options.ratePerSecond}`);
   if (!Number.isInteger(options.users) || options.users < 1) throw new Error(`users: must be an integer >= 1, got ${options.users}`);
   if (!(options.jsonShare >= 0 && options.jsonShare <= 1)) throw new Error(`jsonShare: must be in 0..1, got ${options.jsonShare}`);
+  const { streamShare = 0 } = options;
+  if (!(streamShare >= 0 && streamShare <= 1)) throw new Error(`streamShare: must be in 0..1, got ${streamShare}`);
   if (options.durationMs === undefined && options.maxRequests === undefined) {
     throw new Error('durationMs/maxRequests: at least one bound is required so the run stops by itself');
   }
@@ -115,7 +122,12 @@ function percentile(sorted: number[], p: number): number | null {
 export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   validate(options);
   const chatUrl = gatewayChatUrl(options.gatewayUrl);
-  const next = mulberry32(options.seed ?? 1);
+  const seed = options.seed ?? 1;
+  const next = mulberry32(seed);
+  // Streaming is drawn from its own stream of the same seed, so adding it leaves the route, prompt
+  // and JSON choices of every request as they were: the same requests, only some of them streamed.
+  const nextStream = mulberry32(hashString('stream', seed));
+  const streamShare = options.streamShare ?? 0;
   const userPrefix = options.userPrefix ?? 'user-';
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
   const maxInFlight = options.maxInFlight ?? 512;
@@ -180,6 +192,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     const route = options.routes[Math.floor(next() * options.routes.length)] as string;
     const prompt = LOAD_PROMPTS[Math.floor(next() * LOAD_PROMPTS.length)] as string;
     const wantsJson = next() < options.jsonShare;
+    const wantsStream = nextStream() < streamShare;
     const user = `${userPrefix}${index % options.users}`;
     if (inFlight.size >= maxInFlight) {
       summary.skipped++;
@@ -193,6 +206,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
       ],
     };
     if (wantsJson) body.response_format = { type: 'json_object' };
+    if (wantsStream) Object.assign(body, { stream: true, stream_options: { include_usage: true } });
     summary.sent++;
     (summary.byRoute[route] as Tally).sent++;
     const request = send(index, route, user, body).finally(() => inFlight.delete(request));
@@ -213,7 +227,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   return summary;
 }
 
-/** POSTs one chat request and drains the answer; rejects on network errors and aborts. */
+/**
+ * POSTs one chat request and drains the answer, a JSON body or an event stream alike, so it
+ * resolves when the whole answer has arrived; rejects on network errors and aborts.
+ */
 function post(url: string, user: string, body: string, agent: Agent, signal: AbortSignal): Promise<{ status: number; backend: string | null }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', agent, signal, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-user-id': user } }, (res) => {

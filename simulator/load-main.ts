@@ -1,12 +1,13 @@
 // CLI for the load generator:
 //   tsx simulator/load-main.ts --gateway-url http://127.0.0.1:8080 --route support-chat \
-//       --rate 20 --duration-ms 60000 --users 200 --json-share 0.2
+//       --rate 20 --duration-ms 60000 --users 200 --json-share 0.2 --stream-share 0.5
 // Ctrl-C stops early; the summary (JSON) is printed either way.
 import { parseArgs } from 'node:util';
 import { runLoad } from './load-generator';
 
 const USAGE = `usage: load-main --route NAME [--route NAME ...] [--gateway-url http://127.0.0.1:8080]
-                 [--rate 10] [--duration-ms 30000] [--max-requests N] [--users 100] [--json-share 0.2] [--seed 1]`;
+                 [--rate 10] [--duration-ms 30000] [--max-requests N] [--users 100] [--json-share 0.2]
+                 [--stream-share 0] [--seed 1]`;
 
 function numberFlag(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
       'max-requests': { type: 'string' },
       users: { type: 'string', default: '100' },
       'json-share': { type: 'string', default: '0.2' },
+      'stream-share': { type: 'string', default: '0' },
       seed: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
     maxRequests,
     users: numberFlag('users', values.users) ?? 100,
     jsonShare: numberFlag('json-share', values['json-share']) ?? 0.2,
+    streamShare: numberFlag('stream-share', values['stream-share']) ?? 0,
     seed: numberFlag('seed', values.seed) ?? 1,
     signal: controller.signal,
   });

@@ -8,6 +8,7 @@ import { startSimulatedBackend } from './sim-backend';
 const BEHAVIOUR_FLAGS = {
   'latency-median-ms': 'latencyMedianMs',
   'latency-sigma': 'latencySigma',
+  'first-token-share': 'firstTokenShare',
   'error-rate': 'errorRate',
   'refusal-rate': 'refusalRate',
   'mean-completion-tokens': 'meanCompletionTokens',

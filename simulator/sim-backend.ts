@@ -1,7 +1,8 @@
-// A SIMULATED GPU inference backend: an OpenAI-compatible HTTP server whose latency, failures,
-// refusals, answer length and JSON quality are controlled by a Behaviour that can be changed at
-// runtime (setBehaviour or PUT /admin/behaviour). It generates canned, deterministic text; it is
-// a stand-in for vLLM/TGI in tests and demos, never a model.
+// A SIMULATED GPU inference backend: an OpenAI-compatible HTTP server whose latency (and time to
+// first token when streaming), failures, refusals, answer length and JSON quality are controlled
+// by a Behaviour that can be changed at runtime (setBehaviour or PUT /admin/behaviour). It
+// generates canned, deterministic text; it is a stand-in for vLLM/TGI in tests and demos, never
+// a model.
 //
 //   POST /v1/chat/completions   POST /v1/embeddings   GET /v1/models   GET /healthz
 //   GET  /admin/behaviour       PUT  /admin/behaviour  (partial update, validated)
@@ -21,12 +22,15 @@ import { drawRequest } from './request-draws';
 import type { RequestDraws } from './request-draws';
 import { approxTokens } from './text-generation';
 import { FieldValidationError } from './zod-errors';
+import { carriesToken } from '../gateway/first-token';
 import { listenOn } from '../stack/listen';
 
 /** Simulated model ids carry this prefix so nobody mistakes them for real models. */
 export const SIMULATED_MODEL_PREFIX = 'sim-';
 export const SIMULATOR_OWNER = 'llm-rollout-simulator';
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
+/** A streamed answer arrives in at most this many timed writes after its first token, not one timer per event. */
+const STREAM_BATCHES = 8;
 
 export interface SimulatedBackendOptions {
   /** Model id served, must start with 'sim-' (e.g. 'sim-llama-8b'). */
@@ -92,27 +96,59 @@ export async function startSimulatedBackend(options: SimulatedBackendOptions): P
     return { ...behaviour };
   }
 
-  /** Validated request → draws taken in arrival order → wait for a GPU slot → simulated latency. */
-  async function serve(res: ServerResponse, respond: (draws: RequestDraws, snapshot: Behaviour) => void): Promise<void> {
+  /** Simulated time. Rejects when the server is closing, so nothing outlives close(). */
+  function pause(ms: number): Promise<void> {
+    // A zero latency must not become a timer tick (>= 1 ms), or "instant" backends are not.
+    return ms > 0 ? sleep(ms, undefined, { signal: closing.signal }) : Promise.resolve();
+  }
+
+  /**
+   * Validated request → draws taken in arrival order → wait for a GPU slot → simulated latency →
+   * `respond`. A whole answer or a failure comes after the full latency; a stream opens after its
+   * time to first token and `respond` paces the rest. The slot is held until `respond` finishes.
+   */
+  async function serve(res: ServerResponse, streamed: boolean, respond: (draws: RequestDraws, snapshot: Behaviour) => void | Promise<void>): Promise<void> {
     requests++;
     const snapshot = { ...behaviour };
     const draws = drawRequest(random, snapshot);
     const release = await gate.acquire();
     try {
-      // A zero latency must not become a timer tick (>= 1 ms), or "instant" backends are not.
-      if (draws.latencyMs > 0) await sleep(draws.latencyMs, undefined, { signal: closing.signal });
+      const opensStream = streamed && draws.failureStatus === null;
+      await pause(opensStream ? draws.latencyMs * snapshot.firstTokenShare : draws.latencyMs);
       if (res.destroyed) return;
       if (draws.failureStatus !== null) {
         if (draws.failureStatus === 503) res.setHeader('retry-after', '1');
         sendJson(res, draws.failureStatus, simulatedFailureBody(draws.failureStatus));
         return;
       }
-      respond(draws, snapshot);
+      await respond(draws, snapshot);
     } catch (error) {
       if (!closing.signal.aborted) throw error;
     } finally {
       release();
     }
+  }
+
+  /**
+   * Writes a server-sent event stream whose first token is due now: the events up to the first
+   * content (the role event alone if the answer is empty), then the rest in at most
+   * STREAM_BATCHES evenly spaced batches over `restMs`, so the stream ends when the drawn latency
+   * is over. Deadlines count from the first token, so timer overshoot does not add up; a client
+   * that went away ends the stream at the next batch.
+   */
+  async function streamEvents(res: ServerResponse, events: string[], restMs: number): Promise<void> {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const head = Math.max(1, events.findIndex(carriesToken) + 1);
+    res.write(events.slice(0, head).join(''));
+    const rest = events.slice(head);
+    const batches = Math.min(STREAM_BATCHES, rest.length);
+    const start = performance.now();
+    for (let i = 1; i <= batches; i++) {
+      await pause(start + (i * restMs) / batches - performance.now());
+      if (res.destroyed) return;
+      res.write(rest.slice(Math.floor(((i - 1) * rest.length) / batches), Math.floor((i * rest.length) / batches)).join(''));
+    }
+    res.end();
   }
 
   function checkModel(requested: string | undefined): void {
@@ -125,23 +161,19 @@ export async function startSimulatedBackend(options: SimulatedBackendOptions): P
     const request = parseChatRequest(await readJson(req));
     checkModel(request.model);
     const id = `chatcmpl-sim-${++completionCounter}`;
-    await serve(res, (draws, snapshot) => {
+    await serve(res, request.stream, async (draws, snapshot) => {
       const answer = chatAnswer(request, draws, snapshot);
       const created = Math.floor(Date.now() / 1000);
-      if (!request.stream) {
-        sendJson(res, 200, chatCompletionBody(id, model, answer, created));
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      for (const event of chatCompletionEvents(id, model, answer, created, request.includeUsage)) res.write(event);
-      res.end();
+      if (!request.stream) return sendJson(res, 200, chatCompletionBody(id, model, answer, created));
+      const events = chatCompletionEvents(id, model, answer, created, request.includeUsage);
+      await streamEvents(res, events, draws.latencyMs * (1 - snapshot.firstTokenShare));
     });
   }
 
   async function handleEmbeddings(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const request = parseEmbeddingsRequest(await readJson(req));
     checkModel(request.model);
-    await serve(res, (_draws, snapshot) => {
+    await serve(res, false, (_draws, snapshot) => {
       const vectors = request.inputs.map((text) => embedText(text, snapshot.seed));
       const tokens = request.inputs.reduce((sum, text) => sum + approxTokens(text), 0);
       sendJson(res, 200, embeddingsBody(model, vectors, tokens));

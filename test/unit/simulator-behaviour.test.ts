@@ -36,4 +36,14 @@ describe('mergeBehaviour', () => {
     expect(fieldOf({ latencyMs: 100 })).toBe('latencyMs');
     expect(fieldOf('fast')).toBe('behaviour');
   });
+
+  it('takes a first-token share in 0..1, 0.25 by default', () => {
+    expect(DEFAULT_BEHAVIOUR.firstTokenShare).toBe(0.25);
+    expect(mergeBehaviour({ ...DEFAULT_BEHAVIOUR }, { firstTokenShare: 0 }).firstTokenShare).toBe(0);
+    expect(mergeBehaviour({ ...DEFAULT_BEHAVIOUR }, { firstTokenShare: 1 }).firstTokenShare).toBe(1);
+    expect(fieldOf({ firstTokenShare: 1.2 })).toBe('firstTokenShare');
+    expect(fieldOf({ firstTokenShare: -0.1 })).toBe('firstTokenShare');
+    expect(fieldOf({ firstTokenShare: '0.5' })).toBe('firstTokenShare');
+    expect(() => mergeBehaviour({ ...DEFAULT_BEHAVIOUR }, { firstTokenShare: 2 })).toThrow('firstTokenShare: must be <= 1');
+  });
 });

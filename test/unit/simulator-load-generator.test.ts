@@ -1,5 +1,8 @@
+import { createServer } from 'node:http';
 import { describe, it, expect } from 'vitest';
 import { gatewayChatUrl, runLoad } from '../../simulator/load-generator';
+import { startSimulatedBackend } from '../../simulator/sim-backend';
+import { listenOn } from '../../stack/listen';
 
 const BASE = { routes: ['chat'], ratePerSecond: 10, users: 5, jsonShare: 0, maxRequests: 1 };
 
@@ -21,11 +24,64 @@ describe('load generator input checks', () => {
     await expect(runLoad({ ...BASE, gatewayUrl, ratePerSecond: 0 })).rejects.toThrow(/ratePerSecond/);
     await expect(runLoad({ ...BASE, gatewayUrl, users: 0 })).rejects.toThrow(/users/);
     await expect(runLoad({ ...BASE, gatewayUrl, jsonShare: 2 })).rejects.toThrow(/jsonShare/);
+    await expect(runLoad({ ...BASE, gatewayUrl, streamShare: 1.5 })).rejects.toThrow('streamShare: must be in 0..1, got 1.5');
+    await expect(runLoad({ ...BASE, gatewayUrl, streamShare: Number.NaN })).rejects.toThrow(/streamShare/);
   });
 
   it('stops immediately when the signal is already aborted', async () => {
     const summary = await runLoad({ ...BASE, gatewayUrl: 'http://127.0.0.1:9', maxRequests: 100, signal: AbortSignal.abort() });
     expect(summary.sent).toBe(0);
     expect(summary.aborted).toBe(true);
+  });
+});
+
+describe('load generator streaming', () => {
+  it('streams the share of requests asked for and reads every stream to its end', async () => {
+    const sim = await startSimulatedBackend({ model: 'sim-load-8b', behaviour: { latencyMedianMs: 40, latencySigma: 0, firstTokenShare: 0.5, maxConcurrency: 256 } });
+    // A stand-in gateway: records each request body, relays the simulator's answer as it comes
+    // and names the backend the way the gateway does.
+    const bodies: Array<{ stream?: boolean; stream_options?: unknown }> = [];
+    const relay = createServer((req, res) => {
+      void (async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+        const text = Buffer.concat(chunks).toString('utf8');
+        bodies.push(JSON.parse(text) as (typeof bodies)[number]);
+        const upstream = await fetch(`${sim.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+        res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? '', 'x-rollout-backend': 'sim' });
+        for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
+        res.end();
+      })().catch(() => res.destroy());
+    });
+    const { origin } = await listenOn(relay, '127.0.0.1');
+    try {
+      const latencies: number[] = [];
+      const summary = await runLoad({
+        gatewayUrl: origin,
+        routes: ['sim-load-8b'],
+        ratePerSecond: 1000,
+        maxRequests: 200,
+        users: 20,
+        jsonShare: 0.3,
+        streamShare: 0.5,
+        maxInFlight: 200,
+        onResponse: (r) => latencies.push(r.latencyMs),
+      });
+      const streamed = bodies.filter((b) => b.stream === true);
+      expect(bodies).toHaveLength(200);
+      expect(streamed.length).toBeGreaterThan(70);
+      expect(streamed.length).toBeLessThan(130);
+      expect(streamed.every((b) => JSON.stringify(b.stream_options) === '{"include_usage":true}')).toBe(true);
+      expect(bodies.filter((b) => b.stream === undefined && b.stream_options === undefined)).toHaveLength(200 - streamed.length);
+      expect(summary).toMatchObject({ sent: 200, completed: 200, networkErrors: 0, skipped: 0, byStatus: { '200': 200 }, byBackend: { sim: 200 } });
+      // Every request, streamed or not, lasted until its answer's last byte: the whole 40 ms
+      // latency, not the 20 ms to a stream's first token.
+      expect(Math.min(...latencies)).toBeGreaterThanOrEqual(38);
+      expect(sim.stats()).toMatchObject({ requests: 200, inFlight: 0 });
+    } finally {
+      relay.closeAllConnections();
+      await new Promise((resolve) => relay.close(resolve));
+      await sim.close();
+    }
   });
 });
