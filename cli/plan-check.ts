@@ -30,7 +30,7 @@ export function describePlan(plan: RolloutPlan): string {
   const observed = stages.reduce((total, stage) => total + stage.windowMs, 0);
   lines.push(`  time      at least ${formatDuration(observed)} of observation, plus the golden eval and approvals`);
   lines.push(`  approvals ${plan.approvals.approvers.join(', ') || '(none)'}; timeout ${formatDuration(plan.approvals.timeout)} → ${plan.approvals.onTimeout}${plan.approvals.allowSelfApproval ? '' : '; requester may not approve'}`);
-  const rails = (['errorRate', 'p99Latency', 'costPerRequest', 'refusalRate', 'schemaAdherence', 'length', 'judgeScore'] as const)
+  const rails = (['errorRate', 'p99Latency', 'timeToFirstToken', 'costPerRequest', 'refusalRate', 'schemaAdherence', 'length', 'judgeScore'] as const)
     .filter((name) => plan.guardrails[name].enabled)
     .map((name) => `${name}${plan.guardrails[name].critical ? '*' : ''} ±${plan.guardrails[name].tolerance}`);
   lines.push(`  guards    ${rails.join(', ')}  (* critical); ≥ ${plan.guardrails.minRequests} requests per side before a pass`);

@@ -76,6 +76,8 @@ export interface RequestRecord {
   /** HTTP status (502 when the backend was unreachable or timed out). */
   status: number;
   latencyMs: number;
+  /** Streamed answers: ms until the first event with generated output (time to first token); null for other answers. */
+  ttftMs: number | null;
   promptTokens: number;
   completionTokens: number;
   refusal: boolean;

@@ -28,6 +28,7 @@ export class ExchangeRecorder {
       mode: entry.mode,
       status: outcome.status,
       latencyMs: outcome.latencyMs,
+      ttftMs: outcome.firstTokenMs,
       promptTokens: answer.promptTokens,
       completionTokens: answer.completionTokens,
       refusal: answer.refusal,
@@ -37,8 +38,11 @@ export class ExchangeRecorder {
     return this.log.addRecord({
       ...observation,
       requestId: entry.requestId,
-      latencyMs: Math.round(outcome.latencyMs * 10) / 10,
+      latencyMs: tenthOfMs(outcome.latencyMs),
+      ttftMs: outcome.firstTokenMs === null ? null : tenthOfMs(outcome.firstTokenMs),
       at: new Date().toISOString(),
     });
   }
 }
+
+const tenthOfMs = (ms: number) => Math.round(ms * 10) / 10;

@@ -6,6 +6,8 @@ export const GATEWAY_METRICS = {
   requests: 'llm_gateway_requests_total',
   /** Histogram in seconds. */
   duration: 'llm_gateway_request_duration_seconds',
+  /** Histogram in seconds, streamed answers only: time to the first event with generated output. */
+  timeToFirstToken: 'llm_gateway_time_to_first_token_seconds',
   /** Counter; extra label `kind` ('prompt' | 'completion'). */
   tokens: 'llm_gateway_tokens_total',
   /** Counter of successful (2xx) responses with a flag; extra label `flag` ('refusal' | 'invalid_json'). */

@@ -16,6 +16,7 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'route' | 'backend' | 'model' | 'mode' | 'code'>;
   private readonly duration: Histogram<'route' | 'backend' | 'model' | 'mode'>;
+  private readonly timeToFirstToken: Histogram<'route' | 'backend' | 'model' | 'mode'>;
   private readonly tokens: Counter<'route' | 'backend' | 'model' | 'mode' | 'kind'>;
   private readonly flagged: Counter<'route' | 'backend' | 'model' | 'mode' | 'flag'>;
   private readonly jsonRequested: Counter<'route' | 'backend' | 'model' | 'mode'>;
@@ -32,6 +33,13 @@ export class GatewayMetrics {
       buckets: DURATION_BUCKETS_SECONDS,
       registers,
     });
+    this.timeToFirstToken = new Histogram({
+      name: GATEWAY_METRICS.timeToFirstToken,
+      help: 'Streamed responses only: seconds until the first event with generated output arrived.',
+      labelNames: [...SERIES_LABELS],
+      buckets: DURATION_BUCKETS_SECONDS,
+      registers,
+    });
     this.tokens = new Counter({ name: GATEWAY_METRICS.tokens, help: 'Tokens reported in upstream usage.', labelNames: [...SERIES_LABELS, 'kind'], registers });
     this.flagged = new Counter({ name: GATEWAY_METRICS.flagged, help: 'Successful responses flagged as refusal or invalid JSON.', labelNames: [...SERIES_LABELS, 'flag'], registers });
     this.jsonRequested = new Counter({ name: GATEWAY_METRICS.jsonRequested, help: 'Successful responses to requests that asked for JSON output.', labelNames: [...SERIES_LABELS], registers });
@@ -44,6 +52,7 @@ export class GatewayMetrics {
     const labels = { route: o.route, backend: o.backend, model: o.model, mode: o.mode };
     this.requests.inc({ ...labels, code: String(o.status) });
     this.duration.observe(labels, o.latencyMs / 1000);
+    if (o.ttftMs !== null) this.timeToFirstToken.observe(labels, o.ttftMs / 1000);
     if (o.promptTokens > 0) this.tokens.inc({ ...labels, kind: 'prompt' }, o.promptTokens);
     if (o.completionTokens > 0) this.tokens.inc({ ...labels, kind: 'completion' }, o.completionTokens);
     if (o.status < 200 || o.status >= 300) return;

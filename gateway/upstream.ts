@@ -8,6 +8,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { BackendSpec } from './admin-api';
+import { FirstTokenWatch } from './first-token';
 
 export type UpstreamPath = 'chat/completions' | 'embeddings';
 
@@ -24,6 +25,8 @@ export interface UpstreamOutcome {
   /** The body as text (truncated at INSPECTION_LIMIT_BYTES); empty on failure. */
   bodyText: string;
   latencyMs: number;
+  /** Streamed answers: ms until the first event with generated output; null otherwise or on failure. */
+  firstTokenMs: number | null;
   /** Set when the exchange failed before or while receiving the body. */
   failure: string | null;
   /** True when headers had already been relayed before a failure (the client gets a cut body). */
@@ -96,17 +99,20 @@ export class UpstreamClient {
 
       const kept: Buffer[] = [];
       let keptBytes = 0;
+      const firstToken = contentType.includes('text/event-stream') ? new FirstTokenWatch() : null;
+      let firstTokenMs: number | null = null;
       for await (const chunk of response as AsyncIterable<Buffer>) {
+        if (firstToken?.feed(chunk)) firstTokenMs = performance.now() - started;
         await sink?.chunk(chunk);
         if (keptBytes < INSPECTION_LIMIT_BYTES) {
           kept.push(chunk);
           keptBytes += chunk.length;
         }
       }
-      return { status, contentType, bodyText: Buffer.concat(kept).toString('utf8'), latencyMs: performance.now() - started, failure: null, failedAfterHeaders: false };
+      return { status, contentType, bodyText: Buffer.concat(kept).toString('utf8'), latencyMs: performance.now() - started, firstTokenMs, failure: null, failedAfterHeaders: false };
     } catch (error) {
       const failure = timeout.signal.aborted ? `no complete response within ${options.timeoutMs} ms` : options.signal.aborted ? 'request aborted' : describe(error);
-      return { status: 502, contentType, bodyText: '', latencyMs: performance.now() - started, failure, failedAfterHeaders: headersRelayed };
+      return { status: 502, contentType, bodyText: '', latencyMs: performance.now() - started, firstTokenMs: null, failure, failedAfterHeaders: headersRelayed };
     } finally {
       clearTimeout(timer);
     }

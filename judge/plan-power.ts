@@ -28,7 +28,9 @@ export function canaryPower(plan: RolloutPlan): StepPower[] | null {
   const expected = plan.stages.canary.expected;
   if (!expected) return null;
   const reference = { quantile: 0.99, threshold: 1, toleranceRate: latencyToleranceRate(plan.guardrails.p99Latency.tolerance, expected.latencyLogSd) };
-  const config = judgeConfigFromPlan(plan.guardrails, reference);
+  // Time to first token is left out: its sample is the streamed share of traffic, which the plan's
+  // expectations do not state.
+  const config = judgeConfigFromPlan(plan.guardrails, { latency: reference, timeToFirstToken: null });
   const expectations: Record<string, MetricExpectation> = {
     errorRate: { baselineRate: expected.errorRate },
     refusalRate: { baselineRate: expected.refusalRate },

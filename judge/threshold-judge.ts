@@ -10,7 +10,7 @@
 // - A ratio with nothing to divide by (say, no request asked for JSON) is "no data" for that
 //   metric only; it does not block the others. When every guardrail has no data, nothing was
 //   measured: inconclusive, never a pass.
-import type { GuardrailName, RolloutPlan } from '../plan/schema';
+import { enabledGuardrail, type GuardrailName, type RolloutPlan } from '../plan/schema';
 import type { TrafficFigures } from './traffic-figures';
 import type { Direction, MetricClass, MetricEvidence, Verdict } from './verdict';
 
@@ -32,6 +32,7 @@ const costPerRequest = (figures: TrafficFigures, pricing: Pricing): number | nul
 const METRICS: MetricSpec[] = [
   { name: 'errorRate', deltaKind: 'absolute', value: (f) => f.errorRate },
   { name: 'p99Latency', deltaKind: 'relative', value: (f) => f.p99LatencySeconds },
+  { name: 'timeToFirstToken', deltaKind: 'relative', value: (f) => f.p99TimeToFirstTokenSeconds },
   { name: 'costPerRequest', deltaKind: 'relative', value: costPerRequest },
   { name: 'refusalRate', deltaKind: 'absolute', value: (f) => f.refusalRate },
   { name: 'schemaAdherence', deltaKind: 'absolute', value: (f) => f.schemaAdherence },
@@ -64,8 +65,11 @@ export interface ThresholdJudgeInput {
 export function judgeByThresholds(input: ThresholdJudgeInput): Verdict {
   const { baseline, candidate, guardrails } = input;
   const samples = { baseline: baseline.requests ?? 0, candidate: candidate.requests ?? 0 };
-  const metrics: MetricEvidence[] = METRICS.filter((spec) => guardrails[spec.name].enabled).map((spec) => {
-    const rail = guardrails[spec.name];
+  const enabled = METRICS.flatMap((spec) => {
+    const rail = enabledGuardrail(guardrails, spec.name);
+    return rail ? [{ spec, rail }] : [];
+  });
+  const metrics: MetricEvidence[] = enabled.map(({ spec, rail }) => {
     const b = spec.value(baseline, input.pricing.baseline);
     const c = spec.value(candidate, input.pricing.candidate);
     const delta = deltaOf(b, c, spec.deltaKind);

@@ -6,6 +6,8 @@ export interface TrafficFigures {
   errorRate: number | null;
   p50LatencySeconds: number | null;
   p99LatencySeconds: number | null;
+  /** Streamed answers only; null when nothing was streamed. */
+  p99TimeToFirstTokenSeconds: number | null;
   promptTokensPerRequest: number | null;
   completionTokensPerRequest: number | null;
   refusalRate: number | null;

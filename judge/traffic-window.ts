@@ -22,11 +22,19 @@ export interface ArmTraffic {
   costs: number[];
   /** Per request that got an answer (any status but the gateway's own 502/499). */
   latenciesMs: number[];
+  /** Per successful streamed answer: time to first token. */
+  ttftsMs: number[];
+}
+
+/** The baseline's tails measured in shadow, which later windows judge the candidate's against. */
+export interface TailReferences {
+  latency: LatencyReference | null;
+  timeToFirstToken: LatencyReference | null;
 }
 
 export type Pricing = RolloutPlan['backends']['baseline']['pricing'];
 
-const emptyArm = (): ArmTraffic => ({ requests: 0, errors: 0, successes: 0, refusals: 0, jsonRequests: 0, validJson: 0, completionTokens: [], costs: [], latenciesMs: [] });
+const emptyArm = (): ArmTraffic => ({ requests: 0, errors: 0, successes: 0, refusals: 0, jsonRequests: 0, validJson: 0, completionTokens: [], costs: [], latenciesMs: [], ttftsMs: [] });
 
 /** Tallies the records of one arm (backend + mode), from `startMs` on. A client hang-up (499) is not the backend's doing and is left out. */
 export function armTraffic(records: readonly RequestRecord[], arm: ArmSelector, startMs: number, pricing: Pricing): ArmTraffic {
@@ -46,6 +54,8 @@ export function armTraffic(records: readonly RequestRecord[], arm: ArmSelector, 
       if (record.validJson) traffic.validJson += 1;
     }
     traffic.completionTokens.push(record.completionTokens);
+    // Records from before the gateway measured it have no ttftMs at all.
+    if (record.ttftMs !== null && record.ttftMs !== undefined) traffic.ttftsMs.push(record.ttftMs);
     if (priced) traffic.costs.push((record.promptTokens * pricing.inputPer1k + record.completionTokens * pricing.outputPer1k) / 1000);
   }
   return traffic;
@@ -53,7 +63,16 @@ export function armTraffic(records: readonly RequestRecord[], arm: ArmSelector, 
 
 /** The baseline's latency tail measured in shadow: what later windows' p99 guardrail compares against. */
 export function latencyReference(baseline: ArmTraffic, tolerance: number, minSamples: number): LatencyReference | null {
-  return baseline.latenciesMs.length >= minSamples ? latencyReferenceFromShadow(baseline.latenciesMs, 0.99, tolerance) : null;
+  return tailReference(baseline.latenciesMs, tolerance, minSamples);
+}
+
+/** The same for time to first token, over the baseline's streamed answers; null while too few streamed. */
+export function firstTokenReference(baseline: ArmTraffic, tolerance: number, minSamples: number): LatencyReference | null {
+  return tailReference(baseline.ttftsMs, tolerance, minSamples);
+}
+
+function tailReference(samples: readonly number[], tolerance: number, minSamples: number): LatencyReference | null {
+  return samples.length >= minSamples ? latencyReferenceFromShadow(samples, 0.99, tolerance) : null;
 }
 
 function above(values: readonly number[], threshold: number): number {
@@ -63,7 +82,7 @@ function above(values: readonly number[], threshold: number): number {
 }
 
 /** The judge's data for each guardrail, keyed by guardrail name. Missing means no data. */
-export function metricData(baseline: ArmTraffic, candidate: ArmTraffic, reference: LatencyReference | null): Record<string, MetricData | undefined> {
+export function metricData(baseline: ArmTraffic, candidate: ArmTraffic, references: TailReferences): Record<string, MetricData | undefined> {
   const counts = (pick: (arm: ArmTraffic) => [number, number]): MetricData => {
     const [bEvents, bTotal] = pick(baseline);
     const [cEvents, cTotal] = pick(candidate);
@@ -71,18 +90,21 @@ export function metricData(baseline: ArmTraffic, candidate: ArmTraffic, referenc
   };
   const samples = (pick: (arm: ArmTraffic) => number[]): MetricData | undefined =>
     pick(baseline).length > 0 || pick(candidate).length > 0 ? { type: 'samples', baseline: pick(baseline), candidate: pick(candidate) } : undefined;
+  const exceedance = (pick: (arm: ArmTraffic) => number[], reference: LatencyReference | null): MetricData | undefined =>
+    reference
+      ? {
+          type: 'exceedance',
+          threshold: reference.threshold,
+          baseline: { events: above(pick(baseline), reference.threshold), total: pick(baseline).length },
+          candidate: { events: above(pick(candidate), reference.threshold), total: pick(candidate).length },
+        }
+      : undefined;
   return {
     errorRate: counts((arm) => [arm.errors, arm.requests]),
     refusalRate: counts((arm) => [arm.refusals, arm.successes]),
     schemaAdherence: counts((arm) => [arm.validJson, arm.jsonRequests]),
-    p99Latency: reference
-      ? {
-          type: 'exceedance',
-          threshold: reference.threshold,
-          baseline: { events: above(baseline.latenciesMs, reference.threshold), total: baseline.latenciesMs.length },
-          candidate: { events: above(candidate.latenciesMs, reference.threshold), total: candidate.latenciesMs.length },
-        }
-      : undefined,
+    p99Latency: exceedance((arm) => arm.latenciesMs, references.latency),
+    timeToFirstToken: exceedance((arm) => arm.ttftsMs, references.timeToFirstToken),
     length: samples((arm) => arm.completionTokens),
     costPerRequest: samples((arm) => arm.costs),
   };

@@ -132,6 +132,11 @@ export const planSchema = z
         errorRate: guardrail({ direction: 'higher_is_worse', tolerance: 0.01, critical: true }),
         /** Candidate p99 / baseline p99 − 1. */
         p99Latency: guardrail({ direction: 'higher_is_worse', tolerance: 0.25, critical: true }),
+        /**
+         * Candidate p99 / baseline p99 time to first token − 1, over streamed answers only: the
+         * wait a chat user sees. Judged only when the traffic streams (no streamed answers, no metric).
+         */
+        timeToFirstToken: guardrail({ direction: 'higher_is_worse', tolerance: 0.25, critical: true }),
         /** Candidate / baseline cost per request − 1. */
         costPerRequest: guardrail({ direction: 'higher_is_worse', tolerance: 0.5, critical: false }),
         /** Candidate − baseline refusal rate (absolute). */
@@ -190,8 +195,17 @@ export const planSchema = z
 
 export type RolloutPlanInput = z.input<typeof planSchema>;
 export type RolloutPlan = z.output<typeof planSchema>;
-export type GuardrailName = 'errorRate' | 'p99Latency' | 'costPerRequest' | 'refusalRate' | 'schemaAdherence' | 'length' | 'judgeScore';
+export type GuardrailName = 'errorRate' | 'p99Latency' | 'timeToFirstToken' | 'costPerRequest' | 'refusalRate' | 'schemaAdherence' | 'length' | 'judgeScore';
 export type Guardrail = RolloutPlan['guardrails']['errorRate'];
+
+/**
+ * A plan's guardrail, read so that a plan parsed before the guardrail existed (a rollout that
+ * continued as new from an older version carries its parsed plan) gives undefined, not a crash.
+ */
+export function enabledGuardrail(guardrails: RolloutPlan['guardrails'], name: GuardrailName): Guardrail | undefined {
+  const rail = (guardrails as Partial<Record<GuardrailName, Guardrail>>)[name];
+  return rail?.enabled ? rail : undefined;
+}
 
 export class PlanValidationError extends Error {
   constructor(readonly problems: string[]) {

@@ -325,11 +325,20 @@ class Rollout {
     try {
       if (this.usesStatisticalJudge()) {
         const judge = this.judgeMemory();
-        const result = await metrics.judgeCanaryWindow({ ...window, adminUrl: this.gatewayAdminUrl(), sinceSeq: judge.sinceSeq, judgeState: judge.state, latencyReference: judge.latencyReference });
+        const result = await metrics.judgeCanaryWindow({
+          ...window,
+          adminUrl: this.gatewayAdminUrl(),
+          sinceSeq: judge.sinceSeq,
+          judgeState: judge.state,
+          latencyReference: judge.latencyReference,
+          firstTokenReference: judge.firstTokenReference ?? null,
+        });
         judge.state = result.judgeState;
         judge.sinceSeq = result.sinceSeq;
-        // The shadow soak measures the baseline's latency tail; the stages after it judge against it.
+        // The shadow soak measures the baseline's tails; the stages after it judge against them.
+        // (Results recorded before time to first token was measured have no such field.)
         if (spec.kind === 'shadow' && result.measuredLatencyReference) judge.shadowLatencyReference = result.measuredLatencyReference;
+        if (spec.kind === 'shadow' && result.measuredFirstTokenReference) judge.shadowFirstTokenReference = result.measuredFirstTokenReference;
         verdict = result.verdict;
       } else {
         verdict = await metrics.judgeTrafficWindow({ ...window, prometheusUrl: this.plan.prometheus.url });
@@ -387,10 +396,11 @@ class Rollout {
     return this.state.judge;
   }
 
-  /** A new window starts a new sequential test; the shadow's latency reference carries over. */
+  /** A new window starts a new sequential test; the shadow's tail references carry over. */
   private resetJudgeWindow(): void {
     const judge = this.judgeMemory();
     if (judge.shadowLatencyReference) judge.latencyReference = judge.shadowLatencyReference;
+    if (judge.shadowFirstTokenReference) judge.firstTokenReference = judge.shadowFirstTokenReference;
     judge.state = null;
     judge.sinceSeq = 0;
   }

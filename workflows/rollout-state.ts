@@ -87,6 +87,9 @@ export interface RolloutState {
     latencyReference: LatencyReference | null;
     /** Measured by the shadow soak; becomes the reference from the next stage on. */
     shadowLatencyReference?: LatencyReference;
+    /** The same two for time to first token, when the traffic streams. */
+    firstTokenReference?: LatencyReference;
+    shadowFirstTokenReference?: LatencyReference;
   };
   runs: number;
   outcome?: Outcome;

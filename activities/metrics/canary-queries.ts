@@ -38,6 +38,7 @@ export const FIGURE_NAMES = [
   'errorRate',
   'latencyP50Ms',
   'latencyP99Ms',
+  'timeToFirstTokenP99Ms',
   'meanPromptTokens',
   'meanCompletionTokens',
   'refusalRate',
@@ -66,8 +67,8 @@ export function buildBackendQueries(scope: SeriesScope, windowSeconds: number): 
   const codeSubset = (codes: string) => `(${increaseOf(GATEWAY_METRICS.requests, [['code', '=~', codes]])} or (0 * ${requests}))`;
   const successes = codeSubset(SUCCESS_CODES);
   const errors = codeSubset(ERROR_CODES);
-  const quantileMs = (q: number) =>
-    `(histogram_quantile(${q}, sum by (le) (rate(${selector(`${GATEWAY_METRICS.duration}_bucket`, base)}${w}))) * 1000)`;
+  const quantileMs = (q: number, histogram: string = GATEWAY_METRICS.duration) =>
+    `(histogram_quantile(${q}, sum by (le) (rate(${selector(`${histogram}_bucket`, base)}${w}))) * 1000)`;
 
   return {
     requestCount: requests,
@@ -76,6 +77,8 @@ export function buildBackendQueries(scope: SeriesScope, windowSeconds: number): 
     errorRate: `(${errors} / ${requests})`,
     latencyP50Ms: quantileMs(0.5),
     latencyP99Ms: quantileMs(0.99),
+    // Streamed answers only: no series (no data) while nothing was streamed.
+    timeToFirstTokenP99Ms: quantileMs(0.99, GATEWAY_METRICS.timeToFirstToken),
     meanPromptTokens: `(${increaseOf(GATEWAY_METRICS.tokens, [['kind', '=', 'prompt']])} / ${successes})`,
     meanCompletionTokens: `(${increaseOf(GATEWAY_METRICS.tokens, [['kind', '=', 'completion']])} / ${successes})`,
     refusalRate: `(${increaseOf(GATEWAY_METRICS.flagged, [['flag', '=', 'refusal']])} / ${successes})`,

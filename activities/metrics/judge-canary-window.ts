@@ -4,7 +4,8 @@
 import { initialJudgeState, type JudgeState, type JudgeVerdict, type LatencyReference } from '../../judge/canary-judge';
 import { judgeCanary } from '../../judge/canary-judge';
 import { judgeConfigFromPlan } from '../../judge/plan-judge-config';
-import { armTraffic, latencyReference, metricData } from '../../judge/traffic-window';
+import { armTraffic, firstTokenReference, latencyReference, metricData } from '../../judge/traffic-window';
+import { enabledGuardrail } from '../../plan/schema';
 import type { JudgeTrafficWindowInput } from '../contract';
 import type { RecordsReader } from './gateway-records';
 import { sidesFor } from './judge-window';
@@ -16,6 +17,8 @@ export interface JudgeCanaryWindowInput extends Omit<JudgeTrafficWindowInput, 'p
   judgeState: JudgeState | null;
   /** The baseline's latency tail from the shadow soak; null until there is one. */
   latencyReference: LatencyReference | null;
+  /** The same for time to first token (streamed answers); absent from rollouts that predate it. */
+  firstTokenReference?: LatencyReference | null;
 }
 
 export interface JudgeCanaryWindowResult {
@@ -25,6 +28,8 @@ export interface JudgeCanaryWindowResult {
   sinceSeq: number;
   /** In a shadow soak: the baseline's latency tail measured in this window so far. */
   measuredLatencyReference: LatencyReference | null;
+  /** In a shadow soak: the baseline's time-to-first-token tail, once enough answers were streamed. */
+  measuredFirstTokenReference: LatencyReference | null;
 }
 
 export function createCanaryJudgeActivities(readRecords: RecordsReader, clock: () => number = Date.now) {
@@ -35,19 +40,34 @@ export function createCanaryJudgeActivities(readRecords: RecordsReader, clock: (
       const sides = sidesFor(input.mode);
       const baseline = armTraffic(inWindow, sides.baseline, input.windowStartMs, input.pricing.baseline);
       const candidate = armTraffic(inWindow, sides.candidate, input.windowStartMs, input.pricing.candidate);
-      // In the shadow soak the reference is this window's own baseline; later windows use the
-      // reference the shadow soak measured.
-      const measured = input.mode === 'shadow' ? latencyReference(baseline, input.guardrails.p99Latency.tolerance, input.guardrails.minRequests) : null;
-      const reference = input.latencyReference ?? measured;
+      // In the shadow soak the references are this window's own baseline; later windows use the
+      // references the shadow soak measured.
+      const { guardrails } = input;
+      const shadow = input.mode === 'shadow';
+      const firstTokenRail = enabledGuardrail(guardrails, 'timeToFirstToken');
+      const measured = {
+        latency: shadow ? latencyReference(baseline, guardrails.p99Latency.tolerance, guardrails.minRequests) : null,
+        timeToFirstToken: shadow && firstTokenRail ? firstTokenReference(baseline, firstTokenRail.tolerance, guardrails.minRequests) : null,
+      };
+      const references = {
+        latency: input.latencyReference ?? measured.latency,
+        timeToFirstToken: input.firstTokenReference ?? measured.timeToFirstToken,
+      };
       const { verdict, state } = judgeCanary({
         stage: input.stage,
         at: new Date(clock()).toISOString(),
-        config: judgeConfigFromPlan(input.guardrails, reference),
-        data: metricData(baseline, candidate, reference),
+        config: judgeConfigFromPlan(guardrails, references),
+        data: metricData(baseline, candidate, references),
         state: input.judgeState ?? initialJudgeState(),
       });
       const firstSeq = inWindow[0]?.seq;
-      return { verdict, judgeState: state, sinceSeq: firstSeq === undefined ? input.sinceSeq : firstSeq - 1, measuredLatencyReference: measured };
+      return {
+        verdict,
+        judgeState: state,
+        sinceSeq: firstSeq === undefined ? input.sinceSeq : firstSeq - 1,
+        measuredLatencyReference: measured.latency,
+        measuredFirstTokenReference: measured.timeToFirstToken,
+      };
     },
   };
 }

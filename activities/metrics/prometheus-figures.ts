@@ -13,6 +13,7 @@ export function toTrafficFigures(side: BackendWindowFigures): TrafficFigures {
     errorRate: side.errorRate,
     p50LatencySeconds: side.latencyP50Ms === null ? null : side.latencyP50Ms / 1000,
     p99LatencySeconds: side.latencyP99Ms === null ? null : side.latencyP99Ms / 1000,
+    p99TimeToFirstTokenSeconds: side.timeToFirstTokenP99Ms === null ? null : side.timeToFirstTokenP99Ms / 1000,
     promptTokensPerRequest: side.meanPromptTokens,
     completionTokensPerRequest: side.meanCompletionTokens,
     refusalRate: side.refusalRate,

@@ -26,6 +26,7 @@ function gatewayRegistry() {
     registry,
     requests: new Counter({ name: GATEWAY_METRICS.requests, help: 'requests', labelNames: [...BASE, 'code'], registers }),
     duration: new Histogram({ name: GATEWAY_METRICS.duration, help: 'duration', labelNames: [...BASE], buckets: DURATION_BUCKETS_SECONDS, registers }),
+    timeToFirstToken: new Histogram({ name: GATEWAY_METRICS.timeToFirstToken, help: 'ttft', labelNames: [...BASE], buckets: DURATION_BUCKETS_SECONDS, registers }),
     tokens: new Counter({ name: GATEWAY_METRICS.tokens, help: 'tokens', labelNames: [...BASE, 'kind'], registers }),
     flagged: new Counter({ name: GATEWAY_METRICS.flagged, help: 'flagged', labelNames: [...BASE, 'flag'], registers }),
     jsonRequested: new Counter({ name: GATEWAY_METRICS.jsonRequested, help: 'json requests', labelNames: [...BASE], registers }),
@@ -76,6 +77,8 @@ describe('readCanaryWindow against a real Prometheus', () => {
       for (const flag of ['refusal', 'invalid_json']) g.flagged.inc({ ...side, flag }, 0);
       g.jsonRequested.inc(side, 0);
     }
+    // Only the baseline streamed: the candidate has no time-to-first-token series at all.
+    g.timeToFirstToken.zero(baselineLive);
     g.requests.inc({ ...candidateShadow, code: '502' }, 0);
     g.requests.inc({ ...candidateLive, code: '200' }, 0);
     g.duration.zero(candidateLive);
@@ -107,6 +110,8 @@ describe('readCanaryWindow against a real Prometheus', () => {
     g.requests.inc({ ...baselineLive, code: '500' }, 10);
     for (let i = 0; i < 980; i++) g.duration.observe(baselineLive, 0.08);
     for (let i = 0; i < 20; i++) g.duration.observe(baselineLive, 0.4);
+    for (let i = 0; i < 98; i++) g.timeToFirstToken.observe(baselineLive, 0.04);
+    for (let i = 0; i < 2; i++) g.timeToFirstToken.observe(baselineLive, 0.3);
     g.tokens.inc({ ...baselineLive, kind: 'prompt' }, 990 * 120);
     g.tokens.inc({ ...baselineLive, kind: 'completion' }, 990 * 45);
     g.flagged.inc({ ...baselineLive, flag: 'refusal' }, 33);
@@ -158,6 +163,8 @@ describe('readCanaryWindow against a real Prometheus', () => {
     expect(b.latencyP50Ms).toBeLessThanOrEqual(100);
     expect(b.latencyP99Ms).toBeGreaterThan(300);
     expect(b.latencyP99Ms).toBeLessThanOrEqual(500);
+    // The 99th of 100 first tokens lies halfway through the (0.2 s, 0.3 s] bucket.
+    expect(b.timeToFirstTokenP99Ms).toBeCloseTo(250, 6);
     expect(b.meanPromptTokens).toBeCloseTo(120, 6);
     expect(b.meanCompletionTokens).toBeCloseTo(45, 6);
     expect(b.refusalRate).toBeCloseTo(33 / 990, 9);
@@ -174,6 +181,7 @@ describe('readCanaryWindow against a real Prometheus', () => {
     expect(c.latencyP50Ms).toBeLessThanOrEqual(200);
     expect(c.latencyP99Ms).toBeGreaterThan(1000);
     expect(c.latencyP99Ms).toBeLessThanOrEqual(1500);
+    expect(c.timeToFirstTokenP99Ms).toBeNull();
     expect(c.meanPromptTokens).toBeCloseTo(130, 6);
     expect(c.meanCompletionTokens).toBeCloseTo(60, 6);
     expect(c.refusalRate).toBeCloseTo(0.1, 9);
@@ -225,7 +233,7 @@ describe('readCanaryWindow against a real Prometheus', () => {
       candidate: { backend: 'no-such-backend', mode: 'live' },
     });
     for (const side of [read.baseline, read.candidate]) {
-      for (const name of ['requestCount', 'successCount', 'errorCount', 'errorRate', 'latencyP50Ms', 'latencyP99Ms', 'meanPromptTokens', 'meanCompletionTokens', 'refusalRate', 'invalidJsonRate'] as const) {
+      for (const name of ['requestCount', 'successCount', 'errorCount', 'errorRate', 'latencyP50Ms', 'latencyP99Ms', 'timeToFirstTokenP99Ms', 'meanPromptTokens', 'meanCompletionTokens', 'refusalRate', 'invalidJsonRate'] as const) {
         expect(side[name], `${side.backend}/${side.mode} ${name}`).toBeNull();
       }
     }

@@ -10,6 +10,7 @@ const BASE: Observation = {
   mode: 'live',
   status: 200,
   latencyMs: 120,
+  ttftMs: null,
   promptTokens: 10,
   completionTokens: 20,
   refusal: false,
@@ -38,6 +39,18 @@ describe('GatewayMetrics', () => {
     expect(out).toContain(`llm_gateway_json_requests_total{${LABELS}} 2`);
     expect(out).toContain(`llm_gateway_request_duration_seconds_bucket{le="0.2",${LABELS}} 3`);
     expect(out).toContain(`llm_gateway_request_duration_seconds_bucket{le="0.1",${LABELS}} 0`);
+  });
+
+  it('observes time to first token for streamed answers only', async () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    metrics.observe({ ...BASE, ttftMs: 40 });
+    metrics.observe({ ...BASE, ttftMs: 400 });
+    metrics.observe(BASE);
+    const out = await text(metrics);
+    expect(out).toContain(`llm_gateway_time_to_first_token_seconds_count{${LABELS}} 2`);
+    expect(out).toContain(`llm_gateway_time_to_first_token_seconds_bucket{le="0.05",${LABELS}} 1`);
+    expect(out).toContain(`llm_gateway_time_to_first_token_seconds_bucket{le="0.5",${LABELS}} 2`);
+    expect(out).toContain(`llm_gateway_request_duration_seconds_count{${LABELS}} 3`);
   });
 
   it('mirrors route weights and shadow share, and drops series of deleted routes', async () => {

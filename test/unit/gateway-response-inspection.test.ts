@@ -9,7 +9,7 @@ function completion(content: string, usage = { prompt_tokens: 12, completion_tok
 }
 
 function outcome(partial: Partial<UpstreamOutcome>): UpstreamOutcome {
-  return { status: 200, contentType: 'application/json', bodyText: '', latencyMs: 5, failure: null, failedAfterHeaders: false, ...partial };
+  return { status: 200, contentType: 'application/json', bodyText: '', latencyMs: 5, firstTokenMs: null, failure: null, failedAfterHeaders: false, ...partial };
 }
 
 describe('isRefusal', () => {

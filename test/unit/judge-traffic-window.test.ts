@@ -5,7 +5,7 @@ import type { RequestRecord } from '../../gateway/admin-api';
 import { judgeCanary } from '../../judge/canary-judge';
 import { judgeConfigFromPlan } from '../../judge/plan-judge-config';
 import { canaryPower, latencyToleranceRate } from '../../judge/plan-power';
-import { armTraffic, latencyReference, metricData } from '../../judge/traffic-window';
+import { armTraffic, firstTokenReference, latencyReference, metricData } from '../../judge/traffic-window';
 import { parsePlan } from '../../plan/schema';
 
 const free = { inputPer1k: 0, outputPer1k: 0 };
@@ -21,6 +21,7 @@ function record(partial: Partial<RequestRecord>): RequestRecord {
     mode: 'live',
     status: 200,
     latencyMs: 100,
+    ttftMs: null,
     promptTokens: 10,
     completionTokens: 50,
     refusal: false,
@@ -74,12 +75,13 @@ describe('metricData and the judge', () => {
   it('gives counts for the proportions, samples for length, and no latency data before a reference exists', () => {
     const baseline = armTraffic(Array.from({ length: 100 }, () => record({ backend: 'baseline' })), { backend: 'baseline', mode: 'live' }, START, free);
     const candidate = armTraffic(Array.from({ length: 100 }, (_, i) => record({ status: i < 20 ? 500 : 200 })), { backend: 'candidate', mode: 'live' }, START, free);
-    const data = metricData(baseline, candidate, null);
+    const none = { latency: null, timeToFirstToken: null };
+    const data = metricData(baseline, candidate, none);
     expect(data.errorRate).toEqual({ type: 'counts', baseline: { events: 0, total: 100 }, candidate: { events: 20, total: 100 } });
     expect(data.p99Latency).toBeUndefined();
     expect(data.length).toMatchObject({ type: 'samples' });
-    expect(judgeConfigFromPlan(plan.guardrails, null).metrics.map((m) => m.name)).toEqual(['errorRate', 'refusalRate', 'schemaAdherence', 'length']);
-    const { verdict } = judgeCanary({ stage: 'canary-1', at: 'now', config: judgeConfigFromPlan(plan.guardrails, null), data });
+    expect(judgeConfigFromPlan(plan.guardrails, none).metrics.map((m) => m.name)).toEqual(['errorRate', 'refusalRate', 'schemaAdherence', 'length']);
+    const { verdict } = judgeCanary({ stage: 'canary-1', at: 'now', config: judgeConfigFromPlan(plan.guardrails, none), data });
     expect(verdict.outcome).toBe('fail');
     expect(verdict.reason).toContain('errorRate up');
   });
@@ -90,12 +92,50 @@ describe('metricData and the judge', () => {
     const reference = latencyReference(shadowBaseline, 0.25, 50)!;
     expect(reference.threshold).toBeGreaterThan(245);
     const slow = armTraffic(latencies.map((ms) => record({ latencyMs: ms * 2 })), { backend: 'candidate', mode: 'live' }, START, free);
-    const data = metricData(shadowBaseline, slow, reference);
+    const data = metricData(shadowBaseline, slow, { latency: reference, timeToFirstToken: null });
     expect(data.p99Latency).toMatchObject({ type: 'exceedance', threshold: reference.threshold });
     const exceed = data.p99Latency as { baseline: { events: number }; candidate: { events: number } };
     expect(exceed.baseline.events).toBeLessThanOrEqual(2);
     expect(exceed.candidate.events).toBeGreaterThan(100);
     expect(latencyReference(armTraffic([], { backend: 'baseline', mode: 'live' }, START, free), 0.25, 50)).toBeNull();
+  });
+
+  it('judges time to first token on streamed answers only, against the shadow p99 of the baseline', () => {
+    // Same total latency on both sides; the candidate's first token comes twice as late.
+    const ttfts = Array.from({ length: 200 }, (_, i) => 20 + i / 2);
+    const streamed = (backend: string, scale: number) => [
+      ...ttfts.map((ms) => record({ backend, latencyMs: 400, ttftMs: ms * scale })),
+      // Unstreamed answers and failures have no first token to time.
+      ...Array.from({ length: 30 }, () => record({ backend, latencyMs: 400, ttftMs: null })),
+      record({ backend, status: 500, ttftMs: null }),
+    ];
+    const baseline = armTraffic(streamed('baseline', 1), { backend: 'baseline', mode: 'live' }, START, free);
+    const candidate = armTraffic(streamed('candidate', 2), { backend: 'candidate', mode: 'live' }, START, free);
+    expect(baseline.ttftsMs).toHaveLength(200);
+    const references = { latency: latencyReference(baseline, 0.25, 50), timeToFirstToken: firstTokenReference(baseline, 0.25, 50) };
+    expect(references.timeToFirstToken!.threshold).toBeGreaterThan(115);
+    const config = judgeConfigFromPlan(plan.guardrails, references);
+    expect(config.metrics.map((m) => m.name)).toEqual(['errorRate', 'refusalRate', 'schemaAdherence', 'p99Latency', 'timeToFirstToken', 'length']);
+    const data = metricData(baseline, candidate, references);
+    expect(data.timeToFirstToken).toMatchObject({ type: 'exceedance', baseline: { total: 200 }, candidate: { total: 200 } });
+    const { verdict } = judgeCanary({ stage: 'canary-1', at: 'now', config, data });
+    expect(verdict.outcome).toBe('fail');
+    expect(verdict.reason).toContain('critical regression: timeToFirstToken (share above p99) up');
+    expect(verdict.reason).not.toContain('p99Latency');
+  });
+
+  it('leaves time to first token out when too few answers were streamed to measure the baseline', () => {
+    const few = armTraffic(Array.from({ length: 10 }, () => record({ backend: 'baseline', ttftMs: 30 })), { backend: 'baseline', mode: 'live' }, START, free);
+    expect(firstTokenReference(few, 0.25, 50)).toBeNull();
+    const config = judgeConfigFromPlan(plan.guardrails, { latency: null, timeToFirstToken: null });
+    expect(config.metrics.map((m) => m.name)).not.toContain('timeToFirstToken');
+  });
+
+  it('reads a plan parsed before a guardrail existed as that guardrail being off', () => {
+    const { timeToFirstToken: _dropped, ...older } = plan.guardrails;
+    const reference = { quantile: 0.99, threshold: 100, toleranceRate: 0.03 };
+    const config = judgeConfigFromPlan(older as typeof plan.guardrails, { latency: reference, timeToFirstToken: reference });
+    expect(config.metrics.map((m) => m.name)).toEqual(['errorRate', 'refusalRate', 'schemaAdherence', 'p99Latency', 'length']);
   });
 });
 

@@ -30,6 +30,7 @@ function figures(overrides: Partial<TrafficFigures> = {}): TrafficFigures {
     errorRate: 0.01,
     p50LatencySeconds: 0.2,
     p99LatencySeconds: 0.5,
+    p99TimeToFirstTokenSeconds: 0.15,
     promptTokensPerRequest: 100,
     completionTokensPerRequest: 200,
     refusalRate: 0.01,
@@ -85,11 +86,12 @@ describe('judgeByThresholds: outcomes', () => {
   it('passes identical backends with every guardrail classified pass', () => {
     const verdict = judge({ candidate: figures() });
     expect(verdict).toMatchObject({ stage: 'canary-1', outcome: 'pass', at: AT });
-    // Cost has no pricing here, so it has no data: 5 of 6 measured.
-    expect(verdict.reason).toBe('5 of 6 guardrails within tolerance over 100 candidate requests (no data: costPerRequest)');
+    // Cost has no pricing here, so it has no data: 6 of 7 measured.
+    expect(verdict.reason).toBe('6 of 7 guardrails within tolerance over 100 candidate requests (no data: costPerRequest)');
     expect(verdict.metrics.map((m) => [m.metric, m.classification])).toEqual([
       ['errorRate', 'pass'],
       ['p99Latency', 'pass'],
+      ['timeToFirstToken', 'pass'],
       ['costPerRequest', 'no_data'],
       ['refusalRate', 'pass'],
       ['schemaAdherence', 'pass'],
@@ -209,15 +211,27 @@ describe('judgeByThresholds: missing data and configuration', () => {
     const verdict = judge({ candidate: figures({ schemaAdherence: null }) });
     expect(metric(verdict.metrics, 'schemaAdherence')).toMatchObject({ classification: 'no_data', candidate: null, delta: null, message: 'schemaAdherence: no data' });
     expect(verdict.outcome).toBe('pass');
-    expect(verdict.reason).toBe('4 of 6 guardrails within tolerance over 100 candidate requests (no data: costPerRequest, schemaAdherence)');
+    expect(verdict.reason).toBe('5 of 7 guardrails within tolerance over 100 candidate requests (no data: costPerRequest, schemaAdherence)');
   });
 
   it('does not pass when no guardrail could be measured at all', () => {
     // Enough requests, but not one figure to compare: that is no evidence, not a clean bill.
-    const empty = { errors: null, errorRate: null, p50LatencySeconds: null, p99LatencySeconds: null, promptTokensPerRequest: null, completionTokensPerRequest: null, refusalRate: null, schemaAdherence: null };
+    const empty = { errors: null, errorRate: null, p50LatencySeconds: null, p99LatencySeconds: null, p99TimeToFirstTokenSeconds: null, promptTokensPerRequest: null, completionTokensPerRequest: null, refusalRate: null, schemaAdherence: null };
     const verdict = judge({ baseline: figures(empty), candidate: figures(empty) });
     expect(verdict.outcome).toBe('inconclusive');
-    expect(verdict.reason).toBe('no guardrail could be measured over 100 candidate requests (no data: errorRate, p99Latency, costPerRequest, refusalRate, schemaAdherence, length)');
+    expect(verdict.reason).toBe('no guardrail could be measured over 100 candidate requests (no data: errorRate, p99Latency, timeToFirstToken, costPerRequest, refusalRate, schemaAdherence, length)');
+  });
+
+  it('judges time to first token only where answers were streamed', () => {
+    // No streamed answers on either side (a non-chat or non-streaming service): no data, no block.
+    const unstreamed = judge({ baseline: figures({ p99TimeToFirstTokenSeconds: null }), candidate: figures({ p99TimeToFirstTokenSeconds: null }) });
+    expect(metric(unstreamed.metrics, 'timeToFirstToken')).toMatchObject({ classification: 'no_data' });
+    expect(unstreamed.outcome).toBe('pass');
+    // Same total latency, first token twice as late: a critical regression of its own.
+    const slowStart = judge({ candidate: figures({ p99TimeToFirstTokenSeconds: 0.3 }) });
+    expect(metric(slowStart.metrics, 'timeToFirstToken')).toMatchObject({ classification: 'high', critical: true, deltaKind: 'relative' });
+    expect(slowStart.outcome).toBe('fail');
+    expect(slowStart.reason).toBe('timeToFirstToken up 100.0% (tolerance 25%)');
   });
 
   it('leaves cost out (no data) when pricing is zero, and computes it when pricing is set', () => {
@@ -241,7 +255,7 @@ describe('judgeByThresholds: missing data and configuration', () => {
 
   it('omits disabled guardrails from the evidence and from the decision', () => {
     const verdict = judge({
-      guardrails: guardrails({ length: { enabled: false }, costPerRequest: { enabled: false }, errorRate: { enabled: false } }),
+      guardrails: guardrails({ length: { enabled: false }, costPerRequest: { enabled: false }, errorRate: { enabled: false }, timeToFirstToken: { enabled: false } }),
       candidate: figures({ errorRate: 0.5, completionTokensPerRequest: 1_000 }),
     });
     expect(verdict.metrics.map((m) => m.metric)).toEqual(['p99Latency', 'refusalRate', 'schemaAdherence']);
