@@ -81,11 +81,19 @@ export class UpstreamClient {
     let headersRelayed = false;
     let contentType = '';
     try {
-      const response = await new Promise<IncomingMessage>((resolve, reject) => {
-        const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-        const req = send(url, { method: 'POST', headers, agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent, signal }, resolve);
-        req.on('error', reject);
-        req.end(payload);
+      const send = () =>
+        new Promise<IncomingMessage>((resolve, reject) => {
+          const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+          const req = request(url, { method: 'POST', headers, agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent, signal }, resolve);
+          req.on('error', (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
+          req.end(payload);
+        });
+      // A pooled keep-alive socket can be closed by the backend's idle timeout just as it is
+      // reused (uvicorn and Node servers close idle sockets after ~5 s). The backend never saw
+      // that request, so it is sent once more on a new connection, as Node's docs advise.
+      const response = await send().catch((error: unknown) => {
+        if (isStaleSocketReset(error) && !signal.aborted) return send();
+        throw error;
       });
       const status = response.statusCode ?? 502;
       contentType = headerText(response.headers['content-type']);
@@ -123,6 +131,11 @@ export class UpstreamClient {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
+}
+
+function isStaleSocketReset(error: unknown): boolean {
+  const { code, reusedSocket } = error as { code?: unknown; reusedSocket?: unknown };
+  return reusedSocket === true && (code === 'ECONNRESET' || code === 'EPIPE');
 }
 
 function headerText(value: string | string[] | undefined): string {
