@@ -61,8 +61,9 @@ beforeAll(async () => {
       body: JSON.stringify({ backends: [{ name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model }] }),
     });
   }
-  // Enough traffic that even the JSON-only guardrail (schema adherence) reaches its minimum sample in each window.
-  loadDone = runLoad({ gatewayUrl: stack.gatewayUrl, routes, ratePerSecond: 90, durationMs: 240_000, users: 300, jsonShare: 0.5, signal: load.signal });
+  // Enough traffic that even the JSON-only guardrail (schema adherence) and the streamed-only one
+  // (time to first token) reach their minimum samples in each window.
+  loadDone = runLoad({ gatewayUrl: stack.gatewayUrl, routes, ratePerSecond: 90, durationMs: 240_000, users: 300, jsonShare: 0.5, streamShare: 0.5, signal: load.signal });
   connection = await Connection.connect({ address: stack.temporalAddress });
   client = new Client({ connection, namespace: stack.namespace });
 }, 120_000);
@@ -121,6 +122,12 @@ describe('rollouts end to end on the embedded stack', () => {
       const errorRate = verdict.metrics.find((metric) => metric.metric === 'errorRate')!;
       expect(errorRate.samples.candidate).toBeGreaterThanOrEqual(10);
       expect(errorRate.candidate).toBe(0);
+    }
+    // The shadow soak measured the baseline's time to first token; the canary steps judged it.
+    const canaryVerdicts = healthyResult.verdicts.filter((verdict) => verdict.stage.startsWith('canary-') && verdict.outcome === 'pass');
+    expect(canaryVerdicts.length).toBeGreaterThanOrEqual(2);
+    for (const verdict of canaryVerdicts) {
+      expect(verdict.metrics.find((metric) => metric.metric === 'timeToFirstToken'), verdict.reason).toMatchObject({ classification: 'pass' });
     }
 
     // Histories of real runs: they must replay on the current workflow code, and are kept (binary
