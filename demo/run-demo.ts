@@ -61,7 +61,9 @@ async function main(): Promise<number> {
       await fetchJson<RouteState>(`${stack.gatewayUrl}/admin/routes/${route}`, 'PUT', { backends: [{ name: 'baseline', baseUrl: sims.baseline!.url, model: sims.baseline!.model }] });
     }
     const load = new AbortController();
-    const loadDone = runLoad({ gatewayUrl: stack.gatewayUrl, routes: ROUTES, ratePerSecond: 120, durationMs: 15 * 60_000, users: 500, jsonShare: 0.5, signal: load.signal });
+    // Half the requests ask for JSON and, independently, half stream (as chat UIs do), so schema
+    // adherence and time to first token are judged alongside the rest.
+    const loadDone = runLoad({ gatewayUrl: stack.gatewayUrl, routes: ROUTES, ratePerSecond: 120, durationMs: 15 * 60_000, users: 500, jsonShare: 0.5, streamShare: 0.5, signal: load.signal });
     cleanups.push(async () => {
       load.abort();
       await loadDone.catch(() => undefined);
