@@ -15,7 +15,7 @@ import type { RouteTable } from './route-table';
 import type { ShadowMirror } from './shadow-mirror';
 import { chooseBackend, stickinessKey } from './stickiness';
 import type { TrafficLog } from './traffic-log';
-import type { ResponseSink, UpstreamClient, UpstreamOutcome, UpstreamPath } from './upstream';
+import { tenthOfMs, type ResponseSink, type UpstreamClient, type UpstreamOutcome, type UpstreamPath } from './upstream';
 
 export interface DataPlaneDeps {
   table: RouteTable;
@@ -121,7 +121,7 @@ function primaryAnswer(backend: string, outcome: UpstreamOutcome, answer: Inspec
   return {
     backend,
     status: outcome.status,
-    latencyMs: Math.round(outcome.latencyMs * 10) / 10,
+    latencyMs: tenthOfMs(outcome.latencyMs),
     content: answer.content,
     promptTokens: answer.promptTokens,
     completionTokens: answer.completionTokens,

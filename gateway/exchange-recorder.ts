@@ -4,7 +4,7 @@ import type { BackendSpec, RequestRecord } from './admin-api';
 import type { InspectedAnswer } from './inspect-outcome';
 import type { GatewayMetrics, TrafficMode } from './metrics';
 import type { TrafficLog } from './traffic-log';
-import type { UpstreamOutcome } from './upstream';
+import { tenthOfMs, type UpstreamOutcome } from './upstream';
 
 export class ExchangeRecorder {
   constructor(
@@ -44,5 +44,3 @@ export class ExchangeRecorder {
     });
   }
 }
-
-const tenthOfMs = (ms: number) => Math.round(ms * 10) / 10;

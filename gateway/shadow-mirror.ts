@@ -7,7 +7,7 @@ import type { BackendSpec, ShadowAnswer } from './admin-api';
 import type { ExchangeRecorder } from './exchange-recorder';
 import { inspectOutcome } from './inspect-outcome';
 import type { ResolvedRoute } from './route-table';
-import type { UpstreamClient, UpstreamPath } from './upstream';
+import { tenthOfMs, type UpstreamClient, type UpstreamPath } from './upstream';
 
 export const DEFAULT_MAX_SHADOW_IN_FLIGHT = 256;
 
@@ -78,7 +78,7 @@ export class ShadowMirror {
     return {
       backend: target.name,
       status: outcome.status,
-      latencyMs: Math.round(outcome.latencyMs * 10) / 10,
+      latencyMs: tenthOfMs(outcome.latencyMs),
       content: answer.content,
       promptTokens: answer.promptTokens,
       completionTokens: answer.completionTokens,

@@ -133,6 +133,9 @@ export class UpstreamClient {
   }
 }
 
+/** Latencies are recorded and shown to a tenth of a millisecond. */
+export const tenthOfMs = (ms: number): number => Math.round(ms * 10) / 10;
+
 function isStaleSocketReset(error: unknown): boolean {
   const { code, reusedSocket } = error as { code?: unknown; reusedSocket?: unknown };
   return reusedSocket === true && (code === 'ECONNRESET' || code === 'EPIPE');
