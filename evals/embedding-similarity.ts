@@ -2,9 +2,9 @@
 // input, from any OpenAI-compatible embeddings endpoint (one request embeds both). A failed
 // request is a counted "no score" with its reason, never a similarity of 0; an endpoint that fails
 // `giveUpAfter` times in a row without ever answering is not called again.
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { withLinkedSignal } from './abort-link';
-import { EndpointGiveUp } from './endpoint-give-up';
+import { scoringClient, type EndpointGiveUp } from './endpoint-give-up';
 import type { NoScoreKind } from './llm-judge';
 
 export interface EmbeddingsEndpoint {
@@ -37,8 +37,7 @@ export class EmbeddingSimilarity {
   private readonly giveUp: EndpointGiveUp;
 
   constructor(readonly endpoint: EmbeddingsEndpoint) {
-    this.client = new OpenAI({ baseURL: endpoint.baseUrl, apiKey: endpoint.apiKey ?? 'unused', timeout: endpoint.requestTimeoutMs, maxRetries: endpoint.retries });
-    this.giveUp = new EndpointGiveUp(endpoint.giveUpAfter ?? 5);
+    ({ client: this.client, giveUp: this.giveUp } = scoringClient(endpoint));
   }
 
   async similarity(baseline: string, candidate: string, signal?: AbortSignal): Promise<SimilarityResult> {

@@ -29,6 +29,23 @@ export class EndpointGiveUp {
   }
 }
 
+/** What a scoring endpoint's client is built from: the judge's and the embeddings' settings alike. */
+export interface ScoringEndpoint {
+  baseUrl: string;
+  apiKey?: string;
+  requestTimeoutMs: number;
+  retries: number;
+  giveUpAfter?: number;
+}
+
+/** The OpenAI client for a scoring endpoint (keys are optional for local servers) and its give-up count. */
+export function scoringClient(endpoint: ScoringEndpoint): { client: OpenAI; giveUp: EndpointGiveUp } {
+  return {
+    client: new OpenAI({ baseURL: endpoint.baseUrl, apiKey: endpoint.apiKey ?? 'unused', timeout: endpoint.requestTimeoutMs, maxRetries: endpoint.retries }),
+    giveUp: new EndpointGiveUp(endpoint.giveUpAfter ?? 5),
+  };
+}
+
 /** A short, stable description of a failed request (for counting reasons). */
 export function requestFailure(error: unknown): string {
   if (error instanceof OpenAI.APIConnectionTimeoutError) return 'timed out';

@@ -12,10 +12,10 @@
 // message calls the model a grader, lists the criteria as "- name: description" lines and asks for
 // JSON {"A": {criterion: score}, "B": {…}}; the user message holds the request, the reference
 // answer when there is one, and the answers in <answer_a>…</answer_a> and <answer_b>…</answer_b>.
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { z } from 'zod';
 import { withLinkedSignal } from './abort-link';
-import { EndpointGiveUp } from './endpoint-give-up';
+import { scoringClient, type EndpointGiveUp } from './endpoint-give-up';
 import { seedOf } from './paired-bootstrap';
 
 export interface JudgeCriterion {
@@ -153,8 +153,7 @@ export class LlmJudge {
   private readonly giveUp: EndpointGiveUp;
 
   constructor(readonly endpoint: JudgeEndpoint) {
-    this.client = new OpenAI({ baseURL: endpoint.baseUrl, apiKey: endpoint.apiKey ?? 'unused', timeout: endpoint.requestTimeoutMs, maxRetries: endpoint.retries });
-    this.giveUp = new EndpointGiveUp(endpoint.giveUpAfter ?? 5);
+    ({ client: this.client, giveUp: this.giveUp } = scoringClient(endpoint));
   }
 
   get criteria(): JudgeCriterion[] {
