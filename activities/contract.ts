@@ -36,6 +36,44 @@ export interface SetShadowInput extends RouteTarget {
   share: number;
 }
 
+/** What the rollout wants the traffic layer to hold right now: the workflow's state is the truth. */
+export interface DesiredTraffic {
+  weights: TrafficState['weights'];
+  shadow: TrafficState['shadow'];
+}
+
+/**
+ * Re-asserts the desired traffic state at every check: a traffic layer that came back empty
+ * (the route recreated from the plan's backends), restarted from an old config, or was edited by
+ * hand is put back, and each correction is said in `corrections`.
+ */
+export interface ReconcileTrafficInput extends PrepareRouteInput {
+  desired: DesiredTraffic;
+}
+
+export interface ReconcileTrafficResult {
+  /** What the traffic layer held before any correction; null when the route was not defined. */
+  found: TrafficState | null;
+  /** What it holds now. */
+  state: TrafficState;
+  /** One sentence per correction made; empty when the layer already held the desired state. */
+  corrections: string[];
+}
+
+/**
+ * Compensation: the route back on the baseline at 100 % with mirroring off. Never fails for a
+ * route that is gone (it is recreated from the plan, baseline at 100 %) or already restored.
+ */
+export type RestoreBaselineInput = PrepareRouteInput;
+
+export interface RestoreBaselineResult {
+  state: TrafficState;
+  /** The layer already held the baseline at 100 % with mirroring off (say, a break-glass rollback put it there). */
+  alreadyRestored: boolean;
+  /** The route was missing and was recreated on the baseline. */
+  recreated: boolean;
+}
+
 export interface JudgeTrafficWindowInput {
   rolloutId: string;
   stage: string;
@@ -108,6 +146,8 @@ export interface RolloutActivities {
   setShadow(input: SetShadowInput): Promise<TrafficState>;
   stopShadow(input: RouteTarget): Promise<TrafficState>;
   restoreBaselineWeights(input: RouteTarget): Promise<TrafficState>;
+  reconcileTraffic(input: ReconcileTrafficInput): Promise<ReconcileTrafficResult>;
+  restoreBaseline(input: RestoreBaselineInput): Promise<RestoreBaselineResult>;
   retireBaseline(input: RouteTarget & { candidate: BackendConfig }): Promise<TrafficState>;
   judgeTrafficWindow(input: JudgeTrafficWindowInput): Promise<Verdict>;
   judgeCanaryWindow(input: JudgeCanaryWindowInput): Promise<JudgeCanaryWindowResult>;

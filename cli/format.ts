@@ -19,7 +19,9 @@ export function formatStatus(status: RolloutStatus, uiUrl?: string): string {
     `rollout   ${status.rolloutId}${status.name ? ` (${status.name})` : ''}`,
     `models    ${status.baselineModel} → ${status.candidateModel}   requested by ${status.requestedBy}`,
     `phase     ${status.phase}${status.stage ? ` at ${status.stage}` : ''}${status.outcome ? `   outcome: ${status.outcome} — ${status.reason}` : ''}`,
-    `traffic   baseline ${status.weights.baseline}% / candidate ${status.weights.candidate}%   shadow ${status.shadow.enabled ? `${Math.round(status.shadow.share * 100)}% → ${status.shadow.target}` : 'off'}`,
+    `traffic   ${describeTraffic(status.weights, status.shadow)}   (wanted by the rollout)`,
+    // Status query answers from older workers have no trafficLayer.
+    `layer     ${status.trafficLayer ? `${describeTraffic(status.trafficLayer.weights, status.trafficLayer.shadow)}   (read from the traffic layer at ${status.trafficLayer.at.slice(11, 19)})` : 'not read yet'}`,
     `stages    ${status.stages.map((stage) => `${stage.id}:${stage.status}`).join('  ')}`,
   ];
   if (status.gate) {
@@ -37,8 +39,14 @@ export function formatStatus(status: RolloutStatus, uiUrl?: string): string {
   return lines.join('\n');
 }
 
+function describeTraffic(weights: RolloutStatus['weights'], shadow: RolloutStatus['shadow']): string {
+  return `baseline ${weights.baseline}% / candidate ${weights.candidate}%   shadow ${shadow.enabled ? `${Math.round(shadow.share * 100)}% → ${shadow.target}` : 'off'}`;
+}
+
 export function formatResult(result: RolloutResult): string {
-  return [`${result.rolloutId}: ${result.outcome.toUpperCase()} — ${result.reason}`, `stages: ${result.stages.map((stage) => `${stage.id}:${stage.status}`).join('  ')}`].join('\n');
+  const lines = [`${result.rolloutId}: ${result.outcome.toUpperCase()} — ${result.reason}`, `stages: ${result.stages.map((stage) => `${stage.id}:${stage.status}`).join('  ')}`];
+  if (result.trafficRestored === false) lines.push('WARNING: traffic could not be put back on the baseline; see the timeline and restore it by hand');
+  return lines.join('\n');
 }
 
 /** Exit codes of `rollout run --wait`: scripts and CI tell outcomes apart by these. */

@@ -7,6 +7,15 @@ export const TRAFFIC: ActivityOptions = {
   retry: { initialInterval: '250ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 6, nonRetryableErrorTypes: ['InvalidRouterConfig', 'RouteConflict'] },
 };
 
+/**
+ * Re-asserting the traffic state at a check: short, since a check that cannot reach the traffic
+ * layer counts toward the plan's maxMetricFailures and the next check tries again.
+ */
+export const RECONCILE: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '250ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidRouterConfig', 'RouteConflict'] },
+};
+
 /** Putting traffic back on the baseline: retried until it succeeds, since leaving traffic on a bad candidate is the one outcome we never accept. */
 export const COMPENSATION: ActivityOptions = {
   startToCloseTimeout: '15s',

@@ -21,7 +21,7 @@ import {
 import type { RolloutActivities, RolloutEvent } from '../activities/contract';
 import type { Verdict } from '../judge/verdict';
 import { parsePlan, PlanValidationError, routeOf, type RolloutPlan } from '../plan/schema';
-import { COMPENSATION, EVAL, METRICS, NOTIFY, TRAFFIC } from './activity-options';
+import { COMPENSATION, EVAL, METRICS, NOTIFY, RECONCILE, TRAFFIC } from './activity-options';
 import {
   approveUpdate,
   pauseSignal,
@@ -65,6 +65,7 @@ const compensation = proxyActivities<RolloutActivities>(COMPENSATION);
 const metrics = proxyActivities<RolloutActivities>(METRICS);
 const evals = proxyActivities<RolloutActivities>(EVAL);
 const notifier = proxyActivities<RolloutActivities>(NOTIFY);
+const reconciler = proxyActivities<RolloutActivities>(RECONCILE);
 
 const DEFAULT_HISTORY_EVENT_LIMIT = 10_000;
 
@@ -288,7 +289,7 @@ class Rollout {
         if (await condition(() => this.state.rollbackRequest !== null, slice)) throw this.rollbackHalt();
         // A paused rollout keeps being judged, but its window does not advance.
         if (!this.state.paused) this.state.windowElapsedMs += Date.now() - sliceStart;
-        const verdict = await this.judgeWindow(spec);
+        const verdict = await this.check(spec);
         if (verdict?.outcome === 'fail') throw new RolloutHalted('breach', `${spec.id}: ${verdict.reason}`);
         await this.continueAsNewIfHistoryIsLong();
       }
@@ -307,6 +308,50 @@ class Rollout {
       if (policy === 'rollback') throw new RolloutHalted('breach', `${spec.id} inconclusive at the end of its window: ${why}`);
       await this.gate(this.state.stages[this.state.stageIndex + 1]?.id ?? 'retire', 'inconclusive', final ?? undefined);
       return final ?? undefined;
+    }
+  }
+
+  /**
+   * One check: the traffic layer re-asserted to the rollout's state, then the window judged. A
+   * rollback request cuts the check short. Rollouts started before checks re-asserted traffic only judge.
+   */
+  private async check(spec: StageSpec): Promise<Verdict | null> {
+    if (!patched('reassert-traffic')) return this.judgeWindow(spec);
+    return this.untilRollback(async () => {
+      if (!(await this.reassertTraffic(spec))) return null;
+      return this.judgeWindow(spec);
+    });
+  }
+
+  /** The traffic layer brought back to what the rollout wants; false when it could not be read (a failed check). */
+  private async reassertTraffic(spec: StageSpec): Promise<boolean> {
+    try {
+      const result = await reconciler.reconcileTraffic({
+        ...this.target,
+        baseline: this.plan.backends.baseline,
+        candidate: this.plan.backends.candidate,
+        desired: { weights: this.state.weights, shadow: this.state.shadow },
+      });
+      this.state.trafficLayer = { weights: result.state.weights, shadow: result.state.shadow, at: now() };
+      if (result.corrections.length > 0) {
+        const message = `traffic layer corrected: ${result.corrections.join('; ')}`;
+        this.record('traffic_corrected', message, undefined, spec.id);
+        await this.tell({ type: 'traffic_corrected', message, stage: spec.id });
+      }
+      return true;
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      this.countMetricFailure(spec, `traffic layer unreachable: ${failureMessage(error)}`);
+      return false;
+    }
+  }
+
+  /** A check that saw nothing: after maxMetricFailures in a row the canary cannot be observed, which is a breach. */
+  private countMetricFailure(spec: StageSpec, cause: string): void {
+    this.state.metricFailures += 1;
+    this.record('metrics_unavailable', `metrics read failed (${this.state.metricFailures}/${this.plan.guardrails.maxMetricFailures}): ${cause}`, undefined, spec.id);
+    if (this.state.metricFailures >= this.plan.guardrails.maxMetricFailures) {
+      throw new RolloutHalted('breach', `${spec.id}: the canary cannot be observed (${this.state.metricFailures} failed metric reads; last: ${cause})`);
     }
   }
 
@@ -345,12 +390,7 @@ class Rollout {
       }
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
-      this.state.metricFailures += 1;
-      const cause = failureMessage(error);
-      this.record('metrics_unavailable', `metrics read failed (${this.state.metricFailures}/${this.plan.guardrails.maxMetricFailures}): ${cause}`, undefined, spec.id);
-      if (this.state.metricFailures >= this.plan.guardrails.maxMetricFailures) {
-        throw new RolloutHalted('breach', `${spec.id}: the canary cannot be observed (${this.state.metricFailures} failed metric reads; last: ${cause})`);
-      }
+      this.countMetricFailure(spec, failureMessage(error));
       return null;
     }
     this.state.metricFailures = 0;
@@ -540,20 +580,48 @@ class Rollout {
     }
     // A rollback request is already on the timeline from its signal.
     this.record(halt.kind === 'rollback_requested' ? 'compensating' : halt.kind, halt.reason, halt.by, running?.id);
-    for (const undo of [...this.state.saga].reverse()) {
-      if (undo === 'restore_baseline_weights') {
-        const result = await compensation.restoreBaselineWeights(this.target);
-        this.state.weights = result.weights;
-      } else {
-        const result = await compensation.stopShadow(this.target);
-        this.state.shadow = result.shadow;
+    if (patched('restore-recreates-route')) await this.restoreBaseline();
+    else {
+      for (const undo of [...this.state.saga].reverse()) {
+        if (undo === 'restore_baseline_weights') {
+          const result = await compensation.restoreBaselineWeights(this.target);
+          this.state.weights = result.weights;
+        } else {
+          const result = await compensation.stopShadow(this.target);
+          this.state.shadow = result.shadow;
+        }
       }
     }
     this.state.saga = [];
-    if (halt.outcome === 'rolled_back' || this.state.weights.candidate === 0) {
+    // A failed restore was said on the timeline already; the rollout still ends rolled back or aborted.
+    if (!this.state.restoreFailure && (halt.outcome === 'rolled_back' || this.state.weights.candidate === 0)) {
       this.record('compensated', `traffic restored to ${this.plan.backends.baseline.model}; shadow off`);
     }
-    await this.tellStageChange({ type: 'compensated', message: `${halt.reason}; traffic restored to ${this.plan.backends.baseline.model}, shadow off`, by: halt.by });
+    const restored = this.state.restoreFailure ? `traffic NOT restored (${this.state.restoreFailure})` : `traffic restored to ${this.plan.backends.baseline.model}, shadow off`;
+    await this.tellStageChange({ type: 'compensated', message: `${halt.reason}; ${restored}`, by: halt.by });
+  }
+
+  /**
+   * Compensation's traffic step, which cannot fail the workflow: a route that is gone is recreated
+   * on the baseline, transient errors are retried until the traffic layer answers (COMPENSATION has
+   * no attempt limit), a layer already restored (a break-glass rollback got there first) counts as
+   * done, and a permanent refusal is recorded rather than thrown.
+   */
+  private async restoreBaseline(): Promise<void> {
+    if (this.state.saga.length === 0) return;
+    try {
+      const result = await compensation.restoreBaseline({ ...this.target, baseline: this.plan.backends.baseline, candidate: this.plan.backends.candidate });
+      this.state.weights = result.state.weights;
+      this.state.shadow = result.state.shadow;
+      this.state.trafficLayer = { weights: result.state.weights, shadow: result.state.shadow, at: now() };
+      if (result.recreated) this.record('route_recreated', `route ${this.target.route} was gone from the traffic layer; recreated with ${this.plan.backends.baseline.model} at 100 %`);
+      if (result.alreadyRestored) this.record('already_restored', `the traffic layer already had ${this.plan.backends.baseline.model} at 100 % with mirroring off (restored directly when the rollback was requested)`);
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      this.state.restoreFailure = failureMessage(error);
+      this.record('restore_failed', `traffic could NOT be put back on ${this.plan.backends.baseline.model}: ${this.state.restoreFailure}; put it back by hand`);
+      await this.tell({ type: 'restore_failed', message: `traffic could NOT be put back on ${this.plan.backends.baseline.model}: ${this.state.restoreFailure}` });
+    }
   }
 
   private async finish(outcome: RolloutResult['outcome'], reason: string): Promise<RolloutResult> {
@@ -571,6 +639,7 @@ class Rollout {
       rolloutId: this.plan.rollout.id,
       outcome,
       reason,
+      ...(this.state.restoreFailure ? { trafficRestored: false } : {}),
       stages: this.state.stages,
       timeline: this.state.timeline,
       verdicts: this.state.verdicts,
@@ -638,6 +707,7 @@ class Rollout {
       stages: s.stages,
       weights: s.weights,
       shadow: s.shadow,
+      trafficLayer: s.trafficLayer ?? null,
       gate: s.gate,
       paused: s.paused,
       rollbackRequest: s.rollbackRequest,

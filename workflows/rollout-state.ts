@@ -78,6 +78,10 @@ export interface RolloutState {
   rollbackRequest: { reason: string; by: string; at: string } | null;
   paused: { by: string; reason?: string; at: string } | null;
   metricFailures: number;
+  /** What the traffic layer itself held at the last check (read back, not assumed); absent before the first. */
+  trafficLayer?: TrafficLayerReading;
+  /** Compensation could not put traffic back (a permanent refusal by the traffic layer); absent when it did. */
+  restoreFailure?: string;
   /** The statistical judge's memory: its running state within the window, and references. */
   judge?: {
     state: JudgeState | null;
@@ -96,10 +100,19 @@ export interface RolloutState {
   reason?: string;
 }
 
+/** The traffic layer's own state, as read back at a check. */
+export interface TrafficLayerReading {
+  weights: { baseline: number; candidate: number };
+  shadow: RolloutState['shadow'];
+  at: string;
+}
+
 export interface RolloutResult {
   rolloutId: string;
   outcome: Outcome;
   reason: string;
+  /** False only when compensation could not put traffic back on the baseline (see the timeline); absent on older results. */
+  trafficRestored?: boolean;
   stages: StageRecord[];
   timeline: TimelineEvent[];
   verdicts: Verdict[];
@@ -115,8 +128,11 @@ export interface RolloutStatus {
   phase: Phase;
   stage: string | null;
   stages: StageRecord[];
+  /** The weights and mirroring the rollout wants. */
   weights: RolloutState['weights'];
   shadow: RolloutState['shadow'];
+  /** What the traffic layer really held at the last check; null before the first check. */
+  trafficLayer: TrafficLayerReading | null;
   gate: ApprovalGate | null;
   paused: RolloutState['paused'];
   rollbackRequest: RolloutState['rollbackRequest'];

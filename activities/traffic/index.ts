@@ -1,8 +1,21 @@
 // Traffic activities: steer the plan's router (gateway or HAProxy). Each is idempotent.
 import { ApplicationFailure } from '@temporalio/activity';
-import type { BackendConfig, PrepareRouteInput, RouteTarget, RouterConfig, SetCandidateWeightInput, SetShadowInput, TrafficState } from '../contract';
+import type {
+  BackendConfig,
+  PrepareRouteInput,
+  ReconcileTrafficInput,
+  ReconcileTrafficResult,
+  RestoreBaselineInput,
+  RestoreBaselineResult,
+  RouteTarget,
+  RouterConfig,
+  SetCandidateWeightInput,
+  SetShadowInput,
+  TrafficState,
+} from '../contract';
 import { GatewayRouter } from './gateway-router';
 import { HaproxyRouter } from './haproxy-router';
+import { reconcileTraffic, restoreBaseline, type BackendsSource } from './reconcile';
 import type { ResolvedBackend, TrafficRouter } from './traffic-router';
 
 export type RouterFactory = (router: RouterConfig, route: string) => TrafficRouter;
@@ -20,6 +33,9 @@ export function resolveBackend(backend: BackendConfig, env: NodeJS.ProcessEnv = 
 
 export function createTrafficActivities(routerFor: RouterFactory = defaultRouterFactory) {
   const router = ({ router: config, route }: RouteTarget) => routerFor(config, route);
+  const backendsOf =
+    (input: PrepareRouteInput): BackendsSource =>
+    () => ({ baseline: resolveBackend(input.baseline), candidate: resolveBackend(input.candidate) });
   return {
     async prepareRoute(input: PrepareRouteInput): Promise<TrafficState> {
       return router(input).defineBackends(resolveBackend(input.baseline), resolveBackend(input.candidate));
@@ -39,6 +55,12 @@ export function createTrafficActivities(routerFor: RouterFactory = defaultRouter
     },
     async restoreBaselineWeights(input: RouteTarget): Promise<TrafficState> {
       return router(input).setWeights({ baseline: 100, candidate: 0 });
+    },
+    async reconcileTraffic(input: ReconcileTrafficInput): Promise<ReconcileTrafficResult> {
+      return reconcileTraffic(router(input), backendsOf(input), input.desired);
+    },
+    async restoreBaseline(input: RestoreBaselineInput): Promise<RestoreBaselineResult> {
+      return restoreBaseline(router(input), backendsOf(input));
     },
     async retireBaseline(input: RouteTarget & { candidate: BackendConfig }): Promise<TrafficState> {
       return router(input).retireBaseline(resolveBackend(input.candidate));

@@ -14,7 +14,7 @@ import { startGatewayOverPair } from '../support/gateway-over-pair';
 const ROUTE = 'chat';
 // The same latency on both backends, so only the first token can tell them apart; slots enough that
 // no request queues (a queue's wait would come before the first token, on one backend only).
-const LATENCY = { latencyMedianMs: 120, latencySigma: 0.1, firstTokenShare: 0.1, maxConcurrency: 256 };
+const LATENCY = { latencyMedianMs: 250, latencySigma: 0.1, firstTokenShare: 0.1, maxConcurrency: 256 };
 
 const guardrails = parsePlan({
   rollout: { id: 'ttft' },

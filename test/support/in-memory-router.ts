@@ -1,5 +1,6 @@
 // A traffic layer held in memory, standing in for the gateway behind the TrafficRouter seam so
 // workflow tests can see every state the rollout put traffic in, and make the router fail.
+import { ApplicationFailure } from '@temporalio/common';
 import type { TrafficState } from '../../activities/contract';
 import type { ResolvedBackend, TrafficRouter } from '../../activities/traffic/traffic-router';
 
@@ -11,9 +12,22 @@ export class InMemoryRouter implements TrafficRouter {
   /** Operation name → number of calls left that throw. Infinity fails forever. */
   readonly failures = new Map<string, number>();
   readonly calls: string[] = [];
+  /** Operation name → non-retryable refusals (ApplicationFailure of that type) left to throw. Infinity refuses forever. */
+  readonly refusals = new Map<string, { type: string; left: number }>();
+  /** False once the route is gone, as from a traffic layer that restarted empty. */
+  defined = true;
+
+  /** The route disappears: every call but defineBackends answers RouteNotFound until it is defined again. */
+  forget(): void {
+    this.defined = false;
+    this.state = { weights: { baseline: 0, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: [] };
+  }
 
   async defineBackends(_baseline: ResolvedBackend, _candidate: ResolvedBackend): Promise<TrafficState> {
-    this.maybeFail('defineBackends');
+    this.maybeFail('defineBackends', false);
+    // A route created afresh puts all traffic on its first backend, the baseline, as the gateway does.
+    if (!this.defined) this.state = { weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: [] };
+    this.defined = true;
     this.state = { ...this.state, backends: ['baseline', 'candidate'] };
     return this.changed();
   }
@@ -31,6 +45,7 @@ export class InMemoryRouter implements TrafficRouter {
   }
 
   async read(): Promise<TrafficState> {
+    this.maybeFail('read');
     return this.state;
   }
 
@@ -41,8 +56,14 @@ export class InMemoryRouter implements TrafficRouter {
     return this.changed();
   }
 
-  private maybeFail(operation: string): void {
+  private maybeFail(operation: string, needsRoute = true): void {
     this.calls.push(operation);
+    const refusal = this.refusals.get(operation);
+    if (refusal && refusal.left > 0) {
+      refusal.left -= 1;
+      throw ApplicationFailure.nonRetryable(`simulated refusal of ${operation}`, refusal.type);
+    }
+    if (needsRoute && !this.defined) throw ApplicationFailure.nonRetryable('route does not exist', 'RouteNotFound');
     const left = this.failures.get(operation) ?? 0;
     if (left > 0) {
       this.failures.set(operation, left - 1);

@@ -27,6 +27,7 @@ function status(verdicts: Verdict[]): RolloutStatus {
     stages: [],
     weights: { baseline: 95, candidate: 5 },
     shadow: { enabled: false, target: null, share: 0 },
+    trafficLayer: null,
     gate: null,
     paused: null,
     rollbackRequest: null,

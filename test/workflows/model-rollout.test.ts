@@ -349,3 +349,104 @@ describe('ModelRolloutWorkflow', () => {
     expect(cause.message).toContain('backends.candidate: required');
   });
 });
+
+describe('ModelRolloutWorkflow and a traffic layer that does not keep its state', () => {
+  /** Lets server time run ahead (timers skip only while the test waits on the server) until the router shows `predicate`. */
+  async function until(router: InMemoryRouter, predicate: (router: InMemoryRouter) => boolean): Promise<void> {
+    for (let attempt = 0; attempt < 400 && !predicate(router); attempt++) await env.sleep(1_000);
+    expect(predicate(router)).toBe(true);
+  }
+
+  it('recreates a route that vanished mid-canary and re-asserts its weights at the next check', async () => {
+    const { router, handlePromise } = start({});
+    const handle = await handlePromise;
+    await waitFor(handle, (status) => status.stage === 'canary-2' && status.trafficLayer?.weights.candidate === 25, 'canary-2 read back');
+    router.forget(); // the gateway restarted with no state
+    const status = await waitFor(handle, (s) => s.timeline.some((event) => event.type === 'traffic_corrected'), 'a correction');
+    const correction = status.timeline.find((event) => event.type === 'traffic_corrected')!;
+    expect(correction.message).toContain('recreated from the plan');
+    expect(correction.message).toContain('set back to baseline 75 % / candidate 25 %');
+    expect(correction.stage).toBe('canary-2');
+    const result = await handle.result();
+    expect(result.outcome).toBe('promoted');
+  });
+
+  it('puts back weights and mirroring edited by hand, and shows what the layer held', async () => {
+    const { router, handlePromise } = start({});
+    const handle = await handlePromise;
+    await waitFor(handle, (status) => status.stage === 'shadow' && status.trafficLayer?.shadow.enabled === true, 'shadow read back');
+    router.state = { ...router.state, shadow: { enabled: false, target: null, share: 0 } };
+    await waitFor(handle, (s) => s.timeline.some((event) => event.type === 'traffic_corrected' && event.message.includes('mirroring was off')), 'mirroring corrected');
+    await waitFor(handle, (status) => status.stage === 'canary-3' && status.trafficLayer?.weights.candidate === 50, 'canary-3 read back');
+    router.state = { ...router.state, weights: { baseline: 100, candidate: 0 } }; // restarted from an old --config
+    const status = await waitFor(handle, (s) => s.timeline.some((event) => event.type === 'traffic_corrected' && event.message.includes('weights were baseline 100 % / candidate 0 %')), 'weights corrected');
+    expect(status.trafficLayer?.weights).toEqual({ baseline: 50, candidate: 50 });
+    expect((await handle.result()).outcome).toBe('promoted');
+  });
+
+  it('rolls back when the traffic layer cannot be reached for longer than the metric-failure budget, once it returns', async () => {
+    const { router, handlePromise } = start({});
+    const handle = await handlePromise;
+    await waitFor(handle, (status) => status.stage === 'canary-1' && status.trafficLayer?.weights.candidate === 5, 'canary-1 read back');
+    for (const operation of ['read', 'setWeights', 'setShadow', 'defineBackends']) router.failures.set(operation, Number.POSITIVE_INFINITY);
+    // Unreachable through three checks and the first compensation attempts; then it comes back empty.
+    await until(router, (r) => r.calls.filter((call) => call === 'read').length >= 14);
+    router.forget();
+    router.failures.clear();
+    const result = await handle.result();
+    expect(result.outcome).toBe('rolled_back');
+    expect(result.reason).toContain('cannot be observed');
+    expect(result.reason).toContain('traffic layer unreachable');
+    expect(result.timeline.some((event) => event.type === 'route_recreated')).toBe(true);
+    expect(result.trafficRestored).toBeUndefined();
+    expect(atBaseline(router.state)).toBe(true);
+    expect(router.defined).toBe(true);
+  });
+
+  it('finds traffic already restored by a break-glass rollback and says so', async () => {
+    const { router, handlePromise } = start({});
+    const handle = await handlePromise;
+    await waitFor(handle, (status) => status.stage === 'canary-2', 'canary-2');
+    router.state = { ...router.state, weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 } };
+    await handle.signal(rollbackSignal, { reason: 'INC-1 break glass', by: 'dave' });
+    const result = await handle.result();
+    expect(result.outcome).toBe('rolled_back');
+    expect(result.timeline.some((event) => event.type === 'already_restored')).toBe(true);
+    expect(atBaseline(router.state)).toBe(true);
+  });
+
+  it.each([
+    ['RouteConflict', 'setWeights'],
+    ['InvalidRouterConfig', 'setWeights'],
+    ['InvalidRouterConfig', 'read'],
+    ['MissingApiKey', 'defineBackends'],
+  ])('ends rolled back, never failed, when the traffic layer refuses the restore (%s on %s), and says traffic was not restored', async (type, operation) => {
+    const { router, handlePromise } = start({});
+    const handle = await handlePromise;
+    await waitFor(handle, (status) => status.stage === 'canary-1' && status.trafficLayer?.weights.candidate === 5, 'canary-1 read back');
+    if (operation === 'defineBackends') router.forget();
+    router.refusals.set(operation, { type, left: Number.POSITIVE_INFINITY });
+    await handle.signal(rollbackSignal, { reason: 'refusal drill', by: 'dave' });
+    const result = await handle.result();
+    expect(result.outcome).toBe('rolled_back');
+    expect(result.trafficRestored).toBe(false);
+    const failed = result.timeline.find((event) => event.type === 'restore_failed');
+    expect(failed?.message).toContain('simulated refusal');
+    expect(result.timeline.some((event) => event.type === 'compensated')).toBe(false);
+  });
+
+  it('restores through transient router errors during compensation, retrying until the layer answers', async () => {
+    const { router, handlePromise } = start({});
+    const handle = await handlePromise;
+    await waitFor(handle, (status) => status.stage === 'canary-2' && status.trafficLayer?.weights.candidate === 25, 'canary-2 read back');
+    // Real seconds: the test server does not skip an activity's retry backoff.
+    router.failures.set('setWeights', 4);
+    router.failures.set('setShadow', 3);
+    await handle.signal(rollbackSignal, { reason: 'flaky layer', by: 'dave' });
+    const result = await handle.result();
+    expect(result.outcome).toBe('rolled_back');
+    expect(result.trafficRestored).toBeUndefined();
+    expect(router.failures.get('setWeights')).toBe(0);
+    expect(atBaseline(router.state)).toBe(true);
+  });
+});

@@ -1,0 +1,76 @@
+// The traffic layer brought to the state the workflow wants, over any TrafficRouter. The rollout's
+// own state is the truth: a layer that restarted empty, came back from an old config, or was
+// edited by hand is corrected, and every correction is said. Only reads and idempotent writes, so
+// an activity that runs this may be retried at will.
+import { ApplicationFailure } from '@temporalio/common';
+import type { DesiredTraffic, ReconcileTrafficResult, RestoreBaselineResult, TrafficState } from '../contract';
+import type { ResolvedBackend, TrafficRouter } from './traffic-router';
+
+/** The plan's two backends, resolved only when a route has to be (re)defined: it may need API keys. */
+export type BackendsSource = () => { baseline: ResolvedBackend; candidate: ResolvedBackend };
+
+const BASELINE_ONLY: DesiredTraffic = { weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 } };
+
+/** The route's state, or null when the traffic layer does not know the route. */
+export async function readIfDefined(router: TrafficRouter): Promise<TrafficState | null> {
+  try {
+    return await router.read();
+  } catch (error) {
+    if (error instanceof ApplicationFailure && error.type === 'RouteNotFound') return null;
+    throw error;
+  }
+}
+
+export async function reconcileTraffic(router: TrafficRouter, backends: BackendsSource, desired: DesiredTraffic): Promise<ReconcileTrafficResult> {
+  const found = await readIfDefined(router);
+  const corrections: string[] = [];
+  let state = found;
+  if (!state || !servesBoth(state)) {
+    const { baseline, candidate } = backends();
+    state = await router.defineBackends(baseline, candidate);
+    corrections.push(found ? `the route had backends [${found.backends.join(', ')}]; baseline and candidate defined again` : 'the route was not defined on the traffic layer; recreated from the plan');
+  }
+  if (!sameWeights(state.weights, desired.weights)) {
+    corrections.push(`weights were ${describeWeights(state.weights)}; set back to ${describeWeights(desired.weights)}`);
+    state = await router.setWeights(desired.weights);
+  }
+  if (!sameShadow(state.shadow, desired.shadow)) {
+    corrections.push(`mirroring was ${describeShadow(state.shadow)}; set back to ${describeShadow(desired.shadow)}`);
+    state = await router.setShadow(desired.shadow);
+  }
+  return { found, state, corrections };
+}
+
+/**
+ * Compensation's one step: all live traffic on the baseline, mirroring off. A route that is gone is
+ * recreated (its baseline takes all traffic on creation); one already restored is left as it is.
+ */
+export async function restoreBaseline(router: TrafficRouter, backends: BackendsSource): Promise<RestoreBaselineResult> {
+  const found = await readIfDefined(router);
+  if (found && sameWeights(found.weights, BASELINE_ONLY.weights) && sameShadow(found.shadow, BASELINE_ONLY.shadow)) {
+    return { state: found, alreadyRestored: true, recreated: false };
+  }
+  const { state } = await reconcileTraffic(router, backends, BASELINE_ONLY);
+  return { state, alreadyRestored: false, recreated: found === null };
+}
+
+function servesBoth(state: TrafficState): boolean {
+  return state.backends.includes('baseline') && state.backends.includes('candidate');
+}
+
+function sameWeights(a: TrafficState['weights'], b: TrafficState['weights']): boolean {
+  return a.baseline === b.baseline && a.candidate === b.candidate;
+}
+
+function sameShadow(a: TrafficState['shadow'], b: TrafficState['shadow']): boolean {
+  if (!a.enabled || !b.enabled) return a.enabled === b.enabled;
+  return a.target === b.target && Math.abs(a.share - b.share) < 1e-9;
+}
+
+function describeWeights(weights: TrafficState['weights']): string {
+  return `baseline ${weights.baseline} % / candidate ${weights.candidate} %`;
+}
+
+function describeShadow(shadow: TrafficState['shadow']): string {
+  return shadow.enabled ? `on (${shadow.target}, ${Math.round(shadow.share * 100)} %)` : 'off';
+}
