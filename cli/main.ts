@@ -3,6 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { describeBreakGlass } from '../client/break-glass';
 import { loadPlanFile } from '../plan/load';
 import { PlanValidationError } from '../plan/schema';
 import { startEmbeddedStack } from '../stack/embedded-stack';
@@ -121,8 +122,9 @@ async function main(argv: string[]): Promise<number> {
       const reason = need(values.reason, '--reason');
       const { client, close } = await connectClient();
       try {
-        await requestRollback(client, id, { reason, by: me });
+        const traffic = await requestRollback(client, id, { reason, by: me });
         console.log(`${id}: rollback requested by ${me}: ${reason}`);
+        console.log(`${id}: ${describeBreakGlass(traffic)}`);
         return 0;
       } finally {
         await close();

@@ -1,6 +1,8 @@
 // The operations behind the CLI, usable by other programs (the demo drives rollouts through
 // these same functions).
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { restoreTrafficNow, type BreakGlassResult } from '../client/break-glass';
+import { planOfRun } from '../client/rollout-plan';
 import type { RolloutPlan } from '../plan/schema';
 import { CliError } from './cli-error';
 import { BASELINE_MODEL, CANDIDATE_MODEL, ROLLOUT_OUTCOME, ROLLOUT_STAGE } from '../workflows/search-attributes';
@@ -43,9 +45,9 @@ export function rolloutHandle(client: Client, id: string): RolloutHandle {
   return client.workflow.getHandle<typeof ModelRolloutWorkflow>(id);
 }
 
-async function ensureExists(handle: RolloutHandle): Promise<void> {
+async function ensureExists(handle: RolloutHandle): Promise<{ runId: string }> {
   try {
-    await handle.describe();
+    return await handle.describe();
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new CliError(`no rollout with id ${handle.workflowId}`);
     throw error;
@@ -69,10 +71,12 @@ export async function decide(client: Client, id: string, decision: 'approve' | '
   }
 }
 
-export async function requestRollback(client: Client, id: string, request: { reason: string; by: string }): Promise<void> {
+/** Signals rollback (the durable record), then puts the baseline back on the traffic layer directly: that needs no worker. */
+export async function requestRollback(client: Client, id: string, request: { reason: string; by: string }): Promise<BreakGlassResult> {
   const handle = rolloutHandle(client, id);
-  await ensureExists(handle);
+  const { runId } = await ensureExists(handle);
   await handle.signal(rollbackSignal, request);
+  return restoreTrafficNow(await planOfRun(client, id, runId));
 }
 
 export async function setPaused(client: Client, id: string, paused: boolean, request: { by: string; reason?: string }): Promise<void> {

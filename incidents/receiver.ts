@@ -10,6 +10,7 @@
 //   405, 413, 415  wrong method, body too large, not JSON
 //   503  Temporal unreachable: Alertmanager retries
 // Alertmanager retries 5xx only; the 4xx answers are permanent and show in its log.
+import { describeBreakGlass } from '../client/break-glass';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { RolloutService } from '../slack-bot/rollout-service';
@@ -94,8 +95,9 @@ export async function startIncidentReceiver(options: IncidentReceiverOptions): P
     const signalled = await options.service.rollback(rolloutId, { reason, by });
     if (!signalled.ok) return result('rollout_finished', signalled.message.replace(/`/g, ''));
     remember(key);
-    log(`incident: ${reason} → rollback of ${rolloutId} requested`);
-    return result('rollback_requested', `rollback of ${rolloutId} requested: ${reason}`);
+    const traffic = describeBreakGlass(signalled.traffic);
+    log(`incident: ${reason} → rollback of ${rolloutId} requested; ${traffic}`);
+    return result('rollback_requested', `rollback of ${rolloutId} requested: ${reason}; ${traffic}`);
   }
 
   function remember(key: string): void {

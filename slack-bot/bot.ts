@@ -22,6 +22,7 @@ import {
   type webApi,
 } from '@slack/bolt';
 import type { Client } from '@temporalio/client';
+import { describeBreakGlass } from '../client/break-glass';
 import { SlackAccess, type Requester } from './access';
 import {
   APPROVE_ACTION,
@@ -362,7 +363,7 @@ class RolloutBot {
           if (status?.rollbackRequest) return { text: `A rollback of \`${command.id}\` was already requested by ${mention(status.rollbackRequest.by)}: ${escapeText(status.rollbackRequest.reason)}` };
           const result = await this.service.rollback(command.id, { reason: command.reason, by: who.userId });
           if (!result.ok) return { text: `${REFUSAL_PREFIX}${result.message}` };
-          return { text: `:rotating_light: Rollback of \`${command.id}\` requested by ${mention(who.userId)}: ${escapeText(command.reason)}`, inChannel: true };
+          return { text: `:rotating_light: Rollback of \`${command.id}\` requested by ${mention(who.userId)}: ${escapeText(command.reason)}\n${escapeText(describeBreakGlass(result.traffic))}`, inChannel: true };
         }
         if (command.kind === 'pause') {
           if (status?.paused) return { text: `\`${command.id}\` is already paused (by ${mention(status.paused.by)})` };

@@ -5,8 +5,10 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { listRollouts, rolloutHandle, type RolloutSummary } from '../cli/rollout-commands';
-import { parsePlan, type RolloutPlan } from '../plan/schema';
-import type { ModelRolloutInput, ModelRolloutWorkflow } from '../workflows/model-rollout';
+import { restoreTrafficNow, type BreakGlassResult } from '../client/break-glass';
+import { planOfRun } from '../client/rollout-plan';
+import type { RolloutPlan } from '../plan/schema';
+import type { ModelRolloutWorkflow } from '../workflows/model-rollout';
 import {
   approveUpdate,
   pauseSignal,
@@ -35,6 +37,8 @@ export type DecisionResult =
   | { ok: false; kind: string; message: string };
 
 export type SignalResult = { ok: true } | { ok: false; kind: string; message: string };
+/** A rollback also puts the baseline back on the traffic layer directly (client/break-glass.ts). */
+export type RollbackResult = { ok: true; traffic: BreakGlassResult } | { ok: false; kind: string; message: string };
 
 /** The update id of a gate's decision: one per gate, whoever clicks and whichever button. */
 export function decisionUpdateId(gateId: string): string {
@@ -96,15 +100,7 @@ export class RolloutService {
   async plan(id: string, runId: string): Promise<RolloutPlan> {
     const cached = this.plans.get(runId);
     if (cached) return cached;
-    const response = await this.client.workflowService.getWorkflowExecutionHistory({
-      namespace: this.options.namespace,
-      execution: { workflowId: id, runId },
-      maximumPageSize: 1,
-    });
-    const payload = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-    if (!payload) throw new Error(`rollout ${id}: its start event carries no input`);
-    const input = this.client.options.loadedDataConverter.payloadConverter.fromPayload<ModelRolloutInput>(payload);
-    const plan = input.resume?.plan ?? parsePlan(input.plan);
+    const plan = await planOfRun(this.client, id, runId);
     this.plans.set(runId, plan);
     if (this.plans.size > 500) this.plans.delete(this.plans.keys().next().value!);
     return plan;
@@ -139,8 +135,13 @@ export class RolloutService {
     }
   }
 
-  async rollback(id: string, request: RollbackRequest): Promise<SignalResult> {
-    return this.signal(id, () => rolloutHandle(this.client, id).signal(rollbackSignal, request));
+  /** Signals rollback (the durable record), then restores the traffic layer directly, needing no worker. */
+  async rollback(id: string, request: RollbackRequest): Promise<RollbackResult> {
+    const handle = rolloutHandle(this.client, id);
+    const signalled = await this.signal(id, () => handle.signal(rollbackSignal, request));
+    if (!signalled.ok) return signalled;
+    const { runId } = await handle.describe();
+    return { ok: true, traffic: await restoreTrafficNow(await this.plan(id, runId)) };
   }
 
   async pause(id: string, request: PauseRequest): Promise<SignalResult> {

@@ -1,0 +1,77 @@
+// The traffic layer brought back to the rollout's state, over a router held in memory: what is
+// corrected, in what words, and what a restore does with a route that is gone or already safe.
+import { describe, expect, it } from 'vitest';
+import type { DesiredTraffic } from '../../activities/contract';
+import { reconcileTraffic, restoreBaseline } from '../../activities/traffic/reconcile';
+import { InMemoryRouter } from '../support/in-memory-router';
+
+const backends = () => ({ baseline: { baseUrl: 'http://127.0.0.1:1/v1', model: 'a' }, candidate: { baseUrl: 'http://127.0.0.1:2/v1', model: 'b' } });
+const canary: DesiredTraffic = { weights: { baseline: 75, candidate: 25 }, shadow: { enabled: false, target: null, share: 0 } };
+
+function routerAt(desired: DesiredTraffic): InMemoryRouter {
+  const router = new InMemoryRouter();
+  router.state = { ...desired, backends: ['baseline', 'candidate'] };
+  return router;
+}
+
+describe('reconcileTraffic', () => {
+  it('changes nothing on a layer that holds the desired state', async () => {
+    const router = routerAt(canary);
+    const result = await reconcileTraffic(router, backends, canary);
+    expect(result.corrections).toEqual([]);
+    expect(router.history).toEqual([]);
+    expect(result.found).toEqual(result.state);
+  });
+
+  it('recreates a missing route and sets its weights, saying both', async () => {
+    const router = new InMemoryRouter();
+    router.forget();
+    const result = await reconcileTraffic(router, backends, canary);
+    expect(result.found).toBeNull();
+    expect(result.state.weights).toEqual({ baseline: 75, candidate: 25 });
+    expect(result.corrections).toEqual([
+      'the route was not defined on the traffic layer; recreated from the plan',
+      'weights were baseline 100 % / candidate 0 %; set back to baseline 75 % / candidate 25 %',
+    ]);
+  });
+
+  it('defines the candidate again on a route that lost it, and turns mirroring back on', async () => {
+    const router = routerAt({ weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 } });
+    router.state = { ...router.state, backends: ['baseline'] };
+    const shadow: DesiredTraffic = { weights: { baseline: 100, candidate: 0 }, shadow: { enabled: true, target: 'candidate', share: 0.2 } };
+    const result = await reconcileTraffic(router, backends, shadow);
+    expect(result.corrections).toEqual(['the route had backends [baseline]; baseline and candidate defined again', 'mirroring was off; set back to on (candidate, 20 %)']);
+    expect(result.state.shadow).toEqual(shadow.shadow);
+  });
+
+  it('passes a router refusal on unchanged', async () => {
+    const router = routerAt({ weights: { baseline: 100, candidate: 0 }, shadow: canary.shadow });
+    router.refusals.set('setWeights', { type: 'RouteConflict', left: 1 });
+    await expect(reconcileTraffic(router, backends, canary)).rejects.toMatchObject({ type: 'RouteConflict' });
+  });
+});
+
+describe('restoreBaseline', () => {
+  it('counts a layer already on the baseline with mirroring off as done, writing nothing', async () => {
+    const router = routerAt({ weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 } });
+    expect(await restoreBaseline(router, backends)).toMatchObject({ alreadyRestored: true, recreated: false });
+    expect(router.history).toEqual([]);
+  });
+
+  it('moves the weights back and stops mirroring', async () => {
+    const router = routerAt({ weights: { baseline: 50, candidate: 50 }, shadow: { enabled: true, target: 'baseline', share: 1 } });
+    const result = await restoreBaseline(router, backends);
+    expect(result).toMatchObject({ alreadyRestored: false, recreated: false });
+    expect(router.state.weights).toEqual({ baseline: 100, candidate: 0 });
+    expect(router.state.shadow.enabled).toBe(false);
+  });
+
+  it('recreates a route that is gone, on the baseline', async () => {
+    const router = new InMemoryRouter();
+    router.forget();
+    const result = await restoreBaseline(router, backends);
+    expect(result).toMatchObject({ alreadyRestored: false, recreated: true });
+    expect(router.state.weights).toEqual({ baseline: 100, candidate: 0 });
+    expect(router.defined).toBe(true);
+  });
+});
