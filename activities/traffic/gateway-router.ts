@@ -1,7 +1,7 @@
 // TrafficRouter over the gateway's admin API (gateway/admin-api.ts), through its one client.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { RouteDefinition, RouteState, SetShadowRequest, SetWeightsRequest } from '../../gateway/admin-api';
-import { GatewayAdminClient, GatewayRefusedError, GatewayUnreachableError } from '../../gateway/admin-client';
+import { GatewayRefusedError, GatewayUnreachableError, type GatewayAdminClient } from '../../gateway/admin-client';
 import type { TrafficState } from '../contract';
 import type { ResolvedBackend, TrafficRouter } from './traffic-router';
 
