@@ -108,6 +108,8 @@ export interface ShadowCompareInput {
   stage: string;
   /** The gateway's admin URL (router.adminUrl) and the route mirrored. */
   adminUrl: string;
+  /** router.adminTokenEnv (default GATEWAY_ADMIN_TOKEN): where the worker finds the admin token. */
+  adminTokenEnv?: string;
   route: string;
   /** Epoch ms: only pairs recorded from here on (the shadow window's start). */
   windowStartMs: number;

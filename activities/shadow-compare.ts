@@ -2,33 +2,37 @@
 // candidate answers to the same mirrored requests) and compares them (evals/shadow-comparison.ts),
 // heartbeating the judge/embedding results so that a retry does not score a pair twice.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ShadowPair, ShadowPairsPage } from '../gateway/admin-api';
+import type { ShadowPair } from '../gateway/admin-api';
+import { GatewayAdminClient, GatewayRefusedError } from '../gateway/admin-client';
 import { UnknownMetricError } from '../evals/behavioral-settings';
 import type { BehavioralVerdict } from '../evals/golden-behavioral-verdict';
 import { runShadowComparison, type ShadowRunState } from '../evals/shadow-comparison';
 import type { ShadowCompareInput } from './contract';
 import { apiKeyFrom } from './evals';
+import { resolveGatewayToken } from './traffic/gateway-token';
 
 const PAGE = 10_000;
 /** The gateway keeps at most a few thousand pairs per route; this bounds the read loop regardless. */
 const MAX_PAGES = 100;
 
-export type ShadowPairsReader = (input: { adminUrl: string; route: string; sinceSeq: number }) => Promise<ShadowPair[]>;
+export type ShadowPairsReader = (input: { adminUrl: string; route: string; sinceSeq: number; adminTokenEnv?: string }) => Promise<ShadowPair[]>;
 
-export const readShadowPairs: ShadowPairsReader = async ({ adminUrl, route, sinceSeq }) => {
+export const readShadowPairs: ShadowPairsReader = async ({ adminUrl, route, sinceSeq, adminTokenEnv }) => {
+  const client = new GatewayAdminClient({ adminUrl, token: resolveGatewayToken({ adminTokenEnv }), timeoutMs: 10_000 });
   const pairs: ShadowPair[] = [];
   let since = sinceSeq;
+  let epoch: string | undefined;
   for (let pages = 0; pages < MAX_PAGES; pages++) {
-    const url = `${adminUrl}/admin/routes/${encodeURIComponent(route)}/shadow-pairs?since=${since}&limit=${PAGE}`;
-    let response: Response;
+    let page;
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      page = await client.shadowPairs(route, { since, epoch, limit: PAGE });
     } catch (error) {
-      throw new Error(`gateway shadow pairs unreachable at ${url}: ${(error as Error).message}`, { cause: error });
+      if (error instanceof GatewayRefusedError && error.status === 404) throw ApplicationFailure.nonRetryable(`gateway has no route ${JSON.stringify(route)} (${error.message})`, 'InvalidRouterConfig');
+      throw new Error(`gateway shadow pairs: ${(error as Error).message}`, { cause: error });
     }
-    if (response.status === 404) throw ApplicationFailure.nonRetryable(`gateway has no route ${JSON.stringify(route)} (${url} → 404)`, 'InvalidRouterConfig');
-    if (!response.ok) throw new Error(`gateway shadow pairs ${url} → ${response.status}: ${(await response.text()).slice(0, 300)}`);
-    const page = (await response.json()) as ShadowPairsPage;
+    // A restart between pages: what the earlier pages read belongs to a process that is gone.
+    if (page.restarted) pairs.length = 0;
+    epoch = page.epoch;
     pairs.push(...page.pairs);
     if (page.pairs.length < PAGE || page.nextSince <= since) return pairs;
     since = page.nextSince;
@@ -40,7 +44,7 @@ export function createShadowCompareActivities(readPairs: ShadowPairsReader = rea
   return {
     async compareShadow(input: ShadowCompareInput): Promise<BehavioralVerdict> {
       const context = Context.current();
-      const pairs = await readPairs({ adminUrl: input.adminUrl, route: input.route, sinceSeq: 0 });
+      const pairs = await readPairs({ adminUrl: input.adminUrl, route: input.route, sinceSeq: 0, adminTokenEnv: input.adminTokenEnv });
       const compare = input.config.compare;
       try {
         const { verdict } = await runShadowComparison({

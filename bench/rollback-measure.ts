@@ -5,6 +5,7 @@ import proto from '@temporalio/proto';
 import { performance } from 'node:perf_hooks';
 import { startRollout } from '../cli/rollout-commands';
 import type { RouteState } from '../gateway/admin-api';
+import { GatewayAdminClient } from '../gateway/admin-client';
 import { parsePlan } from '../plan/schema';
 import { rollbackSignal } from '../workflows/model-rollout';
 
@@ -34,7 +35,7 @@ export interface RollbackSample {
 
 export interface MeasureOptions {
   client: Client;
-  stack: { gatewayUrl: string };
+  stack: { gatewayAdminUrl: string; gatewayAdminToken: string };
   taskQueue: string;
   id: string;
   pollMs: number;
@@ -50,22 +51,22 @@ export async function measureRollback(options: MeasureOptions): Promise<Rollback
     rollout: { id, name: `rollback bench ${id}`, requestedBy: 'bench' },
     // The gateway only has to hold the route; no traffic is sent.
     backends: { baseline: { baseUrl: 'http://127.0.0.1:9/v1', model: 'bench-baseline' }, candidate: { baseUrl: 'http://127.0.0.1:9/v1', model: 'bench-candidate' } },
-    router: { kind: 'gateway', adminUrl: stack.gatewayUrl, route: id },
+    router: { kind: 'gateway', adminUrl: stack.gatewayAdminUrl, route: id },
     stages: { shadow: { enabled: false }, canary: { steps: [{ weight: CANARY_WEIGHT, window: '10m' }], checkInterval: '10m' }, cutover: { bake: '10m' } },
     approvals: { requiredBefore: [], approvers: ['bench'] },
     guardrails: { judge: 'threshold' },
   });
-  const routeUrl = `${stack.gatewayUrl}/admin/routes/${encodeURIComponent(id)}`;
+  const gateway = new GatewayAdminClient({ adminUrl: stack.gatewayAdminUrl, token: stack.gatewayAdminToken });
   const measured = options.measured ?? ((work) => work());
   // Start to restore under the lock: the signal goes out as soon as the weight shows, as in the
   // brief, while the rollouts measured before this one are still finishing on the same worker.
   const { handle, ms } = await measured(async () => {
     const handle = await startRollout(client, plan, { taskQueue: options.taskQueue, requestedBy: 'bench' });
-    await pollUntil(routeUrl, (route) => route?.weights.candidate === CANARY_WEIGHT, SETUP_TIMEOUT_MS, 5, `${id}: the candidate never got ${CANARY_WEIGHT}%`);
+    await pollUntil(gateway, id, (route) => route?.weights.candidate === CANARY_WEIGHT, SETUP_TIMEOUT_MS, 5, `${id}: the candidate never got ${CANARY_WEIGHT}%`);
     if (options.settleMs) await new Promise((resolve) => setTimeout(resolve, options.settleMs));
     const sentAt = performance.now();
     await handle.signal(rollbackSignal, { reason: 'rollback bench', by: 'bench' });
-    await pollUntil(routeUrl, (route) => route?.weights.baseline === 100 && (route.weights.candidate ?? 0) === 0, RESTORE_TIMEOUT_MS, options.pollMs, `${id}: baseline weights not restored`);
+    await pollUntil(gateway, id, (route) => route?.weights.baseline === 100 && (route.weights.candidate ?? 0) === 0, RESTORE_TIMEOUT_MS, options.pollMs, `${id}: baseline weights not restored`);
     return { handle, ms: performance.now() - sentAt };
   });
 
@@ -74,11 +75,10 @@ export async function measureRollback(options: MeasureOptions): Promise<Rollback
   return { id, ms, breakdown: await breakdownOf(handle) };
 }
 
-async function pollUntil(url: string, done: (route: RouteState | null) => boolean, timeoutMs: number, pollMs: number, failure: string): Promise<void> {
+async function pollUntil(gateway: GatewayAdminClient, id: string, done: (route: RouteState | null) => boolean, timeoutMs: number, pollMs: number, failure: string): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const response = await fetch(url);
-    const route = response.ok ? ((await response.json()) as RouteState) : (await response.body?.cancel(), null);
+    const route = await gateway.getRoute(id);
     if (done(route)) return;
     if (performance.now() > deadline) throw new Error(`${failure} within ${timeoutMs} ms (last: ${JSON.stringify(route?.weights ?? null)})`);
     if (pollMs > 0) await new Promise((resolve) => setTimeout(resolve, pollMs));

@@ -1,9 +1,10 @@
 // `rollout`: start, watch and steer model rollouts.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeBreakGlass } from '../client/break-glass';
+import { DEFAULT_ADMIN_TOKEN_ENV, generateAdminToken, MIN_ADMIN_TOKEN_LENGTH, readAdminToken, readTokenFile } from '../gateway/admin-token';
 import { loadPlanFile } from '../plan/load';
 import { PlanValidationError } from '../plan/schema';
 import { startEmbeddedStack } from '../stack/embedded-stack';
@@ -28,7 +29,8 @@ const USAGE = `usage: rollout <command> [options]
   plan check <plan> [--json] [--as USER]     validate a plan and show its stages and timings;
                                               --json prints the workflow input for the temporal CLI
   up                                         run the embedded stack (Temporal dev server + UI,
-                                              Prometheus, gateway, worker) until Ctrl-C
+                                              Prometheus, gateway data :8080 + admin :8480, worker)
+                                              until Ctrl-C
 
 Temporal is found through TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / ROLLOUT_TASK_QUEUE, else
 the stack started by \`rollout up\`, else 127.0.0.1:7233.`;
@@ -164,9 +166,16 @@ async function runStackInForeground(): Promise<number> {
   if (running) throw new CliError(`the embedded stack is already running (pid ${running.pid}); Temporal UI ${running.uiUrl}`);
   const dir = resolve(dirname(STACK_FILE));
   mkdirSync(dir, { recursive: true });
+  // The admin token is kept in a 0600 file beside the stack file, so a worker or CLI started
+  // apart from this process finds it (GATEWAY_ADMIN_TOKEN_FILE) and a restart keeps it.
+  const tokenFile = join(dir, 'gateway-admin-token');
+  const adminToken = readAdminToken(DEFAULT_ADMIN_TOKEN_ENV) ?? savedToken(tokenFile) ?? generateAdminToken();
+  writeFileSync(tokenFile, `${adminToken}\n`, { mode: 0o600 });
   const stack = await startEmbeddedStack({
     dir,
-    ports: { temporal: 7233, ui: 8233, prometheus: 9490, gateway: 8480 },
+    ports: { temporal: 7233, ui: 8233, prometheus: 9490, gateway: 8080, gatewayAdmin: 8480 },
+    gatewayStateFile: join(dir, 'gateway-state.json'),
+    gatewayAdminToken: adminToken,
     log: (line) => console.log(line),
   });
   const file: StackFile = {
@@ -176,10 +185,15 @@ async function runStackInForeground(): Promise<number> {
     uiUrl: stack.uiUrl,
     prometheusUrl: stack.prometheusUrl,
     gatewayUrl: stack.gatewayUrl,
+    gatewayAdminUrl: stack.gatewayAdminUrl,
+    gatewayAdminTokenFile: tokenFile,
     pid: process.pid,
   };
   writeFileSync(STACK_FILE, JSON.stringify(file, null, 2));
-  console.log(`\nembedded stack up. Plans use router.adminUrl ${stack.gatewayUrl} and prometheus.url ${stack.prometheusUrl} by default.`);
+  console.log(`\nembedded stack up.`);
+  console.log(`  gateway data plane  ${stack.gatewayUrl} (clients: OpenAI base URL ${stack.gatewayUrl}/v1)`);
+  console.log(`  gateway admin plane ${stack.gatewayAdminUrl} (plans' router.adminUrl; token in ${tokenFile}: export ${DEFAULT_ADMIN_TOKEN_ENV}_FILE=${tokenFile} for a separate worker or CLI)`);
+  console.log(`  Prometheus          ${stack.prometheusUrl} (plans' prometheus.url)`);
   console.log(`Temporal Web UI: ${stack.uiUrl}    Ctrl-C to stop.`);
   await new Promise<void>((resolveStop) => {
     process.once('SIGINT', resolveStop);
@@ -189,6 +203,13 @@ async function runStackInForeground(): Promise<number> {
   await stack.stop();
   rmSync(STACK_FILE, { force: true });
   return 0;
+}
+
+/** The token a previous `rollout up` saved, if it is still usable. */
+function savedToken(path: string): string | null {
+  if (!existsSync(path)) return null;
+  const token = readTokenFile(path);
+  return token.length >= MIN_ADMIN_TOKEN_LENGTH ? token : null;
 }
 
 main(process.argv.slice(2)).then(

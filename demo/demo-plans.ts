@@ -11,7 +11,7 @@ export interface DemoPlanOptions {
   route: string;
   baseline: Backend;
   candidate: Backend;
-  stack: { gatewayUrl: string; prometheusUrl: string; uiUrl: string };
+  stack: { gatewayAdminUrl: string; prometheusUrl: string; uiUrl: string };
   gates: GatePoint[];
   goldenDataset?: string;
   /** An OpenAI-compatible judge for the golden eval's rubric (and its embeddings). */
@@ -25,7 +25,7 @@ export function demoPlan(options: DemoPlanOptions): RolloutPlanInput {
       baseline: { baseUrl: options.baseline.url, model: options.baseline.model, pricing: { inputPer1k: 0.0002, outputPer1k: 0.0006 } },
       candidate: { baseUrl: options.candidate.url, model: options.candidate.model, pricing: { inputPer1k: 0.0002, outputPer1k: 0.0006 } },
     },
-    router: { kind: 'gateway', adminUrl: options.stack.gatewayUrl, route: options.route },
+    router: { kind: 'gateway', adminUrl: options.stack.gatewayAdminUrl, route: options.route },
     prometheus: { url: options.stack.prometheusUrl },
     stages: {
       shadow: { enabled: true, share: 0.5, window: '15s' },

@@ -17,6 +17,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { formatEvent } from '../cli/format';
 import { rolloutHandle, startRollout, watchRollout } from '../cli/rollout-commands';
 import type { RouteState } from '../gateway/admin-api';
+import { GatewayAdminClient } from '../gateway/admin-client';
 import { parsePlan } from '../plan/schema';
 import { runLoad } from '../simulator/load-generator';
 import { startSimulatedBackend, type SimulatedBackend } from '../simulator/sim-backend';
@@ -57,8 +58,9 @@ async function main(): Promise<number> {
     for (const [role, sim] of Object.entries(sims)) say(`  ${role.padEnd(9)} ${sim.model} at ${sim.url}`);
 
     // Production routes exist before any rollout: all traffic on the current model.
+    const gatewayAdmin = new GatewayAdminClient({ adminUrl: stack.gatewayAdminUrl, token: stack.gatewayAdminToken });
     for (const route of ROUTES) {
-      await fetchJson<RouteState>(`${stack.gatewayUrl}/admin/routes/${route}`, 'PUT', { backends: [{ name: 'baseline', baseUrl: sims.baseline!.url, model: sims.baseline!.model }] });
+      await gatewayAdmin.defineRoute(route, { backends: [{ name: 'baseline', baseUrl: sims.baseline!.url, model: sims.baseline!.model }] });
     }
     const load = new AbortController();
     // Half the requests ask for JSON and, independently, half stream (as chat UIs do), so schema
@@ -102,7 +104,13 @@ async function main(): Promise<number> {
       follow(client, hedgingPlan, stack.taskQueue, async () => {}),
     ]);
 
-    const routes = await Promise.all(ROUTES.map((route) => fetchJson<RouteState>(`${stack.gatewayUrl}/admin/routes/${route}`, 'GET')));
+    const routes = await Promise.all(
+      ROUTES.map(async (route) => {
+        const state = await gatewayAdmin.getRoute(route);
+        if (!state) throw new Error(`gateway route ${route} is gone`);
+        return state;
+      }),
+    );
     say('');
     say('results');
     for (const result of outcomes) say(`  ${result.rolloutId.padEnd(22)} ${result.outcome.toUpperCase().padEnd(12)} ${result.reason}`);
@@ -145,12 +153,6 @@ async function follow(client: Client, plan: ReturnType<typeof parsePlan>, taskQu
 
 function queryStatus(client: Client, id: string) {
   return rolloutHandle(client, id).query(statusQuery);
-}
-
-async function fetchJson<T>(url: string, method: string, body?: unknown): Promise<T> {
-  const response = await fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
-  if (!response.ok) throw new Error(`${method} ${url} → ${response.status}: ${await response.text()}`);
-  return (await response.json()) as T;
 }
 
 main().then(

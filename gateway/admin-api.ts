@@ -1,8 +1,14 @@
-// The gateway's admin API contract, shared by the gateway server and the traffic activities'
-// client so the two cannot drift. All bodies are JSON.
+// The gateway's admin API contract, shared by the gateway server and its one client
+// (admin-client.ts) so the two cannot drift. All bodies are JSON.
 //
+// The admin plane has its own listener (loopback or a unix socket by default), apart from the
+// data plane. Without credentials it serves only:
 //   GET    /healthz                          -> { ok: true }
 //   GET    /metrics                          -> Prometheus text format (prom-client)
+// Everything under /admin needs `Authorization: Bearer <admin token>`; otherwise 401
+// { error: { type: 'unauthorized', message } } with `WWW-Authenticate: Bearer realm="llm-rollout-gateway"`
+// (the message says "missing credential" or "invalid credential", never what was sent):
+//   GET    /admin/info                       -> GatewayInfo
 //   GET    /admin/routes                     -> { routes: RouteState[] }
 //   GET    /admin/routes/:route              -> RouteState                      (404 if unknown)
 //   PUT    /admin/routes/:route              <- RouteDefinition  -> RouteState  (create or update
@@ -10,13 +16,20 @@
 //   DELETE /admin/routes/:route              -> 204
 //   PUT    /admin/routes/:route/weights      <- SetWeightsRequest -> RouteState (idempotent)
 //   PUT    /admin/routes/:route/shadow       <- SetShadowRequest  -> RouteState (idempotent)
-//   GET    /admin/routes/:route/records?since=SEQ&limit=N -> RecordsPage (per-request records)
-//   GET    /admin/routes/:route/shadow-pairs?since=SEQ&limit=N -> ShadowPairsPage
+//   GET    /admin/routes/:route/records?since=SEQ&epoch=EPOCH&limit=N -> RecordsPage (per-request records)
+//   GET    /admin/routes/:route/shadow-pairs?since=SEQ&epoch=EPOCH&limit=N -> ShadowPairsPage
+// Paging: pass back `nextSince` and the page's `epoch`. Seqs restart in every gateway process;
+// when `epoch` names another process, the page starts at the current process's first entry
+// (since is read as 0) and says `restarted: true`. `lost` counts entries after `since` (all
+// routes, global seq) the ring buffer overwrote before they were read.
+// A mutation (PUT/DELETE) answers only after the change is written to the state file, when the
+// gateway has one; a failed write is a 500 { error: { type: 'state_not_saved' } }.
 //
 // Errors: 400 { error: { type: 'invalid_request', message } } for a bad body (names the field),
 // 404 { error: { type: 'route_not_found', message } }, 409 for weights naming unknown backends.
 //
-// Data plane: POST /v1/chat/completions and POST /v1/embeddings pick the route from the body's
+// Data plane (its own listener): only POST /v1/chat/completions, POST /v1/embeddings,
+// GET /v1/models and GET /healthz; anything else is a 404. The two POSTs pick the route from the body's
 // `model` field (the route name); the chosen backend's own model name is substituted upstream.
 // Stickiness key: header `x-session-id`, else `x-user-id`, else the body's `user` field; without
 // one, the request is assigned at random by weight. Response headers: `x-rollout-backend`,
@@ -66,8 +79,18 @@ export interface SetShadowRequest {
   share?: number;
 }
 
+export interface GatewayInfo {
+  /** This gateway process's id; records and shadow pairs carry it with their seq. */
+  epoch: string;
+  startedAt: string;
+  /** Routes currently defined. */
+  routes: number;
+}
+
 export interface RequestRecord {
   seq: number;
+  /** The gateway process that recorded it (seqs restart in every process). */
+  epoch: string;
   requestId: string;
   route: string;
   backend: string;
@@ -86,9 +109,19 @@ export interface RequestRecord {
   at: string;
 }
 
-export interface RecordsPage {
-  records: RequestRecord[];
+/** Shared by both pages: where to continue and what the reader missed. */
+export interface PageCursor {
+  /** The current gateway process's epoch: pass it back with `nextSince`. */
+  epoch: string;
   nextSince: number;
+  /** The `epoch` asked for was another process's: this page starts at this process's first entry. */
+  restarted: boolean;
+  /** Entries after `since` (global seq, all routes) already overwritten; after a restart, this epoch's overwritten entries. */
+  lost: number;
+}
+
+export interface RecordsPage extends PageCursor {
+  records: RequestRecord[];
 }
 
 export interface ShadowAnswer {
@@ -102,6 +135,7 @@ export interface ShadowAnswer {
 
 export interface ShadowPair {
   seq: number;
+  epoch: string;
   requestId: string;
   route: string;
   messages: Array<{ role: string; content: string }>;
@@ -110,7 +144,6 @@ export interface ShadowPair {
   at: string;
 }
 
-export interface ShadowPairsPage {
+export interface ShadowPairsPage extends PageCursor {
   pairs: ShadowPair[];
-  nextSince: number;
 }

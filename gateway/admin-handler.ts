@@ -1,73 +1,127 @@
-// The admin API described in admin-api.ts: route CRUD, weights, shadow settings, and paged
-// per-request records and shadow pairs. Every mutation goes through RouteTable, which validates
-// fully before changing anything, so a rejected request leaves the state untouched.
+// The admin plane (admin-api.ts), on its own listener: /healthz and /metrics without credentials
+// (the listener is loopback or a unix socket by default, so Prometheus scrapes it), everything
+// under /admin behind the bearer token. Every mutation goes through RouteTable, which validates
+// fully before changing anything, so a rejected request leaves the state untouched; a change is
+// answered only once it is in the state file (when there is one).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RecordsPage, ShadowPairsPage } from './admin-api';
-import { InvalidRequestError, RouteNotFoundError } from './errors';
+import type { GatewayInfo, RecordsPage, ShadowPairsPage } from './admin-api';
+import type { AdminAuth } from './admin-auth';
+import { InvalidRequestError, RouteNotFoundError, StateNotSavedError } from './errors';
 import { readJsonObject, sendError, sendJson } from './http-io';
+import type { GatewayMetrics } from './metrics';
 import type { RouteTable } from './route-table';
 import type { TrafficLog } from './traffic-log';
 
 export const DEFAULT_PAGE_LIMIT = 1_000;
 export const MAX_PAGE_LIMIT = 10_000;
+const EPOCH_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 export interface AdminDeps {
   table: RouteTable;
   log: TrafficLog;
+  metrics: GatewayMetrics;
+  auth: AdminAuth;
   maxBodyBytes: number;
+  startedAt: string;
+  /** Resolves once every change so far is durable (the state file written); rejects if it is not. */
+  durable: () => Promise<void>;
 }
 
-/** Handles /admin/routes[...]; returns false when the path is not an admin path. */
-export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL, deps: AdminDeps): Promise<boolean> {
+export async function handleAdminPlane(req: IncomingMessage, res: ServerResponse, deps: AdminDeps): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+  const method = req.method ?? 'GET';
+  if (method === 'GET' && url.pathname === '/healthz') {
+    sendJson(res, 200, { ok: true });
+    return;
+  }
+  if (method === 'GET' && url.pathname === '/metrics') {
+    const { contentType, body } = await deps.metrics.render();
+    res.writeHead(200, { 'content-type': contentType }).end(body);
+    return;
+  }
   // Split before decoding so a route name containing an encoded '/' stays one segment.
   const segments = url.pathname.split('/').filter((s) => s !== '');
-  if (segments[0] !== 'admin' || segments[1] !== 'routes') return false;
+  if (segments[0] !== 'admin') {
+    sendError(res, 404, 'not_found', `no endpoint ${method} ${url.pathname} on the admin plane`);
+    return;
+  }
+  if (!deps.auth.authorize(req, res)) return;
+  if (segments[1] === 'info' && segments.length === 2) {
+    if (!allow(res, method, ['GET'])) return;
+    sendJson(res, 200, { epoch: deps.log.epoch, startedAt: deps.startedAt, routes: deps.table.list().length } satisfies GatewayInfo);
+    return;
+  }
+  if (segments[1] === 'routes') {
+    await handleRoutes(req, res, url, segments, deps);
+    return;
+  }
+  sendError(res, 404, 'not_found', `no admin endpoint at ${url.pathname}`);
+}
+
+async function handleRoutes(req: IncomingMessage, res: ServerResponse, url: URL, segments: string[], deps: AdminDeps): Promise<void> {
   const method = req.method ?? 'GET';
   const { table } = deps;
-
   if (segments.length === 2) {
-    if (!allow(res, method, ['GET'])) return true;
+    if (!allow(res, method, ['GET'])) return;
     sendJson(res, 200, { routes: table.list() });
-    return true;
+    return;
   }
 
   const route = decodeSegment(segments[2] ?? '');
   const action = segments.length === 4 ? segments[3] : segments.length === 3 ? '' : null;
   switch (action) {
     case '':
-      if (!allow(res, method, ['GET', 'PUT', 'DELETE'])) return true;
+      if (!allow(res, method, ['GET', 'PUT', 'DELETE'])) return;
       if (method === 'GET') sendJson(res, 200, table.get(route));
-      else if (method === 'PUT') sendJson(res, 200, table.define(route, await readJsonObject(req, deps.maxBodyBytes)).state);
-      else {
+      else if (method === 'PUT') {
+        const { state } = table.define(route, await readJsonObject(req, deps.maxBodyBytes));
+        await durable(deps);
+        sendJson(res, 200, state);
+      } else {
         table.remove(route);
+        await durable(deps);
         res.writeHead(204).end();
       }
-      return true;
-    case 'weights':
-      if (!allow(res, method, ['PUT'])) return true;
-      sendJson(res, 200, table.setWeights(route, await readJsonObject(req, deps.maxBodyBytes)).state);
-      return true;
-    case 'shadow':
-      if (!allow(res, method, ['PUT'])) return true;
-      sendJson(res, 200, table.setShadow(route, await readJsonObject(req, deps.maxBodyBytes)).state);
-      return true;
+      return;
+    case 'weights': {
+      if (!allow(res, method, ['PUT'])) return;
+      const { state } = table.setWeights(route, await readJsonObject(req, deps.maxBodyBytes));
+      await durable(deps);
+      sendJson(res, 200, state);
+      return;
+    }
+    case 'shadow': {
+      if (!allow(res, method, ['PUT'])) return;
+      const { state } = table.setShadow(route, await readJsonObject(req, deps.maxBodyBytes));
+      await durable(deps);
+      sendJson(res, 200, state);
+      return;
+    }
     case 'records': {
-      if (!allow(res, method, ['GET'])) return true;
-      const { since, limit } = pageParams(url, route, table);
-      const page = deps.log.recordsFor(route, since, limit);
-      sendJson(res, 200, { records: page.items, nextSince: page.nextSince } satisfies RecordsPage);
-      return true;
+      if (!allow(res, method, ['GET'])) return;
+      const { since, epoch, limit } = pageParams(url, route, table);
+      const page = deps.log.recordsFor(route, since, limit, epoch);
+      sendJson(res, 200, { epoch: page.epoch, records: page.items, nextSince: page.nextSince, restarted: page.restarted, lost: page.lost } satisfies RecordsPage);
+      return;
     }
     case 'shadow-pairs': {
-      if (!allow(res, method, ['GET'])) return true;
-      const { since, limit } = pageParams(url, route, table);
-      const page = deps.log.pairsFor(route, since, limit);
-      sendJson(res, 200, { pairs: page.items, nextSince: page.nextSince } satisfies ShadowPairsPage);
-      return true;
+      if (!allow(res, method, ['GET'])) return;
+      const { since, epoch, limit } = pageParams(url, route, table);
+      const page = deps.log.pairsFor(route, since, limit, epoch);
+      sendJson(res, 200, { epoch: page.epoch, pairs: page.items, nextSince: page.nextSince, restarted: page.restarted, lost: page.lost } satisfies ShadowPairsPage);
+      return;
     }
     default:
       sendError(res, 404, 'not_found', `no admin endpoint at ${url.pathname}`);
-      return true;
+  }
+}
+
+/** Also called after no-op changes: a retry after a failed write must not answer before it is saved. */
+async function durable(deps: AdminDeps): Promise<void> {
+  try {
+    await deps.durable();
+  } catch (error) {
+    throw new StateNotSavedError(error as Error);
   }
 }
 
@@ -86,10 +140,13 @@ function decodeSegment(segment: string): string {
   }
 }
 
-function pageParams(url: URL, route: string, table: RouteTable): { since: number; limit: number } {
+function pageParams(url: URL, route: string, table: RouteTable): { since: number; epoch: string | undefined; limit: number } {
   if (!table.has(route)) throw new RouteNotFoundError(route);
+  const epoch = url.searchParams.get('epoch') || undefined;
+  if (epoch !== undefined && !EPOCH_PATTERN.test(epoch)) throw new InvalidRequestError('epoch', `must match ${EPOCH_PATTERN.source}`);
   return {
     since: intParam(url, 'since', 0, 0, Number.MAX_SAFE_INTEGER),
+    epoch,
     limit: intParam(url, 'limit', DEFAULT_PAGE_LIMIT, 1, MAX_PAGE_LIMIT),
   };
 }

@@ -41,15 +41,23 @@ export async function loadGatewayConfig(path: string): Promise<GatewayConfig> {
   return parseOrThrow(configSchema, raw, 'config');
 }
 
-/** Applies every route in order; the first invalid entry throws with its path in the file. */
-export function applyGatewayConfig(table: RouteTable, config: GatewayConfig): void {
+/**
+ * Applies every route in order; the first invalid entry throws with its path in the file. With
+ * `onlyMissing`, routes the table already has (restored from the state file) are left as they
+ * are. Returns the routes applied.
+ */
+export function applyGatewayConfig(table: RouteTable, config: GatewayConfig, options: { onlyMissing?: boolean } = {}): string[] {
+  const applied: string[] = [];
   for (const [route, entry] of Object.entries(config.routes)) {
+    if (options.onlyMissing && table.has(route)) continue;
+    applied.push(route);
     withPath(`routes.${route}`, () => table.define(route, { backends: entry.backends }));
     // setWeights/setShadow name fields inside their own bodies ('weights.x', 'target'), so the
     // shadow body needs its key prepended to point into the file.
     if (entry.weights !== undefined) withPath(`routes.${route}`, () => table.setWeights(route, { weights: entry.weights }));
     if (entry.shadow !== undefined) withPath(`routes.${route}.shadow`, () => table.setShadow(route, entry.shadow));
   }
+  return applied;
 }
 
 function withPath(prefix: string, apply: () => unknown): void {

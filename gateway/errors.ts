@@ -49,13 +49,24 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-export type GatewayHttpError = InvalidRequestError | RouteNotFoundError | RouteConflictError | BodyTooLargeError;
+/** 500: the change is made in memory but the state file could not be written; retry the request. */
+export class StateNotSavedError extends Error {
+  readonly status = 500;
+  readonly type = 'state_not_saved';
+  constructor(cause: Error) {
+    super(`the change was not saved to the gateway's state file (${cause.message}); it may be lost at the next restart, retry the request`, { cause });
+    this.name = 'StateNotSavedError';
+  }
+}
+
+export type GatewayHttpError = InvalidRequestError | RouteNotFoundError | RouteConflictError | BodyTooLargeError | StateNotSavedError;
 
 export function isGatewayHttpError(error: unknown): error is GatewayHttpError {
   return (
     error instanceof InvalidRequestError ||
     error instanceof RouteNotFoundError ||
     error instanceof RouteConflictError ||
-    error instanceof BodyTooLargeError
+    error instanceof BodyTooLargeError ||
+    error instanceof StateNotSavedError
   );
 }

@@ -1,12 +1,18 @@
-// CLI: `npm run gateway -- --port 8080 --config routes.yaml`. Runs until SIGINT/SIGTERM, then
-// closes gracefully (in-flight upstream calls are aborted, connections closed).
+// CLI: `npm run gateway -- --port 8080 --admin-port 8480 --state-file gateway-state.json`. Runs
+// until SIGINT/SIGTERM, then closes gracefully (in-flight upstream calls are aborted, connections
+// closed). The admin token comes from GATEWAY_ADMIN_TOKEN, or a file (--admin-token-file or
+// GATEWAY_ADMIN_TOKEN_FILE); it is never printed.
 import { parseArgs } from 'node:util';
+import { DEFAULT_ADMIN_TOKEN_ENV, MAKE_TOKEN_HINT, MIN_ADMIN_TOKEN_LENGTH, readAdminToken, readTokenFile } from './admin-token';
 import { applyGatewayConfig, loadGatewayConfig } from './config-file';
 import { RouteTable } from './route-table';
 import { startGateway } from './server';
 
-const USAGE = `usage: gateway [--port 8080] [--host 127.0.0.1] [--config routes.yaml]
-                [--records-capacity 100000] [--upstream-timeout-ms 60000]`;
+const USAGE = `usage: gateway [--port 8080] [--host 127.0.0.1] [--admin-port 8480] [--admin-host 127.0.0.1]
+                [--admin-socket PATH] [--state-file PATH] [--config routes.yaml]
+                [--admin-token-file PATH] [--records-capacity 100000] [--upstream-timeout-ms 60000]
+  admin token: env ${DEFAULT_ADMIN_TOKEN_ENV}, or a file named by --admin-token-file or ${DEFAULT_ADMIN_TOKEN_ENV}_FILE
+  (at least ${MIN_ADMIN_TOKEN_LENGTH} characters; ${MAKE_TOKEN_HINT})`;
 
 function intFlag(name: string, raw: string | undefined, fallback: number, min: number): number {
   if (raw === undefined) return fallback;
@@ -15,11 +21,28 @@ function intFlag(name: string, raw: string | undefined, fallback: number, min: n
   return value;
 }
 
+/** The token from the flag's file, else the environment; refused when missing or short. */
+function adminTokenFrom(tokenFile: string | undefined): string {
+  const token = tokenFile ? readTokenFile(tokenFile) : readAdminToken(DEFAULT_ADMIN_TOKEN_ENV);
+  if (!token) {
+    throw new Error(`no admin token: set ${DEFAULT_ADMIN_TOKEN_ENV} (or ${DEFAULT_ADMIN_TOKEN_ENV}_FILE, or --admin-token-file) to a secret of at least ${MIN_ADMIN_TOKEN_LENGTH} characters; ${MAKE_TOKEN_HINT}`);
+  }
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new Error(`the admin token is too short (${token.length} characters, at least ${MIN_ADMIN_TOKEN_LENGTH} needed); ${MAKE_TOKEN_HINT}`);
+  }
+  return token;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '8080' },
       host: { type: 'string', default: '127.0.0.1' },
+      'admin-port': { type: 'string', default: '8480' },
+      'admin-host': { type: 'string', default: '127.0.0.1' },
+      'admin-socket': { type: 'string' },
+      'admin-token-file': { type: 'string' },
+      'state-file': { type: 'string' },
       config: { type: 'string' },
       'records-capacity': { type: 'string' },
       'upstream-timeout-ms': { type: 'string' },
@@ -31,20 +54,35 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const adminToken = adminTokenFrom(values['admin-token-file']);
   const config = values.config ? await loadGatewayConfig(values.config) : null;
   // Dry run on a scratch table so a bad file fails before anything listens.
   if (config) applyGatewayConfig(new RouteTable(), config);
   const gateway = await startGateway({
     port: intFlag('port', values.port, 8080, 0),
     host: values.host,
+    adminPort: intFlag('admin-port', values['admin-port'], 8480, 0),
+    adminHost: values['admin-host'],
+    adminSocket: values['admin-socket'],
+    adminToken,
+    stateFile: values['state-file'],
     recordsCapacity: intFlag('records-capacity', values['records-capacity'], 100_000, 1),
     upstreamTimeoutMs: intFlag('upstream-timeout-ms', values['upstream-timeout-ms'], 60_000, 1),
+    // The state file wins for the routes it holds (a rollout's last weights); --config adds the rest.
+    configure: (table) => {
+      if (!config) return;
+      const applied = new Set(applyGatewayConfig(table, config, { onlyMissing: true }));
+      for (const route of Object.keys(config.routes)) {
+        if (!applied.has(route)) console.log(`[gateway] route ${route}: kept as saved in the state file (--config entry not applied)`);
+      }
+    },
     log: (line) => console.log(`[gateway] ${line}`),
   });
-  if (config) applyGatewayConfig(gateway.routes, config);
   for (const route of gateway.routes.list()) {
     console.log(`[gateway] route ${route.route}: ${route.backends.map((b) => `${b.name}=${route.weights[b.name]}% -> ${b.baseUrl} (${b.model})`).join(', ')}`);
   }
+  console.log(`[gateway] data plane ${gateway.url} (OpenAI base URL ${gateway.baseUrl})`);
+  console.log(`[gateway] admin plane ${gateway.adminUrl} (bearer token required for /admin; /metrics and /healthz open)`);
 
   const shutdown = (signal: string) => {
     console.log(`[gateway] ${signal} received, shutting down`);

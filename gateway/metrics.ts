@@ -8,7 +8,7 @@ import { DURATION_BUCKETS_SECONDS, GATEWAY_METRICS } from './metric-names';
 export type TrafficMode = RequestRecord['mode'];
 
 /** One upstream exchange as the gateway observed it: a request record before it is numbered and stamped. */
-export type Observation = Omit<RequestRecord, 'seq' | 'requestId' | 'at'>;
+export type Observation = Omit<RequestRecord, 'seq' | 'epoch' | 'requestId' | 'at'>;
 
 const SERIES_LABELS = ['route', 'backend', 'model', 'mode'] as const;
 

@@ -17,6 +17,16 @@ export interface ResolvedRoute {
   version: number;
 }
 
+/** A route as the state file keeps it (route-store.ts): everything, upstream credentials included. */
+export interface StoredRoute {
+  route: string;
+  backends: BackendSpec[];
+  weights: Record<string, number>;
+  shadow: ShadowState;
+  version: number;
+  updatedAt: string;
+}
+
 export interface MutationResult {
   state: RouteState;
   changed: boolean;
@@ -122,6 +132,45 @@ export class RouteTable {
       throw new InvalidRequestError('target', 'is required when enabling shadow traffic');
     }
     return this.commit(route, existing, { ...existing, shadow: { enabled: request.enabled, target, share } });
+  }
+
+  /** Every route with its upstream credentials, for the state file. */
+  snapshot(): StoredRoute[] {
+    return [...this.routes.values()].map((entry) => ({
+      route: entry.route,
+      backends: entry.backends.map(copyBackend),
+      weights: { ...entry.weights },
+      shadow: { ...entry.shadow },
+      version: entry.version,
+      updatedAt: entry.updatedAt,
+    }));
+  }
+
+  /**
+   * Puts a saved route back as it was (its version and updatedAt too), checked by the same rules
+   * as every change, so a hand-edited state file cannot smuggle in a route the API would refuse.
+   */
+  restore(saved: StoredRoute): void {
+    const { route } = saved;
+    assertRouteName(route);
+    const backends = parseOrThrow(routeDefinitionSchema, { backends: saved.backends }).backends.map(copyBackend);
+    const names = new Set(backends.map((b) => b.name));
+    const requested = parseOrThrow(setWeightsSchema, { weights: saved.weights }).weights;
+    for (const name of Object.keys(requested)) {
+      if (!names.has(name)) throw new RouteConflictError(`weights.${name}`, `route '${route}' has no backend '${name}'`);
+    }
+    const weights = Object.fromEntries(backends.map((b) => [b.name, requested[b.name] ?? 0]));
+    const sum = Object.values(weights).reduce((a, b) => a + b, 0);
+    if (sum !== 100) throw new InvalidRequestError('weights', `must sum to 100, got ${sum}`);
+    const { enabled, target, share } = saved.shadow;
+    if (target !== null && !names.has(target)) throw new RouteConflictError('shadow.target', `route '${route}' has no backend '${target}'`);
+    if (enabled && target === null) throw new InvalidRequestError('shadow.target', 'is required when shadow traffic is enabled');
+    if (!(share >= 0 && share <= 1)) throw new InvalidRequestError('shadow.share', `must be in 0..1, got ${share}`);
+    if (!Number.isInteger(saved.version) || saved.version < 1) throw new InvalidRequestError('version', `must be a positive integer, got ${saved.version}`);
+    const existing = this.routes.get(route);
+    const entry: RouteEntry = { route, backends, weights, shadow: { enabled, target, share }, version: saved.version, updatedAt: saved.updatedAt };
+    this.routes.set(route, entry);
+    for (const listener of this.listeners) listener(route, toState(entry), existing ? toState(existing) : null);
   }
 
   private entry(route: string): RouteEntry {

@@ -7,6 +7,8 @@ export interface Page<T> {
   items: T[];
   /** Pass back as `since` to continue; covers entries skipped by the filter too. */
   nextSince: number;
+  /** Entries after `since` (any filter) already overwritten before this read: the reader's gap. */
+  lost: number;
 }
 
 export class SeqRingBuffer<T extends { seq: number }> {
@@ -50,6 +52,7 @@ export class SeqRingBuffer<T extends { seq: number }> {
         if (items.length >= limit) break;
       }
     }
-    return { items, nextSince: Math.max(since, scannedTo) };
+    // Everything in since+1 .. oldestSeq-1 existed once and is gone now.
+    return { items, nextSince: Math.max(since, scannedTo), lost: Math.max(0, oldestSeq - 1 - since) };
   }
 }

@@ -1,6 +1,8 @@
 // The gateway's bounded memory of recent traffic: one record per upstream exchange (live and
 // shadow) and one pair per mirrored request. Both are ring buffers with a global seq, paged per
-// route by the admin API.
+// route by the admin API. Seqs restart at 1 in every process, so each entry also carries the
+// process's epoch: a reader holding a seq from another epoch is across a restart.
+import { randomBytes } from 'node:crypto';
 import type { RequestRecord, ShadowPair } from './admin-api';
 import { SeqRingBuffer } from './seq-ring-buffer';
 import type { Page } from './seq-ring-buffer';
@@ -8,28 +10,48 @@ import type { Page } from './seq-ring-buffer';
 export const DEFAULT_RECORDS_CAPACITY = 10_000;
 export const DEFAULT_SHADOW_PAIRS_CAPACITY = 2_000;
 
+/** A new id for every gateway process start: time-ordered prefix, random suffix. */
+export function newEpoch(now = Date.now()): string {
+  return `${now.toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export interface EpochPage<T> extends Page<T> {
+  epoch: string;
+  /** The reader's epoch was another process's: the page starts at this epoch's first entry. */
+  restarted: boolean;
+}
+
 export class TrafficLog {
   private readonly records: SeqRingBuffer<RequestRecord>;
   private readonly pairs: SeqRingBuffer<ShadowPair>;
+  readonly epoch: string;
 
-  constructor(capacities: { records?: number; shadowPairs?: number } = {}) {
-    this.records = new SeqRingBuffer<RequestRecord>(capacities.records ?? DEFAULT_RECORDS_CAPACITY);
-    this.pairs = new SeqRingBuffer<ShadowPair>(capacities.shadowPairs ?? DEFAULT_SHADOW_PAIRS_CAPACITY);
+  constructor(options: { records?: number; shadowPairs?: number; epoch?: string } = {}) {
+    this.records = new SeqRingBuffer<RequestRecord>(options.records ?? DEFAULT_RECORDS_CAPACITY);
+    this.pairs = new SeqRingBuffer<ShadowPair>(options.shadowPairs ?? DEFAULT_SHADOW_PAIRS_CAPACITY);
+    this.epoch = options.epoch ?? newEpoch();
   }
 
-  addRecord(record: Omit<RequestRecord, 'seq'>): RequestRecord {
-    return this.records.push(record);
+  addRecord(record: Omit<RequestRecord, 'seq' | 'epoch'>): RequestRecord {
+    return this.records.push({ epoch: this.epoch, ...record });
   }
 
-  addPair(pair: Omit<ShadowPair, 'seq'>): ShadowPair {
-    return this.pairs.push(pair);
+  addPair(pair: Omit<ShadowPair, 'seq' | 'epoch'>): ShadowPair {
+    return this.pairs.push({ epoch: this.epoch, ...pair });
   }
 
-  recordsFor(route: string, since: number, limit: number): Page<RequestRecord> {
-    return this.records.pageAfter(since, limit, (r) => r.route === route);
+  /** `epoch`: the epoch the reader's `since` belongs to (omitted: this one). */
+  recordsFor(route: string, since: number, limit: number, epoch?: string): EpochPage<RequestRecord> {
+    return this.page(this.records, route, since, limit, epoch);
   }
 
-  pairsFor(route: string, since: number, limit: number): Page<ShadowPair> {
-    return this.pairs.pageAfter(since, limit, (p) => p.route === route);
+  pairsFor(route: string, since: number, limit: number, epoch?: string): EpochPage<ShadowPair> {
+    return this.page(this.pairs, route, since, limit, epoch);
+  }
+
+  private page<T extends { seq: number; route: string }>(buffer: SeqRingBuffer<T>, route: string, since: number, limit: number, epoch?: string): EpochPage<T> {
+    const restarted = epoch !== undefined && epoch !== this.epoch;
+    const page = buffer.pageAfter(restarted ? 0 : since, limit, (entry) => entry.route === route);
+    return { ...page, epoch: this.epoch, restarted };
   }
 }

@@ -28,7 +28,10 @@ const backend = z.strictObject({
 const router = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('gateway'),
+    /** The gateway's admin plane (its own listener, not the data plane's). */
     adminUrl: httpUrl.default('http://127.0.0.1:8480'),
+    /** Name of the environment variable holding the admin token on the worker/CLI (or NAME_FILE, a file); default GATEWAY_ADMIN_TOKEN. */
+    adminTokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
     /** Public model name clients send; the gateway route this rollout moves. Defaults to the rollout id. */
     route: slug.optional(),
   }),

@@ -1,5 +1,7 @@
 // Binds one of our own HTTP servers (gateway, simulated backends, Slack bot, incident receiver)
-// and says where it listens. A bind error (port taken) rejects instead of crashing the process.
+// to a port or a unix socket and says where it listens. A bind error (port taken) rejects
+// instead of crashing the process.
+import { chmod, lstat, unlink } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -13,4 +15,25 @@ export async function listenOn(server: Server, host: string, port = 0): Promise<
   });
   const bound = (server.address() as AddressInfo).port;
   return { port: bound, origin: `http://${host.includes(':') ? `[${host}]` : host}:${bound}` };
+}
+
+/**
+ * Binds a server to a unix socket, readable and writable by this user only. A socket left behind
+ * by a killed process is replaced; any other file at the path is refused, never deleted.
+ */
+export async function listenOnSocket(server: Server, path: string): Promise<void> {
+  const existing = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  if (existing && !existing.isSocket()) throw new Error(`${path} exists and is not a socket; refusing to replace it`);
+  if (existing) await unlink(path);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  await chmod(path, 0o600);
 }

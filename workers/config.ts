@@ -19,7 +19,11 @@ export interface StackFile {
   taskQueue: string;
   uiUrl: string;
   prometheusUrl: string;
+  /** The gateway's data plane. */
   gatewayUrl: string;
+  /** The gateway's admin plane and the file holding its token (mode 0600). */
+  gatewayAdminUrl: string;
+  gatewayAdminTokenFile: string;
   pid: number;
 }
 

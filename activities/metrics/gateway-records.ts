@@ -1,32 +1,61 @@
-// Reads a route's per-request records from the gateway's admin API, page by page.
-import type { RecordsPage, RequestRecord } from '../../gateway/admin-api';
+// Reads a route's per-request records from the gateway's admin plane, page by page. Seqs restart
+// in every gateway process: the reader passes the epoch its `sinceSeq` belongs to, and after a
+// restart the gateway starts it from the new process's first record and says so (`restarted`),
+// with how many records it can no longer give (`lost`).
+import type { RequestRecord } from '../../gateway/admin-api';
+import { GatewayAdminClient } from '../../gateway/admin-client';
+import { resolveGatewayToken } from '../traffic/gateway-token';
 
 const PAGE = 10_000;
 
 export interface RecordsRead {
   records: RequestRecord[];
-  /** Highest seq seen (the next read starts after it). */
+  /** Highest seq seen (the next read starts after it), in `epoch`. */
   lastSeq: number;
+  /** The gateway process the read ended in: pass it back with lastSeq. */
+  epoch: string;
+  /** The epoch asked for was another process's: `records` start at the new process's first record. */
+  restarted: boolean;
+  /** Records after sinceSeq (all routes) the gateway had already overwritten, summed over the pages read. */
+  lost: number;
 }
 
-export type RecordsReader = (input: { adminUrl: string; route: string; sinceSeq: number }) => Promise<RecordsRead>;
+export interface RecordsQuery {
+  adminUrl: string;
+  route: string;
+  sinceSeq: number;
+  /** The epoch sinceSeq belongs to; omitted: whatever process answers (the old behaviour). */
+  epoch?: string;
+  /** router.adminTokenEnv; default GATEWAY_ADMIN_TOKEN. */
+  adminTokenEnv?: string;
+}
 
-export const readGatewayRecords: RecordsReader = async ({ adminUrl, route, sinceSeq }) => {
+export type RecordsReader = (input: RecordsQuery) => Promise<RecordsRead>;
+
+export const readGatewayRecords: RecordsReader = async ({ adminUrl, route, sinceSeq, epoch, adminTokenEnv }) => {
+  const client = new GatewayAdminClient({ adminUrl, token: resolveGatewayToken({ adminTokenEnv }), timeoutMs: 10_000 });
   const records: RequestRecord[] = [];
   let since = sinceSeq;
+  let current = epoch;
+  let restarted = false;
+  let lost = 0;
   for (let pages = 0; pages < 1_000; pages++) {
-    const url = `${adminUrl}/admin/routes/${encodeURIComponent(route)}/records?since=${since}&limit=${PAGE}`;
-    let response: Response;
+    let page;
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      page = await client.records(route, { since, epoch: current, limit: PAGE });
     } catch (error) {
-      throw new Error(`gateway records unreachable at ${url}: ${(error as Error).message}`, { cause: error });
+      // Every failure stays retryable, as before: the judge counts failed reads against its budget.
+      throw new Error(`gateway records: ${(error as Error).message}`, { cause: error });
     }
-    if (!response.ok) throw new Error(`gateway records ${url} → ${response.status}: ${(await response.text()).slice(0, 300)}`);
-    const page = (await response.json()) as RecordsPage;
+    if (page.restarted) {
+      restarted = true;
+      since = 0;
+    }
+    lost += page.lost;
+    current = page.epoch;
     records.push(...page.records);
-    if (page.records.length < PAGE || page.nextSince <= since) return { records, lastSeq: Math.max(since, page.nextSince) };
+    if (page.records.length < PAGE || page.nextSince <= since) return { records, lastSeq: Math.max(since, page.nextSince), epoch: page.epoch, restarted, lost };
     since = page.nextSince;
   }
-  return { records, lastSeq: since };
+  return { records, lastSeq: since, epoch: current ?? '', restarted, lost };
 };

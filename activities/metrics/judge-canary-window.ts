@@ -12,6 +12,8 @@ import { sidesFor } from './judge-window';
 
 export interface JudgeCanaryWindowInput extends Omit<JudgeTrafficWindowInput, 'prometheusUrl'> {
   adminUrl: string;
+  /** router.adminTokenEnv (default GATEWAY_ADMIN_TOKEN): where the worker finds the admin token. */
+  adminTokenEnv?: string;
   /** Records after this seq are read (0 at a window's first look). */
   sinceSeq: number;
   judgeState: JudgeState | null;
@@ -35,7 +37,7 @@ export interface JudgeCanaryWindowResult {
 export function createCanaryJudgeActivities(readRecords: RecordsReader, clock: () => number = Date.now) {
   return {
     async judgeCanaryWindow(input: JudgeCanaryWindowInput): Promise<JudgeCanaryWindowResult> {
-      const { records } = await readRecords({ adminUrl: input.adminUrl, route: input.route, sinceSeq: input.sinceSeq });
+      const { records } = await readRecords({ adminUrl: input.adminUrl, route: input.route, sinceSeq: input.sinceSeq, adminTokenEnv: input.adminTokenEnv });
       const inWindow = records.filter((record) => Date.parse(record.at) >= input.windowStartMs);
       const sides = sidesFor(input.mode);
       const baseline = armTraffic(inWindow, sides.baseline, input.windowStartMs, input.pricing.baseline);

@@ -1,14 +1,13 @@
-// TrafficRouter over the gateway's admin API (gateway/admin-api.ts).
+// TrafficRouter over the gateway's admin API (gateway/admin-api.ts), through its one client.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { RouteDefinition, RouteState, SetShadowRequest, SetWeightsRequest } from '../../gateway/admin-api';
+import { GatewayRefusedError, GatewayUnreachableError, type GatewayAdminClient } from '../../gateway/admin-client';
 import type { TrafficState } from '../contract';
 import type { ResolvedBackend, TrafficRouter } from './traffic-router';
 
-const REQUEST_TIMEOUT_MS = 5_000;
-
 export class GatewayRouter implements TrafficRouter {
   constructor(
-    private readonly adminUrl: string,
+    private readonly client: GatewayAdminClient,
     private readonly route: string,
   ) {}
 
@@ -17,29 +16,29 @@ export class GatewayRouter implements TrafficRouter {
     // A route left with traffic on a candidate (say, by a crashed earlier rollout) is put back on
     // its baseline before its backends are redefined, so no request reaches the new candidate early.
     if (existing && (existing.weights.candidate ?? 0) > 0 && 'baseline' in existing.weights) {
-      await this.call<RouteState>('PUT', '/weights', { weights: { baseline: 100, candidate: 0 } } satisfies SetWeightsRequest);
+      await this.call(() => this.client.setWeights(this.route, { weights: { baseline: 100, candidate: 0 } } satisfies SetWeightsRequest));
     }
     // Mirroring left on by that rollout would send copies to the new candidate as soon as it is
     // defined, and nothing in this rollout would turn it off unless it ran a shadow stage.
-    if (existing?.shadow.enabled) await this.call<RouteState>('PUT', '/shadow', { enabled: false } satisfies SetShadowRequest);
+    if (existing?.shadow.enabled) await this.call(() => this.client.setShadow(this.route, { enabled: false } satisfies SetShadowRequest));
     const definition: RouteDefinition = {
       backends: [
         { name: 'baseline', ...baseline },
         { name: 'candidate', ...candidate },
       ],
     };
-    return toTrafficState(await this.call<RouteState>('PUT', '', definition));
+    return toTrafficState(await this.call(() => this.client.defineRoute(this.route, definition)));
   }
 
   async setWeights(weights: TrafficState['weights']): Promise<TrafficState> {
-    return toTrafficState(await this.call<RouteState>('PUT', '/weights', { weights } satisfies SetWeightsRequest));
+    return toTrafficState(await this.call(() => this.client.setWeights(this.route, { weights } satisfies SetWeightsRequest)));
   }
 
   async setShadow(shadow: TrafficState['shadow']): Promise<TrafficState> {
     // Enabling without a target is a caller bug; quietly turning mirroring off instead would hide it.
     if (shadow.enabled && !shadow.target) throw ApplicationFailure.nonRetryable('cannot enable shadow traffic without a target backend', 'InvalidRouterConfig');
     const body: SetShadowRequest = shadow.enabled && shadow.target ? { enabled: true, target: shadow.target, share: shadow.share } : { enabled: false };
-    return toTrafficState(await this.call<RouteState>('PUT', '/shadow', body));
+    return toTrafficState(await this.call(() => this.client.setShadow(this.route, body)));
   }
 
   async read(): Promise<TrafficState> {
@@ -54,43 +53,25 @@ export class GatewayRouter implements TrafficRouter {
     if (!state.backends.some((backend) => backend.name === 'candidate')) return toTrafficState(state); // already retired
     // Three steps, each keeping every request on the candidate's model: point 'baseline' at the
     // candidate, move the weight onto that name, then drop the 'candidate' entry.
-    await this.call<RouteState>('PUT', '', { backends: [{ name: 'baseline', ...candidate }, { name: 'candidate', ...candidate }] } satisfies RouteDefinition);
-    await this.call<RouteState>('PUT', '/weights', { weights: { baseline: 100, candidate: 0 } } satisfies SetWeightsRequest);
-    return toTrafficState(await this.call<RouteState>('PUT', '', { backends: [{ name: 'baseline', ...candidate }] } satisfies RouteDefinition));
+    await this.call(() => this.client.defineRoute(this.route, { backends: [{ name: 'baseline', ...candidate }, { name: 'candidate', ...candidate }] } satisfies RouteDefinition));
+    await this.call(() => this.client.setWeights(this.route, { weights: { baseline: 100, candidate: 0 } } satisfies SetWeightsRequest));
+    return toTrafficState(await this.call(() => this.client.defineRoute(this.route, { backends: [{ name: 'baseline', ...candidate }] } satisfies RouteDefinition)));
   }
 
   private async fetchRoute(): Promise<RouteState | null> {
-    const response = await this.send('GET', '');
-    if (response.status === 404) return null;
-    return this.parse<RouteState>('GET', '', response);
+    return this.call(() => this.client.getRoute(this.route));
   }
 
-  private async call<T>(method: string, suffix: string, body?: unknown): Promise<T> {
-    return this.parse<T>(method, suffix, await this.send(method, suffix, body));
-  }
-
-  private async send(method: string, suffix: string, body?: unknown): Promise<Response> {
-    const url = `${this.adminUrl}/admin/routes/${encodeURIComponent(this.route)}${suffix}`;
+  /** 4xx means our request is wrong and will stay wrong (non-retryable); no answer or a 5xx may pass. */
+  private async call<T>(request: () => Promise<T>): Promise<T> {
     try {
-      return await fetch(url, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
+      return await request();
     } catch (error) {
+      if (error instanceof GatewayRefusedError) throw ApplicationFailure.nonRetryable(error.message, error.status === 409 ? 'RouteConflict' : 'InvalidRouterConfig');
       // Retryable: the gateway may be restarting.
-      throw new Error(`gateway admin API unreachable at ${url}: ${(error as Error).message}`, { cause: error });
+      if (error instanceof GatewayUnreachableError) throw new Error(error.message, { cause: error });
+      throw error;
     }
-  }
-
-  private async parse<T>(method: string, suffix: string, response: Response): Promise<T> {
-    const text = await response.text();
-    if (response.ok) return JSON.parse(text) as T;
-    const what = `${method} /admin/routes/${this.route}${suffix} → ${response.status}: ${text.slice(0, 500)}`;
-    // 4xx means our request is wrong and will stay wrong; 5xx may pass.
-    if (response.status >= 400 && response.status < 500) throw ApplicationFailure.nonRetryable(`gateway refused ${what}`, response.status === 409 ? 'RouteConflict' : 'InvalidRouterConfig');
-    throw new Error(`gateway error ${what}`);
   }
 }
 

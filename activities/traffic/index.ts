@@ -13,7 +13,9 @@ import type {
   SetShadowInput,
   TrafficState,
 } from '../contract';
+import { GatewayAdminClient } from '../../gateway/admin-client';
 import { GatewayRouter } from './gateway-router';
+import { resolveGatewayToken } from './gateway-token';
 import { HaproxyRouter } from './haproxy-router';
 import { reconcileTraffic, restoreBaseline, type BackendsSource } from './reconcile';
 import type { ResolvedBackend, TrafficRouter } from './traffic-router';
@@ -21,7 +23,9 @@ import type { ResolvedBackend, TrafficRouter } from './traffic-router';
 export type RouterFactory = (router: RouterConfig, route: string) => TrafficRouter;
 
 export const defaultRouterFactory: RouterFactory = (router, route) =>
-  router.kind === 'gateway' ? new GatewayRouter(router.adminUrl, route) : new HaproxyRouter(router);
+  router.kind === 'gateway'
+    ? new GatewayRouter(new GatewayAdminClient({ adminUrl: router.adminUrl, token: resolveGatewayToken(router) }), route)
+    : new HaproxyRouter(router);
 
 /** API keys stay out of workflow history: the plan names an environment variable, read here. */
 export function resolveBackend(backend: BackendConfig, env: NodeJS.ProcessEnv = process.env): ResolvedBackend {

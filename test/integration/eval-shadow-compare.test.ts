@@ -18,7 +18,7 @@ import { parsePlan, type RolloutPlan } from '../../plan/schema';
 import { DEFAULT_BEHAVIOUR, type Behaviour } from '../../simulator/behaviour';
 import { runLoad } from '../../simulator/load-generator';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
-import { startGatewayOverPair } from '../support/gateway-over-pair';
+import { adminOf, startGatewayOverPair } from '../support/gateway-over-pair';
 
 const ROUTE = 'support-shadow';
 const QUICK = { latencyMedianMs: 2, latencySigma: 0.2, maxConcurrency: 256, contentSeed: 7 };
@@ -39,8 +39,10 @@ beforeAll(async () => {
     startSimulatedBackend({ model: 'sim-shadow-judge', behaviour: { latencyMedianMs: 0, latencySigma: 0, maxConcurrency: 256 } }),
   ]);
   gateway = await startGatewayOverPair(ROUTE, { baseline, candidate }, 3);
-  await put(`/admin/routes/${ROUTE}/weights`, { weights: { baseline: 100, candidate: 0 } });
-  await put(`/admin/routes/${ROUTE}/shadow`, { enabled: true, target: 'candidate', share: 1 });
+  await adminOf(gateway).setWeights(ROUTE, { weights: { baseline: 100, candidate: 0 } });
+  await adminOf(gateway).setShadow(ROUTE, { enabled: true, target: 'candidate', share: 1 });
+  // The activity reads the shadow pairs as the worker would, with the token from its environment.
+  process.env.GATEWAY_ADMIN_TOKEN = gateway.adminToken;
   reports = await mkdtemp(join(tmpdir(), 'shadow-compare-'));
   process.env.ROLLOUT_REPORTS_DIR = reports;
 });
@@ -48,21 +50,17 @@ beforeAll(async () => {
 afterAll(async () => {
   if (previousReports === undefined) delete process.env.ROLLOUT_REPORTS_DIR;
   else process.env.ROLLOUT_REPORTS_DIR = previousReports;
+  delete process.env.GATEWAY_ADMIN_TOKEN;
   await gateway?.close();
   await Promise.all([baseline?.close(), candidate?.close(), judge?.close()]);
   await rm(reports, { recursive: true, force: true });
 });
 
-async function put(path: string, body: unknown): Promise<void> {
-  const res = await fetch(`${gateway.url}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  expect(res.status).toBe(200);
-}
-
 /** Polls until the route's shadow pairs stop growing (bounded to 5 s). */
 async function settledPairs(): Promise<number> {
   let previous = -1;
   for (const deadline = Date.now() + 5_000; Date.now() < deadline; ) {
-    const count = (await readShadowPairs({ adminUrl: gateway.url, route: ROUTE, sinceSeq: 0 })).length;
+    const count = (await readShadowPairs({ adminUrl: gateway.adminUrl, route: ROUTE, sinceSeq: 0 })).length;
     if (count === previous) return count;
     previous = count;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -93,7 +91,7 @@ async function soak(patch: Partial<Behaviour>, options: { requests?: number; com
   const input: ShadowCompareInput = {
     rolloutId: 'shadow-compare',
     stage: `shadow-${run}`,
-    adminUrl: gateway.url,
+    adminUrl: gateway.adminUrl,
     route: ROUTE,
     windowStartMs,
     config: p.stages.shadow,
@@ -133,7 +131,7 @@ describe('shadow comparison on mirrored traffic', () => {
     expect(breaches(byName)).toEqual(expect.arrayContaining(['judge.completeness', 'length']));
     expect(verdict.reason).toMatch(/^\d breached thresholds on 300 shadow pairs: /);
     // The gateway holds the earlier soak's pairs too; only this window's 300 were compared.
-    expect((await readShadowPairs({ adminUrl: gateway.url, route: ROUTE, sinceSeq: 0 })).length).toBeGreaterThan(300);
+    expect((await readShadowPairs({ adminUrl: gateway.adminUrl, route: ROUTE, sinceSeq: 0 })).length).toBeGreaterThan(300);
     expect(byName.length!.message).toMatch(/per-pair length ratio p10 0\.\d\d, p50 0\.\d\d, p90 \d\.\d\d/);
   });
 

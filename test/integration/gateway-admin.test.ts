@@ -1,4 +1,5 @@
-// The admin API contract over real HTTP, plus the data plane's error paths (404, 400, 413, 502).
+// The admin API contract over real HTTP (on the admin plane, with the token), plus the data
+// plane's error paths (404, 400, 413, 502). Refusals of the admin plane: gateway-admin-auth.test.ts.
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,10 +21,14 @@ interface Reply {
   headers: Headers;
 }
 
+/** /admin paths go to the admin plane with the token, everything else to `base` (the data plane). */
 async function call(method: string, path: string, body?: unknown, base = gateway.url): Promise<Reply> {
-  const res = await fetch(`${base}${path}`, {
+  const admin = path.startsWith('/admin');
+  const headers: Record<string, string> = admin ? { authorization: `Bearer ${gateway.adminToken}` } : {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${admin ? gateway.adminUrl : base}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers,
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -54,8 +59,13 @@ afterAll(async () => {
 });
 
 describe('admin API', () => {
-  it('answers /healthz', async () => {
+  it('answers /healthz on both planes and /admin/info with the epoch', async () => {
     expect(await call('GET', '/healthz')).toMatchObject({ status: 200, body: { ok: true } });
+    expect(await call('GET', '/healthz', undefined, gateway.adminUrl)).toMatchObject({ status: 200, body: { ok: true } });
+    const info = await call('GET', '/admin/info');
+    expect(info).toMatchObject({ status: 200, body: { epoch: gateway.epoch, routes: 0 } });
+    expect(Date.parse(info.body.startedAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(gateway.epoch).toMatch(/^[0-9a-z]+-[0-9a-f]{6}$/);
   });
 
   it('creates a route on the baseline and treats a repeated PUT as a no-op', async () => {
@@ -78,7 +88,7 @@ describe('admin API', () => {
     expect(shadowOn.body.version).toBe(first.body.version + 1);
     expect(shadowAgain.body.version).toBe(shadowOn.body.version);
 
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
     expect(metrics).toContain('llm_gateway_backend_weight{route="chat",backend="candidate"} 5');
     expect(metrics).toContain('llm_gateway_shadow_share{route="chat"} 0.25');
   });
@@ -121,6 +131,16 @@ describe('admin API', () => {
     }
     const first = (await call('GET', '/admin/routes/chat/records?limit=3')).body as RecordsPage;
     expect(first.records).toHaveLength(3);
+    expect(first).toMatchObject({ epoch: gateway.epoch, restarted: false, lost: 0 });
+    expect(first.records.every((r) => r.epoch === gateway.epoch)).toBe(true);
+    // The same epoch continues where it was; another one (a process gone) starts again from the first record.
+    const same = (await call('GET', `/admin/routes/chat/records?since=${first.nextSince}&epoch=${gateway.epoch}&limit=100`)).body as RecordsPage;
+    expect(same.restarted).toBe(false);
+    expect(same.records[0]?.seq).toBeGreaterThan(first.nextSince);
+    const other = (await call('GET', `/admin/routes/chat/records?since=${first.nextSince}&epoch=gone-000000&limit=100`)).body as RecordsPage;
+    expect(other).toMatchObject({ epoch: gateway.epoch, restarted: true, lost: 0 });
+    expect(other.records[0]?.seq).toBe(first.records[0]?.seq);
+    expect(await call('GET', '/admin/routes/chat/records?epoch=not%20an%20epoch')).toMatchObject({ status: 400 });
     const rest = (await call('GET', `/admin/routes/chat/records?since=${first.nextSince}&limit=100`)).body as RecordsPage;
     const seqs = [...first.records, ...rest.records].map((r) => r.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
@@ -132,11 +152,26 @@ describe('admin API', () => {
     expect((await call('GET', '/admin/routes/chat/records?limit=0')).body.error.message).toContain('limit');
   });
 
+  it('says how many records the ring buffer overwrote before they were read', async () => {
+    const small = await startGateway({ defaultMetrics: false, recordsCapacity: 3, routes: { tiny: definition('only') } });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${small.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'hi' }] }) });
+        expect(res.status).toBe(200);
+      }
+      const page = (await (await fetch(`${small.adminUrl}/admin/routes/tiny/records?since=0`, { headers: { authorization: `Bearer ${small.adminToken}` } })).json()) as RecordsPage;
+      expect(page.records.map((r) => r.seq)).toEqual([3, 4, 5]);
+      expect(page).toMatchObject({ lost: 2, restarted: false, nextSince: 5 });
+    } finally {
+      await small.close();
+    }
+  });
+
   it('deletes a route and its gauges', async () => {
     await call('PUT', '/admin/routes/temp', definition('only'));
     expect((await call('DELETE', '/admin/routes/temp')).status).toBe(204);
     expect((await call('GET', '/admin/routes/temp')).status).toBe(404);
-    expect(await (await fetch(`${gateway.url}/metrics`)).text()).not.toContain('route="temp"');
+    expect(await (await fetch(`${gateway.adminUrl}/metrics`)).text()).not.toContain('route="temp"');
   });
 });
 
@@ -175,7 +210,7 @@ describe('data plane errors', () => {
     expect(reply.headers.get('x-rollout-backend')).toBe('gone');
     const records = (await call('GET', '/admin/routes/dead/records')).body as RecordsPage;
     expect(records.records.map((r) => r.status)).toEqual([502]);
-    expect(await (await fetch(`${gateway.url}/metrics`)).text()).toContain('llm_gateway_requests_total{route="dead",backend="gone",model="sim-gone",mode="live",code="502"} 1');
+    expect(await (await fetch(`${gateway.adminUrl}/metrics`)).text()).toContain('llm_gateway_requests_total{route="dead",backend="gone",model="sim-gone",mode="live",code="502"} 1');
   });
 
   it('returns 502 when the backend does not answer within the timeout', async () => {

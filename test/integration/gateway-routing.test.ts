@@ -4,7 +4,7 @@ import type { GatewayHandle } from '../../gateway/server';
 import { runLoad } from '../../simulator/load-generator';
 import { startSimulatedBackend } from '../../simulator/sim-backend';
 import type { SimulatedBackend } from '../../simulator/sim-backend';
-import { startGatewayOverPair } from '../support/gateway-over-pair';
+import { adminOf, startGatewayOverPair } from '../support/gateway-over-pair';
 
 const ROUTE = 'support-chat';
 // Zero latency and ample slots: these tests measure routing, not backend speed. maxInFlight is
@@ -16,8 +16,7 @@ let candidate: SimulatedBackend;
 let gateway: GatewayHandle;
 
 async function setWeights(weights: Record<string, number>): Promise<void> {
-  const res = await fetch(`${gateway.url}/admin/routes/${ROUTE}/weights`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ weights }) });
-  expect(res.status).toBe(200);
+  expect((await adminOf(gateway).setWeights(ROUTE, { weights })).weights).toMatchObject(weights);
 }
 
 async function chat(headers: Record<string, string>, extra: Record<string, unknown> = {}): Promise<Response> {
@@ -145,7 +144,7 @@ describe('proxying', () => {
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const text = await res.text();
     expect(text.trim().endsWith('data: [DONE]')).toBe(true);
-    const page = (await (await fetch(`${gateway.url}/admin/routes/${ROUTE}/records?limit=10000`)).json()) as { records: Array<{ completionTokens: number }> };
+    const page = await adminOf(gateway).records(ROUTE, { since: 0, limit: 10_000 });
     expect(page.records.at(-1)?.completionTokens).toBeGreaterThan(0);
   });
 

@@ -1,13 +1,13 @@
 // Shadow mirroring through a real gateway: copies go to the shadow target, are recorded and
 // paired, and never affect what the client gets.
 import { afterAll, beforeAll, beforeEach, describe, it, expect } from 'vitest';
-import type { RecordsPage, RequestRecord, ShadowPair, ShadowPairsPage } from '../../gateway/admin-api';
+import type { RequestRecord, ShadowPair } from '../../gateway/admin-api';
 import { startGateway } from '../../gateway/server';
 import type { GatewayHandle } from '../../gateway/server';
 import { runLoad } from '../../simulator/load-generator';
 import { startSimulatedBackend } from '../../simulator/sim-backend';
 import type { SimulatedBackend } from '../../simulator/sim-backend';
-import { startGatewayOverPair } from '../support/gateway-over-pair';
+import { adminOf, startGatewayOverPair } from '../support/gateway-over-pair';
 
 const ROUTE = 'support-chat';
 const INSTANT = { latencyMedianMs: 0, latencySigma: 0, errorRate: 0, maxConcurrency: 1000 };
@@ -19,19 +19,12 @@ let gateway: GatewayHandle;
 let recordsSince = 0;
 let pairsSince = 0;
 
-async function put(path: string, body: unknown): Promise<void> {
-  const res = await fetch(`${gateway.url}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  expect(res.status).toBe(200);
-}
-
 async function newRecords(): Promise<RequestRecord[]> {
-  const page = (await (await fetch(`${gateway.url}/admin/routes/${ROUTE}/records?since=${recordsSince}&limit=10000`)).json()) as RecordsPage;
-  return page.records;
+  return (await adminOf(gateway).records(ROUTE, { since: recordsSince, limit: 10_000 })).records;
 }
 
 async function newPairs(): Promise<ShadowPair[]> {
-  const page = (await (await fetch(`${gateway.url}/admin/routes/${ROUTE}/shadow-pairs?since=${pairsSince}&limit=10000`)).json()) as ShadowPairsPage;
-  return page.pairs;
+  return (await adminOf(gateway).shadowPairs(ROUTE, { since: pairsSince, limit: 10_000 })).pairs;
 }
 
 /** Polls until the number of shadow pairs stops growing (bounded to 5 s). */
@@ -64,11 +57,11 @@ afterAll(async () => {
 
 beforeEach(async () => {
   candidate.setBehaviour(INSTANT);
-  await put(`/admin/routes/${ROUTE}/weights`, { weights: { baseline: 100 } });
-  await put(`/admin/routes/${ROUTE}/shadow`, { enabled: true, target: 'candidate', share: 0.5 });
+  await adminOf(gateway).setWeights(ROUTE, { weights: { baseline: 100 } });
+  await adminOf(gateway).setShadow(ROUTE, { enabled: true, target: 'candidate', share: 0.5 });
   await settledPairs();
-  recordsSince = (await (await fetch(`${gateway.url}/admin/routes/${ROUTE}/records?since=${recordsSince}&limit=10000`)).json() as RecordsPage).nextSince;
-  pairsSince = (await (await fetch(`${gateway.url}/admin/routes/${ROUTE}/shadow-pairs?since=${pairsSince}&limit=10000`)).json() as ShadowPairsPage).nextSince;
+  recordsSince = (await adminOf(gateway).records(ROUTE, { since: recordsSince, limit: 10_000 })).nextSince;
+  pairsSince = (await adminOf(gateway).shadowPairs(ROUTE, { since: pairsSince, limit: 10_000 })).nextSince;
 });
 
 describe('shadow mirroring', () => {
@@ -99,7 +92,7 @@ describe('shadow mirroring', () => {
     // The candidate refuses 20% of the time; the pairs carry that difference for the judge.
     expect(shadow.filter((r) => r.refusal).length).toBeGreaterThan(0);
 
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/llm_gateway_requests_total\{route="support-chat",backend="candidate",model="sim-cand-8b",mode="shadow",code="200"\} \d+/);
     expect(metrics).toMatch(/llm_gateway_request_duration_seconds_count\{route="support-chat",backend="candidate",model="sim-cand-8b",mode="shadow"\} \d+/);
     expect(metrics).toMatch(/llm_gateway_responses_flagged_total\{route="support-chat",backend="candidate",model="sim-cand-8b",mode="shadow",flag="refusal"\} \d+/);
@@ -114,16 +107,16 @@ describe('shadow mirroring', () => {
     const shadow = (await newRecords()).filter((r) => r.mode === 'shadow');
     expect(shadow.length).toBeGreaterThan(20);
     expect(shadow.every((r) => r.status === 500 || r.status === 503)).toBe(true);
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/backend="candidate",model="sim-cand-8b",mode="shadow",code="50[03]"\} \d+/);
   });
 
   it('does not mirror requests the target itself served, nor when disabled', async () => {
-    await put(`/admin/routes/${ROUTE}/weights`, { weights: { candidate: 100 } });
+    await adminOf(gateway).setWeights(ROUTE, { weights: { candidate: 100 } });
     const served = await load(50, 'target-');
     expect(served.byBackend).toEqual({ candidate: 50 });
-    await put(`/admin/routes/${ROUTE}/weights`, { weights: { baseline: 100 } });
-    await put(`/admin/routes/${ROUTE}/shadow`, { enabled: false });
+    await adminOf(gateway).setWeights(ROUTE, { weights: { baseline: 100 } });
+    await adminOf(gateway).setShadow(ROUTE, { enabled: false });
     await load(50, 'disabled-');
     const records = await newRecords();
     expect(records.filter((r) => r.mode === 'shadow')).toEqual([]);
@@ -132,7 +125,7 @@ describe('shadow mirroring', () => {
 
   it('never makes the client wait for a slow shadow target', async () => {
     candidate.setBehaviour({ latencyMedianMs: 2000 });
-    await put(`/admin/routes/${ROUTE}/shadow`, { enabled: true, share: 1 });
+    await adminOf(gateway).setShadow(ROUTE, { enabled: true, share: 1 });
     const summary = await load(20, 'slow-');
     expect(summary.byStatus).toEqual({ '200': 20 });
     // Baseline answers instantly; waiting on the 2 s shadow would push every latency past 2 s.

@@ -171,7 +171,7 @@ describe('live behaviour changes behind the gateway', () => {
     expect(reply.status).toBe(200);
     expect(isRefusal(reply.content)).toBe(true);
 
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/llm_gateway_requests_total\{route="live",backend="baseline",model="sim-live-8b",mode="live",code="50[03]"\} \d+/);
     expect(metrics).toContain('llm_gateway_responses_flagged_total{route="live",backend="baseline",model="sim-live-8b",mode="live",flag="refusal"} 1');
   });

@@ -15,6 +15,7 @@ import { createActivities } from '../../activities';
 import { startRollout } from '../../cli/rollout-commands';
 import type { RouteState } from '../../gateway/admin-api';
 import { startGateway, type GatewayHandle } from '../../gateway/server';
+import { adminOf } from '../support/gateway-over-pair';
 import type { AlertResult, RunningIncidentReceiver } from '../../incidents/receiver';
 import { startIncidentReceiver } from '../../incidents/receiver';
 import { parsePlan } from '../../plan/schema';
@@ -48,6 +49,11 @@ beforeAll(async () => {
     startSimulatedBackend({ model: 'sim-broken', behaviour: { latencyMedianMs: 20, latencySigma: 0.1, errorRate: 0.6, seed: 12 } }),
   ]);
   cleanups.push(() => env.teardown(), () => gateway.close(), () => baseline.close(), () => broken.close());
+  // The in-process worker's activities find the admin token where any worker does.
+  process.env.GATEWAY_ADMIN_TOKEN = gateway.adminToken;
+  cleanups.push(async () => {
+    delete process.env.GATEWAY_ADMIN_TOKEN;
+  });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -76,7 +82,7 @@ async function start(id: string, backends?: { baseline: SimulatedBackend; candid
       baseline: { baseUrl: backends?.baseline.url ?? 'http://127.0.0.1:9/v1', model: backends?.baseline.model ?? 'sim-base' },
       candidate: { baseUrl: backends?.candidate.url ?? 'http://127.0.0.1:9/v1', model: backends?.candidate.model ?? 'sim-candidate' },
     },
-    router: { kind: 'gateway', adminUrl: gateway.url, route: id },
+    router: { kind: 'gateway', adminUrl: gateway.adminUrl, route: id },
     // Straight to a long 25% canary, judged only after the test is over: only the incident rolls back.
     stages: { shadow: { enabled: false }, canary: { steps: [{ weight: 25, window: '10m' }], checkInterval: '10m' }, cutover: { bake: '10m' } },
     approvals: { requiredBefore: [], approvers: ['alice'] },
@@ -88,8 +94,7 @@ async function start(id: string, backends?: { baseline: SimulatedBackend; candid
 }
 
 async function route(name: string): Promise<RouteState | null> {
-  const response = await fetch(`${gateway.url}/admin/routes/${name}`);
-  return response.ok ? ((await response.json()) as RouteState) : null;
+  return adminOf(gateway).getRoute(name);
 }
 
 function alert(rolloutId: string | null, overrides: Record<string, unknown> = {}) {
@@ -174,7 +179,7 @@ describe('the Alertmanager webhook receiver', () => {
     const plan = parsePlan({
       rollout: { id },
       backends: { baseline: { baseUrl: 'http://127.0.0.1:9/v1', model: 'a' }, candidate: { baseUrl: 'http://127.0.0.1:9/v1', model: 'b' } },
-      router: { kind: 'gateway', adminUrl: gateway.url },
+      router: { kind: 'gateway', adminUrl: gateway.adminUrl },
       approvals: { approvers: ['alice'] },
     });
     const handle = await startRollout(env.client, plan, { taskQueue: 'nobody-polls-this', requestedBy: 'carol' });
@@ -232,7 +237,7 @@ describe('a Prometheus alert rule on the gateway, through the real Alertmanager'
         '',
       ].join('\n'),
     );
-    const prometheus = await startPrometheus({ dataDir: join(dir, 'prom'), logDir: join(dir, 'logs'), targets: [{ job: 'llm-gateway', target: new URL(gateway.url).host }], ruleFiles: [rules], alertmanagerUrl: alertmanager.url });
+    const prometheus = await startPrometheus({ dataDir: join(dir, 'prom'), logDir: join(dir, 'logs'), targets: [{ job: 'llm-gateway', target: new URL(gateway.adminUrl).host }], ruleFiles: [rules], alertmanagerUrl: alertmanager.url });
     cleanups.push(() => prometheus.stop());
     await prometheus.waitForTargetsUp(['llm-gateway'], 30_000);
 

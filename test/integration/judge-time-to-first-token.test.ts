@@ -34,9 +34,12 @@ describe('time to first token, from the gateway to the canary judge', () => {
     baseline = await startSimulatedBackend({ model: 'sim-ttft-base', behaviour: { ...LATENCY, seed: 3 } });
     candidate = await startSimulatedBackend({ model: 'sim-ttft-cand', behaviour: { ...LATENCY, seed: 4 } });
     gateway = await startGatewayOverPair(ROUTE, { baseline, candidate }, 11);
+    // The judge reads the records as a worker would: token from the variable the plan names.
+    process.env.TTFT_TEST_GATEWAY_TOKEN = gateway.adminToken;
   });
 
   afterAll(async () => {
+    delete process.env.TTFT_TEST_GATEWAY_TOKEN;
     await gateway?.close();
     await Promise.all([baseline?.close(), candidate?.close()]);
   });
@@ -53,7 +56,8 @@ describe('time to first token, from the gateway to the canary judge', () => {
       windowStartMs,
       guardrails,
       pricing: { baseline: free, candidate: free },
-      adminUrl: gateway.url,
+      adminUrl: gateway.adminUrl,
+      adminTokenEnv: 'TTFT_TEST_GATEWAY_TOKEN',
       sinceSeq: 0,
       judgeState: null,
       latencyReference: references?.measuredLatencyReference ?? null,
@@ -72,7 +76,7 @@ describe('time to first token, from the gateway to the canary judge', () => {
       expect(record.ttftMs!).toBeLessThan(record.latencyMs * 0.7);
       expect(record.ttftMs!).toBeGreaterThan(5);
     }
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`llm_gateway_time_to_first_token_seconds_count\\{route="${ROUTE}",backend="baseline",model="sim-ttft-base",mode="live"\\} ${streamed.length}`));
   });
 

@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPrometheusFigures } from '../../activities/metrics/prometheus-figures';
 import { decide, requestRollback, rolloutHandle, startRollout } from '../../cli/rollout-commands';
 import { demoPlan } from '../../demo/demo-plans';
-import type { RouteState } from '../../gateway/admin-api';
+import type { RouteState, SetShadowRequest } from '../../gateway/admin-api';
+import { GatewayAdminClient } from '../../gateway/admin-client';
 import { parsePlan } from '../../plan/schema';
 import { runLoad } from '../../simulator/load-generator';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
@@ -32,9 +33,12 @@ const load = new AbortController();
 
 let loadDone: Promise<unknown>;
 
+const gatewayAdmin = () => new GatewayAdminClient({ adminUrl: stack.gatewayAdminUrl, token: stack.gatewayAdminToken });
+
 async function route(name: string): Promise<RouteState> {
-  const response = await fetch(`${stack.gatewayUrl}/admin/routes/${name}`);
-  return (await response.json()) as RouteState;
+  const state = await gatewayAdmin().getRoute(name);
+  if (!state) throw new Error(`gateway route ${name} is not defined`);
+  return state;
 }
 
 function plan(id: string, routeName: string, candidate: SimulatedBackend, gates: Array<'cutover'> = []) {
@@ -55,11 +59,7 @@ beforeAll(async () => {
   sims.steady = await startSimulatedBackend({ model: 'sim-steady', behaviour: { latencyMedianMs: 40, latencySigma: 0.1, seed: 4 } });
   const routes = ['e2e-healthy', 'e2e-broken', 'e2e-incident'];
   for (const name of routes) {
-    await fetch(`${stack.gatewayUrl}/admin/routes/${name}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ backends: [{ name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model }] }),
-    });
+    await gatewayAdmin().defineRoute(name, { backends: [{ name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model }] });
   }
   // Enough traffic that even the JSON-only guardrail (schema adherence) and the streamed-only one
   // (time to first token) reach their minimum samples in each window.
@@ -145,8 +145,7 @@ describe('rollouts end to end on the embedded stack', () => {
 
   it('reads the gateway series back from Prometheus: a 30% error candidate reads near 0.3, the baseline near 0', async () => {
     // Mirror all of the route's traffic to the broken candidate for a few seconds of its own.
-    const shadow = (body: object) =>
-      fetch(`${stack.gatewayUrl}/admin/routes/e2e-broken/shadow`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const shadow = (body: SetShadowRequest) => gatewayAdmin().setShadow('e2e-broken', body);
     const startMs = Date.now();
     await shadow({ enabled: true, target: 'candidate', share: 1 });
     await new Promise((resolve) => setTimeout(resolve, 8_000));

@@ -12,6 +12,7 @@ import { createActivities } from '../../activities';
 import { rolloutHandle, startRollout } from '../../cli/rollout-commands';
 import type { RouteState } from '../../gateway/admin-api';
 import { startGateway, type GatewayHandle } from '../../gateway/server';
+import { adminOf } from '../support/gateway-over-pair';
 import { parsePlan, type RolloutPlanInput } from '../../plan/schema';
 import { startRolloutBot, type RunningRolloutBot } from '../../slack-bot/bot';
 import { APPROVE_ACTION, GATE_METADATA, REJECT_ACTION, REJECT_MODAL, ROOT_METADATA } from '../../slack-bot/blocks';
@@ -43,6 +44,8 @@ let bot: RunningRolloutBot;
 beforeAll(async () => {
   slack = await new SlackApiStandIn({ userGroups: { S0OWNERS: ['U0GROUPIE'], S0ONCALL: ['U0ONCALL'] } }).start();
   [env, gateway] = await Promise.all([createDevServerEnv(), startGateway({ port: 0 })]);
+  // The in-process worker's activities find the admin token where any worker does.
+  process.env.GATEWAY_ADMIN_TOKEN = gateway.adminToken;
   client = env.client;
   worker = await Worker.create({
     connection: env.nativeConnection,
@@ -59,6 +62,7 @@ afterAll(async () => {
   await bot?.stop();
   if (worker?.getState() === 'RUNNING') worker.shutdown();
   await workerDone?.catch(() => undefined);
+  delete process.env.GATEWAY_ADMIN_TOKEN;
   await gateway?.close();
   await env?.teardown();
   await slack?.close();
@@ -71,7 +75,7 @@ function plan(id: string, overrides: Partial<RolloutPlanInput> = {}) {
       baseline: { baseUrl: 'http://127.0.0.1:9/v1', model: 'sim-base' },
       candidate: { baseUrl: 'http://127.0.0.1:9/v1', model: 'sim-candidate' },
     },
-    router: { kind: 'gateway', adminUrl: gateway.url, route: id },
+    router: { kind: 'gateway', adminUrl: gateway.adminUrl, route: id },
     // No traffic and no checks within the test: the first window is long, checks far apart.
     stages: { shadow: { enabled: false }, canary: { steps: [{ weight: 5, window: '10m' }], checkInterval: '5m' }, cutover: { bake: '10m' } },
     approvals: { requiredBefore: ['canary'], approvers: ['U0ALICE', 'U0BOB', 'U0CAROL', 'group:S0OWNERS'], timeout: '1h' },
@@ -91,7 +95,9 @@ async function status(id: string) {
 }
 
 async function route(name: string): Promise<RouteState> {
-  return (await (await fetch(`${gateway.url}/admin/routes/${name}`)).json()) as RouteState;
+  const state = await adminOf(gateway).getRoute(name);
+  if (!state) throw new Error(`gateway route ${name} is not defined`);
+  return state;
 }
 
 function gateMessage(id: string): Promise<StandInMessage> {

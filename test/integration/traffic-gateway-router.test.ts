@@ -1,15 +1,20 @@
 // GatewayRouter (the traffic activities' client of the gateway admin API) against the real
 // gateway and real simulated backends: every state it leaves a route in, what the gateway did on
 // the way there (RouteTable change log), and the traffic that actually flowed.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/activity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouterConfig } from '../../activities/contract';
 import { createTrafficActivities, resolveBackend, type RouterFactory } from '../../activities/traffic/index';
 import { GatewayRouter } from '../../activities/traffic/gateway-router';
+import { resolveGatewayToken } from '../../activities/traffic/gateway-token';
 import type { ResolvedBackend } from '../../activities/traffic/traffic-router';
 import type { RouteState } from '../../gateway/admin-api';
+import { GatewayAdminClient } from '../../gateway/admin-client';
 import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { freePort } from '../../stack/managed-process';
@@ -26,10 +31,13 @@ const changes: Array<{ route: string; state: RouteState | null }> = [];
 const backendOf = (sim: SimulatedBackend): ResolvedBackend => ({ baseUrl: sim.url, model: sim.model });
 const changesOf = (route: string) => changes.filter((change) => change.route === route).map((change) => change.state!);
 
+/** A router on the test gateway's admin plane, with its token (or the one given). */
+const routerOn = (route: string, adminUrl = gateway.adminUrl, token = gateway.adminToken) => new GatewayRouter(new GatewayAdminClient({ adminUrl, token }), route);
+
 async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: RouteState }> {
-  const res = await fetch(`${gateway.url}/admin/routes/${path}`, {
+  const res = await fetch(`${gateway.adminUrl}/admin/routes/${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${gateway.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as RouteState };
@@ -63,16 +71,19 @@ beforeAll(async () => {
   ]);
   gateway = await startGateway({ defaultMetrics: false });
   gateway.routes.onChange((route, state) => changes.push({ route, state }));
+  // Where the worker's activities find the admin token.
+  process.env.GATEWAY_ADMIN_TOKEN = gateway.adminToken;
 });
 
 afterAll(async () => {
+  delete process.env.GATEWAY_ADMIN_TOKEN;
   await gateway?.close();
   await Promise.all([oldBaseline?.close(), candidate?.close(), staleCandidate?.close()]);
 });
 
 describe('GatewayRouter.defineBackends', () => {
   it('creates a new route with all traffic on the baseline', async () => {
-    const router = new GatewayRouter(gateway.url, 'fresh');
+    const router = routerOn('fresh');
     const state = await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
     expect(state).toEqual({ weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: ['baseline', 'candidate'] });
 
@@ -92,7 +103,7 @@ describe('GatewayRouter.defineBackends', () => {
     await admin('PUT', 'crashed/shadow', { enabled: true, target: 'candidate', share: 1 });
     const before = changesOf('crashed').length;
 
-    const state = await new GatewayRouter(gateway.url, 'crashed').defineBackends(backendOf(oldBaseline), backendOf(candidate));
+    const state = await routerOn('crashed').defineBackends(backendOf(oldBaseline), backendOf(candidate));
     expect(state).toEqual({ weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: ['baseline', 'candidate'] });
 
     const steps = changesOf('crashed').slice(before);
@@ -117,7 +128,7 @@ describe('GatewayRouter.defineBackends', () => {
   });
 
   it('is idempotent: redefining the same backends changes nothing', async () => {
-    const router = new GatewayRouter(gateway.url, 'again');
+    const router = routerOn('again');
     await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
     const version = (await admin('GET', 'again')).json.version;
     const state = await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
@@ -128,7 +139,7 @@ describe('GatewayRouter.defineBackends', () => {
 
 describe('GatewayRouter weights and shadow', () => {
   it('sets weights idempotently: the second identical call leaves the route version alone', async () => {
-    const router = new GatewayRouter(gateway.url, 'weights');
+    const router = routerOn('weights');
     await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
     const first = await router.setWeights({ baseline: 75, candidate: 25 });
     const version = (await admin('GET', 'weights')).json.version;
@@ -140,7 +151,7 @@ describe('GatewayRouter weights and shadow', () => {
   });
 
   it('turns mirroring on and off, and the candidate sees the copies only while it is on', async () => {
-    const router = new GatewayRouter(gateway.url, 'shadowed');
+    const router = routerOn('shadowed');
     await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
 
     const on = await router.setShadow({ enabled: true, target: 'candidate', share: 1 });
@@ -160,7 +171,7 @@ describe('GatewayRouter weights and shadow', () => {
   });
 
   it('refuses to enable mirroring without a target instead of silently turning it off', async () => {
-    const router = new GatewayRouter(gateway.url, 'shadowed');
+    const router = routerOn('shadowed');
     await router.setShadow({ enabled: true, target: 'candidate', share: 0.5 });
     const error = await rejectionOf(router.setShadow({ enabled: true, target: null, share: 0.5 }));
     expect(error).toBeInstanceOf(ApplicationFailure);
@@ -172,7 +183,7 @@ describe('GatewayRouter weights and shadow', () => {
 
 describe('GatewayRouter.retireBaseline', () => {
   it('leaves the candidate as the sole baseline at 100 without ever routing to the old baseline', async () => {
-    const router = new GatewayRouter(gateway.url, 'retire');
+    const router = routerOn('retire');
     await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
     await router.setWeights({ baseline: 0, candidate: 100 }); // after the cutover
     const before = changesOf('retire').length;
@@ -213,7 +224,7 @@ describe('GatewayRouter.retireBaseline', () => {
   });
 
   it('is idempotent once retired', async () => {
-    const router = new GatewayRouter(gateway.url, 'retire');
+    const router = routerOn('retire');
     const version = (await admin('GET', 'retire')).json.version;
     const state = await router.retireBaseline(backendOf(candidate));
     expect(state.backends).toEqual(['baseline']);
@@ -223,7 +234,7 @@ describe('GatewayRouter.retireBaseline', () => {
 
 describe('GatewayRouter errors', () => {
   it('turns a 4xx from the gateway into a non-retryable ApplicationFailure with a type', async () => {
-    const router = new GatewayRouter(gateway.url, 'weights');
+    const router = routerOn('weights');
     const invalid = await rejectionOf(router.setWeights({ baseline: 50, candidate: 20 }));
     expect(invalid).toBeInstanceOf(ApplicationFailure);
     expect((invalid as ApplicationFailure).nonRetryable).toBe(true);
@@ -231,18 +242,18 @@ describe('GatewayRouter errors', () => {
     expect(invalid.message).toMatch(/^gateway refused PUT \/admin\/routes\/weights\/weights → 400: .*must sum to 100, got 70/);
 
     // The retired route has no 'candidate' backend any more: a conflict.
-    const conflict = await rejectionOf(new GatewayRouter(gateway.url, 'retire').setWeights({ baseline: 0, candidate: 100 }));
+    const conflict = await rejectionOf(routerOn('retire').setWeights({ baseline: 0, candidate: 100 }));
     expect((conflict as ApplicationFailure).nonRetryable).toBe(true);
     expect((conflict as ApplicationFailure).type).toBe('RouteConflict');
 
-    const missing = await rejectionOf(new GatewayRouter(gateway.url, 'no-such-route').read());
+    const missing = await rejectionOf(routerOn('no-such-route').read());
     expect((missing as ApplicationFailure).type).toBe('RouteNotFound');
     expect((missing as ApplicationFailure).nonRetryable).toBe(true);
   });
 
   it('treats an unreachable gateway and a 5xx as retryable errors', async () => {
     const closedPort = await freePort();
-    const unreachable = await rejectionOf(new GatewayRouter(`http://127.0.0.1:${closedPort}`, 'r').setWeights({ baseline: 100, candidate: 0 }));
+    const unreachable = await rejectionOf(routerOn('r', `http://127.0.0.1:${closedPort}`).setWeights({ baseline: 100, candidate: 0 }));
     expect(unreachable).not.toBeInstanceOf(ApplicationFailure);
     expect(unreachable.message).toBe(`gateway admin API unreachable at http://127.0.0.1:${closedPort}/admin/routes/r/weights: fetch failed`);
 
@@ -250,7 +261,7 @@ describe('GatewayRouter errors', () => {
     await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
     try {
       const port = (failing.address() as AddressInfo).port;
-      const serverError = await rejectionOf(new GatewayRouter(`http://127.0.0.1:${port}`, 'r').read());
+      const serverError = await rejectionOf(routerOn('r', `http://127.0.0.1:${port}`).read());
       expect(serverError).not.toBeInstanceOf(ApplicationFailure);
       expect(serverError.message).toBe('gateway error GET /admin/routes/r → 503: restarting');
     } finally {
@@ -259,8 +270,70 @@ describe('GatewayRouter errors', () => {
   });
 });
 
+describe('the admin token', () => {
+  it('a wrong token is refused (401) as a non-retryable error whose message never holds the token', async () => {
+    const wrong = 'not-the-admin-token-0123456789';
+    const refused = await rejectionOf(routerOn('weights', gateway.adminUrl, wrong).read());
+    expect(refused).toBeInstanceOf(ApplicationFailure);
+    expect((refused as ApplicationFailure).nonRetryable).toBe(true);
+    expect((refused as ApplicationFailure).type).toBe('InvalidRouterConfig');
+    expect(refused.message).toContain('→ 401');
+    expect(refused.message).toContain('invalid credential');
+    expect(refused.message).not.toContain(wrong);
+    expect(refused.message).not.toContain(gateway.adminToken);
+  });
+
+  it('the data plane is not an admin URL: a plan pointing there is refused, not retried', async () => {
+    const refused = await rejectionOf(routerOn('weights', gateway.url).read());
+    expect((refused as ApplicationFailure).nonRetryable).toBe(true);
+    expect(refused.message).toContain('→ 404');
+  });
+
+  it('resolveGatewayToken reads the named variable or its _FILE, and refuses clearly when neither is set', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-token-'));
+    try {
+      const file = join(dir, 'token');
+      writeFileSync(file, '  token-from-a-file-0123456789\n');
+      expect(resolveGatewayToken({}, { GATEWAY_ADMIN_TOKEN: 'token-from-env-0123456789' })).toBe('token-from-env-0123456789');
+      expect(resolveGatewayToken({}, { GATEWAY_ADMIN_TOKEN_FILE: file })).toBe('token-from-a-file-0123456789');
+      expect(resolveGatewayToken({ adminTokenEnv: 'PROD_GW_TOKEN' }, { PROD_GW_TOKEN: 'prod-token-0123456789', GATEWAY_ADMIN_TOKEN: 'other' })).toBe('prod-token-0123456789');
+      const cases: Array<[{ adminTokenEnv?: string }, NodeJS.ProcessEnv, string]> = [
+        [{}, {}, 'set GATEWAY_ADMIN_TOKEN (or GATEWAY_ADMIN_TOKEN_FILE'],
+        [{}, { GATEWAY_ADMIN_TOKEN: '' }, 'set GATEWAY_ADMIN_TOKEN'],
+        [{ adminTokenEnv: 'PROD_GW_TOKEN' }, { GATEWAY_ADMIN_TOKEN: 'x' }, 'set PROD_GW_TOKEN (or PROD_GW_TOKEN_FILE'],
+        [{}, { GATEWAY_ADMIN_TOKEN_FILE: join(dir, 'missing') }, `cannot read the admin token file ${join(dir, 'missing')}`],
+      ];
+      for (const [router, env, message] of cases) {
+        let error: unknown;
+        try {
+          resolveGatewayToken(router, env);
+        } catch (caught) {
+          error = caught;
+        }
+        expect(error).toBeInstanceOf(ApplicationFailure);
+        expect((error as ApplicationFailure).type).toBe('MissingAdminToken');
+        expect((error as ApplicationFailure).nonRetryable).toBe(true);
+        expect((error as ApplicationFailure).message).toContain(message);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the traffic activities fail non-retryably before any call when the worker has no token', async () => {
+    const saved = process.env.GATEWAY_ADMIN_TOKEN;
+    delete process.env.GATEWAY_ADMIN_TOKEN;
+    try {
+      const error = await rejectionOf(createTrafficActivities().restoreBaselineWeights({ router: { kind: 'gateway', adminUrl: gateway.adminUrl }, route: 'weights' }));
+      expect((error as ApplicationFailure).type).toBe('MissingAdminToken');
+    } finally {
+      process.env.GATEWAY_ADMIN_TOKEN = saved;
+    }
+  });
+});
+
 describe('createTrafficActivities', () => {
-  const gatewayConfig = (): RouterConfig => ({ kind: 'gateway', adminUrl: gateway.url });
+  const gatewayConfig = (): RouterConfig => ({ kind: 'gateway', adminUrl: gateway.adminUrl });
 
   it('resolveBackend reads the API key from the named variable, and refuses when it is unset', () => {
     const backend = { baseUrl: 'http://127.0.0.1:1/v1', model: 'm', apiKeyEnv: 'LLM_KEY', pricing: { inputPer1k: 0, outputPer1k: 0 } };
@@ -326,7 +399,7 @@ describe('createTrafficActivities', () => {
     let routers = 0;
     const counting: RouterFactory = (config, route) => {
       routers += 1;
-      return new GatewayRouter((config as Extract<RouterConfig, { kind: 'gateway' }>).adminUrl, route);
+      return routerOn(route, (config as Extract<RouterConfig, { kind: 'gateway' }>).adminUrl);
     };
     const activities = createTrafficActivities(counting);
     for (const candidatePercent of [101, -1, 2.5, Number.NaN]) {

@@ -1,5 +1,6 @@
 // A gateway with one route over a baseline and a candidate simulated backend (all traffic on the
 // baseline until a test moves it), seeded so keyless routing and shadow sampling repeat run to run.
+import { GatewayAdminClient } from '../../gateway/admin-client';
 import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { mulberry32 } from '../../simulator/prng';
 import type { SimulatedBackend } from '../../simulator/sim-backend';
@@ -17,4 +18,9 @@ export function startGatewayOverPair(route: string, pair: { baseline: SimulatedB
       },
     },
   });
+}
+
+/** The admin API of a gateway started in this process (its admin plane, with its token). */
+export function adminOf(gateway: GatewayHandle): GatewayAdminClient {
+  return new GatewayAdminClient({ adminUrl: gateway.adminUrl, token: gateway.adminToken });
 }

@@ -14,6 +14,7 @@ function record(partial: Partial<RequestRecord>): RequestRecord {
   seq += 1;
   return {
     seq,
+    epoch: 'e1',
     requestId: `r${seq}`,
     route: 'chat',
     backend: 'candidate',
