@@ -9,7 +9,12 @@ import { z } from 'zod';
 import { DIALECTS, SERIES_DIALECTS, type LabelSet, type LatencyDialect, type SeriesDialect, type SeriesSelection } from '../judge/series-dialects';
 import { duration } from './common-schema';
 
-const labelSet = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Prometheus label name'), z.string().min(1, 'label values must not be empty'));
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const labelSet = z.record(z.string(), z.string().min(1, 'label values must not be empty')).superRefine((labels, ctx) => {
+  for (const name of Object.keys(labels)) {
+    if (!LABEL_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `${JSON.stringify(name)} is not a Prometheus label name` });
+  }
+});
 const armLabels = z.strictObject({ traffic: labelSet.optional(), latency: labelSet.optional() });
 
 export const metricsSchema = z
