@@ -132,11 +132,17 @@ export function familiesOf(selection: SeriesSelection): { read: Family[]; requir
   const read: Family[] = [];
   const required: Family[] = [];
   const traffic = DIALECTS[selection.traffic.dialect];
-  if (traffic.responses) read.push('responses'), required.push('responses');
+  if (traffic.responses) {
+    read.push('responses');
+    required.push('responses');
+  }
   if (traffic.flags) read.push('refusals', 'jsonRequests', 'invalidJson');
   if (selection.latency.dialect !== 'none') {
     const latency = DIALECTS[selection.latency.dialect];
-    if (latency.latency) read.push('latency'), required.push('latency');
+    if (latency.latency) {
+      read.push('latency');
+      required.push('latency');
+    }
     // Streamed answers only: no series is a service that does not stream, not missing data.
     if (latency.firstToken) read.push('firstToken');
   }

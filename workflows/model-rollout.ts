@@ -327,7 +327,7 @@ class Rollout {
     try {
       const series = this.seriesSelection();
       if (series) {
-        verdict = await this.judgeSeries(window, series, spec);
+        verdict = await this.judgeSeries(window, series);
       } else if (this.usesStatisticalJudge()) {
         const judge = this.judgeMemory();
         const result = await metrics.judgeCanaryWindow({
@@ -402,7 +402,7 @@ class Rollout {
     return resolved.source === 'prometheus' && patched('series-statistical-judge') ? resolved.selection : null;
   }
 
-  private async judgeSeries(window: Omit<Parameters<RolloutActivities['judgeSeriesWindow']>[0], 'prometheusUrl' | 'series' | 'judgeState' | 'snapshot' | 'latencyReference' | 'firstTokenReference'>, series: SeriesSelection, spec: StageSpec): Promise<Verdict> {
+  private async judgeSeries(window: Omit<Parameters<RolloutActivities['judgeSeriesWindow']>[0], 'prometheusUrl' | 'series' | 'judgeState' | 'snapshot' | 'latencyReference' | 'firstTokenReference'>, series: SeriesSelection): Promise<Verdict> {
     const judge = this.judgeMemory();
     const result = await metrics.judgeSeriesWindow({
       ...window,
