@@ -3,6 +3,7 @@
 // one input object and is idempotent, because Temporal may run it more than once.
 import type { Verdict } from '../judge/verdict';
 import type { JudgeCanaryWindowInput, JudgeCanaryWindowResult } from './metrics/judge-canary-window';
+import type { JudgeSeriesWindowInput, JudgeSeriesWindowResult } from './metrics/judge-series-window';
 import type { RolloutPlan } from '../plan/schema';
 
 export type RouterConfig = RolloutPlan['router'];
@@ -119,7 +120,7 @@ export interface ShadowCompareInput {
   pricing: { baseline: BackendConfig['pricing']; candidate: BackendConfig['pricing'] };
 }
 
-export type { JudgeCanaryWindowInput, JudgeCanaryWindowResult };
+export type { JudgeCanaryWindowInput, JudgeCanaryWindowResult, JudgeSeriesWindowInput, JudgeSeriesWindowResult };
 
 export interface RolloutEvent {
   rolloutId: string;
@@ -153,6 +154,8 @@ export interface RolloutActivities {
   retireBaseline(input: RouteTarget & { candidate: BackendConfig }): Promise<TrafficState>;
   judgeTrafficWindow(input: JudgeTrafficWindowInput): Promise<Verdict>;
   judgeCanaryWindow(input: JudgeCanaryWindowInput): Promise<JudgeCanaryWindowResult>;
+  /** The statistical judge on Prometheus series (any traffic layer), differenced per look. */
+  judgeSeriesWindow(input: JudgeSeriesWindowInput): Promise<JudgeSeriesWindowResult>;
   runGoldenEval(input: GoldenEvalInput): Promise<Verdict>;
   compareShadow(input: ShadowCompareInput): Promise<Verdict>;
   notify(input: NotifyInput): Promise<void>;

@@ -4,6 +4,7 @@ import type { RolloutActivities } from './contract';
 import { createEvalActivities } from './evals';
 import { readGatewayRecords, type RecordsReader } from './metrics/gateway-records';
 import { createCanaryJudgeActivities } from './metrics/judge-canary-window';
+import { createSeriesJudgeActivities, readPrometheusSeries, type SeriesReader } from './metrics/judge-series-window';
 import { createMetricsActivities, type FiguresReader } from './metrics/judge-window';
 import { readPrometheusFigures } from './metrics/prometheus-figures';
 import { createNotifyActivities, type EventSink } from './notify';
@@ -15,6 +16,8 @@ export interface ActivityDependencies {
   routerFor?: RouterFactory;
   readFigures?: FiguresReader;
   readRecords?: RecordsReader;
+  /** Instant vectors from Prometheus for the series judge. */
+  readSeries?: SeriesReader;
   readShadowPairs?: ShadowPairsReader;
   eventSinks?: EventSink[];
   /**
@@ -30,6 +33,7 @@ export function createActivities(deps: ActivityDependencies = {}): RolloutActivi
     ...createTrafficActivities(deps.routerFor ?? defaultRouterFactory),
     ...createMetricsActivities(deps.readFigures ?? readPrometheusFigures, deps.clock),
     ...createCanaryJudgeActivities(deps.readRecords ?? readGatewayRecords, deps.clock),
+    ...createSeriesJudgeActivities(deps.readSeries ?? readPrometheusSeries, deps.clock),
     ...createEvalActivities(),
     ...createShadowCompareActivities(deps.readShadowPairs ?? readShadowPairs),
     ...createNotifyActivities(withSlackSink(deps)),

@@ -1,6 +1,9 @@
 // `rollout plan check`: what a plan will do, before it does it.
 import { formatDuration } from '../plan/duration';
+import { resolveMetrics } from '../plan/metrics-schema';
 import { routeOf, type RolloutPlan } from '../plan/schema';
+import { describeSelector, DIALECTS } from '../judge/series-dialects';
+import { unjudgedFromSeries } from '../judge/series-window';
 import { canaryPower } from '../judge/plan-power';
 import { stagesOf } from '../workflows/rollout-stages';
 
@@ -34,7 +37,7 @@ export function describePlan(plan: RolloutPlan): string {
     .filter((name) => plan.guardrails[name].enabled)
     .map((name) => `${name}${plan.guardrails[name].critical ? '*' : ''} ±${plan.guardrails[name].tolerance}`);
   lines.push(`  guards    ${rails.join(', ')}  (* critical); ≥ ${plan.guardrails.minRequests} requests per side before a pass`);
-  lines.push(`  judge     ${plan.guardrails.judge}${plan.guardrails.judge === 'statistical' ? ` (always-valid, alpha ${plan.guardrails.alpha} over each window; score pass ${plan.guardrails.score.pass}, marginal ${plan.guardrails.score.marginal})` : ''}`);
+  lines.push(...judgeLines(plan));
   const power = canaryPower(plan);
   if (!power) {
     lines.push('  power     set stages.canary.expected.requestsPerMinute to see how long each window must be');
@@ -47,4 +50,30 @@ export function describePlan(plan: RolloutPlan): string {
     }
   }
   return lines.join('\n');
+}
+
+/** Which judge really decides, and on which data: the records, which series, or the gateway's figures. */
+function judgeLines(plan: RolloutPlan): string[] {
+  const { guardrails } = plan;
+  if (guardrails.judge === 'threshold') {
+    const note = plan.router.kind === 'gateway' ? '' : ' — only the llm-rollout gateway exports them, so behind this router it has no data';
+    return [`  judge     threshold, on the gateway's llm_gateway_* series in Prometheus${note}`];
+  }
+  const head = `  judge     statistical (always-valid, alpha ${guardrails.alpha} over each window; score pass ${guardrails.score.pass}, marginal ${guardrails.score.marginal})`;
+  const resolved = resolveMetrics(plan);
+  if (resolved.source === 'records') return [head, "            on the gateway's per-request records"];
+  const { traffic, latency, referenceLookbackMs } = resolved.selection;
+  const responses = DIALECTS[traffic.dialect].responses!;
+  const lines = [head, `            on Prometheus series, differenced at each check:`];
+  lines.push(`            requests/errors (${traffic.dialect}): ${describeSelector(responses.metric, traffic.baseline)} vs ${describeSelector(responses.metric, traffic.candidate)}, errors ${responses.statusLabel}=~"${responses.errorStatus}"`);
+  const histogram = latency.dialect === 'none' ? undefined : DIALECTS[latency.dialect].latency;
+  if (histogram) {
+    lines.push(`            latency (${latency.dialect}): ${describeSelector(`${histogram.metric}_bucket`, latency.baseline)} vs ${describeSelector(`${histogram.metric}_bucket`, latency.candidate)}`);
+    const firstToken = latency.dialect === 'none' ? undefined : DIALECTS[latency.dialect].firstToken;
+    if (firstToken) lines.push(`            time to first token (${latency.dialect}, when the traffic streams): ${describeSelector(`${firstToken.metric}_bucket`, latency.candidate)} vs the baseline's`);
+    lines.push(`            latency reference: an earlier stage's, else the baseline's histogram in the ${formatDuration(referenceLookbackMs)} before the window`);
+  }
+  const unjudged = Object.entries(unjudgedFromSeries(resolved.selection)).filter(([name]) => (guardrails as unknown as Record<string, { enabled?: boolean } | undefined>)[name]?.enabled);
+  if (unjudged.length > 0) lines.push(`            not judged from these series: ${unjudged.map(([name, why]) => `${name} (${why})`).join('; ')}`);
+  return lines;
 }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { duration, httpUrl } from './common-schema';
 import { goldenEvalStageSchema } from './golden-eval-schema';
+import { metricsProblems, metricsSchema } from './metrics-schema';
 import { notificationsSchema } from './notifications-schema';
 import { shadowStageSchema } from './shadow-schema';
 
@@ -78,6 +79,8 @@ export const planSchema = z
     backends: z.strictObject({ baseline: backend, candidate: backend }),
     router: router.prefault({ kind: 'gateway' }),
     prometheus: z.strictObject({ url: httpUrl.default('http://127.0.0.1:9490') }).prefault({}),
+    /** What the statistical judge reads: the gateway's records or Prometheus series (plan/metrics-schema.ts). */
+    metrics: metricsSchema,
     stages: z
       .strictObject({
         shadow: shadowStageSchema,
@@ -153,9 +156,9 @@ export const planSchema = z
         /** Requests each side needs in a window before it can pass. */
         minRequests: z.number().int().min(1).default(50),
         /**
-         * 'statistical' (gateway router): always-valid sequential tests on the gateway's
-         * per-request records, false alarms held at `alpha` however often it looks.
-         * 'threshold': plain comparisons of Prometheus figures (any router).
+         * 'statistical': always-valid sequential tests, false alarms held at `alpha` however
+         * often it looks, on the gateway's per-request records or on Prometheus series (`metrics`).
+         * 'threshold': plain comparisons of the gateway's Prometheus figures.
          */
         judge: z.enum(['statistical', 'threshold']).default('statistical'),
         /** Family-wise false-alarm rate of the statistical judge over a whole window. */
@@ -190,6 +193,7 @@ export const planSchema = z
     if (plan.stages.goldenEval.enabled && !plan.stages.goldenEval.dataset) {
       ctx.addIssue({ code: 'custom', path: ['stages', 'goldenEval', 'dataset'], message: 'a dataset path is required when the golden eval is enabled' });
     }
+    for (const [path, message] of metricsProblems(plan)) ctx.addIssue({ code: 'custom', path, message });
     const { baseline, candidate } = plan.backends;
     if (baseline.baseUrl === candidate.baseUrl && baseline.model === candidate.model) {
       ctx.addIssue({ code: 'custom', path: ['backends', 'candidate'], message: 'candidate is the same backend and model as the baseline' });

@@ -6,6 +6,7 @@
 //
 //   POST /v1/chat/completions   POST /v1/embeddings   GET /v1/models   GET /healthz
 //   GET  /admin/behaviour       PUT  /admin/behaviour  (partial update, validated)
+//   GET  /metrics               vLLM-compatible series of what it served (simulator/vllm-metrics.ts)
 import { setMaxListeners } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,6 +22,7 @@ import { mulberry32 } from './prng';
 import { drawRequest } from './request-draws';
 import type { RequestDraws } from './request-draws';
 import { approxTokens } from './text-generation';
+import { createVllmMetrics } from './vllm-metrics';
 import { FieldValidationError } from './zod-errors';
 import { carriesToken } from '../gateway/first-token';
 import { listenOn } from '../stack/listen';
@@ -86,6 +88,7 @@ export async function startSimulatedBackend(options: SimulatedBackendOptions): P
   setMaxListeners(0, closing.signal);
   let requests = 0;
   let completionCounter = 0;
+  const metrics = createVllmMetrics(model);
 
   function setBehaviour(patch: unknown): Behaviour {
     const next = mergeBehaviour(behaviour, patch);
@@ -161,12 +164,26 @@ export async function startSimulatedBackend(options: SimulatedBackendOptions): P
     const request = parseChatRequest(await readJson(req));
     checkModel(request.model);
     const id = `chatcmpl-sim-${++completionCounter}`;
+    const arrived = performance.now();
     await serve(res, request.stream, async (draws, snapshot) => {
       const answer = chatAnswer(request, draws, snapshot);
       const created = Math.floor(Date.now() / 1000);
-      if (!request.stream) return sendJson(res, 200, chatCompletionBody(id, model, answer, created));
+      const served = (firstTokenMs: number | null) =>
+        metrics.served({
+          latencySeconds: (performance.now() - arrived) / 1000,
+          firstTokenSeconds: firstTokenMs === null ? null : (firstTokenMs - arrived) / 1000,
+          finishReason: answer.finishReason,
+          promptTokens: answer.promptTokens,
+          completionTokens: answer.completionTokens,
+        });
+      if (!request.stream) {
+        sendJson(res, 200, chatCompletionBody(id, model, answer, created));
+        return served(null);
+      }
       const events = chatCompletionEvents(id, model, answer, created, request.includeUsage);
+      const firstToken = performance.now();
       await streamEvents(res, events, draws.latencyMs * (1 - snapshot.firstTokenShare));
+      if (!res.destroyed) served(firstToken);
     });
   }
 
@@ -189,6 +206,11 @@ export async function startSimulatedBackend(options: SimulatedBackendOptions): P
     if (method === 'POST' && path === '/v1/embeddings') return handleEmbeddings(req, res);
     if (method === 'GET' && path === '/v1/models') {
       return sendJson(res, 200, { object: 'list', data: [{ id: model, object: 'model', created: 0, owned_by: SIMULATOR_OWNER }] });
+    }
+    if (method === 'GET' && path === '/metrics') {
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      return void res.end(text);
     }
     if (method === 'GET' && path === '/healthz') return sendJson(res, 200, { ok: true, simulator: true, model, inFlight: gate.inFlight, queued: gate.queued });
     if (path === '/admin/behaviour') {

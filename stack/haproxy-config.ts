@@ -1,5 +1,6 @@
 // haproxy.cfg for one HTTP frontend on loopback in front of one weighted round-robin backend,
-// with the runtime API on a unix socket at admin level (what HaproxyRouter needs to move weights).
+// with the runtime API on a unix socket at admin level (what HaproxyRouter needs to move weights),
+// and optionally HAProxy's built-in Prometheus exporter on its own port (what the series judge reads).
 export interface HaproxyServer {
   /** Server name within the backend, as the runtime API addresses it (`<backend>/<name>`). */
   name: string;
@@ -21,6 +22,8 @@ export interface HaproxyConfigInput {
   healthCheckIntervalMs?: number;
   /** Upstream response timeout; LLM answers can take a while. */
   serverTimeoutMs?: number;
+  /** Port of a frontend serving HAProxy's own Prometheus exporter at /metrics (same host); none when omitted. */
+  metricsPort?: number;
 }
 
 // Names go into the config file and into runtime API commands: keep them to plain identifiers.
@@ -42,6 +45,9 @@ export function buildHaproxyConfig(input: HaproxyConfigInput): string {
   // sun_path is 108 bytes including the terminating NUL.
   if (Buffer.byteLength(input.statsSocket) > 107) problems.push(`stats socket path is too long for a unix socket (${Buffer.byteLength(input.statsSocket)} bytes, at most 107): ${input.statsSocket}`);
   if (/\s/.test(input.statsSocket)) problems.push(`stats socket path must not contain whitespace: ${JSON.stringify(input.statsSocket)}`);
+  if (input.metricsPort !== undefined && (!Number.isInteger(input.metricsPort) || input.metricsPort < 1 || input.metricsPort > 65_535 || input.metricsPort === input.port)) {
+    problems.push(`invalid metrics port ${input.metricsPort}`);
+  }
   if (problems.length > 0) throw new Error(`invalid HAProxy configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
 
   const check = input.healthCheckIntervalMs === undefined ? '' : ` check inter ${input.healthCheckIntervalMs}ms fall 2 rise 1`;
@@ -65,6 +71,9 @@ export function buildHaproxyConfig(input: HaproxyConfigInput): string {
     `  bind ${hostOf(input.host)}:${input.port}`,
     `  default_backend ${input.backendName}`,
     '',
+    ...(input.metricsPort === undefined
+      ? []
+      : ['frontend prometheus', `  bind ${hostOf(input.host)}:${input.metricsPort}`, '  http-request use-service prometheus-exporter if { path /metrics }', '  no log', '']),
     `backend ${input.backendName}`,
     '  balance roundrobin',
     ...input.servers.map((server) => `  server ${server.name} ${hostOf(server.host)}:${server.port} weight ${server.weight}${check}`),

@@ -1,6 +1,7 @@
 // A real HAProxy (Debian's /usr/sbin/haproxy) on loopback: one HTTP frontend in front of one
 // weighted round-robin backend, with the runtime API on a unix socket at admin level, so the
-// HAProxy traffic router can move weights live. Runs in the foreground (-db) under our control.
+// HAProxy traffic router can move weights live, and its built-in Prometheus exporter on a port of
+// its own (per-server response counters by status class). Runs in the foreground (-db).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildHaproxyConfig, type HaproxyServer } from './haproxy-config';
@@ -28,6 +29,8 @@ export interface RunningHaproxy {
   port: number;
   /** Runtime API unix socket path, for `router.statsSocket` in a plan. */
   statsSocket: string;
+  /** host:port of HAProxy's Prometheus exporter (GET /metrics), for a scrape target. */
+  metricsTarget: string;
   configFile: string;
   logFile: string;
   stop(): Promise<void>;
@@ -37,6 +40,7 @@ const HOST = '127.0.0.1';
 
 export async function startHaproxy(options: HaproxyOptions): Promise<RunningHaproxy> {
   const port = options.port ?? (await freePort());
+  const metricsPort = await freePort();
   mkdirSync(options.dataDir, { recursive: true });
   const statsSocket = join(options.dataDir, 'admin.sock');
   const configFile = join(options.dataDir, 'haproxy.cfg');
@@ -49,6 +53,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<RunningHapr
       servers: options.servers,
       statsSocket,
       healthCheckIntervalMs: options.healthCheckIntervalMs,
+      metricsPort,
     }),
   );
   // A socket file left by an earlier run that was killed would make the probe pass too early.
@@ -63,13 +68,14 @@ export async function startHaproxy(options: HaproxyOptions): Promise<RunningHapr
     readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
     // SIGTERM is HAProxy's hard stop: it exits at once.
     stopGraceMs: 5_000,
-    ready: [unixSocketProbe(statsSocket, `connect to the runtime API at ${statsSocket}`), tcpProbe(HOST, port)],
+    ready: [unixSocketProbe(statsSocket, `connect to the runtime API at ${statsSocket}`), tcpProbe(HOST, port), tcpProbe(HOST, metricsPort)],
   });
 
   return {
     url: `http://${HOST}:${port}`,
     port,
     statsSocket,
+    metricsTarget: `${HOST}:${metricsPort}`,
     configFile,
     logFile: child.logFile,
     stop: async () => {

@@ -20,7 +20,9 @@ import {
 } from '@temporalio/workflow';
 import type { RolloutActivities, RolloutEvent } from '../activities/contract';
 import type { Verdict } from '../judge/verdict';
+import { resolveMetrics } from '../plan/metrics-schema';
 import { parsePlan, PlanValidationError, routeOf, type RolloutPlan } from '../plan/schema';
+import type { SeriesSelection } from '../judge/series-dialects';
 import { COMPENSATION, EVAL, METRICS, NOTIFY, RECONCILE, TRAFFIC } from './activity-options';
 import {
   approveUpdate,
@@ -368,7 +370,10 @@ class Rollout {
       pricing: { baseline: this.plan.backends.baseline.pricing, candidate: this.plan.backends.candidate.pricing },
     } as const;
     try {
-      if (this.usesStatisticalJudge()) {
+      const series = this.seriesSelection();
+      if (series) {
+        verdict = await this.judgeSeries(window, series);
+      } else if (this.usesStatisticalJudge()) {
         const judge = this.judgeMemory();
         const result = await metrics.judgeCanaryWindow({
           ...window,
@@ -427,6 +432,35 @@ class Rollout {
     return this.plan.guardrails.judge === 'statistical' && this.plan.router.kind === 'gateway' && patched('statistical-judge');
   }
 
+  /**
+   * The statistical judge on Prometheus series (plan metrics.source 'prometheus', the default off
+   * the gateway router): any traffic layer. Rollouts started before it existed keep their path.
+   */
+  private seriesSelection(): SeriesSelection | null {
+    if (this.plan.guardrails.judge !== 'statistical') return null;
+    const resolved = resolveMetrics(this.plan);
+    return resolved.source === 'prometheus' && patched('series-statistical-judge') ? resolved.selection : null;
+  }
+
+  private async judgeSeries(window: Omit<Parameters<RolloutActivities['judgeSeriesWindow']>[0], 'prometheusUrl' | 'series' | 'judgeState' | 'snapshot' | 'latencyReference' | 'firstTokenReference'>, series: SeriesSelection): Promise<Verdict> {
+    const judge = this.judgeMemory();
+    const result = await metrics.judgeSeriesWindow({
+      ...window,
+      prometheusUrl: this.plan.prometheus.url,
+      series,
+      judgeState: judge.state,
+      snapshot: judge.seriesSnapshot ?? null,
+      latencyReference: judge.latencyReference,
+      firstTokenReference: judge.firstTokenReference ?? null,
+    });
+    judge.state = result.judgeState;
+    judge.seriesSnapshot = result.snapshot;
+    // A reference measured at this look (before the window, or in it) holds for the rest of the rollout.
+    if (result.measuredLatencyReference) judge.latencyReference = judge.shadowLatencyReference = result.measuredLatencyReference;
+    if (result.measuredFirstTokenReference) judge.firstTokenReference = judge.shadowFirstTokenReference = result.measuredFirstTokenReference;
+    return result.verdict;
+  }
+
   private gatewayAdminUrl(): string {
     return this.plan.router.kind === 'gateway' ? this.plan.router.adminUrl : '';
   }
@@ -443,6 +477,7 @@ class Rollout {
     if (judge.shadowFirstTokenReference) judge.firstTokenReference = judge.shadowFirstTokenReference;
     judge.state = null;
     judge.sinceSeq = 0;
+    delete judge.seriesSnapshot;
   }
 
   /**

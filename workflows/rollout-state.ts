@@ -1,6 +1,7 @@
 // The rollout's durable state: everything the status query shows and everything continue-as-new
 // carries to the next run. Plain data only, so it serializes into the next run's input.
 import type { JudgeState, LatencyReference } from '../judge/canary-judge';
+import type { SeriesSnapshot } from '../judge/series-window';
 import type { Verdict } from '../judge/verdict';
 import type { RolloutPlan } from '../plan/schema';
 import type { StageKind } from './rollout-stages';
@@ -89,11 +90,13 @@ export interface RolloutState {
     sinceSeq: number;
     /** The baseline's latency tail the current window judges p99 against. */
     latencyReference: LatencyReference | null;
-    /** Measured by the shadow soak; becomes the reference from the next stage on. */
+    /** Measured by the shadow soak (series judge: at its first judged window); the reference from then on. */
     shadowLatencyReference?: LatencyReference;
     /** The same two for time to first token, when the traffic streams. */
     firstTokenReference?: LatencyReference;
     shadowFirstTokenReference?: LatencyReference;
+    /** The series judge's previous look and running totals in the current window. */
+    seriesSnapshot?: SeriesSnapshot;
   };
   runs: number;
   outcome?: Outcome;

@@ -10,6 +10,8 @@ export interface TestPlanOptions {
   judge?: 'statistical' | 'threshold';
   /** Compare the shadow answers after the soak (stages.shadow.compare). */
   shadowCompare?: boolean;
+  /** HAProxy (no shadow soak; judged on Prometheus series): its backend is named after the id. */
+  router?: 'gateway' | 'haproxy';
 }
 
 export function testPlan(options: TestPlanOptions): RolloutPlanInput {
@@ -19,9 +21,12 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
       baseline: { baseUrl: 'http://127.0.0.1:1/v1', model: 'sim-baseline' },
       candidate: { baseUrl: 'http://127.0.0.1:2/v1', model: 'sim-candidate' },
     },
-    router: { kind: 'gateway', adminUrl: 'http://127.0.0.1:3', route: options.id },
+    router:
+      options.router === 'haproxy'
+        ? { kind: 'haproxy', statsSocket: '/run/haproxy/admin.sock', haproxyBackend: options.id, baselineServer: 'current', candidateServer: 'next' }
+        : { kind: 'gateway', adminUrl: 'http://127.0.0.1:3', route: options.id },
     stages: {
-      shadow: { enabled: true, share: 0.5, window: '5m', ...(options.shadowCompare ? { compare: {} } : {}) },
+      shadow: { enabled: options.router !== 'haproxy', share: 0.5, window: '5m', ...(options.shadowCompare ? { compare: {} } : {}) },
       goldenEval: { enabled: options.goldenEval ?? false, dataset: '/dev/null' },
       canary: {
         steps: [

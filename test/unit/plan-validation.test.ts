@@ -6,6 +6,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPlanFile } from '../../plan/load';
+import { resolveMetrics } from '../../plan/metrics-schema';
 import { parsePlan, PlanValidationError, type RolloutPlan, type RolloutPlanInput } from '../../plan/schema';
 
 const EXAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples');
@@ -377,5 +378,64 @@ describe('parsePlan default isolation', () => {
     const second = parsePlan(minimal());
     expect(second.stages.canary.steps.map((step) => step.weight)).toEqual([5, 25, 50]);
     expect(second.approvals.requiredBefore).toEqual(['canary', 'cutover']);
+  });
+});
+
+describe('the metrics block', () => {
+  const router = { kind: 'haproxy', statsSocket: '/run/haproxy/admin.sock', haproxyBackend: 'llm', baselineServer: 'a', candidateServer: 'b' } as const;
+  const haproxy = (metrics?: unknown) => withPart({ router, stages: { shadow: { enabled: false } }, ...(metrics === undefined ? {} : { metrics }) });
+
+  it('defaults to the gateway records on the gateway router', () => {
+    const plan = parsePlan(minimal());
+    expect(plan.metrics).toBeUndefined();
+    expect(resolveMetrics(plan)).toEqual({ source: 'records' });
+  });
+
+  it('defaults a HAProxy plan to HAProxy series per server and vLLM latency per model, and parses idempotently', () => {
+    const plan = parsePlan(haproxy());
+    expect(resolveMetrics(plan)).toEqual({
+      source: 'prometheus',
+      selection: {
+        traffic: { dialect: 'haproxy', baseline: { proxy: 'llm', server: 'a' }, candidate: { proxy: 'llm', server: 'b' } },
+        latency: { dialect: 'vllm', baseline: { model_name: 'llama-8b' }, candidate: { model_name: 'llama-70b' } },
+        referenceLookbackMs: 600_000,
+      },
+    });
+    expect(parsePlan(plan)).toEqual(plan);
+  });
+
+  it('takes label overrides and a lookback, and the gateway series for a gateway plan that asks for Prometheus', () => {
+    const plan = parsePlan(haproxy({ latency: 'vllm', candidate: { latency: { model_name: 'served-70b' } }, referenceLookback: '30m' }));
+    const resolved = resolveMetrics(plan);
+    expect(resolved.source === 'prometheus' && resolved.selection.latency.candidate).toEqual({ model_name: 'served-70b' });
+    expect(resolved.source === 'prometheus' && resolved.selection.referenceLookbackMs).toBe(1_800_000);
+    const gateway = resolveMetrics(parsePlan(withPart({ metrics: { source: 'prometheus' } })));
+    expect(gateway.source === 'prometheus' && gateway.selection.traffic).toEqual({
+      dialect: 'gateway',
+      baseline: { route: 'support-bot-v2', backend: 'baseline' },
+      candidate: { route: 'support-bot-v2', backend: 'candidate' },
+    });
+  });
+
+  it('refuses what the series cannot give, with the reason', () => {
+    expect(problemsOf(haproxy({ latency: 'haproxy' }))).toEqual([
+      "metrics.latency: HAProxy's exporter has no latency histograms (only averages, which cannot give a tail): set metrics.latency to vllm (the model servers' own series) or none",
+    ]);
+    expect(problemsOf(haproxy({ traffic: 'vllm' }))[0]).toMatch(/^metrics\.traffic: vLLM exports no failed-request counter .*: take requests and errors from the traffic layer/);
+    expect(problemsOf(haproxy({ source: 'records' }))).toEqual(['metrics.source: router haproxy keeps no per-request records: use metrics.source: prometheus']);
+    expect(problemsOf(withPart({ metrics: { traffic: 'haproxy' } }))).toEqual(['metrics.traffic: only read with metrics.source: prometheus']);
+  });
+
+  it('needs labels where the plan cannot name the arms, and refuses arms that select the same series', () => {
+    expect(problemsOf(haproxy({ traffic: 'istio', latency: 'istio' }))).toEqual([
+      'metrics.baseline.traffic: the istio series need labels naming the baseline (e.g. destination_version)',
+      'metrics.candidate.traffic: the istio series need labels naming the candidate (e.g. destination_version)',
+      'metrics.baseline.latency: the istio series need labels naming the baseline (e.g. destination_version)',
+      'metrics.candidate.latency: the istio series need labels naming the candidate (e.g. destination_version)',
+    ]);
+    const v = (version: string) => ({ traffic: { destination_version: version }, latency: { destination_version: version } });
+    expect(() => parsePlan(haproxy({ traffic: 'istio', latency: 'istio', baseline: v('v1'), candidate: v('v2') }))).not.toThrow();
+    expect(problemsOf(haproxy({ candidate: { traffic: { server: 'a' } } }))).toEqual(['metrics.candidate.traffic: baseline and candidate select the same haproxy series']);
+    expect(problemsOf(haproxy({ baseline: { traffic: { 'bad-label': 'x' } } }))).toEqual(['metrics.baseline.traffic.bad-label: "bad-label" is not a Prometheus label name']);
   });
 });

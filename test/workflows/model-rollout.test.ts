@@ -22,12 +22,14 @@ import type { RolloutStatus } from '../../workflows/rollout-state';
 import { InMemoryRouter } from '../support/in-memory-router';
 import { testPlan, type TestPlanOptions } from '../support/plans';
 import { noTraffic, scriptedFigures, type FiguresScript } from '../support/scripted-figures';
+import { scriptedSeries, type SeriesScript } from '../support/scripted-series';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal';
 
 const taskQueue = 'rollout-workflow-tests';
 const routers = new Map<string, InMemoryRouter>();
 const figureScripts = new Map<string, FiguresScript>();
 const evalScripts = new Map<string, Verdict['outcome'] | 'throw'>();
+const seriesScripts = new Map<string, SeriesScript>();
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -59,6 +61,7 @@ beforeAll(async () => {
   const activities = createActivities({
     routerFor: (_config, route) => routerFor(route),
     readFigures: scriptedFigures((route) => routerFor(route).state, figureScripts),
+    readSeries: scriptedSeries((query) => [...seriesScripts].find(([id]) => query.includes(`proxy="${id}"`))?.[1]),
   });
   worker = await Worker.create({
     connection: env.nativeConnection,
@@ -322,6 +325,33 @@ describe('ModelRolloutWorkflow', () => {
     expect(result.outcome).toBe('aborted');
     expect(result.reason).toContain('cancelled');
     expect(atBaseline(router.state)).toBe(true);
+  });
+
+  it('judges a HAProxy plan on Prometheus series with judgeSeriesWindow: promotes a healthy candidate, rolls back a failing one', async () => {
+    // One at a time: the time-skipping server skips only while a result is awaited.
+    const healthy = start({ router: 'haproxy', judge: 'statistical', onTimeout: 'approve' });
+    seriesScripts.set(healthy.id, {});
+    const healthyResult = await (await healthy.handlePromise).result();
+    const broken = start({ router: 'haproxy', judge: 'statistical' });
+    seriesScripts.set(broken.id, { candidateErrorShare: 0.2 });
+    const brokenResult = await (await broken.handlePromise).result();
+
+    expect(healthyResult.outcome, healthyResult.reason).toBe('promoted');
+    const passes = healthyResult.verdicts.filter((verdict) => verdict.outcome === 'pass');
+    expect(passes.length).toBeGreaterThanOrEqual(4);
+    for (const verdict of passes) {
+      expect(verdict.metrics.map((metric) => metric.metric).sort()).toEqual(['errorRate', 'p99Latency']);
+      // Each look differences the series: 100 more requests per arm per look, never the cumulative total.
+      expect(verdict.metrics.find((metric) => metric.metric === 'errorRate')!.samples.candidate % 100).toBe(0);
+    }
+    expect(JSON.stringify(passes[0])).toContain('not judged from these series');
+    // Cutover: the candidate has all traffic, no live baseline to compare: the bake asks no one here
+    // (no gates) but its verdicts stay inconclusive.
+    expect(healthyResult.stages.map((stage) => stage.status)).toEqual(['passed', 'passed', 'passed', 'passed']);
+
+    expect(brokenResult.outcome).toBe('rolled_back');
+    expect(brokenResult.reason).toMatch(/^canary-1: critical regression: errorRate up/);
+    expect(atBaseline(broken.router.state)).toBe(true);
   });
 
   it('continues as new on a long history and still completes with its state intact', async () => {
