@@ -14,7 +14,9 @@ export type BreakGlassResult =
 
 /** Where a plan's traffic layer is, in words for people. */
 export function trafficLayerOf(plan: RolloutPlan): string {
-  return plan.router.kind === 'gateway' ? `gateway ${plan.router.adminUrl} route ${routeOf(plan)}` : `HAProxy ${plan.router.statsSocket} backend ${plan.router.haproxyBackend}`;
+  if (plan.router.kind !== 'gateway') return `HAProxy ${plan.router.statsSocket} backend ${plan.router.haproxyBackend}`;
+  const replicas = plan.router.replicas?.length ?? 0;
+  return `gateway ${plan.router.adminUrl}${replicas > 0 ? ` and ${replicas} replica(s)` : ''} route ${routeOf(plan)}`;
 }
 
 export async function restoreTrafficNow(plan: RolloutPlan, routerFor: RouterFactory = defaultRouterFactory): Promise<BreakGlassResult> {

@@ -119,18 +119,20 @@ export class GatewayAdminClient {
     const url = `${this.adminUrl}${path}`;
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await response.text();
-    } catch (error) {
-      throw new GatewayUnreachableError(`gateway admin API unreachable at ${url}: ${(error as Error).message}`, null, { cause: error });
+    let response: Response | undefined;
+    let text = '';
+    const deadline = AbortSignal.timeout(this.timeoutMs);
+    // Every admin call is idempotent, so one that failed before any answer is sent once more: a
+    // pooled keep-alive connection to a gateway that has since restarted fails exactly so.
+    for (let attempt = 1; response === undefined; attempt++) {
+      try {
+        const answer = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: deadline });
+        text = await answer.text();
+        response = answer;
+      } catch (error) {
+        if (attempt < 2 && !deadline.aborted) continue;
+        throw new GatewayUnreachableError(`gateway admin API unreachable at ${url}: ${(error as Error).message}`, null, { cause: error });
+      }
     }
     if (response.ok) return (text === '' ? null : JSON.parse(text)) as T;
     const what = `${method} ${path} → ${response.status}: ${text.slice(0, 500)}`;

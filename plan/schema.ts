@@ -35,6 +35,11 @@ const router = z.discriminatedUnion('kind', [
     adminTokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
     /** Public model name clients send; the gateway route this rollout moves. Defaults to the rollout id. */
     route: slug.optional(),
+    /**
+     * Admin planes of further gateways serving the same route (machines behind one load balancer):
+     * every traffic change goes to each, and the judge reads the records of all of them.
+     */
+    replicas: z.array(httpUrl).max(64, 'at most 64 replicas').optional(),
   }),
   z.strictObject({
     kind: z.literal('haproxy'),
@@ -237,6 +242,11 @@ export function parsePlan(input: unknown): RolloutPlan {
     return `${where}: ${issue.message}`;
   });
   throw new PlanValidationError(problems);
+}
+
+/** Every gateway admin plane a gateway plan steers and reads: adminUrl first, then its replicas. */
+export function gatewayAdminUrls(router: RolloutPlan['router']): string[] {
+  return router.kind === 'gateway' ? [...new Set([router.adminUrl, ...(router.replicas ?? [])])] : [];
 }
 
 /** The gateway route a plan moves. */

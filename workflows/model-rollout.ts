@@ -21,7 +21,7 @@ import {
 import type { RolloutActivities, RolloutEvent } from '../activities/contract';
 import type { Verdict } from '../judge/verdict';
 import { resolveMetrics } from '../plan/metrics-schema';
-import { parsePlan, PlanValidationError, routeOf, type RolloutPlan } from '../plan/schema';
+import { gatewayAdminUrls, parsePlan, PlanValidationError, routeOf, type RolloutPlan } from '../plan/schema';
 import type { SeriesSelection } from '../judge/series-dialects';
 import { COMPENSATION, EVAL, METRICS, NOTIFY, RECONCILE, TRAFFIC } from './activity-options';
 import {
@@ -378,13 +378,17 @@ class Rollout {
         const result = await metrics.judgeCanaryWindow({
           ...window,
           adminUrl: this.gatewayAdminUrl(),
+          ...this.gatewayReadAccess(),
           sinceSeq: judge.sinceSeq,
+          cursors: judge.cursors ?? null,
           judgeState: judge.state,
           latencyReference: judge.latencyReference,
           firstTokenReference: judge.firstTokenReference ?? null,
         });
         judge.state = result.judgeState;
         judge.sinceSeq = result.sinceSeq;
+        // Results recorded before the judge read gateways by process have no cursors.
+        if (result.cursors) judge.cursors = result.cursors;
         // The shadow soak measures the baseline's tails; the stages after it judge against them.
         // (Results recorded before time to first token was measured have no such field.)
         if (spec.kind === 'shadow' && result.measuredLatencyReference) judge.shadowLatencyReference = result.measuredLatencyReference;
@@ -461,6 +465,13 @@ class Rollout {
     return result.verdict;
   }
 
+  /** Every gateway the judge reads, and where the worker finds their admin token. */
+  private gatewayReadAccess(): { replicas?: string[]; adminTokenEnv?: string } {
+    const { router } = this.plan;
+    if (router.kind !== 'gateway') return {};
+    return { replicas: gatewayAdminUrls(router), ...(router.adminTokenEnv ? { adminTokenEnv: router.adminTokenEnv } : {}) };
+  }
+
   private gatewayAdminUrl(): string {
     return this.plan.router.kind === 'gateway' ? this.plan.router.adminUrl : '';
   }
@@ -477,6 +488,7 @@ class Rollout {
     if (judge.shadowFirstTokenReference) judge.firstTokenReference = judge.shadowFirstTokenReference;
     judge.state = null;
     judge.sinceSeq = 0;
+    delete judge.cursors;
     delete judge.seriesSnapshot;
   }
 
@@ -494,6 +506,7 @@ class Rollout {
         rolloutId: this.plan.rollout.id,
         stage: spec.id,
         adminUrl: this.plan.router.kind === 'gateway' ? this.plan.router.adminUrl : '',
+        ...(this.plan.router.kind === 'gateway' && this.plan.router.adminTokenEnv ? { adminTokenEnv: this.plan.router.adminTokenEnv } : {}),
         route: this.target.route,
         windowStartMs: this.state.windowStartedAtMs,
         config: this.plan.stages.shadow,

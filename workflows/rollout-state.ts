@@ -1,5 +1,6 @@
 // The rollout's durable state: everything the status query shows and everything continue-as-new
 // carries to the next run. Plain data only, so it serializes into the next run's input.
+import type { RecordsCursor } from '../activities/metrics/judge-canary-window';
 import type { JudgeState, LatencyReference } from '../judge/canary-judge';
 import type { SeriesSnapshot } from '../judge/series-window';
 import type { Verdict } from '../judge/verdict';
@@ -88,6 +89,8 @@ export interface RolloutState {
     state: JudgeState | null;
     /** Gateway record seq the window's reads start after. */
     sinceSeq: number;
+    /** Per gateway admin URL: the gateway process and seq the window's records begin at. */
+    cursors?: Record<string, RecordsCursor>;
     /** The baseline's latency tail the current window judges p99 against. */
     latencyReference: LatencyReference | null;
     /** Measured by the shadow soak (series judge: at its first judged window); the reference from then on. */

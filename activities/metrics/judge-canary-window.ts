@@ -7,6 +7,7 @@ import { judgeConfigFromPlan } from '../../judge/plan-judge-config';
 import { armTraffic, firstTokenReference, latencyReference, metricData } from '../../judge/traffic-window';
 import { enabledGuardrail } from '../../plan/schema';
 import type { JudgeTrafficWindowInput } from '../contract';
+import type { RequestRecord } from '../../gateway/admin-api';
 import type { RecordsReader } from './gateway-records';
 import { sidesFor } from './judge-window';
 
@@ -14,8 +15,12 @@ export interface JudgeCanaryWindowInput extends Omit<JudgeTrafficWindowInput, 'p
   adminUrl: string;
   /** router.adminTokenEnv (default GATEWAY_ADMIN_TOKEN): where the worker finds the admin token. */
   adminTokenEnv?: string;
-  /** Records after this seq are read (0 at a window's first look). */
+  /** Records after this seq are read (0 at a window's first look); superseded by `cursors` where given. */
   sinceSeq: number;
+  /** Every gateway serving the route (router.adminUrl and its replicas); default [adminUrl]. */
+  replicas?: string[];
+  /** Per gateway admin URL: where this window's records begin, in which gateway process. Absent at a window's first look. */
+  cursors?: Record<string, RecordsCursor> | null;
   judgeState: JudgeState | null;
   /** The baseline's latency tail from the shadow soak; null until there is one. */
   latencyReference: LatencyReference | null;
@@ -23,11 +28,22 @@ export interface JudgeCanaryWindowInput extends Omit<JudgeTrafficWindowInput, 'p
   firstTokenReference?: LatencyReference | null;
 }
 
+/** Where one gateway's records of the current window begin. */
+export interface RecordsCursor {
+  /** The gateway process (epoch) sinceSeq belongs to. */
+  epoch: string;
+  sinceSeq: number;
+  /** How many of the window's records this look read there: what a restart would take away. */
+  seen: number;
+}
+
 export interface JudgeCanaryWindowResult {
   verdict: JudgeVerdict;
   judgeState: JudgeState;
-  /** Start the next look's read here: just before the window's first record. */
+  /** Start the next look's read here: just before the window's first record (the first gateway's). */
   sinceSeq: number;
+  /** The same per gateway, with its process; pass back as `cursors`. */
+  cursors: Record<string, RecordsCursor>;
   /** In a shadow soak: the baseline's latency tail measured in this window so far. */
   measuredLatencyReference: LatencyReference | null;
   /** In a shadow soak: the baseline's time-to-first-token tail, once enough answers were streamed. */
@@ -37,8 +53,7 @@ export interface JudgeCanaryWindowResult {
 export function createCanaryJudgeActivities(readRecords: RecordsReader, clock: () => number = Date.now) {
   return {
     async judgeCanaryWindow(input: JudgeCanaryWindowInput): Promise<JudgeCanaryWindowResult> {
-      const { records } = await readRecords({ adminUrl: input.adminUrl, route: input.route, sinceSeq: input.sinceSeq, adminTokenEnv: input.adminTokenEnv });
-      const inWindow = records.filter((record) => Date.parse(record.at) >= input.windowStartMs);
+      const { records: inWindow, cursors, notes } = await readWindowRecords(readRecords, input);
       const sides = sidesFor(input.mode);
       const baseline = armTraffic(inWindow, sides.baseline, input.windowStartMs, input.pricing.baseline);
       const candidate = armTraffic(inWindow, sides.candidate, input.windowStartMs, input.pricing.candidate);
@@ -62,14 +77,65 @@ export function createCanaryJudgeActivities(readRecords: RecordsReader, clock: (
         data: metricData(baseline, candidate, references),
         state: input.judgeState ?? initialJudgeState(),
       });
-      const firstSeq = inWindow[0]?.seq;
+      const primary = cursors[replicasOf(input)[0]!];
       return {
-        verdict,
+        verdict: notes.length > 0 ? { ...verdict, notes: [...(verdict.notes ?? []), ...notes] } : verdict,
         judgeState: state,
-        sinceSeq: firstSeq === undefined ? input.sinceSeq : firstSeq - 1,
+        sinceSeq: primary?.sinceSeq ?? input.sinceSeq,
+        cursors,
         measuredLatencyReference: measured.latency,
         measuredFirstTokenReference: measured.timeToFirstToken,
       };
     },
   };
+}
+
+function replicasOf(input: JudgeCanaryWindowInput): string[] {
+  return input.replicas && input.replicas.length > 0 ? input.replicas : [input.adminUrl];
+}
+
+/**
+ * The window's records from every gateway serving the route, read at once. A gateway that restarted
+ * is read from its new process's first record, and the verdict says what was lost; one that cannot
+ * be read is named and the others are judged; none readable fails the look (a failed metrics read).
+ */
+async function readWindowRecords(readRecords: RecordsReader, input: JudgeCanaryWindowInput): Promise<{ records: RequestRecord[]; cursors: Record<string, RecordsCursor>; notes: string[] }> {
+  const replicas = replicasOf(input);
+  const legacy: RecordsCursor = { epoch: '', sinceSeq: input.sinceSeq, seen: 0 };
+  const reads = await Promise.allSettled(
+    replicas.map((adminUrl) => {
+      const cursor = input.cursors?.[adminUrl] ?? (adminUrl === input.adminUrl && !input.cursors ? legacy : undefined);
+      return readRecords({ adminUrl, route: input.route, sinceSeq: cursor?.sinceSeq ?? 0, epoch: cursor?.epoch || undefined, adminTokenEnv: input.adminTokenEnv });
+    }),
+  );
+  const records: RequestRecord[] = [];
+  const cursors: Record<string, RecordsCursor> = {};
+  const notes: string[] = [];
+  const failures: string[] = [];
+  reads.forEach((read, index) => {
+    const adminUrl = replicas[index]!;
+    const previous = input.cursors?.[adminUrl];
+    const where = replicas.length > 1 ? `gateway ${adminUrl}` : 'the gateway';
+    if (read.status === 'rejected') {
+      const message = read.reason instanceof Error ? read.reason.message : String(read.reason);
+      failures.push(`${adminUrl}: ${message}`);
+      notes.push(`${where} could not be read (${message}); judged on the other gateways' records`);
+      if (previous) cursors[adminUrl] = previous;
+      return;
+    }
+    const inWindow = read.value.records.filter((record) => Date.parse(record.at) >= input.windowStartMs);
+    if (read.value.restarted) {
+      notes.push(
+        `${where} restarted (process ${previous?.epoch || 'unknown'} → ${read.value.epoch}): the ${previous?.seen ?? 0} records of this window read before the restart, and any served after the last look, are gone; judging from the new process's first record`,
+      );
+    }
+    if (read.value.lost > 0) notes.push(`${where} had already overwritten ${read.value.lost} records (all routes) before they could be read: raise --records-capacity or check more often`);
+    records.push(...inWindow);
+    const firstSeq = inWindow[0]?.seq;
+    // Keep the window's start: the next look reads the whole window again, from its first record.
+    const sinceSeq = firstSeq !== undefined ? firstSeq - 1 : read.value.restarted ? 0 : (previous?.sinceSeq ?? (adminUrl === input.adminUrl ? input.sinceSeq : 0));
+    cursors[adminUrl] = { epoch: read.value.epoch, sinceSeq, seen: inWindow.length };
+  });
+  if (failures.length === replicas.length) throw new Error(`no gateway could be read: ${failures.join('; ')}`);
+  return { records, cursors, notes };
 }

@@ -14,6 +14,8 @@ import type {
   TrafficState,
 } from '../contract';
 import { GatewayAdminClient } from '../../gateway/admin-client';
+import { gatewayAdminUrls } from '../../plan/schema';
+import { FanOutRouter } from './fan-out-router';
 import { GatewayRouter } from './gateway-router';
 import { resolveGatewayToken } from './gateway-token';
 import { HaproxyRouter } from './haproxy-router';
@@ -22,10 +24,14 @@ import type { ResolvedBackend, TrafficRouter } from './traffic-router';
 
 export type RouterFactory = (router: RouterConfig, route: string) => TrafficRouter;
 
-export const defaultRouterFactory: RouterFactory = (router, route) =>
-  router.kind === 'gateway'
-    ? new GatewayRouter(new GatewayAdminClient({ adminUrl: router.adminUrl, token: resolveGatewayToken(router) }), route)
-    : new HaproxyRouter(router);
+export const defaultRouterFactory: RouterFactory = (router, route) => {
+  if (router.kind !== 'gateway') return new HaproxyRouter(router);
+  const token = resolveGatewayToken(router);
+  const gatewayAt = (adminUrl: string) => new GatewayRouter(new GatewayAdminClient({ adminUrl, token }), route);
+  const adminUrls = gatewayAdminUrls(router);
+  // More than one gateway serves the route: every change goes to each of them.
+  return adminUrls.length === 1 ? gatewayAt(adminUrls[0]!) : new FanOutRouter(adminUrls.map((adminUrl) => ({ name: adminUrl, router: gatewayAt(adminUrl) })));
+};
 
 /** API keys stay out of workflow history: the plan names an environment variable, read here. */
 export function resolveBackend(backend: BackendConfig, env: NodeJS.ProcessEnv = process.env): ResolvedBackend {

@@ -4,6 +4,7 @@
 // an activity that runs this may be retried at will.
 import { ApplicationFailure } from '@temporalio/common';
 import type { DesiredTraffic, ReconcileTrafficResult, RestoreBaselineResult, TrafficState } from '../contract';
+import { FanOutRouter, settleEach } from './fan-out-router';
 import type { ResolvedBackend, TrafficRouter } from './traffic-router';
 
 /** The plan's two backends, resolved only when a route has to be (re)defined: it may need API keys. */
@@ -22,6 +23,19 @@ export async function readIfDefined(router: TrafficRouter): Promise<TrafficState
 }
 
 export async function reconcileTraffic(router: TrafficRouter, backends: BackendsSource, desired: DesiredTraffic): Promise<ReconcileTrafficResult> {
+  if (router instanceof FanOutRouter) {
+    // Each replica on its own: one that restarted empty must not hide behind one that did not.
+    const results = await settleEach(router.replicas, (replica) => reconcileOne(replica.router, backends, desired));
+    return {
+      found: results[0]!.found,
+      state: results[0]!.state,
+      corrections: results.flatMap((result, index) => result.corrections.map((correction) => `${router.replicas[index]!.name}: ${correction}`)),
+    };
+  }
+  return reconcileOne(router, backends, desired);
+}
+
+async function reconcileOne(router: TrafficRouter, backends: BackendsSource, desired: DesiredTraffic): Promise<ReconcileTrafficResult> {
   const found = await readIfDefined(router);
   const corrections: string[] = [];
   let state = found;
@@ -46,11 +60,19 @@ export async function reconcileTraffic(router: TrafficRouter, backends: Backends
  * recreated (its baseline takes all traffic on creation); one already restored is left as it is.
  */
 export async function restoreBaseline(router: TrafficRouter, backends: BackendsSource): Promise<RestoreBaselineResult> {
+  if (router instanceof FanOutRouter) {
+    const results = await settleEach(router.replicas, (replica) => restoreOne(replica.router, backends));
+    return { state: results[0]!.state, alreadyRestored: results.every((result) => result.alreadyRestored), recreated: results.some((result) => result.recreated) };
+  }
+  return restoreOne(router, backends);
+}
+
+async function restoreOne(router: TrafficRouter, backends: BackendsSource): Promise<RestoreBaselineResult> {
   const found = await readIfDefined(router);
   if (found && sameWeights(found.weights, BASELINE_ONLY.weights) && sameShadow(found.shadow, BASELINE_ONLY.shadow)) {
     return { state: found, alreadyRestored: true, recreated: false };
   }
-  const { state } = await reconcileTraffic(router, backends, BASELINE_ONLY);
+  const { state } = await reconcileOne(router, backends, BASELINE_ONLY);
   return { state, alreadyRestored: false, recreated: found === null };
 }
 

@@ -1,7 +1,9 @@
 // The traffic layer brought back to the rollout's state, over a router held in memory: what is
 // corrected, in what words, and what a restore does with a route that is gone or already safe.
+import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import type { DesiredTraffic } from '../../activities/contract';
+import { FanOutRouter } from '../../activities/traffic/fan-out-router';
 import { reconcileTraffic, restoreBaseline } from '../../activities/traffic/reconcile';
 import { InMemoryRouter } from '../support/in-memory-router';
 
@@ -73,5 +75,35 @@ describe('restoreBaseline', () => {
     expect(result).toMatchObject({ alreadyRestored: false, recreated: true });
     expect(router.state.weights).toEqual({ baseline: 100, candidate: 0 });
     expect(router.defined).toBe(true);
+  });
+});
+
+describe('several replicas', () => {
+  const replicas = (...routers: InMemoryRouter[]) => new FanOutRouter(routers.map((router, index) => ({ name: `gw-${index + 1}`, router })));
+
+  it('corrects each replica on its own and names it', async () => {
+    const healthy = routerAt(canary);
+    const restarted = new InMemoryRouter();
+    restarted.forget();
+    const result = await reconcileTraffic(replicas(healthy, restarted), backends, canary);
+    expect(result.corrections).toEqual(['gw-2: the route was not defined on the traffic layer; recreated from the plan', 'gw-2: weights were baseline 100 % / candidate 0 %; set back to baseline 75 % / candidate 25 %']);
+    expect(restarted.state.weights).toEqual(canary.weights);
+    expect(healthy.history).toEqual([]);
+  });
+
+  it('restores every replica it can reach and fails retryably while one is down, as a refusal only when all refuse', async () => {
+    const up = routerAt(canary);
+    const down = routerAt(canary);
+    down.failures.set('read', 1);
+    const error = await restoreBaseline(replicas(up, down), backends).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(ApplicationFailure);
+    expect((error as Error).message).toContain('1 of 2 gateways did not take the change: gw-2: simulated read failure');
+    expect(up.state.weights).toEqual({ baseline: 100, candidate: 0 });
+    expect(await restoreBaseline(replicas(up, down), backends)).toMatchObject({ alreadyRestored: false });
+    const a = routerAt(canary);
+    const b = routerAt(canary);
+    for (const router of [a, b]) router.refusals.set('setWeights', { type: 'RouteConflict', left: 1 });
+    await expect(restoreBaseline(replicas(a, b), backends)).rejects.toMatchObject({ type: 'RouteConflict', nonRetryable: true });
   });
 });
