@@ -7,7 +7,6 @@ import { describeBreakGlass } from '../client/break-glass';
 import { DEFAULT_ADMIN_TOKEN_ENV, generateAdminToken, MIN_ADMIN_TOKEN_LENGTH, readAdminToken, readTokenFile } from '../gateway/admin-token';
 import { loadPlanFile } from '../plan/load';
 import { PlanValidationError } from '../plan/schema';
-import { startEmbeddedStack } from '../stack/embedded-stack';
 import { readStackFile, STACK_FILE, type StackFile } from '../workers/config';
 import { describePlan } from './plan-check';
 import { EXIT_CODES, formatEvent, formatResult, formatStatus } from './format';
@@ -171,6 +170,9 @@ async function runStackInForeground(): Promise<number> {
   const tokenFile = join(dir, 'gateway-admin-token');
   const adminToken = readAdminToken(DEFAULT_ADMIN_TOKEN_ENV) ?? savedToken(tokenFile) ?? generateAdminToken();
   writeFileSync(tokenFile, `${adminToken}\n`, { mode: 0o600 });
+  // Loaded only here: the stack pulls in the Temporal worker (native bridge, bundler), over a
+  // second of start-up that every other command, the rollback kill switch above all, would pay.
+  const { startEmbeddedStack } = await import('../stack/embedded-stack');
   const stack = await startEmbeddedStack({
     dir,
     ports: { temporal: 7233, ui: 8233, prometheus: 9490, gateway: 8080, gatewayAdmin: 8480 },
