@@ -30,6 +30,8 @@ export interface TemporalDevServer {
   metricsUrl: string;
   namespace: string;
   logFile: string;
+  /** The server's process id (what a supervisor, or a test's kill -9, acts on). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -105,6 +107,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     metricsUrl: `http://${HOST}:${metricsPort}/metrics`,
     namespace,
     logFile: child.logFile,
+    pid: child.pid,
     stop: () => child.stop(),
   };
 }
