@@ -1,10 +1,11 @@
-// The traffic layer failing under a live rollout, on real processes: the Temporal dev server, the
-// gateway CLI as a child process (killed with SIGKILL and started again on the same ports, with
-// or without its state file), simulated backends under live load, and a rollout worker the test
-// stops and starts. Each case ends the rollout promoted or rolled back, never Failed, with the
-// route left in the state the outcome says.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+// The traffic layer (and Temporal) failing under a live rollout, on real processes: the Temporal
+// dev server on its database file (killed with SIGKILL and started again), the gateway CLI as a
+// child process (killed with SIGKILL and started again on the same ports, with or without its
+// state file), simulated backends under live load, and a rollout worker the test stops and
+// starts. Each case ends the rollout promoted or rolled back, never Failed, with the route left
+// in the state the outcome says.
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,11 +21,13 @@ import { parsePlan } from '../../plan/schema';
 import { runLoad, type LoadResponse } from '../../simulator/load-generator';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { freePort } from '../../stack/free-port';
+import { startTemporalDevServer, type TemporalDevServer } from '../../stack/temporal-dev-server';
 import { statusQuery } from '../../workflows/model-rollout';
 import type { RolloutResult, TimelineEvent } from '../../workflows/rollout-state';
 import { eventually } from '../support/eventually';
 import { killGatewayChildren, startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
-import { createDevServerEnv, workflowBundle } from '../support/temporal';
+import { workflowBundle } from '../support/temporal';
+import { ROLLOUT_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 const TOKEN = 'traffic-faults-admin-token-0123456789';
 const TASK_QUEUE = 'traffic-layer-faults';
@@ -34,7 +37,11 @@ const PRICING = { inputPer1k: 0.0002, outputPer1k: 0.0006 };
 const run = promisify(execFile);
 
 let dir: string;
-let env: TestWorkflowEnvironment;
+let temporal: TemporalDevServer;
+let temporalPorts: { port: number; uiPort: number };
+let client: Client;
+let connection: Connection;
+let nativeConnection: NativeConnection;
 let sims: { baseline: SimulatedBackend; candidate: SimulatedBackend };
 let ports: { data: number; admin: number };
 let stateFile: string;
@@ -54,6 +61,16 @@ async function startGateway(flags: string[]): Promise<number> {
   return Date.now();
 }
 
+/** The dev server on its fixed ports, its database (temporal.db) in the test's directory, so a restart keeps every workflow. */
+function startTemporal(): Promise<TemporalDevServer> {
+  return startTemporalDevServer({
+    dataDir: join(dir, 'temporal'),
+    logDir: join(dir, 'logs'),
+    ...temporalPorts,
+    searchAttributes: Object.fromEntries(ROLLOUT_SEARCH_ATTRIBUTES.map((key) => [key.name, 'Keyword' as const])),
+  });
+}
+
 /** kill -9 the running gateway; resolves with the moment it was killed. */
 async function killGateway(): Promise<number> {
   const killedAt = Date.now();
@@ -64,8 +81,8 @@ async function killGateway(): Promise<number> {
 
 async function startWorker(): Promise<void> {
   const created = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
+    connection: nativeConnection,
+    namespace: temporal.namespace,
     taskQueue: TASK_QUEUE,
     workflowBundle: await workflowBundle(),
     activities: createActivities({ slack: false }),
@@ -184,8 +201,9 @@ beforeAll(async () => {
   stateFile = join(dir, 'gateway-state.json');
   ports = { data: await freePort(), admin: await freePort() };
   const fast = { latencyMedianMs: 15, latencySigma: 0.1, maxConcurrency: 256 };
-  [env, sims] = await Promise.all([
-    createDevServerEnv(),
+  temporalPorts = { port: await freePort(), uiPort: await freePort() };
+  [temporal, sims] = await Promise.all([
+    startTemporal(),
     Promise.all([
       startSimulatedBackend({ model: 'sim-faults-base', behaviour: { ...fast, seed: 21 } }),
       startSimulatedBackend({ model: 'sim-faults-cand', behaviour: { ...fast, seed: 22 } }),
@@ -194,13 +212,18 @@ beforeAll(async () => {
   ]);
   // The in-process worker's activities find the admin token where any worker does.
   process.env.GATEWAY_ADMIN_TOKEN = TOKEN;
+  connection = await Connection.connect({ address: temporal.address });
+  client = new Client({ connection, namespace: temporal.namespace });
+  nativeConnection = await NativeConnection.connect({ address: temporal.address });
   await startWorker();
 }, 120_000);
 
 afterAll(async () => {
   await stopWorker().catch(() => undefined);
   killGatewayChildren();
-  await env?.teardown();
+  await connection?.close();
+  await nativeConnection?.close();
+  await temporal?.stop();
   await Promise.all([sims?.baseline.close(), sims?.candidate.close()]);
   delete process.env.GATEWAY_ADMIN_TOKEN;
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -215,7 +238,7 @@ describe('the traffic layer failing under a live rollout', () => {
     try {
       // A budget the restart (node + tsx start-up, a second or two) stays well inside: the rollout
       // must carry on, not compensate.
-      const handle = await startRollout(env.client, plan(id, { shadow: true, canaryWindow: '12s', maxMetricFailures: 6 }), { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
+      const handle = await startRollout(client, plan(id, { shadow: true, canaryWindow: '12s', maxMetricFailures: 6 }), { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
       await atCanary50(handle, id);
       await new Promise((resolve) => setTimeout(resolve, 2_000)); // a few passing looks at 50 % first
 
@@ -253,12 +276,50 @@ describe('the traffic layer failing under a live rollout', () => {
     }
   }, 90_000);
 
+  it('Temporal dev server kill -9 and restart on its database at a 50 % canary: traffic and clients are untouched, the rollout resumes and finishes', async () => {
+    const id = 'faults-temporal-restart';
+    await defineAtBaseline(id);
+    const load = liveLoad(id);
+    try {
+      const handle = await startRollout(client, plan(id, { shadow: true, canaryWindow: '12s', maxMetricFailures: 3 }), { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
+      await atCanary50(handle, id);
+
+      const killedAt = Date.now();
+      process.kill(temporal.pid, 'SIGKILL');
+      await eventually('the dev server gone', async () => {
+        try {
+          process.kill(temporal.pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      // Temporal is not on the request path: the gateway keeps the canary as it was and serves everyone.
+      await eventually('answers while Temporal is down', async () => load.answers.filter((answer) => answer.sentAt > killedAt + 100).length >= 50, 10_000);
+      expect((await route(id))?.weights).toEqual({ baseline: 50, candidate: 50 });
+      temporal = await startTemporal();
+      const upAt = Date.now();
+
+      const result = await handle.result();
+      await load.stop();
+      console.log(`Temporal dev server down ${upAt - killedAt} ms (restart included); outcome ${result.outcome}: ${result.reason}`);
+      expect(['promoted', 'rolled_back']).toContain(result.outcome);
+      await expectRouteMatches(result, id);
+      expect(failed(load.answers)).toEqual([]);
+      // It resumed where it was: judged again after the restart, in the same run.
+      expect(result.verdicts.some((verdict) => Date.parse(verdict.at) > upAt)).toBe(true);
+      expect(events(result, 'started')).toHaveLength(1);
+    } finally {
+      await load.stop();
+    }
+  }, 90_000);
+
   it('gateway restarted without its state file, from a --config at baseline 100 %: the next check puts the canary back and says what it found', async () => {
     const id = 'faults-old-config';
     await defineAtBaseline(id);
     const load = liveLoad(id);
     try {
-      const handle = await startRollout(env.client, plan(id, { shadow: true, canaryWindow: '12s', maxMetricFailures: 6 }), { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
+      const handle = await startRollout(client, plan(id, { shadow: true, canaryWindow: '12s', maxMetricFailures: 6 }), { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
       await atCanary50(handle, id);
 
       // The config a supervisor would start it with: the route as it was before the rollout.
@@ -306,7 +367,7 @@ describe('the traffic layer failing under a live rollout', () => {
     const load = liveLoad(id);
     const maxMetricFailures = 3;
     try {
-      const handle = await startRollout(env.client, plan(id, { shadow: false, canaryWindow: '60s', maxMetricFailures }), { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
+      const handle = await startRollout(client, plan(id, { shadow: false, canaryWindow: '60s', maxMetricFailures }), { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
       await atCanary50(handle, id);
 
       const killedAt = await killGateway();
@@ -363,7 +424,7 @@ describe('the traffic layer failing under a live rollout', () => {
     await defineAtBaseline(id);
     const load = liveLoad(id);
     try {
-      const handle = await startRollout(env.client, plan(id, { shadow: false, canaryWindow: '60s', maxMetricFailures: 3 }), { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
+      const handle = await startRollout(client, plan(id, { shadow: false, canaryWindow: '60s', maxMetricFailures: 3 }), { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
       await atCanary50(handle, id);
       await stopWorker();
       const stoppedAt = Date.now();
@@ -382,7 +443,7 @@ describe('the traffic layer failing under a live rollout', () => {
       })();
       const cliStart = Date.now();
       const cli = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'rollback', id, '--reason', reason, '--as', 'dave'], {
-        env: { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', GATEWAY_ADMIN_TOKEN: TOKEN },
+        env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, GATEWAY_ADMIN_TOKEN: TOKEN },
       });
       const cliEnd = Date.now();
       watching = false;
