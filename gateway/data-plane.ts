@@ -96,6 +96,11 @@ function relayTo(res: ServerResponse): ResponseSink {
     headers(status, headers) {
       res.writeHead(status, headers);
     },
+    // Ending here rather than once the exchange has settled saves a write (a syscall) per request:
+    // the chunked body's terminator joins the last chunk instead of following it alone.
+    end() {
+      res.end();
+    },
     // Not async: a resolved promise per chunk would make the upstream pause and resume every time.
     chunk(data) {
       if (res.write(data)) return;
@@ -115,7 +120,7 @@ function relayTo(res: ServerResponse): ResponseSink {
 
 function finishClientResponse(res: ServerResponse, outcome: UpstreamOutcome, backendName: string): void {
   if (outcome.failure === null) {
-    res.end();
+    if (!res.writableEnded) res.end();
   } else if (outcome.failedAfterHeaders) {
     // Part of the body is already on the wire; a cut connection is the only honest signal left.
     res.destroy();

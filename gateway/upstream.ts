@@ -15,6 +15,11 @@ export type UpstreamPath = 'chat/completions' | 'embeddings';
 export interface ResponseSink {
   headers(status: number, headers: Record<string, string>): void;
   chunk(data: Buffer): void | Promise<void>;
+  /**
+   * The whole body has been handed over; called before the exchange settles, while the last
+   * chunk's write is still corked, so the end of the response leaves in the same write.
+   */
+  end?(): void;
 }
 
 export interface UpstreamOutcome {
@@ -154,6 +159,7 @@ export class UpstreamClient {
             }
           },
           onResponseEnd() {
+            sink?.end?.();
             const bodyText = kept.length === 1 ? kept[0]!.toString('utf8') : Buffer.concat(kept).toString('utf8');
             finish({ status, contentType, bodyText, latencyMs: performance.now() - started, firstTokenMs, failure: null, failedAfterHeaders: false });
           },
