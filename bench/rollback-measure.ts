@@ -19,7 +19,7 @@ const RESTORE_TIMEOUT_MS = 30_000;
 export interface Breakdown {
   /** Signal → the workflow task it caused starts on the worker (sticky queue dispatch). */
   signalToTaskStartedMs: number | null;
-  /** That workflow task on the worker, until it schedules restoreBaselineWeights. */
+  /** That workflow task on the worker, until it schedules the restore (restoreBaseline; restoreBaselineWeights before it). */
   taskStartedToCompletedMs: number | null;
   signalToScheduledMs: number | null;
   scheduledToStartedMs: number | null;
@@ -85,7 +85,9 @@ async function pollUntil(gateway: GatewayAdminClient, id: string, done: (route: 
   }
 }
 
-/** Server event times: the signal, and the first restoreBaselineWeights activity after it. */
+const RESTORE_ACTIVITIES = new Set(['restoreBaseline', 'restoreBaselineWeights']);
+
+/** Server event times: the signal, and the first restore activity after it. */
 async function breakdownOf(handle: { fetchHistory(): Promise<proto.temporal.api.history.v1.IHistory> }): Promise<Breakdown | null> {
   const events = (await handle.fetchHistory()).events ?? [];
   const time = (event: proto.temporal.api.history.v1.IHistoryEvent | undefined) => {
@@ -93,7 +95,7 @@ async function breakdownOf(handle: { fetchHistory(): Promise<proto.temporal.api.
     return t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : null;
   };
   const signaled = events.find((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
-  const scheduled = events.find((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && event.activityTaskScheduledEventAttributes?.activityType?.name === 'restoreBaselineWeights');
+  const scheduled = events.find((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && RESTORE_ACTIVITIES.has(event.activityTaskScheduledEventAttributes?.activityType?.name ?? ''));
   if (!signaled || !scheduled) return null;
   const after = (type: number) => events.find((event) => event.eventType === type && Number(event.eventId) > Number(signaled.eventId));
   const taskStarted = after(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);

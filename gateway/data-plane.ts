@@ -55,9 +55,12 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   const shadowTarget = path === 'chat/completions' ? deps.shadow.pickTarget(route, backend.name) : null;
   const shadowRun = shadowTarget ? deps.shadow.mirror({ route: route.route, target: shadowTarget, path, body, requestId }) : null;
 
-  const clientGone = new AbortController();
+  let clientGone = false;
+  let abortUpstream: (() => void) | null = null;
   res.on('close', () => {
-    if (!res.writableFinished) clientGone.abort();
+    if (res.writableFinished) return;
+    clientGone = true;
+    abortUpstream?.();
   });
   const exchanged = await deps.upstream.exchange({
     backend,
@@ -65,12 +68,15 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
     body: { ...body, model: backend.model },
     requestId,
     timeoutMs: deps.upstreamTimeoutMs,
-    signal: AbortSignal.any([deps.closing, clientGone.signal]),
+    signal: deps.closing,
+    onAbortable: (abort) => {
+      abortUpstream = abort;
+    },
     sink: relayTo(res),
   });
   // A client that hangs up is not the backend's fault: record it as 499 (client closed request,
   // the nginx convention) so it never counts as a 5xx against the backend.
-  const outcome = exchanged.failure !== null && clientGone.signal.aborted ? { ...exchanged, status: 499 } : exchanged;
+  const outcome = exchanged.failure !== null && clientGone ? { ...exchanged, status: 499 } : exchanged;
   finishClientResponse(res, outcome, backend.name);
 
   const answer = inspectOutcome(outcome, path, body);
@@ -90,10 +96,16 @@ function relayTo(res: ServerResponse): ResponseSink {
     headers(status, headers) {
       res.writeHead(status, headers);
     },
-    async chunk(data) {
+    // Ending here rather than once the exchange has settled saves a write (a syscall) per request:
+    // the chunked body's terminator joins the last chunk instead of following it alone.
+    end() {
+      res.end();
+    },
+    // Not async: a resolved promise per chunk would make the upstream pause and resume every time.
+    chunk(data) {
       if (res.write(data)) return;
       // Respect backpressure from a slow client; a client that disconnects releases us too.
-      await new Promise<void>((resolve) => {
+      return new Promise<void>((resolve) => {
         const done = () => {
           res.off('drain', done);
           res.off('close', done);
@@ -108,7 +120,7 @@ function relayTo(res: ServerResponse): ResponseSink {
 
 function finishClientResponse(res: ServerResponse, outcome: UpstreamOutcome, backendName: string): void {
   if (outcome.failure === null) {
-    res.end();
+    if (!res.writableEnded) res.end();
   } else if (outcome.failedAfterHeaders) {
     // Part of the body is already on the wire; a cut connection is the only honest signal left.
     res.destroy();

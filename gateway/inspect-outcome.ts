@@ -14,12 +14,15 @@ export interface InspectedAnswer extends AnswerSummary {
 export function inspectOutcome(outcome: UpstreamOutcome, path: UpstreamPath, requestBody: Record<string, unknown>): InspectedAnswer {
   if (outcome.failure !== null) return { content: null, promptTokens: 0, completionTokens: 0, refusal: false, validJson: null };
   const streamed = outcome.contentType.includes('text/event-stream');
-  const summary = streamed ? summarizeEventStream(outcome.bodyText) : summarizeJsonBody(outcome.bodyText);
+  const { content, promptTokens, completionTokens } = streamed ? summarizeEventStream(outcome.bodyText) : summarizeJsonBody(outcome.bodyText);
   const ok = outcome.status >= 200 && outcome.status < 300;
-  if (!ok || path !== 'chat/completions') return { ...summary, content: ok ? summary.content : null, refusal: false, validJson: null };
+  // One object literal per answer (no spreads): this runs for every live and shadow exchange.
+  if (!ok || path !== 'chat/completions') return { content: ok ? content : null, promptTokens, completionTokens, refusal: false, validJson: null };
   return {
-    ...summary,
-    refusal: isRefusal(summary.content),
-    validJson: asksForJson(requestBody) ? isValidJson(summary.content) : null,
+    content,
+    promptTokens,
+    completionTokens,
+    refusal: isRefusal(content),
+    validJson: asksForJson(requestBody) ? isValidJson(content) : null,
   };
 }

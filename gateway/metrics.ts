@@ -12,6 +12,19 @@ export type Observation = Omit<RequestRecord, 'seq' | 'epoch' | 'requestId' | 'a
 
 const SERIES_LABELS = ['route', 'backend', 'model', 'mode'] as const;
 
+type SeriesLabels = Record<(typeof SERIES_LABELS)[number], string>;
+
+/** Counts for one route/backend/model/mode series not yet handed to prom-client. */
+interface Series {
+  labels: SeriesLabels;
+  byCode: Map<number, number>;
+  promptTokens: number;
+  completionTokens: number;
+  refusals: number;
+  invalidJson: number;
+  jsonRequested: number;
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'route' | 'backend' | 'model' | 'mode' | 'code'>;
@@ -22,10 +35,14 @@ export class GatewayMetrics {
   private readonly jsonRequested: Counter<'route' | 'backend' | 'model' | 'mode'>;
   private readonly weight: Gauge<'route' | 'backend'>;
   private readonly shadowShare: Gauge<'route'>;
+  private readonly series = new Map<string, Series>();
+  private unflushed = false;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.requests = new Counter({ name: GATEWAY_METRICS.requests, help: 'Upstream requests by outcome status code.', labelNames: [...SERIES_LABELS, 'code'], registers });
+    // Every read of a counter (registry.metrics(), metric.get()) first takes in the pending counts.
+    const collect = () => this.flush();
+    this.requests = new Counter({ name: GATEWAY_METRICS.requests, help: 'Upstream requests by outcome status code.', labelNames: [...SERIES_LABELS, 'code'], registers, collect });
     this.duration = new Histogram({
       name: GATEWAY_METRICS.duration,
       help: 'Upstream request duration in seconds, until the full response body was received.',
@@ -40,26 +57,62 @@ export class GatewayMetrics {
       buckets: DURATION_BUCKETS_SECONDS,
       registers,
     });
-    this.tokens = new Counter({ name: GATEWAY_METRICS.tokens, help: 'Tokens reported in upstream usage.', labelNames: [...SERIES_LABELS, 'kind'], registers });
-    this.flagged = new Counter({ name: GATEWAY_METRICS.flagged, help: 'Successful responses flagged as refusal or invalid JSON.', labelNames: [...SERIES_LABELS, 'flag'], registers });
-    this.jsonRequested = new Counter({ name: GATEWAY_METRICS.jsonRequested, help: 'Successful responses to requests that asked for JSON output.', labelNames: [...SERIES_LABELS], registers });
+    this.tokens = new Counter({ name: GATEWAY_METRICS.tokens, help: 'Tokens reported in upstream usage.', labelNames: [...SERIES_LABELS, 'kind'], registers, collect });
+    this.flagged = new Counter({ name: GATEWAY_METRICS.flagged, help: 'Successful responses flagged as refusal or invalid JSON.', labelNames: [...SERIES_LABELS, 'flag'], registers, collect });
+    this.jsonRequested = new Counter({ name: GATEWAY_METRICS.jsonRequested, help: 'Successful responses to requests that asked for JSON output.', labelNames: [...SERIES_LABELS], registers, collect });
     this.weight = new Gauge({ name: GATEWAY_METRICS.weight, help: 'Current routing weight (0-100) of each backend.', labelNames: ['route', 'backend'], registers });
     this.shadowShare = new Gauge({ name: GATEWAY_METRICS.shadowShare, help: 'Fraction of live requests mirrored to the shadow target (0 when disabled).', labelNames: ['route'], registers });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
+  /**
+   * Counts one exchange. Counters are added up in plain numbers per series and handed to
+   * prom-client when the registry is read (its `collect` hook), once per series instead of once
+   * per request: prom-client validates and hashes the label set on every call, which was most of
+   * the metrics cost per request. Histograms need each value, so they are observed at once, with
+   * the series' label object built only once.
+   */
   observe(o: Observation): void {
-    const labels = { route: o.route, backend: o.backend, model: o.model, mode: o.mode };
-    this.requests.inc({ ...labels, code: String(o.status) });
-    this.duration.observe(labels, o.latencyMs / 1000);
-    if (o.ttftMs !== null) this.timeToFirstToken.observe(labels, o.ttftMs / 1000);
-    if (o.promptTokens > 0) this.tokens.inc({ ...labels, kind: 'prompt' }, o.promptTokens);
-    if (o.completionTokens > 0) this.tokens.inc({ ...labels, kind: 'completion' }, o.completionTokens);
+    const series = this.seriesFor(o);
+    this.duration.observe(series.labels, o.latencyMs / 1000);
+    if (o.ttftMs !== null) this.timeToFirstToken.observe(series.labels, o.ttftMs / 1000);
+    series.byCode.set(o.status, (series.byCode.get(o.status) ?? 0) + 1);
+    series.promptTokens += o.promptTokens > 0 ? o.promptTokens : 0;
+    series.completionTokens += o.completionTokens > 0 ? o.completionTokens : 0;
     if (o.status < 200 || o.status >= 300) return;
-    if (o.refusal) this.flagged.inc({ ...labels, flag: 'refusal' });
+    if (o.refusal) series.refusals++;
     if (o.validJson !== null) {
-      this.jsonRequested.inc(labels);
-      if (!o.validJson) this.flagged.inc({ ...labels, flag: 'invalid_json' });
+      series.jsonRequested++;
+      if (!o.validJson) series.invalidJson++;
+    }
+  }
+
+  private seriesFor(o: Observation): Series {
+    // Unambiguous: route and backend names cannot contain a newline (route-schemas.ts), nor can mode.
+    const key = `${o.route}\n${o.backend}\n${o.model}\n${o.mode}`;
+    let series = this.series.get(key);
+    if (!series) {
+      series = { labels: { route: o.route, backend: o.backend, model: o.model, mode: o.mode }, byCode: new Map(), promptTokens: 0, completionTokens: 0, refusals: 0, invalidJson: 0, jsonRequested: 0 };
+      this.series.set(key, series);
+    }
+    this.unflushed = true;
+    return series;
+  }
+
+  /** Moves the counts gathered since the last read into the prom-client counters. */
+  private flush(): void {
+    if (!this.unflushed) return;
+    this.unflushed = false;
+    for (const series of this.series.values()) {
+      const { labels } = series;
+      for (const [code, count] of series.byCode) if (count > 0) this.requests.inc({ ...labels, code: String(code) }, count);
+      series.byCode.clear();
+      if (series.promptTokens > 0) this.tokens.inc({ ...labels, kind: 'prompt' }, series.promptTokens);
+      if (series.completionTokens > 0) this.tokens.inc({ ...labels, kind: 'completion' }, series.completionTokens);
+      if (series.refusals > 0) this.flagged.inc({ ...labels, flag: 'refusal' }, series.refusals);
+      if (series.jsonRequested > 0) this.jsonRequested.inc(labels, series.jsonRequested);
+      if (series.invalidJson > 0) this.flagged.inc({ ...labels, flag: 'invalid_json' }, series.invalidJson);
+      series.promptTokens = series.completionTokens = series.refusals = series.jsonRequested = series.invalidJson = 0;
     }
   }
 

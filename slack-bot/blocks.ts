@@ -310,7 +310,7 @@ export function parseRejectModalContext(value: unknown): RejectModalContext | nu
 export function statusText(status: RolloutStatus, uiLink?: string): string {
   const lines = [
     `*${status.name ? `${escapeText(status.name)} (\`${status.rolloutId}\`)` : `\`${status.rolloutId}\``}*: ${escapeText(status.candidateModel)} vs ${escapeText(status.baselineModel)}`,
-    `phase *${status.phase}*${status.stage ? `, stage *${escapeText(status.stage)}*` : ''}; weights baseline ${status.weights.baseline}% / candidate ${status.weights.candidate}%${status.shadow.enabled ? `; shadow to ${status.shadow.target} at ${Math.round(status.shadow.share * 100)}%` : ''}`,
+    `phase *${status.phase}*${status.stage ? `, stage *${escapeText(status.stage)}*` : ''}; weights baseline ${status.weights.baseline}% / candidate ${status.weights.candidate}%${status.shadow.enabled ? `; shadow to ${status.shadow.target} at ${Math.round(status.shadow.share * 100)}%` : ''}${layerNote(status)}`,
   ];
   if (status.outcome) lines.push(`outcome *${status.outcome}*: ${escapeText(status.reason ?? '')}`);
   if (status.gate) lines.push(`:raised_hand: waiting for approval before *${escapeText(status.gate.before)}* (gate \`${status.gate.id}\`, decide by ${slackDate(status.gate.deadline)})`);
@@ -321,4 +321,12 @@ export function statusText(status: RolloutStatus, uiLink?: string): string {
   for (const reported of status.verdicts.filter((v) => v.report)) lines.push(`:page_facing_up: ${escapeText(reported.stage)} report (${reported.outcome}): \`${escapeText(reported.report!)}\``);
   if (uiLink) lines.push(`<${uiLink}|Open in the Temporal UI>`);
   return lines.join('\n');
+}
+
+/** What the traffic layer really held at the last check, when it differs from what the rollout wants (absent from older workers' answers). */
+function layerNote(status: RolloutStatus): string {
+  const layer = status.trafficLayer;
+  if (!layer) return '';
+  const same = layer.weights.baseline === status.weights.baseline && layer.weights.candidate === status.weights.candidate && layer.shadow.enabled === status.shadow.enabled;
+  return same ? '' : ` (the traffic layer held baseline ${layer.weights.baseline}% / candidate ${layer.weights.candidate}% at ${layer.at.slice(11, 19)} UTC; the next check puts it back)`;
 }

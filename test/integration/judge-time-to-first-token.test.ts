@@ -98,7 +98,8 @@ describe('time to first token, from the gateway to the canary judge', () => {
     await load(1, 300);
     const canary = await judge('canary', canaryStart, shadow);
     const byMetric = Object.fromEntries(canary.verdict.metrics.map((m) => [m.metric, m.classification]));
-    expect(canary.verdict.outcome, canary.verdict.reason).toBe('fail');
+    const evidence = `${canary.verdict.reason}\n${canary.verdict.metrics.map((m) => `${m.metric} ${m.classification}: ${m.message}`).join('\n')}`;
+    expect(canary.verdict.outcome, evidence).toBe('fail');
     expect(byMetric.timeToFirstToken).toBe('high');
     expect(byMetric.p99Latency).not.toBe('high');
     expect(canary.verdict.reason).toContain('timeToFirstToken');
