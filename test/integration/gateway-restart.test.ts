@@ -3,55 +3,23 @@
 // file, as a supervisor would. It must serve the route with the same weights and mirroring from
 // its very first answer, under a new epoch, and a records reader holding the old epoch is told
 // it is across a restart and gets only the new process's records.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayAdminClient } from '../../gateway/admin-client';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { freePort } from '../../stack/free-port';
+import { GatewayCli } from '../support/gateway-cli';
 
 const TOKEN = 'restart-test-admin-token-0123456789';
 const ROUTE = 'support-chat';
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-interface RunningGateway {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
 
 let dir: string;
 let sims: { baseline: SimulatedBackend; candidate: SimulatedBackend };
-const children: ChildProcess[] = [];
-const logs: string[] = [];
-
-/** Starts `gateway/main.ts` with node directly (no npx) and resolves once it says where both planes listen. */
-function startGatewayProcess(args: string[]): Promise<RunningGateway> & { spawnedAt: number } {
-  const spawnedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, GATEWAY_ADMIN_TOKEN: TOKEN },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let text = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const ready = new Promise<RunningGateway>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.includes('[gateway] admin plane')) resolve({ child, output: () => text, exited });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`gateway exited with ${code} before it was ready:\n${text}`)));
-  });
-  void exited.then(() => logs.push(text));
-  return Object.assign(ready, { spawnedAt });
-}
+const gateways = new GatewayCli(TOKEN);
+const startGatewayProcess = (args: string[]) => gateways.start(args);
 
 function chat(dataUrl: string, user?: string): Promise<Response> {
   return fetch(`${dataUrl}/v1/chat/completions`, {
@@ -85,11 +53,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  gateways.killAll();
   await sims?.baseline.close();
   await sims?.candidate.close();
   rmSync(dir, { recursive: true, force: true });
-  expect(logs.join('\n')).not.toContain(TOKEN);
+  expect(gateways.allOutput()).not.toContain(TOKEN);
 });
 
 describe('gateway restart with a state file', () => {
