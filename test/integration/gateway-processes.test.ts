@@ -296,4 +296,27 @@ describe('gateway --processes 2', () => {
     expect(pids.every((pid) => !isAlive(pid))).toBe(true);
     expect(gateway.output()).toContain('gateway stopped');
   }, 30_000);
+
+  it('refuses to start when a worker cannot take the data port, naming it, and leaves no worker behind', async () => {
+    const taken = sims.baseline.port;
+    const attempt = gateways.start(['--processes', '2', '--port', String(taken), '--admin-port', '0']);
+    const error = await attempt.then(
+      () => null,
+      (reason: Error) => reason,
+    );
+    expect(error?.message).toContain('gateway exited with 1');
+    expect(error?.message).toContain(`a data-plane worker exited (code 1) before it served: bind EADDRINUSE 127.0.0.1:${taken}`);
+    // No worker of this gateway is left: none in the whole process table has its settings.
+    const config = `"port":${taken},`;
+    const leftovers = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/environ`, 'utf8').includes(config);
+        } catch {
+          return false;
+        }
+      });
+    expect(leftovers).toEqual([]);
+  }, 60_000);
 });
