@@ -8,7 +8,7 @@
 // Everything under /admin needs `Authorization: Bearer <admin token>`; otherwise 401
 // { error: { type: 'unauthorized', message } } with `WWW-Authenticate: Bearer realm="llm-rollout-gateway"`
 // (the message says "missing credential" or "invalid credential", never what was sent):
-//   GET    /admin/info                       -> GatewayInfo
+//   GET    /admin/info                       -> GatewayInfo (epoch, startedAt, routes, processes)
 //   GET    /admin/routes                     -> { routes: RouteState[] }
 //   GET    /admin/routes/:route              -> RouteState                      (404 if unknown)
 //   PUT    /admin/routes/:route              <- RouteDefinition  -> RouteState  (create or update
@@ -85,6 +85,17 @@ export interface GatewayInfo {
   startedAt: string;
   /** Routes currently defined. */
   routes: number;
+  processes: ProcessesInfo;
+}
+
+/** The data-plane worker processes of a multi-process gateway (`--processes N`); all 0 for one process. */
+export interface ProcessesInfo {
+  /** Workers the gateway runs (N). */
+  workers: number;
+  /** Workers serving now (started, holding the current route table). */
+  alive: number;
+  /** Workers restarted since the gateway started (died, or killed for not applying a route change in time). */
+  restarts: number;
 }
 
 export interface RequestRecord {

@@ -4,7 +4,7 @@
 // fully before changing anything, so a rejected request leaves the state untouched; a change is
 // answered only once it is in the state file (when there is one).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GatewayInfo, RecordsPage, ShadowPairsPage } from './admin-api';
+import type { GatewayInfo, ProcessesInfo, RecordsPage, ShadowPairsPage } from './admin-api';
 import type { AdminAuth } from './admin-auth';
 import { InvalidRequestError, RouteNotFoundError, StateNotSavedError } from './errors';
 import { readJsonObject, sendError, sendJson } from './http-io';
@@ -23,8 +23,12 @@ export interface AdminDeps {
   auth: AdminAuth;
   maxBodyBytes: number;
   startedAt: string;
-  /** Resolves once every change so far is durable (the state file written); rejects if it is not. */
+  /**
+   * Resolves once every change so far is durable (the state file written) and in force on every
+   * process serving the data plane; rejects if it is not saved.
+   */
   durable: () => Promise<void>;
+  processes: () => ProcessesInfo;
 }
 
 export async function handleAdminPlane(req: IncomingMessage, res: ServerResponse, deps: AdminDeps): Promise<void> {
@@ -48,7 +52,7 @@ export async function handleAdminPlane(req: IncomingMessage, res: ServerResponse
   if (!deps.auth.authorize(req, res)) return;
   if (segments[1] === 'info' && segments.length === 2) {
     if (!allow(res, method, ['GET'])) return;
-    sendJson(res, 200, { epoch: deps.log.epoch, startedAt: deps.startedAt, routes: deps.table.list().length } satisfies GatewayInfo);
+    sendJson(res, 200, { epoch: deps.log.epoch, startedAt: deps.startedAt, routes: deps.table.list().length, processes: deps.processes() } satisfies GatewayInfo);
     return;
   }
   if (segments[1] === 'routes') {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { ShadowAnswer } from './admin-api';
 import { InvalidRequestError, RouteNotFoundError } from './errors';
-import type { ExchangeRecorder } from './exchange-recorder';
+import type { ExchangeSink, PairSink } from './exchange-recorder';
 import { readJsonObject, sendError } from './http-io';
 import { inspectOutcome } from './inspect-outcome';
 import type { InspectedAnswer } from './inspect-outcome';
@@ -14,13 +14,13 @@ import { requestMessages } from './request-messages';
 import type { RouteTable } from './route-table';
 import type { ShadowMirror } from './shadow-mirror';
 import { chooseBackend, stickinessKey } from './stickiness';
-import type { TrafficLog } from './traffic-log';
 import { tenthOfMs, type ResponseSink, type UpstreamClient, type UpstreamOutcome, type UpstreamPath } from './upstream';
 
 export interface DataPlaneDeps {
+  /** Read on every request: a worker swaps in each new table the primary sends. */
   table: RouteTable;
-  recorder: ExchangeRecorder;
-  log: TrafficLog;
+  recorder: ExchangeSink;
+  log: PairSink;
   shadow: ShadowMirror;
   upstream: UpstreamClient;
   upstreamTimeoutMs: number;

@@ -1,8 +1,11 @@
 // Records one upstream exchange in both places the rollout reads from: Prometheus series (for
-// PromQL gates) and the per-request record log (for the statistical judge).
-import type { BackendSpec, RequestRecord } from './admin-api';
+// PromQL gates) and the per-request record log (for the statistical judge). In a multi-process
+// gateway the data-plane workers do not record: they forward each exchange (exchangeOf) to the
+// primary (traffic-batch.ts), whose ExchangeRecorder.add records it, so the series and the
+// records keep one source and one owner.
+import type { BackendSpec, RequestRecord, ShadowPair } from './admin-api';
 import type { InspectedAnswer } from './inspect-outcome';
-import type { GatewayMetrics, TrafficMode } from './metrics';
+import type { GatewayMetrics, Observation, TrafficMode } from './metrics';
 import type { TrafficLog } from './traffic-log';
 import { tenthOfMs, type UpstreamOutcome } from './upstream';
 
@@ -24,53 +27,85 @@ export class IsoClock {
   }
 }
 
-export class ExchangeRecorder {
-  private readonly clock = new IsoClock();
+const isoClock = new IsoClock();
 
+/** What the data plane and the shadow mirror report after every upstream call. */
+export interface ExchangeEntry {
+  route: string;
+  backend: BackendSpec;
+  mode: TrafficMode;
+  requestId: string;
+  outcome: UpstreamOutcome;
+  answer: InspectedAnswer;
+}
+
+/** One exchange, serializable: the raw observation (exact latencies, for the histograms) plus its identity. */
+export interface Exchange extends Observation {
+  requestId: string;
+  at: string;
+}
+
+/** A shadow pair before it is numbered and stamped with the epoch. */
+export type NewShadowPair = Omit<ShadowPair, 'seq' | 'epoch'>;
+
+/** Where the data plane puts exchanges: recorded here (one process) or forwarded to the primary. */
+export interface ExchangeSink {
+  record(entry: ExchangeEntry): void;
+}
+
+/** Where the data plane puts shadow pairs: the TrafficLog (one process) or forwarded to the primary. */
+export interface PairSink {
+  addPair(pair: NewShadowPair): void;
+}
+
+export function exchangeOf(entry: ExchangeEntry): Exchange {
+  const { outcome, answer } = entry;
+  return {
+    route: entry.route,
+    backend: entry.backend.name,
+    model: entry.backend.model,
+    mode: entry.mode,
+    status: outcome.status,
+    latencyMs: outcome.latencyMs,
+    ttftMs: outcome.firstTokenMs,
+    promptTokens: answer.promptTokens,
+    completionTokens: answer.completionTokens,
+    refusal: answer.refusal,
+    validJson: answer.validJson,
+    requestId: entry.requestId,
+    at: isoClock.isoNow(),
+  };
+}
+
+export class ExchangeRecorder implements ExchangeSink {
   constructor(
     private readonly metrics: GatewayMetrics,
     private readonly log: TrafficLog,
   ) {}
 
-  record(entry: {
-    route: string;
-    backend: BackendSpec;
-    mode: TrafficMode;
-    requestId: string;
-    outcome: UpstreamOutcome;
-    answer: InspectedAnswer;
-  }): RequestRecord {
-    const { outcome, answer } = entry;
-    const observation = {
-      route: entry.route,
-      backend: entry.backend.name,
-      model: entry.backend.model,
-      mode: entry.mode,
-      status: outcome.status,
-      latencyMs: outcome.latencyMs,
-      ttftMs: outcome.firstTokenMs,
-      promptTokens: answer.promptTokens,
-      completionTokens: answer.completionTokens,
-      refusal: answer.refusal,
-      validJson: answer.validJson,
-    };
-    this.metrics.observe(observation);
+  record(entry: ExchangeEntry): RequestRecord {
+    return this.add(exchangeOf(entry));
+  }
+
+  /** Observes the exchange and appends its record (seq and epoch assigned here). */
+  add(exchange: Exchange): RequestRecord {
+    this.metrics.observe(exchange);
     // Built field by field rather than spread (a spread per request showed in profiles); the
     // order is the admin API's JSON order.
     return this.log.addRecord({
-      route: observation.route,
-      backend: observation.backend,
-      model: observation.model,
-      mode: observation.mode,
-      status: observation.status,
-      latencyMs: tenthOfMs(outcome.latencyMs),
-      ttftMs: outcome.firstTokenMs === null ? null : tenthOfMs(outcome.firstTokenMs),
-      promptTokens: observation.promptTokens,
-      completionTokens: observation.completionTokens,
-      refusal: observation.refusal,
-      validJson: observation.validJson,
-      requestId: entry.requestId,
-      at: this.clock.isoNow(),
+      route: exchange.route,
+      backend: exchange.backend,
+      model: exchange.model,
+      mode: exchange.mode,
+      status: exchange.status,
+      latencyMs: tenthOfMs(exchange.latencyMs),
+      ttftMs: exchange.ttftMs === null ? null : tenthOfMs(exchange.ttftMs),
+      promptTokens: exchange.promptTokens,
+      completionTokens: exchange.completionTokens,
+      refusal: exchange.refusal,
+      validJson: exchange.validJson,
+      requestId: exchange.requestId,
+      at: exchange.at,
     });
   }
 }

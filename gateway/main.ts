@@ -1,16 +1,22 @@
 // CLI: `npm run gateway -- --port 8080 --admin-port 8480 --state-file gateway-state.json`. Runs
 // until SIGINT/SIGTERM, then closes gracefully (in-flight upstream calls are aborted, connections
 // closed). The admin token comes from GATEWAY_ADMIN_TOKEN, or a file (--admin-token-file or
-// GATEWAY_ADMIN_TOKEN_FILE); it is never printed.
+// GATEWAY_ADMIN_TOKEN_FILE); it is never printed. `--processes N` (N > 1) runs a primary and N
+// data-plane workers (cluster-primary.ts); the workers run this file too, as cluster workers.
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ADMIN_TOKEN_ENV, MAKE_TOKEN_HINT, MIN_ADMIN_TOKEN_LENGTH, readAdminToken, readTokenFile } from './admin-token';
+import { startClusterGateway } from './cluster-primary';
+import { runClusterWorker } from './cluster-worker';
 import { applyGatewayConfig, loadGatewayConfig } from './config-file';
 import { RouteTable } from './route-table';
 import { startGateway } from './server';
+import type { GatewayOptions } from './server';
 
 const USAGE = `usage: gateway [--port 8080] [--host 127.0.0.1] [--admin-port 8480] [--admin-host 127.0.0.1]
                 [--admin-socket PATH] [--state-file PATH] [--config routes.yaml]
                 [--admin-token-file PATH] [--records-capacity 100000] [--upstream-timeout-ms 60000]
+                [--processes 1]   (N > 1: a primary with the admin plane and N data-plane worker processes)
   admin token: env ${DEFAULT_ADMIN_TOKEN_ENV}, or a file named by --admin-token-file or ${DEFAULT_ADMIN_TOKEN_ENV}_FILE
   (at least ${MIN_ADMIN_TOKEN_LENGTH} characters; ${MAKE_TOKEN_HINT})`;
 
@@ -46,6 +52,7 @@ async function main(): Promise<void> {
       config: { type: 'string' },
       'records-capacity': { type: 'string' },
       'upstream-timeout-ms': { type: 'string' },
+      processes: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -58,7 +65,9 @@ async function main(): Promise<void> {
   const config = values.config ? await loadGatewayConfig(values.config) : null;
   // Dry run on a scratch table so a bad file fails before anything listens.
   if (config) applyGatewayConfig(new RouteTable(), config);
-  const gateway = await startGateway({
+  const processes = intFlag('processes', values.processes, 1, 1);
+  const start = processes > 1 ? (options: GatewayOptions) => startClusterGateway({ ...options, processes }) : startGateway;
+  const gateway = await start({
     port: intFlag('port', values.port, 8080, 0),
     host: values.host,
     adminPort: intFlag('admin-port', values['admin-port'], 8480, 0),
@@ -82,6 +91,7 @@ async function main(): Promise<void> {
     console.log(`[gateway] route ${route.route}: ${route.backends.map((b) => `${b.name}=${route.weights[b.name]}% -> ${b.baseUrl} (${b.model})`).join(', ')}`);
   }
   console.log(`[gateway] data plane ${gateway.url} (OpenAI base URL ${gateway.baseUrl})`);
+  if (processes > 1) console.log(`[gateway] ${processes} data-plane worker processes share the data plane; this primary (pid ${process.pid}) holds the routes, records and /metrics`);
   console.log(`[gateway] admin plane ${gateway.adminUrl} (bearer token required for /admin; /metrics and /healthz open)`);
 
   const shutdown = (signal: string) => {
@@ -98,8 +108,15 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-main().catch((error: unknown) => {
-  console.error(`[gateway] ${error instanceof Error ? error.message : String(error)}`);
-  console.error(USAGE);
-  process.exitCode = 1;
-});
+if (cluster.isWorker) {
+  runClusterWorker().catch((error: unknown) => {
+    console.error(`[gateway worker ${process.pid}] ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+} else {
+  main().catch((error: unknown) => {
+    console.error(`[gateway] ${error instanceof Error ? error.message : String(error)}`);
+    console.error(USAGE);
+    process.exitCode = 1;
+  });
+}

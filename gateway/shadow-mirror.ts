@@ -4,7 +4,7 @@
 // judge); it can never delay or fail the client's response. A cap on in-flight copies keeps a
 // slow or hung shadow target from accumulating unbounded work in the gateway.
 import type { BackendSpec, ShadowAnswer } from './admin-api';
-import type { ExchangeRecorder } from './exchange-recorder';
+import type { ExchangeSink } from './exchange-recorder';
 import { inspectOutcome } from './inspect-outcome';
 import type { ResolvedRoute } from './route-table';
 import { tenthOfMs, type UpstreamClient, type UpstreamPath } from './upstream';
@@ -19,7 +19,7 @@ export class ShadowMirror {
 
   constructor(
     private readonly options: {
-      recorder: ExchangeRecorder;
+      recorder: ExchangeSink;
       upstream: UpstreamClient;
       timeoutMs: number;
       maxInFlight: number;

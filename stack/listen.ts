@@ -14,7 +14,12 @@ export async function listenOn(server: Server, host: string, port = 0): Promise<
     });
   });
   const bound = (server.address() as AddressInfo).port;
-  return { port: bound, origin: `http://${host.includes(':') ? `[${host}]` : host}:${bound}` };
+  return { port: bound, origin: originOf(host, bound) };
+}
+
+/** http://host:port, with an IPv6 host in brackets. */
+export function originOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /**

@@ -11,20 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayAdminClient } from '../../gateway/admin-client';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { freePort } from '../../stack/free-port';
-import { killGatewayChildren, startGatewayProcess as startGateway } from '../support/gateway-process';
+import { GatewayCli } from '../support/gateway-cli';
 
 const TOKEN = 'restart-test-admin-token-0123456789';
 const ROUTE = 'support-chat';
 
 let dir: string;
 let sims: { baseline: SimulatedBackend; candidate: SimulatedBackend };
-const outputs: Array<() => string> = [];
-
-function startGatewayProcess(args: string[]): ReturnType<typeof startGateway> {
-  const started = startGateway(args, TOKEN);
-  outputs.push(started.output);
-  return started;
-}
+const gateways = new GatewayCli(TOKEN);
+const startGatewayProcess = (args: string[]) => gateways.start(args);
 
 function chat(dataUrl: string, user?: string): Promise<Response> {
   return fetch(`${dataUrl}/v1/chat/completions`, {
@@ -58,11 +53,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  killGatewayChildren();
+  gateways.killAll();
   await sims?.baseline.close();
   await sims?.candidate.close();
   rmSync(dir, { recursive: true, force: true });
-  expect(outputs.map((output) => output()).join('\n')).not.toContain(TOKEN);
+  expect(gateways.allOutput()).not.toContain(TOKEN);
 });
 
 describe('gateway restart with a state file', () => {

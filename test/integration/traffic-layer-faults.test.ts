@@ -25,7 +25,7 @@ import { startTemporalDevServer, type TemporalDevServer } from '../../stack/temp
 import { statusQuery } from '../../workflows/model-rollout';
 import type { RolloutResult, TimelineEvent } from '../../workflows/rollout-state';
 import { eventually } from '../support/eventually';
-import { killGatewayChildren, startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
+import { GatewayCli, type RunningGateway } from '../support/gateway-cli';
 import { workflowBundle } from '../support/temporal';
 import { ROLLOUT_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
@@ -45,9 +45,9 @@ let nativeConnection: NativeConnection;
 let sims: { baseline: SimulatedBackend; candidate: SimulatedBackend };
 let ports: { data: number; admin: number };
 let stateFile: string;
-let gateway: GatewayProcess | null = null;
+let gateway: RunningGateway | null = null;
 let worker: { stop(): Promise<void> } | null = null;
-const outputs: Array<() => string> = [];
+const gateways = new GatewayCli(TOKEN);
 
 const dataUrl = () => `http://127.0.0.1:${ports.data}`;
 const adminUrl = () => `http://127.0.0.1:${ports.admin}`;
@@ -55,9 +55,7 @@ const admin = () => new GatewayAdminClient({ adminUrl: adminUrl(), token: TOKEN,
 
 /** Starts the gateway CLI on the test's two ports; resolves once both planes listen, with that moment. */
 async function startGateway(flags: string[]): Promise<number> {
-  const started = startGatewayProcess(['--port', String(ports.data), '--admin-port', String(ports.admin), ...flags], TOKEN);
-  outputs.push(started.output);
-  gateway = await started;
+  gateway = await gateways.start(['--port', String(ports.data), '--admin-port', String(ports.admin), ...flags]);
   return Date.now();
 }
 
@@ -220,14 +218,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopWorker().catch(() => undefined);
-  killGatewayChildren();
+  gateways.killAll();
   await connection?.close();
   await nativeConnection?.close();
   await temporal?.stop();
   await Promise.all([sims?.baseline.close(), sims?.candidate.close()]);
   delete process.env.GATEWAY_ADMIN_TOKEN;
   if (dir) rmSync(dir, { recursive: true, force: true });
-  expect(outputs.map((output) => output()).join('\n')).not.toContain(TOKEN);
+  expect(gateways.allOutput()).not.toContain(TOKEN);
 });
 
 describe('the traffic layer failing under a live rollout', () => {

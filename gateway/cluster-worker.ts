@@ -1,0 +1,75 @@
+// A data-plane worker of the multi-process gateway (cluster-primary.ts): it serves only the
+// OpenAI-compatible API, on the data address the workers share, from the route table the primary
+// sends (cluster-messages.ts), and forwards every exchange and shadow pair to the primary in
+// batches (traffic-batch.ts). It holds no state of its own worth keeping: killed, it is restarted
+// by the primary and gets the current table before it serves again.
+import { createDataPlane } from './data-plane-server';
+import { parsePrimaryMessage, parseWorkerConfig, WORKER_CONFIG_ENV } from './cluster-messages';
+import type { WorkerMessage } from './cluster-messages';
+import { RouteTable } from './route-table';
+import type { StoredRoute } from './route-table';
+import { TrafficBatcher } from './traffic-batch';
+import { listenOn } from '../stack/listen';
+
+/** A fresh table holding exactly `routes`, each checked as the state file's are; throws before anything is swapped in. */
+export function tableFrom(routes: StoredRoute[]): RouteTable {
+  const table = new RouteTable();
+  for (const route of routes) table.restore(route);
+  return table;
+}
+
+function send(message: WorkerMessage, callback?: () => void): void {
+  // After the primary died the channel is gone; node:cluster then ends this process anyway.
+  if (!process.connected) return;
+  process.send!(message, undefined, {}, callback ? () => callback() : undefined);
+}
+
+export async function runClusterWorker(): Promise<void> {
+  const config = parseWorkerConfig(process.env[WORKER_CONFIG_ENV]);
+  const log = (line: string) => console.log(`[gateway worker ${process.pid}] ${line}`);
+  const batcher = new TrafficBatcher((batch) => send({ type: 'traffic', ...batch }));
+  const dataPlane = createDataPlane(new RouteTable(), { recorder: batcher, pairs: batcher }, { ...config, random: Math.random });
+  let listening: Promise<void> | null = null;
+  let stopping = false;
+
+  const fail = (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`cannot serve: ${message}`);
+    send({ type: 'failed', message }, () => process.exit(1));
+  };
+
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    await dataPlane.stop();
+    // Requests aborted by the stop were recorded (499/502): they go with the last batch.
+    batcher.flush();
+    send({ type: 'stopped' }, () => process.exit(0));
+  };
+
+  process.on('message', (raw: unknown) => {
+    const message = parsePrimaryMessage(raw);
+    if (!message) return;
+    if (message.type === 'shutdown') {
+      shutdown().catch(fail);
+      return;
+    }
+    try {
+      // Swapped whole: a request in flight keeps the route entry it resolved.
+      dataPlane.deps.table = tableFrom(message.routes as StoredRoute[]);
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    send({ type: 'routes-applied', version: message.version });
+    // Only with a table does this worker take connections on the shared address.
+    listening ??= listenOn(dataPlane.server, config.host, config.port).then(
+      () => undefined,
+      (error: unknown) => fail(error),
+    );
+  });
+  // Signals are the primary's to act on: it stops the workers first, then itself.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
+  send({ type: 'hello' });
+}

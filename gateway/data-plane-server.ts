@@ -1,0 +1,96 @@
+// The data plane as a node:http server: the OpenAI-compatible API and /healthz, over a route
+// table and two sinks (exchanges, shadow pairs). The one-process gateway gives it its own table
+// and recorder; a cluster worker gives it the table the primary sent and a batcher that
+// forwards to the primary (cluster-worker.ts).
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { handleInference } from './data-plane';
+import type { DataPlaneDeps } from './data-plane';
+import type { ExchangeSink, PairSink } from './exchange-recorder';
+import { sendCaughtError, sendError, sendJson } from './http-io';
+import type { RouteTable } from './route-table';
+import { DEFAULT_MAX_SHADOW_IN_FLIGHT, ShadowMirror } from './shadow-mirror';
+import { UpstreamClient } from './upstream';
+
+export interface DataPlaneOptions {
+  upstreamTimeoutMs: number;
+  shadowTimeoutMs?: number;
+  maxShadowInFlight?: number;
+  maxBodyBytes: number;
+  random: () => number;
+}
+
+export interface DataPlane {
+  server: Server;
+  /** `deps.table` may be replaced at any time; each request reads it once. */
+  deps: DataPlaneDeps;
+  /** Aborts upstream calls (live and shadow), closes the listener and its connections, waits for shadow copies. */
+  stop(): Promise<void>;
+}
+
+export function createDataPlane(table: RouteTable, sinks: { recorder: ExchangeSink; pairs: PairSink }, options: DataPlaneOptions): DataPlane {
+  const closing = new AbortController();
+  const upstream = new UpstreamClient();
+  const shadow = new ShadowMirror({
+    recorder: sinks.recorder,
+    upstream,
+    timeoutMs: options.shadowTimeoutMs ?? options.upstreamTimeoutMs,
+    maxInFlight: options.maxShadowInFlight ?? DEFAULT_MAX_SHADOW_IN_FLIGHT,
+    closing: closing.signal,
+    random: options.random,
+  });
+  const deps: DataPlaneDeps = {
+    table,
+    recorder: sinks.recorder,
+    log: sinks.pairs,
+    shadow,
+    upstream,
+    upstreamTimeoutMs: options.upstreamTimeoutMs,
+    maxBodyBytes: options.maxBodyBytes,
+    closing: closing.signal,
+    random: options.random,
+  };
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const method = req.method ?? 'GET';
+    if (method === 'POST' && url.pathname === '/v1/chat/completions') return handleInference(req, res, 'chat/completions', deps);
+    if (method === 'POST' && url.pathname === '/v1/embeddings') return handleInference(req, res, 'embeddings', deps);
+    if (method === 'GET' && url.pathname === '/v1/models') {
+      sendJson(res, 200, { object: 'list', data: deps.table.list().map((r) => ({ id: r.route, object: 'model', created: 0, owned_by: 'llm-rollout-gateway' })) });
+      return;
+    }
+    if (method === 'GET' && url.pathname === '/healthz') {
+      sendJson(res, 200, { ok: true });
+      return;
+    }
+    sendError(res, 404, 'not_found', `no endpoint ${method} ${url.pathname}`);
+  }
+
+  const server = createServer((req, res) => {
+    void dispatch(req, res).catch((error: unknown) => sendCaughtError(res, error));
+  });
+  let stopped: Promise<void> | null = null;
+  return {
+    server,
+    deps,
+    stop() {
+      stopped ??= (async () => {
+        // Abort upstream calls first so no handler is left waiting on a backend.
+        closing.abort();
+        const closed = closeServer(server);
+        await shadow.drain();
+        upstream.close();
+        await closed;
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** Stops listening and cuts every connection; resolves once the server is closed. */
+export function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return closed;
+}

@@ -1,0 +1,58 @@
+// A data-plane worker's sink for traffic (cluster-worker.ts): exchanges and shadow pairs are
+// collected and handed to `send` as one batch at most `maxDelayMs` after the first item of the
+// batch, or as soon as it holds `maxItems`, so the IPC cost (one message, one serialization) is
+// paid per batch, not per request. The worker also flushes on shutdown.
+import type { Exchange, ExchangeEntry, ExchangeSink, NewShadowPair, PairSink } from './exchange-recorder';
+import { exchangeOf } from './exchange-recorder';
+
+export const BATCH_MAX_ITEMS = 256;
+export const BATCH_MAX_DELAY_MS = 25;
+
+export interface TrafficBatch {
+  exchanges: Exchange[];
+  pairs: NewShadowPair[];
+}
+
+export class TrafficBatcher implements ExchangeSink, PairSink {
+  private exchanges: Exchange[] = [];
+  private pairs: NewShadowPair[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly send: (batch: TrafficBatch) => void,
+    private readonly limits: { maxItems: number; maxDelayMs: number } = { maxItems: BATCH_MAX_ITEMS, maxDelayMs: BATCH_MAX_DELAY_MS },
+  ) {}
+
+  record(entry: ExchangeEntry): void {
+    this.exchanges.push(exchangeOf(entry));
+    this.added();
+  }
+
+  addPair(pair: NewShadowPair): void {
+    this.pairs.push(pair);
+    this.added();
+  }
+
+  /** Items waiting for the next batch. */
+  get pending(): number {
+    return this.exchanges.length + this.pairs.length;
+  }
+
+  /** Sends what is waiting now (nothing when empty). */
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.pending === 0) return;
+    const batch: TrafficBatch = { exchanges: this.exchanges, pairs: this.pairs };
+    this.exchanges = [];
+    this.pairs = [];
+    this.send(batch);
+  }
+
+  private added(): void {
+    if (this.pending >= this.limits.maxItems) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.limits.maxDelayMs);
+  }
+}
