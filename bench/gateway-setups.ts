@@ -1,5 +1,6 @@
 // The proxies bench:gateway puts in front of the static upstream, each started as its own child
 // process and counted ready only once a real chat completion through it answers 200.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHaproxy } from '../stack/haproxy';
@@ -59,16 +60,15 @@ export async function startGatewayChild(options: { dir: string; name: string; up
 }
 
 // ─── HOOK: multi-process gateway (setup c) ───────────────────────────────────────────────────────
-// The multi-process mode (`gateway/main.ts --processes N`: one admin plane, one shared route table)
-// is being built in parallel. Until gateway/main.ts accepts `--processes`, this setup is reported
-// as not available and scale_out_ratio stays null. Once it exists, this starts
-// `gateway/main.ts --processes N --port P --config <routes.yaml>` with the same route as setup (a).
-// If that mode needs more flags (admin address, token file), add them here and nowhere else.
+// The multi-process mode (`gateway/main.ts --processes N`: one admin plane, one shared route table):
+// `gateway/main.ts --processes N --port P --admin-port 0 --config <routes.json>` with the same route as
+// setup (a), a throwaway admin token in its environment. A tree without `--processes` reports the
+// setup as not available and scale_out_ratio null.
 export const MAIN_SCRIPT = join(REPO_ROOT, 'gateway', 'main.ts');
 
 export function multiProcessSupport(): { available: true } | { available: false; reason: string } {
   const source = existsSync(MAIN_SCRIPT) ? readFileSync(MAIN_SCRIPT, 'utf8') : '';
-  return /['"]processes['"]\s*:/.test(source) ? { available: true } : { available: false, reason: 'gateway/main.ts has no --processes option in this tree' };
+  return /--processes/.test(source) ? { available: true } : { available: false, reason: 'gateway/main.ts has no --processes option in this tree' };
 }
 
 export async function startScaledGateway(options: { dir: string; upstream: string; processes: number }): Promise<RunningProxy> {
@@ -79,8 +79,9 @@ export async function startScaledGateway(options: { dir: string; upstream: strin
   const child = await startManagedProcess({
     name: 'gateway-scaled',
     command: process.execPath,
-    args: ['--import', 'tsx', MAIN_SCRIPT, '--processes', String(options.processes), '--host', HOST, '--port', String(port), '--config', config],
+    args: ['--import', 'tsx', MAIN_SCRIPT, '--processes', String(options.processes), '--host', HOST, '--port', String(port), '--admin-port', '0', '--config', config],
     cwd: REPO_ROOT,
+    env: { ...process.env, GATEWAY_ADMIN_TOKEN: randomBytes(24).toString('hex') },
     logFile: join(options.dir, 'gateway-scaled.log'),
     readyTimeoutMs: 30_000,
     stopGraceMs: 10_000,
