@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { startNginx, type RunningNginx } from './gateway-nginx';
 import { chatUrl, multiProcessSupport, startGatewayChild, startHaproxyProxy, startScaledGateway, type RunningProxy } from './gateway-setups';
 import { runWrk, writeWrkScript, type WrkResult } from './gateway-wrk';
+import { runBench } from './run-bench';
 
 const { values } = parseArgs({
   options: {
@@ -175,16 +176,4 @@ async function shutdown(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-main().then(
-  async (summary) => {
-    await shutdown();
-    // Last, after every child has stopped: the one line other tools read.
-    console.log(summary);
-    process.exit(0);
-  },
-  async (error: unknown) => {
-    console.error(error);
-    await shutdown().catch(() => undefined);
-    process.exit(1);
-  },
-);
+runBench(main, shutdown);

@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startEmbeddedStack, type EmbeddedStack } from '../stack/embedded-stack';
 import { createLock, measureRollback, percentile, summarizeBreakdowns, type RollbackSample } from './rollback-measure';
+import { runBench } from './run-bench';
 
 const { values } = parseArgs({
   options: {
@@ -112,16 +113,4 @@ async function shutdown(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-main().then(
-  async (summary) => {
-    await shutdown();
-    // Last, after the stack has stopped: the one line other tools read.
-    console.log(summary);
-    process.exit(0);
-  },
-  async (error: unknown) => {
-    console.error(error);
-    await shutdown().catch(() => undefined);
-    process.exit(1);
-  },
-);
+runBench(main, shutdown);
