@@ -1,12 +1,12 @@
 // The proxies bench:gateway puts in front of the static upstream, each started as its own child
 // process and counted ready only once a real chat completion through it answers 200.
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHaproxy } from '../stack/haproxy';
 import { freePort, startManagedProcess, tcpProbe, type Probe } from '../stack/managed-process';
 import { BENCH_ROUTE } from './gateway-route';
 import { REQUEST_BODY } from './gateway-wrk';
+import { generateAdminToken } from '../gateway/admin-token';
 
 const HOST = '127.0.0.1';
 const REPO_ROOT = join(import.meta.dirname, '..');
@@ -81,7 +81,7 @@ export async function startScaledGateway(options: { dir: string; upstream: strin
     command: process.execPath,
     args: ['--import', 'tsx', MAIN_SCRIPT, '--processes', String(options.processes), '--host', HOST, '--port', String(port), '--admin-port', '0', '--config', config],
     cwd: REPO_ROOT,
-    env: { ...process.env, GATEWAY_ADMIN_TOKEN: randomBytes(24).toString('hex') },
+    env: { ...process.env, GATEWAY_ADMIN_TOKEN: generateAdminToken() },
     logFile: join(options.dir, 'gateway-scaled.log'),
     readyTimeoutMs: 30_000,
     stopGraceMs: 10_000,

@@ -4,7 +4,7 @@
 // compensates the rest. The signal stays the durable record; this is only the fast path, and its
 // failure (no credential here, layer unreachable) never stops the signal.
 import type { TrafficState } from '../activities/contract';
-import { defaultRouterFactory, resolveBackend, type RouterFactory } from '../activities/traffic';
+import { backendsSource, defaultRouterFactory, type RouterFactory } from '../activities/traffic';
 import { restoreBaseline } from '../activities/traffic/reconcile';
 import { routeOf, type RolloutPlan } from '../plan/schema';
 
@@ -24,8 +24,7 @@ export async function restoreTrafficNow(plan: RolloutPlan, routerFor: RouterFact
   const where = trafficLayerOf(plan);
   try {
     const router = routerFor(plan.router, routeOf(plan));
-    const backends = () => ({ baseline: resolveBackend(plan.backends.baseline), candidate: resolveBackend(plan.backends.candidate) });
-    const result = await restoreBaseline(router, backends);
+    const result = await restoreBaseline(router, backendsSource(plan.backends.baseline, plan.backends.candidate));
     return { restored: true, alreadyRestored: result.alreadyRestored, state: result.state, elapsedMs: performance.now() - started, where };
   } catch (error) {
     return { restored: false, error: error instanceof Error ? error.message : String(error), elapsedMs: performance.now() - started, where };

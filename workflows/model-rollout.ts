@@ -469,7 +469,13 @@ class Rollout {
   private gatewayReadAccess(): { replicas?: string[]; adminTokenEnv?: string } {
     const { router } = this.plan;
     if (router.kind !== 'gateway') return {};
-    return { replicas: gatewayAdminUrls(router), ...(router.adminTokenEnv ? { adminTokenEnv: router.adminTokenEnv } : {}) };
+    return { replicas: gatewayAdminUrls(router), ...this.gatewayTokenEnv() };
+  }
+
+  /** Where the worker finds the gateway's admin token, when the plan names the variable. */
+  private gatewayTokenEnv(): { adminTokenEnv?: string } {
+    const { router } = this.plan;
+    return router.kind === 'gateway' && router.adminTokenEnv ? { adminTokenEnv: router.adminTokenEnv } : {};
   }
 
   private gatewayAdminUrl(): string {
@@ -505,8 +511,8 @@ class Rollout {
       evals.compareShadow({
         rolloutId: this.plan.rollout.id,
         stage: spec.id,
-        adminUrl: this.plan.router.kind === 'gateway' ? this.plan.router.adminUrl : '',
-        ...(this.plan.router.kind === 'gateway' && this.plan.router.adminTokenEnv ? { adminTokenEnv: this.plan.router.adminTokenEnv } : {}),
+        adminUrl: this.gatewayAdminUrl(),
+        ...this.gatewayTokenEnv(),
         route: this.target.route,
         windowStartMs: this.state.windowStartedAtMs,
         config: this.plan.stages.shadow,

@@ -41,11 +41,14 @@ export function resolveBackend(backend: BackendConfig, env: NodeJS.ProcessEnv = 
   return { baseUrl: backend.baseUrl, model: backend.model, apiKey };
 }
 
+/** The plan's two backends, resolved (API keys read) only when a route must be (re)defined. */
+export function backendsSource(baseline: BackendConfig, candidate: BackendConfig): BackendsSource {
+  return () => ({ baseline: resolveBackend(baseline), candidate: resolveBackend(candidate) });
+}
+
 export function createTrafficActivities(routerFor: RouterFactory = defaultRouterFactory) {
   const router = ({ router: config, route }: RouteTarget) => routerFor(config, route);
-  const backendsOf =
-    (input: PrepareRouteInput): BackendsSource =>
-    () => ({ baseline: resolveBackend(input.baseline), candidate: resolveBackend(input.candidate) });
+  const backendsOf = (input: PrepareRouteInput) => backendsSource(input.baseline, input.candidate);
   return {
     async prepareRoute(input: PrepareRouteInput): Promise<TrafficState> {
       return router(input).defineBackends(resolveBackend(input.baseline), resolveBackend(input.candidate));
