@@ -169,6 +169,9 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
   function fork(): void {
     const worker = cluster.fork({
       [WORKER_CONFIG_ENV]: JSON.stringify(workerConfig),
+      // libuv accepts every pending connection in one go; one accept per wake-up lets the other
+      // workers take their share of a burst of new connections from the shared socket.
+      UV_TCP_SINGLE_ACCEPT: '1',
       // Workers never need the admin token: keep it out of their environment.
       [DEFAULT_ADMIN_TOKEN_ENV]: undefined,
       [`${DEFAULT_ADMIN_TOKEN_ENV}_FILE`]: undefined,
@@ -236,6 +239,11 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
   cluster.on('message', onMessage);
   cluster.on('listening', onListening);
   cluster.on('exit', onExit);
+  // The workers accept from one shared socket rather than the primary accepting and handing each
+  // connection over IPC (Node's round-robin default): a worker that dies mid-handoff leaves that
+  // connection open in the primary, and the client waits on it forever; the primary also stays
+  // off the path of every new connection. Frozen by setupPrimary() or the first fork, so set first.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   // The workers run this same entry point (process.argv[1], with tsx's loader in execArgv);
   // everything they need comes in WORKER_CONFIG_ENV and over IPC, not on their command line.
   cluster.setupPrimary({ args: [] });

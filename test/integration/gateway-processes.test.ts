@@ -32,7 +32,7 @@ let sent = 0;
 let counter = 0;
 
 interface Reply {
-  status: number | 'connection error';
+  status: number | 'connection error' | 'no answer';
   backend: string | null;
   requestId: string;
 }
@@ -44,12 +44,14 @@ async function chat(session: string): Promise<Reply> {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-session-id': session, 'x-request-id': requestId },
       body: JSON.stringify({ model: ROUTE, messages: [{ role: 'user', content: 'where is my order?' }] }),
+      // A connection left open with nobody serving it must show as a failure, not stall the test.
+      signal: AbortSignal.timeout(15_000),
     });
     await response.arrayBuffer();
     sent++;
     return { status: response.status, backend: response.headers.get('x-rollout-backend'), requestId };
-  } catch {
-    return { status: 'connection error', backend: null, requestId };
+  } catch (error) {
+    return { status: (error as Error).name === 'TimeoutError' ? 'no answer' : 'connection error', backend: null, requestId };
   }
 }
 
@@ -183,9 +185,11 @@ describe('gateway --processes 2', () => {
     await admin.setShadow(ROUTE, { enabled: false });
     const { epoch } = await admin.info();
 
-    const records = await eventually('every live request recorded', async () => {
+    // Shadow copies finish after the replies the clients got, so their records may come later.
+    const records = await eventually('every live and shadow request recorded', async () => {
       const page = await admin.records(ROUTE, { since: 0, epoch, limit: 10_000 });
-      return page.records.filter((record) => record.mode === 'live').length >= sent ? page : undefined;
+      const count = (mode: string) => page.records.filter((record) => record.mode === mode).length;
+      return count('live') >= sent && count('shadow') >= mirrored.length ? page : undefined;
     });
     expect(records).toMatchObject({ epoch, restarted: false, lost: 0 });
     expect(records.records.every((record) => record.epoch === epoch)).toBe(true);
