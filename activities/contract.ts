@@ -5,6 +5,7 @@ import type { Verdict } from '../judge/verdict';
 import type { JudgeCanaryWindowInput, JudgeCanaryWindowResult } from './metrics/judge-canary-window';
 import type { JudgeSeriesWindowInput, JudgeSeriesWindowResult } from './metrics/judge-series-window';
 import type { RolloutPlan } from '../plan/schema';
+import type { NormalizePlanInput } from './plan';
 
 export type RouterConfig = RolloutPlan['router'];
 export type BackendConfig = RolloutPlan['backends']['baseline'];
@@ -144,6 +145,8 @@ export interface NotifyInput {
 }
 
 export interface RolloutActivities {
+  /** A local activity at the start: the plan validated and normalized, recorded in history. */
+  normalizePlan(input: NormalizePlanInput): Promise<RolloutPlan>;
   prepareRoute(input: PrepareRouteInput): Promise<TrafficState>;
   setCandidateWeight(input: SetCandidateWeightInput): Promise<TrafficState>;
   setShadow(input: SetShadowInput): Promise<TrafficState>;

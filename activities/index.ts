@@ -8,6 +8,7 @@ import { createSeriesJudgeActivities, readPrometheusSeries, type SeriesReader } 
 import { createMetricsActivities, type FiguresReader } from './metrics/judge-window';
 import { readPrometheusFigures } from './metrics/prometheus-figures';
 import { createNotifyActivities, type EventSink } from './notify';
+import { createPlanActivities } from './plan';
 import { createSlackEventSink, slackSinkFromEnv, type SlackSinkOptions } from './slack-notify';
 import { createShadowCompareActivities, readShadowPairs, type ShadowPairsReader } from './shadow-compare';
 import { createTrafficActivities, defaultRouterFactory, type RouterFactory } from './traffic';
@@ -30,6 +31,7 @@ export interface ActivityDependencies {
 
 export function createActivities(deps: ActivityDependencies = {}): RolloutActivities {
   return {
+    ...createPlanActivities(),
     ...createTrafficActivities(deps.routerFor ?? defaultRouterFactory),
     ...createMetricsActivities(deps.readFigures ?? readPrometheusFigures, deps.clock),
     ...createCanaryJudgeActivities(deps.readRecords ?? readGatewayRecords, deps.clock),

@@ -1,5 +1,11 @@
 // Named timeout and retry option sets, one per kind of activity the rollout calls.
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+
+/** Normalizing the plan at the start (a local activity): pure and quick; a bad plan is final. */
+export const PLAN: LocalActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidPlan'] },
+};
 
 /** Moving traffic forward: a few quick retries, then the rollout compensates. */
 export const TRAFFIC: ActivityOptions = {

@@ -9,10 +9,12 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  deprecatePatch,
   isCancellation,
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   uuid4,
@@ -21,9 +23,10 @@ import {
 import type { RolloutActivities, RolloutEvent } from '../activities/contract';
 import type { Verdict } from '../judge/verdict';
 import { resolveMetrics } from '../plan/metrics-schema';
-import { gatewayAdminUrls, parsePlan, PlanValidationError, routeOf, type RolloutPlan } from '../plan/schema';
+import { gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
 import type { SeriesSelection } from '../judge/series-dialects';
-import { COMPENSATION, EVAL, METRICS, NOTIFY, RECONCILE, TRAFFIC } from './activity-options';
+import { COMPENSATION, EVAL, METRICS, NOTIFY, PLAN, RECONCILE, TRAFFIC } from './activity-options';
+import { parsePlanOrFail } from './plan-input';
 import {
   approveUpdate,
   pauseSignal,
@@ -68,26 +71,34 @@ const metrics = proxyActivities<RolloutActivities>(METRICS);
 const evals = proxyActivities<RolloutActivities>(EVAL);
 const notifier = proxyActivities<RolloutActivities>(NOTIFY);
 const reconciler = proxyActivities<RolloutActivities>(RECONCILE);
+const planCheck = proxyLocalActivities<RolloutActivities>(PLAN);
 
 const DEFAULT_HISTORY_EVENT_LIMIT = 10_000;
 
 export async function ModelRolloutWorkflow(input: ModelRolloutInput): Promise<RolloutResult> {
-  const state = input.resume ?? initialState(input);
+  const state = input.resume ?? initialState(input, await planOf(input));
   const rollout = new Rollout(state, input.historyEventLimit ?? DEFAULT_HISTORY_EVENT_LIMIT, input);
   rollout.registerHandlers();
   return rollout.run();
 }
 
-function initialState(input: ModelRolloutInput): RolloutState {
-  let plan: RolloutPlan;
+/**
+ * The plan this run holds, parsed once by a local activity whose result is recorded in history:
+ * a replay reads it back rather than parsing again with whatever plan/ code the worker has now.
+ * (Continue-as-new carries it in `resume`.)
+ */
+async function planOf(input: ModelRolloutInput): Promise<RolloutPlan> {
+  if (!patched('plan-normalized-once')) return parsePlanOrFail(input.plan);
   try {
-    plan = parsePlan(input.plan);
+    return await planCheck.normalizePlan({ plan: input.plan });
   } catch (error) {
-    if (error instanceof PlanValidationError) {
-      throw ApplicationFailure.create({ type: 'InvalidPlan', message: error.message, nonRetryable: true, details: [error.problems] });
-    }
+    // The run fails with InvalidPlan itself, as it did when the workflow parsed the plan.
+    if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === 'InvalidPlan') throw error.cause;
     throw error;
   }
+}
+
+function initialState(input: ModelRolloutInput, plan: RolloutPlan): RolloutState {
   return {
     plan,
     requestedBy: input.requestedBy ?? plan.rollout.requestedBy ?? 'unknown',
@@ -230,9 +241,10 @@ class Rollout {
     await this.tellStageChange({ type: 'stage_passed', message: `${spec.id} passed${verdict ? `: ${verdict.reason}` : ''}`, stage: spec.id, verdict });
   }
 
-  /** Stage changes reach the owners too (the Slack thread); rollouts started before this did not send them. */
+  /** Stage changes reach the owners too (the Slack thread). The patch is being phased out (README: Versioning). */
   private async tellStageChange(event: Omit<RolloutEvent, 'rolloutId' | 'at' | 'name'>): Promise<void> {
-    if (patched('notify-stage-changes')) await this.tell(event);
+    deprecatePatch('notify-stage-changes');
+    await this.tell(event);
   }
 
   private async enterStage(spec: StageSpec): Promise<void> {
@@ -430,10 +442,13 @@ class Rollout {
 
   /**
    * The statistical judge reads the gateway's per-request records; HAProxy has none, and a plan
-   * may ask for plain thresholds. Rollouts started before the judge existed keep the old path.
+   * may ask for plain thresholds. The patch that kept older rollouts on thresholds is being phased
+   * out (README: Versioning).
    */
   private usesStatisticalJudge(): boolean {
-    return this.plan.guardrails.judge === 'statistical' && this.plan.router.kind === 'gateway' && patched('statistical-judge');
+    if (this.plan.guardrails.judge !== 'statistical' || this.plan.router.kind !== 'gateway') return false;
+    deprecatePatch('statistical-judge');
+    return true;
   }
 
   /**
@@ -501,12 +516,13 @@ class Rollout {
   /**
    * After the shadow window: what the candidate answered against what the baseline answered to
    * the same requests (length, refusals, schema adherence, similarity, judge scores). Two or more
-   * breached thresholds roll back; one asks a human. Needs the gateway's shadow pairs; rollouts
-   * started before this existed skip it.
+   * breached thresholds roll back; one asks a human. Needs the gateway's shadow pairs. The patch
+   * that let older rollouts skip it is being phased out (README: Versioning).
    */
   private async compareShadowAnswers(spec: StageSpec): Promise<void> {
     // Opt-in (stages.shadow.compare): it needs enough mirrored pairs, which short soaks lack.
-    if (this.plan.router.kind !== 'gateway' || !this.plan.stages.shadow.compare || !patched('shadow-behavioral-compare')) return;
+    if (this.plan.router.kind !== 'gateway' || !this.plan.stages.shadow.compare) return;
+    deprecatePatch('shadow-behavioral-compare');
     const verdict = await this.untilRollback(() =>
       evals.compareShadow({
         rolloutId: this.plan.rollout.id,
@@ -741,7 +757,8 @@ class Rollout {
       });
     const forward = this.state.phase !== 'compensating' && this.state.phase !== 'finished';
     try {
-      await (forward && patched('rollback-preempts-notify') ? this.untilRollback(send) : send());
+      if (forward) deprecatePatch('rollback-preempts-notify');
+      await (forward ? this.untilRollback(send) : send());
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       this.record('notify_failed', `notification "${event.type}" failed: ${failureMessage(error)}`);

@@ -3,12 +3,9 @@
 // activities. Approvals go through Updates on the dev server (the time-skipping server cannot
 // skip time while a client waits on an Update).
 import { Client, Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPrometheusFigures } from '../../activities/metrics/prometheus-figures';
 import { decide, requestRollback, rolloutHandle, startRollout } from '../../cli/rollout-commands';
@@ -20,9 +17,8 @@ import { runLoad } from '../../simulator/load-generator';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { startEmbeddedStack, type EmbeddedStack } from '../../stack/embedded-stack';
 import { statusQuery } from '../../workflows/model-rollout';
-import { workflowsPath } from '../support/temporal';
+import { replayAndRecord } from '../support/histories';
 
-const historiesDir = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 
 let dir: string;
 let stack: EmbeddedStack;
@@ -130,17 +126,9 @@ describe('rollouts end to end on the embedded stack', () => {
       expect(verdict.metrics.find((metric) => metric.metric === 'timeToFirstToken'), verdict.reason).toMatchObject({ classification: 'pass' });
     }
 
-    // Histories of real runs: they must replay on the current workflow code, and are kept (binary
-    // protobuf) as fixtures for the replay test when RECORD_HISTORIES=1.
-    const histories = await Promise.all(
-      ['e2e-healthy', 'e2e-broken', 'e2e-incident'].map(async (workflowId) => ({ workflowId, history: await rolloutHandle(client, workflowId).fetchHistory() })),
+    await replayAndRecord(
+      await Promise.all(['e2e-healthy', 'e2e-broken', 'e2e-incident'].map(async (name) => ({ name, history: await rolloutHandle(client, name).fetchHistory() }))),
     );
-    const replays = Worker.runReplayHistories({ workflowsPath, replayName: 'e2e' }, histories);
-    for await (const replay of replays) expect(replay.error, `${replay.workflowId} replays`).toBeUndefined();
-    if (process.env.RECORD_HISTORIES === '1') {
-      mkdirSync(historiesDir, { recursive: true });
-      for (const { workflowId, history } of histories) writeFileSync(join(historiesDir, `${workflowId}.binpb`), temporal.api.history.v1.History.encode(history).finish());
-    }
   }, 180_000);
 
   it('reads the gateway series back from Prometheus: a 30% error candidate reads near 0.3, the baseline near 0', async () => {

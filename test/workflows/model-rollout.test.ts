@@ -19,6 +19,7 @@ import {
   type ModelRolloutInput,
 } from '../../workflows/model-rollout';
 import type { RolloutStatus } from '../../workflows/rollout-state';
+import { replayAndRecord } from '../support/histories';
 import { InMemoryRouter } from '../support/in-memory-router';
 import { testPlan, type TestPlanOptions } from '../support/plans';
 import { noTraffic, scriptedFigures, type FiguresScript } from '../support/scripted-figures';
@@ -363,6 +364,16 @@ describe('ModelRolloutWorkflow', () => {
     const result = await handle.result();
     expect(result.outcome).toBe('promoted');
     expect(result.stages.every((stage) => stage.status === 'passed')).toBe(true);
+
+    // Both runs replay: the first ends in continue-as-new, the last starts from the carried state.
+    const first = await env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).fetchHistory();
+    const last = await handle.fetchHistory();
+    expect(first.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    expect(last.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId).toBeTruthy();
+    await replayAndRecord([
+      { name: 'continued-as-new-first-run', history: first },
+      { name: 'continued-as-new-last-run', history: last },
+    ]);
   });
 
   it('fails with InvalidPlan, naming the field, for a bad plan', async () => {

@@ -5,11 +5,10 @@ import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { historiesDir as dir } from '../support/histories';
 import { workflowBundle } from '../support/temporal';
 
-const dir = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 const files = readdirSync(dir).filter((file) => file.endsWith('.binpb'));
 
 describe('workflow replay', () => {
