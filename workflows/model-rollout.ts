@@ -48,6 +48,7 @@ import {
   type Undo,
 } from './rollout-state';
 import { BASELINE_MODEL, CANDIDATE_MODEL, ROLLOUT_OUTCOME, ROLLOUT_STAGE } from './search-attributes';
+import { FailureType } from './failure-types';
 
 export * from './model-rollout-messages';
 
@@ -84,7 +85,7 @@ function initialState(input: ModelRolloutInput): RolloutState {
     plan = parsePlan(input.plan);
   } catch (error) {
     if (error instanceof PlanValidationError) {
-      throw ApplicationFailure.create({ type: 'InvalidPlan', message: error.message, nonRetryable: true, details: [error.problems] });
+      throw ApplicationFailure.create({ type: FailureType.InvalidPlan, message: error.message, nonRetryable: true, details: [error.problems] });
     }
     throw error;
   }
@@ -157,20 +158,20 @@ class Rollout {
   private validateDecision(decision: 'approved' | 'rejected', request: DecisionRequest): void {
     const { gate } = this.state;
     const by = typeof request?.by === 'string' ? request.by.trim() : '';
-    if (!by) throw ApplicationFailure.nonRetryable('`by` (who decides) is required', 'InvalidDecision');
-    if (this.state.phase === 'finished') throw ApplicationFailure.nonRetryable(`rollout ${this.plan.rollout.id} has finished (${this.state.outcome})`, 'RolloutFinished');
-    if (!gate) throw ApplicationFailure.nonRetryable(`rollout ${this.plan.rollout.id} is not waiting for approval (stage ${this.currentStageId() ?? 'none'})`, 'NoOpenGate');
-    if (gate.decision) throw ApplicationFailure.nonRetryable(`gate ${gate.id} was already ${gate.decision.decision} by ${gate.decision.by}`, 'GateAlreadyDecided');
-    if (request.gateId && request.gateId !== gate.id) throw ApplicationFailure.nonRetryable(`gate ${request.gateId} is no longer open (the open gate is ${gate.id}, before ${gate.before})`, 'StaleGate');
+    if (!by) throw ApplicationFailure.nonRetryable('`by` (who decides) is required', FailureType.InvalidDecision);
+    if (this.state.phase === 'finished') throw ApplicationFailure.nonRetryable(`rollout ${this.plan.rollout.id} has finished (${this.state.outcome})`, FailureType.RolloutFinished);
+    if (!gate) throw ApplicationFailure.nonRetryable(`rollout ${this.plan.rollout.id} is not waiting for approval (stage ${this.currentStageId() ?? 'none'})`, FailureType.NoOpenGate);
+    if (gate.decision) throw ApplicationFailure.nonRetryable(`gate ${gate.id} was already ${gate.decision.decision} by ${gate.decision.by}`, FailureType.GateAlreadyDecided);
+    if (request.gateId && request.gateId !== gate.id) throw ApplicationFailure.nonRetryable(`gate ${request.gateId} is no longer open (the open gate is ${gate.id}, before ${gate.before})`, FailureType.StaleGate);
     const approvers = this.plan.approvals.approvers;
     const entitled = approvers.includes(by) || (typeof request.viaGroup === 'string' && approvers.includes(`group:${request.viaGroup}`));
     if (!entitled) {
-      throw ApplicationFailure.nonRetryable(`${by} is not an approver of rollout ${this.plan.rollout.id} (approvers: ${this.plan.approvals.approvers.join(', ')})`, 'UnauthorizedApprover');
+      throw ApplicationFailure.nonRetryable(`${by} is not an approver of rollout ${this.plan.rollout.id} (approvers: ${this.plan.approvals.approvers.join(', ')})`, FailureType.UnauthorizedApprover);
     }
     if (decision === 'approved' && !this.plan.approvals.allowSelfApproval && by === this.state.requestedBy) {
-      throw ApplicationFailure.nonRetryable(`${by} requested this rollout and may not approve it`, 'SelfApprovalForbidden');
+      throw ApplicationFailure.nonRetryable(`${by} requested this rollout and may not approve it`, FailureType.SelfApprovalForbidden);
     }
-    if (decision === 'rejected' && !request.reason?.trim()) throw ApplicationFailure.nonRetryable('a reason is required to reject', 'ReasonRequired');
+    if (decision === 'rejected' && !request.reason?.trim()) throw ApplicationFailure.nonRetryable('a reason is required to reject', FailureType.ReasonRequired);
   }
 
   private decide(decision: 'approved' | 'rejected', request: DecisionRequest): DecisionReceipt {
