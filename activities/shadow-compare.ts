@@ -28,7 +28,7 @@ export const readShadowPairs: ShadowPairsReader = async ({ adminUrl, route, sinc
     try {
       page = await client.shadowPairs(route, { since, epoch, limit: PAGE });
     } catch (error) {
-      if (error instanceof GatewayRefusedError && error.status === 404) throw ApplicationFailure.nonRetryable(`gateway has no route ${JSON.stringify(route)} (${error.message})`, FailureType.InvalidRouterConfig);
+      if (error instanceof GatewayRefusedError && error.status === 404) throw ApplicationFailure.nonRetryable(`gateway has no route ${JSON.stringify(route)} (${error.message})`, FailureType.RouteNotFound);
       throw new Error(`gateway shadow pairs: ${(error as Error).message}`, { cause: error });
     }
     // A restart between pages: what the earlier pages read belongs to a process that is gone.
