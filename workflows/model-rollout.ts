@@ -63,12 +63,15 @@ export interface ModelRolloutInput {
   resume?: RolloutState;
 }
 
-const traffic = proxyActivities<RolloutActivities>(TRAFFIC);
-const compensation = proxyActivities<RolloutActivities>(COMPENSATION);
-const metrics = proxyActivities<RolloutActivities>(METRICS);
-const evals = proxyActivities<RolloutActivities>(EVAL);
-const notifier = proxyActivities<RolloutActivities>(NOTIFY);
-const reconciler = proxyActivities<RolloutActivities>(RECONCILE);
+// One proxy per option set, typed to just the activities that run with it, so an activity called
+// through the wrong proxy (with the wrong timeouts and retries) does not compile. stopShadow is in
+// two: moving forward (TRAFFIC) and undoing (COMPENSATION, retried until it succeeds).
+const traffic = proxyActivities<Pick<RolloutActivities, 'prepareRoute' | 'setCandidateWeight' | 'setShadow' | 'stopShadow' | 'retireBaseline'>>(TRAFFIC);
+const compensation = proxyActivities<Pick<RolloutActivities, 'restoreBaselineWeights' | 'stopShadow' | 'restoreBaseline'>>(COMPENSATION);
+const metrics = proxyActivities<Pick<RolloutActivities, 'judgeCanaryWindow' | 'judgeTrafficWindow' | 'judgeSeriesWindow'>>(METRICS);
+const evals = proxyActivities<Pick<RolloutActivities, 'runGoldenEval' | 'compareShadow'>>(EVAL);
+const notifier = proxyActivities<Pick<RolloutActivities, 'notify'>>(NOTIFY);
+const reconciler = proxyActivities<Pick<RolloutActivities, 'reconcileTraffic'>>(RECONCILE);
 
 const DEFAULT_HISTORY_EVENT_LIMIT = 10_000;
 
