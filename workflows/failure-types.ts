@@ -1,7 +1,7 @@
 // The ApplicationFailure types the rollout raises, in one place for the workflow, the activities,
 // the retry option sets, the bot's refusals and the tests. The strings are part of the contract:
-// recorded histories hold some of them (retry policies) and callers branch on them, so a name is
-// never changed, only added. Pure data, so both workflow and activity code may import it.
+// recorded histories hold some of them (retry policies) and callers branch on them, so a value is
+// never renamed, only added. Pure data, so both workflow and activity code may import it.
 export const FailureType = {
   // Workflow start: the plan fails its schema (fails the workflow); golden-eval and shadow activities:
   // the plan names an unknown metric. Non-retryable.
