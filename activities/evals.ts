@@ -10,6 +10,7 @@ import type { BehavioralVerdict } from '../evals/golden-behavioral-verdict';
 import type { GoldenRunState } from '../evals/golden-pipeline';
 import type { GoldenEvalInput } from './contract';
 import { resolveBackend } from './traffic';
+import { FailureType } from '../workflows/failure-types';
 
 /** Heartbeat details: the pipeline state, plus the item count for progress displays. */
 export interface GoldenEvalProgress extends Partial<GoldenRunState> {
@@ -42,7 +43,7 @@ export function heartbeatReporter(items: number, heartbeat: (details: GoldenEval
 export function apiKeyFrom(apiKeyEnv: string | undefined, what: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (!apiKeyEnv) return undefined;
   const key = env[apiKeyEnv];
-  if (!key) throw ApplicationFailure.nonRetryable(`environment variable ${apiKeyEnv} (API key for the ${what}) is not set on the worker`, 'MissingApiKey');
+  if (!key) throw ApplicationFailure.nonRetryable(`environment variable ${apiKeyEnv} (API key for the ${what}) is not set on the worker`, FailureType.MissingApiKey);
   return key;
 }
 
@@ -50,12 +51,12 @@ export function createEvalActivities() {
   return {
     async runGoldenEval(input: GoldenEvalInput): Promise<BehavioralVerdict> {
       const context = Context.current();
-      if (!input.config.dataset) throw ApplicationFailure.nonRetryable('stages.goldenEval.dataset is not set', 'InvalidDataset');
+      if (!input.config.dataset) throw ApplicationFailure.nonRetryable('stages.goldenEval.dataset is not set', FailureType.InvalidDataset);
       let items;
       try {
         items = await loadGoldenDataset(input.config.dataset);
       } catch (error) {
-        if (error instanceof InvalidDatasetError) throw ApplicationFailure.nonRetryable(error.message, 'InvalidDataset');
+        if (error instanceof InvalidDatasetError) throw ApplicationFailure.nonRetryable(error.message, FailureType.InvalidDataset);
         throw error;
       }
       const resume = context.info.heartbeatDetails as GoldenEvalProgress | undefined;
@@ -79,7 +80,7 @@ export function createEvalActivities() {
         context.log.info('golden eval finished', { rolloutId: input.rolloutId, outcomes: state.outcomes.length, outcome: verdict.outcome, report: verdict.report });
         return verdict;
       } catch (error) {
-        if (error instanceof UnknownMetricError) throw ApplicationFailure.nonRetryable(`stages.goldenEval.${error.message}`, 'InvalidPlan');
+        if (error instanceof UnknownMetricError) throw ApplicationFailure.nonRetryable(`stages.goldenEval.${error.message}`, FailureType.InvalidPlan);
         throw error;
       }
     },

@@ -4,6 +4,7 @@
 // retryably unless every failure was permanent (sinks skip what they already delivered).
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { NotifyInput, RolloutEvent } from './contract';
+import { FailureType } from '../workflows/failure-types';
 
 export type EventSink = (event: RolloutEvent, input: NotifyInput) => Promise<void>;
 
@@ -17,7 +18,7 @@ async function postWebhook(event: RolloutEvent, input: NotifyInput): Promise<voi
     signal: AbortSignal.timeout(5_000),
   });
   if (response.status >= 400 && response.status < 500) {
-    throw ApplicationFailure.nonRetryable(`webhook ${url} refused the event: ${response.status}`, 'WebhookRefused');
+    throw ApplicationFailure.nonRetryable(`webhook ${url} refused the event: ${response.status}`, FailureType.WebhookRefused);
   }
   if (!response.ok) throw new Error(`webhook ${url} answered ${response.status}`);
 }
@@ -39,7 +40,7 @@ export function createNotifyActivities(extraSinks: EventSink[] = []) {
       if (failures.length > 1) {
         const permanent = failures.every((failure) => failure instanceof ApplicationFailure && failure.nonRetryable);
         const message = failures.map((failure) => (failure instanceof Error ? failure.message : String(failure))).join('; ');
-        throw ApplicationFailure.create({ type: 'NotifyFailed', message: `${failures.length} destinations failed: ${message}`, nonRetryable: permanent });
+        throw ApplicationFailure.create({ type: FailureType.NotifyFailed, message: `${failures.length} destinations failed: ${message}`, nonRetryable: permanent });
       }
     },
   };

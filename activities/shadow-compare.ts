@@ -10,6 +10,7 @@ import { runShadowComparison, type ShadowRunState } from '../evals/shadow-compar
 import type { ShadowCompareInput } from './contract';
 import { apiKeyFrom } from './evals';
 import { resolveGatewayToken } from './traffic/gateway-token';
+import { FailureType } from '../workflows/failure-types';
 
 const PAGE = 10_000;
 /** The gateway keeps at most a few thousand pairs per route; this bounds the read loop regardless. */
@@ -27,7 +28,7 @@ export const readShadowPairs: ShadowPairsReader = async ({ adminUrl, route, sinc
     try {
       page = await client.shadowPairs(route, { since, epoch, limit: PAGE });
     } catch (error) {
-      if (error instanceof GatewayRefusedError && error.status === 404) throw ApplicationFailure.nonRetryable(`gateway has no route ${JSON.stringify(route)} (${error.message})`, 'InvalidRouterConfig');
+      if (error instanceof GatewayRefusedError && error.status === 404) throw ApplicationFailure.nonRetryable(`gateway has no route ${JSON.stringify(route)} (${error.message})`, FailureType.RouteNotFound);
       throw new Error(`gateway shadow pairs: ${(error as Error).message}`, { cause: error });
     }
     // A restart between pages: what the earlier pages read belongs to a process that is gone.
@@ -64,7 +65,7 @@ export function createShadowCompareActivities(readPairs: ShadowPairsReader = rea
         context.log.info('shadow comparison finished', { rolloutId: input.rolloutId, outcome: verdict.outcome, report: verdict.report });
         return verdict;
       } catch (error) {
-        if (error instanceof UnknownMetricError) throw ApplicationFailure.nonRetryable(`stages.shadow.compare.${error.message}`, 'InvalidPlan');
+        if (error instanceof UnknownMetricError) throw ApplicationFailure.nonRetryable(`stages.shadow.compare.${error.message}`, FailureType.InvalidPlan);
         throw error;
       }
     },

@@ -28,6 +28,7 @@ import {
 import type { NotifyInput, RolloutEvent } from './contract';
 import type { EventSink } from './notify';
 import type { RolloutStatus } from '../workflows/rollout-state';
+import { FailureType } from '../workflows/failure-types';
 
 type Block = types.KnownBlock;
 type WebClient = InstanceType<typeof webApi.WebClient>;
@@ -104,7 +105,7 @@ export function createSlackEventSink(options: SlackSinkOptions): EventSink {
       return await run();
     } catch (error) {
       const code = (error as { data?: { error?: string } }).data?.error;
-      if (code && PERMANENT.has(code)) throw ApplicationFailure.nonRetryable(`Slack refused ${what}: ${code}`, 'SlackRefused');
+      if (code && PERMANENT.has(code)) throw ApplicationFailure.nonRetryable(`Slack refused ${what}: ${code}`, FailureType.SlackRefused);
       throw new Error(`Slack ${what} failed: ${(error as Error).message}`, { cause: error });
     }
   }

@@ -1,16 +1,17 @@
 // Named timeout and retry option sets, one per kind of activity the rollout calls.
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+import { FailureType } from './failure-types';
 
 /** Normalizing the plan at the start (a local activity): pure and quick; a bad plan is final. */
 export const PLAN: LocalActivityOptions = {
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidPlan'] },
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: [FailureType.InvalidPlan] },
 };
 
 /** Moving traffic forward: a few quick retries, then the rollout compensates. */
 export const TRAFFIC: ActivityOptions = {
   startToCloseTimeout: '15s',
-  retry: { initialInterval: '250ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 6, nonRetryableErrorTypes: ['InvalidRouterConfig', 'RouteConflict'] },
+  retry: { initialInterval: '250ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 6, nonRetryableErrorTypes: [FailureType.InvalidRouterConfig, FailureType.RouteConflict] },
 };
 
 /**
@@ -19,7 +20,7 @@ export const TRAFFIC: ActivityOptions = {
  */
 export const RECONCILE: ActivityOptions = {
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '250ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidRouterConfig', 'RouteConflict'] },
+  retry: { initialInterval: '250ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.InvalidRouterConfig, FailureType.RouteConflict] },
 };
 
 /** Putting traffic back on the baseline: retried until it succeeds, since leaving traffic on a bad candidate is the one outcome we never accept. */
@@ -39,7 +40,7 @@ export const METRICS: ActivityOptions = {
 export const EVAL: ActivityOptions = {
   startToCloseTimeout: '2h',
   heartbeatTimeout: '1m',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidDataset'] },
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.InvalidDataset] },
 };
 
 /** Telling people: best effort, never blocks or fails the rollout. */

@@ -51,6 +51,7 @@ import {
   type Undo,
 } from './rollout-state';
 import { BASELINE_MODEL, CANDIDATE_MODEL, ROLLOUT_OUTCOME, ROLLOUT_STAGE } from './search-attributes';
+import { FailureType } from './failure-types';
 
 export * from './model-rollout-messages';
 
@@ -65,13 +66,16 @@ export interface ModelRolloutInput {
   resume?: RolloutState;
 }
 
-const traffic = proxyActivities<RolloutActivities>(TRAFFIC);
-const compensation = proxyActivities<RolloutActivities>(COMPENSATION);
-const metrics = proxyActivities<RolloutActivities>(METRICS);
-const evals = proxyActivities<RolloutActivities>(EVAL);
-const notifier = proxyActivities<RolloutActivities>(NOTIFY);
-const reconciler = proxyActivities<RolloutActivities>(RECONCILE);
-const planCheck = proxyLocalActivities<RolloutActivities>(PLAN);
+// One proxy per option set, typed to just the activities that run with it, so an activity called
+// through the wrong proxy (with the wrong timeouts and retries) does not compile. stopShadow is in
+// two: moving forward (TRAFFIC) and undoing (COMPENSATION, retried until it succeeds).
+const traffic = proxyActivities<Pick<RolloutActivities, 'prepareRoute' | 'setCandidateWeight' | 'setShadow' | 'stopShadow' | 'retireBaseline'>>(TRAFFIC);
+const compensation = proxyActivities<Pick<RolloutActivities, 'restoreBaselineWeights' | 'stopShadow' | 'restoreBaseline'>>(COMPENSATION);
+const metrics = proxyActivities<Pick<RolloutActivities, 'judgeCanaryWindow' | 'judgeTrafficWindow' | 'judgeSeriesWindow'>>(METRICS);
+const evals = proxyActivities<Pick<RolloutActivities, 'runGoldenEval' | 'compareShadow'>>(EVAL);
+const notifier = proxyActivities<Pick<RolloutActivities, 'notify'>>(NOTIFY);
+const reconciler = proxyActivities<Pick<RolloutActivities, 'reconcileTraffic'>>(RECONCILE);
+const planCheck = proxyLocalActivities<Pick<RolloutActivities, 'normalizePlan'>>(PLAN);
 
 const DEFAULT_HISTORY_EVENT_LIMIT = 10_000;
 
@@ -93,7 +97,7 @@ async function planOf(input: ModelRolloutInput): Promise<RolloutPlan> {
     return await planCheck.normalizePlan({ plan: input.plan });
   } catch (error) {
     // The run fails with InvalidPlan itself, as it did when the workflow parsed the plan.
-    if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === 'InvalidPlan') throw error.cause;
+    if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === FailureType.InvalidPlan) throw error.cause;
     throw error;
   }
 }
@@ -168,20 +172,20 @@ class Rollout {
   private validateDecision(decision: 'approved' | 'rejected', request: DecisionRequest): void {
     const { gate } = this.state;
     const by = typeof request?.by === 'string' ? request.by.trim() : '';
-    if (!by) throw ApplicationFailure.nonRetryable('`by` (who decides) is required', 'InvalidDecision');
-    if (this.state.phase === 'finished') throw ApplicationFailure.nonRetryable(`rollout ${this.plan.rollout.id} has finished (${this.state.outcome})`, 'RolloutFinished');
-    if (!gate) throw ApplicationFailure.nonRetryable(`rollout ${this.plan.rollout.id} is not waiting for approval (stage ${this.currentStageId() ?? 'none'})`, 'NoOpenGate');
-    if (gate.decision) throw ApplicationFailure.nonRetryable(`gate ${gate.id} was already ${gate.decision.decision} by ${gate.decision.by}`, 'GateAlreadyDecided');
-    if (request.gateId && request.gateId !== gate.id) throw ApplicationFailure.nonRetryable(`gate ${request.gateId} is no longer open (the open gate is ${gate.id}, before ${gate.before})`, 'StaleGate');
+    if (!by) throw ApplicationFailure.nonRetryable('`by` (who decides) is required', FailureType.InvalidDecision);
+    if (this.state.phase === 'finished') throw ApplicationFailure.nonRetryable(`rollout ${this.plan.rollout.id} has finished (${this.state.outcome})`, FailureType.RolloutFinished);
+    if (!gate) throw ApplicationFailure.nonRetryable(`rollout ${this.plan.rollout.id} is not waiting for approval (stage ${this.currentStageId() ?? 'none'})`, FailureType.NoOpenGate);
+    if (gate.decision) throw ApplicationFailure.nonRetryable(`gate ${gate.id} was already ${gate.decision.decision} by ${gate.decision.by}`, FailureType.GateAlreadyDecided);
+    if (request.gateId && request.gateId !== gate.id) throw ApplicationFailure.nonRetryable(`gate ${request.gateId} is no longer open (the open gate is ${gate.id}, before ${gate.before})`, FailureType.StaleGate);
     const approvers = this.plan.approvals.approvers;
     const entitled = approvers.includes(by) || (typeof request.viaGroup === 'string' && approvers.includes(`group:${request.viaGroup}`));
     if (!entitled) {
-      throw ApplicationFailure.nonRetryable(`${by} is not an approver of rollout ${this.plan.rollout.id} (approvers: ${this.plan.approvals.approvers.join(', ')})`, 'UnauthorizedApprover');
+      throw ApplicationFailure.nonRetryable(`${by} is not an approver of rollout ${this.plan.rollout.id} (approvers: ${this.plan.approvals.approvers.join(', ')})`, FailureType.UnauthorizedApprover);
     }
     if (decision === 'approved' && !this.plan.approvals.allowSelfApproval && by === this.state.requestedBy) {
-      throw ApplicationFailure.nonRetryable(`${by} requested this rollout and may not approve it`, 'SelfApprovalForbidden');
+      throw ApplicationFailure.nonRetryable(`${by} requested this rollout and may not approve it`, FailureType.SelfApprovalForbidden);
     }
-    if (decision === 'rejected' && !request.reason?.trim()) throw ApplicationFailure.nonRetryable('a reason is required to reject', 'ReasonRequired');
+    if (decision === 'rejected' && !request.reason?.trim()) throw ApplicationFailure.nonRetryable('a reason is required to reject', FailureType.ReasonRequired);
   }
 
   private decide(decision: 'approved' | 'rejected', request: DecisionRequest): DecisionReceipt {

@@ -3,6 +3,7 @@
 // that activity existed, by the workflow itself (the old branch of the 'plan-normalized-once' patch).
 import { ApplicationFailure } from '@temporalio/common';
 import { parsePlan, PlanValidationError, type RolloutPlan } from '../plan/schema';
+import { FailureType } from './failure-types';
 
 /** The parsed plan, or a non-retryable InvalidPlan failure that names every bad field. */
 export function parsePlanOrFail(plan: unknown): RolloutPlan {
@@ -10,7 +11,7 @@ export function parsePlanOrFail(plan: unknown): RolloutPlan {
     return parsePlan(plan);
   } catch (error) {
     if (error instanceof PlanValidationError) {
-      throw ApplicationFailure.create({ type: 'InvalidPlan', message: error.message, nonRetryable: true, details: [error.problems] });
+      throw ApplicationFailure.create({ type: FailureType.InvalidPlan, message: error.message, nonRetryable: true, details: [error.problems] });
     }
     throw error;
   }

@@ -4,6 +4,7 @@ import type { RouteDefinition, RouteState, SetShadowRequest, SetWeightsRequest }
 import { GatewayRefusedError, GatewayUnreachableError, type GatewayAdminClient } from '../../gateway/admin-client';
 import type { TrafficState } from '../contract';
 import type { ResolvedBackend, TrafficRouter } from './traffic-router';
+import { FailureType } from '../../workflows/failure-types';
 
 export class GatewayRouter implements TrafficRouter {
   constructor(
@@ -36,20 +37,20 @@ export class GatewayRouter implements TrafficRouter {
 
   async setShadow(shadow: TrafficState['shadow']): Promise<TrafficState> {
     // Enabling without a target is a caller bug; quietly turning mirroring off instead would hide it.
-    if (shadow.enabled && !shadow.target) throw ApplicationFailure.nonRetryable('cannot enable shadow traffic without a target backend', 'InvalidRouterConfig');
+    if (shadow.enabled && !shadow.target) throw ApplicationFailure.nonRetryable('cannot enable shadow traffic without a target backend', FailureType.InvalidRouterConfig);
     const body: SetShadowRequest = shadow.enabled && shadow.target ? { enabled: true, target: shadow.target, share: shadow.share } : { enabled: false };
     return toTrafficState(await this.call(() => this.client.setShadow(this.route, body)));
   }
 
   async read(): Promise<TrafficState> {
     const state = await this.fetchRoute();
-    if (!state) throw ApplicationFailure.nonRetryable(`gateway route ${this.route} does not exist`, 'RouteNotFound');
+    if (!state) throw ApplicationFailure.nonRetryable(`gateway route ${this.route} does not exist`, FailureType.RouteNotFound);
     return toTrafficState(state);
   }
 
   async retireBaseline(candidate: ResolvedBackend): Promise<TrafficState> {
     const state = await this.fetchRoute();
-    if (!state) throw ApplicationFailure.nonRetryable(`gateway route ${this.route} does not exist`, 'RouteNotFound');
+    if (!state) throw ApplicationFailure.nonRetryable(`gateway route ${this.route} does not exist`, FailureType.RouteNotFound);
     if (!state.backends.some((backend) => backend.name === 'candidate')) return toTrafficState(state); // already retired
     // Three steps, each keeping every request on the candidate's model: point 'baseline' at the
     // candidate, move the weight onto that name, then drop the 'candidate' entry.
@@ -67,7 +68,7 @@ export class GatewayRouter implements TrafficRouter {
     try {
       return await request();
     } catch (error) {
-      if (error instanceof GatewayRefusedError) throw ApplicationFailure.nonRetryable(error.message, error.status === 409 ? 'RouteConflict' : 'InvalidRouterConfig');
+      if (error instanceof GatewayRefusedError) throw ApplicationFailure.nonRetryable(error.message, error.status === 409 ? FailureType.RouteConflict : FailureType.InvalidRouterConfig);
       // Retryable: the gateway may be restarting.
       if (error instanceof GatewayUnreachableError) throw new Error(error.message, { cause: error });
       throw error;

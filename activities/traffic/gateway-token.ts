@@ -3,6 +3,7 @@
 // workflow history; the value (or the file named by NAME_FILE) is read here, on the worker.
 import { ApplicationFailure } from '@temporalio/activity';
 import { DEFAULT_ADMIN_TOKEN_ENV, readAdminToken } from '../../gateway/admin-token';
+import { FailureType } from '../../workflows/failure-types';
 
 export function resolveGatewayToken(router: { adminTokenEnv?: string }, env: NodeJS.ProcessEnv = process.env): string {
   const name = router.adminTokenEnv ?? DEFAULT_ADMIN_TOKEN_ENV;
@@ -10,12 +11,12 @@ export function resolveGatewayToken(router: { adminTokenEnv?: string }, env: Nod
   try {
     token = readAdminToken(name, env);
   } catch (error) {
-    throw ApplicationFailure.nonRetryable(`gateway admin token (${name}_FILE): ${(error as Error).message}`, 'MissingAdminToken');
+    throw ApplicationFailure.nonRetryable(`gateway admin token (${name}_FILE): ${(error as Error).message}`, FailureType.MissingAdminToken);
   }
   if (!token) {
     throw ApplicationFailure.nonRetryable(
       `the gateway admin token is not set on the worker: set ${name} (or ${name}_FILE, a file holding it) to the token the gateway was started with`,
-      'MissingAdminToken',
+      FailureType.MissingAdminToken,
     );
   }
   return token;

@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { RouterConfig, TrafficState } from '../contract';
 import type { ResolvedBackend, TrafficRouter } from './traffic-router';
+import { FailureType } from '../../workflows/failure-types';
 
 type HaproxyConfig = Extract<RouterConfig, { kind: 'haproxy' }>;
 const COMMAND_TIMEOUT_MS = 5_000;
@@ -53,7 +54,7 @@ export class HaproxyRouter implements TrafficRouter {
 
   async setShadow(shadow: TrafficState['shadow']): Promise<TrafficState> {
     if (shadow.enabled) {
-      throw ApplicationFailure.nonRetryable('HAProxy has no request mirroring: disable stages.shadow, or route through the llm-rollout gateway', 'InvalidRouterConfig');
+      throw ApplicationFailure.nonRetryable('HAProxy has no request mirroring: disable stages.shadow, or route through the llm-rollout gateway', FailureType.InvalidRouterConfig);
     }
     return this.read();
   }
@@ -63,7 +64,7 @@ export class HaproxyRouter implements TrafficRouter {
     const weightOf = async (server: string) => {
       const answer = await this.run(`get weight ${haproxyBackend}/${server}`);
       const match = /^(\d+)/.exec(answer);
-      if (!match) throw ApplicationFailure.nonRetryable(`HAProxy has no server ${haproxyBackend}/${server}: ${answer}`, 'InvalidRouterConfig');
+      if (!match) throw ApplicationFailure.nonRetryable(`HAProxy has no server ${haproxyBackend}/${server}: ${answer}`, FailureType.InvalidRouterConfig);
       return Number(match[1]);
     };
     return {
@@ -85,7 +86,7 @@ export class HaproxyRouter implements TrafficRouter {
     // A `set` command answers nothing when it worked; any answer is a refusal ("Permission
     // denied", "Absolute weight can only be between 0 and 256 inclusive.", "No such server.", …).
     if (/^(No such|Unknown|Require|Invalid)/i.test(answer) || (command.startsWith('set ') && answer !== '')) {
-      throw ApplicationFailure.nonRetryable(`HAProxy refused "${command}": ${answer}`, 'InvalidRouterConfig');
+      throw ApplicationFailure.nonRetryable(`HAProxy refused "${command}": ${answer}`, FailureType.InvalidRouterConfig);
     }
     return answer;
   }

@@ -21,6 +21,7 @@ import { resolveGatewayToken } from './gateway-token';
 import { HaproxyRouter } from './haproxy-router';
 import { reconcileTraffic, restoreBaseline, type BackendsSource } from './reconcile';
 import type { ResolvedBackend, TrafficRouter } from './traffic-router';
+import { FailureType } from '../../workflows/failure-types';
 
 export type RouterFactory = (router: RouterConfig, route: string) => TrafficRouter;
 
@@ -37,7 +38,7 @@ export const defaultRouterFactory: RouterFactory = (router, route) => {
 export function resolveBackend(backend: BackendConfig, env: NodeJS.ProcessEnv = process.env): ResolvedBackend {
   if (!backend.apiKeyEnv) return { baseUrl: backend.baseUrl, model: backend.model };
   const apiKey = env[backend.apiKeyEnv];
-  if (!apiKey) throw ApplicationFailure.nonRetryable(`environment variable ${backend.apiKeyEnv} (API key for ${backend.model}) is not set on the worker`, 'MissingApiKey');
+  if (!apiKey) throw ApplicationFailure.nonRetryable(`environment variable ${backend.apiKeyEnv} (API key for ${backend.model}) is not set on the worker`, FailureType.MissingApiKey);
   return { baseUrl: backend.baseUrl, model: backend.model, apiKey };
 }
 
@@ -56,7 +57,7 @@ export function createTrafficActivities(routerFor: RouterFactory = defaultRouter
     async setCandidateWeight(input: SetCandidateWeightInput): Promise<TrafficState> {
       const candidate = input.candidatePercent;
       if (!Number.isInteger(candidate) || candidate < 0 || candidate > 100) {
-        throw ApplicationFailure.nonRetryable(`candidatePercent must be a whole number 0–100, got ${candidate}`, 'InvalidRouterConfig');
+        throw ApplicationFailure.nonRetryable(`candidatePercent must be a whole number 0–100, got ${candidate}`, FailureType.InvalidRouterConfig);
       }
       return router(input).setWeights({ baseline: 100 - candidate, candidate });
     },

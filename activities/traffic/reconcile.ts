@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DesiredTraffic, ReconcileTrafficResult, RestoreBaselineResult, TrafficState } from '../contract';
 import { FanOutRouter, settleEach } from './fan-out-router';
 import type { ResolvedBackend, TrafficRouter } from './traffic-router';
+import { FailureType } from '../../workflows/failure-types';
 
 /** The plan's two backends, resolved only when a route has to be (re)defined: it may need API keys. */
 export type BackendsSource = () => { baseline: ResolvedBackend; candidate: ResolvedBackend };
@@ -17,7 +18,7 @@ export async function readIfDefined(router: TrafficRouter): Promise<TrafficState
   try {
     return await router.read();
   } catch (error) {
-    if (error instanceof ApplicationFailure && error.type === 'RouteNotFound') return null;
+    if (error instanceof ApplicationFailure && error.type === FailureType.RouteNotFound) return null;
     throw error;
   }
 }

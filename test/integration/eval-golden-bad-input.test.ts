@@ -18,6 +18,7 @@ import type { BehavioralMetricEvidence } from '../../evals/metric-judgement';
 import { parsePlan, type RolloutPlanInput } from '../../plan/schema';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { freePort } from '../../stack/managed-process';
+import { FailureType } from '../../workflows/failure-types';
 
 const SUPPORT_BOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples/golden/support-bot.jsonl');
 const QUICK = { latencyMedianMs: 1, latencySigma: 0, maxConcurrency: 64, contentSeed: 7 };
@@ -73,7 +74,7 @@ describe('golden eval: bad input', () => {
     await writeFile(path, [...good, '{"id": "cut-off", "messages": [{"role": "user", "content": "Wh', good[0]!.replace('support-01', 'support-99')].join('\n'));
     const before = baseline.stats().requests + candidate.stats().requests;
     const error = await failure(input({ dataset: path }));
-    expect(error.type).toBe('InvalidDataset');
+    expect(error.type).toBe(FailureType.InvalidDataset);
     expect(error.nonRetryable).toBe(true);
     expect(error.message).toMatch(new RegExp(`^invalid golden dataset ${path}:\\n  - ${path}:4: not valid JSON \\(`));
     expect(baseline.stats().requests + candidate.stats().requests).toBe(before);
@@ -133,14 +134,14 @@ describe('golden eval: bad input', () => {
 
   it('refuses a policy override naming an unknown metric, as a plan error', async () => {
     const error = await failure(input({ policy: { metrics: { 'judge.tone': { blocking: true } } } }));
-    expect(error.type).toBe('InvalidPlan');
+    expect(error.type).toBe(FailureType.InvalidPlan);
     expect(error.nonRetryable).toBe(true);
     expect(error.message).toMatch(/^stages\.goldenEval\.policy\.metrics names unknown metric\(s\) "judge\.tone"/);
   });
 
   it('says which API key is missing on the worker', async () => {
     const error = await failure(input({ judge: { baseUrl: judge.url, model: judge.model, apiKeyEnv: 'NO_SUCH_JUDGE_KEY_FOR_TESTS' } }));
-    expect(error.type).toBe('MissingApiKey');
+    expect(error.type).toBe(FailureType.MissingApiKey);
     expect(error.message).toBe('environment variable NO_SUCH_JUDGE_KEY_FOR_TESTS (API key for the LLM judge) is not set on the worker');
   });
 });

@@ -6,6 +6,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ import { parsePlan, type RolloutPlan } from '../../plan/schema';
 import { DEFAULT_BEHAVIOUR, type Behaviour } from '../../simulator/behaviour';
 import { runLoad } from '../../simulator/load-generator';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
+import { FailureType } from '../../workflows/failure-types';
 import { adminOf, startGatewayOverPair } from '../support/gateway-over-pair';
 
 const ROUTE = 'support-shadow';
@@ -176,5 +178,12 @@ describe('shadow comparison on mirrored traffic', () => {
   it('is inconclusive on too few pairs, never a pass', async () => {
     const { verdict } = await soak({}, { requests: 10, compare: {} });
     expect(verdict).toMatchObject({ outcome: 'inconclusive', reason: 'only 10 shadow pairs (needs 30); not enough evidence; needs review' });
+  });
+
+  it('refuses, non-retryably, to read the pairs of a route the gateway does not have, with the traffic activities’ type for that case', async () => {
+    const error = await readShadowPairs({ adminUrl: gateway.adminUrl, route: 'no-such-route', sinceSeq: 0 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ type: FailureType.RouteNotFound, nonRetryable: true });
+    expect((error as ApplicationFailure).message).toContain('"no-such-route"');
   });
 });

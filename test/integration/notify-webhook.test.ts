@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNotifyActivities } from '../../activities/notify';
 import type { NotifyInput } from '../../activities/contract';
+import { FailureType } from '../../workflows/failure-types';
 
 let server: Server;
 let url: string;
@@ -46,7 +47,7 @@ describe('notify activity', () => {
     const refused = await new MockActivityEnvironment().run(createNotifyActivities().notify, input()).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ApplicationFailure);
     expect((refused as ApplicationFailure).nonRetryable).toBe(true);
-    expect((refused as ApplicationFailure).type).toBe('WebhookRefused');
+    expect((refused as ApplicationFailure).type).toBe(FailureType.WebhookRefused);
     status = 503;
     const unavailable = await new MockActivityEnvironment().run(createNotifyActivities().notify, input()).catch((error: unknown) => error);
     expect(unavailable).not.toBeInstanceOf(ApplicationFailure);

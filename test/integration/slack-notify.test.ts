@@ -10,6 +10,7 @@ import type { NotifyInput, RolloutEvent } from '../../activities/contract';
 import { createNotifyActivities } from '../../activities/notify';
 import { createSlackEventSink, type SlackSinkOptions } from '../../activities/slack-notify';
 import { GATE_METADATA, ROOT_METADATA } from '../../slack-bot/blocks';
+import { FailureType } from '../../workflows/failure-types';
 import { SlackApiStandIn } from '../support/slack-api-stand-in';
 
 let slack: SlackApiStandIn;
@@ -114,7 +115,7 @@ describe('Slack sink', () => {
     const refused = await sink()({ rolloutId: 'r-refused', type: 'promoted', message: 'ok' }, '').catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ApplicationFailure);
     expect((refused as ApplicationFailure).nonRetryable).toBe(true);
-    expect((refused as ApplicationFailure).type).toBe('SlackRefused');
+    expect((refused as ApplicationFailure).type).toBe(FailureType.SlackRefused);
     expect((refused as ApplicationFailure).message).toContain('channel_not_found');
 
     const badToken = await sink({ token: 'xoxb-wrong' })({ rolloutId: 'r-refused', type: 'promoted', message: 'ok' }).catch((error: unknown) => error);

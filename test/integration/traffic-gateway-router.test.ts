@@ -18,6 +18,7 @@ import { GatewayAdminClient } from '../../gateway/admin-client';
 import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { freePort } from '../../stack/managed-process';
+import { FailureType } from '../../workflows/failure-types';
 
 const INSTANT = { latencyMedianMs: 0, latencySigma: 0, maxConcurrency: 1000 };
 
@@ -176,7 +177,7 @@ describe('GatewayRouter weights and shadow', () => {
     const error = await rejectionOf(router.setShadow({ enabled: true, target: null, share: 0.5 }));
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect((error as ApplicationFailure).nonRetryable).toBe(true);
-    expect((error as ApplicationFailure).type).toBe('InvalidRouterConfig');
+    expect((error as ApplicationFailure).type).toBe(FailureType.InvalidRouterConfig);
     expect((await router.read()).shadow).toEqual({ enabled: true, target: 'candidate', share: 0.5 });
   });
 });
@@ -238,16 +239,16 @@ describe('GatewayRouter errors', () => {
     const invalid = await rejectionOf(router.setWeights({ baseline: 50, candidate: 20 }));
     expect(invalid).toBeInstanceOf(ApplicationFailure);
     expect((invalid as ApplicationFailure).nonRetryable).toBe(true);
-    expect((invalid as ApplicationFailure).type).toBe('InvalidRouterConfig');
+    expect((invalid as ApplicationFailure).type).toBe(FailureType.InvalidRouterConfig);
     expect(invalid.message).toMatch(/^gateway refused PUT \/admin\/routes\/weights\/weights → 400: .*must sum to 100, got 70/);
 
     // The retired route has no 'candidate' backend any more: a conflict.
     const conflict = await rejectionOf(routerOn('retire').setWeights({ baseline: 0, candidate: 100 }));
     expect((conflict as ApplicationFailure).nonRetryable).toBe(true);
-    expect((conflict as ApplicationFailure).type).toBe('RouteConflict');
+    expect((conflict as ApplicationFailure).type).toBe(FailureType.RouteConflict);
 
     const missing = await rejectionOf(routerOn('no-such-route').read());
-    expect((missing as ApplicationFailure).type).toBe('RouteNotFound');
+    expect((missing as ApplicationFailure).type).toBe(FailureType.RouteNotFound);
     expect((missing as ApplicationFailure).nonRetryable).toBe(true);
   });
 
@@ -276,7 +277,7 @@ describe('the admin token', () => {
     const refused = await rejectionOf(routerOn('weights', gateway.adminUrl, wrong).read());
     expect(refused).toBeInstanceOf(ApplicationFailure);
     expect((refused as ApplicationFailure).nonRetryable).toBe(true);
-    expect((refused as ApplicationFailure).type).toBe('InvalidRouterConfig');
+    expect((refused as ApplicationFailure).type).toBe(FailureType.InvalidRouterConfig);
     expect(refused.message).toContain('→ 401');
     expect(refused.message).toContain('invalid credential');
     expect(refused.message).not.toContain(wrong);
@@ -311,7 +312,7 @@ describe('the admin token', () => {
           error = caught;
         }
         expect(error).toBeInstanceOf(ApplicationFailure);
-        expect((error as ApplicationFailure).type).toBe('MissingAdminToken');
+        expect((error as ApplicationFailure).type).toBe(FailureType.MissingAdminToken);
         expect((error as ApplicationFailure).nonRetryable).toBe(true);
         expect((error as ApplicationFailure).message).toContain(message);
       }
@@ -325,7 +326,7 @@ describe('the admin token', () => {
     delete process.env.GATEWAY_ADMIN_TOKEN;
     try {
       const error = await rejectionOf(createTrafficActivities().restoreBaselineWeights({ router: { kind: 'gateway', adminUrl: gateway.adminUrl }, route: 'weights' }));
-      expect((error as ApplicationFailure).type).toBe('MissingAdminToken');
+      expect((error as ApplicationFailure).type).toBe(FailureType.MissingAdminToken);
     } finally {
       process.env.GATEWAY_ADMIN_TOKEN = saved;
     }
@@ -347,7 +348,7 @@ describe('createTrafficActivities', () => {
         error = caught;
       }
       expect(error).toBeInstanceOf(ApplicationFailure);
-      expect((error as ApplicationFailure).type).toBe('MissingApiKey');
+      expect((error as ApplicationFailure).type).toBe(FailureType.MissingApiKey);
       expect((error as ApplicationFailure).nonRetryable).toBe(true);
       expect((error as ApplicationFailure).message).toBe('environment variable LLM_KEY (API key for m) is not set on the worker');
     }
@@ -380,7 +381,7 @@ describe('createTrafficActivities', () => {
 
       delete process.env[variable];
       const missing = await rejectionOf(activities.prepareRoute({ router: gatewayConfig(), route: 'keyed', baseline, candidate: keyed }));
-      expect((missing as ApplicationFailure).type).toBe('MissingApiKey');
+      expect((missing as ApplicationFailure).type).toBe(FailureType.MissingApiKey);
       expect((await admin('GET', 'keyed')).status).toBe(404);
 
       process.env[variable] = 'sk-test-123';
@@ -406,7 +407,7 @@ describe('createTrafficActivities', () => {
       const error = await rejectionOf(activities.setCandidateWeight({ router: gatewayConfig(), route: 'weights', candidatePercent }));
       expect(error, String(candidatePercent)).toBeInstanceOf(ApplicationFailure);
       expect((error as ApplicationFailure).nonRetryable).toBe(true);
-      expect((error as ApplicationFailure).type).toBe('InvalidRouterConfig');
+      expect((error as ApplicationFailure).type).toBe(FailureType.InvalidRouterConfig);
       expect(error.message).toBe(`candidatePercent must be a whole number 0–100, got ${candidatePercent}`);
     }
     expect(routers).toBe(0);

@@ -12,6 +12,7 @@ import type { RouterConfig } from '../../activities/contract';
 import { haproxyCommand, HaproxyRouter } from '../../activities/traffic/haproxy-router';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { startHaproxy, type RunningHaproxy } from '../../stack/haproxy';
+import { FailureType } from '../../workflows/failure-types';
 
 type HaproxyConfig = Extract<RouterConfig, { kind: 'haproxy' }>;
 
@@ -195,7 +196,7 @@ describe('HaproxyRouter on a live HAProxy', () => {
     const router = new HaproxyRouter(config);
     const error = await rejectionOf(router.setShadow({ enabled: true, target: 'candidate', share: 0.5 }));
     expect(error.nonRetryable).toBe(true);
-    expect(error.type).toBe('InvalidRouterConfig');
+    expect(error.type).toBe(FailureType.InvalidRouterConfig);
     expect(error.message).toBe('HAProxy has no request mirroring: disable stages.shadow, or route through the llm-rollout gateway');
     expect((await router.setShadow({ enabled: false, target: null, share: 0 })).shadow).toEqual({ enabled: false, target: null, share: 0 });
   });
@@ -204,7 +205,7 @@ describe('HaproxyRouter on a live HAProxy', () => {
     await setRaw({ baseline: 50, candidate: 50 });
     const unknownServer = await rejectionOf(new HaproxyRouter({ ...config, candidateServer: 'nope' }).setWeights({ baseline: 80, candidate: 20 }));
     expect(unknownServer.nonRetryable).toBe(true);
-    expect(unknownServer.type).toBe('InvalidRouterConfig');
+    expect(unknownServer.type).toBe(FailureType.InvalidRouterConfig);
     expect(unknownServer.message).toBe(`HAProxy refused "get weight ${BACKEND}/nope": No such server.`);
 
     const unknownBackend = await rejectionOf(new HaproxyRouter({ ...config, haproxyBackend: 'llm_typo' }).read());

@@ -3,6 +3,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { TrafficState } from '../../activities/contract';
 import type { ResolvedBackend, TrafficRouter } from '../../activities/traffic/traffic-router';
+import { FailureType } from '../../workflows/failure-types';
 
 export class InMemoryRouter implements TrafficRouter {
   state: TrafficState = { weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: ['baseline'] };
@@ -63,7 +64,7 @@ export class InMemoryRouter implements TrafficRouter {
       refusal.left -= 1;
       throw ApplicationFailure.nonRetryable(`simulated refusal of ${operation}`, refusal.type);
     }
-    if (needsRoute && !this.defined) throw ApplicationFailure.nonRetryable('route does not exist', 'RouteNotFound');
+    if (needsRoute && !this.defined) throw ApplicationFailure.nonRetryable('route does not exist', FailureType.RouteNotFound);
     const left = this.failures.get(operation) ?? 0;
     if (left > 0) {
       this.failures.set(operation, left - 1);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { DesiredTraffic } from '../../activities/contract';
 import { FanOutRouter } from '../../activities/traffic/fan-out-router';
 import { reconcileTraffic, restoreBaseline } from '../../activities/traffic/reconcile';
+import { FailureType } from '../../workflows/failure-types';
 import { InMemoryRouter } from '../support/in-memory-router';
 
 const backends = () => ({ baseline: { baseUrl: 'http://127.0.0.1:1/v1', model: 'a' }, candidate: { baseUrl: 'http://127.0.0.1:2/v1', model: 'b' } });
@@ -48,8 +49,8 @@ describe('reconcileTraffic', () => {
 
   it('passes a router refusal on unchanged', async () => {
     const router = routerAt({ weights: { baseline: 100, candidate: 0 }, shadow: canary.shadow });
-    router.refusals.set('setWeights', { type: 'RouteConflict', left: 1 });
-    await expect(reconcileTraffic(router, backends, canary)).rejects.toMatchObject({ type: 'RouteConflict' });
+    router.refusals.set('setWeights', { type: FailureType.RouteConflict, left: 1 });
+    await expect(reconcileTraffic(router, backends, canary)).rejects.toMatchObject({ type: FailureType.RouteConflict });
   });
 });
 
@@ -103,7 +104,7 @@ describe('several replicas', () => {
     expect(await restoreBaseline(replicas(up, down), backends)).toMatchObject({ alreadyRestored: false });
     const a = routerAt(canary);
     const b = routerAt(canary);
-    for (const router of [a, b]) router.refusals.set('setWeights', { type: 'RouteConflict', left: 1 });
-    await expect(restoreBaseline(replicas(a, b), backends)).rejects.toMatchObject({ type: 'RouteConflict', nonRetryable: true });
+    for (const router of [a, b]) router.refusals.set('setWeights', { type: FailureType.RouteConflict, left: 1 });
+    await expect(restoreBaseline(replicas(a, b), backends)).rejects.toMatchObject({ type: FailureType.RouteConflict, nonRetryable: true });
   });
 });

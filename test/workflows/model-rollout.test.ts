@@ -19,6 +19,7 @@ import {
   type ModelRolloutInput,
 } from '../../workflows/model-rollout';
 import type { RolloutStatus } from '../../workflows/rollout-state';
+import { FailureType } from '../../workflows/failure-types';
 import { replayAndRecord } from '../support/histories';
 import { InMemoryRouter } from '../support/in-memory-router';
 import { testPlan, type TestPlanOptions } from '../support/plans';
@@ -262,15 +263,15 @@ describe('ModelRolloutWorkflow', () => {
       return (error as WorkflowUpdateFailedError).cause as Error & { type?: string };
     };
     await waitFor(handle, (status) => status.stage === 'shadow', 'shadow');
-    expect((await refusal(approveUpdate, 'bob')).type).toBe('NoOpenGate');
+    expect((await refusal(approveUpdate, 'bob')).type).toBe(FailureType.NoOpenGate);
     await waitFor(handle, gateBefore('canary-1'), 'gate before canary');
     const stranger = await refusal(approveUpdate, 'mallory');
-    expect(stranger.type).toBe('UnauthorizedApprover');
+    expect(stranger.type).toBe(FailureType.UnauthorizedApprover);
     expect(stranger.message).toContain('mallory is not an approver');
-    expect((await refusal(approveUpdate, 'carol')).type).toBe('SelfApprovalForbidden');
-    expect((await refusal(rejectUpdate, 'alice')).type).toBe('ReasonRequired');
+    expect((await refusal(approveUpdate, 'carol')).type).toBe(FailureType.SelfApprovalForbidden);
+    expect((await refusal(rejectUpdate, 'alice')).type).toBe(FailureType.ReasonRequired);
     const wrongGroup = await handle.executeUpdate(approveUpdate, { args: [{ by: 'mallory', viaGroup: 'S-INTERNS' }] }).catch((e: unknown) => e);
-    expect(((wrongGroup as WorkflowUpdateFailedError).cause as Error & { type?: string }).type).toBe('UnauthorizedApprover');
+    expect(((wrongGroup as WorkflowUpdateFailedError).cause as Error & { type?: string }).type).toBe(FailureType.UnauthorizedApprover);
     const status = await handle.query(statusQuery);
     expect(status.gate?.decision).toBeUndefined();
     expect(status.decisions).toHaveLength(0);
@@ -385,7 +386,7 @@ describe('ModelRolloutWorkflow', () => {
     const error = await handle.result().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowFailedError);
     const cause = (error as WorkflowFailedError).cause as Error & { type?: string };
-    expect(cause.type).toBe('InvalidPlan');
+    expect(cause.type).toBe(FailureType.InvalidPlan);
     expect(cause.message).toContain('backends.baseline.baseUrl: expected an http(s) URL');
     expect(cause.message).toContain('backends.candidate: required');
   });
@@ -458,10 +459,10 @@ describe('ModelRolloutWorkflow and a traffic layer that does not keep its state'
   });
 
   it.each([
-    ['RouteConflict', 'setWeights'],
-    ['InvalidRouterConfig', 'setWeights'],
-    ['InvalidRouterConfig', 'read'],
-    ['MissingApiKey', 'defineBackends'],
+    [FailureType.RouteConflict, 'setWeights'],
+    [FailureType.InvalidRouterConfig, 'setWeights'],
+    [FailureType.InvalidRouterConfig, 'read'],
+    [FailureType.MissingApiKey, 'defineBackends'],
   ])('ends rolled back, never failed, when the traffic layer refuses the restore (%s on %s), and says traffic was not restored', async (type, operation) => {
     const { router, handlePromise } = start({});
     const handle = await handlePromise;

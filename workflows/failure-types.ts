@@ -1,0 +1,45 @@
+// The ApplicationFailure types the rollout raises, in one place for the workflow, the activities,
+// the retry option sets, the bot's refusals and the tests. The strings are part of the contract:
+// recorded histories hold some of them (retry policies) and callers branch on them, so a value is
+// never renamed, only added. Pure data, so both workflow and activity code may import it.
+export const FailureType = {
+  // Workflow start: the plan fails its schema (fails the workflow); golden-eval and shadow activities:
+  // the plan names an unknown metric. Non-retryable.
+  InvalidPlan: 'InvalidPlan',
+  // Approve/reject update validator: `by` is missing. Rejects the update; non-retryable.
+  InvalidDecision: 'InvalidDecision',
+  // Approve/reject update validator (and the bot, for a closed workflow): the rollout has ended. Non-retryable.
+  RolloutFinished: 'RolloutFinished',
+  // Approve/reject update validator: no gate is open. Non-retryable.
+  NoOpenGate: 'NoOpenGate',
+  // Approve/reject update validator: the open gate already has a decision. Non-retryable.
+  GateAlreadyDecided: 'GateAlreadyDecided',
+  // Approve/reject update validator: the request names a gate that is no longer the open one. Non-retryable.
+  StaleGate: 'StaleGate',
+  // Approve/reject update validator: the decider is not one of the plan's approvers. Non-retryable.
+  UnauthorizedApprover: 'UnauthorizedApprover',
+  // Approve update validator: the requester approving their own rollout. Non-retryable.
+  SelfApprovalForbidden: 'SelfApprovalForbidden',
+  // Reject update validator: no reason given. Non-retryable.
+  ReasonRequired: 'ReasonRequired',
+  // Traffic and shadow-pair activities: the gateway has no route by that name. Non-retryable; reconciling reads it as "route not defined".
+  RouteNotFound: 'RouteNotFound',
+  // Traffic activities: the traffic layer refused the request as wrong (gateway 4xx, HAProxy refusal, bad percent). Non-retryable.
+  InvalidRouterConfig: 'InvalidRouterConfig',
+  // Traffic activities: the gateway answered 409 (e.g. weights naming backends the route lacks). Non-retryable.
+  RouteConflict: 'RouteConflict',
+  // Traffic and shadow-pair activities: the worker has no gateway admin token. Non-retryable.
+  MissingAdminToken: 'MissingAdminToken',
+  // Traffic, eval and shadow activities: the environment variable holding an API key is unset on the worker. Non-retryable.
+  MissingApiKey: 'MissingApiKey',
+  // Golden-eval activity: the plan names no dataset, or the dataset is malformed. Non-retryable.
+  InvalidDataset: 'InvalidDataset',
+  // Notify activity: Slack answered with a permanent error code (e.g. channel_not_found). Non-retryable.
+  SlackRefused: 'SlackRefused',
+  // Notify activity: the plan's webhook answered 4xx. Non-retryable.
+  WebhookRefused: 'WebhookRefused',
+  // Notify activity: more than one destination failed; non-retryable only when every failure was.
+  NotifyFailed: 'NotifyFailed',
+} as const;
+
+export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
