@@ -1,5 +1,6 @@
 // Lint rules that guard Temporal correctness: a floating promise in a workflow silently drops
 // work, and type-only imports keep activity implementations out of the workflow bundle.
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -25,12 +26,15 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'child_process', 'net'], message: 'workflow code is deterministic: no Node built-ins' },
+            {
+              group: ['node:*', ...builtinModules.flatMap((name) => [name, `${name}/*`])],
+              message: 'workflow code is deterministic: no Node built-ins',
+            },
             { group: ['../activities/*', '../activities'], message: 'import activities by type only', allowTypeImports: true },
           ],
         },
       ],
-      'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval'],
+      'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval', 'setImmediate', 'Buffer', 'require', '__dirname', '__filename'],
     },
   },
 );
