@@ -110,6 +110,8 @@ export interface ShadowCompareInput {
   stage: string;
   /** The gateway's admin URL (router.adminUrl) and the route mirrored. */
   adminUrl: string;
+  /** Every gateway serving the route (router.adminUrl and its replicas); default [adminUrl]. */
+  replicas?: string[];
   /** router.adminTokenEnv (default GATEWAY_ADMIN_TOKEN): where the worker finds the admin token. */
   adminTokenEnv?: string;
   route: string;

@@ -41,11 +41,34 @@ export const readShadowPairs: ShadowPairsReader = async ({ adminUrl, route, sinc
   return pairs;
 };
 
+/**
+ * The shadow pairs of every gateway serving the route (router.adminUrl and its replicas). Which
+ * gateway mirrored a request has nothing to do with how the candidate answered it, so a gateway
+ * that cannot be read leaves a smaller sample, named in the verdict; none readable fails the read.
+ */
+async function readEveryGatewaysPairs(readPairs: ShadowPairsReader, input: ShadowCompareInput): Promise<{ pairs: ShadowPair[]; unreadable: string[] }> {
+  const gateways = input.replicas && input.replicas.length > 0 ? input.replicas : [input.adminUrl];
+  const reads = await Promise.allSettled(gateways.map((adminUrl) => readPairs({ adminUrl, route: input.route, sinceSeq: 0, adminTokenEnv: input.adminTokenEnv })));
+  const pairs: ShadowPair[] = [];
+  const unreadable: string[] = [];
+  reads.forEach((read, index) => {
+    if (read.status === 'fulfilled') pairs.push(...read.value);
+    else unreadable.push(`${gateways[index]} (${read.reason instanceof Error ? read.reason.message : String(read.reason)})`);
+  });
+  if (unreadable.length === gateways.length) {
+    const [only] = reads;
+    // One gateway: its own failure as it was (a missing route stays non-retryable).
+    if (gateways.length === 1 && only?.status === 'rejected') throw only.reason;
+    throw new Error(`no gateway's shadow pairs could be read: ${unreadable.join('; ')}`);
+  }
+  return { pairs, unreadable };
+}
+
 export function createShadowCompareActivities(readPairs: ShadowPairsReader = readShadowPairs) {
   return {
     async compareShadow(input: ShadowCompareInput): Promise<BehavioralVerdict> {
       const context = Context.current();
-      const pairs = await readPairs({ adminUrl: input.adminUrl, route: input.route, sinceSeq: 0, adminTokenEnv: input.adminTokenEnv });
+      const { pairs, unreadable } = await readEveryGatewaysPairs(readPairs, input);
       const compare = input.config.compare;
       try {
         const { verdict } = await runShadowComparison({
@@ -62,6 +85,7 @@ export function createShadowCompareActivities(readPairs: ShadowPairsReader = rea
           onProgress: (state) => context.heartbeat(state),
           signal: context.cancellationSignal,
         });
+        if (unreadable.length > 0) verdict.reason += `; compared on the other gateways' pairs: ${unreadable.join('; ')} could not be read`;
         context.log.info('shadow comparison finished', { rolloutId: input.rolloutId, outcome: verdict.outcome, report: verdict.report });
         return verdict;
       } catch (error) {

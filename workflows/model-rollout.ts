@@ -532,7 +532,7 @@ class Rollout {
         rolloutId: this.plan.rollout.id,
         stage: spec.id,
         adminUrl: this.gatewayAdminUrl(),
-        ...this.gatewayTokenEnv(),
+        ...this.gatewayReadAccess(),
         route: this.target.route,
         windowStartMs: this.state.windowStartedAtMs,
         config: this.plan.stages.shadow,

@@ -19,6 +19,7 @@ import { parsePlan, type RolloutPlan } from '../../plan/schema';
 import { DEFAULT_BEHAVIOUR, type Behaviour } from '../../simulator/behaviour';
 import { runLoad } from '../../simulator/load-generator';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
+import { freePort } from '../../stack/free-port';
 import { FailureType } from '../../workflows/failure-types';
 import { adminOf, startGatewayOverPair } from '../support/gateway-over-pair';
 
@@ -58,11 +59,11 @@ afterAll(async () => {
   await rm(reports, { recursive: true, force: true });
 });
 
-/** Polls until the route's shadow pairs stop growing (bounded to 5 s). */
-async function settledPairs(): Promise<number> {
+/** Polls until the route's shadow pairs on `at` stop growing (bounded to 5 s). */
+async function settledPairs(at: GatewayHandle = gateway): Promise<number> {
   let previous = -1;
   for (const deadline = Date.now() + 5_000; Date.now() < deadline; ) {
-    const count = (await readShadowPairs({ adminUrl: gateway.adminUrl, route: ROUTE, sinceSeq: 0 })).length;
+    const count = (await readShadowPairs({ adminUrl: at.adminUrl, route: ROUTE, sinceSeq: 0 })).length;
     if (count === previous) return count;
     previous = count;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -80,20 +81,30 @@ function plan(compare: Record<string, unknown>): RolloutPlan {
 }
 
 /** Mirrors `requests` live requests with the candidate behaving as `patch`, then compares the window. */
-async function soak(patch: Partial<Behaviour>, options: { requests?: number; compare?: Record<string, unknown> } = {}): Promise<{ verdict: BehavioralVerdict; byName: Record<string, BehavioralMetricEvidence> }> {
+async function soak(
+  patch: Partial<Behaviour>,
+  options: { requests?: number; compare?: Record<string, unknown>; replicas?: { serving: GatewayHandle[]; adminUrls: string[] } } = {},
+): Promise<{ verdict: BehavioralVerdict; byName: Record<string, BehavioralMetricEvidence> }> {
   candidate.setBehaviour({ ...DEFAULT_BEHAVIOUR, ...QUICK, seed: 12, ...patch });
-  await settledPairs();
+  const serving = options.replicas?.serving ?? [gateway];
+  await Promise.all(serving.map((g) => settledPairs(g)));
   const windowStartMs = Date.now();
   run++;
-  const load = await runLoad({ gatewayUrl: gateway.url, routes: [ROUTE], ratePerSecond: 1_000, maxRequests: options.requests ?? 300, users: 1_000, userPrefix: `soak${run}-`, jsonShare: 0.3, maxInFlight: 500, seed: run });
-  expect(load.byStatus['200']).toBe(options.requests ?? 300);
-  await settledPairs();
+  // The load is split evenly over the gateways serving the route, as a load balancer would.
+  const loads = await Promise.all(
+    serving.map((g, i) =>
+      runLoad({ gatewayUrl: g.url, routes: [ROUTE], ratePerSecond: 1_000, maxRequests: (options.requests ?? 300) / serving.length, users: 1_000, userPrefix: `soak${run}-${i}-`, jsonShare: 0.3, maxInFlight: 500, seed: run * 10 + i }),
+    ),
+  );
+  expect(loads.reduce((sum, load) => sum + (load.byStatus['200'] ?? 0), 0)).toBe(options.requests ?? 300);
+  await Promise.all(serving.map((g) => settledPairs(g)));
   const compare = options.compare ?? { judge: { baseUrl: judge.url, model: judge.model, concurrency: 8 }, embeddings: { baseUrl: judge.url, model: judge.model, concurrency: 8 }, sample: { share: 0.5 } };
   const p = plan(compare);
   const input: ShadowCompareInput = {
     rolloutId: 'shadow-compare',
     stage: `shadow-${run}`,
     adminUrl: gateway.adminUrl,
+    ...(options.replicas ? { replicas: options.replicas.adminUrls } : {}),
     route: ROUTE,
     windowStartMs,
     config: p.stages.shadow,
@@ -173,6 +184,23 @@ describe('shadow comparison on mirrored traffic', () => {
     expect(breaches(byName)).toEqual(['similarity']);
     expect(byName['judge.clarity']!.change).toBe('improvement');
     expect(verdict.reason).toMatch(/^1 breached threshold on 300 shadow pairs; differs from the baseline; needs review: similarity −0\.\d\d .*; improvement: judge\.clarity \+/);
+  });
+
+  it('compares the pairs of every gateway serving the route, and names a gateway it cannot read', async () => {
+    const replica = await startGatewayOverPair(ROUTE, { baseline, candidate }, 4, gateway.adminToken);
+    try {
+      await adminOf(replica).setWeights(ROUTE, { weights: { baseline: 100, candidate: 0 } });
+      await adminOf(replica).setShadow(ROUTE, { enabled: true, target: 'candidate', share: 1 });
+      const unreachable = `http://127.0.0.1:${await freePort()}`;
+      const { verdict, byName } = await soak({ skipContentRate: 0.7 }, { replicas: { serving: [gateway, replica], adminUrls: [gateway.adminUrl, replica.adminUrl, unreachable] } });
+      expect(verdict.outcome).toBe('fail');
+      expect(breaches(byName)).toEqual(expect.arrayContaining(['length']));
+      // 150 mirrored through each gateway: all 300 pairs compared, one gateway named as unread.
+      expect(verdict.reason).toMatch(/^\d breached thresholds on 300 shadow pairs: /);
+      expect(verdict.reason).toContain(`compared on the other gateways' pairs: ${unreachable} (`);
+    } finally {
+      await replica.close();
+    }
   });
 
   it('is inconclusive on too few pairs, never a pass', async () => {

@@ -5,8 +5,15 @@ import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { mulberry32 } from '../../simulator/prng';
 import type { SimulatedBackend } from '../../simulator/sim-backend';
 
-export function startGatewayOverPair(route: string, pair: { baseline: SimulatedBackend; candidate: SimulatedBackend }, seed: number): Promise<GatewayHandle> {
+export function startGatewayOverPair(
+  route: string,
+  pair: { baseline: SimulatedBackend; candidate: SimulatedBackend },
+  seed: number,
+  /** A replica shares its peers' token; default a fresh one. */
+  adminToken?: string,
+): Promise<GatewayHandle> {
   return startGateway({
+    adminToken,
     defaultMetrics: false,
     random: mulberry32(seed),
     routes: {
