@@ -41,7 +41,7 @@ import {
 } from './blocks';
 import { parseRolloutCommand, USAGE, type RolloutCommand } from './commands';
 import { RequestGuard } from './request-guard';
-import { RolloutService, type DecisionResult } from './rollout-service';
+import { RolloutService, type DecisionResult } from '../client/rollout-service';
 import { listenOn } from '../stack/listen';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPrometheusFigures } from '../../activities/metrics/prometheus-figures';
-import { decide, requestRollback, rolloutHandle, startRollout } from '../../cli/rollout-commands';
+import { decide, requestRollback, rolloutHandle, startRollout } from '../../client/rollouts';
 import { demoPlan } from '../../demo/demo-plans';
 import type { RouteState, SetShadowRequest } from '../../gateway/admin-api';
 import { GatewayAdminClient } from '../../gateway/admin-client';

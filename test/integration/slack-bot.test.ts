@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
-import { rolloutHandle, startRollout } from '../../cli/rollout-commands';
+import { rolloutHandle, startRollout } from '../../client/rollouts';
 import type { RouteState } from '../../gateway/admin-api';
 import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { adminOf } from '../support/gateway-over-pair';
