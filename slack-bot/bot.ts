@@ -38,7 +38,7 @@ import {
   rejectModal,
   statusText,
   type GateButtonValue,
-} from './blocks';
+} from '../block-kit/rollout-blocks';
 import { parseRolloutCommand, USAGE, type RolloutCommand } from './commands';
 import { RequestGuard } from './request-guard';
 import { RolloutService, type DecisionResult } from '../client/rollout-service';

@@ -15,7 +15,7 @@ import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { adminOf } from '../support/gateway-over-pair';
 import { parsePlan, type RolloutPlanInput } from '../../plan/schema';
 import { startRolloutBot, type RunningRolloutBot } from '../../slack-bot/bot';
-import { APPROVE_ACTION, GATE_METADATA, REJECT_ACTION, REJECT_MODAL, ROOT_METADATA } from '../../slack-bot/blocks';
+import { APPROVE_ACTION, GATE_METADATA, REJECT_ACTION, REJECT_MODAL, ROOT_METADATA } from '../../block-kit/rollout-blocks';
 import { statusQuery } from '../../workflows/model-rollout';
 import {
   blockActionPayload,
