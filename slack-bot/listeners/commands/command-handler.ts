@@ -3,7 +3,7 @@
 import type { SlashCommand } from '@slack/bolt';
 import type { Requester } from '../../access';
 import type { BotContext } from '../../bot-context';
-import type { RolloutCommand } from '../../commands';
+import type { RolloutCommand } from '../../command-parser';
 import type { Reply } from '../../replies';
 
 export interface CommandRequest {

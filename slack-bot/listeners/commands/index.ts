@@ -1,8 +1,9 @@
-// The slash command: `/rollout <subcommand>` parsed (slack-bot/commands.ts), then one handler per
-// subcommand. Every answer is ephemeral unless it records something the channel should see.
+// The slash command: `/rollout <subcommand>` parsed (slack-bot/command-parser.ts), then one
+// handler per subcommand. Every answer is ephemeral unless it records something the channel
+// should see.
 import type { App } from '@slack/bolt';
 import type { BotContext } from '../../bot-context';
-import { parseRolloutCommand, USAGE, type RolloutCommand } from '../../commands';
+import { parseRolloutCommand, USAGE, type RolloutCommand } from '../../command-parser';
 import { guarded, refusal, type Reply } from '../../replies';
 import type { CommandHandler, CommandRequest } from './command-handler';
 import { decideCommand } from './decide';
