@@ -51,10 +51,7 @@ const UPDATE_DEADLINE_MS = 10_000;
 export class RolloutService {
   private readonly plans = new Map<string, RolloutPlan>();
 
-  constructor(
-    readonly client: Client,
-    readonly options: { namespace: string; temporalUiUrl?: string } = { namespace: client.options.namespace },
-  ) {}
+  constructor(readonly client: Client) {}
 
   /** The rollout, its status and its plan, or why there is nothing to act on. */
   async lookup(id: string): Promise<RolloutLookup> {
@@ -163,10 +160,5 @@ export class RolloutService {
   /** Running rollouts, newest first. */
   async listRunning(limit = 20): Promise<RolloutSummary[]> {
     return listRollouts(this.client, "ExecutionStatus = 'Running'", limit);
-  }
-
-  uiLink(id: string): string | undefined {
-    const base = this.options.temporalUiUrl;
-    return base ? `${base.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(this.options.namespace)}/workflows/${encodeURIComponent(id)}` : undefined;
   }
 }

@@ -28,7 +28,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const { client, config: temporal, close } = connected;
-  const service = new RolloutService(client, { namespace: temporal.namespace, temporalUiUrl: temporal.uiUrl });
+  const service = new RolloutService(client);
   const receiver = await startIncidentReceiver({
     service,
     token,

@@ -10,6 +10,8 @@ export interface BotContext {
   access: SlackAccess;
   decisions: GateDecisions;
   slack: InstanceType<typeof webApi.WebClient>;
+  /** The rollout in the Temporal UI, when its URL is known. */
+  uiLink(rolloutId: string): string | undefined;
   /** The slash command's name (/rollout unless configured). */
   command: string;
   /** How long a modal submission may wait for the workflow before the answer goes to the response URL instead (Slack allows 3 s). */

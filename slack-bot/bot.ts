@@ -14,6 +14,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, ErrorCode, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger, type ReceiverDispatchErrorHandlerArgs } from '@slack/bolt';
 import type { Client } from '@temporalio/client';
+import { rolloutUiLink } from '../block-kit/rollout-blocks';
 import { RolloutService } from '../client/rollout-service';
 import { originOf } from '../stack/listen';
 import { SlackAccess } from './access';
@@ -83,13 +84,15 @@ export async function startRolloutBot(options: RolloutBotOptions): Promise<Runni
 
   // auth.test: a wrong token fails here, at start, not at the first click.
   await app.init();
-  const service = new RolloutService(options.temporal, { namespace: options.namespace ?? options.temporal.options.namespace, temporalUiUrl: options.temporalUiUrl });
+  const service = new RolloutService(options.temporal);
+  const namespace = options.namespace ?? options.temporal.options.namespace;
   const access = new SlackAccess(app.client);
   const bot: BotContext = {
     service,
     access,
     decisions: new GateDecisions(service, access, app.client),
     slack: app.client,
+    uiLink: (rolloutId) => rolloutUiLink(options.temporalUiUrl, namespace, rolloutId),
     command: options.command ?? '/rollout',
     modalDecisionTimeoutMs: options.modalDecisionTimeoutMs ?? 2_500,
   };

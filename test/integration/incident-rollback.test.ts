@@ -66,7 +66,7 @@ beforeAll(async () => {
     worker.shutdown();
     await done;
   });
-  receiver = await startIncidentReceiver({ service: new RolloutService(env.client, { namespace: env.namespace ?? 'default' }), token: TOKEN });
+  receiver = await startIncidentReceiver({ service: new RolloutService(env.client), token: TOKEN });
   cleanups.push(() => receiver.stop());
 }, 120_000);
 
