@@ -3,6 +3,7 @@
 // one input object and is idempotent, because Temporal may run it more than once.
 import type { Verdict } from '../judge/verdict';
 import type { JudgeCanaryWindowInput, JudgeCanaryWindowResult } from './metrics/judge-canary-window';
+import type { JudgeTrafficWindowInput } from './metrics/judge-window-input';
 import type { JudgeSeriesWindowInput, JudgeSeriesWindowResult } from './metrics/judge-series-window';
 import type { RolloutPlan } from '../plan/schema';
 import type { NormalizePlanInput } from './plan';
@@ -76,19 +77,6 @@ export interface RestoreBaselineResult {
   recreated: boolean;
 }
 
-export interface JudgeTrafficWindowInput {
-  rolloutId: string;
-  stage: string;
-  /** 'shadow': candidate answers mirrored traffic; 'canary': both serve live traffic; 'bake': the baseline answers mirrored traffic. */
-  mode: 'shadow' | 'canary' | 'bake';
-  prometheusUrl: string;
-  route: string;
-  /** The window judged runs from here to the activity's own clock. */
-  windowStartMs: number;
-  guardrails: RolloutPlan['guardrails'];
-  pricing: { baseline: BackendConfig['pricing']; candidate: BackendConfig['pricing'] };
-}
-
 export interface GoldenEvalInput {
   rolloutId: string;
   stage: string;
@@ -123,7 +111,7 @@ export interface ShadowCompareInput {
   pricing: { baseline: BackendConfig['pricing']; candidate: BackendConfig['pricing'] };
 }
 
-export type { JudgeCanaryWindowInput, JudgeCanaryWindowResult, JudgeSeriesWindowInput, JudgeSeriesWindowResult };
+export type { JudgeCanaryWindowInput, JudgeCanaryWindowResult, JudgeSeriesWindowInput, JudgeSeriesWindowResult, JudgeTrafficWindowInput };
 
 export interface RolloutEvent {
   rolloutId: string;

@@ -24,7 +24,7 @@ import {
   rootState,
   threadLine,
   type RolloutFacts,
-} from '../slack-bot/blocks';
+} from '../block-kit/rollout-blocks';
 import type { NotifyInput, RolloutEvent } from './contract';
 import type { EventSink } from './notify';
 import type { RolloutStatus } from '../workflows/rollout-state';

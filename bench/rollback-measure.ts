@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { performance } from 'node:perf_hooks';
-import { startRollout } from '../cli/rollout-commands';
+import { startRollout } from '../client/rollouts';
 import type { RouteState } from '../gateway/admin-api';
 import { GatewayAdminClient } from '../gateway/admin-client';
 import { parsePlan } from '../plan/schema';

@@ -4,14 +4,15 @@ import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeBreakGlass } from '../client/break-glass';
+import { connectTemporal, TemporalUnreachableError } from '../client/connection';
+import { decide, listRollouts, requestRollback, RolloutCommandError, rolloutStatus, setPaused, startRollout, watchRollout } from '../client/rollouts';
+import { readStackFile, STACK_FILE, type StackFile } from '../client/stack-file';
 import { DEFAULT_ADMIN_TOKEN_ENV, generateAdminToken, MIN_ADMIN_TOKEN_LENGTH, readAdminToken, readTokenFile } from '../gateway/admin-token';
 import { loadPlanFile } from '../plan/load';
 import { PlanValidationError } from '../plan/schema';
-import { readStackFile, STACK_FILE, type StackFile } from '../workers/config';
 import { describePlan } from './plan-check';
 import { EXIT_CODES, formatEvent, formatResult, formatStatus } from './format';
-import { CliError, decide, listRollouts, requestRollback, rolloutStatus, setPaused, startRollout, watchRollout } from './rollout-commands';
-import { connectClient } from './temporal-client';
+import { CliError } from './cli-error';
 
 const USAGE = `usage: rollout <command> [options]
 
@@ -76,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
     case 'run':
     case 'start': {
       const plan = await loadPlanFile(need(rest[0], 'a plan file'));
-      const { client, config, close } = await connectClient();
+      const { client, config, close } = await connectTemporal();
       try {
         const handle = await startRollout(client, plan, { taskQueue: config.taskQueue, requestedBy: me });
         if (!values.json) {
@@ -95,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'status': {
       const id = need(rest[0], 'a rollout id');
-      const { client, config, close } = await connectClient();
+      const { client, config, close } = await connectTemporal();
       try {
         const status = await rolloutStatus(client, id);
         console.log(values.json ? JSON.stringify(status, null, 2) : formatStatus(status, config.uiUrl));
@@ -109,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
       const id = need(rest[0], 'a rollout id');
       const by = need(values.as ?? process.env.ROLLOUT_USER, '--as USER');
       if (command === 'reject') need(values.reason, '--reason');
-      const { client, close } = await connectClient();
+      const { client, close } = await connectTemporal();
       try {
         const receipt = await decide(client, id, command, { by, reason: values.reason, gateId: values.gate });
         console.log(`${id}: ${receipt.decision} by ${receipt.by} before ${receipt.before}`);
@@ -121,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
     case 'rollback': {
       const id = need(rest[0], 'a rollout id');
       const reason = need(values.reason, '--reason');
-      const { client, close } = await connectClient();
+      const { client, close } = await connectTemporal();
       try {
         const traffic = await requestRollback(client, id, { reason, by: me });
         console.log(`${id}: rollback requested by ${me}: ${reason}`);
@@ -135,7 +136,7 @@ async function main(argv: string[]): Promise<number> {
     case 'resume': {
       const id = need(rest[0], 'a rollout id');
       const by = need(values.as ?? process.env.ROLLOUT_USER, '--as USER');
-      const { client, close } = await connectClient();
+      const { client, close } = await connectTemporal();
       try {
         await setPaused(client, id, command === 'pause', { by, reason: values.reason });
         console.log(`${id}: ${command} requested by ${by}`);
@@ -145,7 +146,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     case 'list': {
-      const { client, close } = await connectClient();
+      const { client, close } = await connectTemporal();
       try {
         const rollouts = await listRollouts(client, values.query);
         if (values.json) console.log(JSON.stringify(rollouts, null, 2));
@@ -217,7 +218,7 @@ function savedToken(path: string): string | null {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof CliError || error instanceof PlanValidationError) console.error(`rollout: ${error.message}`);
+    if (error instanceof CliError || error instanceof RolloutCommandError || error instanceof TemporalUnreachableError || error instanceof PlanValidationError) console.error(`rollout: ${error.message}`);
     else console.error(error);
     process.exit(EXIT_CODES.error);
   },

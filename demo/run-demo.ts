@@ -12,10 +12,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { formatEvent } from '../cli/format';
-import { rolloutHandle, startRollout, watchRollout } from '../cli/rollout-commands';
+import { connectTemporal } from '../client/connection';
+import { rolloutHandle, startRollout, watchRollout } from '../client/rollouts';
 import type { RouteState } from '../gateway/admin-api';
 import { GatewayAdminClient } from '../gateway/admin-client';
 import { parsePlan } from '../plan/schema';
@@ -72,9 +73,8 @@ async function main(): Promise<number> {
     });
     say(`load generator: 120 requests/s (half asking for JSON) over 500 users to routes ${ROUTES.join(', ')} via ${stack.gatewayUrl}/v1`);
 
-    const connection = await Connection.connect({ address: stack.temporalAddress });
-    cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: stack.namespace });
+    const { client, close } = await connectTemporal({ address: stack.temporalAddress, namespace: stack.namespace, taskQueue: stack.taskQueue, uiUrl: stack.uiUrl });
+    cleanups.push(close);
     const healthyPlan = parsePlan(
       demoPlan({ id: 'support-bot-llama-v2', route: 'support-bot', baseline: sims.baseline!, candidate: sims.healthy!, stack, gates: ['cutover'], goldenDataset: join(root, 'examples/golden/support-bot.jsonl') }),
     );

@@ -4,9 +4,8 @@
 //   INCIDENTS_PATH            default /alertmanager
 //   INCIDENTS_ROLLOUT_LABELS  labels naming the rollout, comma-separated (default rollout_id,rollout)
 // Temporal from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE or the running embedded stack.
-import { Client, Connection } from '@temporalio/client';
-import { RolloutService } from '../slack-bot/rollout-service';
-import { temporalConfig } from '../workers/config';
+import { connectTemporal, TemporalUnreachableError, type TemporalClient } from '../client/connection';
+import { RolloutService } from '../client/rollout-service';
 import { startIncidentReceiver } from './receiver';
 
 async function main(): Promise<number> {
@@ -20,15 +19,16 @@ async function main(): Promise<number> {
     console.error(`incidents: INCIDENTS_PORT must be a port number, got ${JSON.stringify(process.env.INCIDENTS_PORT)}`);
     return 1;
   }
-  const temporal = temporalConfig();
-  let connection: Connection;
+  let connected: TemporalClient;
   try {
-    connection = await Connection.connect({ address: temporal.address, connectTimeout: '5s' });
+    connected = await connectTemporal();
   } catch (error) {
-    console.error(`incidents: cannot reach Temporal at ${temporal.address} (${(error as Error).message}); set TEMPORAL_ADDRESS or start \`rollout up\``);
+    if (!(error instanceof TemporalUnreachableError)) throw error;
+    console.error(`incidents: ${error.message}`);
     return 1;
   }
-  const service = new RolloutService(new Client({ connection, namespace: temporal.namespace }), { namespace: temporal.namespace, temporalUiUrl: temporal.uiUrl });
+  const { client, config: temporal, close } = connected;
+  const service = new RolloutService(client);
   const receiver = await startIncidentReceiver({
     service,
     token,
@@ -44,7 +44,7 @@ async function main(): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   await receiver.stop();
-  await connection.close();
+  await close();
   return 0;
 }
 

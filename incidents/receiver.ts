@@ -13,7 +13,7 @@
 import { describeBreakGlass } from '../client/break-glass';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { RolloutService } from '../slack-bot/rollout-service';
+import type { RolloutService } from '../client/rollout-service';
 import { parseAlertmanagerPayload, type Alert, type AlertmanagerPayload } from './alertmanager-payload';
 import { listenOn } from '../stack/listen';
 

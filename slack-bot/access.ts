@@ -11,7 +11,7 @@
 // gates, …); these checks only keep strangers from reaching it.
 import type { webApi } from '@slack/bolt';
 import type { RolloutPlan } from '../plan/schema';
-import { mention } from './blocks';
+import { mention } from '../block-kit/rollout-blocks';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
 

@@ -1,19 +1,15 @@
 // `npm run slack-bot`: the rollout Slack bot as its own process. Slack settings from SLACK_*
 // variables (slack-bot/config.ts), Temporal from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE /
 // TEMPORAL_UI_URL or the running embedded stack. SIGINT/SIGTERM stop it.
-import { Client, Connection } from '@temporalio/client';
-import { temporalConfig } from '../workers/config';
+import { connectTemporal, TemporalUnreachableError } from '../client/connection';
 import { startRolloutBot } from './bot';
 import { ConfigError, slackBotConfig } from './config';
 
 async function main(): Promise<void> {
   const config = slackBotConfig();
-  const temporal = temporalConfig();
-  const connection = await Connection.connect({ address: temporal.address, connectTimeout: '5s' }).catch((error: unknown) => {
-    throw new ConfigError(`cannot reach Temporal at ${temporal.address} (${(error as Error).message}); set TEMPORAL_ADDRESS or start \`rollout up\``);
-  });
+  const { client, config: temporal, close } = await connectTemporal();
   const bot = await startRolloutBot({
-    temporal: new Client({ connection, namespace: temporal.namespace }),
+    temporal: client,
     namespace: temporal.namespace,
     temporalUiUrl: temporal.uiUrl,
     botToken: config.botToken,
@@ -33,13 +29,13 @@ async function main(): Promise<void> {
     process.once('SIGTERM', resolve);
   });
   await bot.stop();
-  await connection.close();
+  await close();
 }
 
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
+    console.error(error instanceof ConfigError || error instanceof TemporalUnreachableError ? error.message : error);
     process.exit(1);
   },
 );

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DEFAULT_ADMIN_TOKEN_ENV, generateAdminToken, readAdminToken } from '../gateway/admin-token';
 import { startGateway, type GatewayHandle } from '../gateway/server';
 import type { ActivityDependencies } from '../activities';
-import { DEFAULT_TASK_QUEUE } from '../workers/config';
+import { DEFAULT_TASK_QUEUE } from '../client/temporal-config';
 import { startRolloutWorker, type RunningWorker } from '../workers/rollout-worker';
 import { ROLLOUT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { startPrometheus, type RunningPrometheus } from './prometheus';

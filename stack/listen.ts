@@ -1,4 +1,4 @@
-// Binds one of our own HTTP servers (gateway, simulated backends, Slack bot, incident receiver)
+// Binds one of our own HTTP servers (gateway, simulated backends, incident receiver)
 // to a port or a unix socket and says where it listens. A bind error (port taken) rejects
 // instead of crashing the process.
 import { chmod, lstat, unlink } from 'node:fs/promises';

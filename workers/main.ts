@@ -1,7 +1,7 @@
 // `npm run worker`: the rollout worker as its own process. Configuration from the environment
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ROLLOUT_TASK_QUEUE) or the running embedded stack.
 // SIGINT/SIGTERM shut it down gracefully: in-flight activities finish, nothing new is taken.
-import { temporalConfig } from './config';
+import { temporalConfig } from '../client/temporal-config';
 import { startRolloutWorker } from './rollout-worker';
 
 const config = temporalConfig();

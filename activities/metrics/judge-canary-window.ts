@@ -6,7 +6,7 @@ import { judgeCanary } from '../../judge/canary-judge';
 import { judgeConfigFromPlan } from '../../judge/plan-judge-config';
 import { armTraffic, firstTokenReference, latencyReference, metricData } from '../../judge/traffic-window';
 import { enabledGuardrail } from '../../plan/schema';
-import type { JudgeTrafficWindowInput } from '../contract';
+import type { JudgeTrafficWindowInput } from './judge-window-input';
 import type { RequestRecord } from '../../gateway/admin-api';
 import type { RecordsReader } from './gateway-records';
 import { sidesFor } from './judge-window';

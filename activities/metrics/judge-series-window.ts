@@ -25,7 +25,7 @@ import {
   type SeriesSnapshot,
 } from '../../judge/series-window';
 import { enabledGuardrail, type GuardrailName } from '../../plan/schema';
-import type { JudgeTrafficWindowInput } from '../contract';
+import type { JudgeTrafficWindowInput } from './judge-window-input';
 import { queryInstant, type InstantResult } from './prometheus-client';
 import { seriesQueries } from './series-queries';
 

@@ -2,7 +2,7 @@
 import type { TrafficFigures } from '../../judge/traffic-figures';
 import { judgeByThresholds } from '../../judge/threshold-judge';
 import type { Verdict } from '../../judge/verdict';
-import type { JudgeTrafficWindowInput } from '../contract';
+import type { JudgeTrafficWindowInput } from './judge-window-input';
 
 export interface SideSelector {
   backend: 'baseline' | 'candidate';

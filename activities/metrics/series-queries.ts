@@ -4,7 +4,7 @@
 import { DIALECTS, type LabelSet, type SeriesSelection } from '../../judge/series-dialects';
 import type { Arm, Family } from '../../judge/series-window';
 import { familiesOf } from '../../judge/series-window';
-import type { JudgeTrafficWindowInput } from '../contract';
+import type { JudgeTrafficWindowInput } from './judge-window-input';
 import { sidesFor } from './judge-window';
 import { selector, type Matcher } from './promql';
 

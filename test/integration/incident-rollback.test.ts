@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
-import { startRollout } from '../../cli/rollout-commands';
+import { startRollout } from '../../client/rollouts';
 import type { RouteState } from '../../gateway/admin-api';
 import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { adminOf } from '../support/gateway-over-pair';
@@ -21,7 +21,7 @@ import { startIncidentReceiver } from '../../incidents/receiver';
 import { parsePlan } from '../../plan/schema';
 import { runLoad } from '../../simulator/load-generator';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
-import { RolloutService } from '../../slack-bot/rollout-service';
+import { RolloutService } from '../../client/rollout-service';
 import { startAlertmanager } from '../../stack/alertmanager';
 import { startPrometheus } from '../../stack/prometheus';
 import { temporalCliPath } from '../../stack/temporal-binaries';
@@ -66,7 +66,7 @@ beforeAll(async () => {
     worker.shutdown();
     await done;
   });
-  receiver = await startIncidentReceiver({ service: new RolloutService(env.client, { namespace: env.namespace ?? 'default' }), token: TOKEN });
+  receiver = await startIncidentReceiver({ service: new RolloutService(env.client), token: TOKEN });
   cleanups.push(() => receiver.stop());
 }, 120_000);
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPrometheusFigures } from '../../activities/metrics/prometheus-figures';
-import { decide, requestRollback, rolloutHandle, startRollout } from '../../cli/rollout-commands';
+import { decide, requestRollback, rolloutHandle, startRollout } from '../../client/rollouts';
 import { demoPlan } from '../../demo/demo-plans';
 import type { RouteState, SetShadowRequest } from '../../gateway/admin-api';
 import { GatewayAdminClient } from '../../gateway/admin-client';

@@ -9,13 +9,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
-import { rolloutHandle, startRollout } from '../../cli/rollout-commands';
+import { rolloutHandle, startRollout } from '../../client/rollouts';
 import type { RouteState } from '../../gateway/admin-api';
 import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { adminOf } from '../support/gateway-over-pair';
 import { parsePlan, type RolloutPlanInput } from '../../plan/schema';
 import { startRolloutBot, type RunningRolloutBot } from '../../slack-bot/bot';
-import { APPROVE_ACTION, GATE_METADATA, REJECT_ACTION, REJECT_MODAL, ROOT_METADATA } from '../../slack-bot/blocks';
+import { APPROVE_ACTION, GATE_METADATA, REJECT_ACTION, REJECT_MODAL, ROOT_METADATA } from '../../block-kit/rollout-blocks';
 import { statusQuery } from '../../workflows/model-rollout';
 import {
   blockActionPayload,

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotifyInput, RolloutEvent } from '../../activities/contract';
 import { createNotifyActivities } from '../../activities/notify';
 import { createSlackEventSink, type SlackSinkOptions } from '../../activities/slack-notify';
-import { GATE_METADATA, ROOT_METADATA } from '../../slack-bot/blocks';
+import { GATE_METADATA, ROOT_METADATA } from '../../block-kit/rollout-blocks';
 import { FailureType } from '../../workflows/failure-types';
 import { SlackApiStandIn } from '../support/slack-api-stand-in';
 

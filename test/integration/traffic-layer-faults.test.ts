@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
-import { startRollout } from '../../cli/rollout-commands';
+import { startRollout } from '../../client/rollouts';
 import type { RouteState } from '../../gateway/admin-api';
 import { GatewayAdminClient } from '../../gateway/admin-client';
 import type { JudgeVerdict } from '../../judge/canary-judge';

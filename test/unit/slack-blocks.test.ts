@@ -13,7 +13,7 @@ import {
   parseRejectModalContext,
   rejectModal,
   verdictText,
-} from '../../slack-bot/blocks';
+} from '../../block-kit/rollout-blocks';
 
 const verdict: Verdict = {
   stage: 'canary-2',

@@ -1,6 +1,6 @@
 // `/rollout` text → one request, or a clear usage message.
 import { describe, expect, it } from 'vitest';
-import { parseRolloutCommand } from '../../slack-bot/commands';
+import { parseRolloutCommand } from '../../slack-bot/command-parser';
 
 describe('parseRolloutCommand', () => {
   it('reads every subcommand with its id and reason', () => {

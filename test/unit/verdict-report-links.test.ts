@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatStatus } from '../../cli/format';
 import type { Verdict } from '../../judge/verdict';
-import { statusText, verdictText } from '../../slack-bot/blocks';
+import { statusText, verdictText } from '../../block-kit/rollout-blocks';
 import type { RolloutStatus } from '../../workflows/rollout-state';
 
 const golden: Verdict = {

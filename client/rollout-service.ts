@@ -2,13 +2,12 @@
 // rollout and its plan, decide a gate (an Update with a deterministic id), and signal rollback,
 // pause and resume. Every refusal comes back as a value with a stable kind and a sentence for a
 // human; only an unreachable Temporal throws.
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { listRollouts, rolloutHandle, type RolloutSummary } from '../cli/rollout-commands';
-import { restoreTrafficNow, type BreakGlassResult } from '../client/break-glass';
-import { planOfRun } from '../client/rollout-plan';
+import { restoreTrafficNow, type BreakGlassResult } from './break-glass';
+import { planOfRun } from './rollout-plan';
+import { listRollouts, rolloutHandle, type RolloutHandle, type RolloutSummary } from './rollouts';
 import type { RolloutPlan } from '../plan/schema';
-import type { ModelRolloutWorkflow } from '../workflows/model-rollout';
 import {
   approveUpdate,
   pauseSignal,
@@ -37,15 +36,13 @@ export type DecisionResult =
   | { ok: false; kind: string; message: string };
 
 export type SignalResult = { ok: true } | { ok: false; kind: string; message: string };
-/** A rollback also puts the baseline back on the traffic layer directly (client/break-glass.ts). */
+/** A rollback also puts the baseline back on the traffic layer directly (break-glass.ts). */
 export type RollbackResult = { ok: true; traffic: BreakGlassResult } | { ok: false; kind: string; message: string };
 
 /** The update id of a gate's decision: one per gate, whoever clicks and whichever button. */
 export function decisionUpdateId(gateId: string): string {
   return `decision:${gateId}`;
 }
-
-type RolloutHandle = WorkflowHandle<typeof ModelRolloutWorkflow>;
 
 /** How long a query or an Update may take before the caller is told the rollout is not answering. */
 const QUERY_DEADLINE_MS = 3_000;
@@ -54,10 +51,7 @@ const UPDATE_DEADLINE_MS = 10_000;
 export class RolloutService {
   private readonly plans = new Map<string, RolloutPlan>();
 
-  constructor(
-    readonly client: Client,
-    readonly options: { namespace: string; temporalUiUrl?: string } = { namespace: client.options.namespace },
-  ) {}
+  constructor(readonly client: Client) {}
 
   /** The rollout, its status and its plan, or why there is nothing to act on. */
   async lookup(id: string): Promise<RolloutLookup> {
@@ -166,10 +160,5 @@ export class RolloutService {
   /** Running rollouts, newest first. */
   async listRunning(limit = 20): Promise<RolloutSummary[]> {
     return listRollouts(this.client, "ExecutionStatus = 'Running'", limit);
-  }
-
-  uiLink(id: string): string | undefined {
-    const base = this.options.temporalUiUrl;
-    return base ? `${base.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(this.options.namespace)}/workflows/${encodeURIComponent(id)}` : undefined;
   }
 }

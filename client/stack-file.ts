@@ -1,16 +1,8 @@
-// Where the worker and the CLI find Temporal. Environment first, then the file `rollout up`
-// writes, then the embedded stack's defaults.
+// The file `rollout up` writes while the embedded stack runs: where its Temporal, Prometheus and
+// gateway are, so every other process finds them without being told.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface TemporalConfig {
-  address: string;
-  namespace: string;
-  taskQueue: string;
-  uiUrl?: string;
-}
-
-export const DEFAULT_TASK_QUEUE = 'llm-rollout';
 export const STACK_FILE = join(process.cwd(), '.rollout', 'stack.json');
 
 export interface StackFile {
@@ -37,14 +29,4 @@ export function readStackFile(path = STACK_FILE): StackFile | null {
   } catch {
     return null;
   }
-}
-
-export function temporalConfig(env: NodeJS.ProcessEnv = process.env): TemporalConfig {
-  const stack = readStackFile();
-  return {
-    address: env.TEMPORAL_ADDRESS ?? stack?.temporalAddress ?? '127.0.0.1:7233',
-    namespace: env.TEMPORAL_NAMESPACE ?? stack?.namespace ?? 'default',
-    taskQueue: env.ROLLOUT_TASK_QUEUE ?? stack?.taskQueue ?? DEFAULT_TASK_QUEUE,
-    uiUrl: env.TEMPORAL_UI_URL ?? stack?.uiUrl,
-  };
 }

@@ -1,10 +1,10 @@
-// The operations behind the CLI, usable by other programs (the demo drives rollouts through
-// these same functions).
+// Rollout handles and the commands on them, for every client: the CLI, the demo, the benches and
+// the tests start, watch and decide rollouts through these functions. A refusal (an unknown id, a
+// rejected decision) throws RolloutCommandError, which callers report as one line.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { restoreTrafficNow, type BreakGlassResult } from '../client/break-glass';
-import { planOfRun } from '../client/rollout-plan';
+import { restoreTrafficNow, type BreakGlassResult } from './break-glass';
+import { planOfRun } from './rollout-plan';
 import type { RolloutPlan } from '../plan/schema';
-import { CliError } from './cli-error';
 import { BASELINE_MODEL, CANDIDATE_MODEL, ROLLOUT_OUTCOME, ROLLOUT_STAGE } from '../workflows/search-attributes';
 import {
   ModelRolloutWorkflow,
@@ -18,9 +18,12 @@ import {
 } from '../workflows/model-rollout';
 import type { RolloutResult, RolloutStatus, TimelineEvent } from '../workflows/rollout-state';
 
-export { CliError };
+/** A command the rollout refused or cannot apply: said in one line, without a stack. */
+export class RolloutCommandError extends Error {
+  override name = 'RolloutCommandError';
+}
 
-type RolloutHandle = WorkflowHandle<typeof ModelRolloutWorkflow>;
+export type RolloutHandle = WorkflowHandle<typeof ModelRolloutWorkflow>;
 
 export async function startRollout(client: Client, plan: RolloutPlan, options: { taskQueue: string; requestedBy: string }): Promise<RolloutHandle> {
   try {
@@ -35,7 +38,7 @@ export async function startRollout(client: Client, plan: RolloutPlan, options: {
     });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new CliError(`rollout ${plan.rollout.id} is already running; see \`rollout status ${plan.rollout.id}\``);
+      throw new RolloutCommandError(`rollout ${plan.rollout.id} is already running; see \`rollout status ${plan.rollout.id}\``);
     }
     throw error;
   }
@@ -49,7 +52,7 @@ async function ensureExists(handle: RolloutHandle): Promise<{ runId: string }> {
   try {
     return await handle.describe();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw new CliError(`no rollout with id ${handle.workflowId}`);
+    if (error instanceof WorkflowNotFoundError) throw new RolloutCommandError(`no rollout with id ${handle.workflowId}`);
     throw error;
   }
 }
@@ -66,7 +69,7 @@ export async function decide(client: Client, id: string, decision: 'approve' | '
   try {
     return await handle.executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, { args: [request] });
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) throw new CliError(`${decision} refused: ${error.cause?.message ?? error.message}`);
+    if (error instanceof WorkflowUpdateFailedError) throw new RolloutCommandError(`${decision} refused: ${error.cause?.message ?? error.message}`);
     throw error;
   }
 }
