@@ -21,6 +21,7 @@ import {
   type RollbackRequest,
 } from '../workflows/model-rollout-messages';
 import type { RolloutStatus } from '../workflows/rollout-state';
+import { FailureType } from '../workflows/failure-types';
 
 export const ROLLOUT_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -120,7 +121,7 @@ export class RolloutService {
         const kind = cause instanceof ApplicationFailure && cause.type ? cause.type : 'UpdateFailed';
         return { ok: false, kind, message: cause?.message ?? error.message };
       }
-      if (error instanceof WorkflowNotFoundError) return { ok: false, kind: 'RolloutFinished', message: `rollout \`${id}\` has finished` };
+      if (error instanceof WorkflowNotFoundError) return { ok: false, kind: FailureType.RolloutFinished, message: `rollout \`${id}\` has finished` };
       if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
         // Same update id next time: trying again cannot decide twice.
         return { ok: false, kind: 'Timeout', message: `rollout \`${id}\` did not answer within ${UPDATE_DEADLINE_MS / 1000} s (is its worker running?); the decision may still be applied: check its status before trying again` };
@@ -152,7 +153,7 @@ export class RolloutService {
       return { ok: true };
     } catch (error) {
       // The run ended between the lookup and the signal.
-      if (error instanceof WorkflowNotFoundError) return { ok: false, kind: 'RolloutFinished', message: `rollout \`${id}\` has finished` };
+      if (error instanceof WorkflowNotFoundError) return { ok: false, kind: FailureType.RolloutFinished, message: `rollout \`${id}\` has finished` };
       throw error;
     }
   }

@@ -2,6 +2,7 @@
 // that must reach the user instead of vanishing, and late answers through a response URL.
 import type { RespondFn } from '@slack/bolt';
 import { escapeText } from '../block-kit/rollout-blocks';
+import { FailureType, type FailureTypeName } from '../workflows/failure-types';
 
 export const REFUSAL_PREFIX = ':no_entry_sign: ';
 
@@ -19,20 +20,20 @@ export function refusal(text: string): Reply {
   return { text: `${REFUSAL_PREFIX}${text}` };
 }
 
-const REFUSALS: Record<string, string> = {
-  UnauthorizedApprover: 'the rollout does not accept you as an approver',
-  SelfApprovalForbidden: 'you requested this rollout, so someone else must approve it',
-  NoOpenGate: 'the rollout is not waiting for approval',
-  GateAlreadyDecided: 'this gate was already decided',
-  StaleGate: 'this gate is no longer open',
-  ReasonRequired: 'a reason is required to reject',
-  RolloutFinished: 'the rollout has finished',
-  InvalidDecision: 'the decision was malformed',
+const REFUSALS: Partial<Record<FailureTypeName, string>> = {
+  [FailureType.UnauthorizedApprover]: 'the rollout does not accept you as an approver',
+  [FailureType.SelfApprovalForbidden]: 'you requested this rollout, so someone else must approve it',
+  [FailureType.NoOpenGate]: 'the rollout is not waiting for approval',
+  [FailureType.GateAlreadyDecided]: 'this gate was already decided',
+  [FailureType.StaleGate]: 'this gate is no longer open',
+  [FailureType.ReasonRequired]: 'a reason is required to reject',
+  [FailureType.RolloutFinished]: 'the rollout has finished',
+  [FailureType.InvalidDecision]: 'the decision was malformed',
 };
 
 /** The workflow's refusal of a decision (its failure type and message), for people. */
 export function refusalText(kind: string, message: string): string {
-  const lead = REFUSALS[kind];
+  const lead = REFUSALS[kind as FailureTypeName];
   return `${lead ? `${lead}: ` : ''}${escapeText(message)}; nothing changed`;
 }
 
