@@ -19,7 +19,6 @@ import {
   gateMessage,
   hasOpenButtons,
   ROOT_METADATA,
-  rolloutUiLink,
   rootMessage,
   rootState,
   threadLine,
@@ -29,6 +28,7 @@ import type { NotifyInput, RolloutEvent } from './contract';
 import type { EventSink } from './notify';
 import type { RolloutStatus } from '../workflows/rollout-state';
 import { FailureType } from '../workflows/failure-types';
+import { rolloutUiLink } from '../client/ui-link';
 
 type Block = types.KnownBlock;
 type WebClient = InstanceType<typeof webApi.WebClient>;

@@ -38,11 +38,6 @@ export interface RolloutFacts {
   uiLink?: string;
 }
 
-export function rolloutUiLink(uiUrl: string | undefined, namespace: string, rolloutId: string): string | undefined {
-  if (!uiUrl) return undefined;
-  return `${uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(rolloutId)}`;
-}
-
 /** Slack mrkdwn needs &, < and > escaped in text we did not write. */
 export function escapeText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -14,7 +14,7 @@ export function formatVerdict(verdict: Verdict): string {
   return lines.join('\n');
 }
 
-export function formatStatus(status: RolloutStatus, uiUrl?: string): string {
+export function formatStatus(status: RolloutStatus, uiLink?: string): string {
   const lines = [
     `rollout   ${status.rolloutId}${status.name ? ` (${status.name})` : ''}`,
     `models    ${status.baselineModel} → ${status.candidateModel}   requested by ${status.requestedBy}`,
@@ -33,7 +33,7 @@ export function formatStatus(status: RolloutStatus, uiUrl?: string): string {
   // Every saved report of the behavioral gates, not just the latest verdict's.
   const reports = status.verdicts.filter((verdict) => verdict.report && verdict !== last);
   for (const verdict of reports) lines.push(`report    ${verdict.stage} (${verdict.outcome}): ${verdict.report}`);
-  if (uiUrl) lines.push(`ui        ${uiUrl}/namespaces/default/workflows/${status.rolloutId}`);
+  if (uiLink) lines.push(`ui        ${uiLink}`);
   lines.push('timeline');
   for (const event of status.timeline.slice(-12)) lines.push('  ' + formatEvent(event));
   return lines.join('\n');

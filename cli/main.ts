@@ -13,6 +13,7 @@ import { PlanValidationError } from '../plan/schema';
 import { describePlan } from './plan-check';
 import { EXIT_CODES, formatEvent, formatResult, formatStatus } from './format';
 import { CliError } from './cli-error';
+import { rolloutUiLink } from '../client/ui-link';
 
 const USAGE = `usage: rollout <command> [options]
 
@@ -82,7 +83,8 @@ async function main(argv: string[]): Promise<number> {
         const handle = await startRollout(client, plan, { taskQueue: config.taskQueue, requestedBy: me });
         if (!values.json) {
           console.log(`started rollout ${plan.rollout.id} (${plan.backends.baseline.model} → ${plan.backends.candidate.model})`);
-          if (config.uiUrl) console.log(`Temporal UI: ${config.uiUrl}/namespaces/${config.namespace}/workflows/${handle.workflowId}`);
+          const link = rolloutUiLink(config.uiUrl, config.namespace, handle.workflowId);
+          if (link) console.log(`Temporal UI: ${link}`);
         }
         if (command === 'start' || !values.wait) return 0;
         const result = await watchRollout(handle, (event) => {
@@ -99,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
       const { client, config, close } = await connectTemporal();
       try {
         const status = await rolloutStatus(client, id);
-        console.log(values.json ? JSON.stringify(status, null, 2) : formatStatus(status, config.uiUrl));
+        console.log(values.json ? JSON.stringify(status, null, 2) : formatStatus(status, rolloutUiLink(config.uiUrl, config.namespace, status.rolloutId)));
         return 0;
       } finally {
         await close();

@@ -14,7 +14,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, ErrorCode, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger, type ReceiverDispatchErrorHandlerArgs } from '@slack/bolt';
 import type { Client } from '@temporalio/client';
-import { rolloutUiLink } from '../block-kit/rollout-blocks';
+import { rolloutUiLink } from '../client/ui-link';
 import { RolloutService } from '../client/rollout-service';
 import { originOf } from '../stack/listen';
 import { SlackAccess } from './access';
