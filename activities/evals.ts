@@ -6,7 +6,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { UnknownMetricError } from '../evals/behavioral-settings';
 import { InvalidDatasetError, loadGoldenDataset } from '../evals/golden-dataset';
 import { runBehavioralGoldenEval } from '../evals/golden-eval';
-import type { BehavioralVerdict } from '../evals/golden-behavioral-verdict';
+import type { BehavioralVerdict } from '../evals/metric-judgement';
 import type { GoldenRunState } from '../evals/golden-pipeline';
 import type { GoldenEvalInput } from './contract';
 import { resolveBackend } from './traffic';

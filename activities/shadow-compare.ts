@@ -5,7 +5,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ShadowPair } from '../gateway/admin-api';
 import { GatewayAdminClient, GatewayRefusedError } from '../gateway/admin-client';
 import { UnknownMetricError } from '../evals/behavioral-settings';
-import type { BehavioralVerdict } from '../evals/golden-behavioral-verdict';
+import type { BehavioralVerdict } from '../evals/metric-judgement';
 import { runShadowComparison, type ShadowRunState } from '../evals/shadow-comparison';
 import type { ShadowCompareInput } from './contract';
 import { apiKeyFrom } from './evals';

@@ -5,7 +5,7 @@
 // model for JSON and checks the answer against it.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { validatorFor } from './exact-checks';
+import { validatorFor } from './json-schema';
 
 const message = z.strictObject({ role: z.enum(['system', 'user', 'assistant']), content: z.string() });
 
