@@ -6,8 +6,9 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { UnknownMetricError } from '../evals/behavioral-settings';
 import { InvalidDatasetError, loadGoldenDataset } from '../evals/golden-dataset';
 import { runBehavioralGoldenEval } from '../evals/golden-eval';
-import type { BehavioralVerdict } from '../evals/golden-behavioral-verdict';
+import type { BehavioralVerdict } from '../evals/metric-judgement';
 import type { GoldenRunState } from '../evals/golden-pipeline';
+import { apiKeyFrom } from './api-key';
 import type { GoldenEvalInput } from './contract';
 import { resolveBackend } from './traffic';
 import { FailureType } from '../workflows/failure-types';
@@ -39,14 +40,6 @@ export function heartbeatReporter(items: number, heartbeat: (details: GoldenEval
   };
 }
 
-/** The API key an optional endpoint names by environment variable; missing is a clear, final error. */
-export function apiKeyFrom(apiKeyEnv: string | undefined, what: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (!apiKeyEnv) return undefined;
-  const key = env[apiKeyEnv];
-  if (!key) throw ApplicationFailure.nonRetryable(`environment variable ${apiKeyEnv} (API key for the ${what}) is not set on the worker`, FailureType.MissingApiKey);
-  return key;
-}
-
 export function createEvalActivities() {
   return {
     async runGoldenEval(input: GoldenEvalInput): Promise<BehavioralVerdict> {
@@ -70,8 +63,8 @@ export function createEvalActivities() {
           guardrails: input.guardrails,
           baseline: resolveBackend(input.baseline),
           candidate: resolveBackend(input.candidate),
-          judgeApiKey: apiKeyFrom(input.config.judge?.apiKeyEnv, 'LLM judge'),
-          embeddingsApiKey: apiKeyFrom(input.config.embeddings?.apiKeyEnv, 'embeddings endpoint'),
+          judgeApiKey: apiKeyFrom(input.config.judge?.apiKeyEnv, 'the LLM judge'),
+          embeddingsApiKey: apiKeyFrom(input.config.embeddings?.apiKeyEnv, 'the embeddings endpoint'),
           resume,
           // The SDK throttles sending heartbeats; the details carry everything needed to resume.
           onProgress: heartbeatReporter(items.length, (details) => context.heartbeat(details)),

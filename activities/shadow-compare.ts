@@ -2,13 +2,13 @@
 // candidate answers to the same mirrored requests) and compares them (evals/shadow-comparison.ts),
 // heartbeating the judge/embedding results so that a retry does not score a pair twice.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ShadowPair } from '../gateway/admin-api';
+import type { ShadowPair } from '../lib/shadow-pair';
 import { GatewayAdminClient, GatewayRefusedError } from '../gateway/admin-client';
 import { UnknownMetricError } from '../evals/behavioral-settings';
-import type { BehavioralVerdict } from '../evals/golden-behavioral-verdict';
+import type { BehavioralVerdict } from '../evals/metric-judgement';
 import { runShadowComparison, type ShadowRunState } from '../evals/shadow-comparison';
 import type { ShadowCompareInput } from './contract';
-import { apiKeyFrom } from './evals';
+import { apiKeyFrom } from './api-key';
 import { resolveGatewayToken } from './traffic/gateway-token';
 import { FailureType } from '../workflows/failure-types';
 
@@ -79,8 +79,8 @@ export function createShadowCompareActivities(readPairs: ShadowPairsReader = rea
           config: input.config,
           guardrails: input.guardrails,
           pricing: input.pricing,
-          judgeApiKey: apiKeyFrom(compare?.judge?.apiKeyEnv, 'LLM judge'),
-          embeddingsApiKey: apiKeyFrom(compare?.embeddings?.apiKeyEnv, 'embeddings endpoint'),
+          judgeApiKey: apiKeyFrom(compare?.judge?.apiKeyEnv, 'the LLM judge'),
+          embeddingsApiKey: apiKeyFrom(compare?.embeddings?.apiKeyEnv, 'the embeddings endpoint'),
           resume: context.info.heartbeatDetails as Partial<ShadowRunState> | undefined,
           onProgress: (state) => context.heartbeat(state),
           signal: context.cancellationSignal,

@@ -27,7 +27,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { GoldenEvalInput } from '../activities/contract';
 import { createEvalActivities } from '../activities/evals';
-import type { BehavioralVerdict } from '../evals/golden-behavioral-verdict';
+import type { BehavioralVerdict } from '../evals/metric-judgement';
 import { parsePlan } from '../plan/schema';
 import { startBenchBackend, type BenchBackend } from './eval-backends';
 import { DATASET_200 } from './eval-dataset';

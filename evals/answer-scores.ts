@@ -1,8 +1,9 @@
 // The cheap, deterministic scores of one answer: expected-output match, JSON Schema validity,
 // refusal, hedging and length. They run on every golden item and every shadow pair.
-import { isRefusal } from '../gateway/response-inspection';
-import { checkAnswer, validatorFor } from './exact-checks';
+import { isRefusal } from '../lib/refusal';
+import { checkAnswer } from './exact-checks';
 import type { GoldenItem } from './golden-dataset';
+import { validatorFor } from './json-schema';
 
 /**
  * Hedging: phrases that qualify an answer's confidence or push the reader to verify it. Like the

@@ -6,13 +6,13 @@
 import type { RolloutPlan } from '../plan/schema';
 import { behavioralPolicySchema, DEFAULT_RUBRIC, embeddingsSchema, llmJudgeSchema } from '../plan/golden-eval-schema';
 import { shadowCompareSchema } from '../plan/shadow-schema';
-import { DEFAULT_RETRIES } from './golden-eval-runner';
+import { DEFAULT_RETRIES } from './openai-client';
 import type { MetricSpec } from './metric-judgement';
 
 export type GoldenEvalConfig = RolloutPlan['stages']['goldenEval'];
 export type ShadowConfig = RolloutPlan['stages']['shadow'];
 export type Guardrails = RolloutPlan['guardrails'];
-export type JudgeConfig = NonNullable<GoldenEvalConfig['judge']>;
+export type LlmJudgeConfig = NonNullable<GoldenEvalConfig['judge']>;
 export type EmbeddingsConfig = NonNullable<GoldenEvalConfig['embeddings']>;
 export type BehavioralPolicy = NonNullable<GoldenEvalConfig['policy']>;
 export type ShadowCompareConfig = NonNullable<ShadowConfig['compare']>;
@@ -23,7 +23,7 @@ export const DEFAULT_HEDGE_TOLERANCE = 0.05;
 export const DEFAULT_REQUEST_RETRIES = DEFAULT_RETRIES;
 
 /** A config written by hand (tests, the bench) may leave out fields the schema would default. */
-export function judgeConfig(judge: Parameters<typeof llmJudgeSchema.parse>[0]): JudgeConfig {
+export function judgeConfig(judge: Parameters<typeof llmJudgeSchema.parse>[0]): LlmJudgeConfig {
   return llmJudgeSchema.parse(judge);
 }
 
@@ -43,7 +43,7 @@ export function shadowPolicy(compare: ShadowCompareConfig): BehavioralPolicy {
   return compare.policy ?? behavioralPolicySchema.parse({});
 }
 
-export function rubricOf(judge: JudgeConfig | undefined): Array<{ name: string; description: string }> {
+export function rubricOf(judge: LlmJudgeConfig | undefined): Array<{ name: string; description: string }> {
   return judge ? judge.criteria : DEFAULT_RUBRIC.map((c) => ({ ...c }));
 }
 
@@ -58,12 +58,22 @@ interface Base {
   enabled: boolean;
 }
 
+/**
+ * Metric names plans written before the golden eval and the shadow comparison shared one name
+ * may still use in `policy.metrics`: the golden eval's `schemaValidity` is `schemaAdherence`.
+ */
+export const METRIC_ALIASES: Readonly<Record<string, string>> = { schemaValidity: 'schemaAdherence' };
+
 function applyPolicy(bases: Base[], policy: BehavioralPolicy): MetricSpec[] {
   const known = new Set(bases.map((b) => b.metric));
-  const unknown = Object.keys(policy.metrics).filter((name) => !known.has(name));
+  const unknown = Object.keys(policy.metrics).filter((name) => !known.has(METRIC_ALIASES[name] ?? name));
   if (unknown.length > 0) throw new UnknownMetricError(`policy.metrics names unknown metric(s) ${unknown.map((n) => JSON.stringify(n)).join(', ')}; known: ${[...known].join(', ')}`);
+  const overrides: BehavioralPolicy['metrics'] = {};
+  // The current name wins over an old one given beside it.
+  for (const [name, override] of Object.entries(policy.metrics)) if (METRIC_ALIASES[name]) overrides[METRIC_ALIASES[name]] = override;
+  for (const [name, override] of Object.entries(policy.metrics)) if (!METRIC_ALIASES[name]) overrides[name] = override;
   return bases.flatMap((base) => {
-    const override = policy.metrics[base.metric] ?? {};
+    const override = overrides[base.metric] ?? {};
     if (!(override.enabled ?? base.enabled)) return [];
     const { enabled: _enabled, ...spec } = base;
     return [{ ...spec, tolerance: override.tolerance ?? base.tolerance, blocking: override.blocking ?? base.blocking }];
@@ -81,7 +91,7 @@ export function goldenMetricSpecs(config: GoldenEvalConfig, guardrails: Guardrai
   const bases: Base[] = [
     { metric: 'errorRate', label: 'share of items the backend did not answer', direction: 'higher_is_worse', statistic: 'difference', unit: 'rate', ...fromGuardrail(guardrails.errorRate) },
     { metric: 'matchRate', label: 'expected output matched (exact / contains / regex)', direction: 'lower_is_worse', statistic: 'difference', unit: 'rate', tolerance: config.maxRegression, blocking: true, enabled: true },
-    { metric: 'schemaValidity', label: 'answers that are JSON valid against the item’s schema', direction: 'lower_is_worse', statistic: 'difference', unit: 'rate', ...fromGuardrail(guardrails.schemaAdherence) },
+    { metric: 'schemaAdherence', label: 'answers that are JSON valid against the item’s schema', direction: 'lower_is_worse', statistic: 'difference', unit: 'rate', ...fromGuardrail(guardrails.schemaAdherence) },
     { metric: 'refusalRate', label: 'answers that refuse', direction: 'higher_is_worse', statistic: 'difference', unit: 'rate', ...fromGuardrail(guardrails.refusalRate) },
     { metric: 'hedgeRate', label: 'answers that hedge', direction: 'higher_is_worse', statistic: 'difference', unit: 'rate', tolerance: DEFAULT_HEDGE_TOLERANCE, blocking: false, enabled: true },
     { metric: 'length', label: 'completion tokens per answer (ratio of means)', direction: guardrails.length.direction, statistic: 'ratio', unit: 'tokens', ...fromGuardrail(guardrails.length) },
@@ -110,7 +120,7 @@ export function shadowMetricSpecs(compare: ShadowCompareConfig, guardrails: Guar
   return applyPolicy(bases, shadowPolicy(compare));
 }
 
-function judgeBases(judge: JudgeConfig | undefined, guardrails: Guardrails): Base[] {
+function judgeBases(judge: LlmJudgeConfig | undefined, guardrails: Guardrails): Base[] {
   if (!judge) return [];
   return judge.criteria.map((criterion) => ({
     metric: `judge.${criterion.name}`,

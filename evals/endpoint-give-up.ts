@@ -3,6 +3,7 @@
 // endpoint costs a handful of timeouts instead of one per item. Once it has answered, failures
 // are counted per request and it keeps being asked.
 import OpenAI from 'openai';
+import { openAiClient } from './openai-client';
 
 export class EndpointGiveUp {
   private consecutiveFailures = 0;
@@ -41,7 +42,7 @@ export interface ScoringEndpoint {
 /** The OpenAI client for a scoring endpoint (keys are optional for local servers) and its give-up count. */
 export function scoringClient(endpoint: ScoringEndpoint): { client: OpenAI; giveUp: EndpointGiveUp } {
   return {
-    client: new OpenAI({ baseURL: endpoint.baseUrl, apiKey: endpoint.apiKey ?? 'unused', timeout: endpoint.requestTimeoutMs, maxRetries: endpoint.retries }),
+    client: openAiClient(endpoint),
     giveUp: new EndpointGiveUp(endpoint.giveUpAfter ?? 5),
   };
 }

@@ -6,7 +6,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Verdict } from '../judge/verdict';
 import type { SimilarityResult } from './embedding-similarity';
-import type { JudgeResult } from './llm-judge';
+import type { LlmJudgeVerdict } from './llm-judge';
 import { formatDelta, formatValue, type BehavioralMetricEvidence } from './metric-judgement';
 
 export const DEFAULT_REPORTS_DIR = '.rollout/reports';
@@ -31,6 +31,11 @@ export interface ReportRow {
   badness: number;
 }
 
+/** The prompt a report row shows: the last user message. */
+export function lastUserMessage(messages: Array<{ role: string; content: string }>): string {
+  return [...messages].reverse().find((m) => m.role === 'user')?.content ?? messages[messages.length - 1]?.content ?? '';
+}
+
 const mean = (values: number[]) => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
 
 /**
@@ -38,7 +43,7 @@ const mean = (values: number[]) => (values.length === 0 ? 0 : values.reduce((a, 
  * pairs: what they find worse on the candidate (with its share of the badness), and their scores.
  */
 export function judgementFindings(
-  judgement: { judge?: JudgeResult; similarity?: SimilarityResult } | undefined,
+  judgement: { judge?: LlmJudgeVerdict; similarity?: SimilarityResult } | undefined,
   minSimilarity: number | null,
 ): { findings: string[]; badness: number; fields: Pick<ReportRow, 'judge' | 'similarity'> } {
   const findings: string[] = [];

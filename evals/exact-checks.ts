@@ -1,34 +1,12 @@
 // Deterministic checks of one answer against a golden item: the expected text (exact, contains or
 // regex) and, when the item carries a JSON Schema, that the answer is JSON matching it.
-import { Ajv } from 'ajv';
 import type { GoldenItem } from './golden-dataset';
+import { schemaErrorsText, validatorFor } from './json-schema';
 
 export interface CheckResult {
   /** null when the item has nothing to check. */
   passed: boolean | null;
   failures: string[];
-}
-
-const ajv = new Ajv({ allErrors: true, strict: false });
-const compiled = new WeakMap<object, ReturnType<Ajv['compile']>>();
-/** Datasets repeat one schema on many items: compile each distinct schema once (bounded). */
-const compiledByText = new Map<string, ReturnType<Ajv['compile']>>();
-const MAX_CACHED_SCHEMAS = 1_000;
-
-/** Compiles (once per distinct schema) the item's JSON Schema; throws when it is not a valid schema. */
-export function validatorFor(schema: Record<string, unknown>) {
-  let validate = compiled.get(schema);
-  if (!validate) {
-    const text = JSON.stringify(schema);
-    validate = compiledByText.get(text);
-    if (!validate) {
-      validate = ajv.compile(schema);
-      if (compiledByText.size >= MAX_CACHED_SCHEMAS) compiledByText.clear();
-      compiledByText.set(text, validate);
-    }
-    compiled.set(schema, validate);
-  }
-  return validate;
 }
 
 const normalize = (text: string) => text.trim().replace(/\s+/g, ' ').toLowerCase();
@@ -56,7 +34,7 @@ export function checkAnswer(item: GoldenItem, answer: string): CheckResult {
       return { passed: false, failures };
     }
     const validate = validatorFor(item.schema);
-    if (!validate(value)) failures.push(`schema: ${ajv.errorsText(validate.errors)}`);
+    if (!validate(value)) failures.push(`schema: ${schemaErrorsText(validate)}`);
   }
   return { passed: checks === 0 ? null : failures.length === 0, failures };
 }

@@ -5,7 +5,8 @@
 // model for JSON and checks the answer against it.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { validatorFor } from './exact-checks';
+import { formatIssueProblem, issueProblems, safeParseReportingInput } from '../lib/zod-issues';
+import { validatorFor } from './json-schema';
 
 const message = z.strictObject({ role: z.enum(['system', 'user', 'assistant']), content: z.string() });
 
@@ -38,9 +39,9 @@ export function parseGoldenDataset(text: string, source: string): GoldenItem[] {
       problems.push(`${where}: not valid JSON (${(error as Error).message})`);
       return;
     }
-    const parsed = item.safeParse(raw);
+    const parsed = safeParseReportingInput(item, raw);
     if (!parsed.success) {
-      problems.push(...parsed.error.issues.map((issue) => `${where}: ${issue.path.join('.') || '(item)'}: ${issue.message}`));
+      problems.push(...issueProblems(parsed.error, '(item)').map((problem) => `${where}: ${formatIssueProblem(problem)}`));
       return;
     }
     if (parsed.data.match === 'regex' && parsed.data.expected !== undefined) {

@@ -1,8 +1,6 @@
-// Runs a golden dataset against two OpenAI-compatible backends with bounded concurrency. Items
-// already done (from a previous attempt's heartbeat) are skipped, so a retried eval resumes.
-// (golden-pipeline.ts adds the judge and embeddings on top of the same per-request code.)
-import { setMaxListeners } from 'node:events';
-import OpenAI from 'openai';
+// Asks one backend one golden item and scores the answer: the per-request step of the golden
+// eval (golden-pipeline.ts runs every item on both sides, bounded, and resumes).
+import type OpenAI from 'openai';
 import { withLinkedSignal } from './abort-link';
 import { scoreAnswer, type AnswerScores } from './answer-scores';
 import { checkAnswer } from './exact-checks';
@@ -40,54 +38,6 @@ export interface ItemOutcome {
 export interface AnsweredOutcome {
   outcome: ItemOutcome;
   answer: string;
-}
-
-export function clientFor(backend: Pick<EvalBackend, 'baseUrl' | 'apiKey'>, requestTimeoutMs: number, retries = DEFAULT_RETRIES): OpenAI {
-  return new OpenAI({ baseURL: backend.baseUrl, apiKey: backend.apiKey ?? 'unused', timeout: requestTimeoutMs, maxRetries: retries });
-}
-
-/** Retries per request after the first attempt (the SDK's, with exponential backoff). */
-export const DEFAULT_RETRIES = 2;
-
-export interface RunOptions {
-  items: GoldenItem[];
-  backends: EvalBackend[];
-  concurrency: number;
-  requestTimeoutMs: number;
-  /** Retries per request after the first attempt (default 2). */
-  retries?: number;
-  /** Outcomes from an earlier attempt; their (item, side) pairs are not run again. */
-  done?: ItemOutcome[];
-  onOutcome?: (outcome: ItemOutcome) => void;
-  signal?: AbortSignal;
-}
-
-export async function runGoldenItems(options: RunOptions): Promise<ItemOutcome[]> {
-  const outcomes = [...(options.done ?? [])];
-  const finished = new Set(outcomes.map((outcome) => `${outcome.side}\u0000${outcome.id}`));
-  const clients = new Map(
-    options.backends.map((backend) => [
-      backend.side,
-      { backend, client: clientFor(backend, options.requestTimeoutMs, options.retries) },
-    ]),
-  );
-  const tasks = options.items.flatMap((item) => options.backends.map((backend) => ({ item, side: backend.side }))).filter((task) => !finished.has(`${task.side}\u0000${task.item.id}`));
-
-  // Every request in flight listens on the cancellation signal.
-  if (options.signal) setMaxListeners(options.concurrency * 4 + 16, options.signal);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      if (options.signal?.aborted) throw options.signal.reason ?? new Error('golden eval cancelled');
-      const task = tasks[next++]!;
-      const { backend, client } = clients.get(task.side)!;
-      const { outcome } = await runOne(client, backend, task.item, options.signal);
-      outcomes.push(outcome);
-      options.onOutcome?.(outcome);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, tasks.length) }, worker));
-  return outcomes;
 }
 
 /** Asks one backend one golden item and scores the answer; a backend that does not answer is an 'error' outcome. */

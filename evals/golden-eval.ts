@@ -6,10 +6,11 @@ import { DEFAULT_REQUEST_RETRIES, goldenMetricSpecs, goldenPolicy } from './beha
 import { EmbeddingSimilarity } from './embedding-similarity';
 import { writeReport } from './eval-report';
 import type { GoldenItem } from './golden-dataset';
-import { behavioralGoldenVerdict, itemPairs, type BehavioralVerdict } from './golden-behavioral-verdict';
+import { behavioralGoldenVerdict, itemPairs } from './golden-behavioral-verdict';
 import { runGoldenPipeline, type GoldenRunState } from './golden-pipeline';
 import { goldenReportRows } from './golden-report';
 import { LlmJudge } from './llm-judge';
+import type { BehavioralVerdict } from './metric-judgement';
 
 export interface Endpoint {
   baseUrl: string;

@@ -9,12 +9,14 @@
 import { setMaxListeners } from 'node:events';
 import type { EmbeddingSimilarity, SimilarityResult } from './embedding-similarity';
 import type { GoldenItem } from './golden-dataset';
-import { clientFor, runOne, type EvalBackend, type ItemOutcome, type Side } from './golden-eval-runner';
-import type { JudgeResult, LlmJudge } from './llm-judge';
+import { runOne, type EvalBackend, type ItemOutcome, type Side } from './golden-eval-runner';
+import { Limiter } from './limiter';
+import type { LlmJudge, LlmJudgeVerdict } from './llm-judge';
+import { openAiClient } from './openai-client';
 
 export interface ItemJudgement {
   id: string;
-  judge?: JudgeResult;
+  judge?: LlmJudgeVerdict;
   similarity?: SimilarityResult;
   /** Why the item was not judged (a side did not answer). */
   skipped?: string;
@@ -47,26 +49,6 @@ export interface PipelineOptions {
   resume?: Partial<GoldenRunState>;
   onProgress?: (state: GoldenRunState) => void;
   signal?: AbortSignal;
-}
-
-/** A counting semaphore: at most `limit` tasks run at once, the rest wait in FIFO order. */
-export class Limiter {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
 }
 
 const key = (id: string, side: Side) => `${side}\u0000${id}`;
@@ -147,17 +129,16 @@ export async function runGoldenPipeline(options: PipelineOptions): Promise<Golde
   for (const item of items) maybeScore(item.id);
 
   const clients = {
-    baseline: { backend: { side: 'baseline' as const, ...options.baseline }, client: clientFor(options.baseline, options.requestTimeoutMs, options.retries) },
-    candidate: { backend: { side: 'candidate' as const, ...options.candidate }, client: clientFor(options.candidate, options.requestTimeoutMs, options.retries) },
+    baseline: { backend: { side: 'baseline' as const, ...options.baseline }, client: openAiClient({ ...options.baseline, requestTimeoutMs: options.requestTimeoutMs, retries: options.retries }) },
+    candidate: { backend: { side: 'candidate' as const, ...options.candidate }, client: openAiClient({ ...options.candidate, requestTimeoutMs: options.requestTimeoutMs, retries: options.retries }) },
   };
   const tasks = items.flatMap((item) => (['baseline', 'candidate'] as const).map((side) => ({ item, side }))).filter((task) => !outcomes.has(key(task.item.id, task.side)));
   // Each request in flight (models, judge, embeddings) has one listener on the cancellation signal.
   if (signal) setMaxListeners(options.concurrency + (options.judge?.concurrency ?? 0) + (options.embeddings?.concurrency ?? 0) + 64, signal);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
+  const modelLimiter = new Limiter(options.concurrency);
+  const ask = (task: { item: GoldenItem; side: Side }) =>
+    modelLimiter.run(async () => {
       if (signal?.aborted) throw signal.reason ?? new Error('golden eval cancelled');
-      const task = tasks[next++]!;
       const { backend, client } = clients[task.side];
       const { outcome, answer } = await runOne(client, backend, task.item, signal);
       outcomes.set(key(outcome.id, outcome.side), outcome);
@@ -165,10 +146,9 @@ export async function runGoldenPipeline(options: PipelineOptions): Promise<Golde
       if (scoring && outcome.status === 'answered') answers.set(key(outcome.id, outcome.side), answer);
       report();
       maybeScore(outcome.id);
-    }
-  };
+    });
   // Model calls and scoring run side by side; a failure in either (only cancellation) ends the run.
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, tasks.length) }, worker));
+  await Promise.all(tasks.map(ask));
   // Scoring runs started while the model calls ran; those started late are in the array too.
   for (let i = 0; i < scoringRuns.length; i++) await scoringRuns[i];
   if (scoringFailure) throw (scoringFailure as { error: unknown }).error;

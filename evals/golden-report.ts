@@ -1,11 +1,7 @@
 // The golden eval's report rows: each item's two answers and what is worse on the candidate, with
 // a badness score that puts the most telling items first.
-import { judgementFindings, type ReportRow } from './eval-report';
+import { judgementFindings, lastUserMessage, type ReportRow } from './eval-report';
 import type { ItemPair } from './golden-behavioral-verdict';
-
-export function lastUserMessage(messages: Array<{ role: string; content: string }>): string {
-  return [...messages].reverse().find((m) => m.role === 'user')?.content ?? messages[messages.length - 1]?.content ?? '';
-}
 
 export function goldenReportRows(pairs: ItemPair[], minSimilarity: number | null): ReportRow[] {
   return pairs.map(({ item, baseline: b, candidate: c, judgement }) => {

@@ -38,7 +38,7 @@ export interface JudgeEndpoint {
 
 export type JudgeOrder = 'baseline_first' | 'candidate_first';
 
-export type JudgeResult =
+export type LlmJudgeVerdict =
   | { status: 'scored'; order: JudgeOrder; baseline: Record<string, number>; candidate: Record<string, number> }
   | { status: 'no_score'; order: JudgeOrder; kind: NoScoreKind; reason: string };
 
@@ -160,7 +160,7 @@ export class LlmJudge {
     return this.endpoint.criteria;
   }
 
-  async judge(request: JudgeRequest): Promise<JudgeResult> {
+  async judge(request: JudgeRequest): Promise<LlmJudgeVerdict> {
     const order = judgeOrder(this.endpoint.orderSeed, request.key);
     const [a, b] = order === 'baseline_first' ? [request.baseline, request.candidate] : [request.candidate, request.baseline];
     const unreachable = this.giveUp.unreachable();

@@ -12,7 +12,7 @@
 //
 // Intervals are at 1 − α/m (Bonferroni over the m metrics judged together), so the chance of any
 // false alarm across the whole table stays at most α.
-import type { Direction, MetricEvidence } from '../judge/verdict';
+import type { Direction, MetricEvidence, Verdict } from '../judge/verdict';
 import { pairedBootstrap, seedOf, type PairedStatistic } from './paired-bootstrap';
 
 export type MetricUnit = 'rate' | 'score' | 'tokens' | 'ms' | 'usd' | 'similarity';
@@ -54,6 +54,9 @@ export interface BehavioralMetricEvidence extends MetricEvidence {
   noScoreReasons?: Record<string, number>;
   confidence: number;
 }
+
+/** A behavioral gate's verdict (golden eval or shadow comparison): its `report` names the saved report. */
+export type BehavioralVerdict = Verdict;
 
 export interface JudgementOptions {
   confidence: number;

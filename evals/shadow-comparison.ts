@@ -6,26 +6,25 @@
 // and the seeds' rule decides (behavioral-policy.ts): one breached threshold asks a human, two or
 // more roll back.
 import { setMaxListeners } from 'node:events';
-import type { ShadowAnswer, ShadowPair } from '../gateway/admin-api';
+import { isRefusal } from '../lib/refusal';
+import type { ShadowAnswer, ShadowPair } from '../lib/shadow-pair';
 import type { RolloutPlan } from '../plan/schema';
 import { isHedged, jsonObjectKeys, matchesSchema } from './answer-scores';
-import { isRefusal } from '../gateway/response-inspection';
 import { shadowDecision } from './behavioral-policy';
 import { DEFAULT_REQUEST_RETRIES, shadowCompare, shadowMetricSpecs, shadowPolicy } from './behavioral-settings';
 import { EmbeddingSimilarity, type SimilarityResult } from './embedding-similarity';
-import { judgementFindings, writeReport, type ReportRow } from './eval-report';
-import { judgedSample, lengthRatioNote, type BehavioralVerdict } from './golden-behavioral-verdict';
-import { Limiter } from './golden-pipeline';
-import { lastUserMessage } from './golden-report';
-import { LlmJudge, type JudgeResult } from './llm-judge';
-import { familyConfidence, judgeMetric, type BehavioralMetricEvidence, type MetricSamples, type MetricSpec } from './metric-judgement';
+import { judgementFindings, lastUserMessage, writeReport, type ReportRow } from './eval-report';
+import { Limiter } from './limiter';
+import { LlmJudge, type LlmJudgeVerdict } from './llm-judge';
+import { familyConfidence, judgeMetric, type BehavioralMetricEvidence, type BehavioralVerdict } from './metric-judgement';
 import { seedOf } from './paired-bootstrap';
+import { pairedSamples, type PairObservation } from './paired-samples';
 
 type Pricing = RolloutPlan['backends']['baseline']['pricing'];
 
 export interface PairJudgement {
   requestId: string;
-  judge?: JudgeResult;
+  judge?: LlmJudgeVerdict;
   similarity?: SimilarityResult;
 }
 
@@ -106,60 +105,31 @@ export function contractOf(pair: SidedPair, schema: Record<string, unknown> | un
   return { baseline: true, candidate: candidateKeys !== null && candidateKeys.join('\u0000') === keys.join('\u0000') };
 }
 
-function samplesFor(spec: MetricSpec, pairs: SidedPair[], judgements: Map<string, PairJudgement>, sampled: SidedPair[], run: ShadowComparisonRun, schema: Record<string, unknown> | undefined): MetricSamples {
-  const baseline: number[] = [];
-  const candidate: number[] = [];
-  let expected = 0;
-  let noScore = 0;
-  const reasons: Record<string, number> = {};
-  const push = (b: number, c: number) => {
-    expected++;
-    baseline.push(b);
-    candidate.push(c);
-  };
-  const bit = (value: boolean) => (value ? 1 : 0);
-  const both = pairs.filter(answered);
-  switch (spec.metric) {
-    case 'errorRate':
-      for (const p of pairs) push(bit(failed(p.baseline)), bit(failed(p.candidate)));
-      break;
-    case 'latency':
-      for (const p of both) push(p.baseline.latencyMs, p.candidate.latencyMs);
-      break;
-    case 'costPerRequest':
-      for (const p of both) push(cost(p.baseline, run.pricing.baseline), cost(p.candidate, run.pricing.candidate));
-      break;
-    case 'tokens':
-      for (const p of both) push(p.baseline.promptTokens + completionTokens(p.baseline), p.candidate.promptTokens + completionTokens(p.candidate));
-      break;
-    case 'length':
-      for (const p of both) push(completionTokens(p.baseline), completionTokens(p.candidate));
-      break;
-    case 'refusalRate':
-      for (const p of both) push(bit(isRefusal(p.baseline.content)), bit(isRefusal(p.candidate.content)));
-      break;
-    case 'hedgeRate':
-      for (const p of both) push(bit(isHedged(p.baseline.content!)), bit(isHedged(p.candidate.content!)));
-      break;
-    case 'schemaAdherence':
-      for (const p of both) {
-        const contract = contractOf(p, schema);
-        if (contract) push(bit(contract.baseline), bit(contract.candidate));
-      }
-      break;
-    default: {
-      if (spec.metric !== 'similarity' && !spec.metric.startsWith('judge.')) throw new Error(`no shadow samples for metric ${spec.metric}`);
-      for (const p of sampled) {
-        const sample = judgedSample(spec.metric, judgements.get(p.requestId));
-        if ('noScore' in sample) {
-          expected++;
-          noScore++;
-          reasons[sample.noScore] = (reasons[sample.noScore] ?? 0) + 1;
-        } else push(sample.baseline, sample.candidate);
-      }
-    }
-  }
-  return { baseline, candidate, expected, noScore, noScoreReasons: reasons, ...(spec.metric === 'length' ? { note: lengthRatioNote(baseline, candidate) } : {}) };
+/**
+ * The window's pairs as paired observations: every pair counts for errors, answered pairs for the
+ * output statistics (the JSON contract where the pair has one), the sample for the judge and embeddings.
+ */
+export function shadowObservations(pairs: SidedPair[], sampled: SidedPair[], judgements: Map<string, PairJudgement>, pricing: ShadowComparisonRun['pricing'], schema: Record<string, unknown> | undefined): PairObservation[] {
+  const sampledIds = new Set(sampled.map((p) => p.requestId));
+  return pairs.map((p): PairObservation => {
+    const failedSides = { baseline: failed(p.baseline), candidate: failed(p.candidate) };
+    if (!answered(p)) return { failed: failedSides, scored: false };
+    const contract = contractOf(p, schema);
+    return {
+      failed: failedSides,
+      answered: {
+        refusal: { baseline: isRefusal(p.baseline.content), candidate: isRefusal(p.candidate.content) },
+        hedged: { baseline: isHedged(p.baseline.content!), candidate: isHedged(p.candidate.content!) },
+        length: { baseline: completionTokens(p.baseline), candidate: completionTokens(p.candidate) },
+        ...(contract ? { schemaAdherence: contract } : {}),
+        latencyMs: { baseline: p.baseline.latencyMs, candidate: p.candidate.latencyMs },
+        tokens: { baseline: p.baseline.promptTokens + completionTokens(p.baseline), candidate: p.candidate.promptTokens + completionTokens(p.candidate) },
+        costPerRequest: { baseline: cost(p.baseline, pricing.baseline), candidate: cost(p.candidate, pricing.candidate) },
+      },
+      scored: sampledIds.has(p.requestId),
+      judgement: judgements.get(p.requestId),
+    };
+  });
 }
 
 export async function runShadowComparison(run: ShadowComparisonRun): Promise<{ verdict: BehavioralVerdict; state: ShadowRunState }> {
@@ -202,8 +172,9 @@ export async function runShadowComparison(run: ShadowComparisonRun): Promise<{ v
 
   const confidence = familyConfidence(run.guardrails.alpha, specs.length);
   const schema = compare.schema;
+  const observations = shadowObservations(pairs, sampled, judgements, run.pricing, schema);
   const metrics: BehavioralMetricEvidence[] = specs.map((spec) =>
-    judgeMetric(spec, samplesFor(spec, pairs, judgements, sampled, run, schema), { confidence, minPairs: policy.minPairs, maxNoScoreShare: policy.maxNoScoreShare, seedLabel: `${run.stage}|${pairs.length}` }),
+    judgeMetric(spec, pairedSamples(spec, observations), { confidence, minPairs: policy.minPairs, maxNoScoreShare: policy.maxNoScoreShare, seedLabel: `${run.stage}|${pairs.length}` }),
   );
   const decision = shadowDecision(metrics, { pairs: pairs.length, minPairs: compare.minPairs, failAtBreaches: compare.failAtBreaches });
   const verdict: BehavioralVerdict = { stage: run.stage, outcome: decision.outcome, reason: decision.reason, metrics, at: (run.now ?? (() => new Date()))().toISOString() };

@@ -34,6 +34,10 @@
 // Stickiness key: header `x-session-id`, else `x-user-id`, else the body's `user` field; without
 // one, the request is assigned at random by weight. Response headers: `x-rollout-backend`,
 // `x-request-id`.
+import type { ShadowPair } from '../lib/shadow-pair';
+
+// The pair shape lives below the gateway so the evals read it without importing the gateway.
+export type { ShadowAnswer, ShadowPair } from '../lib/shadow-pair';
 
 export interface BackendSpec {
   /** Role name within the route, e.g. 'baseline' or 'candidate'. */
@@ -133,26 +137,6 @@ export interface PageCursor {
 
 export interface RecordsPage extends PageCursor {
   records: RequestRecord[];
-}
-
-export interface ShadowAnswer {
-  backend: string;
-  status: number;
-  latencyMs: number;
-  content: string | null;
-  promptTokens: number;
-  completionTokens: number;
-}
-
-export interface ShadowPair {
-  seq: number;
-  epoch: string;
-  requestId: string;
-  route: string;
-  messages: Array<{ role: string; content: string }>;
-  primary: ShadowAnswer;
-  shadow: ShadowAnswer;
-  at: string;
 }
 
 export interface ShadowPairsPage extends PageCursor {

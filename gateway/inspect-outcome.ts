@@ -1,7 +1,8 @@
 // Turns an upstream outcome into the facts the gateway records: content, token usage, refusal
 // and JSON validity. Only successful (2xx) answers are judged for refusal/JSON; an error body is
 // not an answer.
-import { asksForJson, isRefusal, isValidJson, summarizeEventStream, summarizeJsonBody } from './response-inspection';
+import { isRefusal } from '../lib/refusal';
+import { asksForJson, isValidJson, summarizeEventStream, summarizeJsonBody } from './response-inspection';
 import type { AnswerSummary } from './response-inspection';
 import type { UpstreamOutcome, UpstreamPath } from './upstream';
 

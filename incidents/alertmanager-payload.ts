@@ -1,6 +1,7 @@
 // Alertmanager's webhook payload, version 4 (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config).
 // Objects are not strict: Alertmanager may add fields, and extra fields harm nothing here.
 import { z } from 'zod';
+import { formatIssueProblem, issueProblems, safeParseReportingInput } from '../lib/zod-issues';
 
 const labelSet = z.record(z.string(), z.string());
 
@@ -32,8 +33,8 @@ export type AlertmanagerPayload = z.output<typeof alertmanagerPayloadSchema>;
 
 /** Validates a parsed body; the error names the first bad fields. */
 export function parseAlertmanagerPayload(body: unknown): { ok: true; payload: AlertmanagerPayload } | { ok: false; message: string } {
-  const result = alertmanagerPayloadSchema.safeParse(body);
+  const result = safeParseReportingInput(alertmanagerPayloadSchema, body);
   if (result.success) return { ok: true, payload: result.data };
-  const problems = result.error.issues.slice(0, 5).map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`);
+  const problems = issueProblems(result.error, '(body)').slice(0, 5).map(formatIssueProblem);
   return { ok: false, message: `not an Alertmanager webhook payload: ${problems.join('; ')}` };
 }

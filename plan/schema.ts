@@ -5,6 +5,7 @@
 //
 // Deterministic and free of Node built-ins: the workflow imports it.
 import { z } from 'zod';
+import { formatIssueProblem, issueProblems, safeParseReportingInput } from '../lib/zod-issues';
 import { duration, httpUrl } from './common-schema';
 import { goldenEvalStageSchema } from './golden-eval-schema';
 import { metricsProblems, metricsSchema } from './metrics-schema';
@@ -226,22 +227,11 @@ export class PlanValidationError extends Error {
   }
 }
 
-function describePath(path: PropertyKey[]): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '');
-}
-
 /** Validates and normalizes a plan object; throws PlanValidationError naming every bad field. */
 export function parsePlan(input: unknown): RolloutPlan {
-  // reportInput: without the input on each issue, a wrong type could not be told from a missing field.
-  const result = planSchema.safeParse(input, { reportInput: true });
+  const result = safeParseReportingInput(planSchema, input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const where = describePath(issue.path) || '(plan)';
-    if (issue.code === 'unrecognized_keys') return `${where}: unknown field(s) ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}`;
-    if (issue.code === 'invalid_type' && issue.input === undefined) return `${where}: required`;
-    return `${where}: ${issue.message}`;
-  });
-  throw new PlanValidationError(problems);
+  throw new PlanValidationError(issueProblems(result.error, '(plan)').map(formatIssueProblem));
 }
 
 /** Every gateway admin plane a gateway plan steers and reads: adminUrl first, then its replicas. */

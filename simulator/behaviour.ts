@@ -3,7 +3,7 @@
 // answer-style.ts. Settable at start (flags) and at runtime (admin API), so a demo can make a
 // candidate regress mid-rollout. Every update is validated as a whole before anything changes.
 import { z } from 'zod';
-import { FieldValidationError, firstIssue } from './zod-errors';
+import { parseFields } from './zod-errors';
 
 export interface Behaviour {
   /** Median latency per request in ms (log-normal). */
@@ -98,13 +98,9 @@ export type BehaviourPatch = z.output<typeof behaviourPatchSchema>;
 
 /** Validates a partial update and returns the merged behaviour; throws naming the bad field. */
 export function mergeBehaviour(current: Behaviour, patch: unknown): Behaviour {
-  const result = behaviourPatchSchema.safeParse(patch);
-  if (!result.success) {
-    const { field, detail } = firstIssue(result.error, 'behaviour');
-    throw new FieldValidationError(field, detail);
-  }
+  const parsed = parseFields(behaviourPatchSchema, patch, 'behaviour');
   const merged: Record<string, unknown> = { ...current };
-  for (const [key, value] of Object.entries(result.data)) {
+  for (const [key, value] of Object.entries(parsed)) {
     // Copies, so a caller mutating its patch afterwards cannot change the backend's behaviour.
     if (value !== undefined) merged[key] = Array.isArray(value) ? [...(value as unknown[])] : value !== null && typeof value === 'object' ? { ...value } : value;
   }

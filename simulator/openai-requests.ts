@@ -2,7 +2,7 @@
 // the simulator uses are checked; others (temperature, tools, ...) are accepted and ignored, as
 // a lenient inference server would.
 import { z } from 'zod';
-import { FieldValidationError, firstIssue } from './zod-errors';
+import { parseFields } from './zod-errors';
 
 const messageSchema = z.object({
   role: z.string('must be a string'),
@@ -44,12 +44,7 @@ export interface EmbeddingsRequest {
 }
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    const { field, detail } = firstIssue(result.error, 'body');
-    throw new FieldValidationError(field, detail);
-  }
-  return result.data;
+  return parseFields(schema, body, 'body');
 }
 
 function textOf(content: unknown): string {

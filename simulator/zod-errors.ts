@@ -1,6 +1,7 @@
-// Formats the first zod issue as `field: message`, so a 400 from the simulator names the
-// offending field (e.g. `errorRate: must be <= 1`, `messages: must contain at least one message`).
+// The simulator's 400s name the offending field (`errorRate: must be <= 1`), worded by
+// lib/zod-issues.ts like every other zod failure in the project.
 import type { z } from 'zod';
+import { issueProblems, safeParseReportingInput } from '../lib/zod-issues';
 
 export class FieldValidationError extends Error {
   constructor(
@@ -12,10 +13,10 @@ export class FieldValidationError extends Error {
   }
 }
 
-export function firstIssue(error: z.ZodError, rootName: string): { field: string; detail: string } {
-  const issue = error.issues[0];
-  if (!issue) return { field: rootName, detail: 'invalid value' };
-  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
-  const field = path.map(String).join('.') || rootName;
-  return { field, detail: issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message };
+/** Parses `value` with `schema` or throws a FieldValidationError naming the first bad field. */
+export function parseFields<S extends z.ZodType>(schema: S, value: unknown, rootName: string): z.output<S> {
+  const result = safeParseReportingInput(schema, value);
+  if (result.success) return result.data;
+  const first = issueProblems(result.error, rootName)[0] ?? { field: rootName, problem: 'invalid value' };
+  throw new FieldValidationError(first.field, first.problem);
 }

@@ -14,6 +14,7 @@ import type {
   TrafficState,
 } from '../contract';
 import { GatewayAdminClient } from '../../gateway/admin-client';
+import { apiKeyFrom } from '../api-key';
 import { gatewayAdminUrls } from '../../plan/schema';
 import { FanOutRouter } from './fan-out-router';
 import { GatewayRouter } from './gateway-router';
@@ -36,10 +37,8 @@ export const defaultRouterFactory: RouterFactory = (router, route) => {
 
 /** API keys stay out of workflow history: the plan names an environment variable, read here. */
 export function resolveBackend(backend: BackendConfig, env: NodeJS.ProcessEnv = process.env): ResolvedBackend {
-  if (!backend.apiKeyEnv) return { baseUrl: backend.baseUrl, model: backend.model };
-  const apiKey = env[backend.apiKeyEnv];
-  if (!apiKey) throw ApplicationFailure.nonRetryable(`environment variable ${backend.apiKeyEnv} (API key for ${backend.model}) is not set on the worker`, FailureType.MissingApiKey);
-  return { baseUrl: backend.baseUrl, model: backend.model, apiKey };
+  const apiKey = apiKeyFrom(backend.apiKeyEnv, backend.model, env);
+  return apiKey === undefined ? { baseUrl: backend.baseUrl, model: backend.model } : { baseUrl: backend.baseUrl, model: backend.model, apiKey };
 }
 
 /** The plan's two backends, resolved (API keys read) only when a route must be (re)defined. */

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GoldenEvalInput } from '../../activities/contract';
 import { createEvalActivities, type GoldenEvalProgress } from '../../activities/evals';
 import { DATASET_200 } from '../../bench/eval-dataset';
-import type { BehavioralVerdict } from '../../evals/golden-behavioral-verdict';
+import type { BehavioralVerdict } from '../../evals/metric-judgement';
 import { loadGoldenDataset } from '../../evals/golden-dataset';
 import { runGoldenPipeline, type GoldenRunState } from '../../evals/golden-pipeline';
 import { LlmJudge } from '../../evals/llm-judge';

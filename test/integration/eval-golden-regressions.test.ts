@@ -10,8 +10,7 @@ import { DATASET_200 } from '../../bench/eval-dataset';
 import { embeddingsConfig, judgeConfig } from '../../evals/behavioral-settings';
 import { loadGoldenDataset, type GoldenItem } from '../../evals/golden-dataset';
 import { runBehavioralGoldenEval } from '../../evals/golden-eval';
-import type { BehavioralVerdict } from '../../evals/golden-behavioral-verdict';
-import type { BehavioralMetricEvidence } from '../../evals/metric-judgement';
+import type { BehavioralMetricEvidence, BehavioralVerdict } from '../../evals/metric-judgement';
 import { parsePlan, type RolloutPlan } from '../../plan/schema';
 import { DEFAULT_BEHAVIOUR, type Behaviour } from '../../simulator/behaviour';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
@@ -74,7 +73,7 @@ describe('golden eval: behavioral gates on simulated regressions', () => {
     expect(changed(byName, 'regression')).toEqual([]);
     expect(changed(byName, 'improvement')).toEqual([]);
     expect(byName['judge.completeness']).toMatchObject({ status: 'ok', noScore: 0, samples: { baseline: 200, candidate: 200 } });
-    expect(byName.schemaValidity!.samples.candidate).toBe(80);
+    expect(byName.schemaAdherence!.samples.candidate).toBe(80);
     expect(verdict.report).toBe(join(reports, 'golden-regressions', 'golden_healthy.md'));
     const md = await readFile(verdict.report!, 'utf8');
     expect(md).toContain('**Outcome: PASS**');
@@ -118,9 +117,9 @@ describe('golden eval: behavioral gates on simulated regressions', () => {
   it('fails JSON that drops a field, on schema validity and the plan’s pass-rate floor', async () => {
     const { verdict, byName } = await evalWith({ jsonDropFields: ['confidence'] });
     expect(verdict.outcome).toBe('fail');
-    expect(byName.schemaValidity).toMatchObject({ change: 'regression', baseline: 1, candidate: 0 });
+    expect(byName.schemaAdherence).toMatchObject({ change: 'regression', baseline: 1, candidate: 0 });
     expect(byName.goldenPassRate).toMatchObject({ classification: 'low', candidate: 0.5 });
-    expect(verdict.reason).toMatch(/^regression on blocking metric\(s\): schemaValidity −100\.0 pts .*; golden pass rate 50\.0% vs baseline 100\.0% .*below the minimum 90\.0%$/);
+    expect(verdict.reason).toMatch(/^regression on blocking metric\(s\): schemaAdherence −100\.0 pts .*; golden pass rate 50\.0% vs baseline 100\.0% .*below the minimum 90\.0%$/);
     const md = await readFile(verdict.report!, 'utf8');
     expect(md).toContain("schema invalid (schema: data must have required property 'confidence')");
   });
@@ -128,7 +127,7 @@ describe('golden eval: behavioral gates on simulated regressions', () => {
   it('fails JSON that renames a field, on schema validity', async () => {
     const { verdict, byName } = await evalWith({ jsonRenameFields: { answer: 'response' } });
     expect(verdict.outcome).toBe('fail');
-    expect(byName.schemaValidity).toMatchObject({ change: 'regression', candidate: 0 });
+    expect(byName.schemaAdherence).toMatchObject({ change: 'regression', candidate: 0 });
     // The renamed answers still read as well to the judge: only the contract broke.
     expect(byName['judge.completeness']!.change).toBe('none');
   });
@@ -140,6 +139,6 @@ describe('golden eval: behavioral gates on simulated regressions', () => {
     expect(changed(byName, 'improvement')).toEqual(['judge.clarity']);
     expect(changed(byName, 'regression')).toEqual(['similarity']);
     expect(byName.similarity!.blocking).toBe(false);
-    for (const metric of ['judge.completeness', 'judge.directness', 'judge.helpfulness', 'refusalRate', 'schemaValidity', 'length']) expect(byName[metric]!.change, metric).toBe('none');
+    for (const metric of ['judge.completeness', 'judge.directness', 'judge.helpfulness', 'refusalRate', 'schemaAdherence', 'length']) expect(byName[metric]!.change, metric).toBe('none');
   });
 });

@@ -1,7 +1,8 @@
 // The simulated GPU backends on their own and behind the gateway: configured rates at a fixed
 // seed, determinism, GPU-slot queueing, and behaviour changes taking effect live.
 import { afterAll, beforeAll, describe, it, expect } from 'vitest';
-import { isRefusal, isValidJson } from '../../gateway/response-inspection';
+import { isValidJson } from '../../gateway/response-inspection';
+import { isRefusal } from '../../lib/refusal';
 import { startGateway } from '../../gateway/server';
 import type { GatewayHandle } from '../../gateway/server';
 import { startSimulatedBackend } from '../../simulator/sim-backend';

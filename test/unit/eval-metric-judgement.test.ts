@@ -103,11 +103,11 @@ describe('goldenDecision', () => {
     expect(decision.reason).toMatch(/^not enough evidence; needs review: judge\.completeness no score/);
     // Too few pairs on a non-blocking metric is a note, not a reason to stop.
     expect(goldenDecision([metric('hedgeRate', 'no_data', false, 'insufficient'), metric('refusalRate', 'none', true)]).outcome).toBe('pass');
-    expect(goldenDecision([metric('schemaValidity', 'no_data', true, 'insufficient')]).outcome).toBe('inconclusive');
+    expect(goldenDecision([metric('schemaAdherence', 'no_data', true, 'insufficient')]).outcome).toBe('inconclusive');
   });
 
   it('passes when every metric is unchanged', () => {
-    expect(goldenDecision([metric('refusalRate', 'none', true), metric('length', 'none', false), metric('schemaValidity', 'no_data', true, 'not_applicable')])).toEqual({
+    expect(goldenDecision([metric('refusalRate', 'none', true), metric('length', 'none', false), metric('schemaAdherence', 'no_data', true, 'not_applicable')])).toEqual({
       outcome: 'pass',
       reason: 'no detectable change on 2 metrics',
     });

@@ -65,7 +65,7 @@ describe('golden metric table', () => {
     expect(table).toEqual({
       errorRate: ['higher_is_worse', 'difference', 0.01, true],
       matchRate: ['lower_is_worse', 'difference', 0.02, true],
-      schemaValidity: ['lower_is_worse', 'difference', 0.02, true],
+      schemaAdherence: ['lower_is_worse', 'difference', 0.02, true],
       refusalRate: ['higher_is_worse', 'difference', 0.02, true],
       hedgeRate: ['higher_is_worse', 'difference', 0.05, false],
       length: ['either', 'ratio', 0.2, true],
@@ -80,8 +80,15 @@ describe('golden metric table', () => {
   it('applies policy overrides and drops disabled metrics and guardrails', () => {
     const parsed = parsePlan(plan({ goldenEval: { policy: { metrics: { hedgeRate: { blocking: true, tolerance: 0.1 }, length: { enabled: false } } } } }, { refusalRate: { enabled: false } }));
     const specs = goldenMetricSpecs(parsed.stages.goldenEval, parsed.guardrails);
-    expect(specs.map((s) => s.metric)).toEqual(['errorRate', 'matchRate', 'schemaValidity', 'hedgeRate']);
+    expect(specs.map((s) => s.metric)).toEqual(['errorRate', 'matchRate', 'schemaAdherence', 'hedgeRate']);
     expect(specs.find((s) => s.metric === 'hedgeRate')).toMatchObject({ blocking: true, tolerance: 0.1 });
+  });
+
+  it('still reads the golden eval\'s old name schemaValidity in policy overrides, the current name winning', () => {
+    const old = parsePlan(plan({ goldenEval: { policy: { metrics: { schemaValidity: { blocking: false, tolerance: 0.1 } } } } }));
+    expect(goldenMetricSpecs(old.stages.goldenEval, old.guardrails).find((s) => s.metric === 'schemaAdherence')).toMatchObject({ blocking: false, tolerance: 0.1 });
+    const both = parsePlan(plan({ goldenEval: { policy: { metrics: { schemaAdherence: { tolerance: 0.05 }, schemaValidity: { tolerance: 0.1 } } } } }));
+    expect(goldenMetricSpecs(both.stages.goldenEval, both.guardrails).find((s) => s.metric === 'schemaAdherence')).toMatchObject({ tolerance: 0.05 });
   });
 
   it('refuses an override of a metric that does not exist, listing the ones that do', () => {

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { inspectOutcome } from '../../gateway/inspect-outcome';
-import { asksForJson, isRefusal, isValidJson, summarizeEventStream, summarizeJsonBody } from '../../gateway/response-inspection';
+import { asksForJson, isValidJson, summarizeEventStream, summarizeJsonBody } from '../../gateway/response-inspection';
+import { isRefusal } from '../../lib/refusal';
 import type { UpstreamOutcome } from '../../gateway/upstream';
 import { REFUSAL_SENTENCES } from '../../simulator/text-generation';
 

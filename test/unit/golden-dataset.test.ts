@@ -66,13 +66,13 @@ describe('parseGoldenDataset', () => {
     expect(message.split('\n')[0]).toBe('invalid golden dataset data/golden.jsonl:');
     expect(problems).toHaveLength(7);
     expect(problems[0]).toMatch(/^ {2}- data\/golden\.jsonl:1: not valid JSON \(/);
-    expect(problems[1]).toMatch(/^ {2}- data\/golden\.jsonl:2: messages: .*expected array, received undefined$/);
+    expect(problems[1]).toBe('  - data/golden.jsonl:2: messages: required');
     expect(problems[2]).toMatch(/^ {2}- data\/golden\.jsonl:3: expected: not a valid regular expression \(.*Unterminated group/);
     expect(problems[3]).toBe('  - data/golden.jsonl:5: duplicate id "twice"');
     // A schema Ajv cannot compile is a dataset problem, found before any request is sent.
     expect(problems[4]).toMatch(/^ {2}- data\/golden\.jsonl:6: schema: not a valid JSON Schema \(schema is invalid: data\/type must be equal to one of the allowed values/);
-    expect(problems[5]).toMatch(/^ {2}- data\/golden\.jsonl:7: messages\.0\.role: /);
-    expect(problems[6]).toMatch(/^ {2}- data\/golden\.jsonl:8: \(item\): Unrecognized key: "expect"$/);
+    expect(problems[5]).toMatch(/^ {2}- data\/golden\.jsonl:7: messages\[0\]\.role: /);
+    expect(problems[6]).toBe('  - data/golden.jsonl:8: expect: unknown field');
   });
 
   it('rejects an item with an empty message list', () => {

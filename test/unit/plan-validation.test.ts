@@ -136,9 +136,9 @@ describe('parsePlan errors name the field', () => {
   });
 
   it('rejects unknown fields at the top level and nested, naming them', () => {
-    expect(problemsOf(withPart({ rolout: { id: 'x' } }))).toEqual(['(plan): unknown field(s) "rolout"']);
-    expect(problemsOf(withPart({ stages: { canary: { steps: [{ weight: 5, window: '1m', wieght: 6 }] } } }))).toEqual(['stages.canary.steps[0]: unknown field(s) "wieght"']);
-    expect(problemsOf(withPart({ guardrails: { errorRate: { tolerence: 0.1 } } }))).toEqual(['guardrails.errorRate: unknown field(s) "tolerence"']);
+    expect(problemsOf(withPart({ rolout: { id: 'x' } }))).toEqual(['rolout: unknown field']);
+    expect(problemsOf(withPart({ stages: { canary: { steps: [{ weight: 5, window: '1m', wieght: 6 }] } } }))).toEqual(['stages.canary.steps[0].wieght: unknown field']);
+    expect(problemsOf(withPart({ guardrails: { errorRate: { tolerence: 0.1 } } }))).toEqual(['guardrails.errorRate.tolerence: unknown field']);
   });
 
   it('rejects canary weights of 0, 100, fractions, and weights that do not increase', () => {
@@ -219,7 +219,7 @@ describe('parsePlan errors name the field', () => {
       'rollout.id: lowercase letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters',
       'backends.baseline.baseUrl: expected an http(s) URL',
       'stages.shadow.share: must be between 0 and 1',
-      '(plan): unknown field(s) "surprise"',
+      'surprise: unknown field',
       'stages.canary.steps[1].weight: canary weights must increase (step 1 has 20 after 50)',
     ]);
   });
@@ -251,7 +251,7 @@ describe('parsePlan errors name the field', () => {
     })();
     expect(error.name).toBe('PlanValidationError');
     expect(error.message).toBe(
-      'invalid rollout plan:\n  - rollout.id: lowercase letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters\n  - (plan): unknown field(s) "extra"',
+      'invalid rollout plan:\n  - rollout.id: lowercase letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters\n  - extra: unknown field',
     );
   });
 

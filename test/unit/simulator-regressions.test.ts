@@ -122,7 +122,7 @@ describe('behaviour updates for the regressions', () => {
     };
     expect(field({ hedgeRate: 2 })).toBe('hedgeRate');
     expect(field({ refusalTopics: 'refund' })).toBe('refusalTopics');
-    expect(field({ refusalTopics: [''] })).toBe('refusalTopics.0');
+    expect(field({ refusalTopics: [''] })).toBe('refusalTopics[0]');
     expect(field({ jsonRenameFields: { answer: 3 } })).toBe('jsonRenameFields.answer');
     expect(field({ contentSeed: -1 })).toBe('contentSeed');
     expect(field({ wordingDrift: -0.1 })).toBe('wordingDrift');

@@ -1,8 +1,9 @@
-// Turns golden-eval outcomes into a verdict: the candidate must reach the plan's pass rate and
-// lose no more than maxRegression against the baseline on the same items. Items with nothing to
-// check are counted and reported, never scored as passes.
+// The plan's pass-rate floor for the golden eval: the candidate must reach `minPassRate` and lose
+// no more than `maxRegression` against the baseline on the same items. Items with nothing to
+// check are counted and reported, never scored as passes. Part of the golden verdict
+// (golden-behavioral-verdict.ts), beside the paired behavioral metrics.
+import type { MetricEvidence, VerdictOutcome } from '../judge/verdict';
 import type { RolloutPlan } from '../plan/schema';
-import type { MetricEvidence, Verdict } from '../judge/verdict';
 import type { ItemOutcome, Side } from './golden-eval-runner';
 
 export interface SideSummary {
@@ -26,7 +27,14 @@ export function summarize(outcomes: ItemOutcome[], side: Side): SideSummary {
   };
 }
 
-export function goldenEvalVerdict(stage: string, outcomes: ItemOutcome[], config: RolloutPlan['stages']['goldenEval'], at: string): Verdict {
+export interface PassRateCheck {
+  evidence: MetricEvidence;
+  /** 'inconclusive' when no item could be scored on both sides (and the floor holds). */
+  outcome: VerdictOutcome;
+  reason: string;
+}
+
+export function passRateCheck(outcomes: ItemOutcome[], config: RolloutPlan['stages']['goldenEval']): PassRateCheck {
   const baseline = summarize(outcomes, 'baseline');
   const candidate = summarize(outcomes, 'candidate');
   const delta = baseline.passRate !== null && candidate.passRate !== null ? candidate.passRate - baseline.passRate : null;
@@ -52,13 +60,13 @@ export function goldenEvalVerdict(stage: string, outcomes: ItemOutcome[], config
           ? `golden pass rate ${pct(candidate.passRate)} with no scored baseline items (${candidate.passed}/${candidate.scored}; ${candidate.errors} candidate errors)`
           : `golden pass rate ${pct(candidate.passRate)} vs baseline ${pct(baseline.passRate)} (${candidate.passed}/${candidate.scored} vs ${baseline.passed}/${baseline.scored}; ${candidate.errors} candidate errors)`,
   };
-  const verdict = (outcome: Verdict['outcome'], reason: string): Verdict => ({ stage, outcome, reason, metrics: [evidence], at });
+  const check = (outcome: VerdictOutcome, reason: string): PassRateCheck => ({ evidence, outcome, reason });
   // The floor comes first: a candidate that answered no item fails even when the baseline had
   // nothing scorable. Only a candidate at or above its floor can be "nothing to compare".
-  if (belowFloor) return verdict('fail', `${evidence.message}: below the minimum ${pct(config.minPassRate)}`);
-  if (delta === null) return verdict('inconclusive', `no golden item could be scored on both sides: ${evidence.message}`);
-  if (regressed) return verdict('fail', `${evidence.message}: dropped more than ${pct(config.maxRegression)}`);
-  return verdict('pass', evidence.message);
+  if (belowFloor) return check('fail', `${evidence.message}: below the minimum ${pct(config.minPassRate)}`);
+  if (delta === null) return check('inconclusive', `no golden item could be scored on both sides: ${evidence.message}`);
+  if (regressed) return check('fail', `${evidence.message}: dropped more than ${pct(config.maxRegression)}`);
+  return check('pass', evidence.message);
 }
 
 const pct = (value: number) => `${(value * 100).toFixed(1)}%`;

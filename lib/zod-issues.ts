@@ -1,0 +1,40 @@
+// The one way a zod failure becomes words, for plans, datasets, HTTP bodies and config files
+// alike: each problem names its field (`backends[1].baseUrl`, `weights.candidate`; an unknown
+// field by its own path) and says what is wrong with it.
+import type { z } from 'zod';
+
+export interface IssueProblem {
+  /** The field's path, or the caller's name for the whole value when the problem is at the root. */
+  field: string;
+  problem: string;
+}
+
+/** A field path as code would write it: dots between keys, brackets around indices. */
+export function issuePath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+/** Parses with each issue's input kept, so a missing field can be told from a wrong type ("required"). */
+export function safeParseReportingInput<S extends z.ZodType>(schema: S, value: unknown): z.ZodSafeParseResult<z.output<S>> {
+  return schema.safeParse(value, { reportInput: true });
+}
+
+/** Every problem in `error`, in zod's order; `root` names the whole value (e.g. "(plan)", "body"). */
+export function issueProblems(error: z.ZodError, root: string): IssueProblem[] {
+  return error.issues.flatMap((issue): IssueProblem[] => {
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: issuePath([...issue.path, key]), problem: 'unknown field' }));
+    // Only zod's own wording is replaced: a schema's message for a missing field says more.
+    const missing = issue.code === 'invalid_type' && 'input' in issue && issue.input === undefined && issue.message.startsWith('Invalid input');
+    return [{ field: issuePath(issue.path) || root, problem: missing ? 'required' : issue.message }];
+  });
+}
+
+/** `field: problem`. */
+export function formatIssueProblem(problem: IssueProblem): string {
+  return `${problem.field}: ${problem.problem}`;
+}
