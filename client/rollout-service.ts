@@ -103,14 +103,15 @@ export class RolloutService {
 
   /**
    * Decides gate `gateId` as an Update whose id is the gate's: a second click (any button, anyone)
-   * or a retried request gets the first decision's receipt back instead of deciding again.
+   * or a retried request gets the first decision's receipt back instead of deciding again. Without
+   * a gate id (the CLI's `approve` without --gate) it decides whichever gate is open.
    */
-  async decide(id: string, decision: 'approve' | 'reject', request: DecisionRequest & { gateId: string }): Promise<DecisionResult> {
+  async decide(id: string, decision: 'approve' | 'reject', request: DecisionRequest): Promise<DecisionResult> {
     const wanted = decision === 'approve' ? 'approved' : 'rejected';
     try {
       const receipt = await this.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
         rolloutHandle(this.client, id).executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, {
-          updateId: decisionUpdateId(request.gateId),
+          ...(request.gateId ? { updateId: decisionUpdateId(request.gateId) } : {}),
           args: [request],
         }),
       );

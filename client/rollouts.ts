@@ -1,20 +1,12 @@
-// Rollout handles and the commands on them, for every client: the CLI, the demo, the benches and
-// the tests start, watch and decide rollouts through these functions. A refusal (an unknown id, a
-// rejected decision) throws RolloutCommandError, which callers report as one line.
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { restoreTrafficNow, type BreakGlassResult } from './break-glass';
-import { planOfRun } from './rollout-plan';
+// Rollout handles for every client: the CLI, the demo, the benches and the tests start, find,
+// list and watch rollouts through these functions (rollout-commands.ts changes them). A refusal
+// (an unknown id) throws RolloutCommandError, which callers report as one line.
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { RolloutPlan } from '../plan/schema';
 import { BASELINE_MODEL, CANDIDATE_MODEL, ROLLOUT_OUTCOME, ROLLOUT_STAGE } from '../workflows/search-attributes';
 import {
   ModelRolloutWorkflow,
-  approveUpdate,
-  pauseSignal,
-  rejectUpdate,
-  resumeSignal,
-  rollbackSignal,
   statusQuery,
-  type DecisionReceipt,
 } from '../workflows/model-rollout';
 import type { RolloutResult, RolloutStatus, TimelineEvent } from '../workflows/rollout-state';
 
@@ -48,7 +40,8 @@ export function rolloutHandle(client: Client, id: string): RolloutHandle {
   return client.workflow.getHandle<typeof ModelRolloutWorkflow>(id);
 }
 
-async function ensureExists(handle: RolloutHandle): Promise<{ runId: string }> {
+/** The rollout's current run, or RolloutCommandError naming an id that has none. */
+export async function ensureExists(handle: RolloutHandle): Promise<{ runId: string }> {
   try {
     return await handle.describe();
   } catch (error) {
@@ -61,31 +54,6 @@ export async function rolloutStatus(client: Client, id: string): Promise<Rollout
   const handle = rolloutHandle(client, id);
   await ensureExists(handle);
   return handle.query(statusQuery);
-}
-
-export async function decide(client: Client, id: string, decision: 'approve' | 'reject', request: { by: string; reason?: string; gateId?: string }): Promise<DecisionReceipt> {
-  const handle = rolloutHandle(client, id);
-  await ensureExists(handle);
-  try {
-    return await handle.executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, { args: [request] });
-  } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) throw new RolloutCommandError(`${decision} refused: ${error.cause?.message ?? error.message}`);
-    throw error;
-  }
-}
-
-/** Signals rollback (the durable record), then puts the baseline back on the traffic layer directly: that needs no worker. */
-export async function requestRollback(client: Client, id: string, request: { reason: string; by: string }): Promise<BreakGlassResult> {
-  const handle = rolloutHandle(client, id);
-  const { runId } = await ensureExists(handle);
-  await handle.signal(rollbackSignal, request);
-  return restoreTrafficNow(await planOfRun(client, id, runId));
-}
-
-export async function setPaused(client: Client, id: string, paused: boolean, request: { by: string; reason?: string }): Promise<void> {
-  const handle = rolloutHandle(client, id);
-  await ensureExists(handle);
-  await handle.signal(paused ? pauseSignal : resumeSignal, request);
 }
 
 export interface RolloutSummary {
