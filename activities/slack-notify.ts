@@ -28,7 +28,7 @@ import type { NotifyInput, RolloutEvent } from './contract';
 import type { EventSink } from './notify';
 import type { RolloutStatus } from '../workflows/rollout-state';
 import { FailureType } from '../workflows/failure-types';
-import { rolloutUiLink } from '../client/ui-link';
+import { rolloutUiLink } from '../lib/ui-link';
 
 type Block = types.KnownBlock;
 type WebClient = InstanceType<typeof webApi.WebClient>;

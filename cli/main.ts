@@ -14,7 +14,7 @@ import { PlanValidationError } from '../plan/schema';
 import { describePlan } from './plan-check';
 import { EXIT_CODES, formatEvent, formatResult, formatStatus } from './format';
 import { CliError } from './cli-error';
-import { rolloutUiLink } from '../client/ui-link';
+import { rolloutUiLink } from '../lib/ui-link';
 
 const USAGE = `usage: rollout <command> [options]
 

@@ -2,7 +2,7 @@
 import { formatDuration } from '../plan/duration';
 import { resolveMetrics } from '../plan/metrics-schema';
 import { gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
-import { describeSelector, DIALECTS } from '../judge/series-dialects';
+import { describeSelector, DIALECTS } from '../plan/series-dialects';
 import { unjudgedFromSeries } from '../judge/series-window';
 import { canaryPower } from '../judge/plan-power';
 import { stagesOf } from '../workflows/rollout-stages';

@@ -34,10 +34,12 @@
 // Stickiness key: header `x-session-id`, else `x-user-id`, else the body's `user` field; without
 // one, the request is assigned at random by weight. Response headers: `x-rollout-backend`,
 // `x-request-id`.
+import type { RequestRecord } from '../lib/request-record';
 import type { ShadowPair } from '../lib/shadow-pair';
 
 // The pair shape lives below the gateway so the evals read it without importing the gateway.
 export type { ShadowAnswer, ShadowPair } from '../lib/shadow-pair';
+export type { RequestRecord } from '../lib/request-record';
 
 export interface BackendSpec {
   /** Role name within the route, e.g. 'baseline' or 'candidate'. */
@@ -100,28 +102,6 @@ export interface ProcessesInfo {
   alive: number;
   /** Workers restarted since the gateway started (died, or killed for not applying a route change in time). */
   restarts: number;
-}
-
-export interface RequestRecord {
-  seq: number;
-  /** The gateway process that recorded it (seqs restart in every process). */
-  epoch: string;
-  requestId: string;
-  route: string;
-  backend: string;
-  model: string;
-  mode: 'live' | 'shadow';
-  /** HTTP status (502 when the backend was unreachable or timed out). */
-  status: number;
-  latencyMs: number;
-  /** Streamed answers: ms until the first event with generated output (time to first token); null for other answers. */
-  ttftMs: number | null;
-  promptTokens: number;
-  completionTokens: number;
-  refusal: boolean;
-  /** null when the request did not ask for JSON output. */
-  validJson: boolean | null;
-  at: string;
 }
 
 /** Shared by both pages: where to continue and what the reader missed. */

@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import { handleAdminPlane } from './admin-handler';
 import type { AdminDeps } from './admin-handler';
 import { sendCaughtError } from './http-io';
-import { listenOn, listenOnSocket } from '../stack/listen';
+import { listenOn, listenOnSocket } from '../lib/listen';
 
 export interface AdminListen {
   adminPort?: number;

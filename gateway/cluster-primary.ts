@@ -31,7 +31,7 @@ import { openRouteTable } from './route-setup';
 import type { GatewayHandle, GatewayOptions } from './server';
 import { TableSync } from './table-sync';
 import { TrafficLog } from './traffic-log';
-import { originOf } from '../stack/listen';
+import { originOf } from '../lib/listen';
 
 export const DEFAULT_SYNC_TIMEOUT_MS = 2_000;
 

@@ -9,7 +9,7 @@ import type { WorkerMessage } from './cluster-messages';
 import { RouteTable } from './route-table';
 import type { StoredRoute } from './route-table';
 import { TrafficBatcher } from './traffic-batch';
-import { listenOn } from '../stack/listen';
+import { listenOn } from '../lib/listen';
 
 /** A fresh table holding exactly `routes`, each checked as the state file's are; throws before anything is swapped in. */
 export function tableFrom(routes: StoredRoute[]): RouteTable {

@@ -14,7 +14,7 @@ import { GatewayMetrics } from './metrics';
 import { openRouteTable } from './route-setup';
 import type { RouteTable } from './route-table';
 import { TrafficLog } from './traffic-log';
-import { listenOn } from '../stack/listen';
+import { listenOn } from '../lib/listen';
 
 /** /admin/info of a one-process gateway: the data plane runs in this process, no workers. */
 const ONE_PROCESS: ProcessesInfo = { workers: 0, alive: 0, restarts: 0 };

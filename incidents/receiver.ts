@@ -15,7 +15,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { RolloutService } from '../client/rollout-service';
 import { parseAlertmanagerPayload, type Alert, type AlertmanagerPayload } from './alertmanager-payload';
-import { listenOn } from '../stack/listen';
+import { listenOn } from '../lib/listen';
 
 export type AlertAction =
   | 'rollback_requested'

@@ -11,7 +11,7 @@
 //   series new since the last look   increment = current (born since, as Prometheus saw no
 //                                    sample for it before)
 //   series gone                      no increment (its last moments are lost)
-import type { LabelSet } from './series-dialects';
+import type { LabelSet } from '../plan/series-dialects';
 
 /** One family's cumulative readings at one look: series key → value. */
 export type Readings = Record<string, number>;

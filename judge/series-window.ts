@@ -18,7 +18,7 @@
 // Pure: the snapshot is small plain JSON the workflow hands back at the next look.
 import type { LatencyReference, MetricData } from './canary-judge';
 import { increments, resets, sumWhere, type Readings } from './series-counters';
-import { DIALECTS, type SeriesSelection } from './series-dialects';
+import { DIALECTS, type SeriesSelection } from '../plan/series-dialects';
 import { addBuckets, bucketsOf, boundaryAtOrAbove, countAbove, totalOf, type Buckets } from './series-histogram';
 import type { TailReferences } from './traffic-window';
 

@@ -1,7 +1,7 @@
 // One window of traffic, per arm, built from the gateway's per-request records: the counts the
 // proportions need, the raw values the continuous metrics and the latency tail need. Pure: the
 // activity reads the records, this turns them into the judge's MetricData.
-import type { RequestRecord } from '../gateway/admin-api';
+import type { RequestRecord } from '../lib/request-record';
 import type { RolloutPlan } from '../plan/schema';
 import { latencyReferenceFromShadow, type LatencyReference, type MetricData } from './canary-judge';
 

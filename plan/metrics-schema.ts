@@ -6,7 +6,7 @@
 //
 // Deterministic and free of Node built-ins: the workflow imports it.
 import { z } from 'zod';
-import { DIALECTS, SERIES_DIALECTS, type LabelSet, type LatencyDialect, type SeriesDialect, type SeriesSelection } from '../judge/series-dialects';
+import { DIALECTS, SERIES_DIALECTS, type LabelSet, type LatencyDialect, type SeriesDialect, type SeriesSelection } from './series-dialects';
 import { duration } from './common-schema';
 
 const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

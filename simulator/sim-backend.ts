@@ -25,7 +25,7 @@ import { approxTokens } from './text-generation';
 import { createVllmMetrics } from './vllm-metrics';
 import { FieldValidationError } from './zod-errors';
 import { carriesToken } from '../gateway/first-token';
-import { listenOn } from '../stack/listen';
+import { listenOn } from '../lib/listen';
 
 /** Simulated model ids carry this prefix so nobody mistakes them for real models. */
 export const SIMULATED_MODEL_PREFIX = 'sim-';

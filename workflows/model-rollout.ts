@@ -24,7 +24,7 @@ import type { RolloutActivities, RolloutEvent } from '../activities/contract';
 import type { Verdict } from '../judge/verdict';
 import { resolveMetrics } from '../plan/metrics-schema';
 import { gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
-import type { SeriesSelection } from '../judge/series-dialects';
+import type { SeriesSelection } from '../plan/series-dialects';
 import { COMPENSATION, EVAL, METRICS, NOTIFY, PLAN, RECONCILE, TRAFFIC } from './activity-options';
 import { parsePlanOrFail } from './plan-input';
 import {

@@ -10,7 +10,7 @@
 import { initialJudgeState, judgeCanary, type JudgeState, type JudgeVerdict, type LatencyReference, type MetricData } from '../../judge/canary-judge';
 import { judgeConfigFromPlan } from '../../judge/plan-judge-config';
 import { increments, labelsOfKey, readingsOf } from '../../judge/series-counters';
-import { DIALECTS, type SeriesSelection } from '../../judge/series-dialects';
+import { DIALECTS, type SeriesSelection } from '../../plan/series-dialects';
 import { bucketsOf, referenceFromBuckets, type ReferenceOutcome } from '../../judge/series-histogram';
 import {
   advanceSnapshot,

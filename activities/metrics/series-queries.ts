@@ -1,7 +1,7 @@
 // The PromQL selectors behind the series judge: one plain selector per family and arm, read at
 // an instant (raw cumulative values; the differencing happens in judge/series-counters.ts, so no
 // rate() or increase() extrapolation enters the counts).
-import { DIALECTS, type LabelSet, type SeriesSelection } from '../../judge/series-dialects';
+import { DIALECTS, type LabelSet, type SeriesSelection } from '../../plan/series-dialects';
 import type { Arm, Family } from '../../judge/series-window';
 import { familiesOf } from '../../judge/series-window';
 import type { JudgeTrafficWindowInput } from './judge-window-input';

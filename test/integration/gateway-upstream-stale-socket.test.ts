@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamClient } from '../../gateway/upstream';
-import { listenOn } from '../../stack/listen';
+import { listenOn } from '../../lib/listen';
 
 describe('upstream keep-alive sockets closed by the backend', () => {
   let server: Server;

@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { seriesQueries } from '../../activities/metrics/series-queries';
 import { judgeCanary } from '../../judge/canary-judge';
 import { increments, readingsOf, resets, seriesKey, sumWhere } from '../../judge/series-counters';
-import type { SeriesSelection } from '../../judge/series-dialects';
+import type { SeriesSelection } from '../../plan/series-dialects';
 import { boundaryAtOrAbove, bucketsOf, countAbove, referenceFromBuckets } from '../../judge/series-histogram';
 import { advanceSnapshot, seriesMetricData, startSnapshot, unjudgedFromSeries, vanishedFamilies, type SeriesLook } from '../../judge/series-window';
 import { GATEWAY_METRICS } from '../../gateway/metric-names';
-import { DIALECTS } from '../../judge/series-dialects';
+import { DIALECTS } from '../../plan/series-dialects';
 
 const haproxyVllm: SeriesSelection = {
   traffic: { dialect: 'haproxy', baseline: { proxy: 'llm', server: 'current' }, candidate: { proxy: 'llm', server: 'next' } },

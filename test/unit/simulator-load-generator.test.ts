@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { describe, it, expect } from 'vitest';
 import { gatewayChatUrl, runLoad } from '../../simulator/load-generator';
 import { startSimulatedBackend } from '../../simulator/sim-backend';
-import { listenOn } from '../../stack/listen';
+import { listenOn } from '../../lib/listen';
 
 const BASE = { routes: ['chat'], ratePerSecond: 10, users: 5, jsonShare: 0, maxRequests: 1 };
 

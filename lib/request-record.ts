@@ -1,0 +1,24 @@
+// One request as the gateway records it and the statistical judge reads it
+// (GET /admin/routes/:route/records): the wire shape both sides agree on.
+
+export interface RequestRecord {
+  seq: number;
+  /** The gateway process that recorded it (seqs restart in every process). */
+  epoch: string;
+  requestId: string;
+  route: string;
+  backend: string;
+  model: string;
+  mode: 'live' | 'shadow';
+  /** HTTP status (502 when the backend was unreachable or timed out). */
+  status: number;
+  latencyMs: number;
+  /** Streamed answers: ms until the first event with generated output (time to first token); null for other answers. */
+  ttftMs: number | null;
+  promptTokens: number;
+  completionTokens: number;
+  refusal: boolean;
+  /** null when the request did not ask for JSON output. */
+  validJson: boolean | null;
+  at: string;
+}
