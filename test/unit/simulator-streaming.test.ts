@@ -124,7 +124,8 @@ describe('streamed chat completions from a simulated backend', () => {
     const instant = await timeStream(sim.url, streamRequest('hello'));
     expect(instant.status).toBe(200);
     expect(instant.content).not.toBe('');
-    expect(instant.totalMs).toBeLessThan(100);
+    // Well under any simulated latency (the slot test below uses 300 ms), with room for a loaded CI machine.
+    expect(instant.totalMs).toBeLessThan(250);
   });
 
   it('holds the GPU slot until the stream ends', async () => {
