@@ -9,8 +9,8 @@
 // is a sensible floor before a pass.
 //
 // Pure and deterministic: no I/O, no Node built-ins.
-import type { JudgeConfig, MetricConfig } from './canary-judge';
-import { DEFAULT_TAU_MULTIPLIER } from './canary-judge';
+import type { JudgeConfig, MetricConfig } from './canary-input';
+import { DEFAULT_TAU_MULTIPLIER } from './canary-input';
 import { sampleSizeMeanShift, sampleSizeTwoProportions, sequentialSampleSize, windowMinutes } from './statistics/power';
 import type { Sidedness } from './statistics/sequential';
 
