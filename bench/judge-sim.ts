@@ -5,7 +5,7 @@
 import { judgeCanary, latencyReferenceFromShadow } from '../judge/canary-judge';
 import type { JudgeConfig, LatencyReference, MetricConfig } from '../judge/canary-judge';
 import type { JudgeState } from '../judge/judge-evidence';
-import { holmReject } from '../judge/statistics/multiple-testing';
+import { holmReject } from '../lib/multiplicity';
 import { pValueFromZ, twoProportionZTest } from '../judge/statistics/proportions';
 import { logRatioOfMeans } from '../judge/statistics/sequential';
 import { mergeSummaries, summarize } from '../judge/statistics/summary';

@@ -175,7 +175,5 @@ function reasons(counts?: Record<string, number>): string {
   return entries.length > 0 ? ` (${entries.map(([reason, count]) => `${count}× ${reason}`).join('; ')})` : '';
 }
 
-/** Bonferroni: each of m intervals at 1 − α/m. */
-export function familyConfidence(alpha: number, metrics: number): number {
-  return 1 - alpha / Math.max(1, metrics);
-}
+/** Bonferroni: each of m intervals at 1 − α/m (the arithmetic lives with Holm's in lib/multiplicity.ts). */
+export { bonferroniConfidence as familyConfidence } from '../lib/multiplicity';

@@ -2,10 +2,10 @@
 // one-sided in the bad direction (two-sided for direction 'either'), τ = 1.5 × tolerance on the
 // test's scale, averaged with mixtures at 4τ and 16τ (TAU_GRID) so gross regressions stop a
 // canary early; always-valid p-values carried as a running minimum in `JudgeState`; Holm across
-// the blocking metrics (statistics/multiple-testing.ts).
+// the blocking metrics (lib/multiplicity.ts).
 import type { JudgeState } from './judge-evidence';
 import type { Prepared } from './prepared-metric';
-import { holmAdjust } from './statistics/multiple-testing';
+import { holmAdjust } from '../lib/multiplicity';
 import { alwaysValidGridPValue, confidenceSequence, logGridMixtureLikelihoodRatio } from './statistics/sequential';
 
 /** One metric's sequential test at this look. */
