@@ -2,6 +2,7 @@
 // behavioral metric as a paired comparison over the items (metric-judgement.ts), decided by the
 // policy in behavioral-policy.ts.
 import type { MetricEvidence, Verdict } from '../judge/verdict';
+import { rankQuantileSorted } from '../lib/quantiles';
 import type { RolloutPlan } from '../plan/schema';
 import { goldenDecision } from './behavioral-policy';
 import { goldenMetricSpecs, goldenPolicy } from './behavioral-settings';
@@ -128,7 +129,7 @@ function samplesFor(spec: MetricSpec, pairs: ItemPair[]): MetricSamples {
 export function lengthRatioNote(baseline: number[], candidate: number[]): string | undefined {
   const ratios = baseline.flatMap((b, i) => (b > 0 ? [candidate[i]! / b] : [])).sort((x, y) => x - y);
   if (ratios.length === 0) return undefined;
-  const q = (p: number) => ratios[Math.min(ratios.length - 1, Math.floor(p * ratios.length))]!.toFixed(2);
+  const q = (p: number) => rankQuantileSorted(ratios, p).toFixed(2);
   return `per-pair length ratio p10 ${q(0.1)}, p50 ${q(0.5)}, p90 ${q(0.9)}`;
 }
 

@@ -10,6 +10,7 @@
 // Tibshirani 1993, ch. 13), drawn from a seeded PRNG so a verdict is reproducible; the p-value is
 // the two-sided bootstrap achieved significance level 2·min(P*(θ* ≤ 0), P*(θ* ≥ 0)), capped at 1.
 // A metric whose pairs are all equal gets θ = 0 with the interval [0, 0]. Pure and deterministic.
+import { quantileSorted } from 'simple-statistics';
 
 export type PairedStatistic = 'difference' | 'ratio';
 
@@ -41,14 +42,6 @@ export function seedOf(label: string): number {
 function theta(statistic: PairedStatistic, sumB: number, sumC: number, n: number): number | null {
   if (statistic === 'difference') return (sumC - sumB) / n;
   return sumB === 0 ? null : sumC / sumB - 1;
-}
-
-/** Quantile of sorted values with linear interpolation (type 7). */
-function quantile(sorted: Float64Array, p: number): number {
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
 export function pairedBootstrap(
@@ -118,11 +111,11 @@ export function pairedBootstrap(
     if (value >= 0) atOrAbove++;
   }
   if (valid === 0) return { ...summary, interval: null, pValue: null };
-  const sorted = draws.subarray(0, valid).sort();
+  const sorted = Array.from(draws.subarray(0, valid).sort());
   const tail = (1 - options.confidence) / 2;
   return {
     ...summary,
-    interval: [quantile(sorted, tail), quantile(sorted, 1 - tail)],
+    interval: [quantileSorted(sorted, tail), quantileSorted(sorted, 1 - tail)],
     pValue: Math.min(1, (2 * Math.min(atOrBelow, atOrAbove)) / valid),
   };
 }
