@@ -4,6 +4,7 @@
 // (Kayenta-style effect-size gate: statistically certain but negligible shifts do not fail a
 // canary). Otherwise: 'no_data' without data or below minSamples (never a pass), else 'pass'.
 // Improvements never count against a directional metric.
+import { deltaText, type DeltaFormat } from '../lib/delta-format';
 import type { JudgeMetricEvidence, SequentialEvidence } from './judge-evidence';
 import { toDisplay, type Prepared } from './prepared-metric';
 import type { SequentialTest } from './sequential-looks';
@@ -121,11 +122,12 @@ function fmtTheta(theta: number, scale: 'absolute' | 'log'): string {
   return scale === 'log' ? `log ${Math.exp(theta).toFixed(4)}` : theta.toPrecision(3);
 }
 
+const RELATIVE: DeltaFormat = { unit: 'percent', digits: 1, sign: 'plus' };
+const POINTS: DeltaFormat = { unit: 'points', digits: 2, sign: 'plus' };
+const PLAIN: DeltaFormat = { unit: 'plain', digits: 3, significant: true, sign: 'plus' };
+
 function fmtDelta(x: number, kind: 'absolute' | 'relative', proportionLike: boolean): string {
-  const sign = x >= 0 ? '+' : '';
-  if (kind === 'relative') return `${sign}${(x * 100).toFixed(1)}%`;
-  if (proportionLike) return `${sign}${(x * 100).toFixed(2)} pts`;
-  return `${sign}${x.toPrecision(3)}`;
+  return deltaText(x, kind === 'relative' ? RELATIVE : proportionLike ? POINTS : PLAIN);
 }
 
 function describe(
