@@ -11,6 +11,7 @@
 // the two-sided bootstrap achieved significance level 2·min(P*(θ* ≤ 0), P*(θ* ≥ 0)), capped at 1.
 // A metric whose pairs are all equal gets θ = 0 with the interval [0, 0]. Pure and deterministic.
 import { quantileSorted } from 'simple-statistics';
+import { fnv1a32, mulberry32Indices } from '../lib/seeded-random';
 
 export type PairedStatistic = 'difference' | 'ratio';
 
@@ -31,12 +32,7 @@ export const DEFAULT_RESAMPLES = 4_000;
 
 /** 32-bit FNV-1a of a label, to seed one metric's resampling. */
 export function seedOf(label: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < label.length; i++) {
-    h ^= label.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  return fnv1a32(label);
 }
 
 function theta(statistic: PairedStatistic, sumB: number, sumC: number, n: number): number | null {
@@ -77,28 +73,21 @@ export function pairedBootstrap(
   let valid = 0;
   let atOrBelow = 0;
   let atOrAbove = 0;
-  // mulberry32, inlined: this loop runs resamples × n times; index = ⌊u · n⌋ with u in [0, 1).
-  const scale = n / 4294967296;
-  let state = options.seed >>> 0;
+  const drawIndices = mulberry32Indices(options.seed);
+  const index = new Int32Array(n);
   for (let r = 0; r < resamples; r++) {
     let value: number | null;
     if (options.statistic === 'difference') {
       let d = 0;
-      for (let k = 0; k < n; k++) {
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = Math.imul(state ^ (state >>> 15), state | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        d += d64[(((t ^ (t >>> 14)) >>> 0) * scale) | 0]!;
-      }
+      drawIndices(index, n);
+      for (let k = 0; k < n; k++) d += d64[index[k]!]!;
       value = d / n;
     } else {
       let b = 0;
       let c = 0;
+      drawIndices(index, n);
       for (let k = 0; k < n; k++) {
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = Math.imul(state ^ (state >>> 15), state | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        const i = (((t ^ (t >>> 14)) >>> 0) * scale) | 0;
+        const i = index[k]!;
         b += b64[i]!;
         c += c64[i]!;
       }

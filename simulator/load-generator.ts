@@ -8,7 +8,7 @@ import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rankQuantileSorted } from '../lib/quantiles';
 import { LOAD_JSON_INSTRUCTION, LOAD_PROMPTS, LOAD_SYSTEM_PROMPT } from './load-prompts';
-import { hashString, mulberry32 } from './prng';
+import { hashString, mulberry32 } from '../lib/seeded-random';
 
 export interface LoadOptions {
   /** Gateway root URL, e.g. http://127.0.0.1:8080 (a trailing /v1 is accepted). Loopback only. */
