@@ -5,13 +5,13 @@
 import { judgeCanary, latencyReferenceFromShadow } from '../judge/canary-judge';
 import type { JudgeConfig, LatencyReference, MetricConfig } from '../judge/canary-judge';
 import type { JudgeState } from '../judge/judge-evidence';
-import { holmReject } from '../judge/statistics/multiple-testing';
+import { holmReject } from '../lib/multiplicity';
 import { pValueFromZ, twoProportionZTest } from '../judge/statistics/proportions';
 import { logRatioOfMeans } from '../judge/statistics/sequential';
 import { mergeSummaries, summarize } from '../judge/statistics/summary';
 import type { SummaryStats } from '../judge/statistics/summary';
 import type { VerdictOutcome } from '../judge/verdict';
-import { Prng } from './prng';
+import { SeededRandom } from '../lib/seeded-random';
 
 /** What one arm's traffic looks like. */
 export interface Traffic {
@@ -54,7 +54,7 @@ export function judgeConfig(alpha: number, reference: LatencyReference, minSampl
 
 /** Shadow-phase reference for the latency metric: the baseline's p99 and the +tolerance exceedance rate. */
 export function shadowReference(seed: number, samples: number): LatencyReference {
-  const prng = new Prng(seed);
+  const prng = new SeededRandom(seed);
   const xs: number[] = [];
   for (let i = 0; i < samples; i++) xs.push(BASELINE.latencyMedianMs * Math.exp(BASELINE.latencySigma * prng.normal()));
   return latencyReferenceFromShadow(xs, 0.99, TOLERANCE.latencyP99);
@@ -72,7 +72,7 @@ function emptyArm(): Arm {
   return { n: 0, errors: 0, refusals: 0, slow: 0, length: { n: 0, mean: Number.NaN, variance: Number.NaN } };
 }
 
-function serve(prng: Prng, traffic: Traffic, count: number, threshold: number, arm: Arm): void {
+function serve(prng: SeededRandom, traffic: Traffic, count: number, threshold: number, arm: Arm): void {
   const muLatency = Math.log(traffic.latencyMedianMs);
   const muLength = Math.log(traffic.lengthMean) - (traffic.lengthSigma * traffic.lengthSigma) / 2;
   const lengths: number[] = [];
@@ -111,7 +111,7 @@ export interface SimOutcome {
 
 /** One simulated canary window. */
 export function simulateCanary(seed: number, baseline: Traffic, candidate: Traffic, settings: SimSettings): SimOutcome {
-  const prng = new Prng(seed);
+  const prng = new SeededRandom(seed);
   const config = judgeConfig(settings.alpha, settings.reference, settings.minSamples, settings.tauMultiplier);
   const b = emptyArm();
   const c = emptyArm();

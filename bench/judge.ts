@@ -11,6 +11,7 @@
 // candidate each receive PER_LOOK requests per check interval (e.g. 1 min at 2,000 rpm with the
 // canary at 5 %), for LOOKS intervals.
 import { sampleSizeMeanShift, sampleSizeTwoProportions } from '../judge/statistics/power';
+import { bonferroniAlpha } from '../lib/multiplicity';
 import { DEFAULT_TAU_MULTIPLIER } from '../judge/canary-judge';
 import { planCanaryWindow } from '../judge/window-plan';
 import { BASELINE, TOLERANCE, judgeConfig, shadowReference, simulateCanary } from './judge-sim';
@@ -48,7 +49,7 @@ function fixedHorizonN(alpha: number): Record<string, number> {
     length: sampleSizeMeanShift({ delta: lengthDelta, sdCandidate: cvLength, alpha, power: POWER, sides: 2 }),
   };
 }
-const fixedN = fixedHorizonN(ALPHA / m);
+const fixedN = fixedHorizonN(bonferroniAlpha(ALPHA, m));
 const fixedNPerMetric = fixedHorizonN(ALPHA);
 // The release owner's plan for this traffic (judge/window-plan.ts): α/m per metric, 80 % power.
 const plan = planCanaryWindow(

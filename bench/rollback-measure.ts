@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { startRollout } from '../client/rollouts';
 import type { RouteState } from '../gateway/admin-api';
 import { GatewayAdminClient } from '../gateway/admin-client';
+import { rankQuantileSorted } from '../lib/quantiles';
 import { parsePlan } from '../plan/schema';
 import { rollbackSignal } from '../workflows/model-rollout';
 
@@ -123,16 +124,10 @@ export function createLock(): <T>(work: () => Promise<T>) => Promise<T> {
   };
 }
 
-/** Nearest-rank percentile of sorted values. */
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
-
 export function summarizeBreakdowns(samples: RollbackSample[]): Breakdown {
   const median = (pick: (b: Breakdown) => number | null) => {
     const values = samples.map((s) => (s.breakdown ? pick(s.breakdown) : null)).filter((v): v is number => v !== null).sort((a, b) => a - b);
-    return values.length ? Math.round(percentile(values, 0.5) * 10) / 10 : null;
+    return values.length ? Math.round(rankQuantileSorted(values, 0.5) * 10) / 10 : null;
   };
   return {
     signalToTaskStartedMs: median((b) => b.signalToTaskStartedMs),

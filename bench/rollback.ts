@@ -19,8 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { rankQuantileSorted } from '../lib/quantiles';
 import { startEmbeddedStack, type EmbeddedStack } from '../stack/embedded-stack';
-import { createLock, measureRollback, percentile, summarizeBreakdowns, type RollbackSample } from './rollback-measure';
+import { createLock, measureRollback, summarizeBreakdowns, type RollbackSample } from './rollback-measure';
 import { runBench } from './run-bench';
 
 const { values } = parseArgs({
@@ -78,15 +79,15 @@ async function main(): Promise<string> {
   const breakdown = summarizeBreakdowns(samples);
   console.log('');
   console.log('rollback request → baseline weights restored at the gateway');
-  console.log(`  rollouts ${times.length}   p50 ${percentile(times, 0.5).toFixed(1)} ms   p90 ${percentile(times, 0.9).toFixed(1)} ms   p99 ${percentile(times, 0.99).toFixed(1)} ms   max ${times.at(-1)!.toFixed(1)} ms   min ${times[0]!.toFixed(1)} ms`);
+  console.log(`  rollouts ${times.length}   p50 ${rankQuantileSorted(times, 0.5).toFixed(1)} ms   p90 ${rankQuantileSorted(times, 0.9).toFixed(1)} ms   p99 ${rankQuantileSorted(times, 0.99).toFixed(1)} ms   max ${times.at(-1)!.toFixed(1)} ms   min ${times[0]!.toFixed(1)} ms`);
   console.log(`  median split (server event times): signal → workflow task started ${fmt(breakdown.signalToTaskStartedMs)}, task on the worker ${fmt(breakdown.taskStartedToCompletedMs)}, signal → restore scheduled ${fmt(breakdown.signalToScheduledMs)}, scheduled → started ${fmt(breakdown.scheduledToStartedMs)}, started → completed ${fmt(breakdown.startedToCompletedMs)}`);
   console.log('  goal: p50 ≤ 200 ms, p99 ≤ 1,000 ms');
   return JSON.stringify({
     rollouts: times.length,
-    p50_ms: round(percentile(times, 0.5)),
-    p99_ms: round(percentile(times, 0.99)),
+    p50_ms: round(rankQuantileSorted(times, 0.5)),
+    p99_ms: round(rankQuantileSorted(times, 0.99)),
     max_ms: round(times.at(-1)!),
-    p90_ms: round(percentile(times, 0.9)),
+    p90_ms: round(rankQuantileSorted(times, 0.9)),
     min_ms: round(times[0]!),
     concurrency,
     settle_ms: settleMs,

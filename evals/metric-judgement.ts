@@ -14,6 +14,7 @@
 // false alarm across the whole table stays at most α.
 import type { Direction, MetricEvidence, Verdict } from '../judge/verdict';
 import { pairedBootstrap, seedOf, type PairedStatistic } from './paired-bootstrap';
+import { deltaText } from '../lib/delta-format';
 
 export type MetricUnit = 'rate' | 'score' | 'tokens' | 'ms' | 'usd' | 'similarity';
 export type Change = 'regression' | 'improvement' | 'none' | 'no_data';
@@ -145,10 +146,8 @@ export function formatValue(value: number | null, unit: MetricUnit): string {
 
 export function formatDelta(value: number | null, evidence: Pick<BehavioralMetricEvidence, 'deltaKind' | 'unit'>): string {
   if (value === null || !Number.isFinite(value)) return '—';
-  const sign = value > 0 ? '+' : value < 0 ? '−' : '±';
-  const magnitude = Math.abs(value);
-  if (evidence.deltaKind === 'relative' || evidence.unit === 'rate') return `${sign}${(magnitude * 100).toFixed(1)}${evidence.deltaKind === 'relative' ? '%' : ' pts'}`;
-  return `${sign}${magnitude.toFixed(2)}`;
+  const unit = evidence.deltaKind === 'relative' ? 'percent' : evidence.unit === 'rate' ? 'points' : 'plain';
+  return deltaText(value, { unit, digits: unit === 'plain' ? 2 : 1, sign: 'typographic' });
 }
 
 function describeMetric(evidence: BehavioralMetricEvidence, note?: string): string {
@@ -178,7 +177,5 @@ function reasons(counts?: Record<string, number>): string {
   return entries.length > 0 ? ` (${entries.map(([reason, count]) => `${count}× ${reason}`).join('; ')})` : '';
 }
 
-/** Bonferroni: each of m intervals at 1 − α/m. */
-export function familyConfidence(alpha: number, metrics: number): number {
-  return 1 - alpha / Math.max(1, metrics);
-}
+/** Bonferroni: each of m intervals at 1 − α/m (the arithmetic lives with Holm's in lib/multiplicity.ts). */
+export { bonferroniConfidence as familyConfidence } from '../lib/multiplicity';

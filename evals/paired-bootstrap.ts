@@ -10,6 +10,8 @@
 // Tibshirani 1993, ch. 13), drawn from a seeded PRNG so a verdict is reproducible; the p-value is
 // the two-sided bootstrap achieved significance level 2·min(P*(θ* ≤ 0), P*(θ* ≥ 0)), capped at 1.
 // A metric whose pairs are all equal gets θ = 0 with the interval [0, 0]. Pure and deterministic.
+import { quantileSorted } from 'simple-statistics';
+import { fnv1a32, mulberry32Indices } from '../lib/seeded-random';
 
 export type PairedStatistic = 'difference' | 'ratio';
 
@@ -30,25 +32,12 @@ export const DEFAULT_RESAMPLES = 4_000;
 
 /** 32-bit FNV-1a of a label, to seed one metric's resampling. */
 export function seedOf(label: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < label.length; i++) {
-    h ^= label.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  return fnv1a32(label);
 }
 
 function theta(statistic: PairedStatistic, sumB: number, sumC: number, n: number): number | null {
   if (statistic === 'difference') return (sumC - sumB) / n;
   return sumB === 0 ? null : sumC / sumB - 1;
-}
-
-/** Quantile of sorted values with linear interpolation (type 7). */
-function quantile(sorted: Float64Array, p: number): number {
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
 export function pairedBootstrap(
@@ -84,28 +73,21 @@ export function pairedBootstrap(
   let valid = 0;
   let atOrBelow = 0;
   let atOrAbove = 0;
-  // mulberry32, inlined: this loop runs resamples × n times; index = ⌊u · n⌋ with u in [0, 1).
-  const scale = n / 4294967296;
-  let state = options.seed >>> 0;
+  const drawIndices = mulberry32Indices(options.seed);
+  const index = new Int32Array(n);
   for (let r = 0; r < resamples; r++) {
     let value: number | null;
     if (options.statistic === 'difference') {
       let d = 0;
-      for (let k = 0; k < n; k++) {
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = Math.imul(state ^ (state >>> 15), state | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        d += d64[(((t ^ (t >>> 14)) >>> 0) * scale) | 0]!;
-      }
+      drawIndices(index, n);
+      for (let k = 0; k < n; k++) d += d64[index[k]!]!;
       value = d / n;
     } else {
       let b = 0;
       let c = 0;
+      drawIndices(index, n);
       for (let k = 0; k < n; k++) {
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = Math.imul(state ^ (state >>> 15), state | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        const i = (((t ^ (t >>> 14)) >>> 0) * scale) | 0;
+        const i = index[k]!;
         b += b64[i]!;
         c += c64[i]!;
       }
@@ -118,11 +100,11 @@ export function pairedBootstrap(
     if (value >= 0) atOrAbove++;
   }
   if (valid === 0) return { ...summary, interval: null, pValue: null };
-  const sorted = draws.subarray(0, valid).sort();
+  const sorted = Array.from(draws.subarray(0, valid).sort());
   const tail = (1 - options.confidence) / 2;
   return {
     ...summary,
-    interval: [quantile(sorted, tail), quantile(sorted, 1 - tail)],
+    interval: [quantileSorted(sorted, tail), quantileSorted(sorted, 1 - tail)],
     pValue: Math.min(1, (2 * Math.min(atOrBelow, atOrAbove)) / valid),
   };
 }

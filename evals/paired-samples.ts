@@ -5,6 +5,7 @@
 import type { SimilarityResult } from './embedding-similarity';
 import type { LlmJudgeVerdict, NoScoreKind } from './llm-judge';
 import type { MetricSamples, MetricSpec } from './metric-judgement';
+import { rankQuantileSorted } from '../lib/quantiles';
 
 export interface Paired<T> {
   baseline: T;
@@ -120,6 +121,6 @@ export function pairedSamples(spec: MetricSpec, observations: PairObservation[])
 export function lengthRatioNote(baseline: number[], candidate: number[]): string | undefined {
   const ratios = baseline.flatMap((b, i) => (b > 0 ? [candidate[i]! / b] : [])).sort((x, y) => x - y);
   if (ratios.length === 0) return undefined;
-  const q = (p: number) => ratios[Math.min(ratios.length - 1, Math.floor(p * ratios.length))]!.toFixed(2);
+  const q = (p: number) => rankQuantileSorted(ratios, p).toFixed(2);
   return `per-pair length ratio p10 ${q(0.1)}, p50 ${q(0.5)}, p90 ${q(0.9)}`;
 }

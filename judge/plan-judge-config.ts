@@ -1,6 +1,6 @@
 // The statistical judge's configuration from a plan's guardrails.
 import { enabledGuardrail, type RolloutPlan } from '../plan/schema';
-import type { JudgeConfig, MetricConfig } from './canary-judge';
+import type { JudgeConfig, MetricConfig } from './canary-input';
 import type { TailReferences } from './traffic-window';
 
 type Guardrails = RolloutPlan['guardrails'];

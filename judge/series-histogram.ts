@@ -9,7 +9,7 @@
 // P_baseline(X > t / (1 + tol)), see canary-judge.ts) needs the baseline's distribution between
 // boundaries: it is interpolated linearly inside the bucket, as histogram_quantile does. It only
 // sets the test's scale (τ and the effect-size gate), never its false-alarm rate.
-import type { LatencyReference } from './canary-judge';
+import type { LatencyReference } from './canary-input';
 import { labelsOfKey, type Readings } from './series-counters';
 
 /** Cumulative counts per boundary in milliseconds (Infinity for +Inf), summed over series. */

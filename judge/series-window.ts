@@ -16,7 +16,7 @@
 // and cost per request are therefore not judged from series, and the verdict says so.
 //
 // Pure: the snapshot is small plain JSON the workflow hands back at the next look.
-import type { LatencyReference, MetricData } from './canary-judge';
+import type { LatencyReference, MetricData } from './canary-input';
 import { increments, resets, sumWhere, type Readings } from './series-counters';
 import { DIALECTS, type SeriesSelection } from '../plan/series-dialects';
 import { addBuckets, bucketsOf, boundaryAtOrAbove, countAbove, totalOf, type Buckets } from './series-histogram';

@@ -10,6 +10,7 @@
 // - A ratio with nothing to divide by (say, no request asked for JSON) is "no data" for that
 //   metric only; it does not block the others. When every guardrail has no data, nothing was
 //   measured: inconclusive, never a pass.
+import { deltaText, type DeltaFormat } from '../lib/delta-format';
 import { enabledGuardrail, type GuardrailName, type RolloutPlan } from '../plan/schema';
 import type { TrafficFigures } from './traffic-figures';
 import type { Direction, MetricClass, MetricEvidence, Verdict } from './verdict';
@@ -112,10 +113,11 @@ export function judgeByThresholds(input: ThresholdJudgeInput): Verdict {
 
 function describe(name: string, classification: MetricClass, delta: number | null, kind: 'absolute' | 'relative', tolerance: number): string {
   if (classification === 'no_data') return `${name}: no data`;
-  const shown = kind === 'relative' ? `${(delta! * 100).toFixed(1)}%` : `${(delta! * 100).toFixed(2)} pts`;
-  const limit = kind === 'relative' ? `${(tolerance * 100).toFixed(0)}%` : `${(tolerance * 100).toFixed(2)} pts`;
+  const format: DeltaFormat = kind === 'relative' ? { unit: 'percent', digits: 1, sign: 'none' } : { unit: 'points', digits: 2, sign: 'none' };
+  const shown = deltaText(delta!, format);
+  const limit = deltaText(tolerance, kind === 'relative' ? { ...format, digits: 0 } : format);
   if (classification === 'pass') return `${name}: ${shown} (within ±${limit})`;
   // "up"/"down" carries the sign: "down 4.00 pts", not "down -4.00 pts".
-  const size = kind === 'relative' ? `${Math.abs(delta! * 100).toFixed(1)}%` : `${Math.abs(delta! * 100).toFixed(2)} pts`;
+  const size = deltaText(Math.abs(delta!), format);
   return `${name} ${classification === 'high' ? 'up' : 'down'} ${size} (tolerance ${limit})`;
 }

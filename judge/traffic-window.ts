@@ -3,7 +3,8 @@
 // activity reads the records, this turns them into the judge's MetricData.
 import type { RequestRecord } from '../lib/request-record';
 import type { RolloutPlan } from '../plan/schema';
-import { latencyReferenceFromShadow, type LatencyReference, type MetricData } from './canary-judge';
+import type { LatencyReference, MetricData } from './canary-input';
+import { latencyReferenceFromShadow } from './prepare-latency';
 
 export interface ArmSelector {
   backend: 'baseline' | 'candidate';

@@ -9,8 +9,8 @@
 // is a sensible floor before a pass.
 //
 // Pure and deterministic: no I/O, no Node built-ins.
-import type { JudgeConfig, MetricConfig } from './canary-judge';
-import { DEFAULT_TAU_MULTIPLIER } from './canary-judge';
+import { bonferroniAlpha } from '../lib/multiplicity';
+import { DEFAULT_TAU_MULTIPLIER, type JudgeConfig, type MetricConfig } from './canary-input';
 import { sampleSizeMeanShift, sampleSizeTwoProportions, sequentialSampleSize, windowMinutes } from './statistics/power';
 import type { Sidedness } from './statistics/sequential';
 
@@ -57,8 +57,7 @@ export interface WindowPlan {
 
 export function planCanaryWindow(config: JudgeConfig, expectations: Record<string, MetricExpectation | undefined>, traffic: TrafficExpectation, power = 0.8): WindowPlan {
   const blocking = config.metrics.filter((m) => m.blocking ?? true);
-  const m = Math.max(1, blocking.length);
-  const alpha = config.alpha / m;
+  const alpha = bonferroniAlpha(config.alpha, blocking.length);
   const baselineShare = traffic.baselineShare ?? 1 - traffic.candidateShare;
   const ratio = baselineShare / traffic.candidateShare;
   const tauMultiplier = config.tauMultiplier ?? DEFAULT_TAU_MULTIPLIER;

@@ -12,7 +12,7 @@
 //                    healthy change: same content, same structure, different wording.
 //
 // With every knob at its default the answers are exactly text-generation.ts's.
-import { hashString } from './prng';
+import { hashString } from '../lib/seeded-random';
 import { answerParts, cutToTokens, jsonConfidence, renderParts, renderSentence, type ContentSentence } from './text-generation';
 
 export interface AnswerStyle {

@@ -2,7 +2,7 @@
 // trigrams into a fixed number of dimensions, normalised to unit length. Equal text gives an
 // equal vector for a given seed, and texts sharing words/trigrams get similar vectors, which is
 // enough for anything downstream that compares embeddings. Not a real embedding model.
-import { hashString, mulberry32 } from './prng';
+import { hashString, mulberry32 } from '../lib/seeded-random';
 
 export const EMBEDDING_DIMENSIONS = 64;
 

@@ -23,7 +23,7 @@
 // requests (chosen by prompt) get prose instead, for testing how unparseable verdicts are handled.
 import type { Behaviour } from './behaviour';
 import type { ChatRequest } from './openai-requests';
-import { hashString } from './prng';
+import { hashString } from '../lib/seeded-random';
 import { PLAIN_WORDING } from './answer-style';
 import { VERBS } from './text-generation';
 

@@ -6,8 +6,9 @@
 // keep-alive agent keeps the client's own overhead small next to the system under test.
 import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { rankQuantileSorted } from '../lib/quantiles';
 import { LOAD_JSON_INSTRUCTION, LOAD_PROMPTS, LOAD_SYSTEM_PROMPT } from './load-prompts';
-import { hashString, mulberry32 } from './prng';
+import { hashString, mulberry32 } from '../lib/seeded-random';
 
 export interface LoadOptions {
   /** Gateway root URL, e.g. http://127.0.0.1:8080 (a trailing /v1 is accepted). Loopback only. */
@@ -114,11 +115,6 @@ function count(tally: Tally, status: string, backend: string | null): void {
   if (backend !== null) tally.byBackend[backend] = (tally.byBackend[backend] ?? 0) + 1;
 }
 
-function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? null;
-}
-
 export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   validate(options);
   const chatUrl = gatewayChatUrl(options.gatewayUrl);
@@ -218,8 +214,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
 
   latencies.sort((a, b) => a - b);
   summary.latencyMs = {
-    p50: round(percentile(latencies, 0.5)),
-    p95: round(percentile(latencies, 0.95)),
+    p50: round(latencies.length > 0 ? rankQuantileSorted(latencies, 0.5) : null),
+    p95: round(latencies.length > 0 ? rankQuantileSorted(latencies, 0.95) : null),
     max: round(latencies.at(-1) ?? null),
   };
   summary.durationMs = Math.round(performance.now() - start);

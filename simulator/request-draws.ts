@@ -3,7 +3,7 @@
 // sees the same draws for a given seed no matter what earlier requests asked for (chat or
 // embeddings, JSON or not): a run is reproducible from the seed and the arrival order.
 import type { Behaviour } from './behaviour';
-import { logNormal, standardNormal } from './prng';
+import { logNormal, standardNormal } from '../lib/seeded-random';
 
 export const DRAWS_PER_REQUEST = 6;
 /** Keeps a heavy-tailed draw from stalling a test or demo for minutes. */

@@ -18,7 +18,7 @@ import { ConcurrencyGate } from './concurrency-gate';
 import { embedText } from './embeddings';
 import { parseChatRequest, parseEmbeddingsRequest } from './openai-requests';
 import { chatCompletionBody, chatCompletionEvents, embeddingsBody, errorBody, simulatedFailureBody } from './openai-responses';
-import { mulberry32 } from './prng';
+import { mulberry32 } from '../lib/seeded-random';
 import { drawRequest } from './request-draws';
 import type { RequestDraws } from './request-draws';
 import { approxTokens } from './text-generation';

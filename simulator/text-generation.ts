@@ -2,7 +2,7 @@
 // and the seed only, so equal prompts get equal answers (the shadow judge can then compare a
 // baseline and a candidate on the same footing), while different prompts get varied,
 // plausible-looking support/summary prose. None of it is a real model's output.
-import { hashString, mulberry32 } from './prng';
+import { hashString, mulberry32 } from '../lib/seeded-random';
 
 export const OPENERS = [
   'Thanks for reaching out.',

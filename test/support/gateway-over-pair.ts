@@ -2,7 +2,7 @@
 // baseline until a test moves it), seeded so keyless routing and shadow sampling repeat run to run.
 import { GatewayAdminClient } from '../../gateway/admin-client';
 import { startGateway, type GatewayHandle } from '../../gateway/server';
-import { mulberry32 } from '../../simulator/prng';
+import { mulberry32 } from '../../lib/seeded-random';
 import type { SimulatedBackend } from '../../simulator/sim-backend';
 
 export function startGatewayOverPair(

@@ -2,6 +2,7 @@
 // degenerate cases, and honest about its intervals (coverage near the nominal level).
 import { describe, expect, it } from 'vitest';
 import { pairedBootstrap, seedOf } from '../../evals/paired-bootstrap';
+import { mulberry32 } from '../../lib/seeded-random';
 
 const options = { statistic: 'difference' as const, confidence: 0.95, seed: 7 };
 
@@ -48,11 +49,7 @@ describe('pairedBootstrap', () => {
   it('covers the true mean difference at about its nominal level', () => {
     // 300 simulated paired samples of n = 40 with a true difference of 0.3: a 90 % interval should
     // miss about 30 times (binomial SD ≈ 5); outside 15–50 would mean a broken interval.
-    let state = 12345;
-    const uniform = () => {
-      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-      return state / 4294967296;
-    };
+    const uniform = mulberry32(12345);
     let misses = 0;
     for (let sim = 0; sim < 300; sim++) {
       const b = Array.from({ length: 40 }, () => uniform() * 4);

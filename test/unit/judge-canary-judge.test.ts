@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Prng } from '../../bench/prng';
+import { SeededRandom } from '../../lib/seeded-random';
 import { initialJudgeState, judgeCanary, latencyReferenceFromShadow } from '../../judge/canary-judge';
 import type { JudgeConfig, JudgeInput, MetricData } from '../../judge/canary-judge';
 import type { Verdict } from '../../judge/verdict';
@@ -206,7 +206,7 @@ describe('canary judge: sequential state', () => {
 });
 
 describe('canary judge: latency and raw samples', () => {
-  const prng = new Prng(42);
+  const prng = new SeededRandom(42);
   const logNormal = (n: number, median: number, sigma: number): number[] => Array.from({ length: n }, () => median * Math.exp(sigma * prng.normal()));
   const shadow = logNormal(20_000, 800, 0.5);
   const reference = latencyReferenceFromShadow(shadow, 0.99, 0.15);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Prng } from '../../bench/prng';
+import { SeededRandom } from '../../lib/seeded-random';
 import { normalSf } from '../../judge/statistics/normal';
 import {
   alwaysValidPValue,
@@ -73,7 +73,7 @@ describe('normal-mixture SPRT', () => {
   it('keeps the false-alarm rate under α when looking at every step (Monte Carlo, Gaussian data)', () => {
     // 2,000 A/A paths of 100 looks, 20 observations per arm per look, unit variance; mSPRT with
     // τ = 0.1 vs a naive z test at every look. Ville's inequality bounds the first by α.
-    const prng = new Prng(7);
+    const prng = new SeededRandom(7);
     const alpha = 0.05;
     let seqAlarms = 0;
     let naiveAlarms = 0;

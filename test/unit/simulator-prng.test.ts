@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { DEFAULT_BEHAVIOUR } from '../../simulator/behaviour';
-import { hashString, logNormal, mulberry32, standardNormal } from '../../simulator/prng';
+import { hashString, logNormal, mulberry32, standardNormal } from '../../lib/seeded-random';
 import { DRAWS_PER_REQUEST, drawRequest } from '../../simulator/request-draws';
 
 function take(next: () => number, n: number): number[] {

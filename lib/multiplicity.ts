@@ -1,3 +1,8 @@
+// Multiplicity corrections: the one place for the family-wise error rate's arithmetic. The
+// canary judge adjusts its always-valid p-values with Holm (it decides on p-values, at every
+// look); the behavioral gates and the window planner split α evenly with Bonferroni (they show
+// intervals, or size a fixed-horizon design, at one level per metric).
+//
 // Holm's step-down procedure (Holm 1979): controls the family-wise error rate at α for any
 // dependence between the tests.
 //
@@ -27,4 +32,14 @@ export function holmAdjust(pValues: readonly number[], familySize = pValues.leng
 /** Which hypotheses Holm rejects at family-wise level α, in the input order. */
 export function holmReject(pValues: readonly number[], alpha: number, familySize = pValues.length): boolean[] {
   return holmAdjust(pValues, familySize).map((p) => p <= alpha);
+}
+
+/** Bonferroni's per-test level α/m for a family of m tests (m below 1 counts as one). */
+export function bonferroniAlpha(alpha: number, familySize: number): number {
+  return alpha / Math.max(1, familySize);
+}
+
+/** Bonferroni: the confidence 1 − α/m of each of m intervals, so all m hold together at 1 − α. */
+export function bonferroniConfidence(alpha: number, familySize: number): number {
+  return 1 - bonferroniAlpha(alpha, familySize);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { holmAdjust, holmReject } from '../../judge/statistics/multiple-testing';
+import { bonferroniAlpha, bonferroniConfidence, holmAdjust, holmReject } from '../../lib/multiplicity';
 
 describe('Holm step-down', () => {
   it('reproduces the textbook example (Holm 1979 procedure; Wikipedia "Holm–Bonferroni method" example)', () => {
@@ -18,5 +18,20 @@ describe('Holm step-down', () => {
   it('uses the declared family size and caps at 1', () => {
     expect(holmAdjust([0.01], 4)).toEqual([0.04]);
     expect(holmAdjust([0.5, 0.6])).toEqual([1, 1]);
+  });
+});
+
+describe('Bonferroni', () => {
+  it('splits α evenly over the family, an empty family counting as one test', () => {
+    expect(bonferroniAlpha(0.05, 4)).toBeCloseTo(0.0125, 15);
+    expect(bonferroniAlpha(0.05, 0)).toBe(0.05);
+    expect(bonferroniConfidence(0.05, 10)).toBeCloseTo(0.995, 12);
+  });
+
+  it('never rejects less than Holm at the same α (Holm is its step-down refinement)', () => {
+    const p = [0.01, 0.04, 0.03, 0.005];
+    const bonferroni = p.map((x) => x <= bonferroniAlpha(0.05, p.length));
+    holmReject(p, 0.05).forEach((holm, i) => expect(holm || !bonferroni[i]).toBe(true));
+    expect(bonferroni).toEqual([true, false, false, true]);
   });
 });

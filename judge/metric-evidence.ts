@@ -1,0 +1,162 @@
+// A metric's evidence record and its one-line text, from its preparation and its sequential
+// test at this look. A metric is High/Low when its Holm-adjusted always-valid p ≤ α, it is past
+// burn-in, and its estimate is at least `minEffectFraction` × tolerance in that direction
+// (Kayenta-style effect-size gate: statistically certain but negligible shifts do not fail a
+// canary). Otherwise: 'no_data' without data or below minSamples (never a pass), else 'pass'.
+// Improvements never count against a directional metric.
+import { deltaText, type DeltaFormat } from '../lib/delta-format';
+import type { JudgeMetricEvidence, SequentialEvidence } from './judge-evidence';
+import { toDisplay, type Prepared } from './prepared-metric';
+import type { SequentialTest } from './sequential-looks';
+import type { MetricClass } from './verdict';
+
+export function buildEvidence(
+  m: Prepared,
+  s: SequentialTest | null,
+  adjustedP: number,
+  familySize: number,
+  alpha: number,
+  minEffectFraction: number,
+): JudgeMetricEvidence {
+  if (m.status === 'no_data' || !m.stat || !s) {
+    return evidence(m, {
+      baseline: m.baselineValue,
+      candidate: m.candidateValue,
+      delta: null,
+      classification: 'no_data',
+      status: m.status === 'insufficient' ? 'insufficient' : 'no_data',
+      withinTolerance: null,
+      message: `${m.cfg.name}: no data (${m.reason ?? 'missing'})`,
+    });
+  }
+  const theta = m.stat.estimate;
+  const rejected = s.active && adjustedP <= alpha;
+  const floorUp = minEffectFraction * (Number.isFinite(m.upperTolerance) ? m.upperTolerance : m.tau);
+  const floorDown = minEffectFraction * (Number.isFinite(m.lowerTolerance) ? m.lowerTolerance : -m.tau);
+  let classification: MetricClass = 'pass';
+  let effectNote = '';
+  if (rejected) {
+    const up = theta > 0;
+    const watched = m.alternative === 'two-sided' || (m.alternative === 'greater' ? up : !up);
+    const bigEnough = up ? theta >= floorUp : theta <= floorDown;
+    if (watched && bigEnough) classification = up ? 'high' : 'low';
+    else if (watched) effectNote = ' (significant, but below the effect-size floor)';
+  }
+  const enough = m.nBaseline >= m.minSamples && m.nCandidate >= m.minSamples;
+  let status: JudgeMetricEvidence['status'] = 'ok';
+  if (classification === 'pass' && !enough) {
+    classification = 'no_data';
+    status = 'insufficient';
+  }
+  const withinTolerance = s.cs.upper < m.upperTolerance && s.cs.lower > m.lowerTolerance;
+  const interval: [number, number] = [toDisplay(s.cs.lower, m.scale), toDisplay(s.cs.upper, m.scale)];
+  const delta = toDisplay(theta, m.scale);
+  const sequential: SequentialEvidence = {
+    method: `mSPRT, normal mixtures τ×{1,4,16} around τ = ${fmtTheta(m.tau, m.scale)}${m.alternative === 'two-sided' ? '' : ' (half-normal, one-sided)'}`,
+    alternative: m.alternative,
+    scale: m.scale,
+    estimate: theta,
+    variance: m.stat.variance,
+    tau: m.tau,
+    logLikelihoodRatio: s.logLr,
+    pValue: s.p,
+    adjustedPValue: adjustedP,
+    familySize,
+    alpha,
+    active: s.active,
+    rejected,
+    interval: [s.cs.lower, s.cs.upper],
+  };
+  const message = describe(m, classification, status, delta, interval, s.p, adjustedP, familySize, withinTolerance, s.active) + effectNote;
+  return evidence(m, {
+    baseline: m.baselineValue,
+    candidate: m.candidateValue,
+    delta,
+    interval,
+    test: `always-valid mSPRT (normal mixture${m.alternative === 'two-sided' ? ', two-sided' : ', one-sided'})${familySize > 1 ? `, Holm over ${familySize} blocking metrics` : ''}`,
+    pValue: s.p,
+    classification,
+    status,
+    withinTolerance,
+    sequential,
+    fixedHorizon: m.fixed,
+    message,
+  });
+}
+
+type EvidenceFields = Pick<JudgeMetricEvidence, 'baseline' | 'candidate' | 'delta' | 'classification' | 'status' | 'withinTolerance' | 'message'> &
+  Partial<Pick<JudgeMetricEvidence, 'interval' | 'test' | 'pValue' | 'sequential' | 'fixedHorizon'>>;
+
+/** Builds the evidence record field by field (no spreads: this runs at every look for every metric). */
+function evidence(m: Prepared, f: EvidenceFields): JudgeMetricEvidence {
+  const out: JudgeMetricEvidence = {
+    metric: m.cfg.name,
+    direction: m.cfg.direction,
+    critical: m.critical,
+    kind: m.cfg.kind,
+    group: m.group,
+    weight: m.weight,
+    blocking: m.blocking,
+    minSamples: m.minSamples,
+    deltaKind: m.deltaKind,
+    tolerance: m.toleranceShown,
+    samples: { baseline: m.nBaseline, candidate: m.nCandidate },
+    baseline: f.baseline,
+    candidate: f.candidate,
+    delta: f.delta,
+    classification: f.classification,
+    status: f.status,
+    withinTolerance: f.withinTolerance,
+    message: f.message,
+  };
+  if (f.interval) out.interval = f.interval;
+  if (f.test !== undefined) out.test = f.test;
+  if (f.pValue !== undefined) out.pValue = f.pValue;
+  if (f.sequential) out.sequential = f.sequential;
+  if (f.fixedHorizon) out.fixedHorizon = f.fixedHorizon;
+  if (m.latency) out.latency = m.latency;
+  return out;
+}
+
+function fmtTheta(theta: number, scale: 'absolute' | 'log'): string {
+  return scale === 'log' ? `log ${Math.exp(theta).toFixed(4)}` : theta.toPrecision(3);
+}
+
+const RELATIVE: DeltaFormat = { unit: 'percent', digits: 1, sign: 'plus' };
+const POINTS: DeltaFormat = { unit: 'points', digits: 2, sign: 'plus' };
+const PLAIN: DeltaFormat = { unit: 'plain', digits: 3, significant: true, sign: 'plus' };
+
+function fmtDelta(x: number, kind: 'absolute' | 'relative', proportionLike: boolean): string {
+  return deltaText(x, kind === 'relative' ? RELATIVE : proportionLike ? POINTS : PLAIN);
+}
+
+function describe(
+  m: Prepared,
+  classification: MetricClass,
+  status: JudgeMetricEvidence['status'],
+  delta: number,
+  interval: [number, number],
+  p: number,
+  adjustedP: number,
+  familySize: number,
+  withinTolerance: boolean,
+  active: boolean,
+): string {
+  const pl = m.cfg.kind !== 'continuous';
+  const what = m.cfg.kind === 'latency' ? `${m.cfg.name} (share above p${Math.round((m.latency?.quantile ?? 0.99) * 100)})` : m.cfg.name;
+  const ci = `always-valid ${fmtDelta(interval[0], m.deltaKind, pl)} to ${fmtDelta(interval[1], m.deltaKind, pl)}`;
+  const sign = m.cfg.direction === 'either' ? '±' : m.cfg.direction === 'higher_is_worse' ? '+' : '−';
+  const tol = `tolerance ${sign}${fmtDelta(m.toleranceShown, m.deltaKind, pl).replace('+', '')}`;
+  const pv = `p = ${p.toPrecision(2)}${familySize > 1 ? `, Holm ${adjustedP.toPrecision(2)}` : ''}`;
+  const n = `n = ${m.nCandidate}/${m.nBaseline}`;
+  const quant =
+    m.latency?.relativeQuantileChange !== undefined ? `; p${Math.round(m.latency.quantile * 100)} ${fmtDelta(m.latency.relativeQuantileChange, 'relative', false)}` : '';
+  if (classification === 'high' || classification === 'low') {
+    return `${what} ${classification === 'high' ? 'up' : 'down'} ${fmtDelta(delta, m.deltaKind, pl)} (${ci}; ${tol}; ${pv}; ${n})${quant}`;
+  }
+  if (status === 'insufficient') {
+    return `${what}: ${fmtDelta(delta, m.deltaKind, pl)} so far, too few requests (${n}, each arm needs ${m.minSamples})${quant}`;
+  }
+  const verdictWord = withinTolerance ? 'within tolerance' : 'no significant regression';
+  return `${what}: ${fmtDelta(delta, m.deltaKind, pl)}, ${verdictWord} (${ci}; ${tol}; ${pv}; ${n}${active ? '' : '; burn-in'})${quant}`;
+}
