@@ -160,13 +160,14 @@ export function mannWhitneyU(x: readonly number[], y: readonly number[], options
 
 /** Number of differences x_i − y_j ≤ t (x, y sorted ascending). O(n₁ + n₂). */
 function countAtMost(xs: readonly number[], ys: readonly number[], t: number): number {
-  // x_i − y_j ≤ t  ⇔  y_j ≥ x_i − t. As x_i grows, x_i − t grows: the pointer only advances.
+  // Count the y_j with x_i − y_j ≤ t. The difference itself is compared, never y_j against a
+  // rounded x_i − t: that bound can round past a y_j whose difference is exactly t. As x_i grows
+  // the first such j only moves right, so one pointer serves every x_i.
   let j = 0;
   let count = 0;
   const m = ys.length;
   for (const xi of xs) {
-    const bound = xi - t;
-    while (j < m && ys[j]! < bound) j++;
+    while (j < m && xi - ys[j]! > t) j++;
     count += m - j;
   }
   return count;
@@ -202,13 +203,14 @@ export function kthPairwiseDifference(xs: readonly number[], ys: readonly number
     }
   }
   if (countHi - countLo > budget) return hi;
-  // Enumerate the differences in (lo, hi]: for each x_i, the y_j in [x_i − hi, x_i − lo).
+  // Enumerate the differences in (lo, hi]: for each x_i, the y_j with lo < x_i − y_j ≤ hi
+  // (differences compared as computed, as in countAtMost, so none at a boundary is lost).
   const inside: number[] = [];
   let jStart = 0;
   let jEnd = 0;
   for (const xi of xs) {
-    while (jStart < n2 && ys[jStart]! < xi - hi) jStart++;
-    while (jEnd < n2 && ys[jEnd]! < xi - lo) jEnd++;
+    while (jStart < n2 && xi - ys[jStart]! > hi) jStart++;
+    while (jEnd < n2 && xi - ys[jEnd]! > lo) jEnd++;
     for (let j = jStart; j < jEnd; j++) {
       const d = xi - ys[j]!;
       if (d > lo && d <= hi) inside.push(d);

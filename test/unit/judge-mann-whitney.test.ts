@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hodgesLehmann, kthPairwiseDifference, mannWhitneyExactCounts, mannWhitneyU } from '../../judge/statistics/mann-whitney';
+import { mulberry32 } from '../../lib/seeded-random';
 
 // Hollander & Wolfe (1973), p. 69: permeability constants of the human chorioamnion, at term (x)
 // and at 12–26 weeks (y) — the two-sample example in R's ?wilcox.test.
@@ -122,19 +123,17 @@ describe('Hodges–Lehmann shift and Moses interval', () => {
   });
 
   it('selects the k-th pairwise difference without forming all of them (vs brute force, with ties)', () => {
-    // Deterministic pseudo-data: integer-valued (many ties) and continuous.
-    let s = 12345;
-    const rand = (): number => {
-      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-      return s / 2 ** 32;
-    };
+    // Seeded pseudo-data: integer-valued (many ties) and continuous. On this continuous data the
+    // largest difference was once lost to a rounded bound (x_i − hi compared with y_j).
+    const rand = mulberry32(12345);
     for (const tied of [true, false]) {
       const a = Array.from({ length: 120 }, () => (tied ? Math.floor(rand() * 20) : rand() * 100));
       const b = Array.from({ length: 90 }, () => (tied ? Math.floor(rand() * 25) : Math.exp(rand() * 4)));
       const as = [...a].sort((p, q) => p - q);
       const bs = [...b].sort((p, q) => p - q);
       const all = as.flatMap((p) => bs.map((q) => p - q)).sort((p, q) => p - q);
-      for (const k of [1, 2, 17, 500, 5400, 5401, 9000, all.length - 1, all.length]) {
+      const ks = [1, 2, 17, 500, 5400, 5401, 9000, all.length - 1, all.length, ...Array.from({ length: 100 }, (_, i) => 1 + i * 107)];
+      for (const k of ks) {
         expect(kthPairwiseDifference(as, bs, k)).toBe(all[k - 1]);
       }
     }
