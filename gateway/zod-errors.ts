@@ -2,13 +2,10 @@
 // (e.g. `backends[1].baseUrl`, `weights.candidate`), worded by lib/zod-issues.ts, so a 400 names
 // the field.
 import type { z } from 'zod';
-import { issueProblems, safeParseReportingInput } from '../lib/zod-issues';
+import { parseOrThrowFirst } from '../lib/zod-issues';
 import { InvalidRequestError } from './errors';
 
 /** Parses `value` with `schema` or throws an InvalidRequestError naming the first bad field. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, rootName = 'body'): z.output<S> {
-  const result = safeParseReportingInput(schema, value);
-  if (result.success) return result.data;
-  const first = issueProblems(result.error, rootName)[0] ?? { field: rootName, problem: 'invalid value' };
-  throw new InvalidRequestError(first.field, first.problem);
+  return parseOrThrowFirst(schema, value, rootName, ({ field, problem }) => new InvalidRequestError(field, problem));
 }

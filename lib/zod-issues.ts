@@ -38,3 +38,10 @@ export function issueProblems(error: z.ZodError, root: string): IssueProblem[] {
 export function formatIssueProblem(problem: IssueProblem): string {
   return `${problem.field}: ${problem.problem}`;
 }
+
+/** Parses `value` with `schema`, or throws what `toError` makes of the first problem (an HTTP 400 naming the field, say). */
+export function parseOrThrowFirst<S extends z.ZodType>(schema: S, value: unknown, root: string, toError: (problem: IssueProblem) => Error): z.output<S> {
+  const result = safeParseReportingInput(schema, value);
+  if (result.success) return result.data;
+  throw toError(issueProblems(result.error, root)[0] ?? { field: root, problem: 'invalid value' });
+}
