@@ -38,6 +38,7 @@ import {
   type DecisionRequest,
 } from './model-rollout-messages';
 import { RolloutHalted } from './rollout-halt';
+import { answerWhileStarting } from './rollout-starting';
 import { stagesOf, type StageSpec } from './rollout-stages';
 import {
   MAX_TIMELINE,
@@ -93,6 +94,7 @@ export async function ModelRolloutWorkflow(input: ModelRolloutInput): Promise<Ro
  */
 async function planOf(input: ModelRolloutInput): Promise<RolloutPlan> {
   if (!patched('plan-normalized-once')) return parsePlanOrFail(input.plan);
+  answerWhileStarting(input);
   try {
     return await planCheck.normalizePlan({ plan: input.plan });
   } catch (error) {

@@ -52,6 +52,8 @@ async function scriptedGoldenEval(input: GoldenEvalInput): Promise<Verdict> {
   return { stage: input.stage, outcome, reason: `scripted golden eval: ${outcome}`, metrics: [], at: new Date().toISOString() };
 }
 
+const planChecksHeld = new Map<string, Promise<void>>();
+
 const shadowScripts = new Map<string, Verdict['outcome']>();
 async function scriptedShadowCompare(input: { rolloutId: string; stage: string }): Promise<Verdict> {
   const outcome = shadowScripts.get(input.rolloutId) ?? 'pass';
@@ -69,7 +71,16 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: { ...activities, runGoldenEval: scriptedGoldenEval, compareShadow: scriptedShadowCompare },
+    activities: {
+      ...activities,
+      runGoldenEval: scriptedGoldenEval,
+      compareShadow: scriptedShadowCompare,
+      // A rollout can hold its plan check until the test lets it go (planChecksHeld).
+      async normalizePlan(input: { plan: unknown }) {
+        await planChecksHeld.get((input.plan as { rollout?: { id?: string } })?.rollout?.id ?? '');
+        return activities.normalizePlan(input);
+      },
+    },
   });
   running = worker.run();
 });
@@ -375,6 +386,27 @@ describe('ModelRolloutWorkflow', () => {
       { name: 'continued-as-new-first-run', history: first },
       { name: 'continued-as-new-last-run', history: last },
     ]);
+  });
+
+  it('answers its status and refuses a decision while its plan is still being checked, then runs', async () => {
+    let release!: () => void;
+    const id = `wf-${++counter}-held`;
+    planChecksHeld.set(id, new Promise<void>((resolve) => (release = resolve)));
+    try {
+      const handle = await env.client.workflow.start(ModelRolloutWorkflow, { taskQueue, workflowId: id, args: [{ plan: testPlan({ id, gates: ['cutover'] }), requestedBy: 'carol' }] });
+      const status = await handle.query(statusQuery);
+      expect(status).toMatchObject({ rolloutId: id, phase: 'starting', requestedBy: 'carol', stages: [], gate: null, weights: { baseline: 100, candidate: 0 } });
+      const refused = await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect((refused as WorkflowUpdateFailedError).cause).toMatchObject({ type: FailureType.NoOpenGate, message: expect.stringContaining('is starting') });
+      release();
+      await waitFor(handle, gateBefore('cutover'), 'gate before cutover');
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+      expect((await handle.result()).outcome).toBe('promoted');
+    } finally {
+      release();
+      planChecksHeld.delete(id);
+    }
   });
 
   it('fails with InvalidPlan, naming the field, for a bad plan', async () => {
