@@ -69,7 +69,7 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
     requestId,
     timeoutMs: deps.upstreamTimeoutMs,
     signal: deps.closing,
-    onAbortable: (abort) => {
+    onAbortable(abort) {
       abortUpstream = abort;
     },
     sink: relayTo(res),
