@@ -41,7 +41,8 @@ export interface UpstreamOutcome {
 export interface ExchangeOptions {
   backend: BackendSpec;
   path: UpstreamPath;
-  body: Record<string, unknown>;
+  /** The JSON text sent (forwarded-body.ts: the client's body with the backend's model). */
+  body: string;
   requestId: string;
   timeoutMs: number;
   /** Aborts the exchange (the gateway closing). Shared by many exchanges: listened to once, not per request. */
@@ -155,7 +156,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     private readonly resolve: (outcome: UpstreamOutcome) => void,
   ) {
     this.sink = options.sink;
-    this.payload = JSON.stringify(options.body);
+    this.payload = options.body;
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
