@@ -5,7 +5,8 @@
 //   primary -> worker   { type: 'routes', version, routes }      the whole route table (StoredRoute[], keys
 //                                                                included), at hello and after every change
 //   worker  -> primary  { type: 'routes-applied', version }       in force for every request from now on
-//   worker  -> primary  { type: 'traffic', exchanges, pairs }     a batch (traffic-batch.ts): the primary
+//   worker  -> primary  { type: 'traffic', exchanges, pairs }     a batch (traffic-batch.ts; exchanges as
+//                                                                exchange-wire.ts arrays): the primary
 //                                                                numbers, stamps and records them
 //   worker  -> primary  { type: 'failed', message }               cannot serve (e.g. the port is taken); exits
 //   primary -> worker   { type: 'shutdown' }                      stop serving, send the last batch, exit
@@ -15,7 +16,8 @@
 // after it applied its first table; it listens on the shared data address only then.
 // The worker's settings come in the environment variable WORKER_CONFIG_ENV at fork.
 import { z } from 'zod';
-import type { NewShadowPair, Exchange } from './exchange-recorder';
+import type { NewShadowPair } from './exchange-recorder';
+import type { WireExchange } from './exchange-wire';
 import type { StoredRoute } from './route-table';
 import { parseOrThrow } from './zod-errors';
 
@@ -26,7 +28,7 @@ export type PrimaryMessage = { type: 'routes'; version: number; routes: StoredRo
 export type WorkerMessage =
   | { type: 'hello' }
   | { type: 'routes-applied'; version: number }
-  | { type: 'traffic'; exchanges: Exchange[]; pairs: NewShadowPair[] }
+  | { type: 'traffic'; exchanges: WireExchange[]; pairs: NewShadowPair[] }
   | { type: 'failed'; message: string }
   | { type: 'stopped' };
 

@@ -25,6 +25,7 @@ import { parseWorkerMessage, WORKER_CONFIG_ENV } from './cluster-messages';
 import type { PrimaryMessage, WorkerConfig, WorkerMessage } from './cluster-messages';
 import { closeServer } from './data-plane-server';
 import { ExchangeRecorder } from './exchange-recorder';
+import { decodeExchange } from './exchange-wire';
 import { DEFAULT_MAX_BODY_BYTES } from './http-io';
 import { GatewayMetrics } from './metrics';
 import { openRouteTable } from './route-setup';
@@ -187,7 +188,7 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
     if (!slot || !message) return;
     switch (message.type) {
       case 'traffic':
-        for (const exchange of message.exchanges) recorder.add(exchange);
+        for (const exchange of message.exchanges) recorder.add(decodeExchange(exchange));
         for (const pair of message.pairs) traffic.addPair(pair);
         return;
       case 'hello':

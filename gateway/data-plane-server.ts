@@ -52,19 +52,19 @@ export function createDataPlane(table: RouteTable, sinks: { recorder: ExchangeSi
   };
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const pathname = pathnameOf(req.url ?? '/');
     const method = req.method ?? 'GET';
-    if (method === 'POST' && url.pathname === '/v1/chat/completions') return handleInference(req, res, 'chat/completions', deps);
-    if (method === 'POST' && url.pathname === '/v1/embeddings') return handleInference(req, res, 'embeddings', deps);
-    if (method === 'GET' && url.pathname === '/v1/models') {
+    if (method === 'POST' && pathname === '/v1/chat/completions') return handleInference(req, res, 'chat/completions', deps);
+    if (method === 'POST' && pathname === '/v1/embeddings') return handleInference(req, res, 'embeddings', deps);
+    if (method === 'GET' && pathname === '/v1/models') {
       sendJson(res, 200, { object: 'list', data: deps.table.list().map((r) => ({ id: r.route, object: 'model', created: 0, owned_by: 'llm-rollout-gateway' })) });
       return;
     }
-    if (method === 'GET' && url.pathname === '/healthz') {
+    if (method === 'GET' && pathname === '/healthz') {
       sendJson(res, 200, { ok: true });
       return;
     }
-    sendError(res, 404, 'not_found', `no endpoint ${method} ${url.pathname}`);
+    sendError(res, 404, 'not_found', `no endpoint ${method} ${pathname}`);
   }
 
   const server = createServer((req, res) => {
@@ -86,6 +86,14 @@ export function createDataPlane(table: RouteTable, sinks: { recorder: ExchangeSi
       return stopped;
     },
   };
+}
+
+/** Request targets that are already a bare path: parsing them as a URL gives them back unchanged. */
+const PLAIN_PATHS = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/healthz']);
+
+/** The target's path, as `new URL` reads it (a URL parse per request showed in profiles, so the usual ones skip it). */
+function pathnameOf(target: string): string {
+  return PLAIN_PATHS.has(target) ? target : new URL(target, 'http://gateway.invalid').pathname;
 }
 
 /** Stops listening and cuts every connection; resolves once the server is closed. */

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { ShadowAnswer } from './admin-api';
 import { InvalidRequestError, RouteNotFoundError } from './errors';
-import type { ExchangeSink, PairSink } from './exchange-recorder';
+import { isoNow, type ExchangeSink, type PairSink } from './exchange-recorder';
+import { forwardedBodies } from './forwarded-body';
 import { readJsonObject, sendError } from './http-io';
 import { inspectOutcome } from './inspect-outcome';
 import type { InspectedAnswer } from './inspect-outcome';
@@ -53,7 +54,15 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
 
   // Started before the primary so both see the same moment; the copy is never awaited here.
   const shadowTarget = path === 'chat/completions' ? deps.shadow.pickTarget(route, backend.name) : null;
-  const shadowRun = shadowTarget ? deps.shadow.mirror({ route: route.route, target: shadowTarget, path, body, requestId }) : null;
+  let forwardedBody: string;
+  let shadowRun: Promise<ShadowAnswer | null> | null = null;
+  if (shadowTarget) {
+    const [live, copy] = forwardedBodies(body, [backend.model, shadowTarget.model]);
+    forwardedBody = live!;
+    shadowRun = deps.shadow.mirror({ route: route.route, target: shadowTarget, path, body, forwardedBody: copy!, requestId });
+  } else {
+    forwardedBody = forwardedBodies(body, [backend.model])[0]!;
+  }
 
   let clientGone = false;
   let abortUpstream: (() => void) | null = null;
@@ -65,11 +74,11 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   const exchanged = await deps.upstream.exchange({
     backend,
     path,
-    body: { ...body, model: backend.model },
+    body: forwardedBody,
     requestId,
     timeoutMs: deps.upstreamTimeoutMs,
     signal: deps.closing,
-    onAbortable: (abort) => {
+    onAbortable(abort) {
       abortUpstream = abort;
     },
     sink: relayTo(res),
@@ -86,7 +95,7 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
     const primary = primaryAnswer(backend.name, outcome, answer);
     const messages = requestMessages(body);
     void shadowRun.then((shadow: ShadowAnswer | null) => {
-      if (shadow) deps.log.addPair({ requestId, route: route.route, messages, primary, shadow, at: new Date().toISOString() });
+      if (shadow) deps.log.addPair({ requestId, route: route.route, messages, primary, shadow, at: isoNow() });
     });
   }
 }

@@ -29,6 +29,9 @@ export class IsoClock {
 
 const isoClock = new IsoClock();
 
+/** `new Date().toISOString()`, formatted once per millisecond (IsoClock). */
+export const isoNow = (): string => isoClock.isoNow();
+
 /** What the data plane and the shadow mirror report after every upstream call. */
 export interface ExchangeEntry {
   route: string;
@@ -73,7 +76,7 @@ export function exchangeOf(entry: ExchangeEntry): Exchange {
     refusal: answer.refusal,
     validJson: answer.validJson,
     requestId: entry.requestId,
-    at: isoClock.isoNow(),
+    at: isoNow(),
   };
 }
 

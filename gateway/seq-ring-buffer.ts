@@ -23,8 +23,16 @@ export class SeqRingBuffer<T extends { seq: number }> {
 
   /** Appends an entry, assigning it the next seq (starting at 1). */
   push(entry: Omit<T, 'seq'>): T {
+    return this.pushBuilt((seq) => ({ seq, ...entry }) as T);
+  }
+
+  /**
+   * Appends the entry `build` makes for the next seq (starting at 1): for callers on the per-request
+   * path, which build the whole entry in one object literal rather than have it copied by a spread.
+   */
+  pushBuilt(build: (seq: number) => T): T {
     const seq = ++this.lastSeq;
-    const item = { seq, ...entry } as T;
+    const item = build(seq);
     this.slots[seq % this.capacity] = item;
     this.count = Math.min(this.count + 1, this.capacity);
     return item;

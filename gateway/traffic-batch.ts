@@ -2,19 +2,21 @@
 // collected and handed to `send` as one batch at most `maxDelayMs` after the first item of the
 // batch, or as soon as it holds `maxItems`, so the IPC cost (one message, one serialization) is
 // paid per batch, not per request. The worker also flushes on shutdown.
-import type { Exchange, ExchangeEntry, ExchangeSink, NewShadowPair, PairSink } from './exchange-recorder';
+import type { ExchangeEntry, ExchangeSink, NewShadowPair, PairSink } from './exchange-recorder';
 import { exchangeOf } from './exchange-recorder';
+import { encodeExchange, type WireExchange } from './exchange-wire';
 
 export const BATCH_MAX_ITEMS = 256;
 export const BATCH_MAX_DELAY_MS = 25;
 
 export interface TrafficBatch {
-  exchanges: Exchange[];
+  /** decodeExchange gives back each exchange as exchangeOf made it. */
+  exchanges: WireExchange[];
   pairs: NewShadowPair[];
 }
 
 export class TrafficBatcher implements ExchangeSink, PairSink {
-  private exchanges: Exchange[] = [];
+  private exchanges: WireExchange[] = [];
   private pairs: NewShadowPair[] = [];
   private timer: NodeJS.Timeout | null = null;
 
@@ -24,7 +26,7 @@ export class TrafficBatcher implements ExchangeSink, PairSink {
   ) {}
 
   record(entry: ExchangeEntry): void {
-    this.exchanges.push(exchangeOf(entry));
+    this.exchanges.push(encodeExchange(exchangeOf(entry)));
     this.added();
   }
 

@@ -32,12 +32,41 @@ export class TrafficLog {
     this.epoch = options.epoch ?? newEpoch();
   }
 
+  // Both built field by field, once per exchange (spreads per request showed in profiles); the
+  // order is the admin API's JSON order.
   addRecord(record: Omit<RequestRecord, 'seq' | 'epoch'>): RequestRecord {
-    return this.records.push({ epoch: this.epoch, ...record });
+    const { epoch } = this;
+    return this.records.pushBuilt((seq) => ({
+      seq,
+      epoch,
+      route: record.route,
+      backend: record.backend,
+      model: record.model,
+      mode: record.mode,
+      status: record.status,
+      latencyMs: record.latencyMs,
+      ttftMs: record.ttftMs,
+      promptTokens: record.promptTokens,
+      completionTokens: record.completionTokens,
+      refusal: record.refusal,
+      validJson: record.validJson,
+      requestId: record.requestId,
+      at: record.at,
+    }));
   }
 
   addPair(pair: Omit<ShadowPair, 'seq' | 'epoch'>): ShadowPair {
-    return this.pairs.push({ epoch: this.epoch, ...pair });
+    const { epoch } = this;
+    return this.pairs.pushBuilt((seq) => ({
+      seq,
+      epoch,
+      requestId: pair.requestId,
+      route: pair.route,
+      messages: pair.messages,
+      primary: pair.primary,
+      shadow: pair.shadow,
+      at: pair.at,
+    }));
   }
 
   /** `epoch`: the epoch the reader's `since` belongs to (omitted: this one). */

@@ -5,6 +5,7 @@
 // undici's dispatcher (keep-alive pools per backend origin) with a plain callback handler: no
 // fetch() Response/stream objects per request. Under wrk it served about a third more requests
 // per second than node:http with a keep-alive agent (bench/gateway.ts); close() destroys the pools.
+import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher } from 'undici';
 import type { BackendSpec } from './admin-api';
 import { FirstTokenWatch } from './first-token';
@@ -40,7 +41,8 @@ export interface UpstreamOutcome {
 export interface ExchangeOptions {
   backend: BackendSpec;
   path: UpstreamPath;
-  body: Record<string, unknown>;
+  /** The JSON text sent (forwarded-body.ts: the client's body with the backend's model). */
+  body: string;
   requestId: string;
   timeoutMs: number;
   /** Aborts the exchange (the gateway closing). Shared by many exchanges: listened to once, not per request. */
@@ -80,104 +82,16 @@ export class UpstreamClient {
   private readonly dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
   private readonly targets = new Map<string, Target>();
   /** In-flight exchanges per abort signal, so each signal gets one 'abort' listener, not one per request. */
-  private readonly aborters = new WeakMap<AbortSignal, Set<() => void>>();
+  private readonly aborters = new WeakMap<AbortSignal, Set<UpstreamCall>>();
 
   exchange(options: ExchangeOptions): Promise<UpstreamOutcome> {
-    const { backend, sink, signal, timeoutMs } = options;
     const started = performance.now();
-    const target = this.target(backend, options.path);
-    const payload = JSON.stringify(options.body);
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'x-request-id': options.requestId,
-      ...options.extraHeaders,
-    };
-    if (backend.apiKey) headers.authorization = `Bearer ${backend.apiKey}`;
-
-    if (signal.aborted) return Promise.resolve(failedOutcome('request aborted', '', started, false));
+    const target = this.target(options.backend, options.path);
+    if (options.signal.aborted) return Promise.resolve(failedOutcome('request aborted', '', started, false));
     return new Promise<UpstreamOutcome>((resolve) => {
-      let settled = false;
-      let headersRelayed = false;
-      let contentType = '';
-      let controller: Dispatcher.DispatchController | null = null;
-      const timer = setTimeout(() => abort(`no complete response within ${timeoutMs} ms`), timeoutMs);
-      const aborters = this.abortersFor(signal);
-
-      const finish = (outcome: UpstreamOutcome) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        aborters.delete(abortOnSignal);
-        resolve(outcome);
-      };
-      const fail = (failure: string) => finish(failedOutcome(failure, contentType, started, headersRelayed));
-      const abort = (failure: string) => {
-        if (settled) return;
-        // Settle first, so the error the aborted request reports finds the exchange already over.
-        fail(failure);
-        controller?.abort(new Error(failure));
-      };
-      const abortOnSignal = () => abort('request aborted');
-      aborters.add(abortOnSignal);
-      options.onAbortable?.(abortOnSignal);
-
-      const send = (mayResend: boolean) => {
-        const kept: Buffer[] = [];
-        let keptBytes = 0;
-        let status = 502;
-        let firstToken: FirstTokenWatch | null = null;
-        let firstTokenMs: number | null = null;
-        const handler: Dispatcher.DispatchHandler = {
-          onRequestStart(c) {
-            controller = c;
-            if (settled) c.abort(new Error('request aborted'));
-          },
-          onResponseStart(_c, statusCode, responseHeaders) {
-            status = statusCode;
-            contentType = headerText(responseHeaders['content-type']);
-            const relayed: Record<string, string> = {};
-            for (const name of RELAYED_HEADERS) {
-              const value = headerText(responseHeaders[name]);
-              if (value !== '') relayed[name] = value;
-            }
-            sink?.headers(status, relayed);
-            headersRelayed = true;
-            firstToken = contentType.includes('text/event-stream') ? new FirstTokenWatch() : null;
-          },
-          onResponseData(c, chunk) {
-            if (settled) return;
-            if (firstToken?.feed(chunk)) firstTokenMs = performance.now() - started;
-            if (keptBytes < INSPECTION_LIMIT_BYTES) {
-              kept.push(chunk);
-              keptBytes += chunk.length;
-            }
-            const accepted = sink?.chunk(chunk);
-            if (accepted) {
-              c.pause();
-              void accepted.then(() => c.resume());
-            }
-          },
-          onResponseEnd() {
-            sink?.end?.();
-            const bodyText = kept.length === 1 ? kept[0]!.toString('utf8') : Buffer.concat(kept).toString('utf8');
-            finish({ status, contentType, bodyText, latencyMs: performance.now() - started, firstTokenMs, failure: null, failedAfterHeaders: false });
-          },
-          onResponseError(_c, error) {
-            if (settled) return;
-            // A pooled keep-alive connection can be closed by the backend's idle timeout just as it
-            // is reused (uvicorn and Node servers close idle sockets after ~5 s). The backend never
-            // answered that request, so it is sent once more (on another connection).
-            if (mayResend && !headersRelayed && closedAfterEarlierResponses(error)) {
-              send(false);
-              return;
-            }
-            fail(describe(error));
-          },
-        };
-        this.dispatcher.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers, body: payload }, handler);
-      };
-      send(true);
+      const call = new UpstreamCall(this.dispatcher, target, options, started, this.abortersFor(options.signal), resolve);
+      options.onAbortable?.(() => call.abort('request aborted'));
+      call.send(true);
     });
   }
 
@@ -198,18 +112,147 @@ export class UpstreamClient {
     return target;
   }
 
-  private abortersFor(signal: AbortSignal): Set<() => void> {
+  private abortersFor(signal: AbortSignal): Set<UpstreamCall> {
     let set = this.aborters.get(signal);
     if (!set) {
-      const created = new Set<() => void>();
+      const created = new Set<UpstreamCall>();
       signal.addEventListener('abort', () => {
-        for (const abort of [...created]) abort();
+        for (const call of [...created]) call.abort('request aborted');
       }, { once: true });
       this.aborters.set(signal, created);
       set = created;
     }
     return set;
   }
+}
+
+/**
+ * One exchange in flight, and its own undici dispatch handler: one object per request with its
+ * methods on the prototype, rather than a dozen closures (each also named at run time by the
+ * TypeScript loader) built for every request.
+ */
+class UpstreamCall implements Dispatcher.DispatchHandler {
+  private settled = false;
+  private headersRelayed = false;
+  private contentType = '';
+  private controller: Dispatcher.DispatchController | null = null;
+  private readonly timer: NodeJS.Timeout;
+  private readonly sink: ResponseSink | undefined;
+  private readonly payload: string;
+  private readonly headers: Record<string, string>;
+  // Per attempt (a resend starts them over).
+  private mayResend = true;
+  private kept: Buffer[] = [];
+  private keptBytes = 0;
+  private status = 502;
+  private firstToken: FirstTokenWatch | null = null;
+  private firstTokenMs: number | null = null;
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    private readonly target: Target,
+    options: ExchangeOptions,
+    private readonly started: number,
+    private readonly aborters: Set<UpstreamCall>,
+    private readonly resolve: (outcome: UpstreamOutcome) => void,
+  ) {
+    this.sink = options.sink;
+    this.payload = options.body;
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'x-request-id': options.requestId,
+    };
+    if (options.extraHeaders) Object.assign(headers, options.extraHeaders);
+    if (options.backend.apiKey) headers.authorization = `Bearer ${options.backend.apiKey}`;
+    this.headers = headers;
+    this.timer = setTimeout(timedOut, options.timeoutMs, this, options.timeoutMs);
+    aborters.add(this);
+  }
+
+  send(mayResend: boolean): void {
+    this.mayResend = mayResend;
+    this.kept = [];
+    this.keptBytes = 0;
+    this.status = 502;
+    this.firstToken = null;
+    this.firstTokenMs = null;
+    this.dispatcher.dispatch({ origin: this.target.origin, path: this.target.path, method: 'POST', headers: this.headers, body: this.payload }, this);
+  }
+
+  abort(failure: string): void {
+    if (this.settled) return;
+    // Settle first, so the error the aborted request reports finds the exchange already over.
+    this.fail(failure);
+    this.controller?.abort(new Error(failure));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) controller.abort(new Error('request aborted'));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, responseHeaders: IncomingHttpHeaders): void {
+    this.status = statusCode;
+    const contentType = headerText(responseHeaders['content-type']);
+    this.contentType = contentType;
+    const relayed: Record<string, string> = {};
+    for (const name of RELAYED_HEADERS) {
+      const value = headerText(responseHeaders[name]);
+      if (value !== '') relayed[name] = value;
+    }
+    this.sink?.headers(statusCode, relayed);
+    this.headersRelayed = true;
+    this.firstToken = contentType.includes('text/event-stream') ? new FirstTokenWatch() : null;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
+    if (this.firstToken?.feed(chunk)) this.firstTokenMs = performance.now() - this.started;
+    if (this.keptBytes < INSPECTION_LIMIT_BYTES) {
+      this.kept.push(chunk);
+      this.keptBytes += chunk.length;
+    }
+    const accepted = this.sink?.chunk(chunk);
+    if (accepted) {
+      controller.pause();
+      void accepted.then(() => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    this.sink?.end?.();
+    const { kept } = this;
+    const bodyText = kept.length === 1 ? kept[0]!.toString('utf8') : Buffer.concat(kept).toString('utf8');
+    this.finish({ status: this.status, contentType: this.contentType, bodyText, latencyMs: performance.now() - this.started, firstTokenMs: this.firstTokenMs, failure: null, failedAfterHeaders: false });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.settled) return;
+    // A pooled keep-alive connection can be closed by the backend's idle timeout just as it
+    // is reused (uvicorn and Node servers close idle sockets after ~5 s). The backend never
+    // answered that request, so it is sent once more (on another connection).
+    if (this.mayResend && !this.headersRelayed && closedAfterEarlierResponses(error)) {
+      this.send(false);
+      return;
+    }
+    this.fail(describe(error));
+  }
+
+  private fail(failure: string): void {
+    this.finish(failedOutcome(failure, this.contentType, this.started, this.headersRelayed));
+  }
+
+  private finish(outcome: UpstreamOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.aborters.delete(this);
+    this.resolve(outcome);
+  }
+}
+
+function timedOut(call: UpstreamCall, timeoutMs: number): void {
+  call.abort(`no complete response within ${timeoutMs} ms`);
 }
 
 /**

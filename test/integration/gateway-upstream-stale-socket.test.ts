@@ -40,7 +40,7 @@ describe('upstream keep-alive sockets closed by the backend', () => {
     client.exchange({
       backend: { name: 'b', baseUrl: `${url}/v1`, model: 'm' },
       path: 'chat/completions',
-      body: { model: 'm', messages: [] },
+      body: JSON.stringify({ model: 'm', messages: [] }),
       requestId: 'r',
       timeoutMs: 5_000,
       signal: new AbortController().signal,

@@ -7,7 +7,8 @@ import type { BackendSpec } from '../../gateway/admin-api';
 import { parsePrimaryMessage, parseWorkerConfig, parseWorkerMessage, WORKER_CONFIG_ENV } from '../../gateway/cluster-messages';
 import { restartDelayMs } from '../../gateway/cluster-primary';
 import { tableFrom } from '../../gateway/cluster-worker';
-import { ExchangeRecorder } from '../../gateway/exchange-recorder';
+import { ExchangeRecorder, exchangeOf } from '../../gateway/exchange-recorder';
+import { decodeExchange, encodeExchange } from '../../gateway/exchange-wire';
 import type { ExchangeEntry, NewShadowPair } from '../../gateway/exchange-recorder';
 import { InvalidRequestError } from '../../gateway/errors';
 import { GatewayMetrics } from '../../gateway/metrics';
@@ -55,7 +56,7 @@ describe('TrafficBatcher', () => {
     // The deadline is the first item's, not the last's: a steady trickle cannot hold records back.
     vi.advanceTimersByTime(5);
     expect(sent).toHaveLength(1);
-    expect(sent[0]!.exchanges.map((e) => e.requestId)).toEqual(['r-1', 'r-2']);
+    expect(sent[0]!.exchanges.map((e) => decodeExchange(e).requestId)).toEqual(['r-1', 'r-2']);
     expect(sent[0]!.pairs).toEqual([pair]);
     expect(batcher.pending).toBe(0);
     vi.advanceTimersByTime(1_000);
@@ -103,7 +104,7 @@ describe('forwarded exchanges', () => {
     batcher.flush();
     const overIpc = JSON.parse(JSON.stringify(sent[0])) as TrafficBatch;
     const primaryRecorder = new ExchangeRecorder(primary.metrics, primary.log);
-    const forwarded = overIpc.exchanges.map((e) => primaryRecorder.add(e));
+    const forwarded = overIpc.exchanges.map((e) => primaryRecorder.add(decodeExchange(e)));
 
     // `at` is stamped when the exchange ends, in either process.
     const withoutTime = (records: typeof forwarded) => records.map(({ at: _at, ...rest }) => rest);
@@ -111,6 +112,16 @@ describe('forwarded exchanges', () => {
     expect(forwarded[0]).toMatchObject({ seq: 1, epoch: 'e1', latencyMs: 12.3, ttftMs: 4 });
     expect((await primary.metrics.render()).body).toBe((await direct.metrics.render()).body);
     expect(JSON.stringify(overIpc)).not.toContain('sk-upstream');
+  });
+});
+
+describe('exchange wire form', () => {
+  it('gives back, through JSON, every field of the exchange as exchangeOf made it', () => {
+    const exchanges = [exchangeOf(entry('r-1')), exchangeOf({ ...entry('r-2', { status: 502, firstTokenMs: null }), mode: 'shadow', answer: { content: null, promptTokens: 0, completionTokens: 0, refusal: true, validJson: false } })];
+    for (const exchange of exchanges) {
+      const overIpc = JSON.parse(JSON.stringify(encodeExchange(exchange))) as ReturnType<typeof encodeExchange>;
+      expect(decodeExchange(overIpc)).toStrictEqual(exchange);
+    }
   });
 });
 

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { forwardedBodies } from '../../gateway/forwarded-body';
+
+const plain = (body: Record<string, unknown>, model: string) => JSON.stringify({ ...body, model });
+
+describe('forwardedBodies', () => {
+  const body = {
+    model: 'route-a',
+    messages: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Say "hello" \u2028 with a\nnewline and a \\ backslash' },
+    ],
+    temperature: 0,
+    response_format: { type: 'json_object' },
+  };
+
+  it('gives each model exactly the text of serializing the body with that model, model kept in its place', () => {
+    const [live, copy] = forwardedBodies(body, ['baseline-7b', 'candidate "8b"']);
+    expect(live).toBe(plain(body, 'baseline-7b'));
+    expect(copy).toBe(plain(body, 'candidate "8b"'));
+    expect(Object.keys(JSON.parse(copy!))).toEqual(['model', 'messages', 'temperature', 'response_format']);
+  });
+
+  it('serializes once per model when the body itself holds the stand-in text', () => {
+    const tricky = { ...body, user: '\u0000llm-rollout-forwarded-model\u0000' };
+    expect(forwardedBodies(tricky, ['a', 'b'])).toEqual([plain(tricky, 'a'), plain(tricky, 'b')]);
+  });
+
+  it('handles a single model and a body without a model key', () => {
+    expect(forwardedBodies(body, ['only'])).toEqual([plain(body, 'only')]);
+    const noModel = { input: 'x' };
+    expect(forwardedBodies(noModel, ['a', 'b'])).toEqual([plain(noModel, 'a'), plain(noModel, 'b')]);
+  });
+});
