@@ -111,7 +111,13 @@ export interface ShadowCompareInput {
   pricing: { baseline: BackendConfig['pricing']; candidate: BackendConfig['pricing'] };
 }
 
-export type { JudgeCanaryWindowInput, JudgeCanaryWindowResult, JudgeSeriesWindowInput, JudgeSeriesWindowResult, JudgeTrafficWindowInput };
+export type {
+  JudgeCanaryWindowInput,
+  JudgeCanaryWindowResult,
+  JudgeSeriesWindowInput,
+  JudgeSeriesWindowResult,
+  JudgeTrafficWindowInput,
+};
 
 export interface RolloutEvent {
   rolloutId: string;

@@ -28,7 +28,11 @@ export interface GoldenEvalProgress extends Partial<GoldenRunState> {
 export const COMPACT_HEARTBEAT_ITEMS = 500;
 export const COMPACT_HEARTBEAT_INTERVAL_MS = 1_000;
 
-export function heartbeatReporter(items: number, heartbeat: (details: GoldenEvalProgress) => void, clock: () => number = Date.now): (state: GoldenRunState) => void {
+export function heartbeatReporter(
+  items: number,
+  heartbeat: (details: GoldenEvalProgress) => void,
+  clock: () => number = Date.now,
+): (state: GoldenRunState) => void {
   const total = items * 2;
   if (items <= COMPACT_HEARTBEAT_ITEMS) return (state) => heartbeat({ ...state, total });
   let last = Number.NEGATIVE_INFINITY;
@@ -44,12 +48,14 @@ export function createEvalActivities() {
   return {
     async runGoldenEval(input: GoldenEvalInput): Promise<BehavioralVerdict> {
       const context = Context.current();
-      if (!input.config.dataset) throw ApplicationFailure.nonRetryable('stages.goldenEval.dataset is not set', FailureType.InvalidDataset);
+      if (!input.config.dataset)
+        throw ApplicationFailure.nonRetryable('stages.goldenEval.dataset is not set', FailureType.InvalidDataset);
       let items;
       try {
         items = await loadGoldenDataset(input.config.dataset);
       } catch (error) {
-        if (error instanceof InvalidDatasetError) throw ApplicationFailure.nonRetryable(error.message, FailureType.InvalidDataset);
+        if (error instanceof InvalidDatasetError)
+          throw ApplicationFailure.nonRetryable(error.message, FailureType.InvalidDataset);
         throw error;
       }
       const resume = context.info.heartbeatDetails as GoldenEvalProgress | undefined;
@@ -70,10 +76,16 @@ export function createEvalActivities() {
           onProgress: heartbeatReporter(items.length, (details) => context.heartbeat(details)),
           signal: context.cancellationSignal,
         });
-        context.log.info('golden eval finished', { rolloutId: input.rolloutId, outcomes: state.outcomes.length, outcome: verdict.outcome, report: verdict.report });
+        context.log.info('golden eval finished', {
+          rolloutId: input.rolloutId,
+          outcomes: state.outcomes.length,
+          outcome: verdict.outcome,
+          report: verdict.report,
+        });
         return verdict;
       } catch (error) {
-        if (error instanceof UnknownMetricError) throw ApplicationFailure.nonRetryable(`stages.goldenEval.${error.message}`, FailureType.InvalidPlan);
+        if (error instanceof UnknownMetricError)
+          throw ApplicationFailure.nonRetryable(`stages.goldenEval.${error.message}`, FailureType.InvalidPlan);
         throw error;
       }
     },

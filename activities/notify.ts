@@ -18,7 +18,10 @@ async function postWebhook(event: RolloutEvent, input: NotifyInput): Promise<voi
     signal: AbortSignal.timeout(5_000),
   });
   if (response.status >= 400 && response.status < 500) {
-    throw ApplicationFailure.nonRetryable(`webhook ${url} refused the event: ${response.status}`, FailureType.WebhookRefused);
+    throw ApplicationFailure.nonRetryable(
+      `webhook ${url} refused the event: ${response.status}`,
+      FailureType.WebhookRefused,
+    );
   }
   if (!response.ok) throw new Error(`webhook ${url} answered ${response.status}`);
 }
@@ -27,7 +30,11 @@ export function createNotifyActivities(extraSinks: EventSink[] = []) {
   return {
     async notify(input: NotifyInput): Promise<void> {
       const { event } = input;
-      Context.current().log.info(`[${event.rolloutId}] ${event.type}: ${event.message}`, { rolloutId: event.rolloutId, type: event.type, stage: event.stage });
+      Context.current().log.info(`[${event.rolloutId}] ${event.type}: ${event.message}`, {
+        rolloutId: event.rolloutId,
+        type: event.type,
+        stage: event.stage,
+      });
       const failures: unknown[] = [];
       for (const deliver of [() => postWebhook(event, input), ...extraSinks.map((sink) => () => sink(event, input))]) {
         try {
@@ -39,8 +46,14 @@ export function createNotifyActivities(extraSinks: EventSink[] = []) {
       if (failures.length === 1) throw failures[0];
       if (failures.length > 1) {
         const permanent = failures.every((failure) => failure instanceof ApplicationFailure && failure.nonRetryable);
-        const message = failures.map((failure) => (failure instanceof Error ? failure.message : String(failure))).join('; ');
-        throw ApplicationFailure.create({ type: FailureType.NotifyFailed, message: `${failures.length} destinations failed: ${message}`, nonRetryable: permanent });
+        const message = failures
+          .map((failure) => (failure instanceof Error ? failure.message : String(failure)))
+          .join('; ');
+        throw ApplicationFailure.create({
+          type: FailureType.NotifyFailed,
+          message: `${failures.length} destinations failed: ${message}`,
+          nonRetryable: permanent,
+        });
       }
     },
   };

@@ -16,7 +16,12 @@ const PAGE = 10_000;
 /** The gateway keeps at most a few thousand pairs per route; this bounds the read loop regardless. */
 const MAX_PAGES = 100;
 
-export type ShadowPairsReader = (input: { adminUrl: string; route: string; sinceSeq: number; adminTokenEnv?: string }) => Promise<ShadowPair[]>;
+export type ShadowPairsReader = (input: {
+  adminUrl: string;
+  route: string;
+  sinceSeq: number;
+  adminTokenEnv?: string;
+}) => Promise<ShadowPair[]>;
 
 export const readShadowPairs: ShadowPairsReader = async ({ adminUrl, route, sinceSeq, adminTokenEnv }) => {
   const client = new GatewayAdminClient({ adminUrl, token: resolveGatewayToken({ adminTokenEnv }), timeoutMs: 10_000 });
@@ -28,7 +33,11 @@ export const readShadowPairs: ShadowPairsReader = async ({ adminUrl, route, sinc
     try {
       page = await client.shadowPairs(route, { since, epoch, limit: PAGE });
     } catch (error) {
-      if (error instanceof GatewayRefusedError && error.status === 404) throw ApplicationFailure.nonRetryable(`gateway has no route ${JSON.stringify(route)} (${error.message})`, FailureType.RouteNotFound);
+      if (error instanceof GatewayRefusedError && error.status === 404)
+        throw ApplicationFailure.nonRetryable(
+          `gateway has no route ${JSON.stringify(route)} (${error.message})`,
+          FailureType.RouteNotFound,
+        );
       throw new Error(`gateway shadow pairs: ${(error as Error).message}`, { cause: error });
     }
     // A restart between pages: what the earlier pages read belongs to a process that is gone.
@@ -46,14 +55,24 @@ export const readShadowPairs: ShadowPairsReader = async ({ adminUrl, route, sinc
  * gateway mirrored a request has nothing to do with how the candidate answered it, so a gateway
  * that cannot be read leaves a smaller sample, named in the verdict; none readable fails the read.
  */
-async function readEveryGatewaysPairs(readPairs: ShadowPairsReader, input: ShadowCompareInput): Promise<{ pairs: ShadowPair[]; unreadable: string[] }> {
+async function readEveryGatewaysPairs(
+  readPairs: ShadowPairsReader,
+  input: ShadowCompareInput,
+): Promise<{ pairs: ShadowPair[]; unreadable: string[] }> {
   const gateways = input.replicas && input.replicas.length > 0 ? input.replicas : [input.adminUrl];
-  const reads = await Promise.allSettled(gateways.map((adminUrl) => readPairs({ adminUrl, route: input.route, sinceSeq: 0, adminTokenEnv: input.adminTokenEnv })));
+  const reads = await Promise.allSettled(
+    gateways.map((adminUrl) =>
+      readPairs({ adminUrl, route: input.route, sinceSeq: 0, adminTokenEnv: input.adminTokenEnv }),
+    ),
+  );
   const pairs: ShadowPair[] = [];
   const unreadable: string[] = [];
   reads.forEach((read, index) => {
     if (read.status === 'fulfilled') pairs.push(...read.value);
-    else unreadable.push(`${gateways[index]} (${read.reason instanceof Error ? read.reason.message : String(read.reason)})`);
+    else
+      unreadable.push(
+        `${gateways[index]} (${read.reason instanceof Error ? read.reason.message : String(read.reason)})`,
+      );
   });
   if (unreadable.length === gateways.length) {
     const [only] = reads;
@@ -85,11 +104,17 @@ export function createShadowCompareActivities(readPairs: ShadowPairsReader = rea
           onProgress: (state) => context.heartbeat(state),
           signal: context.cancellationSignal,
         });
-        if (unreadable.length > 0) verdict.reason += `; compared on the other gateways' pairs: ${unreadable.join('; ')} could not be read`;
-        context.log.info('shadow comparison finished', { rolloutId: input.rolloutId, outcome: verdict.outcome, report: verdict.report });
+        if (unreadable.length > 0)
+          verdict.reason += `; compared on the other gateways' pairs: ${unreadable.join('; ')} could not be read`;
+        context.log.info('shadow comparison finished', {
+          rolloutId: input.rolloutId,
+          outcome: verdict.outcome,
+          report: verdict.report,
+        });
         return verdict;
       } catch (error) {
-        if (error instanceof UnknownMetricError) throw ApplicationFailure.nonRetryable(`stages.shadow.compare.${error.message}`, FailureType.InvalidPlan);
+        if (error instanceof UnknownMetricError)
+          throw ApplicationFailure.nonRetryable(`stages.shadow.compare.${error.message}`, FailureType.InvalidPlan);
         throw error;
       }
     },

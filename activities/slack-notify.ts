@@ -76,7 +76,19 @@ interface SlackMessage {
 }
 
 /** Slack's answers that retrying cannot fix: the activity fails at once instead. */
-const PERMANENT = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'missing_scope', 'invalid_blocks', 'msg_too_long', 'no_permission']);
+const PERMANENT = new Set([
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'missing_scope',
+  'invalid_blocks',
+  'msg_too_long',
+  'no_permission',
+]);
 
 export function slackClient(options: { token: string; apiUrl?: string }): WebClient {
   return new webApi.WebClient(options.token, {
@@ -89,7 +101,8 @@ export function slackClient(options: { token: string; apiUrl?: string }): WebCli
 }
 
 export function createSlackEventSink(options: SlackSinkOptions): EventSink {
-  if (!options.client && !options.token) throw new Error('Slack sink: a bot token (SLACK_BOT_TOKEN) or a client is required');
+  if (!options.client && !options.token)
+    throw new Error('Slack sink: a bot token (SLACK_BOT_TOKEN) or a client is required');
   const client = options.client ?? slackClient({ token: options.token!, apiUrl: options.apiUrl });
   const threads = new Map<string, Thread>();
   const posted = new Set<string>();
@@ -105,7 +118,8 @@ export function createSlackEventSink(options: SlackSinkOptions): EventSink {
       return await run();
     } catch (error) {
       const code = (error as { data?: { error?: string } }).data?.error;
-      if (code && PERMANENT.has(code)) throw ApplicationFailure.nonRetryable(`Slack refused ${what}: ${code}`, FailureType.SlackRefused);
+      if (code && PERMANENT.has(code))
+        throw ApplicationFailure.nonRetryable(`Slack refused ${what}: ${code}`, FailureType.SlackRefused);
       throw new Error(`Slack ${what} failed: ${(error as Error).message}`, { cause: error });
     }
   }
@@ -114,10 +128,17 @@ export function createSlackEventSink(options: SlackSinkOptions): EventSink {
     const base: RolloutFacts = { rolloutId: event.rolloutId, name: event.name };
     // Events carry the models and the requester; only an event from an older workflow needs asking.
     if (event.candidateModel && !options.describeRollout) {
-      return { ...base, baselineModel: event.baselineModel, candidateModel: event.candidateModel, requestedBy: event.requestedBy };
+      return {
+        ...base,
+        baselineModel: event.baselineModel,
+        candidateModel: event.candidateModel,
+        requestedBy: event.requestedBy,
+      };
     }
     try {
-      const found = options.describeRollout ? await options.describeRollout(event.rolloutId) : await describeFromWorkflow(event.rolloutId);
+      const found = options.describeRollout
+        ? await options.describeRollout(event.rolloutId)
+        : await describeFromWorkflow(event.rolloutId);
       return { ...base, ...(found ?? {}) };
     } catch {
       return base;
@@ -127,10 +148,17 @@ export function createSlackEventSink(options: SlackSinkOptions): EventSink {
   async function findThread(channel: string, rolloutId: string): Promise<Thread | null> {
     let cursor: string | undefined;
     for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
-      const result = await call('conversations.history', () => client.conversations.history({ channel, limit: 200, include_all_metadata: true, cursor }));
+      const result = await call('conversations.history', () =>
+        client.conversations.history({ channel, limit: 200, include_all_metadata: true, cursor }),
+      );
       for (const message of (result.messages ?? []) as SlackMessage[]) {
         const payload = message.metadata?.event_payload;
-        if (message.metadata?.event_type === ROOT_METADATA && payload?.rollout_id === rolloutId && payload.finished !== true && message.ts) {
+        if (
+          message.metadata?.event_type === ROOT_METADATA &&
+          payload?.rollout_id === rolloutId &&
+          payload.finished !== true &&
+          message.ts
+        ) {
           const facts = (payload.facts ?? { rolloutId }) as RolloutFacts;
           return { channel, ts: message.ts, facts: { ...facts, rolloutId }, blocks: message.blocks ?? [] };
         }
@@ -157,7 +185,10 @@ export function createSlackEventSink(options: SlackSinkOptions): EventSink {
         text: root.text,
         blocks: root.blocks,
         unfurl_links: false,
-        metadata: { event_type: ROOT_METADATA, event_payload: { rollout_id: event.rolloutId, finished: false, facts: compactFacts(facts) } },
+        metadata: {
+          event_type: ROOT_METADATA,
+          event_payload: { rollout_id: event.rolloutId, finished: false, facts: compactFacts(facts) },
+        },
       }),
     );
     const thread: Thread = { channel: result.channel ?? channel, ts: result.ts!, facts, blocks: root.blocks };
@@ -168,9 +199,20 @@ export function createSlackEventSink(options: SlackSinkOptions): EventSink {
 
   async function findGate(thread: Thread, gateId: string): Promise<GateMessage | null> {
     if (thread.openGate?.gateId === gateId) return thread.openGate;
-    const result = await call('conversations.replies', () => client.conversations.replies({ channel: thread.channel, ts: thread.ts, include_all_metadata: true, limit: 1_000 }));
+    const result = await call('conversations.replies', () =>
+      client.conversations.replies({
+        channel: thread.channel,
+        ts: thread.ts,
+        include_all_metadata: true,
+        limit: 1_000,
+      }),
+    );
     for (const message of (result.messages ?? []) as SlackMessage[]) {
-      if (message.metadata?.event_type === GATE_METADATA && message.metadata.event_payload?.gate_id === gateId && message.ts) {
+      if (
+        message.metadata?.event_type === GATE_METADATA &&
+        message.metadata.event_payload?.gate_id === gateId &&
+        message.ts
+      ) {
         return { gateId, channel: thread.channel, ts: message.ts, blocks: message.blocks ?? [] };
       }
     }
@@ -191,7 +233,10 @@ export function createSlackEventSink(options: SlackSinkOptions): EventSink {
         ts: thread.ts,
         text: root.text,
         blocks: root.blocks,
-        metadata: { event_type: ROOT_METADATA, event_payload: { rollout_id: event.rolloutId, finished, facts: compactFacts(thread.facts) } },
+        metadata: {
+          event_type: ROOT_METADATA,
+          event_payload: { rollout_id: event.rolloutId, finished, facts: compactFacts(thread.facts) },
+        },
       }),
     );
     thread.blocks = root.blocks;
@@ -204,12 +249,22 @@ export function createSlackEventSink(options: SlackSinkOptions): EventSink {
     // A retried activity must not post the same line twice.
     if (posted.has(key)) return;
     const namespace = activityNamespace();
-    const uiLink = rolloutUiLink(input.notifications.temporalUiUrl ?? options.temporalUiUrl, namespace, event.rolloutId);
+    const uiLink = rolloutUiLink(
+      input.notifications.temporalUiUrl ?? options.temporalUiUrl,
+      namespace,
+      event.rolloutId,
+    );
     const thread = await threadFor(event, slack.channel, uiLink);
 
     if (event.type === 'gate_opened' && event.gate) {
       const opened = event.gate;
-      const gate = gateMessage({ ...thread.facts, uiLink: thread.facts.uiLink ?? uiLink, gate: opened, stage: event.stage, verdict: event.verdict });
+      const gate = gateMessage({
+        ...thread.facts,
+        uiLink: thread.facts.uiLink ?? uiLink,
+        gate: opened,
+        stage: event.stage,
+        verdict: event.verdict,
+      });
       const result = await call('chat.postMessage (gate)', () =>
         client.chat.postMessage({
           channel: thread.channel,
@@ -232,19 +287,36 @@ export function createSlackEventSink(options: SlackSinkOptions): EventSink {
       if (gate) {
         const decision = event.type === 'gate_approved' ? 'approved' : 'rejected';
         const reason = /^(?:approved|rejected) by .+? before .+?: (.*)$/s.exec(event.message)?.[1];
-        await updateGate(gate, decidedGateBlocks(gate.blocks, { decision, by: event.by ?? 'unknown', at: event.at, reason }), `${decision} by ${event.by ?? 'unknown'}`);
+        await updateGate(
+          gate,
+          decidedGateBlocks(gate.blocks, { decision, by: event.by ?? 'unknown', at: event.at, reason }),
+          `${decision} by ${event.by ?? 'unknown'}`,
+        );
       }
       if (thread.openGate?.gateId === event.gate.id) thread.openGate = undefined;
     } else if (thread.openGate && hasOpenButtons(thread.openGate.blocks)) {
       // The gate closed without a decision (rollback, timeout, cancellation): no live buttons left behind.
-      await updateGate(thread.openGate, closedGateBlocks(thread.openGate.blocks, `${event.type.replace(/_/g, ' ')}: ${event.message}`, event.at), 'gate closed');
+      await updateGate(
+        thread.openGate,
+        closedGateBlocks(thread.openGate.blocks, `${event.type.replace(/_/g, ' ')}: ${event.message}`, event.at),
+        'gate closed',
+      );
       thread.openGate = undefined;
     }
 
     const line = threadLine(event);
-    await call('chat.postMessage (thread)', () => client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, text: line.text, blocks: line.blocks, unfurl_links: false }));
+    await call('chat.postMessage (thread)', () =>
+      client.chat.postMessage({
+        channel: thread.channel,
+        thread_ts: thread.ts,
+        text: line.text,
+        blocks: line.blocks,
+        unfurl_links: false,
+      }),
+    );
     remember(key);
-    if (FINAL_EVENTS.has(event.type) || event.type === 'stage_started' || event.type.startsWith('gate_')) await updateRoot(thread, event);
+    if (FINAL_EVENTS.has(event.type) || event.type === 'stage_started' || event.type.startsWith('gate_'))
+      await updateRoot(thread, event);
     if (FINAL_EVENTS.has(event.type)) threads.delete(event.rolloutId);
   }
 
@@ -263,7 +335,14 @@ export function createSlackEventSink(options: SlackSinkOptions): EventSink {
 
 /** The facts as message metadata (string values only; Slack refuses nulls). */
 function compactFacts(facts: RolloutFacts): Record<string, string> {
-  const entries = Object.entries({ rolloutId: facts.rolloutId, name: facts.name, baselineModel: facts.baselineModel, candidateModel: facts.candidateModel, requestedBy: facts.requestedBy, uiLink: facts.uiLink });
+  const entries = Object.entries({
+    rolloutId: facts.rolloutId,
+    name: facts.name,
+    baselineModel: facts.baselineModel,
+    candidateModel: facts.candidateModel,
+    requestedBy: facts.requestedBy,
+    uiLink: facts.uiLink,
+  });
   return Object.fromEntries(entries.filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 
@@ -278,7 +357,12 @@ function activityNamespace(): string {
 /** The rollout's own status query, through the worker's client (the activity runs beside it). */
 async function describeFromWorkflow(rolloutId: string): Promise<Partial<RolloutFacts> | null> {
   const status = await Context.current().client.workflow.getHandle(rolloutId).query<RolloutStatus>('status');
-  return { name: status.name, baselineModel: status.baselineModel, candidateModel: status.candidateModel, requestedBy: status.requestedBy };
+  return {
+    name: status.name,
+    baselineModel: status.baselineModel,
+    candidateModel: status.candidateModel,
+    requestedBy: status.requestedBy,
+  };
 }
 
 /**
@@ -288,5 +372,9 @@ async function describeFromWorkflow(rolloutId: string): Promise<Partial<RolloutF
 export function slackSinkFromEnv(env: NodeJS.ProcessEnv = process.env): EventSink | null {
   const token = env.SLACK_BOT_TOKEN?.trim();
   if (!token) return null;
-  return createSlackEventSink({ token, apiUrl: env.SLACK_API_URL?.trim() || undefined, temporalUiUrl: env.TEMPORAL_UI_URL?.trim() || undefined });
+  return createSlackEventSink({
+    token,
+    apiUrl: env.SLACK_API_URL?.trim() || undefined,
+    temporalUiUrl: env.TEMPORAL_UI_URL?.trim() || undefined,
+  });
 }

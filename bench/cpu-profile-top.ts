@@ -27,11 +27,14 @@ profile.samples.forEach((id, i) => {
   const delta = profile.timeDeltas[i] ?? 0;
   const frame = byId.get(id)?.callFrame;
   if (!frame) return;
-  const where = frame.url ? `${relative(process.cwd(), frame.url.replace(/^file:\/\//, ''))}:${frame.lineNumber + 1}` : '';
+  const where = frame.url
+    ? `${relative(process.cwd(), frame.url.replace(/^file:\/\//, ''))}:${frame.lineNumber + 1}`
+    : '';
   const key = `${frame.functionName || '(anonymous)'} ${where}`.trim();
   selfUs.set(key, (selfUs.get(key) ?? 0) + delta);
   totalUs += delta;
 });
 const top = [...selfUs.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(countArg ?? 40));
 console.log(`total ${(totalUs / 1e6).toFixed(2)} s sampled`);
-for (const [key, us] of top) console.log(`${((100 * us) / totalUs).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`);
+for (const [key, us] of top)
+  console.log(`${((100 * us) / totalUs).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`);

@@ -13,7 +13,11 @@ export interface BenchBackend {
   process: ManagedProcess;
 }
 
-export async function startBenchBackend(options: { model: string; logDir: string; flags: Record<string, string | number> }): Promise<BenchBackend> {
+export async function startBenchBackend(options: {
+  model: string;
+  logDir: string;
+  flags: Record<string, string | number>;
+}): Promise<BenchBackend> {
   const port = await freePort();
   const root = `http://127.0.0.1:${port}`;
   const args = ['--import', 'tsx', join(ROOT, 'simulator/main.ts'), '--port', String(port), '--model', options.model];

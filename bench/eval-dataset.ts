@@ -46,7 +46,8 @@ const PHRASINGS = [
 ];
 
 const SYSTEM = 'You are a concise, friendly customer-support assistant.';
-const JSON_INSTRUCTION = 'Respond only with a JSON object with fields "answer" (string) and "confidence" (number between 0 and 1).';
+const JSON_INSTRUCTION =
+  'Respond only with a JSON object with fields "answer" (string) and "confidence" (number between 0 and 1).';
 const SCHEMA = {
   type: 'object',
   required: ['answer', 'confidence'],
@@ -75,6 +76,11 @@ export function supportDataset200(): Array<Record<string, unknown>> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await writeFile(DATASET_200, `${supportDataset200().map((item) => JSON.stringify(item)).join('\n')}\n`);
+  await writeFile(
+    DATASET_200,
+    `${supportDataset200()
+      .map((item) => JSON.stringify(item))
+      .join('\n')}\n`,
+  );
   console.log(`wrote ${DATASET_200}`);
 }

@@ -45,11 +45,18 @@ interface Run {
   verdict: BehavioralVerdict;
 }
 
-async function runOnce(backends: { baseline: BenchBackend; candidate: BenchBackend; judge: BenchBackend }, dataset: string, concurrency: number): Promise<Run> {
+async function runOnce(
+  backends: { baseline: BenchBackend; candidate: BenchBackend; judge: BenchBackend },
+  dataset: string,
+  concurrency: number,
+): Promise<Run> {
   const { baseline, candidate, judge } = backends;
   const plan = parsePlan({
     rollout: { id: 'bench-eval' },
-    backends: { baseline: { baseUrl: baseline.url, model: baseline.model }, candidate: { baseUrl: candidate.url, model: candidate.model } },
+    backends: {
+      baseline: { baseUrl: baseline.url, model: baseline.model },
+      candidate: { baseUrl: candidate.url, model: candidate.model },
+    },
     approvals: { approvers: ['bench'] },
     stages: {
       goldenEval: {
@@ -57,11 +64,23 @@ async function runOnce(backends: { baseline: BenchBackend; candidate: BenchBacke
         dataset,
         concurrency,
         requestTimeout: '60s',
-        ...(WITH_JUDGE ? { judge: { baseUrl: judge.url, model: judge.model, concurrency: 16 }, embeddings: { baseUrl: judge.url, model: judge.model, concurrency: 16 } } : {}),
+        ...(WITH_JUDGE
+          ? {
+              judge: { baseUrl: judge.url, model: judge.model, concurrency: 16 },
+              embeddings: { baseUrl: judge.url, model: judge.model, concurrency: 16 },
+            }
+          : {}),
       },
     },
   });
-  const input: GoldenEvalInput = { rolloutId: 'bench-eval', stage: 'golden_eval', config: plan.stages.goldenEval, baseline: plan.backends.baseline, candidate: plan.backends.candidate, guardrails: plan.guardrails };
+  const input: GoldenEvalInput = {
+    rolloutId: 'bench-eval',
+    stage: 'golden_eval',
+    config: plan.stages.goldenEval,
+    baseline: plan.backends.baseline,
+    candidate: plan.backends.candidate,
+    guardrails: plan.guardrails,
+  };
   let heartbeats = 0;
   const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN') });
   env.on('heartbeat', () => heartbeats++);
@@ -71,7 +90,8 @@ async function runOnce(backends: { baseline: BenchBackend; candidate: BenchBacke
 }
 
 async function main(): Promise<void> {
-  if (!(ITEMS >= 1 && ITEMS <= 200)) throw new Error(`BENCH_EVAL_ITEMS must be 1–200 (the dataset's size), got ${ITEMS}`);
+  if (!(ITEMS >= 1 && ITEMS <= 200))
+    throw new Error(`BENCH_EVAL_ITEMS must be 1–200 (the dataset's size), got ${ITEMS}`);
   const work = await mkdtemp(join(tmpdir(), 'bench-eval-'));
   const previousReports = process.env.ROLLOUT_REPORTS_DIR;
   process.env.ROLLOUT_REPORTS_DIR = join(work, 'reports');
@@ -81,7 +101,11 @@ async function main(): Promise<void> {
     const [baseline, candidate, judge] = await Promise.all([
       startBenchBackend({ model: 'sim-bench-baseline', logDir: work, flags: { ...fixed, seed: 11 } }),
       startBenchBackend({ model: 'sim-bench-candidate', logDir: work, flags: { ...fixed, seed: 12 } }),
-      startBenchBackend({ model: 'sim-bench-judge', logDir: work, flags: { 'latency-median-ms': 0, 'latency-sigma': 0, 'max-concurrency': 1000 } }),
+      startBenchBackend({
+        model: 'sim-bench-judge',
+        logDir: work,
+        flags: { 'latency-median-ms': 0, 'latency-sigma': 0, 'max-concurrency': 1000 },
+      }),
     ]);
     started.push(baseline, candidate, judge);
     const lines = (await readFile(DATASET_200, 'utf8')).split('\n').filter((line) => line.trim() !== '');
@@ -99,9 +123,13 @@ async function main(): Promise<void> {
     const run = await runOnce(backends, dataset, CONCURRENCY);
     const matched = await runOnce(backends, dataset, 2 * SLOTS);
     const line = (r: Run) =>
-      `  concurrency ${String(r.concurrency).padStart(3)}: ${r.seconds.toFixed(2)} s, ${(ITEMS / r.seconds).toFixed(1)} items/s, efficiency ${((ITEMS / r.seconds) / limit).toFixed(3)}, ${r.heartbeats} heartbeats, verdict ${r.verdict.outcome}`;
-    console.log(`golden eval: ${ITEMS} items × 2 simulated backends (own processes), ${SLOTS} slots each at ${LATENCY_MS} ms fixed latency; judge and embeddings ${WITH_JUDGE ? 'on' : 'off'}`);
-    console.log(`  limit: 2 × ${SLOTS} / ${LATENCY_MS / 1000} s = ${2 * limit} requests/s = ${limit} items/s (2 requests per item)`);
+      `  concurrency ${String(r.concurrency).padStart(3)}: ${r.seconds.toFixed(2)} s, ${(ITEMS / r.seconds).toFixed(1)} items/s, efficiency ${(ITEMS / r.seconds / limit).toFixed(3)}, ${r.heartbeats} heartbeats, verdict ${r.verdict.outcome}`;
+    console.log(
+      `golden eval: ${ITEMS} items × 2 simulated backends (own processes), ${SLOTS} slots each at ${LATENCY_MS} ms fixed latency; judge and embeddings ${WITH_JUDGE ? 'on' : 'off'}`,
+    );
+    console.log(
+      `  limit: 2 × ${SLOTS} / ${LATENCY_MS / 1000} s = ${2 * limit} requests/s = ${limit} items/s (2 requests per item)`,
+    );
     console.log(`${line(run)}  (measured)`);
     console.log(`${line(matched)}  (matched: one request per slot, for comparison)`);
     console.log(`  verdict: ${run.verdict.reason}`);

@@ -14,7 +14,9 @@ export const CANNED_ANSWER = JSON.stringify({
   object: 'chat.completion',
   created: 1700000000,
   model: 'static',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello! How can I help you today?' }, finish_reason: 'stop' }],
+  choices: [
+    { index: 0, message: { role: 'assistant', content: 'Hello! How can I help you today?' }, finish_reason: 'stop' },
+  ],
   usage: { prompt_tokens: 9, completion_tokens: 9, total_tokens: 18 },
 });
 
@@ -36,7 +38,9 @@ export function buildNginxConfig(input: { port: number; dir: string; answer: str
     'http {',
     '  access_log off;',
     // Temp paths inside our dir: the Debian defaults under /var/lib/nginx may not exist.
-    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${join(input.dir, `${kind}-temp`)};`),
+    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
+      (kind) => `  ${kind}_temp_path ${join(input.dir, `${kind}-temp`)};`,
+    ),
     '  keepalive_requests 10000000;',
     '  keepalive_timeout 75s;',
     '  server {',

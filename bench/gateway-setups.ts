@@ -24,7 +24,12 @@ export function chatProbe(url: string): Probe {
   return {
     description: `POST ${url} answers 200`,
     async attempt(signal) {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: REQUEST_BODY, signal });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: REQUEST_BODY,
+        signal,
+      });
       const text = await res.text();
       if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
     },
@@ -42,14 +47,31 @@ export async function startHaproxyProxy(dir: string, upstreamPort: number): Prom
 }
 
 /** One gateway process (bench/gateway-child.ts); `cpuProfDir` runs it under `node --cpu-prof`. */
-export async function startGatewayChild(options: { dir: string; name: string; upstream: string; shadowShare: number; cpuProfDir?: string }): Promise<RunningProxy> {
+export async function startGatewayChild(options: {
+  dir: string;
+  name: string;
+  upstream: string;
+  shadowShare: number;
+  cpuProfDir?: string;
+}): Promise<RunningProxy> {
   const port = await freePort();
   const root = `http://${HOST}:${port}`;
   const profile = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
   const child = await startManagedProcess({
     name: options.name,
     command: process.execPath,
-    args: [...profile, '--import', 'tsx', join(REPO_ROOT, 'bench', 'gateway-child.ts'), '--port', String(port), '--upstream', `${options.upstream}/v1`, '--shadow-share', String(options.shadowShare)],
+    args: [
+      ...profile,
+      '--import',
+      'tsx',
+      join(REPO_ROOT, 'bench', 'gateway-child.ts'),
+      '--port',
+      String(port),
+      '--upstream',
+      `${options.upstream}/v1`,
+      '--shadow-share',
+      String(options.shadowShare),
+    ],
     cwd: REPO_ROOT,
     logFile: join(options.dir, `${options.name}.log`),
     readyTimeoutMs: 20_000,
@@ -68,18 +90,45 @@ export const MAIN_SCRIPT = join(REPO_ROOT, 'gateway', 'main.ts');
 
 export function multiProcessSupport(): { available: true } | { available: false; reason: string } {
   const source = existsSync(MAIN_SCRIPT) ? readFileSync(MAIN_SCRIPT, 'utf8') : '';
-  return /--processes/.test(source) ? { available: true } : { available: false, reason: 'gateway/main.ts has no --processes option in this tree' };
+  return /--processes/.test(source)
+    ? { available: true }
+    : { available: false, reason: 'gateway/main.ts has no --processes option in this tree' };
 }
 
-export async function startScaledGateway(options: { dir: string; upstream: string; processes: number }): Promise<RunningProxy> {
+export async function startScaledGateway(options: {
+  dir: string;
+  upstream: string;
+  processes: number;
+}): Promise<RunningProxy> {
   const port = await freePort();
   const root = `http://${HOST}:${port}`;
   const config = join(options.dir, 'scaled-routes.json');
-  writeFileSync(config, JSON.stringify({ routes: { [BENCH_ROUTE]: { backends: [{ name: 'primary', baseUrl: `${options.upstream}/v1`, model: 'static' }] } } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      routes: {
+        [BENCH_ROUTE]: { backends: [{ name: 'primary', baseUrl: `${options.upstream}/v1`, model: 'static' }] },
+      },
+    }),
+  );
   const child = await startManagedProcess({
     name: 'gateway-scaled',
     command: process.execPath,
-    args: ['--import', 'tsx', MAIN_SCRIPT, '--processes', String(options.processes), '--host', HOST, '--port', String(port), '--admin-port', '0', '--config', config],
+    args: [
+      '--import',
+      'tsx',
+      MAIN_SCRIPT,
+      '--processes',
+      String(options.processes),
+      '--host',
+      HOST,
+      '--port',
+      String(port),
+      '--admin-port',
+      '0',
+      '--config',
+      config,
+    ],
     cwd: REPO_ROOT,
     env: { ...process.env, GATEWAY_ADMIN_TOKEN: generateAdminToken() },
     logFile: join(options.dir, 'gateway-scaled.log'),

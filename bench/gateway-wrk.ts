@@ -48,9 +48,27 @@ export function writeWrkScript(dir: string): string {
   return path;
 }
 
-export function runWrk(options: { url: string; script: string; connections: number; seconds: number; threads?: number }): Promise<WrkResult> {
+export function runWrk(options: {
+  url: string;
+  script: string;
+  connections: number;
+  seconds: number;
+  threads?: number;
+}): Promise<WrkResult> {
   const threads = options.threads ?? Math.min(2, options.connections);
-  const args = ['-t', String(threads), '-c', String(options.connections), '-d', `${options.seconds}s`, '--timeout', '5s', '-s', options.script, options.url];
+  const args = [
+    '-t',
+    String(threads),
+    '-c',
+    String(options.connections),
+    '-d',
+    `${options.seconds}s`,
+    '--timeout',
+    '5s',
+    '-s',
+    options.script,
+    options.url,
+  ];
   return new Promise((resolve, reject) => {
     execFile('wrk', args, { timeout: (options.seconds + 15) * 1000 }, (error, stdout, stderr) => {
       if (error) {
@@ -62,8 +80,20 @@ export function runWrk(options: { url: string; script: string; connections: numb
         reject(new Error(`wrk printed no result line:\n${stdout}\n${stderr}`));
         return;
       }
-      const raw = JSON.parse(line.slice(MARK.length)) as { requests: number; duration_us: number; errors: number; p50_us: number; p99_us: number };
-      resolve({ requests: raw.requests, rps: raw.requests / (raw.duration_us / 1e6), errors: raw.errors, p50Us: raw.p50_us, p99Us: raw.p99_us });
+      const raw = JSON.parse(line.slice(MARK.length)) as {
+        requests: number;
+        duration_us: number;
+        errors: number;
+        p50_us: number;
+        p99_us: number;
+      };
+      resolve({
+        requests: raw.requests,
+        rps: raw.requests / (raw.duration_us / 1e6),
+        errors: raw.errors,
+        p50Us: raw.p50_us,
+        p99Us: raw.p99_us,
+      });
     });
   });
 }

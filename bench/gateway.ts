@@ -20,7 +20,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startNginx, type RunningNginx } from './gateway-nginx';
-import { chatUrl, multiProcessSupport, startGatewayChild, startHaproxyProxy, startScaledGateway, type RunningProxy } from './gateway-setups';
+import {
+  chatUrl,
+  multiProcessSupport,
+  startGatewayChild,
+  startHaproxyProxy,
+  startScaledGateway,
+  type RunningProxy,
+} from './gateway-setups';
 import { runWrk, writeWrkScript, type WrkResult } from './gateway-wrk';
 import { runBench } from './run-bench';
 
@@ -42,8 +49,13 @@ const WARMUP_SECONDS = Number(values['warmup-seconds']);
 const CONNECTIONS = Number(values.connections);
 const PROCESSES = Number(values.processes);
 const ONLY = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : null;
-if (![SECONDS, LATENCY_SECONDS, CONNECTIONS, PROCESSES].every((n) => Number.isInteger(n) && n >= 1) || !(Number.isInteger(WARMUP_SECONDS) && WARMUP_SECONDS >= 0)) {
-  console.error('usage: npm run bench:gateway -- [--seconds N] [--latency-seconds N] [--warmup-seconds N] [--connections N] [--processes N] [--only gateway,shadow,...] [--cpu-prof DIR]');
+if (
+  ![SECONDS, LATENCY_SECONDS, CONNECTIONS, PROCESSES].every((n) => Number.isInteger(n) && n >= 1) ||
+  !(Number.isInteger(WARMUP_SECONDS) && WARMUP_SECONDS >= 0)
+) {
+  console.error(
+    'usage: npm run bench:gateway -- [--seconds N] [--latency-seconds N] [--warmup-seconds N] [--connections N] [--processes N] [--only gateway,shadow,...] [--cpu-prof DIR]',
+  );
   process.exit(1);
 }
 
@@ -71,11 +83,16 @@ async function measure(label: string, target: string, script: string): Promise<M
   const load: WrkResult = await runWrk({ url: target, script, connections: CONNECTIONS, seconds: SECONDS });
   const single: WrkResult = await runWrk({ url: target, script, connections: 1, threads: 1, seconds: LATENCY_SECONDS });
   const result = { rps: load.rps, p50Us: single.p50Us, p99Us: single.p99Us, errors: load.errors + single.errors };
-  console.log(`  ${label.padEnd(30)} ${Math.round(result.rps).toLocaleString('en-US').padStart(8)} req/s @${CONNECTIONS}   p50 ${String(result.p50Us).padStart(5)} µs   p99 ${String(result.p99Us).padStart(6)} µs @1${result.errors ? `   ${result.errors} FAILED REQUESTS` : ''}`);
+  console.log(
+    `  ${label.padEnd(30)} ${Math.round(result.rps).toLocaleString('en-US').padStart(8)} req/s @${CONNECTIONS}   p50 ${String(result.p50Us).padStart(5)} µs   p99 ${String(result.p99Us).padStart(6)} µs @1${result.errors ? `   ${result.errors} FAILED REQUESTS` : ''}`,
+  );
   return result;
 }
 
-async function withProxy(start: () => Promise<RunningProxy>, run: (proxy: RunningProxy) => Promise<Measured>): Promise<Measured> {
+async function withProxy(
+  start: () => Promise<RunningProxy>,
+  run: (proxy: RunningProxy) => Promise<Measured>,
+): Promise<Measured> {
   const proxy = await start();
   running.add(proxy);
   try {
@@ -87,7 +104,8 @@ async function withProxy(start: () => Promise<RunningProxy>, run: (proxy: Runnin
 }
 
 const wanted = (name: string) => ONLY === null || ONLY.has(name);
-const ratio = (a: number | undefined, b: number | undefined): number | null => (a === undefined || b === undefined || b <= 0 ? null : round2(a / b));
+const ratio = (a: number | undefined, b: number | undefined): number | null =>
+  a === undefined || b === undefined || b <= 0 ? null : round2(a / b);
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 async function main(): Promise<string> {
@@ -95,10 +113,17 @@ async function main(): Promise<string> {
   const script = writeWrkScript(dir);
   nginx = await startNginx({ dir });
   const upstream = nginx.url;
-  console.log(`static upstream (nginx) at ${upstream}; ${availableParallelism()} cores; per setup: ${WARMUP_SECONDS} s warm-up, ${SECONDS} s at ${CONNECTIONS} connections, ${LATENCY_SECONDS} s at 1 connection`);
+  console.log(
+    `static upstream (nginx) at ${upstream}; ${availableParallelism()} cores; per setup: ${WARMUP_SECONDS} s warm-up, ${SECONDS} s at ${CONNECTIONS} connections, ${LATENCY_SECONDS} s at 1 connection`,
+  );
 
   const direct = await measure('nginx direct (reference)', chatUrl(upstream), script);
-  const haproxy = wanted('haproxy') ? await withProxy(() => startHaproxyProxy(dir, nginx!.port), (p) => measure('HAProxy (1 thread)', p.target, script)) : undefined;
+  const haproxy = wanted('haproxy')
+    ? await withProxy(
+        () => startHaproxyProxy(dir, nginx!.port),
+        (p) => measure('HAProxy (1 thread)', p.target, script),
+      )
+    : undefined;
   const gateway = wanted('gateway')
     ? await withProxy(
         () => startGatewayChild({ dir, name: 'gateway', upstream, shadowShare: 0, cpuProfDir: values['cpu-prof'] }),
@@ -106,21 +131,28 @@ async function main(): Promise<string> {
       )
     : undefined;
   const shadow = wanted('shadow')
-    ? await withProxy(() => startGatewayChild({ dir, name: 'gateway-shadow', upstream, shadowShare: 0.5 }), (p) => measure('gateway, 1 process, 50 % shadow', p.target, script))
+    ? await withProxy(
+        () => startGatewayChild({ dir, name: 'gateway-shadow', upstream, shadowShare: 0.5 }),
+        (p) => measure('gateway, 1 process, 50 % shadow', p.target, script),
+      )
     : undefined;
   let scaled: Measured | undefined;
   let scaledNote = '';
   if (wanted('scaled')) {
     const support = multiProcessSupport();
     if (support.available) {
-      scaled = await withProxy(() => startScaledGateway({ dir, upstream, processes: PROCESSES }), (p) => measure(`gateway, ${PROCESSES} processes`, p.target, script));
+      scaled = await withProxy(
+        () => startScaledGateway({ dir, upstream, processes: PROCESSES }),
+        (p) => measure(`gateway, ${PROCESSES} processes`, p.target, script),
+      );
     } else {
       scaledNote = support.reason;
       console.log(`  ${`gateway, ${PROCESSES} processes`.padEnd(30)} not available: ${scaledNote}`);
     }
   }
 
-  const added = (m: Measured | undefined, key: 'p50Us' | 'p99Us') => (m === undefined ? undefined : m[key] - direct[key]);
+  const added = (m: Measured | undefined, key: 'p50Us' | 'p99Us') =>
+    m === undefined ? undefined : m[key] - direct[key];
   const gatewayP50 = added(gateway, 'p50Us');
   const haproxyP50 = added(haproxy, 'p50Us');
   const figures = {
@@ -133,22 +165,45 @@ async function main(): Promise<string> {
 
   console.log('');
   console.log('added latency at 1 connection (setup minus nginx direct):');
-  for (const [label, m] of [['HAProxy', haproxy], ['gateway', gateway], ['gateway, 50 % shadow', shadow], [`gateway, ${PROCESSES} processes`, scaled]] as const) {
+  for (const [label, m] of [
+    ['HAProxy', haproxy],
+    ['gateway', gateway],
+    ['gateway, 50 % shadow', shadow],
+    [`gateway, ${PROCESSES} processes`, scaled],
+  ] as const) {
     if (m) console.log(`  ${label.padEnd(30)} p50 +${added(m, 'p50Us')} µs   p99 +${added(m, 'p99Us')} µs`);
   }
   console.log('');
   console.log('goals (2 cores):');
   const goal = (label: string, value: number | null, ok: (v: number) => boolean, text: string) =>
-    console.log(`  ${label.padEnd(34)} ${value === null ? 'n/a' : value.toFixed(2)}   goal ${text}   ${value === null ? 'NOT MEASURED' : ok(value) ? 'met' : 'NOT MET'}`);
-  goal('throughput_ratio_vs_haproxy', figures.throughputRatio, (v) => v >= GOALS.throughputRatio, `≥ ${GOALS.throughputRatio} per process`);
-  goal('overhead_ratio_vs_haproxy (p50)', figures.overheadRatio, (v) => v <= GOALS.overheadRatio, `≤ ${GOALS.overheadRatio}`);
+    console.log(
+      `  ${label.padEnd(34)} ${value === null ? 'n/a' : value.toFixed(2)}   goal ${text}   ${value === null ? 'NOT MEASURED' : ok(value) ? 'met' : 'NOT MET'}`,
+    );
+  goal(
+    'throughput_ratio_vs_haproxy',
+    figures.throughputRatio,
+    (v) => v >= GOALS.throughputRatio,
+    `≥ ${GOALS.throughputRatio} per process`,
+  );
+  goal(
+    'overhead_ratio_vs_haproxy (p50)',
+    figures.overheadRatio,
+    (v) => v <= GOALS.overheadRatio,
+    `≤ ${GOALS.overheadRatio}`,
+  );
   goal('shadow_throughput_ratio', figures.shadowRatio, (v) => v >= GOALS.shadowRatio, `≥ ${GOALS.shadowRatio}`);
-  goal(`scale_out_ratio (${PROCESSES} processes)`, figures.scaleOutRatio, (v) => v >= GOALS.scaleOutRatio, `≥ ${GOALS.scaleOutRatio} at 2 processes`);
+  goal(
+    `scale_out_ratio (${PROCESSES} processes)`,
+    figures.scaleOutRatio,
+    (v) => v >= GOALS.scaleOutRatio,
+    `≥ ${GOALS.scaleOutRatio} at 2 processes`,
+  );
   const failed = [direct, haproxy, gateway, shadow, scaled].reduce((sum, m) => sum + (m?.errors ?? 0), 0);
   if (failed > 0) console.log(`  WARNING: ${failed} requests failed; the figures above are not trustworthy`);
   console.log(`(bench took ${Math.round((performance.now() - startedAt) / 1000)} s)`);
 
-  const setup = (m: Measured | undefined) => (m === undefined ? null : { rps: Math.round(m.rps), p50_us: m.p50Us, p99_us: m.p99Us, errors: m.errors });
+  const setup = (m: Measured | undefined) =>
+    m === undefined ? null : { rps: Math.round(m.rps), p50_us: m.p50Us, p99_us: m.p99Us, errors: m.errors };
   return JSON.stringify({
     gateway_rps: gateway ? Math.round(gateway.rps) : null,
     haproxy_rps: haproxy ? Math.round(haproxy.rps) : null,
@@ -166,7 +221,13 @@ async function main(): Promise<string> {
     connections: CONNECTIONS,
     seconds: SECONDS,
     failed_requests: failed,
-    setups: { nginx: setup(direct), haproxy: setup(haproxy), gateway: setup(gateway), gateway_shadow: setup(shadow), gateway_scaled: setup(scaled) },
+    setups: {
+      nginx: setup(direct),
+      haproxy: setup(haproxy),
+      gateway: setup(gateway),
+      gateway_shadow: setup(shadow),
+      gateway_scaled: setup(scaled),
+    },
   });
 }
 

@@ -42,14 +42,55 @@ export const TOLERANCE = {
   length: 0.075, // ±7.5 % on the mean
 };
 
-export function judgeConfig(alpha: number, reference: LatencyReference, minSamples: number, tauMultiplier?: number): JudgeConfig {
+export function judgeConfig(
+  alpha: number,
+  reference: LatencyReference,
+  minSamples: number,
+  tauMultiplier?: number,
+): JudgeConfig {
   const metrics: MetricConfig[] = [
-    { name: 'errorRate', kind: 'proportion', direction: 'higher_is_worse', tolerance: TOLERANCE.errorRate, critical: true, group: 'reliability' },
-    { name: 'refusalRate', kind: 'proportion', direction: 'higher_is_worse', tolerance: TOLERANCE.refusalRate, critical: true, group: 'quality' },
-    { name: 'p99Latency', kind: 'latency', direction: 'higher_is_worse', tolerance: TOLERANCE.latencyP99, critical: true, group: 'reliability', quantile: 0.99, reference },
-    { name: 'length', kind: 'continuous', direction: 'either', tolerance: TOLERANCE.length, critical: true, group: 'quality' },
+    {
+      name: 'errorRate',
+      kind: 'proportion',
+      direction: 'higher_is_worse',
+      tolerance: TOLERANCE.errorRate,
+      critical: true,
+      group: 'reliability',
+    },
+    {
+      name: 'refusalRate',
+      kind: 'proportion',
+      direction: 'higher_is_worse',
+      tolerance: TOLERANCE.refusalRate,
+      critical: true,
+      group: 'quality',
+    },
+    {
+      name: 'p99Latency',
+      kind: 'latency',
+      direction: 'higher_is_worse',
+      tolerance: TOLERANCE.latencyP99,
+      critical: true,
+      group: 'reliability',
+      quantile: 0.99,
+      reference,
+    },
+    {
+      name: 'length',
+      kind: 'continuous',
+      direction: 'either',
+      tolerance: TOLERANCE.length,
+      critical: true,
+      group: 'quality',
+    },
   ];
-  return { alpha, minSamples, scoreThresholds: { pass: 95, marginal: 75 }, metrics, ...(tauMultiplier === undefined ? {} : { tauMultiplier }) };
+  return {
+    alpha,
+    minSamples,
+    scoreThresholds: { pass: 95, marginal: 75 },
+    metrics,
+    ...(tauMultiplier === undefined ? {} : { tauMultiplier }),
+  };
 }
 
 /** Shadow-phase reference for the latency metric: the baseline's p99 and the +tolerance exceedance rate. */
@@ -131,9 +172,22 @@ export function simulateCanary(seed: number, baseline: Traffic, candidate: Traff
       config,
       state,
       data: {
-        errorRate: { type: 'counts', baseline: { events: b.errors, total: b.n }, candidate: { events: c.errors, total: c.n } },
-        refusalRate: { type: 'counts', baseline: { events: b.refusals, total: b.n }, candidate: { events: c.refusals, total: c.n } },
-        p99Latency: { type: 'exceedance', threshold, baseline: { events: b.slow, total: b.n }, candidate: { events: c.slow, total: c.n } },
+        errorRate: {
+          type: 'counts',
+          baseline: { events: b.errors, total: b.n },
+          candidate: { events: c.errors, total: c.n },
+        },
+        refusalRate: {
+          type: 'counts',
+          baseline: { events: b.refusals, total: b.n },
+          candidate: { events: c.refusals, total: c.n },
+        },
+        p99Latency: {
+          type: 'exceedance',
+          threshold,
+          baseline: { events: b.slow, total: b.n },
+          candidate: { events: c.slow, total: c.n },
+        },
         length: { type: 'summary', scale: 'raw', baseline: b.length, candidate: c.length },
       },
     });
@@ -141,7 +195,9 @@ export function simulateCanary(seed: number, baseline: Traffic, candidate: Traff
     finalOutcome = verdict.outcome;
     if (verdict.outcome === 'fail' && judgeFailAt === null) {
       judgeFailAt = c.n;
-      failedMetrics = verdict.metrics.filter((m) => m.classification === 'high' || m.classification === 'low').map((m) => m.metric);
+      failedMetrics = verdict.metrics
+        .filter((m) => m.classification === 'high' || m.classification === 'low')
+        .map((m) => m.metric);
     }
     const naive = naiveReject(b, c, settings.alpha);
     if (naive && naiveRejectAt === null) naiveRejectAt = c.n;
@@ -163,6 +219,10 @@ export function naiveReject(b: Arm, c: Arm, alpha: number): boolean {
     twoProportionZTest(c.slow, c.n, b.slow, b.n, 'greater').pValue,
   ];
   const len = logRatioOfMeans(c.length, b.length);
-  p.push(Number.isFinite(len.variance) && len.variance > 0 ? pValueFromZ(len.estimate / Math.sqrt(len.variance), 'two-sided') : 1);
+  p.push(
+    Number.isFinite(len.variance) && len.variance > 0
+      ? pValueFromZ(len.estimate / Math.sqrt(len.variance), 'two-sided')
+      : 1,
+  );
   return holmReject(p, alpha).some(Boolean);
 }

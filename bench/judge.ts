@@ -31,7 +31,15 @@ const MIN_SAMPLES = 1000;
 const reference = shadowReference(SEED ^ 0x5eed, 20_000);
 // JUDGE_TAU_MULT overrides τ / tolerance, to explore the mixing-variance choice.
 const tauMult = process.env.JUDGE_TAU_MULT ? Number(process.env.JUDGE_TAU_MULT) : DEFAULT_TAU_MULTIPLIER;
-const settings: SimSettings = { alpha: ALPHA, perLook: PER_LOOK, looks: LOOKS, minSamples: MIN_SAMPLES, reference, tauMultiplier: tauMult, stopAtFail: false };
+const settings: SimSettings = {
+  alpha: ALPHA,
+  perLook: PER_LOOK,
+  looks: LOOKS,
+  minSamples: MIN_SAMPLES,
+  reference,
+  tauMultiplier: tauMult,
+  stopAtFail: false,
+};
 
 // Fixed-horizon candidate-arm sample sizes for each metric's tolerance at 80 % power, with the
 // same sidedness as the judge's test for the metric and a matched baseline. Two versions:
@@ -43,9 +51,27 @@ const cvLength = Math.sqrt(Math.expm1(BASELINE.lengthSigma ** 2));
 const lengthDelta = -Math.log1p(-TOLERANCE.length); // the lower side: the −15 % regression is a drop
 function fixedHorizonN(alpha: number): Record<string, number> {
   return {
-    errorRate: sampleSizeTwoProportions({ baselineRate: BASELINE.errorRate, candidateRate: BASELINE.errorRate + TOLERANCE.errorRate, alpha, power: POWER, sides: 1 }),
-    refusalRate: sampleSizeTwoProportions({ baselineRate: BASELINE.refusalRate, candidateRate: BASELINE.refusalRate + TOLERANCE.refusalRate, alpha, power: POWER, sides: 1 }),
-    p99Latency: sampleSizeTwoProportions({ baselineRate: 1 - reference.quantile, candidateRate: reference.toleranceRate, alpha, power: POWER, sides: 1 }),
+    errorRate: sampleSizeTwoProportions({
+      baselineRate: BASELINE.errorRate,
+      candidateRate: BASELINE.errorRate + TOLERANCE.errorRate,
+      alpha,
+      power: POWER,
+      sides: 1,
+    }),
+    refusalRate: sampleSizeTwoProportions({
+      baselineRate: BASELINE.refusalRate,
+      candidateRate: BASELINE.refusalRate + TOLERANCE.refusalRate,
+      alpha,
+      power: POWER,
+      sides: 1,
+    }),
+    p99Latency: sampleSizeTwoProportions({
+      baselineRate: 1 - reference.quantile,
+      candidateRate: reference.toleranceRate,
+      alpha,
+      power: POWER,
+      sides: 1,
+    }),
     length: sampleSizeMeanShift({ delta: lengthDelta, sdCandidate: cvLength, alpha, power: POWER, sides: 2 }),
   };
 }
@@ -54,7 +80,11 @@ const fixedNPerMetric = fixedHorizonN(ALPHA);
 // The release owner's plan for this traffic (judge/window-plan.ts): α/m per metric, 80 % power.
 const plan = planCanaryWindow(
   judgeConfig(ALPHA, reference, MIN_SAMPLES, tauMult),
-  { errorRate: { baselineRate: BASELINE.errorRate }, refusalRate: { baselineRate: BASELINE.refusalRate }, length: { cv: cvLength } },
+  {
+    errorRate: { baselineRate: BASELINE.errorRate },
+    refusalRate: { baselineRate: BASELINE.refusalRate },
+    length: { cv: cvLength },
+  },
   { requestsPerMinute: 2000, candidateShare: 0.05, baselineShare: 0.05 },
 );
 
@@ -74,9 +104,21 @@ function describeRegression(metric: string, multiple: number): string {
   return `length −${(multiple * TOLERANCE.length * 100).toFixed(1)}%`;
 }
 
-function run(candidate: Traffic, stopAtFail: boolean, salt: number, overrides: Partial<SimSettings> = {}): SimOutcome[] {
+function run(
+  candidate: Traffic,
+  stopAtFail: boolean,
+  salt: number,
+  overrides: Partial<SimSettings> = {},
+): SimOutcome[] {
   const out: SimOutcome[] = [];
-  for (let i = 0; i < SIMS; i++) out.push(simulateCanary((SEED + salt * 1_000_003 + i * 7919) >>> 0, BASELINE, candidate, { ...settings, ...overrides, stopAtFail }));
+  for (let i = 0; i < SIMS; i++)
+    out.push(
+      simulateCanary((SEED + salt * 1_000_003 + i * 7919) >>> 0, BASELINE, candidate, {
+        ...settings,
+        ...overrides,
+        stopAtFail,
+      }),
+    );
   return out;
 }
 
@@ -98,8 +140,12 @@ function pad(s: string, n: number): string {
 
 const started = performance.now();
 console.log(`Statistical canary judge — simulation benchmark (${SIMS} canaries per scenario, seed ${SEED})`);
-console.log(`alpha ${ALPHA}; ${PER_LOOK} candidate + ${PER_LOOK} matched-baseline requests per interval, ${LOOKS} looks (window ${PER_LOOK * LOOKS} per arm); judge looks after every interval`);
-console.log(`baseline traffic: error ${pct(BASELINE.errorRate)}, refusal ${pct(BASELINE.refusalRate)}, latency log-normal median ${BASELINE.latencyMedianMs} ms σ ${BASELINE.latencySigma} (shadow p99 ${reference.threshold.toFixed(0)} ms, +${TOLERANCE.latencyP99 * 100}% → exceedance ${pct(reference.toleranceRate)}), length log-normal mean ${BASELINE.lengthMean} σ ${BASELINE.lengthSigma}`);
+console.log(
+  `alpha ${ALPHA}; ${PER_LOOK} candidate + ${PER_LOOK} matched-baseline requests per interval, ${LOOKS} looks (window ${PER_LOOK * LOOKS} per arm); judge looks after every interval`,
+);
+console.log(
+  `baseline traffic: error ${pct(BASELINE.errorRate)}, refusal ${pct(BASELINE.refusalRate)}, latency log-normal median ${BASELINE.latencyMedianMs} ms σ ${BASELINE.latencySigma} (shadow p99 ${reference.threshold.toFixed(0)} ms, +${TOLERANCE.latencyP99 * 100}% → exceedance ${pct(reference.toleranceRate)}), length log-normal mean ${BASELINE.lengthMean} σ ${BASELINE.lengthSigma}`,
+);
 console.log('');
 
 // A/A
@@ -110,18 +156,30 @@ const naiveSingle = aa.filter((o) => o.naiveFinalReject).length / SIMS;
 const aaPass = aa.filter((o) => o.finalOutcome === 'pass').length / SIMS;
 const se = (p: number): string => `±${(1.96 * Math.sqrt((p * (1 - p)) / SIMS) * 100).toFixed(1)}`;
 console.log('A/A (no difference), false alarms over the whole window:');
-console.log(`  judge, mSPRT + Holm, look every interval     ${pad(pct(falseAlarm), 7)} (${se(falseAlarm)} pts)   target ≤ ${pct(ALPHA)}`);
-console.log(`  naive fixed-horizon tests + Holm, every look ${pad(pct(naiveFalseAlarm), 7)} (${se(naiveFalseAlarm)} pts)`);
-console.log(`  naive fixed-horizon tests, last look only    ${pad(pct(naiveSingle), 7)} (${se(naiveSingle)} pts)   (the one look they are designed for)`);
-console.log(`  judge verdict at the window's end: pass ${pct(aaPass)}, inconclusive ${pct(aa.filter((o) => o.finalOutcome === 'inconclusive').length / SIMS)}`);
+console.log(
+  `  judge, mSPRT + Holm, look every interval     ${pad(pct(falseAlarm), 7)} (${se(falseAlarm)} pts)   target ≤ ${pct(ALPHA)}`,
+);
+console.log(
+  `  naive fixed-horizon tests + Holm, every look ${pad(pct(naiveFalseAlarm), 7)} (${se(naiveFalseAlarm)} pts)`,
+);
+console.log(
+  `  naive fixed-horizon tests, last look only    ${pad(pct(naiveSingle), 7)} (${se(naiveSingle)} pts)   (the one look they are designed for)`,
+);
+console.log(
+  `  judge verdict at the window's end: pass ${pct(aaPass)}, inconclusive ${pct(aa.filter((o) => o.finalOutcome === 'inconclusive').length / SIMS)}`,
+);
 const fine = run(BASELINE, false, 2, { perLook: FINE_PER_LOOK, looks: FINE_LOOKS });
 const fineFalseAlarm = fine.filter((o) => o.judgeFailAt !== null).length / SIMS;
 const fineNaive = fine.filter((o) => o.naiveRejectAt !== null).length / SIMS;
-console.log(`  stress: ${FINE_LOOKS} looks of ${FINE_PER_LOOK} requests (same window): judge ${pct(fineFalseAlarm)} (${se(fineFalseAlarm)} pts), naive ${pct(fineNaive)}`);
+console.log(
+  `  stress: ${FINE_LOOKS} looks of ${FINE_PER_LOOK} requests (same window): judge ${pct(fineFalseAlarm)} (${se(fineFalseAlarm)} pts), naive ${pct(fineNaive)}`,
+);
 console.log('');
 
 console.log('Regressions (one metric at a time; detection = judge verdict fail within the window):');
-console.log(`  ${pad('regression', 26)}${pad('size', 6)}${pad('detected', 10)}${pad('by metric', 11)}${pad('median req.', 13)}${pad('fixed n α/4', 13)}${pad('ratio', 7)}${pad('fixed n α', 11)}ratio`);
+console.log(
+  `  ${pad('regression', 26)}${pad('size', 6)}${pad('detected', 10)}${pad('by metric', 11)}${pad('median req.', 13)}${pad('fixed n α/4', 13)}${pad('ratio', 7)}${pad('fixed n α', 11)}ratio`,
+);
 const ratios: Record<string, number | null> = {};
 const ratiosPerMetric: Record<string, number | null> = {};
 const detection: Record<string, { at1x: number; at2x: number; median2x: number | null }> = {};
@@ -152,19 +210,35 @@ for (const metric of ['errorRate', 'refusalRate', 'p99Latency', 'length']) {
   detection[metric] = row;
 }
 console.log('');
-console.log('Planning (planCanaryWindow: candidate requests for 80% power at the tolerance, α/4 per metric; 2,000 rpm, canary 5%, matched baseline 5%):');
-console.log(`  ${pad('metric', 14)}${pad('fixed-horizon n', 17)}${pad('minutes', 9)}${pad('mSPRT bound n', 15)}minutes`);
+console.log(
+  'Planning (planCanaryWindow: candidate requests for 80% power at the tolerance, α/4 per metric; 2,000 rpm, canary 5%, matched baseline 5%):',
+);
+console.log(
+  `  ${pad('metric', 14)}${pad('fixed-horizon n', 17)}${pad('minutes', 9)}${pad('mSPRT bound n', 15)}minutes`,
+);
 for (const row of plan.metrics) {
-  console.log(`  ${pad(row.metric, 14)}${pad(String(row.fixedHorizonSamples), 17)}${pad(row.fixedHorizonMinutes.toFixed(0), 9)}${pad(String(row.sequentialSamples), 15)}${row.sequentialMinutes.toFixed(0)}`);
+  console.log(
+    `  ${pad(row.metric, 14)}${pad(String(row.fixedHorizonSamples), 17)}${pad(row.fixedHorizonMinutes.toFixed(0), 9)}${pad(String(row.sequentialSamples), 15)}${row.sequentialMinutes.toFixed(0)}`,
+  );
 }
-console.log(`  window to plan: ${plan.windowMinutes.toFixed(0)} min (${plan.candidateRequests} candidate requests); suggested minSamples ${plan.suggestedMinSamples}`);
-console.log('  (the mSPRT bound credits only the last look, so it overstates what the sequential test needs; compare the 1× rows above)');
-const worst = (rs: Record<string, number | null>): number | null => Object.values(rs).reduce<number | null>((acc, r) => (r === null || acc === null ? null : Math.max(acc, r)), 0);
-const round3 = (rs: Record<string, number | null>): Record<string, number | null> => Object.fromEntries(Object.entries(rs).map(([k, v]) => [k, v === null ? null : Math.round(v * 1000) / 1000]));
+console.log(
+  `  window to plan: ${plan.windowMinutes.toFixed(0)} min (${plan.candidateRequests} candidate requests); suggested minSamples ${plan.suggestedMinSamples}`,
+);
+console.log(
+  '  (the mSPRT bound credits only the last look, so it overstates what the sequential test needs; compare the 1× rows above)',
+);
+const worst = (rs: Record<string, number | null>): number | null =>
+  Object.values(rs).reduce<number | null>((acc, r) => (r === null || acc === null ? null : Math.max(acc, r)), 0);
+const round3 = (rs: Record<string, number | null>): Record<string, number | null> =>
+  Object.fromEntries(Object.entries(rs).map(([k, v]) => [k, v === null ? null : Math.round(v * 1000) / 1000]));
 const seconds = (performance.now() - started) / 1000;
 console.log('');
-console.log(`done in ${seconds.toFixed(1)} s. requests_ratio_vs_fixed_horizon: the worst metric's median requests-to-detection at 2× tolerance ÷ its fixed-horizon n at 1× tolerance`);
-console.log(`(fixed horizon at the judge's family-wise α, i.e. α/${m} per metric; the _per_metric_alpha variant uses α per metric, no multiplicity penalty)`);
+console.log(
+  `done in ${seconds.toFixed(1)} s. requests_ratio_vs_fixed_horizon: the worst metric's median requests-to-detection at 2× tolerance ÷ its fixed-horizon n at 1× tolerance`,
+);
+console.log(
+  `(fixed horizon at the judge's family-wise α, i.e. α/${m} per metric; the _per_metric_alpha variant uses α per metric, no multiplicity penalty)`,
+);
 console.log(
   JSON.stringify({
     sims_per_scenario: SIMS,
@@ -184,7 +258,9 @@ console.log(
     detection_rate_1x: Object.fromEntries(Object.entries(detection).map(([k, v]) => [k, v.at1x])),
     median_requests_2x: Object.fromEntries(Object.entries(detection).map(([k, v]) => [k, v.median2x])),
     fixed_horizon_n: Object.fromEntries(Object.entries(fixedN).map(([k, v]) => [k, Math.ceil(v)])),
-    fixed_horizon_n_per_metric_alpha: Object.fromEntries(Object.entries(fixedNPerMetric).map(([k, v]) => [k, Math.ceil(v)])),
+    fixed_horizon_n_per_metric_alpha: Object.fromEntries(
+      Object.entries(fixedNPerMetric).map(([k, v]) => [k, Math.ceil(v)]),
+    ),
     tau_multiplier: tauMult,
   }),
 );

@@ -51,9 +51,16 @@ export async function measureRollback(options: MeasureOptions): Promise<Rollback
   const plan = parsePlan({
     rollout: { id, name: `rollback bench ${id}`, requestedBy: 'bench' },
     // The gateway only has to hold the route; no traffic is sent.
-    backends: { baseline: { baseUrl: 'http://127.0.0.1:9/v1', model: 'bench-baseline' }, candidate: { baseUrl: 'http://127.0.0.1:9/v1', model: 'bench-candidate' } },
+    backends: {
+      baseline: { baseUrl: 'http://127.0.0.1:9/v1', model: 'bench-baseline' },
+      candidate: { baseUrl: 'http://127.0.0.1:9/v1', model: 'bench-candidate' },
+    },
     router: { kind: 'gateway', adminUrl: stack.gatewayAdminUrl, route: id },
-    stages: { shadow: { enabled: false }, canary: { steps: [{ weight: CANARY_WEIGHT, window: '10m' }], checkInterval: '10m' }, cutover: { bake: '10m' } },
+    stages: {
+      shadow: { enabled: false },
+      canary: { steps: [{ weight: CANARY_WEIGHT, window: '10m' }], checkInterval: '10m' },
+      cutover: { bake: '10m' },
+    },
     approvals: { requiredBefore: [], approvers: ['bench'] },
     guardrails: { judge: 'threshold' },
   });
@@ -63,25 +70,48 @@ export async function measureRollback(options: MeasureOptions): Promise<Rollback
   // brief, while the rollouts measured before this one are still finishing on the same worker.
   const { handle, ms } = await measured(async () => {
     const handle = await startRollout(client, plan, { taskQueue: options.taskQueue, requestedBy: 'bench' });
-    await pollUntil(gateway, id, (route) => route?.weights.candidate === CANARY_WEIGHT, SETUP_TIMEOUT_MS, 5, `${id}: the candidate never got ${CANARY_WEIGHT}%`);
+    await pollUntil(
+      gateway,
+      id,
+      (route) => route?.weights.candidate === CANARY_WEIGHT,
+      SETUP_TIMEOUT_MS,
+      5,
+      `${id}: the candidate never got ${CANARY_WEIGHT}%`,
+    );
     if (options.settleMs) await new Promise((resolve) => setTimeout(resolve, options.settleMs));
     const sentAt = performance.now();
     await handle.signal(rollbackSignal, { reason: 'rollback bench', by: 'bench' });
-    await pollUntil(gateway, id, (route) => route?.weights.baseline === 100 && (route.weights.candidate ?? 0) === 0, RESTORE_TIMEOUT_MS, options.pollMs, `${id}: baseline weights not restored`);
+    await pollUntil(
+      gateway,
+      id,
+      (route) => route?.weights.baseline === 100 && (route.weights.candidate ?? 0) === 0,
+      RESTORE_TIMEOUT_MS,
+      options.pollMs,
+      `${id}: baseline weights not restored`,
+    );
     return { handle, ms: performance.now() - sentAt };
   });
 
   const result = await handle.result();
-  if (result.outcome !== 'rolled_back') throw new Error(`${id}: expected rolled_back, got ${result.outcome} (${result.reason})`);
+  if (result.outcome !== 'rolled_back')
+    throw new Error(`${id}: expected rolled_back, got ${result.outcome} (${result.reason})`);
   return { id, ms, breakdown: await breakdownOf(handle) };
 }
 
-async function pollUntil(gateway: GatewayAdminClient, id: string, done: (route: RouteState | null) => boolean, timeoutMs: number, pollMs: number, failure: string): Promise<void> {
+async function pollUntil(
+  gateway: GatewayAdminClient,
+  id: string,
+  done: (route: RouteState | null) => boolean,
+  timeoutMs: number,
+  pollMs: number,
+  failure: string,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const route = await gateway.getRoute(id);
     if (done(route)) return;
-    if (performance.now() > deadline) throw new Error(`${failure} within ${timeoutMs} ms (last: ${JSON.stringify(route?.weights ?? null)})`);
+    if (performance.now() > deadline)
+      throw new Error(`${failure} within ${timeoutMs} ms (last: ${JSON.stringify(route?.weights ?? null)})`);
     if (pollMs > 0) await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
@@ -89,21 +119,36 @@ async function pollUntil(gateway: GatewayAdminClient, id: string, done: (route: 
 const RESTORE_ACTIVITIES = new Set(['restoreBaseline', 'restoreBaselineWeights']);
 
 /** Server event times: the signal, and the first restore activity after it. */
-async function breakdownOf(handle: { fetchHistory(): Promise<proto.temporal.api.history.v1.IHistory> }): Promise<Breakdown | null> {
+async function breakdownOf(handle: {
+  fetchHistory(): Promise<proto.temporal.api.history.v1.IHistory>;
+}): Promise<Breakdown | null> {
   const events = (await handle.fetchHistory()).events ?? [];
   const time = (event: proto.temporal.api.history.v1.IHistoryEvent | undefined) => {
     const t = event?.eventTime;
     return t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : null;
   };
   const signaled = events.find((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
-  const scheduled = events.find((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && RESTORE_ACTIVITIES.has(event.activityTaskScheduledEventAttributes?.activityType?.name ?? ''));
+  const scheduled = events.find(
+    (event) =>
+      event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+      RESTORE_ACTIVITIES.has(event.activityTaskScheduledEventAttributes?.activityType?.name ?? ''),
+  );
   if (!signaled || !scheduled) return null;
-  const after = (type: number) => events.find((event) => event.eventType === type && Number(event.eventId) > Number(signaled.eventId));
+  const after = (type: number) =>
+    events.find((event) => event.eventType === type && Number(event.eventId) > Number(signaled.eventId));
   const taskStarted = after(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
   const taskCompleted = after(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
   const scheduledId = scheduled.eventId?.toString();
-  const started = events.find((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && event.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduledId);
-  const completed = events.find((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && event.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() === scheduledId);
+  const started = events.find(
+    (event) =>
+      event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED &&
+      event.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduledId,
+  );
+  const completed = events.find(
+    (event) =>
+      event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED &&
+      event.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() === scheduledId,
+  );
   const diff = (a: number | null, b: number | null) => (a !== null && b !== null ? b - a : null);
   return {
     signalToTaskStartedMs: diff(time(signaled), time(taskStarted)),
@@ -126,7 +171,10 @@ export function createLock(): <T>(work: () => Promise<T>) => Promise<T> {
 
 export function summarizeBreakdowns(samples: RollbackSample[]): Breakdown {
   const median = (pick: (b: Breakdown) => number | null) => {
-    const values = samples.map((s) => (s.breakdown ? pick(s.breakdown) : null)).filter((v): v is number => v !== null).sort((a, b) => a - b);
+    const values = samples
+      .map((s) => (s.breakdown ? pick(s.breakdown) : null))
+      .filter((v): v is number => v !== null)
+      .sort((a, b) => a - b);
     return values.length ? Math.round(rankQuantileSorted(values, 0.5) * 10) / 10 : null;
   };
   return {

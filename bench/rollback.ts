@@ -41,8 +41,17 @@ const rollouts = Number(values.rollouts);
 const concurrency = Number(values.concurrency);
 const pollMs = Number(values['poll-ms']);
 const settleMs = Number(values['settle-ms']);
-if (!Number.isInteger(rollouts) || rollouts < 1 || !Number.isInteger(concurrency) || concurrency < 1 || !(pollMs >= 0) || !(settleMs >= 0)) {
-  console.error('usage: npm run bench:rollback -- [--rollouts N≥1] [--concurrency K≥1] [--poll-ms MS] [--settle-ms MS]');
+if (
+  !Number.isInteger(rollouts) ||
+  rollouts < 1 ||
+  !Number.isInteger(concurrency) ||
+  concurrency < 1 ||
+  !(pollMs >= 0) ||
+  !(settleMs >= 0)
+) {
+  console.error(
+    'usage: npm run bench:rollback -- [--rollouts N≥1] [--concurrency K≥1] [--poll-ms MS] [--settle-ms MS]',
+  );
   process.exit(1);
 }
 
@@ -58,7 +67,9 @@ async function main(): Promise<string> {
   stack = await startEmbeddedStack({ dir, taskQueue: 'bench-rollback', activities: { slack: false } });
   connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection, namespace: stack.namespace });
-  console.log(`embedded stack up in ${Math.round(performance.now() - startedAt)} ms; ${rollouts} rollouts, ${concurrency} at a time, polling every ${pollMs} ms${settleMs ? `, rolling back ${settleMs} ms after the canary weight shows` : ''}`);
+  console.log(
+    `embedded stack up in ${Math.round(performance.now() - startedAt)} ms; ${rollouts} rollouts, ${concurrency} at a time, polling every ${pollMs} ms${settleMs ? `, rolling back ${settleMs} ms after the canary weight shows` : ''}`,
+  );
 
   const tag = Date.now().toString(36);
   const samples: RollbackSample[] = [];
@@ -68,9 +79,19 @@ async function main(): Promise<string> {
     for (;;) {
       const index = next++;
       if (index >= rollouts) return;
-      const sample = await measureRollback({ client, stack: stack!, taskQueue: stack!.taskQueue, id: `bench-rb-${tag}-${index}`, pollMs, settleMs, measured });
+      const sample = await measureRollback({
+        client,
+        stack: stack!,
+        taskQueue: stack!.taskQueue,
+        id: `bench-rb-${tag}-${index}`,
+        pollMs,
+        settleMs,
+        measured,
+      });
       samples.push(sample);
-      console.log(`${String(index + 1).padStart(4)}  ${sample.id.padEnd(28)} ${sample.ms.toFixed(1).padStart(8)} ms   (signal→task started ${fmt(sample.breakdown?.signalToTaskStartedMs)}, task ${fmt(sample.breakdown?.taskStartedToCompletedMs)}, signal→restore scheduled ${fmt(sample.breakdown?.signalToScheduledMs)}, →started ${fmt(sample.breakdown?.scheduledToStartedMs)}, →completed ${fmt(sample.breakdown?.startedToCompletedMs)})`);
+      console.log(
+        `${String(index + 1).padStart(4)}  ${sample.id.padEnd(28)} ${sample.ms.toFixed(1).padStart(8)} ms   (signal→task started ${fmt(sample.breakdown?.signalToTaskStartedMs)}, task ${fmt(sample.breakdown?.taskStartedToCompletedMs)}, signal→restore scheduled ${fmt(sample.breakdown?.signalToScheduledMs)}, →started ${fmt(sample.breakdown?.scheduledToStartedMs)}, →completed ${fmt(sample.breakdown?.startedToCompletedMs)})`,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, rollouts) }, runner));
@@ -79,8 +100,12 @@ async function main(): Promise<string> {
   const breakdown = summarizeBreakdowns(samples);
   console.log('');
   console.log('rollback request → baseline weights restored at the gateway');
-  console.log(`  rollouts ${times.length}   p50 ${rankQuantileSorted(times, 0.5).toFixed(1)} ms   p90 ${rankQuantileSorted(times, 0.9).toFixed(1)} ms   p99 ${rankQuantileSorted(times, 0.99).toFixed(1)} ms   max ${times.at(-1)!.toFixed(1)} ms   min ${times[0]!.toFixed(1)} ms`);
-  console.log(`  median split (server event times): signal → workflow task started ${fmt(breakdown.signalToTaskStartedMs)}, task on the worker ${fmt(breakdown.taskStartedToCompletedMs)}, signal → restore scheduled ${fmt(breakdown.signalToScheduledMs)}, scheduled → started ${fmt(breakdown.scheduledToStartedMs)}, started → completed ${fmt(breakdown.startedToCompletedMs)}`);
+  console.log(
+    `  rollouts ${times.length}   p50 ${rankQuantileSorted(times, 0.5).toFixed(1)} ms   p90 ${rankQuantileSorted(times, 0.9).toFixed(1)} ms   p99 ${rankQuantileSorted(times, 0.99).toFixed(1)} ms   max ${times.at(-1)!.toFixed(1)} ms   min ${times[0]!.toFixed(1)} ms`,
+  );
+  console.log(
+    `  median split (server event times): signal → workflow task started ${fmt(breakdown.signalToTaskStartedMs)}, task on the worker ${fmt(breakdown.taskStartedToCompletedMs)}, signal → restore scheduled ${fmt(breakdown.signalToScheduledMs)}, scheduled → started ${fmt(breakdown.scheduledToStartedMs)}, started → completed ${fmt(breakdown.startedToCompletedMs)}`,
+  );
   console.log('  goal: p50 ≤ 200 ms, p99 ≤ 1,000 ms');
   return JSON.stringify({
     rollouts: times.length,

@@ -80,7 +80,10 @@ export function rootMessage(facts: RolloutFacts, state: string): { text: string;
       {
         type: 'context',
         elements: [
-          { type: 'mrkdwn', text: `${facts.requestedBy ? `requested by ${mention(facts.requestedBy)} · ` : ''}${uiLinkText(facts)}` },
+          {
+            type: 'mrkdwn',
+            text: `${facts.requestedBy ? `requested by ${mention(facts.requestedBy)} · ` : ''}${uiLinkText(facts)}`,
+          },
         ],
       },
       { type: 'section', block_id: 'rollout_state', text: { type: 'mrkdwn', text: `*Status:* ${escapeText(state)}` } },
@@ -96,8 +99,17 @@ const GATE_REASONS: Record<string, string> = {
   needs_review: 'the candidate differs from the baseline: a human should look',
 };
 
-const CLASS_ICON: Record<MetricEvidence['classification'], string> = { pass: ':white_check_mark:', high: ':small_red_triangle:', low: ':small_red_triangle_down:', no_data: ':grey_question:' };
-const OUTCOME_ICON: Record<Verdict['outcome'], string> = { pass: ':white_check_mark:', fail: ':x:', inconclusive: ':grey_question:' };
+const CLASS_ICON: Record<MetricEvidence['classification'], string> = {
+  pass: ':white_check_mark:',
+  high: ':small_red_triangle:',
+  low: ':small_red_triangle_down:',
+  no_data: ':grey_question:',
+};
+const OUTCOME_ICON: Record<Verdict['outcome'], string> = {
+  pass: ':white_check_mark:',
+  fail: ':x:',
+  inconclusive: ':grey_question:',
+};
 
 function figure(value: number | null): string {
   if (value === null || !Number.isFinite(value)) return 'n/a';
@@ -109,7 +121,10 @@ function figure(value: number | null): string {
 export function verdictText(verdict: Verdict): string {
   const head = `${OUTCOME_ICON[verdict.outcome]} *Verdict (${escapeText(verdict.stage)}): ${verdict.outcome}*${verdict.score !== undefined ? ` · score ${Math.round(verdict.score)}/100` : ''}\n${escapeText(verdict.reason)}`;
   const lines = verdict.metrics.slice(0, 12).map((metric) => {
-    const delta = metric.delta === null ? '' : `, Δ ${metric.delta >= 0 ? '+' : ''}${figure(metric.delta)}${metric.deltaKind === 'relative' ? ' (rel.)' : ''} (tol. ${figure(metric.tolerance)})`;
+    const delta =
+      metric.delta === null
+        ? ''
+        : `, Δ ${metric.delta >= 0 ? '+' : ''}${figure(metric.delta)}${metric.deltaKind === 'relative' ? ' (rel.)' : ''} (tol. ${figure(metric.tolerance)})`;
     const p = metric.pValue !== undefined ? `, p=${figure(metric.pValue)}` : '';
     return `${CLASS_ICON[metric.classification]} *${escapeText(metric.metric)}*${metric.critical ? ' (critical)' : ''}: baseline ${figure(metric.baseline)} → candidate ${figure(metric.candidate)}${delta}${p}; n=${metric.samples.baseline}/${metric.samples.candidate}`;
   });
@@ -142,26 +157,50 @@ export function gateMessage(facts: GateFacts): { text: string; blocks: Block[] }
       fields: [
         { type: 'mrkdwn', text: `*Rollout*\n${title(facts)}` },
         { type: 'mrkdwn', text: `*Candidate vs baseline*\n${models(facts)}` },
-        { type: 'mrkdwn', text: `*Stage*\n${facts.stage && facts.stage !== gate.before ? `${escapeText(facts.stage)} → ` : 'next: '}${escapeText(gate.before)}` },
+        {
+          type: 'mrkdwn',
+          text: `*Stage*\n${facts.stage && facts.stage !== gate.before ? `${escapeText(facts.stage)} → ` : 'next: '}${escapeText(gate.before)}`,
+        },
         { type: 'mrkdwn', text: `*Decide by*\n${slackDate(gate.deadline)}` },
       ],
     },
-    { type: 'section', text: { type: 'mrkdwn', text: `*Why:* ${escapeText(GATE_REASONS[gate.reason] ?? gate.reason)}` } },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*Why:* ${escapeText(GATE_REASONS[gate.reason] ?? gate.reason)}` },
+    },
   ];
-  if (facts.verdict) blocks.push({ type: 'section', block_id: 'evidence', text: { type: 'mrkdwn', text: verdictText(facts.verdict) } });
+  if (facts.verdict)
+    blocks.push({ type: 'section', block_id: 'evidence', text: { type: 'mrkdwn', text: verdictText(facts.verdict) } });
   blocks.push({
     type: 'context',
-    elements: [{ type: 'mrkdwn', text: `Approvers: ${gate.approvers.map(mention).join(', ') || 'none'} · ${uiLinkText(facts)}` }],
+    elements: [
+      { type: 'mrkdwn', text: `Approvers: ${gate.approvers.map(mention).join(', ') || 'none'} · ${uiLinkText(facts)}` },
+    ],
   });
   blocks.push({
     type: 'actions',
     block_id: GATE_ACTIONS_BLOCK,
     elements: [
-      { type: 'button', action_id: APPROVE_ACTION, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: JSON.stringify(value) },
-      { type: 'button', action_id: REJECT_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Reject…' }, value: JSON.stringify(value) },
+      {
+        type: 'button',
+        action_id: APPROVE_ACTION,
+        style: 'primary',
+        text: { type: 'plain_text', text: 'Approve' },
+        value: JSON.stringify(value),
+      },
+      {
+        type: 'button',
+        action_id: REJECT_ACTION,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Reject…' },
+        value: JSON.stringify(value),
+      },
     ],
   });
-  return { text: `Approval needed before ${gate.before} for rollout ${facts.rolloutId} (${facts.candidateModel ?? 'candidate'} vs ${facts.baselineModel ?? 'baseline'})`, blocks };
+  return {
+    text: `Approval needed before ${gate.before} for rollout ${facts.rolloutId} (${facts.candidateModel ?? 'candidate'} vs ${facts.baselineModel ?? 'baseline'})`,
+    blocks,
+  };
 }
 
 export interface DecisionFacts {
@@ -196,8 +235,17 @@ export function parseGateButtonValue(value: unknown): GateButtonValue | null {
   if (typeof value !== 'string') return null;
   try {
     const parsed = JSON.parse(value) as Partial<GateButtonValue>;
-    if (typeof parsed.rolloutId === 'string' && typeof parsed.gateId === 'string' && parsed.rolloutId && parsed.gateId) {
-      return { rolloutId: parsed.rolloutId, gateId: parsed.gateId, before: typeof parsed.before === 'string' ? parsed.before : '' };
+    if (
+      typeof parsed.rolloutId === 'string' &&
+      typeof parsed.gateId === 'string' &&
+      parsed.rolloutId &&
+      parsed.gateId
+    ) {
+      return {
+        rolloutId: parsed.rolloutId,
+        gateId: parsed.gateId,
+        before: typeof parsed.before === 'string' ? parsed.before : '',
+      };
     }
   } catch {
     // fall through
@@ -231,7 +279,8 @@ export function threadLine(event: RolloutEvent): { text: string; blocks: Block[]
   const line = `${icon} *${escapeText(event.type.replace(/_/g, ' '))}*${event.stage ? ` · ${escapeText(event.stage)}` : ''}${who}: ${escapeText(event.message)}`;
   const blocks: Block[] = [{ type: 'section', text: { type: 'mrkdwn', text: line.slice(0, 2_900) } }];
   // Failed and golden/shadow verdicts carry their evidence; passing canary checks stay one line.
-  if (event.verdict && event.type !== 'stage_passed') blocks.push({ type: 'section', text: { type: 'mrkdwn', text: verdictText(event.verdict) } });
+  if (event.verdict && event.type !== 'stage_passed')
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: verdictText(event.verdict) } });
   return { text: `${event.type}: ${event.message}`.slice(0, 3_000), blocks };
 }
 
@@ -268,7 +317,13 @@ export function rejectModal(context: RejectModalContext): types.View {
     submit: { type: 'plain_text', text: 'Reject' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `Reject \`${context.rolloutId}\`${context.before ? ` before *${escapeText(context.before)}*` : ''}? Traffic goes back to the baseline and the rollout ends.` } },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `Reject \`${context.rolloutId}\`${context.before ? ` before *${escapeText(context.before)}*` : ''}? Traffic goes back to the baseline and the rollout ends.`,
+        },
+      },
       {
         type: 'input',
         block_id: REASON_BLOCK,
@@ -283,7 +338,11 @@ export function parseRejectModalContext(value: unknown): RejectModalContext | nu
   if (typeof value !== 'string') return null;
   try {
     const parsed = JSON.parse(value) as Partial<RejectModalContext>;
-    if (typeof parsed.rolloutId === 'string' && typeof parsed.gateId === 'string' && typeof parsed.channel === 'string') {
+    if (
+      typeof parsed.rolloutId === 'string' &&
+      typeof parsed.gateId === 'string' &&
+      typeof parsed.channel === 'string'
+    ) {
       return {
         rolloutId: parsed.rolloutId,
         gateId: parsed.gateId,
@@ -308,12 +367,25 @@ export function statusText(status: RolloutStatus, uiLink?: string): string {
     `phase *${status.phase}*${status.stage ? `, stage *${escapeText(status.stage)}*` : ''}; weights baseline ${status.weights.baseline}% / candidate ${status.weights.candidate}%${status.shadow.enabled ? `; shadow to ${status.shadow.target} at ${Math.round(status.shadow.share * 100)}%` : ''}${layerNote(status)}`,
   ];
   if (status.outcome) lines.push(`outcome *${status.outcome}*: ${escapeText(status.reason ?? '')}`);
-  if (status.gate) lines.push(`:raised_hand: waiting for approval before *${escapeText(status.gate.before)}* (gate \`${status.gate.id}\`, decide by ${slackDate(status.gate.deadline)})`);
-  if (status.paused) lines.push(`:double_vertical_bar: paused by ${mention(status.paused.by)}${status.paused.reason ? `: ${escapeText(status.paused.reason)}` : ''}`);
-  if (status.rollbackRequest) lines.push(`:rotating_light: rollback requested by ${mention(status.rollbackRequest.by)}: ${escapeText(status.rollbackRequest.reason)}`);
+  if (status.gate)
+    lines.push(
+      `:raised_hand: waiting for approval before *${escapeText(status.gate.before)}* (gate \`${status.gate.id}\`, decide by ${slackDate(status.gate.deadline)})`,
+    );
+  if (status.paused)
+    lines.push(
+      `:double_vertical_bar: paused by ${mention(status.paused.by)}${status.paused.reason ? `: ${escapeText(status.paused.reason)}` : ''}`,
+    );
+  if (status.rollbackRequest)
+    lines.push(
+      `:rotating_light: rollback requested by ${mention(status.rollbackRequest.by)}: ${escapeText(status.rollbackRequest.reason)}`,
+    );
   const verdict = status.verdicts.at(-1);
-  if (verdict) lines.push(`latest verdict (${escapeText(verdict.stage)}): ${verdict.outcome}: ${escapeText(verdict.reason)}`);
-  for (const reported of status.verdicts.filter((v) => v.report)) lines.push(`:page_facing_up: ${escapeText(reported.stage)} report (${reported.outcome}): \`${escapeText(reported.report!)}\``);
+  if (verdict)
+    lines.push(`latest verdict (${escapeText(verdict.stage)}): ${verdict.outcome}: ${escapeText(verdict.reason)}`);
+  for (const reported of status.verdicts.filter((v) => v.report))
+    lines.push(
+      `:page_facing_up: ${escapeText(reported.stage)} report (${reported.outcome}): \`${escapeText(reported.report!)}\``,
+    );
   if (uiLink) lines.push(`<${uiLink}|Open in the Temporal UI>`);
   return lines.join('\n');
 }
@@ -322,6 +394,11 @@ export function statusText(status: RolloutStatus, uiLink?: string): string {
 function layerNote(status: RolloutStatus): string {
   const layer = status.trafficLayer;
   if (!layer) return '';
-  const same = layer.weights.baseline === status.weights.baseline && layer.weights.candidate === status.weights.candidate && layer.shadow.enabled === status.shadow.enabled;
-  return same ? '' : ` (the traffic layer held baseline ${layer.weights.baseline}% / candidate ${layer.weights.candidate}% at ${layer.at.slice(11, 19)} UTC; the next check puts it back)`;
+  const same =
+    layer.weights.baseline === status.weights.baseline &&
+    layer.weights.candidate === status.weights.candidate &&
+    layer.shadow.enabled === status.shadow.enabled;
+  return same
+    ? ''
+    : ` (the traffic layer held baseline ${layer.weights.baseline}% / candidate ${layer.weights.candidate}% at ${layer.at.slice(11, 19)} UTC; the next check puts it back)`;
 }

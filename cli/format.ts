@@ -25,9 +25,12 @@ export function formatStatus(status: RolloutStatus, uiLink?: string): string {
     `stages    ${status.stages.map((stage) => `${stage.id}:${stage.status}`).join('  ')}`,
   ];
   if (status.gate) {
-    lines.push(`gate      waiting for approval before ${status.gate.before} (${status.gate.reason}); gate id ${status.gate.id}; deadline ${status.gate.deadline}`);
+    lines.push(
+      `gate      waiting for approval before ${status.gate.before} (${status.gate.reason}); gate id ${status.gate.id}; deadline ${status.gate.deadline}`,
+    );
   }
-  if (status.paused) lines.push(`paused    by ${status.paused.by}${status.paused.reason ? `: ${status.paused.reason}` : ''}`);
+  if (status.paused)
+    lines.push(`paused    by ${status.paused.by}${status.paused.reason ? `: ${status.paused.reason}` : ''}`);
   const last = status.verdicts.at(-1);
   if (last) lines.push('verdict   ' + formatVerdict(last).replace(/\n/g, '\n          '));
   // Every saved report of the behavioral gates, not just the latest verdict's.
@@ -44,8 +47,12 @@ function describeTraffic(weights: RolloutStatus['weights'], shadow: RolloutStatu
 }
 
 export function formatResult(result: RolloutResult): string {
-  const lines = [`${result.rolloutId}: ${result.outcome.toUpperCase()} — ${result.reason}`, `stages: ${result.stages.map((stage) => `${stage.id}:${stage.status}`).join('  ')}`];
-  if (result.trafficRestored === false) lines.push('WARNING: traffic could not be put back on the baseline; see the timeline and restore it by hand');
+  const lines = [
+    `${result.rolloutId}: ${result.outcome.toUpperCase()} — ${result.reason}`,
+    `stages: ${result.stages.map((stage) => `${stage.id}:${stage.status}`).join('  ')}`,
+  ];
+  if (result.trafficRestored === false)
+    lines.push('WARNING: traffic could not be put back on the baseline; see the timeline and restore it by hand');
   return lines.join('\n');
 }
 

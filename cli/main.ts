@@ -8,7 +8,13 @@ import { connectTemporal, TemporalUnreachableError } from '../client/connection'
 import { decide, requestRollback, setPaused } from '../client/rollout-commands';
 import { listRollouts, RolloutCommandError, rolloutStatus, startRollout, watchRollout } from '../client/rollouts';
 import { readStackFile, STACK_FILE, type StackFile } from '../client/stack-file';
-import { DEFAULT_ADMIN_TOKEN_ENV, generateAdminToken, MIN_ADMIN_TOKEN_LENGTH, readAdminToken, readTokenFile } from '../gateway/admin-token';
+import {
+  DEFAULT_ADMIN_TOKEN_ENV,
+  generateAdminToken,
+  MIN_ADMIN_TOKEN_LENGTH,
+  readAdminToken,
+  readTokenFile,
+} from '../gateway/admin-token';
 import { loadPlanFile } from '../plan/load';
 import { PlanValidationError } from '../plan/schema';
 import { describePlan } from './plan-check';
@@ -68,7 +74,10 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'plan': {
-      if (rest[0] !== 'check') throw new CliError(`unknown plan subcommand ${JSON.stringify(rest[0] ?? '')}; did you mean \`rollout plan check <plan>\`?`);
+      if (rest[0] !== 'check')
+        throw new CliError(
+          `unknown plan subcommand ${JSON.stringify(rest[0] ?? '')}; did you mean \`rollout plan check <plan>\`?`,
+        );
       const plan = await loadPlanFile(need(rest[1], 'a plan file'));
       // --json prints the exact workflow input, for `temporal workflow start --input-file`.
       console.log(values.json ? JSON.stringify({ plan, requestedBy: me }, null, 2) : describePlan(plan));
@@ -83,7 +92,9 @@ async function main(argv: string[]): Promise<number> {
       try {
         const handle = await startRollout(client, plan, { taskQueue: config.taskQueue, requestedBy: me });
         if (!values.json) {
-          console.log(`started rollout ${plan.rollout.id} (${plan.backends.baseline.model} → ${plan.backends.candidate.model})`);
+          console.log(
+            `started rollout ${plan.rollout.id} (${plan.backends.baseline.model} → ${plan.backends.candidate.model})`,
+          );
           const link = rolloutUiLink(config.uiUrl, config.namespace, handle.workflowId);
           if (link) console.log(`Temporal UI: ${link}`);
         }
@@ -102,7 +113,11 @@ async function main(argv: string[]): Promise<number> {
       const { client, config, close } = await connectTemporal();
       try {
         const status = await rolloutStatus(client, id);
-        console.log(values.json ? JSON.stringify(status, null, 2) : formatStatus(status, rolloutUiLink(config.uiUrl, config.namespace, status.rolloutId)));
+        console.log(
+          values.json
+            ? JSON.stringify(status, null, 2)
+            : formatStatus(status, rolloutUiLink(config.uiUrl, config.namespace, status.rolloutId)),
+        );
         return 0;
       } finally {
         await close();
@@ -153,7 +168,11 @@ async function main(argv: string[]): Promise<number> {
       try {
         const rollouts = await listRollouts(client, values.query);
         if (values.json) console.log(JSON.stringify(rollouts, null, 2));
-        else for (const r of rollouts) console.log(`${r.id.padEnd(32)} ${r.status.padEnd(11)} ${(r.outcome ?? r.stage ?? '').padEnd(12)} ${r.candidate ?? ''}  ${r.startTime}`);
+        else
+          for (const r of rollouts)
+            console.log(
+              `${r.id.padEnd(32)} ${r.status.padEnd(11)} ${(r.outcome ?? r.stage ?? '').padEnd(12)} ${r.candidate ?? ''}  ${r.startTime}`,
+            );
         return 0;
       } finally {
         await close();
@@ -166,7 +185,8 @@ async function main(argv: string[]): Promise<number> {
 
 async function runStackInForeground(): Promise<number> {
   const running = readStackFile();
-  if (running) throw new CliError(`the embedded stack is already running (pid ${running.pid}); Temporal UI ${running.uiUrl}`);
+  if (running)
+    throw new CliError(`the embedded stack is already running (pid ${running.pid}); Temporal UI ${running.uiUrl}`);
   const dir = resolve(dirname(STACK_FILE));
   mkdirSync(dir, { recursive: true });
   // The admin token is kept in a 0600 file beside the stack file, so a worker or CLI started
@@ -198,7 +218,9 @@ async function runStackInForeground(): Promise<number> {
   writeFileSync(STACK_FILE, JSON.stringify(file, null, 2));
   console.log(`\nembedded stack up.`);
   console.log(`  gateway data plane  ${stack.gatewayUrl} (clients: OpenAI base URL ${stack.gatewayUrl}/v1)`);
-  console.log(`  gateway admin plane ${stack.gatewayAdminUrl} (plans' router.adminUrl; token in ${tokenFile}: export ${DEFAULT_ADMIN_TOKEN_ENV}_FILE=${tokenFile} for a separate worker or CLI)`);
+  console.log(
+    `  gateway admin plane ${stack.gatewayAdminUrl} (plans' router.adminUrl; token in ${tokenFile}: export ${DEFAULT_ADMIN_TOKEN_ENV}_FILE=${tokenFile} for a separate worker or CLI)`,
+  );
   console.log(`  Prometheus          ${stack.prometheusUrl} (plans' prometheus.url)`);
   console.log(`Temporal Web UI: ${stack.uiUrl}    Ctrl-C to stop.`);
   await new Promise<void>((resolveStop) => {
@@ -221,9 +243,14 @@ function savedToken(path: string): string | null {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof CliError || error instanceof RolloutCommandError || error instanceof TemporalUnreachableError || error instanceof PlanValidationError) console.error(`rollout: ${error.message}`);
+    if (
+      error instanceof CliError ||
+      error instanceof RolloutCommandError ||
+      error instanceof TemporalUnreachableError ||
+      error instanceof PlanValidationError
+    )
+      console.error(`rollout: ${error.message}`);
     else console.error(error);
     process.exit(EXIT_CODES.error);
   },
 );
-

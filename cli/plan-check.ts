@@ -32,21 +32,40 @@ export function describePlan(plan: RolloutPlan): string {
   if (plan.approvals.requiredBefore.includes('retire')) lines.push('    retire       [approval first]');
   const observed = stages.reduce((total, stage) => total + stage.windowMs, 0);
   lines.push(`  time      at least ${formatDuration(observed)} of observation, plus the golden eval and approvals`);
-  lines.push(`  approvals ${plan.approvals.approvers.join(', ') || '(none)'}; timeout ${formatDuration(plan.approvals.timeout)} → ${plan.approvals.onTimeout}${plan.approvals.allowSelfApproval ? '' : '; requester may not approve'}`);
-  const rails = (['errorRate', 'p99Latency', 'timeToFirstToken', 'costPerRequest', 'refusalRate', 'schemaAdherence', 'length', 'judgeScore'] as const)
+  lines.push(
+    `  approvals ${plan.approvals.approvers.join(', ') || '(none)'}; timeout ${formatDuration(plan.approvals.timeout)} → ${plan.approvals.onTimeout}${plan.approvals.allowSelfApproval ? '' : '; requester may not approve'}`,
+  );
+  const rails = (
+    [
+      'errorRate',
+      'p99Latency',
+      'timeToFirstToken',
+      'costPerRequest',
+      'refusalRate',
+      'schemaAdherence',
+      'length',
+      'judgeScore',
+    ] as const
+  )
     .filter((name) => plan.guardrails[name].enabled)
     .map((name) => `${name}${plan.guardrails[name].critical ? '*' : ''} ±${plan.guardrails[name].tolerance}`);
-  lines.push(`  guards    ${rails.join(', ')}  (* critical); ≥ ${plan.guardrails.minRequests} requests per side before a pass`);
+  lines.push(
+    `  guards    ${rails.join(', ')}  (* critical); ≥ ${plan.guardrails.minRequests} requests per side before a pass`,
+  );
   lines.push(...judgeLines(plan));
   const power = canaryPower(plan);
   if (!power) {
     lines.push('  power     set stages.canary.expected.requestsPerMinute to see how long each window must be');
   } else {
-    lines.push(`  power     windows needed at ${plan.stages.canary.expected!.requestsPerMinute} requests/min to detect the tolerances (80% power):`);
+    lines.push(
+      `  power     windows needed at ${plan.stages.canary.expected!.requestsPerMinute} requests/min to detect the tolerances (80% power):`,
+    );
     for (const step of power) {
       const needed = Number.isFinite(step.neededMinutes) ? `${step.neededMinutes.toFixed(1)} min` : 'cannot be planned';
       const verdict = step.neededMinutes <= step.plannedMinutes ? 'ok' : 'TOO SHORT';
-      lines.push(`    ${step.stage.padEnd(12)} ${String(step.weight).padStart(3)}%: needs ${needed} (limited by ${step.limitingMetric}); planned ${step.plannedMinutes.toFixed(1)} min  ${verdict}`);
+      lines.push(
+        `    ${step.stage.padEnd(12)} ${String(step.weight).padStart(3)}%: needs ${needed} (limited by ${step.limitingMetric}); planned ${step.plannedMinutes.toFixed(1)} min  ${verdict}`,
+      );
     }
   }
   return lines.join('\n');
@@ -56,7 +75,10 @@ export function describePlan(plan: RolloutPlan): string {
 function judgeLines(plan: RolloutPlan): string[] {
   const { guardrails } = plan;
   if (guardrails.judge === 'threshold') {
-    const note = plan.router.kind === 'gateway' ? '' : ' — only the llm-rollout gateway exports them, so behind this router it has no data';
+    const note =
+      plan.router.kind === 'gateway'
+        ? ''
+        : ' — only the llm-rollout gateway exports them, so behind this router it has no data';
     return [`  judge     threshold, on the gateway's llm_gateway_* series in Prometheus${note}`];
   }
   const head = `  judge     statistical (always-valid, alpha ${guardrails.alpha} over each window; score pass ${guardrails.score.pass}, marginal ${guardrails.score.marginal})`;
@@ -65,15 +87,29 @@ function judgeLines(plan: RolloutPlan): string[] {
   const { traffic, latency, referenceLookbackMs } = resolved.selection;
   const responses = DIALECTS[traffic.dialect].responses!;
   const lines = [head, `            on Prometheus series, differenced at each check:`];
-  lines.push(`            requests/errors (${traffic.dialect}): ${describeSelector(responses.metric, traffic.baseline)} vs ${describeSelector(responses.metric, traffic.candidate)}, errors ${responses.statusLabel}=~"${responses.errorStatus}"`);
+  lines.push(
+    `            requests/errors (${traffic.dialect}): ${describeSelector(responses.metric, traffic.baseline)} vs ${describeSelector(responses.metric, traffic.candidate)}, errors ${responses.statusLabel}=~"${responses.errorStatus}"`,
+  );
   const histogram = latency.dialect === 'none' ? undefined : DIALECTS[latency.dialect].latency;
   if (histogram) {
-    lines.push(`            latency (${latency.dialect}): ${describeSelector(`${histogram.metric}_bucket`, latency.baseline)} vs ${describeSelector(`${histogram.metric}_bucket`, latency.candidate)}`);
+    lines.push(
+      `            latency (${latency.dialect}): ${describeSelector(`${histogram.metric}_bucket`, latency.baseline)} vs ${describeSelector(`${histogram.metric}_bucket`, latency.candidate)}`,
+    );
     const firstToken = latency.dialect === 'none' ? undefined : DIALECTS[latency.dialect].firstToken;
-    if (firstToken) lines.push(`            time to first token (${latency.dialect}, when the traffic streams): ${describeSelector(`${firstToken.metric}_bucket`, latency.candidate)} vs the baseline's`);
-    lines.push(`            latency reference: an earlier stage's, else the baseline's histogram in the ${formatDuration(referenceLookbackMs)} before the window`);
+    if (firstToken)
+      lines.push(
+        `            time to first token (${latency.dialect}, when the traffic streams): ${describeSelector(`${firstToken.metric}_bucket`, latency.candidate)} vs the baseline's`,
+      );
+    lines.push(
+      `            latency reference: an earlier stage's, else the baseline's histogram in the ${formatDuration(referenceLookbackMs)} before the window`,
+    );
   }
-  const unjudged = Object.entries(unjudgedFromSeries(resolved.selection)).filter(([name]) => (guardrails as unknown as Record<string, { enabled?: boolean } | undefined>)[name]?.enabled);
-  if (unjudged.length > 0) lines.push(`            not judged from these series: ${unjudged.map(([name, why]) => `${name} (${why})`).join('; ')}`);
+  const unjudged = Object.entries(unjudgedFromSeries(resolved.selection)).filter(
+    ([name]) => (guardrails as unknown as Record<string, { enabled?: boolean } | undefined>)[name]?.enabled,
+  );
+  if (unjudged.length > 0)
+    lines.push(
+      `            not judged from these series: ${unjudged.map(([name, why]) => `${name} (${why})`).join('; ')}`,
+    );
   return lines;
 }

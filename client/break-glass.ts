@@ -19,21 +19,38 @@ export function trafficLayerOf(plan: RolloutPlan): string {
   return `gateway ${plan.router.adminUrl}${replicas > 0 ? ` and ${replicas} replica(s)` : ''} route ${routeOf(plan)}`;
 }
 
-export async function restoreTrafficNow(plan: RolloutPlan, routerFor: RouterFactory = defaultRouterFactory): Promise<BreakGlassResult> {
+export async function restoreTrafficNow(
+  plan: RolloutPlan,
+  routerFor: RouterFactory = defaultRouterFactory,
+): Promise<BreakGlassResult> {
   const started = performance.now();
   const where = trafficLayerOf(plan);
   try {
     const router = routerFor(plan.router, routeOf(plan));
     const result = await restoreBaseline(router, backendsSource(plan.backends.baseline, plan.backends.candidate));
-    return { restored: true, alreadyRestored: result.alreadyRestored, state: result.state, elapsedMs: performance.now() - started, where };
+    return {
+      restored: true,
+      alreadyRestored: result.alreadyRestored,
+      state: result.state,
+      elapsedMs: performance.now() - started,
+      where,
+    };
   } catch (error) {
-    return { restored: false, error: error instanceof Error ? error.message : String(error), elapsedMs: performance.now() - started, where };
+    return {
+      restored: false,
+      error: error instanceof Error ? error.message : String(error),
+      elapsedMs: performance.now() - started,
+      where,
+    };
   }
 }
 
 /** One line for people: what the kill switch did. */
 export function describeBreakGlass(result: BreakGlassResult): string {
   const ms = `${result.elapsedMs.toFixed(0)} ms`;
-  if (!result.restored) return `traffic layer not reached directly (${result.error}); the rollout's worker restores it when it runs`;
-  return result.alreadyRestored ? `traffic was already on the baseline at ${result.where} (checked in ${ms})` : `traffic put back on the baseline at ${result.where} in ${ms}`;
+  if (!result.restored)
+    return `traffic layer not reached directly (${result.error}); the rollout's worker restores it when it runs`;
+  return result.alreadyRestored
+    ? `traffic was already on the baseline at ${result.where} (checked in ${ms})`
+    : `traffic put back on the baseline at ${result.where} in ${ms}`;
 }

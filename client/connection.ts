@@ -19,7 +19,10 @@ export async function connectTemporal(config: TemporalConfig = temporalConfig())
   try {
     connection = await Connection.connect({ address: config.address, connectTimeout: '5s' });
   } catch (error) {
-    throw new TemporalUnreachableError(`cannot reach Temporal at ${config.address} (${(error as Error).message}); start it with \`rollout up\` or set TEMPORAL_ADDRESS`, { cause: error });
+    throw new TemporalUnreachableError(
+      `cannot reach Temporal at ${config.address} (${(error as Error).message}); start it with \`rollout up\` or set TEMPORAL_ADDRESS`,
+      { cause: error },
+    );
   }
   return { client: new Client({ connection, namespace: config.namespace }), config, close: () => connection.close() };
 }

@@ -5,9 +5,19 @@ import type { Client } from '@temporalio/client';
 import type { BreakGlassResult } from './break-glass';
 import { RolloutService } from './rollout-service';
 import { ensureExists, rolloutHandle, RolloutCommandError } from './rollouts';
-import type { DecisionReceipt, DecisionRequest, PauseRequest, RollbackRequest } from '../workflows/model-rollout-messages';
+import type {
+  DecisionReceipt,
+  DecisionRequest,
+  PauseRequest,
+  RollbackRequest,
+} from '../workflows/model-rollout-messages';
 
-export async function decide(client: Client, id: string, decision: 'approve' | 'reject', request: DecisionRequest): Promise<DecisionReceipt> {
+export async function decide(
+  client: Client,
+  id: string,
+  decision: 'approve' | 'reject',
+  request: DecisionRequest,
+): Promise<DecisionReceipt> {
   await ensureExists(rolloutHandle(client, id));
   const result = await new RolloutService(client).decide(id, decision, request);
   if (!result.ok) throw new RolloutCommandError(`${decision} refused: ${result.message}`);

@@ -2,7 +2,12 @@
 // rollout and its plan, decide a gate (an Update with a deterministic id), and signal rollback,
 // pause and resume. Every refusal comes back as a value with a stable kind and a sentence for a
 // human; only an unreachable Temporal throws.
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { restoreTrafficNow, type BreakGlassResult } from './break-glass';
 import { planOfRun } from './rollout-plan';
@@ -33,8 +38,7 @@ export type RolloutLookup =
   | { kind: 'running'; status: RolloutStatus | null; plan: RolloutPlan; runId: string };
 
 export type DecisionResult =
-  | { ok: true; receipt: DecisionReceipt; duplicate: boolean }
-  | { ok: false; kind: string; message: string };
+  { ok: true; receipt: DecisionReceipt; duplicate: boolean } | { ok: false; kind: string; message: string };
 
 export type SignalResult = { ok: true } | { ok: false; kind: string; message: string };
 /** A rollback also puts the baseline back on the traffic layer directly (break-glass.ts). */
@@ -56,7 +60,11 @@ export class RolloutService {
 
   /** The rollout, its status and its plan, or why there is nothing to act on. */
   async lookup(id: string): Promise<RolloutLookup> {
-    if (!ROLLOUT_ID.test(id)) return { kind: 'invalid_id', message: `\`${id.slice(0, 80)}\` is not a rollout id (lowercase letters, digits, ".", "_", "-")` };
+    if (!ROLLOUT_ID.test(id))
+      return {
+        kind: 'invalid_id',
+        message: `\`${id.slice(0, 80)}\` is not a rollout id (lowercase letters, digits, ".", "_", "-")`,
+      };
     const handle = rolloutHandle(this.client, id);
     let description;
     try {
@@ -65,16 +73,24 @@ export class RolloutService {
       if (error instanceof WorkflowNotFoundError) return { kind: 'unknown', message: `no rollout with id \`${id}\`` };
       throw error;
     }
-    if (description.type !== 'ModelRolloutWorkflow') return { kind: 'unknown', message: `\`${id}\` is a ${description.type} workflow, not a rollout` };
+    if (description.type !== 'ModelRolloutWorkflow')
+      return { kind: 'unknown', message: `\`${id}\` is a ${description.type} workflow, not a rollout` };
     if (description.status.name !== 'RUNNING') {
       const status = await this.status(handle);
-      const outcome = status?.outcome ? `${status.outcome}${status.reason ? `: ${status.reason}` : ''}` : description.status.name.toLowerCase();
+      const outcome = status?.outcome
+        ? `${status.outcome}${status.reason ? `: ${status.reason}` : ''}`
+        : description.status.name.toLowerCase();
       return { kind: 'finished', message: `rollout \`${id}\` has finished (${outcome})`, status: status ?? undefined };
     }
     // The plan comes from the server (the start event); the status needs the worker, so a rollout
     // whose worker is down can still be rolled back.
     const [plan, status] = await Promise.all([this.plan(id, description.runId), this.status(handle)]);
-    if (status?.phase === 'finished') return { kind: 'finished', message: `rollout \`${id}\` has finished (${status.outcome}${status.reason ? `: ${status.reason}` : ''})`, status };
+    if (status?.phase === 'finished')
+      return {
+        kind: 'finished',
+        message: `rollout \`${id}\` has finished (${status.outcome}${status.reason ? `: ${status.reason}` : ''})`,
+        status,
+      };
     return { kind: 'running', status, plan, runId: description.runId };
   }
 
@@ -122,10 +138,15 @@ export class RolloutService {
         const kind = cause instanceof ApplicationFailure && cause.type ? cause.type : 'UpdateFailed';
         return { ok: false, kind, message: cause?.message ?? error.message };
       }
-      if (error instanceof WorkflowNotFoundError) return { ok: false, kind: FailureType.RolloutFinished, message: `rollout \`${id}\` has finished` };
+      if (error instanceof WorkflowNotFoundError)
+        return { ok: false, kind: FailureType.RolloutFinished, message: `rollout \`${id}\` has finished` };
       if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
         // Same update id next time: trying again cannot decide twice.
-        return { ok: false, kind: 'Timeout', message: `rollout \`${id}\` did not answer within ${UPDATE_DEADLINE_MS / 1000} s (is its worker running?); the decision may still be applied: check its status before trying again` };
+        return {
+          ok: false,
+          kind: 'Timeout',
+          message: `rollout \`${id}\` did not answer within ${UPDATE_DEADLINE_MS / 1000} s (is its worker running?); the decision may still be applied: check its status before trying again`,
+        };
       }
       throw error;
     }
@@ -154,7 +175,8 @@ export class RolloutService {
       return { ok: true };
     } catch (error) {
       // The run ended between the lookup and the signal.
-      if (error instanceof WorkflowNotFoundError) return { ok: false, kind: FailureType.RolloutFinished, message: `rollout \`${id}\` has finished` };
+      if (error instanceof WorkflowNotFoundError)
+        return { ok: false, kind: FailureType.RolloutFinished, message: `rollout \`${id}\` has finished` };
       throw error;
     }
   }

@@ -1,13 +1,15 @@
 // Rollout handles for every client: the CLI, the demo, the benches and the tests start, find,
 // list and watch rollouts through these functions (rollout-commands.ts changes them). A refusal
 // (an unknown id) throws RolloutCommandError, which callers report as one line.
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import type { RolloutPlan } from '../plan/schema';
 import { BASELINE_MODEL, CANDIDATE_MODEL, ROLLOUT_OUTCOME, ROLLOUT_STAGE } from '../workflows/search-attributes';
-import {
-  ModelRolloutWorkflow,
-  statusQuery,
-} from '../workflows/model-rollout';
+import { ModelRolloutWorkflow, statusQuery } from '../workflows/model-rollout';
 import type { RolloutResult, RolloutStatus, TimelineEvent } from '../workflows/rollout-state';
 
 /** A command the rollout refused or cannot apply: said in one line, without a stack. */
@@ -17,7 +19,11 @@ export class RolloutCommandError extends Error {
 
 export type RolloutHandle = WorkflowHandle<typeof ModelRolloutWorkflow>;
 
-export async function startRollout(client: Client, plan: RolloutPlan, options: { taskQueue: string; requestedBy: string }): Promise<RolloutHandle> {
+export async function startRollout(
+  client: Client,
+  plan: RolloutPlan,
+  options: { taskQueue: string; requestedBy: string },
+): Promise<RolloutHandle> {
   try {
     return await client.workflow.start(ModelRolloutWorkflow, {
       taskQueue: options.taskQueue,
@@ -30,7 +36,9 @@ export async function startRollout(client: Client, plan: RolloutPlan, options: {
     });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new RolloutCommandError(`rollout ${plan.rollout.id} is already running; see \`rollout status ${plan.rollout.id}\``);
+      throw new RolloutCommandError(
+        `rollout ${plan.rollout.id} is already running; see \`rollout status ${plan.rollout.id}\``,
+      );
     }
     throw error;
   }
@@ -45,7 +53,8 @@ export async function ensureExists(handle: RolloutHandle): Promise<{ runId: stri
   try {
     return await handle.describe();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw new RolloutCommandError(`no rollout with id ${handle.workflowId}`);
+    if (error instanceof WorkflowNotFoundError)
+      throw new RolloutCommandError(`no rollout with id ${handle.workflowId}`);
     throw error;
   }
 }
@@ -84,7 +93,11 @@ export async function listRollouts(client: Client, query?: string, limit = 200):
 }
 
 /** Follows a rollout to its end, reporting each new timeline event once. */
-export async function watchRollout(handle: RolloutHandle, onEvent: (event: TimelineEvent, status?: RolloutStatus) => void, pollMs = 1_000): Promise<RolloutResult> {
+export async function watchRollout(
+  handle: RolloutHandle,
+  onEvent: (event: TimelineEvent, status?: RolloutStatus) => void,
+  pollMs = 1_000,
+): Promise<RolloutResult> {
   const seen = new Set<string>();
   let finished = false;
   const result = handle.result().finally(() => (finished = true));

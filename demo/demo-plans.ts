@@ -22,8 +22,16 @@ export function demoPlan(options: DemoPlanOptions): RolloutPlanInput {
   return {
     rollout: { id: options.id, name: `${options.route}: ${options.candidate.model}`, requestedBy: 'demo-release-bot' },
     backends: {
-      baseline: { baseUrl: options.baseline.url, model: options.baseline.model, pricing: { inputPer1k: 0.0002, outputPer1k: 0.0006 } },
-      candidate: { baseUrl: options.candidate.url, model: options.candidate.model, pricing: { inputPer1k: 0.0002, outputPer1k: 0.0006 } },
+      baseline: {
+        baseUrl: options.baseline.url,
+        model: options.baseline.model,
+        pricing: { inputPer1k: 0.0002, outputPer1k: 0.0006 },
+      },
+      candidate: {
+        baseUrl: options.candidate.url,
+        model: options.candidate.model,
+        pricing: { inputPer1k: 0.0002, outputPer1k: 0.0006 },
+      },
     },
     router: { kind: 'gateway', adminUrl: options.stack.gatewayAdminUrl, route: options.route },
     prometheus: { url: options.stack.prometheusUrl },
@@ -36,7 +44,10 @@ export function demoPlan(options: DemoPlanOptions): RolloutPlanInput {
             concurrency: 8,
             minPassRate: 0.9,
             ...(options.judge
-              ? { judge: { baseUrl: options.judge.url, model: options.judge.model, concurrency: 8 }, embeddings: { baseUrl: options.judge.url, model: options.judge.model, concurrency: 8 } }
+              ? {
+                  judge: { baseUrl: options.judge.url, model: options.judge.model, concurrency: 8 },
+                  embeddings: { baseUrl: options.judge.url, model: options.judge.model, concurrency: 8 },
+                }
               : {}),
           }
         : { enabled: false },

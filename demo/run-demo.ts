@@ -38,7 +38,8 @@ async function main(): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const cleanups: Array<() => Promise<void>> = [async () => rmSync(dir, { recursive: true, force: true })];
   const cleanup = async () => {
-    for (const undo of cleanups.reverse()) await undo().catch((error: unknown) => say(`cleanup: ${(error as Error).message}`));
+    for (const undo of cleanups.reverse())
+      await undo().catch((error: unknown) => say(`cleanup: ${(error as Error).message}`));
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
@@ -48,12 +49,34 @@ async function main(): Promise<number> {
 
     say('starting simulated GPU backends (simulators, not real models)');
     const sims: Record<string, SimulatedBackend> = {
-      baseline: await startSimulatedBackend({ model: 'sim-llama-3-8b-v1', behaviour: { latencyMedianMs: 120, latencySigma: 0.1, meanCompletionTokens: 120, seed: 11 } }),
-      healthy: await startSimulatedBackend({ model: 'sim-llama-3-8b-v2', behaviour: { latencyMedianMs: 110, latencySigma: 0.1, meanCompletionTokens: 125, seed: 12 } }),
-      degrading: await startSimulatedBackend({ model: 'sim-qwen-7b-exp', behaviour: { latencyMedianMs: 115, latencySigma: 0.1, meanCompletionTokens: 118, seed: 13 } }),
+      baseline: await startSimulatedBackend({
+        model: 'sim-llama-3-8b-v1',
+        behaviour: { latencyMedianMs: 120, latencySigma: 0.1, meanCompletionTokens: 120, seed: 11 },
+      }),
+      healthy: await startSimulatedBackend({
+        model: 'sim-llama-3-8b-v2',
+        behaviour: { latencyMedianMs: 110, latencySigma: 0.1, meanCompletionTokens: 125, seed: 12 },
+      }),
+      degrading: await startSimulatedBackend({
+        model: 'sim-qwen-7b-exp',
+        behaviour: { latencyMedianMs: 115, latencySigma: 0.1, meanCompletionTokens: 118, seed: 13 },
+      }),
       // Says what the baseline says (same content seed), wrapped in hedges half the time.
-      hedging: await startSimulatedBackend({ model: 'sim-mistral-7b-hedgy', behaviour: { latencyMedianMs: 110, latencySigma: 0.1, meanCompletionTokens: 120, seed: 14, contentSeed: 11, hedgeRate: 0.5 } }),
-      judge: await startSimulatedBackend({ model: 'sim-judge', behaviour: { latencyMedianMs: 20, latencySigma: 0.1, maxConcurrency: 64 } }),
+      hedging: await startSimulatedBackend({
+        model: 'sim-mistral-7b-hedgy',
+        behaviour: {
+          latencyMedianMs: 110,
+          latencySigma: 0.1,
+          meanCompletionTokens: 120,
+          seed: 14,
+          contentSeed: 11,
+          hedgeRate: 0.5,
+        },
+      }),
+      judge: await startSimulatedBackend({
+        model: 'sim-judge',
+        behaviour: { latencyMedianMs: 20, latencySigma: 0.1, maxConcurrency: 64 },
+      }),
     };
     for (const sim of Object.values(sims)) cleanups.push(() => sim.close());
     for (const [role, sim] of Object.entries(sims)) say(`  ${role.padEnd(9)} ${sim.model} at ${sim.url}`);
@@ -61,26 +84,70 @@ async function main(): Promise<number> {
     // Production routes exist before any rollout: all traffic on the current model.
     const gatewayAdmin = new GatewayAdminClient({ adminUrl: stack.gatewayAdminUrl, token: stack.gatewayAdminToken });
     for (const route of ROUTES) {
-      await gatewayAdmin.defineRoute(route, { backends: [{ name: 'baseline', baseUrl: sims.baseline!.url, model: sims.baseline!.model }] });
+      await gatewayAdmin.defineRoute(route, {
+        backends: [{ name: 'baseline', baseUrl: sims.baseline!.url, model: sims.baseline!.model }],
+      });
     }
     const load = new AbortController();
     // Half the requests ask for JSON and, independently, half stream (as chat UIs do), so schema
     // adherence and time to first token are judged alongside the rest.
-    const loadDone = runLoad({ gatewayUrl: stack.gatewayUrl, routes: ROUTES, ratePerSecond: 120, durationMs: 15 * 60_000, users: 500, jsonShare: 0.5, streamShare: 0.5, signal: load.signal });
+    const loadDone = runLoad({
+      gatewayUrl: stack.gatewayUrl,
+      routes: ROUTES,
+      ratePerSecond: 120,
+      durationMs: 15 * 60_000,
+      users: 500,
+      jsonShare: 0.5,
+      streamShare: 0.5,
+      signal: load.signal,
+    });
     cleanups.push(async () => {
       load.abort();
       await loadDone.catch(() => undefined);
     });
-    say(`load generator: 120 requests/s (half asking for JSON) over 500 users to routes ${ROUTES.join(', ')} via ${stack.gatewayUrl}/v1`);
+    say(
+      `load generator: 120 requests/s (half asking for JSON) over 500 users to routes ${ROUTES.join(', ')} via ${stack.gatewayUrl}/v1`,
+    );
 
-    const { client, close } = await connectTemporal({ address: stack.temporalAddress, namespace: stack.namespace, taskQueue: stack.taskQueue, uiUrl: stack.uiUrl });
+    const { client, close } = await connectTemporal({
+      address: stack.temporalAddress,
+      namespace: stack.namespace,
+      taskQueue: stack.taskQueue,
+      uiUrl: stack.uiUrl,
+    });
     cleanups.push(close);
     const healthyPlan = parsePlan(
-      demoPlan({ id: 'support-bot-llama-v2', route: 'support-bot', baseline: sims.baseline!, candidate: sims.healthy!, stack, gates: ['cutover'], goldenDataset: join(root, 'examples/golden/support-bot.jsonl') }),
+      demoPlan({
+        id: 'support-bot-llama-v2',
+        route: 'support-bot',
+        baseline: sims.baseline!,
+        candidate: sims.healthy!,
+        stack,
+        gates: ['cutover'],
+        goldenDataset: join(root, 'examples/golden/support-bot.jsonl'),
+      }),
     );
-    const degradingPlan = parsePlan(demoPlan({ id: 'summarizer-qwen-exp', route: 'summarizer', baseline: sims.baseline!, candidate: sims.degrading!, stack, gates: [] }));
+    const degradingPlan = parsePlan(
+      demoPlan({
+        id: 'summarizer-qwen-exp',
+        route: 'summarizer',
+        baseline: sims.baseline!,
+        candidate: sims.degrading!,
+        stack,
+        gates: [],
+      }),
+    );
     const hedgingPlan = parsePlan(
-      demoPlan({ id: 'faq-bot-mistral-hedgy', route: 'faq-bot', baseline: sims.baseline!, candidate: sims.hedging!, stack, gates: [], goldenDataset: join(root, 'examples/golden/support-bot.jsonl'), judge: sims.judge! }),
+      demoPlan({
+        id: 'faq-bot-mistral-hedgy',
+        route: 'faq-bot',
+        baseline: sims.baseline!,
+        candidate: sims.hedging!,
+        stack,
+        gates: [],
+        goldenDataset: join(root, 'examples/golden/support-bot.jsonl'),
+        judge: sims.judge!,
+      }),
     );
 
     say(`Temporal Web UI: ${stack.uiUrl}/namespaces/${stack.namespace}/workflows`);
@@ -89,9 +156,21 @@ async function main(): Promise<number> {
         if (status.gate && !status.gate.decision) {
           say(`support-bot-llama-v2 waits for approval before ${status.gate.before}; alice approves from the CLI:`);
           say(`  $ rollout approve support-bot-llama-v2 --as alice --reason "dashboards look good"`);
-          const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin/rollout.mjs'), 'approve', 'support-bot-llama-v2', '--as', 'alice', '--reason', 'dashboards look good'], {
-            env: { ...process.env, TEMPORAL_ADDRESS: stack.temporalAddress, TEMPORAL_NAMESPACE: stack.namespace },
-          });
+          const { stdout } = await promisify(execFile)(
+            process.execPath,
+            [
+              join(root, 'bin/rollout.mjs'),
+              'approve',
+              'support-bot-llama-v2',
+              '--as',
+              'alice',
+              '--reason',
+              'dashboards look good',
+            ],
+            {
+              env: { ...process.env, TEMPORAL_ADDRESS: stack.temporalAddress, TEMPORAL_NAMESPACE: stack.namespace },
+            },
+          );
           say(`  ${stdout.trim()}`);
         }
       }),
@@ -113,17 +192,32 @@ async function main(): Promise<number> {
     );
     say('');
     say('results');
-    for (const result of outcomes) say(`  ${result.rolloutId.padEnd(22)} ${result.outcome.toUpperCase().padEnd(12)} ${result.reason}`);
+    for (const result of outcomes)
+      say(`  ${result.rolloutId.padEnd(22)} ${result.outcome.toUpperCase().padEnd(12)} ${result.reason}`);
     for (const route of routes) {
-      const backends = route.backends.map((backend) => `${backend.name}=${backend.model}@${route.weights[backend.name]}%`).join(' ');
+      const backends = route.backends
+        .map((backend) => `${backend.name}=${backend.model}@${route.weights[backend.name]}%`)
+        .join(' ');
       say(`  gateway route ${route.route.padEnd(12)} ${backends}; shadow ${route.shadow.enabled ? 'on' : 'off'}`);
     }
     const goldenReport = outcomes[2]!.verdicts.find((verdict) => verdict.stage === 'golden_eval')?.report;
     if (goldenReport) say(`  faq-bot's golden eval report: ${goldenReport}`);
-    const expected = outcomes[0]!.outcome === 'promoted' && outcomes[1]!.outcome === 'rolled_back' && outcomes[2]!.outcome === 'rolled_back' && outcomes[2]!.reason.startsWith('golden eval');
+    const expected =
+      outcomes[0]!.outcome === 'promoted' &&
+      outcomes[1]!.outcome === 'rolled_back' &&
+      outcomes[2]!.outcome === 'rolled_back' &&
+      outcomes[2]!.reason.startsWith('golden eval');
     const atBaseline = (route: RouteState) => route.weights.baseline === 100 && !route.shadow.enabled;
-    const trafficRight = routes[0]!.backends.length === 1 && routes[0]!.backends[0]!.model === sims.healthy!.model && atBaseline(routes[1]!) && atBaseline(routes[2]!);
-    say(expected && trafficRight ? 'demo finished as expected: one promotion, one automatic rollback on live metrics, one on behaviour' : 'demo did NOT end as expected');
+    const trafficRight =
+      routes[0]!.backends.length === 1 &&
+      routes[0]!.backends[0]!.model === sims.healthy!.model &&
+      atBaseline(routes[1]!) &&
+      atBaseline(routes[2]!);
+    say(
+      expected && trafficRight
+        ? 'demo finished as expected: one promotion, one automatic rollback on live metrics, one on behaviour'
+        : 'demo did NOT end as expected',
+    );
     return expected && trafficRight ? 0 : 1;
   } finally {
     say('cleaning up');
@@ -132,7 +226,12 @@ async function main(): Promise<number> {
 }
 
 /** Starts a rollout and prints its timeline; `onStatus` lets the demo act like a person would. */
-async function follow(client: Client, plan: ReturnType<typeof parsePlan>, taskQueue: string, onStatus: (status: Awaited<ReturnType<typeof queryStatus>>) => Promise<void>): Promise<RolloutResult> {
+async function follow(
+  client: Client,
+  plan: ReturnType<typeof parsePlan>,
+  taskQueue: string,
+  onStatus: (status: Awaited<ReturnType<typeof queryStatus>>) => Promise<void>,
+): Promise<RolloutResult> {
   const handle = await startRollout(client, plan, { taskQueue, requestedBy: 'demo-release-bot' });
   say(`started ${plan.rollout.id}: ${plan.backends.baseline.model} → ${plan.backends.candidate.model}`);
   let acting = false;

@@ -38,7 +38,13 @@ export interface AnswerScores {
 export function scoreAnswer(item: GoldenItem, answer: string, completionTokens: number | null): AnswerScores {
   const match = item.expected === undefined ? null : checkAnswer({ ...item, schema: undefined }, answer).passed;
   const schemaValid = item.schema ? checkAnswer({ ...item, expected: undefined }, answer).passed : null;
-  return { match, schemaValid, refusal: isRefusal(answer), hedged: isHedged(answer), length: completionTokens ?? Math.ceil(answer.length / 4) };
+  return {
+    match,
+    schemaValid,
+    refusal: isRefusal(answer),
+    hedged: isHedged(answer),
+    length: completionTokens ?? Math.ceil(answer.length / 4),
+  };
 }
 
 /** Whether `answer` is JSON matching `schema` (compiled once per schema object). */

@@ -67,10 +67,14 @@ export const METRIC_ALIASES: Readonly<Record<string, string>> = { schemaValidity
 function applyPolicy(bases: Base[], policy: BehavioralPolicy): MetricSpec[] {
   const known = new Set(bases.map((b) => b.metric));
   const unknown = Object.keys(policy.metrics).filter((name) => !known.has(METRIC_ALIASES[name] ?? name));
-  if (unknown.length > 0) throw new UnknownMetricError(`policy.metrics names unknown metric(s) ${unknown.map((n) => JSON.stringify(n)).join(', ')}; known: ${[...known].join(', ')}`);
+  if (unknown.length > 0)
+    throw new UnknownMetricError(
+      `policy.metrics names unknown metric(s) ${unknown.map((n) => JSON.stringify(n)).join(', ')}; known: ${[...known].join(', ')}`,
+    );
   const overrides: BehavioralPolicy['metrics'] = {};
   // The current name wins over an old one given beside it.
-  for (const [name, override] of Object.entries(policy.metrics)) if (METRIC_ALIASES[name]) overrides[METRIC_ALIASES[name]] = override;
+  for (const [name, override] of Object.entries(policy.metrics))
+    if (METRIC_ALIASES[name]) overrides[METRIC_ALIASES[name]] = override;
   for (const [name, override] of Object.entries(policy.metrics)) if (!METRIC_ALIASES[name]) overrides[name] = override;
   return bases.flatMap((base) => {
     const override = overrides[base.metric] ?? {};
@@ -84,17 +88,67 @@ export class UnknownMetricError extends Error {
   override name = 'UnknownMetricError';
 }
 
-const fromGuardrail = (guardrail: Guardrails['errorRate']) => ({ tolerance: guardrail.tolerance, blocking: guardrail.critical, enabled: guardrail.enabled });
+const fromGuardrail = (guardrail: Guardrails['errorRate']) => ({
+  tolerance: guardrail.tolerance,
+  blocking: guardrail.critical,
+  enabled: guardrail.enabled,
+});
 
 /** The golden eval's metrics (goldenPassRate, the plan's pass-rate floor, is judged separately). */
 export function goldenMetricSpecs(config: GoldenEvalConfig, guardrails: Guardrails): MetricSpec[] {
   const bases: Base[] = [
-    { metric: 'errorRate', label: 'share of items the backend did not answer', direction: 'higher_is_worse', statistic: 'difference', unit: 'rate', ...fromGuardrail(guardrails.errorRate) },
-    { metric: 'matchRate', label: 'expected output matched (exact / contains / regex)', direction: 'lower_is_worse', statistic: 'difference', unit: 'rate', tolerance: config.maxRegression, blocking: true, enabled: true },
-    { metric: 'schemaAdherence', label: 'answers that are JSON valid against the item’s schema', direction: 'lower_is_worse', statistic: 'difference', unit: 'rate', ...fromGuardrail(guardrails.schemaAdherence) },
-    { metric: 'refusalRate', label: 'answers that refuse', direction: 'higher_is_worse', statistic: 'difference', unit: 'rate', ...fromGuardrail(guardrails.refusalRate) },
-    { metric: 'hedgeRate', label: 'answers that hedge', direction: 'higher_is_worse', statistic: 'difference', unit: 'rate', tolerance: DEFAULT_HEDGE_TOLERANCE, blocking: false, enabled: true },
-    { metric: 'length', label: 'completion tokens per answer (ratio of means)', direction: guardrails.length.direction, statistic: 'ratio', unit: 'tokens', ...fromGuardrail(guardrails.length) },
+    {
+      metric: 'errorRate',
+      label: 'share of items the backend did not answer',
+      direction: 'higher_is_worse',
+      statistic: 'difference',
+      unit: 'rate',
+      ...fromGuardrail(guardrails.errorRate),
+    },
+    {
+      metric: 'matchRate',
+      label: 'expected output matched (exact / contains / regex)',
+      direction: 'lower_is_worse',
+      statistic: 'difference',
+      unit: 'rate',
+      tolerance: config.maxRegression,
+      blocking: true,
+      enabled: true,
+    },
+    {
+      metric: 'schemaAdherence',
+      label: 'answers that are JSON valid against the item’s schema',
+      direction: 'lower_is_worse',
+      statistic: 'difference',
+      unit: 'rate',
+      ...fromGuardrail(guardrails.schemaAdherence),
+    },
+    {
+      metric: 'refusalRate',
+      label: 'answers that refuse',
+      direction: 'higher_is_worse',
+      statistic: 'difference',
+      unit: 'rate',
+      ...fromGuardrail(guardrails.refusalRate),
+    },
+    {
+      metric: 'hedgeRate',
+      label: 'answers that hedge',
+      direction: 'higher_is_worse',
+      statistic: 'difference',
+      unit: 'rate',
+      tolerance: DEFAULT_HEDGE_TOLERANCE,
+      blocking: false,
+      enabled: true,
+    },
+    {
+      metric: 'length',
+      label: 'completion tokens per answer (ratio of means)',
+      direction: guardrails.length.direction,
+      statistic: 'ratio',
+      unit: 'tokens',
+      ...fromGuardrail(guardrails.length),
+    },
     ...judgeBases(config.judge, guardrails),
     ...similarityBases(config.embeddings),
   ];
@@ -103,17 +157,79 @@ export function goldenMetricSpecs(config: GoldenEvalConfig, guardrails: Guardrai
 
 /** The shadow comparison's metrics; `blocking` here means a single breach rolls back. */
 export function shadowMetricSpecs(compare: ShadowCompareConfig, guardrails: Guardrails, priced: boolean): MetricSpec[] {
-  const single = (guardrail: Guardrails['errorRate']) => ({ tolerance: guardrail.tolerance, blocking: false, enabled: guardrail.enabled });
+  const single = (guardrail: Guardrails['errorRate']) => ({
+    tolerance: guardrail.tolerance,
+    blocking: false,
+    enabled: guardrail.enabled,
+  });
   const bases: Base[] = [
-    { metric: 'errorRate', label: 'requests that failed (5xx, no answer)', direction: 'higher_is_worse', statistic: 'difference', unit: 'rate', ...single(guardrails.errorRate) },
-    { metric: 'latency', label: 'mean latency (ratio)', direction: 'higher_is_worse', statistic: 'ratio', unit: 'ms', ...single(guardrails.p99Latency) },
+    {
+      metric: 'errorRate',
+      label: 'requests that failed (5xx, no answer)',
+      direction: 'higher_is_worse',
+      statistic: 'difference',
+      unit: 'rate',
+      ...single(guardrails.errorRate),
+    },
+    {
+      metric: 'latency',
+      label: 'mean latency (ratio)',
+      direction: 'higher_is_worse',
+      statistic: 'ratio',
+      unit: 'ms',
+      ...single(guardrails.p99Latency),
+    },
     priced
-      ? { metric: 'costPerRequest', label: 'cost per request (ratio of means)', direction: 'higher_is_worse', statistic: 'ratio', unit: 'usd', ...single(guardrails.costPerRequest) }
-      : { metric: 'tokens', label: 'prompt + completion tokens per request (ratio of means; no pricing in the plan)', direction: 'higher_is_worse', statistic: 'ratio', unit: 'tokens', ...single(guardrails.costPerRequest) },
-    { metric: 'length', label: 'completion tokens per answer (ratio of means)', direction: guardrails.length.direction, statistic: 'ratio', unit: 'tokens', ...single(guardrails.length) },
-    { metric: 'refusalRate', label: 'answers that refuse', direction: 'higher_is_worse', statistic: 'difference', unit: 'rate', ...single(guardrails.refusalRate) },
-    { metric: 'hedgeRate', label: 'answers that hedge', direction: 'higher_is_worse', statistic: 'difference', unit: 'rate', tolerance: DEFAULT_HEDGE_TOLERANCE, blocking: false, enabled: true },
-    { metric: 'schemaAdherence', label: 'JSON answers that keep the contract (schema, or the baseline’s keys)', direction: 'lower_is_worse', statistic: 'difference', unit: 'rate', ...single(guardrails.schemaAdherence) },
+      ? {
+          metric: 'costPerRequest',
+          label: 'cost per request (ratio of means)',
+          direction: 'higher_is_worse',
+          statistic: 'ratio',
+          unit: 'usd',
+          ...single(guardrails.costPerRequest),
+        }
+      : {
+          metric: 'tokens',
+          label: 'prompt + completion tokens per request (ratio of means; no pricing in the plan)',
+          direction: 'higher_is_worse',
+          statistic: 'ratio',
+          unit: 'tokens',
+          ...single(guardrails.costPerRequest),
+        },
+    {
+      metric: 'length',
+      label: 'completion tokens per answer (ratio of means)',
+      direction: guardrails.length.direction,
+      statistic: 'ratio',
+      unit: 'tokens',
+      ...single(guardrails.length),
+    },
+    {
+      metric: 'refusalRate',
+      label: 'answers that refuse',
+      direction: 'higher_is_worse',
+      statistic: 'difference',
+      unit: 'rate',
+      ...single(guardrails.refusalRate),
+    },
+    {
+      metric: 'hedgeRate',
+      label: 'answers that hedge',
+      direction: 'higher_is_worse',
+      statistic: 'difference',
+      unit: 'rate',
+      tolerance: DEFAULT_HEDGE_TOLERANCE,
+      blocking: false,
+      enabled: true,
+    },
+    {
+      metric: 'schemaAdherence',
+      label: 'JSON answers that keep the contract (schema, or the baseline’s keys)',
+      direction: 'lower_is_worse',
+      statistic: 'difference',
+      unit: 'rate',
+      ...single(guardrails.schemaAdherence),
+    },
     ...judgeBases(compare.judge, guardrails).map((base) => ({ ...base, blocking: false })),
     ...similarityBases(compare.embeddings),
   ];

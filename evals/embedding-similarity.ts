@@ -16,10 +16,12 @@ export interface EmbeddingsEndpoint {
   giveUpAfter?: number;
 }
 
-export type SimilarityResult = { status: 'scored'; similarity: number } | { status: 'no_score'; kind: NoScoreKind; reason: string };
+export type SimilarityResult =
+  { status: 'scored'; similarity: number } | { status: 'no_score'; kind: NoScoreKind; reason: string };
 
 export function cosine(a: readonly number[], b: readonly number[]): number {
-  if (a.length !== b.length || a.length === 0) throw new RangeError(`embeddings of different or zero length: ${a.length} and ${b.length}`);
+  if (a.length !== b.length || a.length === 0)
+    throw new RangeError(`embeddings of different or zero length: ${a.length} and ${b.length}`);
   let dot = 0;
   let na = 0;
   let nb = 0;
@@ -42,26 +44,39 @@ export class EmbeddingSimilarity {
 
   async similarity(baseline: string, candidate: string, signal?: AbortSignal): Promise<SimilarityResult> {
     // Many embedding APIs refuse empty input; an empty answer shares nothing with a non-empty one.
-    if (baseline.trim() === '' || candidate.trim() === '') return { status: 'scored', similarity: baseline.trim() === candidate.trim() ? 1 : 0 };
+    if (baseline.trim() === '' || candidate.trim() === '')
+      return { status: 'scored', similarity: baseline.trim() === candidate.trim() ? 1 : 0 };
     if (baseline === candidate) return { status: 'scored', similarity: 1 };
     const unreachable = this.giveUp.unreachable();
-    if (unreachable) return { status: 'no_score', kind: 'unreachable', reason: `embeddings unreachable (${unreachable})` };
+    if (unreachable)
+      return { status: 'no_score', kind: 'unreachable', reason: `embeddings unreachable (${unreachable})` };
     let vectors: number[][];
     try {
       const response = await withLinkedSignal(signal, (linked) =>
-        this.client.embeddings.create({ model: this.endpoint.model, input: [baseline, candidate], encoding_format: 'float' }, { signal: linked }),
+        this.client.embeddings.create(
+          { model: this.endpoint.model, input: [baseline, candidate], encoding_format: 'float' },
+          { signal: linked },
+        ),
       );
       vectors = [...response.data].sort((x, y) => x.index - y.index).map((d) => d.embedding);
     } catch (error) {
       if (signal?.aborted) throw error;
-      return { status: 'no_score', kind: 'request_failed', reason: `embeddings request failed: ${this.giveUp.failed(error)}` };
+      return {
+        status: 'no_score',
+        kind: 'request_failed',
+        reason: `embeddings request failed: ${this.giveUp.failed(error)}`,
+      };
     }
     this.giveUp.answered();
     try {
       if (vectors.length !== 2) throw new RangeError(`expected 2 embeddings, got ${vectors.length}`);
       return { status: 'scored', similarity: cosine(vectors[0]!, vectors[1]!) };
     } catch (error) {
-      return { status: 'no_score', kind: 'unparseable', reason: `embeddings answer unusable: ${(error as Error).message}` };
+      return {
+        status: 'no_score',
+        kind: 'unparseable',
+        reason: `embeddings answer unusable: ${(error as Error).message}`,
+      };
     }
   }
 }

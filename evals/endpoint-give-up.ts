@@ -14,7 +14,9 @@ export class EndpointGiveUp {
 
   /** Why the endpoint counts as unreachable ("gave up after 5 failed requests; last: …"), or null while it is still worth asking. */
   unreachable(): string | null {
-    return !this.everAnswered && this.consecutiveFailures >= this.giveUpAfter ? `gave up after ${this.consecutiveFailures} failed requests; last: ${this.lastFailure}` : null;
+    return !this.everAnswered && this.consecutiveFailures >= this.giveUpAfter
+      ? `gave up after ${this.consecutiveFailures} failed requests; last: ${this.lastFailure}`
+      : null;
   }
 
   /** Counts a failed request; returns its short description. */
@@ -50,7 +52,8 @@ export function scoringClient(endpoint: ScoringEndpoint): { client: OpenAI; give
 /** A short, stable description of a failed request (for counting reasons). */
 export function requestFailure(error: unknown): string {
   if (error instanceof OpenAI.APIConnectionTimeoutError) return 'timed out';
-  if (error instanceof OpenAI.APIConnectionError) return `connection error (${(error.cause as Error | undefined)?.message ?? error.message})`;
+  if (error instanceof OpenAI.APIConnectionError)
+    return `connection error (${(error.cause as Error | undefined)?.message ?? error.message})`;
   if (error instanceof OpenAI.APIError) return `HTTP ${error.status ?? '?'}: ${error.message.slice(0, 120)}`;
   return (error as Error).message ?? String(error);
 }

@@ -33,7 +33,9 @@ export interface ReportRow {
 
 /** The prompt a report row shows: the last user message. */
 export function lastUserMessage(messages: Array<{ role: string; content: string }>): string {
-  return [...messages].reverse().find((m) => m.role === 'user')?.content ?? messages[messages.length - 1]?.content ?? '';
+  return (
+    [...messages].reverse().find((m) => m.role === 'user')?.content ?? messages[messages.length - 1]?.content ?? ''
+  );
 }
 
 const mean = (values: number[]) => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
@@ -63,8 +65,17 @@ export function judgementFindings(
     badness += 1 - similarity.similarity;
   }
   const fields: Pick<ReportRow, 'judge' | 'similarity'> = {
-    ...(judge ? { judge: judge.status === 'scored' ? { baseline: judge.baseline, candidate: judge.candidate, order: judge.order } : { noScore: judge.reason } } : {}),
-    ...(similarity ? { similarity: similarity.status === 'scored' ? similarity.similarity : { noScore: similarity.reason } } : {}),
+    ...(judge
+      ? {
+          judge:
+            judge.status === 'scored'
+              ? { baseline: judge.baseline, candidate: judge.candidate, order: judge.order }
+              : { noScore: judge.reason },
+        }
+      : {}),
+    ...(similarity
+      ? { similarity: similarity.status === 'scored' ? similarity.similarity : { noScore: similarity.reason } }
+      : {}),
   };
   return { findings, badness, fields };
 }
@@ -87,7 +98,18 @@ export async function writeReport(input: ReportInput, dir = reportsDir()): Promi
   const folder = join(dir, safe(input.rolloutId));
   await mkdir(folder, { recursive: true });
   const base = join(folder, safe(input.verdict.stage));
-  const json = JSON.stringify({ kind: input.kind, rolloutId: input.rolloutId, verdict: input.verdict, facts: input.facts, settings: input.settings, items: input.rows }, null, 2);
+  const json = JSON.stringify(
+    {
+      kind: input.kind,
+      rolloutId: input.rolloutId,
+      verdict: input.verdict,
+      facts: input.facts,
+      settings: input.settings,
+      items: input.rows,
+    },
+    null,
+    2,
+  );
   // Written whole then renamed, so a reader never sees half a report.
   await writeFile(`${base}.json.tmp`, json);
   await rename(`${base}.json.tmp`, `${base}.json`);
@@ -114,8 +136,16 @@ export function renderMarkdown(input: ReportInput): string {
     const m = metric as Partial<BehavioralMetricEvidence> & typeof metric;
     const unit = m.unit ?? 'rate';
     const evidence = { deltaKind: m.deltaKind, unit };
-    const interval = m.interval ? `${formatDelta(m.interval[0], evidence)} … ${formatDelta(m.interval[1], evidence)}` : '—';
-    const verdictText = m.change ? (m.change === 'no_data' ? `no data (${m.status})` : m.change === 'none' ? 'no change' : m.change) : m.classification;
+    const interval = m.interval
+      ? `${formatDelta(m.interval[0], evidence)} … ${formatDelta(m.interval[1], evidence)}`
+      : '—';
+    const verdictText = m.change
+      ? m.change === 'no_data'
+        ? `no data (${m.status})`
+        : m.change === 'none'
+          ? 'no change'
+          : m.change
+      : m.classification;
     lines.push(
       `| ${m.metric} | ${m.critical ? 'yes' : 'no'} | ${formatValue(m.baseline, unit)} | ${formatValue(m.candidate, unit)} | ${formatDelta(m.delta, evidence)} | ${interval} | ${m.samples.candidate} | ${m.noScore ? `${m.noScore}/${m.expected}` : '0'} | ${verdictText} |`,
     );
@@ -123,8 +153,14 @@ export function renderMarkdown(input: ReportInput): string {
   lines.push('');
   for (const metric of verdict.metrics) lines.push(`- ${cell(metric.message)}`);
   lines.push('');
-  const worst = input.rows.filter((row) => row.badness > 0).sort((a, b) => b.badness - a.badness || a.key.localeCompare(b.key)).slice(0, input.worst ?? 8);
-  lines.push(`## Worst items side by side (${worst.length} of ${input.rows.filter((row) => row.badness > 0).length} where the candidate looks worse)`, '');
+  const worst = input.rows
+    .filter((row) => row.badness > 0)
+    .sort((a, b) => b.badness - a.badness || a.key.localeCompare(b.key))
+    .slice(0, input.worst ?? 8);
+  lines.push(
+    `## Worst items side by side (${worst.length} of ${input.rows.filter((row) => row.badness > 0).length} where the candidate looks worse)`,
+    '',
+  );
   if (worst.length === 0) lines.push('None: on no item does the candidate look worse than the baseline.', '');
   for (const row of worst) {
     lines.push(`### ${cell(row.key)}: ${cell(row.findings.join(', '))}`, '');
@@ -134,7 +170,12 @@ export function renderMarkdown(input: ReportInput): string {
     if (row.judge && 'noScore' in row.judge) lines.push(`Judge: no score (${cell(row.judge.noScore)}).`, '');
     else if (row.judge) {
       const { baseline, candidate, order } = row.judge;
-      lines.push(`Judge (${order.replace('_', ' ')}): ${Object.keys(baseline).map((c) => `${c} ${baseline[c]} → ${candidate[c]}`).join(', ')}.`, '');
+      lines.push(
+        `Judge (${order.replace('_', ' ')}): ${Object.keys(baseline)
+          .map((c) => `${c} ${baseline[c]} → ${candidate[c]}`)
+          .join(', ')}.`,
+        '',
+      );
     }
     if (typeof row.similarity === 'number') lines.push(`Embedding similarity: ${row.similarity.toFixed(3)}.`, '');
     else if (row.similarity) lines.push(`Embedding similarity: no score (${cell(row.similarity.noScore)}).`, '');

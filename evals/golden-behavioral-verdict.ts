@@ -9,7 +9,12 @@ import type { GoldenItem } from './golden-dataset';
 import type { ItemOutcome } from './golden-eval-runner';
 import { passRateCheck } from './golden-pass-rate';
 import type { GoldenRunState, ItemJudgement } from './golden-pipeline';
-import { familyConfidence, judgeMetric, type BehavioralMetricEvidence, type BehavioralVerdict } from './metric-judgement';
+import {
+  familyConfidence,
+  judgeMetric,
+  type BehavioralMetricEvidence,
+  type BehavioralVerdict,
+} from './metric-judgement';
 import { pairedSamples, type PairObservation } from './paired-samples';
 
 export interface GoldenVerdictInput {
@@ -55,8 +60,12 @@ export function goldenObservations(pairs: ItemPair[]): PairObservation[] {
           refusal: { baseline: bs.refusal, candidate: cs.refusal },
           hedged: { baseline: bs.hedged, candidate: cs.hedged },
           length: { baseline: bs.length, candidate: cs.length },
-          ...(item.expected !== undefined ? { match: { baseline: bs.match === true, candidate: cs.match === true } } : {}),
-          ...(item.schema ? { schemaAdherence: { baseline: bs.schemaValid === true, candidate: cs.schemaValid === true } } : {}),
+          ...(item.expected !== undefined
+            ? { match: { baseline: bs.match === true, candidate: cs.match === true } }
+            : {}),
+          ...(item.schema
+            ? { schemaAdherence: { baseline: bs.schemaValid === true, candidate: cs.schemaValid === true } }
+            : {}),
         },
         scored: true,
         judgement,
@@ -72,7 +81,12 @@ export function behavioralGoldenVerdict(input: GoldenVerdictInput): BehavioralVe
   const specs = goldenMetricSpecs(config, guardrails);
   const confidence = familyConfidence(guardrails.alpha, specs.length);
   const metrics: BehavioralMetricEvidence[] = specs.map((spec) =>
-    judgeMetric(spec, pairedSamples(spec, observations), { confidence, minPairs: policy.minPairs, maxNoScoreShare: policy.maxNoScoreShare, seedLabel: `${stage}|${items.length}` }),
+    judgeMetric(spec, pairedSamples(spec, observations), {
+      confidence,
+      minPairs: policy.minPairs,
+      maxNoScoreShare: policy.maxNoScoreShare,
+      seedLabel: `${stage}|${items.length}`,
+    }),
   );
   // The plan's pass-rate floor and allowance, when the dataset has anything to check.
   const checked = items.some((item) => item.expected !== undefined || item.schema !== undefined);

@@ -41,7 +41,9 @@ export function parseGoldenDataset(text: string, source: string): GoldenItem[] {
     }
     const parsed = safeParseReportingInput(item, raw);
     if (!parsed.success) {
-      problems.push(...issueProblems(parsed.error, '(item)').map((problem) => `${where}: ${formatIssueProblem(problem)}`));
+      problems.push(
+        ...issueProblems(parsed.error, '(item)').map((problem) => `${where}: ${formatIssueProblem(problem)}`),
+      );
       return;
     }
     if (parsed.data.match === 'regex' && parsed.data.expected !== undefined) {
@@ -67,7 +69,10 @@ export function parseGoldenDataset(text: string, source: string): GoldenItem[] {
     ids.add(id);
     items.push({ ...parsed.data, id });
   });
-  if (problems.length > 0) throw new InvalidDatasetError(`invalid golden dataset ${source}:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  if (problems.length > 0)
+    throw new InvalidDatasetError(
+      `invalid golden dataset ${source}:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
+    );
   if (items.length === 0) throw new InvalidDatasetError(`golden dataset ${source} has no items`);
   return items;
 }

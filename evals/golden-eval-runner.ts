@@ -41,11 +41,23 @@ export interface AnsweredOutcome {
 }
 
 /** Asks one backend one golden item and scores the answer; a backend that does not answer is an 'error' outcome. */
-export async function runOne(client: OpenAI, backend: EvalBackend, item: GoldenItem, signal?: AbortSignal): Promise<AnsweredOutcome> {
+export async function runOne(
+  client: OpenAI,
+  backend: EvalBackend,
+  item: GoldenItem,
+  signal?: AbortSignal,
+): Promise<AnsweredOutcome> {
   const started = performance.now();
   try {
     const response = await withLinkedSignal(signal, (linked) =>
-      client.chat.completions.create({ model: backend.model, messages: item.messages, ...(item.schema ? { response_format: { type: 'json_object' as const } } : {}) }, { signal: linked }),
+      client.chat.completions.create(
+        {
+          model: backend.model,
+          messages: item.messages,
+          ...(item.schema ? { response_format: { type: 'json_object' as const } } : {}),
+        },
+        { signal: linked },
+      ),
     );
     const answer = response.choices[0]?.message?.content ?? '';
     const check = checkAnswer(item, answer);

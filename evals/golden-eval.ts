@@ -39,7 +39,9 @@ export interface GoldenEvalRun {
   now?: () => Date;
 }
 
-export async function runBehavioralGoldenEval(run: GoldenEvalRun): Promise<{ verdict: BehavioralVerdict; state: GoldenRunState }> {
+export async function runBehavioralGoldenEval(
+  run: GoldenEvalRun,
+): Promise<{ verdict: BehavioralVerdict; state: GoldenRunState }> {
   const { config } = run;
   // Unknown metric names in the plan's policy are found before any request is sent.
   goldenMetricSpecs(config, run.guardrails);
@@ -56,7 +58,13 @@ export async function runBehavioralGoldenEval(run: GoldenEvalRun): Promise<{ ver
       })
     : null;
   const embeddings = config.embeddings
-    ? new EmbeddingSimilarity({ baseUrl: config.embeddings.baseUrl, model: config.embeddings.model, apiKey: run.embeddingsApiKey, requestTimeoutMs: config.embeddings.requestTimeout, retries })
+    ? new EmbeddingSimilarity({
+        baseUrl: config.embeddings.baseUrl,
+        model: config.embeddings.model,
+        apiKey: run.embeddingsApiKey,
+        requestTimeoutMs: config.embeddings.requestTimeout,
+        retries,
+      })
     : null;
   const state = await runGoldenPipeline({
     items: run.items,
@@ -72,7 +80,14 @@ export async function runBehavioralGoldenEval(run: GoldenEvalRun): Promise<{ ver
     signal: run.signal,
   });
   const at = (run.now ?? (() => new Date()))().toISOString();
-  const verdict: BehavioralVerdict = behavioralGoldenVerdict({ stage: run.stage, items: run.items, state, config, guardrails: run.guardrails, at });
+  const verdict: BehavioralVerdict = behavioralGoldenVerdict({
+    stage: run.stage,
+    items: run.items,
+    state,
+    config,
+    guardrails: run.guardrails,
+    at,
+  });
   if (run.reportsDir !== null) {
     const judged = state.judgements.filter((j) => j.judge);
     verdict.report = await writeReport(

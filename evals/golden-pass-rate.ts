@@ -37,7 +37,8 @@ export interface PassRateCheck {
 export function passRateCheck(outcomes: ItemOutcome[], config: RolloutPlan['stages']['goldenEval']): PassRateCheck {
   const baseline = summarize(outcomes, 'baseline');
   const candidate = summarize(outcomes, 'candidate');
-  const delta = baseline.passRate !== null && candidate.passRate !== null ? candidate.passRate - baseline.passRate : null;
+  const delta =
+    baseline.passRate !== null && candidate.passRate !== null ? candidate.passRate - baseline.passRate : null;
   const regressed = delta !== null && -delta > config.maxRegression;
   const belowFloor = candidate.passRate !== null && candidate.passRate < config.minPassRate;
   const evidence: MetricEvidence = {

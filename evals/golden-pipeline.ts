@@ -60,9 +60,11 @@ export async function runGoldenPipeline(options: PipelineOptions): Promise<Golde
   const answers = new Map<string, string>();
   for (const pending of options.resume?.pending ?? []) answers.set(key(pending.id, pending.side), pending.answer);
   const judgements = new Map<string, ItemJudgement>();
-  for (const judgement of options.resume?.judgements ?? []) if (byId.has(judgement.id)) judgements.set(judgement.id, judgement);
+  for (const judgement of options.resume?.judgements ?? [])
+    if (byId.has(judgement.id)) judgements.set(judgement.id, judgement);
   const outcomes = new Map<string, ItemOutcome>();
-  for (const outcome of options.resume?.outcomes ?? []) if (byId.has(outcome.id)) outcomes.set(key(outcome.id, outcome.side), outcome);
+  for (const outcome of options.resume?.outcomes ?? [])
+    if (byId.has(outcome.id)) outcomes.set(key(outcome.id, outcome.side), outcome);
   if (scoring) {
     // An answered outcome still waiting for the judge without its full answer (lost between two
     // heartbeats) is asked again rather than judged on nothing.
@@ -95,17 +97,29 @@ export async function runGoldenPipeline(options: PipelineOptions): Promise<Golde
     const cand = outcomes.get(key(item.id, 'candidate'))!;
     let judgement: ItemJudgement;
     if (base.status !== 'answered' || cand.status !== 'answered') {
-      judgement = { id: item.id, skipped: `no answer from the ${base.status !== 'answered' ? 'baseline' : 'candidate'}` };
+      judgement = {
+        id: item.id,
+        skipped: `no answer from the ${base.status !== 'answered' ? 'baseline' : 'candidate'}`,
+      };
     } else {
       const baseline = answers.get(key(item.id, 'baseline')) ?? '';
       const candidate = answers.get(key(item.id, 'candidate')) ?? '';
       const [judge, similarity] = await Promise.all([
         options.judge && judgeLimiter
           ? judgeLimiter.run(() =>
-              options.judge!.scorer.judge({ key: item.id, messages: item.messages, ...(item.match !== 'regex' && item.expected !== undefined ? { expected: item.expected } : {}), baseline, candidate, signal }),
+              options.judge!.scorer.judge({
+                key: item.id,
+                messages: item.messages,
+                ...(item.match !== 'regex' && item.expected !== undefined ? { expected: item.expected } : {}),
+                baseline,
+                candidate,
+                signal,
+              }),
             )
           : undefined,
-        options.embeddings && embedLimiter ? embedLimiter.run(() => options.embeddings!.scorer.similarity(baseline, candidate, signal)) : undefined,
+        options.embeddings && embedLimiter
+          ? embedLimiter.run(() => options.embeddings!.scorer.similarity(baseline, candidate, signal))
+          : undefined,
       ]);
       judgement = { id: item.id, ...(judge ? { judge } : {}), ...(similarity ? { similarity } : {}) };
     }
@@ -129,12 +143,32 @@ export async function runGoldenPipeline(options: PipelineOptions): Promise<Golde
   for (const item of items) maybeScore(item.id);
 
   const clients = {
-    baseline: { backend: { side: 'baseline' as const, ...options.baseline }, client: openAiClient({ ...options.baseline, requestTimeoutMs: options.requestTimeoutMs, retries: options.retries }) },
-    candidate: { backend: { side: 'candidate' as const, ...options.candidate }, client: openAiClient({ ...options.candidate, requestTimeoutMs: options.requestTimeoutMs, retries: options.retries }) },
+    baseline: {
+      backend: { side: 'baseline' as const, ...options.baseline },
+      client: openAiClient({
+        ...options.baseline,
+        requestTimeoutMs: options.requestTimeoutMs,
+        retries: options.retries,
+      }),
+    },
+    candidate: {
+      backend: { side: 'candidate' as const, ...options.candidate },
+      client: openAiClient({
+        ...options.candidate,
+        requestTimeoutMs: options.requestTimeoutMs,
+        retries: options.retries,
+      }),
+    },
   };
-  const tasks = items.flatMap((item) => (['baseline', 'candidate'] as const).map((side) => ({ item, side }))).filter((task) => !outcomes.has(key(task.item.id, task.side)));
+  const tasks = items
+    .flatMap((item) => (['baseline', 'candidate'] as const).map((side) => ({ item, side })))
+    .filter((task) => !outcomes.has(key(task.item.id, task.side)));
   // Each request in flight (models, judge, embeddings) has one listener on the cancellation signal.
-  if (signal) setMaxListeners(options.concurrency + (options.judge?.concurrency ?? 0) + (options.embeddings?.concurrency ?? 0) + 64, signal);
+  if (signal)
+    setMaxListeners(
+      options.concurrency + (options.judge?.concurrency ?? 0) + (options.embeddings?.concurrency ?? 0) + 64,
+      signal,
+    );
   const modelLimiter = new Limiter(options.concurrency);
   const ask = (task: { item: GoldenItem; side: Side }) =>
     modelLimiter.run(async () => {

@@ -62,9 +62,17 @@ export function judgeOrder(orderSeed: number, key: string): JudgeOrder {
   return (seedOf(`${orderSeed}|${key}`) & 1) === 0 ? 'baseline_first' : 'candidate_first';
 }
 
-const clip = (text: string) => (text.length > MAX_JUDGED_CHARS ? `${text.slice(0, MAX_JUDGED_CHARS)}\n[… cut at ${MAX_JUDGED_CHARS} characters]` : text);
+const clip = (text: string) =>
+  text.length > MAX_JUDGED_CHARS
+    ? `${text.slice(0, MAX_JUDGED_CHARS)}\n[… cut at ${MAX_JUDGED_CHARS} characters]`
+    : text;
 
-export function buildJudgeMessages(criteria: JudgeCriterion[], request: Pick<JudgeRequest, 'messages' | 'expected'>, answerA: string, answerB: string): Array<{ role: 'system' | 'user'; content: string }> {
+export function buildJudgeMessages(
+  criteria: JudgeCriterion[],
+  request: Pick<JudgeRequest, 'messages' | 'expected'>,
+  answerA: string,
+  answerB: string,
+): Array<{ role: 'system' | 'user'; content: string }> {
   const shape = `{"A": {${criteria.map((c) => `"${c.name}": <1-5>`).join(', ')}}, "B": {…the same criteria…}}`;
   const system = [
     'You are an impartial grader. You compare two answers, A and B, to the same request.',
@@ -97,7 +105,10 @@ export class JudgeParseError extends Error {
 }
 
 /** The judge's scores for A and B; throws JudgeParseError saying what is wrong. */
-export function parseJudgeScores(text: string, criteria: JudgeCriterion[]): { A: Record<string, number>; B: Record<string, number> } {
+export function parseJudgeScores(
+  text: string,
+  criteria: JudgeCriterion[],
+): { A: Record<string, number>; B: Record<string, number> } {
   const value = extractJson(text);
   const score = z.number().min(1).max(5);
   const sideSchema = z.record(z.string(), z.unknown());
@@ -110,7 +121,10 @@ export function parseJudgeScores(text: string, criteria: JudgeCriterion[]): { A:
       const raw = object.data[side][name];
       const parsed = score.safeParse(typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw);
       if (raw === undefined) throw new JudgeParseError(`no "${name}" score for answer ${side}`);
-      if (!parsed.success) throw new JudgeParseError(`"${name}" score for answer ${side} is ${JSON.stringify(raw)}, not a number from 1 to 5`);
+      if (!parsed.success)
+        throw new JudgeParseError(
+          `"${name}" score for answer ${side} is ${JSON.stringify(raw)}, not a number from 1 to 5`,
+        );
       scores[name] = parsed.data;
     }
     sides[side] = scores;
@@ -162,9 +176,11 @@ export class LlmJudge {
 
   async judge(request: JudgeRequest): Promise<LlmJudgeVerdict> {
     const order = judgeOrder(this.endpoint.orderSeed, request.key);
-    const [a, b] = order === 'baseline_first' ? [request.baseline, request.candidate] : [request.candidate, request.baseline];
+    const [a, b] =
+      order === 'baseline_first' ? [request.baseline, request.candidate] : [request.candidate, request.baseline];
     const unreachable = this.giveUp.unreachable();
-    if (unreachable) return { status: 'no_score', order, kind: 'unreachable', reason: `judge unreachable (${unreachable})` };
+    if (unreachable)
+      return { status: 'no_score', order, kind: 'unreachable', reason: `judge unreachable (${unreachable})` };
     const messages = buildJudgeMessages(this.endpoint.criteria, request, a, b);
     let lastParseError = '';
     // One more ask when the answer does not parse: judges are not always deterministic.
@@ -172,12 +188,20 @@ export class LlmJudge {
       let text: string;
       try {
         const response = await withLinkedSignal(request.signal, (signal) =>
-          this.client.chat.completions.create({ model: this.endpoint.model, messages, temperature: 0, response_format: { type: 'json_object' } }, { signal }),
+          this.client.chat.completions.create(
+            { model: this.endpoint.model, messages, temperature: 0, response_format: { type: 'json_object' } },
+            { signal },
+          ),
         );
         text = response.choices[0]?.message?.content ?? '';
       } catch (error) {
         if (request.signal?.aborted) throw error;
-        return { status: 'no_score', order, kind: 'request_failed', reason: `judge request failed: ${this.giveUp.failed(error)}` };
+        return {
+          status: 'no_score',
+          order,
+          kind: 'request_failed',
+          reason: `judge request failed: ${this.giveUp.failed(error)}`,
+        };
       }
       this.giveUp.answered();
       try {

@@ -68,7 +68,11 @@ export interface JudgementOptions {
   resamples?: number;
 }
 
-export function judgeMetric(spec: MetricSpec, samples: MetricSamples, options: JudgementOptions): BehavioralMetricEvidence {
+export function judgeMetric(
+  spec: MetricSpec,
+  samples: MetricSamples,
+  options: JudgementOptions,
+): BehavioralMetricEvidence {
   const n = samples.baseline.length;
   const estimate = pairedBootstrap(samples.baseline, samples.candidate, {
     statistic: spec.statistic,
@@ -97,7 +101,14 @@ export function judgeMetric(spec: MetricSpec, samples: MetricSamples, options: J
     // Incomplete evidence can still show harm; it can never show "no change".
     if (status === 'incomplete' && change !== 'regression') change = 'no_data';
   }
-  const classification = change === 'regression' || change === 'improvement' ? (delta! > 0 ? 'high' : 'low') : change === 'none' ? 'pass' : 'no_data';
+  const classification =
+    change === 'regression' || change === 'improvement'
+      ? delta! > 0
+        ? 'high'
+        : 'low'
+      : change === 'none'
+        ? 'pass'
+        : 'no_data';
   const evidence: BehavioralMetricEvidence = {
     metric: spec.metric,
     label: spec.label,
@@ -119,7 +130,9 @@ export function judgeMetric(spec: MetricSpec, samples: MetricSamples, options: J
     unit: spec.unit,
     expected: samples.expected,
     noScore: samples.noScore,
-    ...(samples.noScoreReasons && Object.keys(samples.noScoreReasons).length > 0 ? { noScoreReasons: samples.noScoreReasons } : {}),
+    ...(samples.noScoreReasons && Object.keys(samples.noScoreReasons).length > 0
+      ? { noScoreReasons: samples.noScoreReasons }
+      : {}),
     confidence: options.confidence,
     message: '',
   };
@@ -144,7 +157,10 @@ export function formatValue(value: number | null, unit: MetricUnit): string {
   }
 }
 
-export function formatDelta(value: number | null, evidence: Pick<BehavioralMetricEvidence, 'deltaKind' | 'unit'>): string {
+export function formatDelta(
+  value: number | null,
+  evidence: Pick<BehavioralMetricEvidence, 'deltaKind' | 'unit'>,
+): string {
   if (value === null || !Number.isFinite(value)) return '—';
   const unit = evidence.deltaKind === 'relative' ? 'percent' : evidence.unit === 'rate' ? 'points' : 'plain';
   return deltaText(value, { unit, digits: unit === 'plain' ? 2 : 1, sign: 'typographic' });
@@ -154,8 +170,13 @@ function describeMetric(evidence: BehavioralMetricEvidence, note?: string): stri
   const { metric, unit } = evidence;
   if (evidence.status === 'not_applicable') return `${metric}: not applicable (no item to score)`;
   const counts = `n=${evidence.samples.baseline}${evidence.noScore > 0 ? `, ${evidence.noScore}/${evidence.expected} no score${reasons(evidence.noScoreReasons)}` : ''}`;
-  const values = evidence.baseline === null ? 'no paired samples' : `${formatValue(evidence.candidate, unit)} vs baseline ${formatValue(evidence.baseline, unit)}`;
-  const interval = evidence.interval ? ` (${(evidence.confidence * 100).toFixed(1)}% CI ${formatDelta(evidence.interval[0], evidence)} … ${formatDelta(evidence.interval[1], evidence)})` : '';
+  const values =
+    evidence.baseline === null
+      ? 'no paired samples'
+      : `${formatValue(evidence.candidate, unit)} vs baseline ${formatValue(evidence.baseline, unit)}`;
+  const interval = evidence.interval
+    ? ` (${(evidence.confidence * 100).toFixed(1)}% CI ${formatDelta(evidence.interval[0], evidence)} … ${formatDelta(evidence.interval[1], evidence)})`
+    : '';
   const delta = evidence.delta === null ? '' : `, Δ ${formatDelta(evidence.delta, evidence)}${interval}`;
   const tolerance = formatDelta(evidence.tolerance, evidence).replace(/^\+/, '±');
   const verdict =

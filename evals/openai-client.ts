@@ -13,5 +13,10 @@ export interface OpenAiEndpoint {
 }
 
 export function openAiClient(endpoint: OpenAiEndpoint): OpenAI {
-  return new OpenAI({ baseURL: endpoint.baseUrl, apiKey: endpoint.apiKey ?? 'unused', timeout: endpoint.requestTimeoutMs, maxRetries: endpoint.retries ?? DEFAULT_RETRIES });
+  return new OpenAI({
+    baseURL: endpoint.baseUrl,
+    apiKey: endpoint.apiKey ?? 'unused',
+    timeout: endpoint.requestTimeoutMs,
+    maxRetries: endpoint.retries ?? DEFAULT_RETRIES,
+  });
 }

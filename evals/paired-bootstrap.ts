@@ -46,11 +46,21 @@ export function pairedBootstrap(
   options: { statistic: PairedStatistic; confidence: number; resamples?: number; seed: number },
 ): PairedEstimate {
   const n = baseline.length;
-  if (candidate.length !== n) throw new RangeError(`paired samples differ in length: ${n} baseline, ${candidate.length} candidate`);
-  if (!(options.confidence > 0 && options.confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${options.confidence}`);
+  if (candidate.length !== n)
+    throw new RangeError(`paired samples differ in length: ${n} baseline, ${candidate.length} candidate`);
+  if (!(options.confidence > 0 && options.confidence < 1))
+    throw new RangeError(`confidence must be in (0, 1), got ${options.confidence}`);
   const resamples = options.resamples ?? DEFAULT_RESAMPLES;
   const base = { statistic: options.statistic, n, confidence: options.confidence, resamples };
-  if (n === 0) return { ...base, baselineMean: Number.NaN, candidateMean: Number.NaN, estimate: null, interval: null, pValue: null };
+  if (n === 0)
+    return {
+      ...base,
+      baselineMean: Number.NaN,
+      candidateMean: Number.NaN,
+      estimate: null,
+      interval: null,
+      pValue: null,
+    };
   let sumB = 0;
   let sumC = 0;
   for (let i = 0; i < n; i++) {

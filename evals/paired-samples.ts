@@ -55,7 +55,10 @@ export const NO_SCORE_LABELS: Record<NoScoreKind, string> = {
  * (`judge.<criterion>`), or the embedding similarity (`similarity`, against 1 for the baseline),
  * or the counted reason there is none.
  */
-export function judgedSample(metric: string, judgement: PairJudgementScores | undefined): Paired<number> | { noScore: string } {
+export function judgedSample(
+  metric: string,
+  judgement: PairJudgementScores | undefined,
+): Paired<number> | { noScore: string } {
   if (metric === 'similarity') {
     const result = judgement?.similarity;
     if (result?.status === 'scored') return { baseline: 1, candidate: result.similarity };
@@ -63,7 +66,12 @@ export function judgedSample(metric: string, judgement: PairJudgementScores | un
   }
   const criterion = metric.slice('judge.'.length);
   const result = judgement?.judge;
-  if (result?.status === 'scored' && result.baseline[criterion] !== undefined && result.candidate[criterion] !== undefined) return { baseline: result.baseline[criterion], candidate: result.candidate[criterion] };
+  if (
+    result?.status === 'scored' &&
+    result.baseline[criterion] !== undefined &&
+    result.candidate[criterion] !== undefined
+  )
+    return { baseline: result.baseline[criterion], candidate: result.candidate[criterion] };
   return { noScore: result?.status === 'no_score' ? `judge ${NO_SCORE_LABELS[result.kind]}` : 'not scored' };
 }
 
@@ -114,7 +122,14 @@ export function pairedSamples(spec: MetricSpec, observations: PairObservation[])
   } else {
     throw new Error(`no paired samples for metric ${spec.metric}`);
   }
-  return { baseline, candidate, expected, noScore, noScoreReasons: reasons, ...(spec.metric === 'length' ? { note: lengthRatioNote(baseline, candidate) } : {}) };
+  return {
+    baseline,
+    candidate,
+    expected,
+    noScore,
+    noScoreReasons: reasons,
+    ...(spec.metric === 'length' ? { note: lengthRatioNote(baseline, candidate) } : {}),
+  };
 }
 
 /** Per-pair candidate/baseline length ratio quartiles: the shape behind the ratio of means. */

@@ -16,7 +16,12 @@ import { EmbeddingSimilarity, type SimilarityResult } from './embedding-similari
 import { judgementFindings, lastUserMessage, writeReport, type ReportRow } from './eval-report';
 import { Limiter } from './limiter';
 import { LlmJudge, type LlmJudgeVerdict } from './llm-judge';
-import { familyConfidence, judgeMetric, type BehavioralMetricEvidence, type BehavioralVerdict } from './metric-judgement';
+import {
+  familyConfidence,
+  judgeMetric,
+  type BehavioralMetricEvidence,
+  type BehavioralVerdict,
+} from './metric-judgement';
 import { seedOf } from './paired-bootstrap';
 import { pairedSamples, type PairObservation } from './paired-samples';
 
@@ -70,24 +75,38 @@ export function sidedPairs(pairs: ShadowPair[], windowStartMs: number): SidedPai
     if (!(Date.parse(pair.at) >= windowStartMs) || seen.has(pair.requestId)) continue;
     seen.add(pair.requestId);
     const reversed = pair.primary.backend === 'candidate' || pair.shadow.backend === 'baseline';
-    out.push({ seq: pair.seq, requestId: pair.requestId, messages: pair.messages, baseline: reversed ? pair.shadow : pair.primary, candidate: reversed ? pair.primary : pair.shadow });
+    out.push({
+      seq: pair.seq,
+      requestId: pair.requestId,
+      messages: pair.messages,
+      baseline: reversed ? pair.shadow : pair.primary,
+      candidate: reversed ? pair.primary : pair.shadow,
+    });
   }
   return out;
 }
 
 const ok = (answer: ShadowAnswer) => answer.status >= 200 && answer.status < 300;
 const failed = (answer: ShadowAnswer) => answer.status === 0 || answer.status >= 500;
-const answered = (pair: SidedPair) => ok(pair.baseline) && ok(pair.candidate) && pair.baseline.content !== null && pair.candidate.content !== null;
-const completionTokens = (answer: ShadowAnswer) => (answer.completionTokens > 0 ? answer.completionTokens : Math.ceil((answer.content ?? '').length / 4));
-const cost = (answer: ShadowAnswer, pricing: Pricing) => (answer.promptTokens * pricing.inputPer1k + answer.completionTokens * pricing.outputPer1k) / 1000;
+const answered = (pair: SidedPair) =>
+  ok(pair.baseline) && ok(pair.candidate) && pair.baseline.content !== null && pair.candidate.content !== null;
+const completionTokens = (answer: ShadowAnswer) =>
+  answer.completionTokens > 0 ? answer.completionTokens : Math.ceil((answer.content ?? '').length / 4);
+const cost = (answer: ShadowAnswer, pricing: Pricing) =>
+  (answer.promptTokens * pricing.inputPer1k + answer.completionTokens * pricing.outputPer1k) / 1000;
 
 /** The deterministic sample for embeddings and the judge: by request id, at most `max`, oldest first. */
 export function samplePairs(pairs: SidedPair[], share: number, max: number): SidedPair[] {
-  return pairs.filter((pair) => answered(pair) && seedOf(`sample|${pair.requestId}`) / 4294967296 < share).slice(0, max);
+  return pairs
+    .filter((pair) => answered(pair) && seedOf(`sample|${pair.requestId}`) / 4294967296 < share)
+    .slice(0, max);
 }
 
 /** Whether the candidate keeps the JSON contract on this pair; null when the pair has none. */
-export function contractOf(pair: SidedPair, schema: Record<string, unknown> | undefined): { baseline: boolean; candidate: boolean } | null {
+export function contractOf(
+  pair: SidedPair,
+  schema: Record<string, unknown> | undefined,
+): { baseline: boolean; candidate: boolean } | null {
   const base = pair.baseline.content!;
   const cand = pair.candidate.content!;
   if (schema) {
@@ -109,7 +128,13 @@ export function contractOf(pair: SidedPair, schema: Record<string, unknown> | un
  * The window's pairs as paired observations: every pair counts for errors, answered pairs for the
  * output statistics (the JSON contract where the pair has one), the sample for the judge and embeddings.
  */
-export function shadowObservations(pairs: SidedPair[], sampled: SidedPair[], judgements: Map<string, PairJudgement>, pricing: ShadowComparisonRun['pricing'], schema: Record<string, unknown> | undefined): PairObservation[] {
+export function shadowObservations(
+  pairs: SidedPair[],
+  sampled: SidedPair[],
+  judgements: Map<string, PairJudgement>,
+  pricing: ShadowComparisonRun['pricing'],
+  schema: Record<string, unknown> | undefined,
+): PairObservation[] {
   const sampledIds = new Set(sampled.map((p) => p.requestId));
   return pairs.map((p): PairObservation => {
     const failedSides = { baseline: failed(p.baseline), candidate: failed(p.candidate) };
@@ -123,8 +148,14 @@ export function shadowObservations(pairs: SidedPair[], sampled: SidedPair[], jud
         length: { baseline: completionTokens(p.baseline), candidate: completionTokens(p.candidate) },
         ...(contract ? { schemaAdherence: contract } : {}),
         latencyMs: { baseline: p.baseline.latencyMs, candidate: p.candidate.latencyMs },
-        tokens: { baseline: p.baseline.promptTokens + completionTokens(p.baseline), candidate: p.candidate.promptTokens + completionTokens(p.candidate) },
-        costPerRequest: { baseline: cost(p.baseline, pricing.baseline), candidate: cost(p.candidate, pricing.candidate) },
+        tokens: {
+          baseline: p.baseline.promptTokens + completionTokens(p.baseline),
+          candidate: p.candidate.promptTokens + completionTokens(p.candidate),
+        },
+        costPerRequest: {
+          baseline: cost(p.baseline, pricing.baseline),
+          candidate: cost(p.candidate, pricing.candidate),
+        },
       },
       scored: sampledIds.has(p.requestId),
       judgement: judgements.get(p.requestId),
@@ -132,38 +163,73 @@ export function shadowObservations(pairs: SidedPair[], sampled: SidedPair[], jud
   });
 }
 
-export async function runShadowComparison(run: ShadowComparisonRun): Promise<{ verdict: BehavioralVerdict; state: ShadowRunState }> {
+export async function runShadowComparison(
+  run: ShadowComparisonRun,
+): Promise<{ verdict: BehavioralVerdict; state: ShadowRunState }> {
   const compare = shadowCompare(run.config);
   const policy = shadowPolicy(compare);
   const priced = [run.pricing.baseline, run.pricing.candidate].some((p) => p.inputPer1k > 0 || p.outputPer1k > 0);
   const specs = shadowMetricSpecs(compare, run.guardrails, priced);
   const pairs = sidedPairs(run.pairs, run.windowStartMs);
-  const sampled = compare.judge || compare.embeddings ? samplePairs(pairs, compare.sample.share, compare.sample.max) : [];
+  const sampled =
+    compare.judge || compare.embeddings ? samplePairs(pairs, compare.sample.share, compare.sample.max) : [];
 
   const judgements = new Map<string, PairJudgement>();
   const sampledIds = new Set(sampled.map((p) => p.requestId));
-  for (const judgement of run.resume?.judgements ?? []) if (sampledIds.has(judgement.requestId)) judgements.set(judgement.requestId, judgement);
+  for (const judgement of run.resume?.judgements ?? [])
+    if (sampledIds.has(judgement.requestId)) judgements.set(judgement.requestId, judgement);
   const judgementList = [...judgements.values()];
   const retries = DEFAULT_REQUEST_RETRIES;
   const judge = compare.judge
-    ? new LlmJudge({ baseUrl: compare.judge.baseUrl, model: compare.judge.model, apiKey: run.judgeApiKey, criteria: compare.judge.criteria, requestTimeoutMs: compare.judge.requestTimeout, retries, orderSeed: compare.judge.orderSeed })
+    ? new LlmJudge({
+        baseUrl: compare.judge.baseUrl,
+        model: compare.judge.model,
+        apiKey: run.judgeApiKey,
+        criteria: compare.judge.criteria,
+        requestTimeoutMs: compare.judge.requestTimeout,
+        retries,
+        orderSeed: compare.judge.orderSeed,
+      })
     : null;
   const embeddings = compare.embeddings
-    ? new EmbeddingSimilarity({ baseUrl: compare.embeddings.baseUrl, model: compare.embeddings.model, apiKey: run.embeddingsApiKey, requestTimeoutMs: compare.embeddings.requestTimeout, retries })
+    ? new EmbeddingSimilarity({
+        baseUrl: compare.embeddings.baseUrl,
+        model: compare.embeddings.model,
+        apiKey: run.embeddingsApiKey,
+        requestTimeoutMs: compare.embeddings.requestTimeout,
+        retries,
+      })
     : null;
   const judgeLimiter = new Limiter(compare.judge?.concurrency ?? 1);
   const embedLimiter = new Limiter(compare.embeddings?.concurrency ?? 1);
   // Each judge or embeddings request in flight has one listener on the cancellation signal.
-  if (run.signal) setMaxListeners((compare.judge?.concurrency ?? 0) + (compare.embeddings?.concurrency ?? 0) + 64, run.signal);
+  if (run.signal)
+    setMaxListeners((compare.judge?.concurrency ?? 0) + (compare.embeddings?.concurrency ?? 0) + 64, run.signal);
   await Promise.all(
     sampled
       .filter((p) => !judgements.has(p.requestId))
       .map(async (p) => {
         const [judged, similarity] = await Promise.all([
-          judge ? judgeLimiter.run(() => judge.judge({ key: p.requestId, messages: p.messages, baseline: p.baseline.content!, candidate: p.candidate.content!, signal: run.signal })) : undefined,
-          embeddings ? embedLimiter.run(() => embeddings.similarity(p.baseline.content!, p.candidate.content!, run.signal)) : undefined,
+          judge
+            ? judgeLimiter.run(() =>
+                judge.judge({
+                  key: p.requestId,
+                  messages: p.messages,
+                  baseline: p.baseline.content!,
+                  candidate: p.candidate.content!,
+                  signal: run.signal,
+                }),
+              )
+            : undefined,
+          embeddings
+            ? embedLimiter.run(() => embeddings.similarity(p.baseline.content!, p.candidate.content!, run.signal))
+            : undefined,
         ]);
-        const judgement: PairJudgement = { requestId: p.requestId, ...(judged ? { judge: judged } : {}), ...(similarity ? { similarity } : {}) };
+        const judgement: PairJudgement = {
+          requestId: p.requestId,
+          ...(judged ? { judge: judged } : {}),
+          ...(similarity ? { similarity } : {}),
+        };
         judgements.set(p.requestId, judgement);
         judgementList.push(judgement);
         run.onProgress?.({ judgements: judgementList });
@@ -174,10 +240,25 @@ export async function runShadowComparison(run: ShadowComparisonRun): Promise<{ v
   const schema = compare.schema;
   const observations = shadowObservations(pairs, sampled, judgements, run.pricing, schema);
   const metrics: BehavioralMetricEvidence[] = specs.map((spec) =>
-    judgeMetric(spec, pairedSamples(spec, observations), { confidence, minPairs: policy.minPairs, maxNoScoreShare: policy.maxNoScoreShare, seedLabel: `${run.stage}|${pairs.length}` }),
+    judgeMetric(spec, pairedSamples(spec, observations), {
+      confidence,
+      minPairs: policy.minPairs,
+      maxNoScoreShare: policy.maxNoScoreShare,
+      seedLabel: `${run.stage}|${pairs.length}`,
+    }),
   );
-  const decision = shadowDecision(metrics, { pairs: pairs.length, minPairs: compare.minPairs, failAtBreaches: compare.failAtBreaches });
-  const verdict: BehavioralVerdict = { stage: run.stage, outcome: decision.outcome, reason: decision.reason, metrics, at: (run.now ?? (() => new Date()))().toISOString() };
+  const decision = shadowDecision(metrics, {
+    pairs: pairs.length,
+    minPairs: compare.minPairs,
+    failAtBreaches: compare.failAtBreaches,
+  });
+  const verdict: BehavioralVerdict = {
+    stage: run.stage,
+    outcome: decision.outcome,
+    reason: decision.reason,
+    metrics,
+    at: (run.now ?? (() => new Date()))().toISOString(),
+  };
   if (run.reportsDir !== null) {
     verdict.report = await writeReport(
       {
@@ -203,9 +284,15 @@ export async function runShadowComparison(run: ShadowComparisonRun): Promise<{ v
   return { verdict, state: { judgements: judgementList } };
 }
 
-const excerpt = (answer: ShadowAnswer) => (ok(answer) ? (answer.content ?? '').slice(0, 400) : `(HTTP ${answer.status})`);
+const excerpt = (answer: ShadowAnswer) =>
+  ok(answer) ? (answer.content ?? '').slice(0, 400) : `(HTTP ${answer.status})`;
 
-export function shadowReportRows(pairs: SidedPair[], judgements: Map<string, PairJudgement>, schema: Record<string, unknown> | undefined, minSimilarity: number | null): ReportRow[] {
+export function shadowReportRows(
+  pairs: SidedPair[],
+  judgements: Map<string, PairJudgement>,
+  schema: Record<string, unknown> | undefined,
+  minSimilarity: number | null,
+): ReportRow[] {
   return pairs.map((p) => {
     const findings: string[] = [];
     let badness = 0;

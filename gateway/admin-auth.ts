@@ -36,7 +36,7 @@ export class AdminAuth {
     const message =
       result === 'missing'
         ? 'missing credential: the admin API needs `Authorization: Bearer <admin token>`'
-        : 'invalid credential: the admin API needs `Authorization: Bearer <admin token>` with the gateway\'s admin token';
+        : "invalid credential: the admin API needs `Authorization: Bearer <admin token>` with the gateway's admin token";
     sendJson(res, 401, { error: { type: 'unauthorized', message } });
     return false;
   }

@@ -66,7 +66,9 @@ export class GatewayAdminClient {
 
   constructor(options: GatewayAdminClientOptions) {
     if (!/^https?:\/\//i.test(options.adminUrl)) {
-      throw new Error(`gateway admin URL must be http(s)://host:port, got ${JSON.stringify(options.adminUrl)} (a unix socket admin plane is reached with curl --unix-socket)`);
+      throw new Error(
+        `gateway admin URL must be http(s)://host:port, got ${JSON.stringify(options.adminUrl)} (a unix socket admin plane is reached with curl --unix-socket)`,
+      );
     }
     this.adminUrl = options.adminUrl.replace(/\/+$/, '');
     this.token = options.token;
@@ -126,12 +128,21 @@ export class GatewayAdminClient {
     // pooled keep-alive connection to a gateway that has since restarted fails exactly so.
     for (let attempt = 1; response === undefined; attempt++) {
       try {
-        const answer = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: deadline });
+        const answer = await fetch(url, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: deadline,
+        });
         text = await answer.text();
         response = answer;
       } catch (error) {
         if (attempt < 2 && !deadline.aborted) continue;
-        throw new GatewayUnreachableError(`gateway admin API unreachable at ${url}: ${(error as Error).message}`, null, { cause: error });
+        throw new GatewayUnreachableError(
+          `gateway admin API unreachable at ${url}: ${(error as Error).message}`,
+          null,
+          { cause: error },
+        );
       }
     }
     if (response.ok) return (text === '' ? null : JSON.parse(text)) as T;

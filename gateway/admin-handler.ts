@@ -52,7 +52,12 @@ export async function handleAdminPlane(req: IncomingMessage, res: ServerResponse
   if (!deps.auth.authorize(req, res)) return;
   if (segments[1] === 'info' && segments.length === 2) {
     if (!allow(res, method, ['GET'])) return;
-    sendJson(res, 200, { epoch: deps.log.epoch, startedAt: deps.startedAt, routes: deps.table.list().length, processes: deps.processes() } satisfies GatewayInfo);
+    sendJson(res, 200, {
+      epoch: deps.log.epoch,
+      startedAt: deps.startedAt,
+      routes: deps.table.list().length,
+      processes: deps.processes(),
+    } satisfies GatewayInfo);
     return;
   }
   if (segments[1] === 'routes') {
@@ -62,7 +67,13 @@ export async function handleAdminPlane(req: IncomingMessage, res: ServerResponse
   sendError(res, 404, 'not_found', `no admin endpoint at ${url.pathname}`);
 }
 
-async function handleRoutes(req: IncomingMessage, res: ServerResponse, url: URL, segments: string[], deps: AdminDeps): Promise<void> {
+async function handleRoutes(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  segments: string[],
+  deps: AdminDeps,
+): Promise<void> {
   const method = req.method ?? 'GET';
   const { table } = deps;
   if (segments.length === 2) {
@@ -105,14 +116,26 @@ async function handleRoutes(req: IncomingMessage, res: ServerResponse, url: URL,
       if (!allow(res, method, ['GET'])) return;
       const { since, epoch, limit } = pageParams(url, route, table);
       const page = deps.log.recordsFor(route, since, limit, epoch);
-      sendJson(res, 200, { epoch: page.epoch, records: page.items, nextSince: page.nextSince, restarted: page.restarted, lost: page.lost } satisfies RecordsPage);
+      sendJson(res, 200, {
+        epoch: page.epoch,
+        records: page.items,
+        nextSince: page.nextSince,
+        restarted: page.restarted,
+        lost: page.lost,
+      } satisfies RecordsPage);
       return;
     }
     case 'shadow-pairs': {
       if (!allow(res, method, ['GET'])) return;
       const { since, epoch, limit } = pageParams(url, route, table);
       const page = deps.log.pairsFor(route, since, limit, epoch);
-      sendJson(res, 200, { epoch: page.epoch, pairs: page.items, nextSince: page.nextSince, restarted: page.restarted, lost: page.lost } satisfies ShadowPairsPage);
+      sendJson(res, 200, {
+        epoch: page.epoch,
+        pairs: page.items,
+        nextSince: page.nextSince,
+        restarted: page.restarted,
+        lost: page.lost,
+      } satisfies ShadowPairsPage);
       return;
     }
     default:
@@ -144,10 +167,15 @@ function decodeSegment(segment: string): string {
   }
 }
 
-function pageParams(url: URL, route: string, table: RouteTable): { since: number; epoch: string | undefined; limit: number } {
+function pageParams(
+  url: URL,
+  route: string,
+  table: RouteTable,
+): { since: number; epoch: string | undefined; limit: number } {
   if (!table.has(route)) throw new RouteNotFoundError(route);
   const epoch = url.searchParams.get('epoch') || undefined;
-  if (epoch !== undefined && !EPOCH_PATTERN.test(epoch)) throw new InvalidRequestError('epoch', `must match ${EPOCH_PATTERN.source}`);
+  if (epoch !== undefined && !EPOCH_PATTERN.test(epoch))
+    throw new InvalidRequestError('epoch', `must match ${EPOCH_PATTERN.source}`);
   return {
     since: intParam(url, 'since', 0, 0, Number.MAX_SAFE_INTEGER),
     epoch,
@@ -160,6 +188,7 @@ function intParam(url: URL, name: string, fallback: number, min: number, max: nu
   if (raw === null || raw === '') return fallback;
   if (!/^\d+$/.test(raw)) throw new InvalidRequestError(name, `must be an integer, got '${raw}'`);
   const value = Number(raw);
-  if (value < min || value > max) throw new InvalidRequestError(name, `must be between ${min} and ${max}, got ${value}`);
+  if (value < min || value > max)
+    throw new InvalidRequestError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
 }

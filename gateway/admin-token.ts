@@ -21,7 +21,10 @@ export function readTokenFile(path: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read the admin token file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw new Error(
+      `cannot read the admin token file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
+    );
   }
   const token = text.trim();
   if (token === '') throw new Error(`the admin token file ${path} is empty; ${MAKE_TOKEN_HINT}`);
@@ -32,7 +35,10 @@ export function readTokenFile(path: string): string {
  * env[NAME] if set and non-empty, else the file named by env[`${NAME}_FILE`], else null.
  * Throws (naming the file) only when a file is named but cannot be read or is empty.
  */
-export function readAdminToken(envName: string = DEFAULT_ADMIN_TOKEN_ENV, env: NodeJS.ProcessEnv = process.env): string | null {
+export function readAdminToken(
+  envName: string = DEFAULT_ADMIN_TOKEN_ENV,
+  env: NodeJS.ProcessEnv = process.env,
+): string | null {
   const direct = env[envName]?.trim();
   if (direct) return direct;
   const file = env[`${envName}_FILE`];

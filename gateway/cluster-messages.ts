@@ -84,7 +84,10 @@ const workerConfigSchema = z.strictObject({
 
 /** Throws, naming the field, when the environment does not hold a valid config. */
 export function parseWorkerConfig(text: string | undefined): WorkerConfig {
-  if (text === undefined) throw new Error(`${WORKER_CONFIG_ENV} is not set: a gateway worker is started by the gateway's primary (--processes N)`);
+  if (text === undefined)
+    throw new Error(
+      `${WORKER_CONFIG_ENV} is not set: a gateway worker is started by the gateway's primary (--processes N)`,
+    );
   let raw: unknown;
   try {
     raw = JSON.parse(text);

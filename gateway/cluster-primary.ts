@@ -70,7 +70,8 @@ let started = false;
 export async function startClusterGateway(options: ClusterGatewayOptions): Promise<ClusterGatewayHandle> {
   if (!cluster.isPrimary) throw new Error('startClusterGateway runs in the primary process only');
   if (started) throw new Error('one multi-process gateway per process: node:cluster has one set of workers');
-  if (!Number.isInteger(options.processes) || options.processes < 1) throw new Error(`processes must be an integer >= 1, got ${options.processes}`);
+  if (!Number.isInteger(options.processes) || options.processes < 1)
+    throw new Error(`processes must be an integer >= 1, got ${options.processes}`);
   started = true;
   const log = options.log ?? (() => {});
   const host = options.host ?? '127.0.0.1';
@@ -99,7 +100,11 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
   let stopping = false;
   let boundPort: number | null = null;
 
-  const routesMessage = (): Extract<PrimaryMessage, { type: 'routes' }> => ({ type: 'routes', version: sync.version, routes: table.snapshot() });
+  const routesMessage = (): Extract<PrimaryMessage, { type: 'routes' }> => ({
+    type: 'routes',
+    version: sync.version,
+    routes: table.snapshot(),
+  });
   const sendTo = (slot: Slot, message: PrimaryMessage) => {
     if (!slot.worker.isConnected()) return;
     slot.worker.send(message);
@@ -137,7 +142,9 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
       laggards.map((id) => {
         const slot = slots.get(id);
         if (!slot) return undefined;
-        log(`data-plane worker ${slot.worker.process.pid} did not apply route table version ${version} within ${syncTimeoutMs} ms: killing it (restarted with the current table)`);
+        log(
+          `data-plane worker ${slot.worker.process.pid} did not apply route table version ${version} within ${syncTimeoutMs} ms: killing it (restarted with the current table)`,
+        );
         return killAndWait(slot);
       }),
     );
@@ -225,13 +232,17 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
     if (stopping) return;
     const how = signal ? `signal ${signal}` : `code ${code}`;
     if (starting) {
-      failStart(new Error(`a data-plane worker exited (${how}) before it served${slot.failure ? `: ${slot.failure}` : ''}`));
+      failStart(
+        new Error(`a data-plane worker exited (${how}) before it served${slot.failure ? `: ${slot.failure}` : ''}`),
+      );
       return;
     }
     restarts++;
     quickDeaths = Date.now() - slot.forkedAt < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
     const delay = restartDelayMs(quickDeaths);
-    log(`data-plane worker ${worker.process.pid} exited (${how}${slot.failure ? `: ${slot.failure}` : ''}); restarting it${delay ? ` in ${delay} ms` : ''} (restart ${restarts})`);
+    log(
+      `data-plane worker ${worker.process.pid} exited (${how}${slot.failure ? `: ${slot.failure}` : ''}); restarting it${delay ? ` in ${delay} ms` : ''} (restart ${restarts})`,
+    );
     setTimeout(() => {
       if (!stopping) fork();
     }, delay);
@@ -265,7 +276,10 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
 
   for (let i = 0; i < options.processes; i++) fork();
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
-  const startTimer = setTimeout(() => failStart(new Error(`the data-plane workers did not all serve within ${startTimeoutMs} ms`)), startTimeoutMs);
+  const startTimer = setTimeout(
+    () => failStart(new Error(`the data-plane workers did not all serve within ${startTimeoutMs} ms`)),
+    startTimeoutMs,
+  );
   try {
     await serving;
   } catch (error) {
@@ -277,7 +291,9 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
   }
 
   const url = originOf(host, boundPort ?? workerConfig.port);
-  log(`gateway data plane on ${url} (OpenAI-compatible base URL ${url}/v1) served by ${options.processes} worker processes; admin plane on ${admin.url}; epoch ${traffic.epoch}`);
+  log(
+    `gateway data plane on ${url} (OpenAI-compatible base URL ${url}/v1) served by ${options.processes} worker processes; admin plane on ${admin.url}; epoch ${traffic.epoch}`,
+  );
   let closed: Promise<void> | null = null;
   return {
     url,
@@ -293,7 +309,9 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
     close() {
       closed ??= (async () => {
         await Promise.all([stopWorkers(), closeServer(admin.server)]);
-        await store?.flush().catch((error: unknown) => log(`state file not saved at close: ${(error as Error).message}`));
+        await store
+          ?.flush()
+          .catch((error: unknown) => log(`state file not saved at close: ${(error as Error).message}`));
         started = false;
         log('gateway stopped');
       })();

@@ -28,7 +28,11 @@ export async function runClusterWorker(): Promise<void> {
   const config = parseWorkerConfig(process.env[WORKER_CONFIG_ENV]);
   const log = (line: string) => console.log(`[gateway worker ${process.pid}] ${line}`);
   const batcher = new TrafficBatcher((batch) => send({ type: 'traffic', ...batch }));
-  const dataPlane = createDataPlane(new RouteTable(), { recorder: batcher, pairs: batcher }, { ...config, random: Math.random });
+  const dataPlane = createDataPlane(
+    new RouteTable(),
+    { recorder: batcher, pairs: batcher },
+    { ...config, random: Math.random },
+  );
   let listening: Promise<void> | null = null;
   let stopping = false;
 

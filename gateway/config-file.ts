@@ -36,7 +36,9 @@ export async function loadGatewayConfig(path: string): Promise<GatewayConfig> {
   try {
     raw = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new Error(`cannot parse gateway config ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`cannot parse gateway config ${path}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   return parseOrThrow(configSchema, raw, 'config');
 }
@@ -46,7 +48,11 @@ export async function loadGatewayConfig(path: string): Promise<GatewayConfig> {
  * `onlyMissing`, routes the table already has (restored from the state file) are left as they
  * are. Returns the routes applied.
  */
-export function applyGatewayConfig(table: RouteTable, config: GatewayConfig, options: { onlyMissing?: boolean } = {}): string[] {
+export function applyGatewayConfig(
+  table: RouteTable,
+  config: GatewayConfig,
+  options: { onlyMissing?: boolean } = {},
+): string[] {
   const applied: string[] = [];
   for (const [route, entry] of Object.entries(config.routes)) {
     if (options.onlyMissing && table.has(route)) continue;
@@ -54,7 +60,8 @@ export function applyGatewayConfig(table: RouteTable, config: GatewayConfig, opt
     withPath(`routes.${route}`, () => table.define(route, { backends: entry.backends }));
     // setWeights/setShadow name fields inside their own bodies ('weights.x', 'target'), so the
     // shadow body needs its key prepended to point into the file.
-    if (entry.weights !== undefined) withPath(`routes.${route}`, () => table.setWeights(route, { weights: entry.weights }));
+    if (entry.weights !== undefined)
+      withPath(`routes.${route}`, () => table.setWeights(route, { weights: entry.weights }));
     if (entry.shadow !== undefined) withPath(`routes.${route}.shadow`, () => table.setShadow(route, entry.shadow));
   }
   return applied;

@@ -28,7 +28,11 @@ export interface DataPlane {
   stop(): Promise<void>;
 }
 
-export function createDataPlane(table: RouteTable, sinks: { recorder: ExchangeSink; pairs: PairSink }, options: DataPlaneOptions): DataPlane {
+export function createDataPlane(
+  table: RouteTable,
+  sinks: { recorder: ExchangeSink; pairs: PairSink },
+  options: DataPlaneOptions,
+): DataPlane {
   const closing = new AbortController();
   const upstream = new UpstreamClient();
   const shadow = new ShadowMirror({
@@ -54,10 +58,16 @@ export function createDataPlane(table: RouteTable, sinks: { recorder: ExchangeSi
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const pathname = pathnameOf(req.url ?? '/');
     const method = req.method ?? 'GET';
-    if (method === 'POST' && pathname === '/v1/chat/completions') return handleInference(req, res, 'chat/completions', deps);
+    if (method === 'POST' && pathname === '/v1/chat/completions')
+      return handleInference(req, res, 'chat/completions', deps);
     if (method === 'POST' && pathname === '/v1/embeddings') return handleInference(req, res, 'embeddings', deps);
     if (method === 'GET' && pathname === '/v1/models') {
-      sendJson(res, 200, { object: 'list', data: deps.table.list().map((r) => ({ id: r.route, object: 'model', created: 0, owned_by: 'llm-rollout-gateway' })) });
+      sendJson(res, 200, {
+        object: 'list',
+        data: deps.table
+          .list()
+          .map((r) => ({ id: r.route, object: 'model', created: 0, owned_by: 'llm-rollout-gateway' })),
+      });
       return;
     }
     if (method === 'GET' && pathname === '/healthz') {

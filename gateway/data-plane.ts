@@ -40,16 +40,28 @@ export function requestIdFrom(headers: IncomingHttpHeaders): string {
   return id && REQUEST_ID_PATTERN.test(id) ? id : randomUUID();
 }
 
-export async function handleInference(req: IncomingMessage, res: ServerResponse, path: UpstreamPath, deps: DataPlaneDeps): Promise<void> {
+export async function handleInference(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: UpstreamPath,
+  deps: DataPlaneDeps,
+): Promise<void> {
   const requestId = requestIdFrom(req.headers);
   res.setHeader('x-request-id', requestId);
   const body = await readJsonObject(req, deps.maxBodyBytes);
   const routeName = body.model;
-  if (typeof routeName !== 'string' || routeName === '') throw new InvalidRequestError('model', 'must be a non-empty string naming a route');
+  if (typeof routeName !== 'string' || routeName === '')
+    throw new InvalidRequestError('model', 'must be a non-empty string naming a route');
   const route = deps.table.resolve(routeName);
   if (!route) throw new RouteNotFoundError(routeName);
 
-  const backend = chooseBackend(route.route, route.backends, route.weights, stickinessKey(req.headers, body), deps.random);
+  const backend = chooseBackend(
+    route.route,
+    route.backends,
+    route.weights,
+    stickinessKey(req.headers, body),
+    deps.random,
+  );
   res.setHeader('x-rollout-backend', backend.name);
 
   // Started before the primary so both see the same moment; the copy is never awaited here.
@@ -59,7 +71,14 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   if (shadowTarget) {
     const [live, copy] = forwardedBodies(body, [backend.model, shadowTarget.model]);
     forwardedBody = live!;
-    shadowRun = deps.shadow.mirror({ route: route.route, target: shadowTarget, path, body, forwardedBody: copy!, requestId });
+    shadowRun = deps.shadow.mirror({
+      route: route.route,
+      target: shadowTarget,
+      path,
+      body,
+      forwardedBody: copy!,
+      requestId,
+    });
   } else {
     forwardedBody = forwardedBodies(body, [backend.model])[0]!;
   }

@@ -54,12 +54,16 @@ export class StateNotSavedError extends Error {
   readonly status = 500;
   readonly type = 'state_not_saved';
   constructor(cause: Error) {
-    super(`the change was not saved to the gateway's state file (${cause.message}); it may be lost at the next restart, retry the request`, { cause });
+    super(
+      `the change was not saved to the gateway's state file (${cause.message}); it may be lost at the next restart, retry the request`,
+      { cause },
+    );
     this.name = 'StateNotSavedError';
   }
 }
 
-export type GatewayHttpError = InvalidRequestError | RouteNotFoundError | RouteConflictError | BodyTooLargeError | StateNotSavedError;
+export type GatewayHttpError =
+  InvalidRequestError | RouteNotFoundError | RouteConflictError | BodyTooLargeError | StateNotSavedError;
 
 export function isGatewayHttpError(error: unknown): error is GatewayHttpError {
   return (

@@ -21,7 +21,21 @@ export type WireExchange = [
 ];
 
 export function encodeExchange(e: Exchange): WireExchange {
-  return [e.route, e.backend, e.model, e.mode, e.status, e.latencyMs, e.ttftMs, e.promptTokens, e.completionTokens, e.refusal, e.validJson, e.requestId, e.at];
+  return [
+    e.route,
+    e.backend,
+    e.model,
+    e.mode,
+    e.status,
+    e.latencyMs,
+    e.ttftMs,
+    e.promptTokens,
+    e.completionTokens,
+    e.refusal,
+    e.validJson,
+    e.requestId,
+    e.at,
+  ];
 }
 
 export function decodeExchange(w: WireExchange): Exchange {

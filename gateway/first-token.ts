@@ -51,6 +51,10 @@ export function carriesToken(event: string): boolean {
     const delta = (choice as { delta?: Record<string, unknown> } | null)?.delta;
     if (!delta || typeof delta !== 'object') return false;
     const text = (value: unknown) => typeof value === 'string' && value !== '';
-    return text(delta.content) || text(delta.reasoning_content) || (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0);
+    return (
+      text(delta.content) ||
+      text(delta.reasoning_content) ||
+      (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0)
+    );
   });
 }

@@ -12,13 +12,21 @@ export interface InspectedAnswer extends AnswerSummary {
   validJson: boolean | null;
 }
 
-export function inspectOutcome(outcome: UpstreamOutcome, path: UpstreamPath, requestBody: Record<string, unknown>): InspectedAnswer {
-  if (outcome.failure !== null) return { content: null, promptTokens: 0, completionTokens: 0, refusal: false, validJson: null };
+export function inspectOutcome(
+  outcome: UpstreamOutcome,
+  path: UpstreamPath,
+  requestBody: Record<string, unknown>,
+): InspectedAnswer {
+  if (outcome.failure !== null)
+    return { content: null, promptTokens: 0, completionTokens: 0, refusal: false, validJson: null };
   const streamed = outcome.contentType.includes('text/event-stream');
-  const { content, promptTokens, completionTokens } = streamed ? summarizeEventStream(outcome.bodyText) : summarizeJsonBody(outcome.bodyText);
+  const { content, promptTokens, completionTokens } = streamed
+    ? summarizeEventStream(outcome.bodyText)
+    : summarizeJsonBody(outcome.bodyText);
   const ok = outcome.status >= 200 && outcome.status < 300;
   // One object literal per answer (no spreads): this runs for every live and shadow exchange.
-  if (!ok || path !== 'chat/completions') return { content: ok ? content : null, promptTokens, completionTokens, refusal: false, validJson: null };
+  if (!ok || path !== 'chat/completions')
+    return { content: ok ? content : null, promptTokens, completionTokens, refusal: false, validJson: null };
   return {
     content,
     promptTokens,

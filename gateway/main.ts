@@ -5,7 +5,13 @@
 // data-plane workers (cluster-primary.ts); the workers run this file too, as cluster workers.
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import { DEFAULT_ADMIN_TOKEN_ENV, MAKE_TOKEN_HINT, MIN_ADMIN_TOKEN_LENGTH, readAdminToken, readTokenFile } from './admin-token';
+import {
+  DEFAULT_ADMIN_TOKEN_ENV,
+  MAKE_TOKEN_HINT,
+  MIN_ADMIN_TOKEN_LENGTH,
+  readAdminToken,
+  readTokenFile,
+} from './admin-token';
 import { startClusterGateway } from './cluster-primary';
 import { runClusterWorker } from './cluster-worker';
 import { applyGatewayConfig, loadGatewayConfig } from './config-file';
@@ -31,10 +37,14 @@ function intFlag(name: string, raw: string | undefined, fallback: number, min: n
 function adminTokenFrom(tokenFile: string | undefined): string {
   const token = tokenFile ? readTokenFile(tokenFile) : readAdminToken(DEFAULT_ADMIN_TOKEN_ENV);
   if (!token) {
-    throw new Error(`no admin token: set ${DEFAULT_ADMIN_TOKEN_ENV} (or ${DEFAULT_ADMIN_TOKEN_ENV}_FILE, or --admin-token-file) to a secret of at least ${MIN_ADMIN_TOKEN_LENGTH} characters; ${MAKE_TOKEN_HINT}`);
+    throw new Error(
+      `no admin token: set ${DEFAULT_ADMIN_TOKEN_ENV} (or ${DEFAULT_ADMIN_TOKEN_ENV}_FILE, or --admin-token-file) to a secret of at least ${MIN_ADMIN_TOKEN_LENGTH} characters; ${MAKE_TOKEN_HINT}`,
+    );
   }
   if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
-    throw new Error(`the admin token is too short (${token.length} characters, at least ${MIN_ADMIN_TOKEN_LENGTH} needed); ${MAKE_TOKEN_HINT}`);
+    throw new Error(
+      `the admin token is too short (${token.length} characters, at least ${MIN_ADMIN_TOKEN_LENGTH} needed); ${MAKE_TOKEN_HINT}`,
+    );
   }
   return token;
 }
@@ -66,7 +76,8 @@ async function main(): Promise<void> {
   // Dry run on a scratch table so a bad file fails before anything listens.
   if (config) applyGatewayConfig(new RouteTable(), config);
   const processes = intFlag('processes', values.processes, 1, 1);
-  const start = processes > 1 ? (options: GatewayOptions) => startClusterGateway({ ...options, processes }) : startGateway;
+  const start =
+    processes > 1 ? (options: GatewayOptions) => startClusterGateway({ ...options, processes }) : startGateway;
   const gateway = await start({
     port: intFlag('port', values.port, 8080, 0),
     host: values.host,
@@ -82,17 +93,25 @@ async function main(): Promise<void> {
       if (!config) return;
       const applied = new Set(applyGatewayConfig(table, config, { onlyMissing: true }));
       for (const route of Object.keys(config.routes)) {
-        if (!applied.has(route)) console.log(`[gateway] route ${route}: kept as saved in the state file (--config entry not applied)`);
+        if (!applied.has(route))
+          console.log(`[gateway] route ${route}: kept as saved in the state file (--config entry not applied)`);
       }
     },
     log: (line) => console.log(`[gateway] ${line}`),
   });
   for (const route of gateway.routes.list()) {
-    console.log(`[gateway] route ${route.route}: ${route.backends.map((b) => `${b.name}=${route.weights[b.name]}% -> ${b.baseUrl} (${b.model})`).join(', ')}`);
+    console.log(
+      `[gateway] route ${route.route}: ${route.backends.map((b) => `${b.name}=${route.weights[b.name]}% -> ${b.baseUrl} (${b.model})`).join(', ')}`,
+    );
   }
   console.log(`[gateway] data plane ${gateway.url} (OpenAI base URL ${gateway.baseUrl})`);
-  if (processes > 1) console.log(`[gateway] ${processes} data-plane worker processes share the data plane; this primary (pid ${process.pid}) holds the routes, records and /metrics`);
-  console.log(`[gateway] admin plane ${gateway.adminUrl} (bearer token required for /admin; /metrics and /healthz open)`);
+  if (processes > 1)
+    console.log(
+      `[gateway] ${processes} data-plane worker processes share the data plane; this primary (pid ${process.pid}) holds the routes, records and /metrics`,
+    );
+  console.log(
+    `[gateway] admin plane ${gateway.adminUrl} (bearer token required for /admin; /metrics and /healthz open)`,
+  );
 
   const shutdown = (signal: string) => {
     console.log(`[gateway] ${signal} received, shutting down`);

@@ -42,7 +42,13 @@ export class GatewayMetrics {
     const registers = [this.registry];
     // Every read of a counter (registry.metrics(), metric.get()) first takes in the pending counts.
     const collect = () => this.flush();
-    this.requests = new Counter({ name: GATEWAY_METRICS.requests, help: 'Upstream requests by outcome status code.', labelNames: [...SERIES_LABELS, 'code'], registers, collect });
+    this.requests = new Counter({
+      name: GATEWAY_METRICS.requests,
+      help: 'Upstream requests by outcome status code.',
+      labelNames: [...SERIES_LABELS, 'code'],
+      registers,
+      collect,
+    });
     this.duration = new Histogram({
       name: GATEWAY_METRICS.duration,
       help: 'Upstream request duration in seconds, until the full response body was received.',
@@ -57,11 +63,39 @@ export class GatewayMetrics {
       buckets: DURATION_BUCKETS_SECONDS,
       registers,
     });
-    this.tokens = new Counter({ name: GATEWAY_METRICS.tokens, help: 'Tokens reported in upstream usage.', labelNames: [...SERIES_LABELS, 'kind'], registers, collect });
-    this.flagged = new Counter({ name: GATEWAY_METRICS.flagged, help: 'Successful responses flagged as refusal or invalid JSON.', labelNames: [...SERIES_LABELS, 'flag'], registers, collect });
-    this.jsonRequested = new Counter({ name: GATEWAY_METRICS.jsonRequested, help: 'Successful responses to requests that asked for JSON output.', labelNames: [...SERIES_LABELS], registers, collect });
-    this.weight = new Gauge({ name: GATEWAY_METRICS.weight, help: 'Current routing weight (0-100) of each backend.', labelNames: ['route', 'backend'], registers });
-    this.shadowShare = new Gauge({ name: GATEWAY_METRICS.shadowShare, help: 'Fraction of live requests mirrored to the shadow target (0 when disabled).', labelNames: ['route'], registers });
+    this.tokens = new Counter({
+      name: GATEWAY_METRICS.tokens,
+      help: 'Tokens reported in upstream usage.',
+      labelNames: [...SERIES_LABELS, 'kind'],
+      registers,
+      collect,
+    });
+    this.flagged = new Counter({
+      name: GATEWAY_METRICS.flagged,
+      help: 'Successful responses flagged as refusal or invalid JSON.',
+      labelNames: [...SERIES_LABELS, 'flag'],
+      registers,
+      collect,
+    });
+    this.jsonRequested = new Counter({
+      name: GATEWAY_METRICS.jsonRequested,
+      help: 'Successful responses to requests that asked for JSON output.',
+      labelNames: [...SERIES_LABELS],
+      registers,
+      collect,
+    });
+    this.weight = new Gauge({
+      name: GATEWAY_METRICS.weight,
+      help: 'Current routing weight (0-100) of each backend.',
+      labelNames: ['route', 'backend'],
+      registers,
+    });
+    this.shadowShare = new Gauge({
+      name: GATEWAY_METRICS.shadowShare,
+      help: 'Fraction of live requests mirrored to the shadow target (0 when disabled).',
+      labelNames: ['route'],
+      registers,
+    });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -92,7 +126,15 @@ export class GatewayMetrics {
     const key = `${o.route}\n${o.backend}\n${o.model}\n${o.mode}`;
     let series = this.series.get(key);
     if (!series) {
-      series = { labels: { route: o.route, backend: o.backend, model: o.model, mode: o.mode }, byCode: new Map(), promptTokens: 0, completionTokens: 0, refusals: 0, invalidJson: 0, jsonRequested: 0 };
+      series = {
+        labels: { route: o.route, backend: o.backend, model: o.model, mode: o.mode },
+        byCode: new Map(),
+        promptTokens: 0,
+        completionTokens: 0,
+        refusals: 0,
+        invalidJson: 0,
+        jsonRequested: 0,
+      };
       this.series.set(key, series);
     }
     this.unflushed = true;
@@ -105,7 +147,8 @@ export class GatewayMetrics {
     this.unflushed = false;
     for (const series of this.series.values()) {
       const { labels } = series;
-      for (const [code, count] of series.byCode) if (count > 0) this.requests.inc({ ...labels, code: String(code) }, count);
+      for (const [code, count] of series.byCode)
+        if (count > 0) this.requests.inc({ ...labels, code: String(code) }, count);
       series.byCode.clear();
       if (series.promptTokens > 0) this.tokens.inc({ ...labels, kind: 'prompt' }, series.promptTokens);
       if (series.completionTokens > 0) this.tokens.inc({ ...labels, kind: 'completion' }, series.completionTokens);
@@ -125,7 +168,8 @@ export class GatewayMetrics {
       this.shadowShare.remove({ route });
       return;
     }
-    for (const backend of state.backends) this.weight.set({ route, backend: backend.name }, state.weights[backend.name] ?? 0);
+    for (const backend of state.backends)
+      this.weight.set({ route, backend: backend.name }, state.weights[backend.name] ?? 0);
     this.shadowShare.set({ route }, state.shadow.enabled ? state.shadow.share : 0);
   }
 

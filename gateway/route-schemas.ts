@@ -32,7 +32,11 @@ export const routeDefinitionSchema = z
     const seen = new Set<string>();
     definition.backends.forEach((backend, index) => {
       if (seen.has(backend.name)) {
-        ctx.addIssue({ code: 'custom', path: ['backends', index, 'name'], message: `duplicate backend name '${backend.name}'` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backends', index, 'name'],
+          message: `duplicate backend name '${backend.name}'`,
+        });
       }
       seen.add(backend.name);
     });

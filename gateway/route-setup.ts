@@ -12,7 +12,11 @@ export interface RouteSetupOptions {
   configure?: (table: RouteTable) => void;
 }
 
-export async function openRouteTable(options: RouteSetupOptions, metrics: GatewayMetrics, log: (line: string) => void): Promise<{ table: RouteTable; store: RouteStore | null }> {
+export async function openRouteTable(
+  options: RouteSetupOptions,
+  metrics: GatewayMetrics,
+  log: (line: string) => void,
+): Promise<{ table: RouteTable; store: RouteStore | null }> {
   const table = new RouteTable();
   table.onChange((route, state, previous) => metrics.reflectRoute(route, state, previous));
   let store: RouteStore | null = null;
@@ -26,7 +30,8 @@ export async function openRouteTable(options: RouteSetupOptions, metrics: Gatewa
     }
   }
   // Seeds only add what the state lacks: the saved weights are the last ones a rollout set.
-  for (const [route, definition] of Object.entries(options.routes ?? {})) if (!table.has(route)) table.define(route, definition);
+  for (const [route, definition] of Object.entries(options.routes ?? {}))
+    if (!table.has(route)) table.define(route, definition);
   options.configure?.(table);
   if (options.stateFile) {
     store = new RouteStore(options.stateFile, table, (error) => log(`state file not saved: ${error.message}`));

@@ -39,7 +39,10 @@ export class StateFileError extends Error {
     detail: string,
     options?: ErrorOptions,
   ) {
-    super(`gateway state file ${path}: ${detail}; refusing to start with an empty route table (repair the file, or move it away to start empty)`, options);
+    super(
+      `gateway state file ${path}: ${detail}; refusing to start with an empty route table (repair the file, or move it away to start empty)`,
+      options,
+    );
     this.name = 'StateFileError';
   }
 }
@@ -78,7 +81,8 @@ export function restoreRoutes(table: RouteTable, routes: StoredRoute[], path: st
     try {
       table.restore(saved);
     } catch (error) {
-      if (error instanceof InvalidRequestError || error instanceof RouteConflictError) throw new StateFileError(path, `${where}: ${error.message}`, { cause: error });
+      if (error instanceof InvalidRequestError || error instanceof RouteConflictError)
+        throw new StateFileError(path, `${where}: ${error.message}`, { cause: error });
       throw error;
     }
   });

@@ -2,7 +2,14 @@
 // live traffic is mirrored to a shadow target. All mutations are validated here (not in the HTTP
 // layer) so the admin API, the CLI's config file and tests share one set of rules. A mutation
 // that changes nothing leaves `version` alone, which makes every admin PUT idempotent.
-import type { BackendSpec, RouteDefinition, RouteState, SetShadowRequest, SetWeightsRequest, ShadowState } from './admin-api';
+import type {
+  BackendSpec,
+  RouteDefinition,
+  RouteState,
+  SetShadowRequest,
+  SetWeightsRequest,
+  ShadowState,
+} from './admin-api';
 import { InvalidRequestError, RouteConflictError, RouteNotFoundError } from './errors';
 import { assertRouteName, routeDefinitionSchema, setShadowSchema, setWeightsSchema } from './route-schemas';
 import { parseOrThrow } from './zod-errors';
@@ -86,7 +93,10 @@ export class RouteTable {
     for (const old of existing.backends) {
       const weight = existing.weights[old.name] ?? 0;
       if (!names.has(old.name) && weight > 0) {
-        throw new RouteConflictError('backends', `cannot remove backend '${old.name}' while it carries weight ${weight}; move its weight first`);
+        throw new RouteConflictError(
+          'backends',
+          `cannot remove backend '${old.name}' while it carries weight ${weight}; move its weight first`,
+        );
       }
     }
     const weights = Object.fromEntries(backends.map((b) => [b.name, existing.weights[b.name] ?? 0]));
@@ -110,7 +120,10 @@ export class RouteTable {
     const known = new Set(existing.backends.map((b) => b.name));
     for (const name of Object.keys(request.weights)) {
       if (!known.has(name)) {
-        throw new RouteConflictError(`weights.${name}`, `route '${route}' has no backend '${name}' (backends: ${[...known].join(', ')})`);
+        throw new RouteConflictError(
+          `weights.${name}`,
+          `route '${route}' has no backend '${name}' (backends: ${[...known].join(', ')})`,
+        );
       }
     }
     const weights = Object.fromEntries(existing.backends.map((b) => [b.name, request.weights[b.name] ?? 0]));
@@ -157,18 +170,29 @@ export class RouteTable {
     const names = new Set(backends.map((b) => b.name));
     const requested = parseOrThrow(setWeightsSchema, { weights: saved.weights }).weights;
     for (const name of Object.keys(requested)) {
-      if (!names.has(name)) throw new RouteConflictError(`weights.${name}`, `route '${route}' has no backend '${name}'`);
+      if (!names.has(name))
+        throw new RouteConflictError(`weights.${name}`, `route '${route}' has no backend '${name}'`);
     }
     const weights = Object.fromEntries(backends.map((b) => [b.name, requested[b.name] ?? 0]));
     const sum = Object.values(weights).reduce((a, b) => a + b, 0);
     if (sum !== 100) throw new InvalidRequestError('weights', `must sum to 100, got ${sum}`);
     const { enabled, target, share } = saved.shadow;
-    if (target !== null && !names.has(target)) throw new RouteConflictError('shadow.target', `route '${route}' has no backend '${target}'`);
-    if (enabled && target === null) throw new InvalidRequestError('shadow.target', 'is required when shadow traffic is enabled');
+    if (target !== null && !names.has(target))
+      throw new RouteConflictError('shadow.target', `route '${route}' has no backend '${target}'`);
+    if (enabled && target === null)
+      throw new InvalidRequestError('shadow.target', 'is required when shadow traffic is enabled');
     if (!(share >= 0 && share <= 1)) throw new InvalidRequestError('shadow.share', `must be in 0..1, got ${share}`);
-    if (!Number.isInteger(saved.version) || saved.version < 1) throw new InvalidRequestError('version', `must be a positive integer, got ${saved.version}`);
+    if (!Number.isInteger(saved.version) || saved.version < 1)
+      throw new InvalidRequestError('version', `must be a positive integer, got ${saved.version}`);
     const existing = this.routes.get(route);
-    const entry: RouteEntry = { route, backends, weights, shadow: { enabled, target, share }, version: saved.version, updatedAt: saved.updatedAt };
+    const entry: RouteEntry = {
+      route,
+      backends,
+      weights,
+      shadow: { enabled, target, share },
+      version: saved.version,
+      updatedAt: saved.updatedAt,
+    };
     this.routes.set(route, entry);
     for (const listener of this.listeners) listener(route, toState(entry), existing ? toState(existing) : null);
   }
@@ -179,7 +203,11 @@ export class RouteTable {
     return entry;
   }
 
-  private commit(route: string, existing: RouteEntry | undefined, next: Omit<ResolvedRoute, 'version'>): MutationResult {
+  private commit(
+    route: string,
+    existing: RouteEntry | undefined,
+    next: Omit<ResolvedRoute, 'version'>,
+  ): MutationResult {
     if (existing && sameContent(existing, next)) return { state: toState(existing), changed: false };
     const entry: RouteEntry = {
       route,
@@ -210,10 +238,13 @@ function sameContent(a: Omit<ResolvedRoute, 'version'>, b: Omit<ResolvedRoute, '
     a.backends.length === b.backends.length &&
     a.backends.every((x, i) => {
       const y = b.backends[i];
-      return y !== undefined && x.name === y.name && x.baseUrl === y.baseUrl && x.model === y.model && x.apiKey === y.apiKey;
+      return (
+        y !== undefined && x.name === y.name && x.baseUrl === y.baseUrl && x.model === y.model && x.apiKey === y.apiKey
+      );
     });
   const sameWeights = a.backends.every((x) => a.weights[x.name] === b.weights[x.name]);
-  const sameShadow = a.shadow.enabled === b.shadow.enabled && a.shadow.target === b.shadow.target && a.shadow.share === b.shadow.share;
+  const sameShadow =
+    a.shadow.enabled === b.shadow.enabled && a.shadow.target === b.shadow.target && a.shadow.share === b.shadow.share;
   return sameBackends && sameWeights && sameShadow;
 }
 

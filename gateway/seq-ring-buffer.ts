@@ -17,7 +17,8 @@ export class SeqRingBuffer<T extends { seq: number }> {
   private count = 0;
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`ring buffer capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new Error(`ring buffer capacity must be a positive integer, got ${capacity}`);
     this.slots = new Array<T | undefined>(capacity);
   }
 

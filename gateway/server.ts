@@ -87,13 +87,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const { table, store } = await openRouteTable(options, metrics, log);
   const traffic = new TrafficLog({ records: options.recordsCapacity, shadowPairs: options.shadowPairsCapacity });
   const recorder = new ExchangeRecorder(metrics, traffic);
-  const dataPlane = createDataPlane(table, { recorder, pairs: traffic }, {
-    upstreamTimeoutMs: options.upstreamTimeoutMs ?? 60_000,
-    shadowTimeoutMs: options.shadowTimeoutMs,
-    maxShadowInFlight: options.maxShadowInFlight,
-    maxBodyBytes,
-    random: options.random ?? Math.random,
-  });
+  const dataPlane = createDataPlane(
+    table,
+    { recorder, pairs: traffic },
+    {
+      upstreamTimeoutMs: options.upstreamTimeoutMs ?? 60_000,
+      shadowTimeoutMs: options.shadowTimeoutMs,
+      maxShadowInFlight: options.maxShadowInFlight,
+      maxBodyBytes,
+      random: options.random ?? Math.random,
+    },
+  );
   const admin = await startAdminPlane(
     {
       table,
@@ -115,7 +119,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     throw error;
   }
   const url = bound.origin;
-  log(`gateway data plane on ${url} (OpenAI-compatible base URL ${url}/v1); admin plane on ${admin.url}; epoch ${traffic.epoch}`);
+  log(
+    `gateway data plane on ${url} (OpenAI-compatible base URL ${url}/v1); admin plane on ${admin.url}; epoch ${traffic.epoch}`,
+  );
 
   let closed: Promise<void> | null = null;
   return {
@@ -132,7 +138,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       closed ??= (async () => {
         await Promise.all([dataPlane.stop(), closeServer(admin.server)]);
         // Changes made just before closing still reach the file.
-        await store?.flush().catch((error: unknown) => log(`state file not saved at close: ${(error as Error).message}`));
+        await store
+          ?.flush()
+          .catch((error: unknown) => log(`state file not saved at close: ${(error as Error).message}`));
         log('gateway stopped');
       })();
       return closed;

@@ -110,7 +110,14 @@ export class ShadowMirror {
   private observe(options: MirrorOptions, outcome: UpstreamOutcome): ShadowAnswer {
     const { target } = options;
     const answer = inspectOutcome(outcome, options.path, options.body);
-    this.options.recorder.record({ route: options.route, backend: target, mode: 'shadow', requestId: options.requestId, outcome, answer });
+    this.options.recorder.record({
+      route: options.route,
+      backend: target,
+      mode: 'shadow',
+      requestId: options.requestId,
+      outcome,
+      answer,
+    });
     return {
       backend: target.name,
       status: outcome.status,

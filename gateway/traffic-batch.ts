@@ -22,7 +22,10 @@ export class TrafficBatcher implements ExchangeSink, PairSink {
 
   constructor(
     private readonly send: (batch: TrafficBatch) => void,
-    private readonly limits: { maxItems: number; maxDelayMs: number } = { maxItems: BATCH_MAX_ITEMS, maxDelayMs: BATCH_MAX_DELAY_MS },
+    private readonly limits: { maxItems: number; maxDelayMs: number } = {
+      maxItems: BATCH_MAX_ITEMS,
+      maxDelayMs: BATCH_MAX_DELAY_MS,
+    },
   ) {}
 
   record(entry: ExchangeEntry): void {

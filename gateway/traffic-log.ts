@@ -78,7 +78,13 @@ export class TrafficLog {
     return this.page(this.pairs, route, since, limit, epoch);
   }
 
-  private page<T extends { seq: number; route: string }>(buffer: SeqRingBuffer<T>, route: string, since: number, limit: number, epoch?: string): EpochPage<T> {
+  private page<T extends { seq: number; route: string }>(
+    buffer: SeqRingBuffer<T>,
+    route: string,
+    since: number,
+    limit: number,
+    epoch?: string,
+  ): EpochPage<T> {
     const restarted = epoch !== undefined && epoch !== this.epoch;
     const page = buffer.pageAfter(restarted ? 0 : since, limit, (entry) => entry.route === route);
     return { ...page, epoch: this.epoch, restarted };

@@ -89,7 +89,14 @@ export class UpstreamClient {
     const target = this.target(options.backend, options.path);
     if (options.signal.aborted) return Promise.resolve(failedOutcome('request aborted', '', started, false));
     return new Promise<UpstreamOutcome>((resolve) => {
-      const call = new UpstreamCall(this.dispatcher, target, options, started, this.abortersFor(options.signal), resolve);
+      const call = new UpstreamCall(
+        this.dispatcher,
+        target,
+        options,
+        started,
+        this.abortersFor(options.signal),
+        resolve,
+      );
       options.onAbortable?.(() => call.abort('request aborted'));
       call.send(true);
     });
@@ -116,9 +123,13 @@ export class UpstreamClient {
     let set = this.aborters.get(signal);
     if (!set) {
       const created = new Set<UpstreamCall>();
-      signal.addEventListener('abort', () => {
-        for (const call of [...created]) call.abort('request aborted');
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const call of [...created]) call.abort('request aborted');
+        },
+        { once: true },
+      );
       this.aborters.set(signal, created);
       set = created;
     }
@@ -176,7 +187,10 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     this.status = 502;
     this.firstToken = null;
     this.firstTokenMs = null;
-    this.dispatcher.dispatch({ origin: this.target.origin, path: this.target.path, method: 'POST', headers: this.headers, body: this.payload }, this);
+    this.dispatcher.dispatch(
+      { origin: this.target.origin, path: this.target.path, method: 'POST', headers: this.headers, body: this.payload },
+      this,
+    );
   }
 
   abort(failure: string): void {
@@ -191,7 +205,11 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     if (this.settled) controller.abort(new Error('request aborted'));
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, responseHeaders: IncomingHttpHeaders): void {
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    responseHeaders: IncomingHttpHeaders,
+  ): void {
     this.status = statusCode;
     const contentType = headerText(responseHeaders['content-type']);
     this.contentType = contentType;
@@ -223,7 +241,15 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     this.sink?.end?.();
     const { kept } = this;
     const bodyText = kept.length === 1 ? kept[0]!.toString('utf8') : Buffer.concat(kept).toString('utf8');
-    this.finish({ status: this.status, contentType: this.contentType, bodyText, latencyMs: performance.now() - this.started, firstTokenMs: this.firstTokenMs, failure: null, failedAfterHeaders: false });
+    this.finish({
+      status: this.status,
+      contentType: this.contentType,
+      bodyText,
+      latencyMs: performance.now() - this.started,
+      firstTokenMs: this.firstTokenMs,
+      failure: null,
+      failedAfterHeaders: false,
+    });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -262,16 +288,32 @@ function timedOut(call: UpstreamCall, timeoutMs: number): void {
  */
 function closedAfterEarlierResponses(error: unknown): boolean {
   const { code, socket } = error as { code?: unknown; socket?: { bytesRead?: unknown } };
-  return (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') && typeof socket?.bytesRead === 'number' && socket.bytesRead > 0;
+  return (
+    (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') &&
+    typeof socket?.bytesRead === 'number' &&
+    socket.bytesRead > 0
+  );
 }
 
-function failedOutcome(failure: string, contentType: string, started: number, failedAfterHeaders: boolean): UpstreamOutcome {
-  return { status: 502, contentType, bodyText: '', latencyMs: performance.now() - started, firstTokenMs: null, failure, failedAfterHeaders };
+function failedOutcome(
+  failure: string,
+  contentType: string,
+  started: number,
+  failedAfterHeaders: boolean,
+): UpstreamOutcome {
+  return {
+    status: 502,
+    contentType,
+    bodyText: '',
+    latencyMs: performance.now() - started,
+    firstTokenMs: null,
+    failure,
+    failedAfterHeaders,
+  };
 }
 
 /** Latencies are recorded and shown to a tenth of a millisecond. */
 export const tenthOfMs = (ms: number): number => Math.round(ms * 10) / 10;
-
 
 function headerText(value: string | string[] | undefined): string {
   return Array.isArray(value) ? value.join(', ') : (value ?? '');

@@ -32,7 +32,9 @@ export type Alert = z.output<typeof alertSchema>;
 export type AlertmanagerPayload = z.output<typeof alertmanagerPayloadSchema>;
 
 /** Validates a parsed body; the error names the first bad fields. */
-export function parseAlertmanagerPayload(body: unknown): { ok: true; payload: AlertmanagerPayload } | { ok: false; message: string } {
+export function parseAlertmanagerPayload(
+  body: unknown,
+): { ok: true; payload: AlertmanagerPayload } | { ok: false; message: string } {
   const result = safeParseReportingInput(alertmanagerPayloadSchema, body);
   if (result.success) return { ok: true, payload: result.data };
   const problems = issueProblems(result.error, '(body)').slice(0, 5).map(formatIssueProblem);

@@ -11,7 +11,9 @@ import { startIncidentReceiver } from './receiver';
 async function main(): Promise<number> {
   const token = process.env.INCIDENTS_TOKEN?.trim() ?? '';
   if (token.length < 16) {
-    console.error('incidents: INCIDENTS_TOKEN must be set to a shared secret of at least 16 characters (Alertmanager sends it as a bearer token)');
+    console.error(
+      'incidents: INCIDENTS_TOKEN must be set to a shared secret of at least 16 characters (Alertmanager sends it as a bearer token)',
+    );
     return 1;
   }
   const port = Number(process.env.INCIDENTS_PORT ?? 9095);
@@ -35,10 +37,14 @@ async function main(): Promise<number> {
     host: process.env.INCIDENTS_HOST?.trim() || '127.0.0.1',
     port,
     path: process.env.INCIDENTS_PATH?.trim() || '/alertmanager',
-    rolloutLabels: process.env.INCIDENTS_ROLLOUT_LABELS?.split(',').map((label) => label.trim()).filter(Boolean),
+    rolloutLabels: process.env.INCIDENTS_ROLLOUT_LABELS?.split(',')
+      .map((label) => label.trim())
+      .filter(Boolean),
     log: (line) => console.log(line),
   });
-  console.log(`incident receiver: Alertmanager webhook URL ${receiver.url} (Temporal ${temporal.address}, namespace ${temporal.namespace})`);
+  console.log(
+    `incident receiver: Alertmanager webhook URL ${receiver.url} (Temporal ${temporal.address}, namespace ${temporal.namespace})`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

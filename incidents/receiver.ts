@@ -61,7 +61,8 @@ const BODY_LIMIT = 1024 * 1024;
 const REMEMBER_MS = 24 * 3_600_000;
 
 export async function startIncidentReceiver(options: IncidentReceiverOptions): Promise<RunningIncidentReceiver> {
-  if (!options.token || options.token.length < 16) throw new Error('incident receiver: the bearer token (INCIDENTS_TOKEN) must be at least 16 characters');
+  if (!options.token || options.token.length < 16)
+    throw new Error('incident receiver: the bearer token (INCIDENTS_TOKEN) must be at least 16 characters');
   const path = options.path ?? '/alertmanager';
   const labels = options.rolloutLabels ?? ['rollout_id', 'rollout'];
   const by = options.requestedBy ?? 'alertmanager';
@@ -72,10 +73,22 @@ export async function startIncidentReceiver(options: IncidentReceiverOptions): P
 
   async function handleAlert(alert: Alert): Promise<AlertResult> {
     const alertname = alert.labels.alertname ?? 'unnamed alert';
-    const fingerprint = alert.fingerprint ?? createHash('sha256').update(JSON.stringify(Object.entries(alert.labels).sort())).digest('hex').slice(0, 16);
+    const fingerprint =
+      alert.fingerprint ??
+      createHash('sha256')
+        .update(JSON.stringify(Object.entries(alert.labels).sort()))
+        .digest('hex')
+        .slice(0, 16);
     const label = labels.find((name) => alert.labels[name]);
     const rolloutId = label ? alert.labels[label]! : null;
-    const result = (action: AlertAction, message: string): AlertResult => ({ alertname, status: alert.status, fingerprint, rolloutId, action, message });
+    const result = (action: AlertAction, message: string): AlertResult => ({
+      alertname,
+      status: alert.status,
+      fingerprint,
+      rolloutId,
+      action,
+      message,
+    });
     if (alert.status === 'resolved') return result('ignored_resolved', 'resolved alerts do nothing');
     if (!rolloutId) return result('ignored_no_rollout', `no ${labels.join(' or ')} label names a rollout`);
     const key = `${rolloutId}|${fingerprint}|${alert.startsAt}`;
@@ -83,12 +96,16 @@ export async function startIncidentReceiver(options: IncidentReceiverOptions): P
     const found = await options.service.lookup(rolloutId);
     if (found.kind === 'invalid_id') return result('invalid_rollout_id', found.message.replace(/`/g, ''));
     if (found.kind === 'unknown') return result('unknown_rollout', found.message.replace(/`/g, ''));
-    if (found.kind === 'finished') return result('rollout_finished', `${found.message.replace(/`/g, '')}; nothing to roll back`);
+    if (found.kind === 'finished')
+      return result('rollout_finished', `${found.message.replace(/`/g, '')}; nothing to roll back`);
     // Without a status (worker down) the signal still goes out: the workflow acts on it when it runs.
     const earlier = found.status?.rollbackRequest;
     if (earlier) {
       remember(key);
-      return result('already_requested', `rollback of ${rolloutId} already requested by ${earlier.by}: ${earlier.reason}`);
+      return result(
+        'already_requested',
+        `rollback of ${rolloutId} already requested by ${earlier.by}: ${earlier.reason}`,
+      );
     }
     const summary = alert.annotations.summary ?? alert.annotations.description;
     const reason = `alert ${alertname} firing${summary ? `: ${summary}` : ''}`;
@@ -124,7 +141,12 @@ export async function startIncidentReceiver(options: IncidentReceiverOptions): P
     const presented = /^Bearer (.+)$/i.exec(auth)?.[1]?.trim();
     if (!presented || !timingSafeEqual(digest(presented), expected)) {
       req.resume();
-      return reply(res, 401, { error: presented ? 'wrong bearer token' : 'a bearer token is required (Authorization: Bearer <token>)' }, { 'www-authenticate': 'Bearer' });
+      return reply(
+        res,
+        401,
+        { error: presented ? 'wrong bearer token' : 'a bearer token is required (Authorization: Bearer <token>)' },
+        { 'www-authenticate': 'Bearer' },
+      );
     }
     const type = String(req.headers['content-type'] ?? '');
     if (!type.startsWith('application/json')) {
@@ -152,8 +174,16 @@ export async function startIncidentReceiver(options: IncidentReceiverOptions): P
       log(`incident: Temporal unavailable: ${(error as Error).message}`);
       return reply(res, 503, { error: `cannot reach Temporal: ${(error as Error).message}` }, { 'retry-after': '5' });
     }
-    const acted = results.some((r) => r.action === 'rollback_requested' || r.action === 'already_requested' || r.action === 'duplicate');
-    const status = acted ? 200 : results.some((r) => r.action === 'unknown_rollout' || r.action === 'invalid_rollout_id') ? 404 : results.some((r) => r.action === 'rollout_finished') ? 409 : 200;
+    const acted = results.some(
+      (r) => r.action === 'rollback_requested' || r.action === 'already_requested' || r.action === 'duplicate',
+    );
+    const status = acted
+      ? 200
+      : results.some((r) => r.action === 'unknown_rollout' || r.action === 'invalid_rollout_id')
+        ? 404
+        : results.some((r) => r.action === 'rollout_finished')
+          ? 409
+          : 200;
     return reply(res, status, { results });
   }
 

@@ -23,7 +23,15 @@ import { prepareMetric } from './prepare-metric';
 import type { Prepared } from './prepared-metric';
 import { sequentialLook } from './sequential-looks';
 
-export type { Counts, JudgeConfig, JudgeInput, JudgeResult, LatencyReference, MetricConfig, MetricData } from './canary-input';
+export type {
+  Counts,
+  JudgeConfig,
+  JudgeInput,
+  JudgeResult,
+  LatencyReference,
+  MetricConfig,
+  MetricData,
+} from './canary-input';
 export { DEFAULT_TAU_MULTIPLIER } from './canary-input';
 export type { JudgeMetricEvidence, JudgeState, JudgeVerdict } from './judge-evidence';
 export { latencyReferenceFromShadow } from './prepare-latency';
@@ -47,9 +55,13 @@ export function judgeCanary(input: JudgeInput): JudgeResult {
     names.add(m.name);
   }
 
-  const prepared: Prepared[] = config.metrics.map((cfg) => prepareMetric(cfg, config, input.data[cfg.name], alpha, tauMultiplier));
+  const prepared: Prepared[] = config.metrics.map((cfg) =>
+    prepareMetric(cfg, config, input.data[cfg.name], alpha, tauMultiplier),
+  );
   const look = sequentialLook(prepared, input.state?.pValues ?? {}, names, burnIn, alpha);
-  const metrics: JudgeMetricEvidence[] = prepared.map((m, i) => buildEvidence(m, look.tests[i] ?? null, look.adjustedP[i]!, look.familySize[i]!, alpha, minEffectFraction));
+  const metrics: JudgeMetricEvidence[] = prepared.map((m, i) =>
+    buildEvidence(m, look.tests[i] ?? null, look.adjustedP[i]!, look.familySize[i]!, alpha, minEffectFraction),
+  );
 
   const scoreBreakdown = scoreOf(metrics, config);
   const { outcome, reason } = decide(metrics, scoreBreakdown, config);

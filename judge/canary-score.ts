@@ -42,7 +42,12 @@ export function scoreOf(metrics: JudgeMetricEvidence[], config: JudgeConfig): Sc
       }
     }
     const groupScore = classifiedW > 0 ? passW / classifiedW : null;
-    groupRows.push({ group, weight: W, score: groupScore === null ? null : round1(100 * groupScore), metrics: list.map((m) => m.metric) });
+    groupRows.push({
+      group,
+      weight: W,
+      score: groupScore === null ? null : round1(100 * groupScore),
+      metrics: list.map((m) => m.metric),
+    });
     if (groupScore !== null) {
       num += W * groupScore;
       den += W;
@@ -65,7 +70,11 @@ function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
-export function decide(metrics: JudgeMetricEvidence[], score: ScoreBreakdown, config: JudgeConfig): { outcome: VerdictOutcome; reason: string } {
+export function decide(
+  metrics: JudgeMetricEvidence[],
+  score: ScoreBreakdown,
+  config: JudgeConfig,
+): { outcome: VerdictOutcome; reason: string } {
   const blocking = metrics.filter((m) => m.blocking);
   const breached = blocking.filter((m) => m.classification === 'high' || m.classification === 'low');
   const criticalBreaches = breached.filter((m) => m.critical);
@@ -74,21 +83,43 @@ export function decide(metrics: JudgeMetricEvidence[], score: ScoreBreakdown, co
     return { outcome: 'fail', reason: `critical regression: ${criticalBreaches.map((m) => m.message).join('; ')}` };
   }
   if (score.bestCase !== null && score.bestCase < marginal && breached.length > 0) {
-    return { outcome: 'fail', reason: `score ${score.score ?? '—'} (at best ${score.bestCase}) below the marginal threshold ${marginal}: ${breached.map((m) => m.message).join('; ')}` };
+    return {
+      outcome: 'fail',
+      reason: `score ${score.score ?? '—'} (at best ${score.bestCase}) below the marginal threshold ${marginal}: ${breached.map((m) => m.message).join('; ')}`,
+    };
   }
   if (blocking.length === 0) return { outcome: 'inconclusive', reason: 'no blocking metrics configured' };
   const missing = blocking.filter((m) => m.classification === 'no_data');
   if (missing.length > 0) {
-    const parts = missing.map((m) => (m.status === 'insufficient' ? `${m.metric} (${m.samples.candidate}/${m.samples.baseline} requests, needs ${m.minSamples} each)` : `${m.metric} (no data)`));
+    const parts = missing.map((m) =>
+      m.status === 'insufficient'
+        ? `${m.metric} (${m.samples.candidate}/${m.samples.baseline} requests, needs ${m.minSamples} each)`
+        : `${m.metric} (no data)`,
+    );
     return { outcome: 'inconclusive', reason: `not enough evidence yet: ${parts.join(', ')}` };
   }
   const s = score.score ?? 0;
-  if (s < marginal) return { outcome: 'fail', reason: `score ${s} below the marginal threshold ${marginal}: ${breached.map((m) => m.message).join('; ')}` };
-  if (s < pass) return { outcome: 'inconclusive', reason: `marginal score ${s} (pass needs ${pass}): ${breached.map((m) => m.message).join('; ')}` };
+  if (s < marginal)
+    return {
+      outcome: 'fail',
+      reason: `score ${s} below the marginal threshold ${marginal}: ${breached.map((m) => m.message).join('; ')}`,
+    };
+  if (s < pass)
+    return {
+      outcome: 'inconclusive',
+      reason: `marginal score ${s} (pass needs ${pass}): ${breached.map((m) => m.message).join('; ')}`,
+    };
   if (config.requireWithinTolerance) {
     const open = blocking.filter((m) => m.critical && m.withinTolerance !== true);
-    if (open.length > 0) return { outcome: 'inconclusive', reason: `no regression found, but not yet shown within tolerance: ${open.map((m) => m.metric).join(', ')}` };
+    if (open.length > 0)
+      return {
+        outcome: 'inconclusive',
+        reason: `no regression found, but not yet shown within tolerance: ${open.map((m) => m.metric).join(', ')}`,
+      };
   }
   const n = Math.min(...blocking.map((m) => m.samples.candidate));
-  return { outcome: 'pass', reason: `score ${s}: ${blocking.length} metrics without a regression (at least ${n} candidate requests each)` };
+  return {
+    outcome: 'pass',
+    reason: `score ${s}: ${blocking.length} metrics without a regression (at least ${n} candidate requests each)`,
+  };
 }

@@ -67,7 +67,9 @@ export function buildEvidence(
     rejected,
     interval: [s.cs.lower, s.cs.upper],
   };
-  const message = describe(m, classification, status, delta, interval, s.p, adjustedP, familySize, withinTolerance, s.active) + effectNote;
+  const message =
+    describe(m, classification, status, delta, interval, s.p, adjustedP, familySize, withinTolerance, s.active) +
+    effectNote;
   return evidence(m, {
     baseline: m.baselineValue,
     candidate: m.candidateValue,
@@ -84,7 +86,10 @@ export function buildEvidence(
   });
 }
 
-type EvidenceFields = Pick<JudgeMetricEvidence, 'baseline' | 'candidate' | 'delta' | 'classification' | 'status' | 'withinTolerance' | 'message'> &
+type EvidenceFields = Pick<
+  JudgeMetricEvidence,
+  'baseline' | 'candidate' | 'delta' | 'classification' | 'status' | 'withinTolerance' | 'message'
+> &
   Partial<Pick<JudgeMetricEvidence, 'interval' | 'test' | 'pValue' | 'sequential' | 'fixedHorizon'>>;
 
 /** Builds the evidence record field by field (no spreads: this runs at every look for every metric). */
@@ -143,14 +148,19 @@ function describe(
   active: boolean,
 ): string {
   const pl = m.cfg.kind !== 'continuous';
-  const what = m.cfg.kind === 'latency' ? `${m.cfg.name} (share above p${Math.round((m.latency?.quantile ?? 0.99) * 100)})` : m.cfg.name;
+  const what =
+    m.cfg.kind === 'latency'
+      ? `${m.cfg.name} (share above p${Math.round((m.latency?.quantile ?? 0.99) * 100)})`
+      : m.cfg.name;
   const ci = `always-valid ${fmtDelta(interval[0], m.deltaKind, pl)} to ${fmtDelta(interval[1], m.deltaKind, pl)}`;
   const sign = m.cfg.direction === 'either' ? '±' : m.cfg.direction === 'higher_is_worse' ? '+' : '−';
   const tol = `tolerance ${sign}${fmtDelta(m.toleranceShown, m.deltaKind, pl).replace('+', '')}`;
   const pv = `p = ${p.toPrecision(2)}${familySize > 1 ? `, Holm ${adjustedP.toPrecision(2)}` : ''}`;
   const n = `n = ${m.nCandidate}/${m.nBaseline}`;
   const quant =
-    m.latency?.relativeQuantileChange !== undefined ? `; p${Math.round(m.latency.quantile * 100)} ${fmtDelta(m.latency.relativeQuantileChange, 'relative', false)}` : '';
+    m.latency?.relativeQuantileChange !== undefined
+      ? `; p${Math.round(m.latency.quantile * 100)} ${fmtDelta(m.latency.relativeQuantileChange, 'relative', false)}`
+      : '';
   if (classification === 'high' || classification === 'low') {
     return `${what} ${classification === 'high' ? 'up' : 'down'} ${fmtDelta(delta, m.deltaKind, pl)} (${ci}; ${tol}; ${pv}; ${n})${quant}`;
   }

@@ -8,10 +8,12 @@ type Guardrails = RolloutPlan['guardrails'];
 /** Traffic guardrails the canary judge watches (judgeScore belongs to the golden eval). */
 export function judgeConfigFromPlan(guardrails: Guardrails, references: TailReferences): JudgeConfig {
   const metrics: MetricConfig[] = [];
-  type TrafficGuardrail = 'errorRate' | 'refusalRate' | 'schemaAdherence' | 'p99Latency' | 'timeToFirstToken' | 'length' | 'costPerRequest';
+  type TrafficGuardrail =
+    'errorRate' | 'refusalRate' | 'schemaAdherence' | 'p99Latency' | 'timeToFirstToken' | 'length' | 'costPerRequest';
   const add = (name: TrafficGuardrail, config: Omit<MetricConfig, 'name' | 'direction' | 'tolerance' | 'critical'>) => {
     const rail = enabledGuardrail(guardrails, name);
-    if (rail) metrics.push({ name, direction: rail.direction, tolerance: rail.tolerance, critical: rail.critical, ...config });
+    if (rail)
+      metrics.push({ name, direction: rail.direction, tolerance: rail.tolerance, critical: rail.critical, ...config });
   };
   add('errorRate', { kind: 'proportion', group: 'reliability' });
   add('refusalRate', { kind: 'proportion', group: 'behaviour' });
@@ -21,7 +23,13 @@ export function judgeConfigFromPlan(guardrails: Guardrails, references: TailRefe
   if (latency) add('p99Latency', { kind: 'latency', quantile: latency.quantile, reference: latency, group: 'latency' });
   // Time to first token exists only where the traffic streams: without a reference (too few streamed
   // answers in the shadow soak) it is left out, as a non-streaming service has nothing to judge.
-  if (timeToFirstToken) add('timeToFirstToken', { kind: 'latency', quantile: timeToFirstToken.quantile, reference: timeToFirstToken, group: 'latency' });
+  if (timeToFirstToken)
+    add('timeToFirstToken', {
+      kind: 'latency',
+      quantile: timeToFirstToken.quantile,
+      reference: timeToFirstToken,
+      group: 'latency',
+    });
   add('length', { kind: 'continuous', toleranceKind: 'relative', scale: 'raw', group: 'behaviour' });
   add('costPerRequest', { kind: 'continuous', toleranceKind: 'relative', scale: 'raw', group: 'cost' });
   return {

@@ -27,7 +27,11 @@ export function latencyToleranceRate(tolerance: number, logSd: number): number {
 export function canaryPower(plan: RolloutPlan): StepPower[] | null {
   const expected = plan.stages.canary.expected;
   if (!expected) return null;
-  const reference = { quantile: 0.99, threshold: 1, toleranceRate: latencyToleranceRate(plan.guardrails.p99Latency.tolerance, expected.latencyLogSd) };
+  const reference = {
+    quantile: 0.99,
+    threshold: 1,
+    toleranceRate: latencyToleranceRate(plan.guardrails.p99Latency.tolerance, expected.latencyLogSd),
+  };
   // Time to first token is left out: its sample is the streamed share of traffic, which the plan's
   // expectations do not state.
   const config = judgeConfigFromPlan(plan.guardrails, { latency: reference, timeToFirstToken: null });
@@ -40,8 +44,21 @@ export function canaryPower(plan: RolloutPlan): StepPower[] | null {
     costPerRequest: { cv: expected.lengthCv },
   };
   return plan.stages.canary.steps.map((step, index) => {
-    const windowPlan = planCanaryWindow(config, expectations, { requestsPerMinute: expected.requestsPerMinute, candidateShare: step.weight / 100 });
-    const limiting = windowPlan.metrics.reduce<(typeof windowPlan.metrics)[number] | null>((worst, row) => (!worst || row.sequentialMinutes > worst.sequentialMinutes ? row : worst), null);
-    return { stage: `canary-${index + 1}`, weight: step.weight, plannedMinutes: step.window / 60_000, neededMinutes: windowPlan.windowMinutes, limitingMetric: limiting?.metric ?? null, plan: windowPlan };
+    const windowPlan = planCanaryWindow(config, expectations, {
+      requestsPerMinute: expected.requestsPerMinute,
+      candidateShare: step.weight / 100,
+    });
+    const limiting = windowPlan.metrics.reduce<(typeof windowPlan.metrics)[number] | null>(
+      (worst, row) => (!worst || row.sequentialMinutes > worst.sequentialMinutes ? row : worst),
+      null,
+    );
+    return {
+      stage: `canary-${index + 1}`,
+      weight: step.weight,
+      plannedMinutes: step.window / 60_000,
+      neededMinutes: windowPlan.windowMinutes,
+      limitingMetric: limiting?.metric ?? null,
+      plan: windowPlan,
+    };
   });
 }

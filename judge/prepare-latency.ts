@@ -10,11 +10,24 @@
 import { quantileSorted } from 'simple-statistics';
 import type { Counts, LatencyReference, MetricData } from './canary-input';
 import type { FixedHorizonEvidence, LatencyEvidence } from './judge-evidence';
-import { allFinite, noData, prepared, proportionFields, rankEvidence, validCounts, type Prepared, type Resolved } from './prepared-metric';
+import {
+  allFinite,
+  noData,
+  prepared,
+  proportionFields,
+  rankEvidence,
+  validCounts,
+  type Prepared,
+  type Resolved,
+} from './prepared-metric';
 import { newcombeInterval } from './statistics/proportions';
 
 /** Reference for a latency metric from baseline samples measured during shadow. */
-export function latencyReferenceFromShadow(samples: readonly number[], quantile: number, tolerance: number): LatencyReference {
+export function latencyReferenceFromShadow(
+  samples: readonly number[],
+  quantile: number,
+  tolerance: number,
+): LatencyReference {
   if (samples.length === 0) throw new RangeError('shadow samples are empty');
   const sorted = [...samples].sort((a, b) => a - b);
   const threshold = quantileSorted(sorted, quantile);
@@ -37,7 +50,12 @@ function countAbove(sorted: readonly number[], threshold: number): number {
   return sorted.length - lo;
 }
 
-export function prepareLatency(base: Resolved, data: MetricData | undefined, alpha: number, tauMultiplier: number): Prepared {
+export function prepareLatency(
+  base: Resolved,
+  data: MetricData | undefined,
+  alpha: number,
+  tauMultiplier: number,
+): Prepared {
   const { cfg } = base;
   const quantile = cfg.quantile ?? cfg.reference?.quantile ?? 0.99;
   if (!data) return noData(base, 'absolute', 'absolute', 'no data');
@@ -48,9 +66,20 @@ export function prepareLatency(base: Resolved, data: MetricData | undefined, alp
   const fixed: FixedHorizonEvidence[] = [];
   const extra: Partial<LatencyEvidence> = {};
   if (data.type === 'exceedance') {
-    if (!cfg.reference) return noData(base, 'absolute', 'absolute', 'exceedance data needs the shadow reference (threshold and tolerance rate)');
-    if (!validCounts(data.baseline) || !validCounts(data.candidate)) return noData(base, 'absolute', 'absolute', 'invalid counts');
-    if (data.baseline.total === 0 || data.candidate.total === 0) return noData(base, 'absolute', 'absolute', 'no requests in an arm', { b: data.baseline.total, c: data.candidate.total });
+    if (!cfg.reference)
+      return noData(
+        base,
+        'absolute',
+        'absolute',
+        'exceedance data needs the shadow reference (threshold and tolerance rate)',
+      );
+    if (!validCounts(data.baseline) || !validCounts(data.candidate))
+      return noData(base, 'absolute', 'absolute', 'invalid counts');
+    if (data.baseline.total === 0 || data.candidate.total === 0)
+      return noData(base, 'absolute', 'absolute', 'no requests in an arm', {
+        b: data.baseline.total,
+        c: data.candidate.total,
+      });
     counts = { b: data.baseline, c: data.candidate };
     threshold = data.threshold;
     toleranceRate = cfg.reference.toleranceRate;
@@ -58,7 +87,8 @@ export function prepareLatency(base: Resolved, data: MetricData | undefined, alp
   } else if (data.type === 'samples') {
     const b = data.baseline;
     const c = data.candidate;
-    if (b.length === 0 || c.length === 0) return noData(base, 'absolute', 'absolute', 'no samples in an arm', { b: b.length, c: c.length });
+    if (b.length === 0 || c.length === 0)
+      return noData(base, 'absolute', 'absolute', 'no samples in an arm', { b: b.length, c: c.length });
     if (!allFinite(b) || !allFinite(c)) return noData(base, 'absolute', 'absolute', 'non-finite samples');
     const sb = [...b].sort((x, y) => x - y);
     const sc = [...c].sort((x, y) => x - y);
@@ -74,19 +104,34 @@ export function prepareLatency(base: Resolved, data: MetricData | undefined, alp
       toleranceRate = exceedanceShare(sb, threshold / (1 + cfg.tolerance));
       thresholdSource = 'pooled-window';
     }
-    counts = { b: { events: countAbove(sb, threshold), total: sb.length }, c: { events: countAbove(sc, threshold), total: sc.length } };
+    counts = {
+      b: { events: countAbove(sb, threshold), total: sb.length },
+      c: { events: countAbove(sc, threshold), total: sc.length },
+    };
     extra.baselineQuantile = quantileSorted(sb, quantile);
     extra.candidateQuantile = quantileSorted(sc, quantile);
-    extra.relativeQuantileChange = extra.baselineQuantile > 0 ? extra.candidateQuantile / extra.baselineQuantile - 1 : undefined;
+    extra.relativeQuantileChange =
+      extra.baselineQuantile > 0 ? extra.candidateQuantile / extra.baselineQuantile - 1 : undefined;
     fixed.push(...rankEvidence(c, b, true, cfg.direction, alpha));
   } else {
     return noData(base, 'absolute', 'absolute', `expects samples or exceedance counts, got ${data.type}`);
   }
   const baseRate = 1 - quantile;
   const tolAbs = toleranceRate - baseRate;
-  if (!(tolAbs > 0)) return noData(base, 'absolute', 'absolute', `latency reference gives no room above the ${quantile} quantile (tolerance rate ${toleranceRate})`);
+  if (!(tolAbs > 0))
+    return noData(
+      base,
+      'absolute',
+      'absolute',
+      `latency reference gives no room above the ${quantile} quantile (tolerance rate ${toleranceRate})`,
+    );
   const ci = newcombeInterval(counts.c.events, counts.c.total, counts.b.events, counts.b.total, 1 - alpha);
-  fixed.push({ test: `Newcombe interval of exceedance rates over ${threshold.toPrecision(4)}`, estimate: ci.estimate, interval: [ci.lower, ci.upper], confidence: 1 - alpha });
+  fixed.push({
+    test: `Newcombe interval of exceedance rates over ${threshold.toPrecision(4)}`,
+    estimate: ci.estimate,
+    interval: [ci.lower, ci.upper],
+    confidence: 1 - alpha,
+  });
   return prepared(base, {
     ...proportionFields(counts.b, counts.c, cfg.direction, tolAbs, cfg.tau, tauMultiplier),
     fixed,

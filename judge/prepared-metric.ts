@@ -76,7 +76,13 @@ export function toDisplay(theta: number, scale: 'absolute' | 'log'): number {
   return scale === 'log' ? Math.expm1(theta) : theta;
 }
 
-export function noData(base: Resolved, scale: 'absolute' | 'log', deltaKind: 'absolute' | 'relative', reason: string, n: { b: number; c: number } = { b: 0, c: 0 }): Prepared {
+export function noData(
+  base: Resolved,
+  scale: 'absolute' | 'log',
+  deltaKind: 'absolute' | 'relative',
+  reason: string,
+  n: { b: number; c: number } = { b: 0, c: 0 },
+): Prepared {
   return prepared(base, {
     status: 'no_data',
     reason,
@@ -96,7 +102,11 @@ export function noData(base: Resolved, scale: 'absolute' | 'log', deltaKind: 'ab
 }
 
 /** Tolerance bounds and τ on the test's scale. */
-export function toleranceGeometry(direction: Direction, tolerance: number, scale: 'absolute' | 'log'): { upper: number; lower: number; tau: number } {
+export function toleranceGeometry(
+  direction: Direction,
+  tolerance: number,
+  scale: 'absolute' | 'log',
+): { upper: number; lower: number; tau: number } {
   const up = scale === 'log' ? Math.log1p(tolerance) : tolerance;
   const down = scale === 'log' ? (tolerance < 1 ? Math.log1p(-tolerance) : Number.NEGATIVE_INFINITY) : -tolerance;
   const upper = direction === 'lower_is_worse' ? Number.POSITIVE_INFINITY : up;
@@ -109,7 +119,14 @@ export function toleranceGeometry(direction: Direction, tolerance: number, scale
  * The sequential test's fields for a difference of two proportions (candidate − baseline) against
  * an absolute tolerance: rates (errors, refusals, schema) and latency exceedance share it.
  */
-export function proportionFields(b: Counts, c: Counts, direction: Direction, tolerance: number, tau: number | undefined, tauMultiplier: number) {
+export function proportionFields(
+  b: Counts,
+  c: Counts,
+  direction: Direction,
+  tolerance: number,
+  tau: number | undefined,
+  tauMultiplier: number,
+) {
   const geometry = toleranceGeometry(direction, tolerance, 'absolute');
   return {
     status: 'ok' as const,
@@ -143,18 +160,39 @@ export function allPositive(xs: readonly number[]): boolean {
 }
 
 /** Mann–Whitney and Hodges–Lehmann (on logs when relative and positive) for the evidence. */
-export function rankEvidence(candidate: readonly number[], baseline: readonly number[], relative: boolean, direction: Direction, alpha: number): FixedHorizonEvidence[] {
+export function rankEvidence(
+  candidate: readonly number[],
+  baseline: readonly number[],
+  relative: boolean,
+  direction: Direction,
+  alpha: number,
+): FixedHorizonEvidence[] {
   const out: FixedHorizonEvidence[] = [];
   const mw = mannWhitneyU(candidate, baseline, { alternative: alternativeOf(direction) });
-  out.push({ test: `Mann–Whitney U (${mw.method}, tie-corrected, ${alternativeOf(direction)})`, estimate: mw.probabilityOfSuperiority, pValue: mw.pValue, note: `U = ${mw.u}; estimate is P(candidate > baseline)` });
+  out.push({
+    test: `Mann–Whitney U (${mw.method}, tie-corrected, ${alternativeOf(direction)})`,
+    estimate: mw.probabilityOfSuperiority,
+    pValue: mw.pValue,
+    note: `U = ${mw.u}; estimate is P(candidate > baseline)`,
+  });
   const useLog = relative && allPositive(candidate) && allPositive(baseline);
   const c = useLog ? candidate.map(Math.log) : candidate;
   const b = useLog ? baseline.map(Math.log) : baseline;
   const hl = hodgesLehmann(c, b, 1 - alpha);
   if (useLog) {
-    out.push({ test: 'Hodges–Lehmann shift of log values (relative)', estimate: Math.expm1(hl.estimate), interval: [Math.expm1(hl.lower), Math.expm1(hl.upper)], confidence: hl.confidence });
+    out.push({
+      test: 'Hodges–Lehmann shift of log values (relative)',
+      estimate: Math.expm1(hl.estimate),
+      interval: [Math.expm1(hl.lower), Math.expm1(hl.upper)],
+      confidence: hl.confidence,
+    });
   } else {
-    out.push({ test: 'Hodges–Lehmann shift', estimate: hl.estimate, interval: [hl.lower, hl.upper], confidence: hl.confidence });
+    out.push({
+      test: 'Hodges–Lehmann shift',
+      estimate: hl.estimate,
+      interval: [hl.lower, hl.upper],
+      confidence: hl.confidence,
+    });
   }
   return out;
 }

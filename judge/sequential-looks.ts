@@ -28,7 +28,13 @@ export interface SequentialLook {
   pValues: JudgeState['pValues'];
 }
 
-export function sequentialLook(prepared: readonly Prepared[], previous: JudgeState['pValues'], names: ReadonlySet<string>, burnIn: number, alpha: number): SequentialLook {
+export function sequentialLook(
+  prepared: readonly Prepared[],
+  previous: JudgeState['pValues'],
+  names: ReadonlySet<string>,
+  burnIn: number,
+  alpha: number,
+): SequentialLook {
   // Sequential tests and the always-valid p-values (running minimum within the window).
   const nextP: Record<string, number> = {};
   const seq = prepared.map((m): SequentialTest | null => {

@@ -37,7 +37,8 @@ export function labelsOfKey(key: string): LabelSet {
 /** Samples of one query as readings; non-finite values (NaN from a broken exporter) are left out. */
 export function readingsOf(samples: readonly SeriesSample[]): Readings {
   const readings: Readings = {};
-  for (const sample of samples) if (Number.isFinite(sample.value) && sample.value >= 0) readings[seriesKey(sample.labels)] = sample.value;
+  for (const sample of samples)
+    if (Number.isFinite(sample.value) && sample.value >= 0) readings[seriesKey(sample.labels)] = sample.value;
   return readings;
 }
 

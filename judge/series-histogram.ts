@@ -99,12 +99,22 @@ export type ReferenceOutcome = { reference: LatencyReference } | { reference: nu
  * is the exceedance increase a +tolerance shift would give at that boundary:
  *   P_b(X > threshold / (1 + tolerance)) − P_b(X > threshold).
  */
-export function referenceFromBuckets(buckets: Buckets, quantile: number, tolerance: number, minRequests: number): ReferenceOutcome {
+export function referenceFromBuckets(
+  buckets: Buckets,
+  quantile: number,
+  tolerance: number,
+  minRequests: number,
+): ReferenceOutcome {
   const total = totalOf(buckets);
-  if (total < minRequests) return { reference: null, reason: `${Math.round(total)} baseline observations, ${minRequests} needed` };
+  if (total < minRequests)
+    return { reference: null, reason: `${Math.round(total)} baseline observations, ${minRequests} needed` };
   const sorted = points(buckets);
   const at = sorted.find((point) => Number.isFinite(point.le) && point.count >= quantile * total);
-  if (!at) return { reference: null, reason: `the baseline's p${Math.round(quantile * 100)} is above the highest finite bucket` };
+  if (!at)
+    return {
+      reference: null,
+      reason: `the baseline's p${Math.round(quantile * 100)} is above the highest finite bucket`,
+    };
   const exceedAt = (total - at.count) / total;
   const exceedShifted = 1 - cumulativeAt(sorted, at.le / (1 + tolerance)) / total;
   return { reference: { quantile, threshold: at.le, toleranceRate: 1 - quantile + (exceedShifted - exceedAt) } };

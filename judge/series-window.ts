@@ -59,7 +59,16 @@ export interface SeriesSnapshot {
 export type Arm = 'baseline' | 'candidate';
 
 export function emptyTotals(): ArmTotals {
-  return { requests: 0, errors: 0, successes: 0, refusals: 0, jsonRequests: 0, invalidJson: 0, latency: {}, firstToken: {} };
+  return {
+    requests: 0,
+    errors: 0,
+    successes: 0,
+    refusals: 0,
+    jsonRequests: 0,
+    invalidJson: 0,
+    latency: {},
+    firstToken: {},
+  };
 }
 
 /** A window's snapshot before its first increments: `look` is what the series read at its start. */
@@ -73,7 +82,11 @@ function statusMatcher(label: string, pattern: string): (labels: Record<string, 
 }
 
 /** One arm's increments between two looks, as totals. */
-export function armIncrements(selection: SeriesSelection, previous: ArmReadings, current: ArmReadings): { totals: ArmTotals; resets: number } {
+export function armIncrements(
+  selection: SeriesSelection,
+  previous: ArmReadings,
+  current: ArmReadings,
+): { totals: ArmTotals; resets: number } {
   const totals = emptyTotals();
   let resetCount = 0;
   const inc = (family: Family): Readings => {
@@ -117,13 +130,23 @@ function addTotals(a: ArmTotals, b: ArmTotals): ArmTotals {
 }
 
 /** The snapshot after a look that was read in full: increments since the last look added to the totals. */
-export function advanceSnapshot(selection: SeriesSelection, snapshot: SeriesSnapshot, look: SeriesLook): SeriesSnapshot {
+export function advanceSnapshot(
+  selection: SeriesSelection,
+  snapshot: SeriesSnapshot,
+  look: SeriesLook,
+): SeriesSnapshot {
   const baseline = armIncrements(selection, snapshot.look.baseline, look.baseline);
   const candidate = armIncrements(selection, snapshot.look.candidate, look.candidate);
   return {
     look,
-    totals: { baseline: addTotals(snapshot.totals.baseline, baseline.totals), candidate: addTotals(snapshot.totals.candidate, candidate.totals) },
-    resets: { baseline: snapshot.resets.baseline + baseline.resets, candidate: snapshot.resets.candidate + candidate.resets },
+    totals: {
+      baseline: addTotals(snapshot.totals.baseline, baseline.totals),
+      candidate: addTotals(snapshot.totals.candidate, candidate.totals),
+    },
+    resets: {
+      baseline: snapshot.resets.baseline + baseline.resets,
+      candidate: snapshot.resets.candidate + candidate.resets,
+    },
   };
 }
 
@@ -182,7 +205,8 @@ export function unjudgedFromSeries(selection: SeriesSelection): Record<string, s
   } else {
     const latency = DIALECTS[selection.latency.dialect];
     if (!latency.latency) reasons.p99Latency = latency.lacks.latency ?? `${latency.name} has no latency histogram`;
-    if (!latency.firstToken) reasons.timeToFirstToken = latency.lacks.firstToken ?? `${latency.name} has no time-to-first-token histogram`;
+    if (!latency.firstToken)
+      reasons.timeToFirstToken = latency.lacks.firstToken ?? `${latency.name} has no time-to-first-token histogram`;
   }
   return reasons;
 }
@@ -195,16 +219,28 @@ function exceedance(baseline: Buckets, candidate: Buckets, reference: LatencyRef
   const bAbove = countAbove(baseline, boundary);
   const cAbove = countAbove(candidate, boundary);
   if (bAbove === null || cAbove === null) return undefined;
-  return { type: 'exceedance', threshold: boundary, baseline: { events: bAbove, total: totalOf(baseline) }, candidate: { events: cAbove, total: totalOf(candidate) } };
+  return {
+    type: 'exceedance',
+    threshold: boundary,
+    baseline: { events: bAbove, total: totalOf(baseline) },
+    candidate: { events: cAbove, total: totalOf(candidate) },
+  };
 }
 
 /** The judge's data per guardrail from a window's totals; missing means no data. */
-export function seriesMetricData(totals: SeriesSnapshot['totals'], references: TailReferences): Record<string, MetricData | undefined> {
+export function seriesMetricData(
+  totals: SeriesSnapshot['totals'],
+  references: TailReferences,
+): Record<string, MetricData | undefined> {
   const { baseline: b, candidate: c } = totals;
   const counts = (pick: (arm: ArmTotals) => [number, number]): MetricData => {
     const [bEvents, bTotal] = pick(b);
     const [cEvents, cTotal] = pick(c);
-    return { type: 'counts', baseline: { events: bEvents, total: bTotal }, candidate: { events: cEvents, total: cTotal } };
+    return {
+      type: 'counts',
+      baseline: { events: bEvents, total: bTotal },
+      candidate: { events: cEvents, total: cTotal },
+    };
   };
   return {
     errorRate: counts((arm) => [arm.errors, arm.requests]),

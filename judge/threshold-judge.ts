@@ -27,7 +27,10 @@ interface MetricSpec {
 const costPerRequest = (figures: TrafficFigures, pricing: Pricing): number | null => {
   if (pricing.inputPer1k === 0 && pricing.outputPer1k === 0) return null;
   if (figures.promptTokensPerRequest === null || figures.completionTokensPerRequest === null) return null;
-  return (figures.promptTokensPerRequest * pricing.inputPer1k + figures.completionTokensPerRequest * pricing.outputPer1k) / 1000;
+  return (
+    (figures.promptTokensPerRequest * pricing.inputPer1k + figures.completionTokensPerRequest * pricing.outputPer1k) /
+    1000
+  );
 };
 
 const METRICS: MetricSpec[] = [
@@ -47,7 +50,11 @@ export function classify(delta: number | null, direction: Direction, tolerance: 
   return high ? 'high' : low ? 'low' : 'pass';
 }
 
-export function deltaOf(baseline: number | null, candidate: number | null, kind: 'absolute' | 'relative'): number | null {
+export function deltaOf(
+  baseline: number | null,
+  candidate: number | null,
+  kind: 'absolute' | 'relative',
+): number | null {
   if (baseline === null || candidate === null) return null;
   if (kind === 'absolute') return candidate - baseline;
   if (baseline === 0) return candidate === 0 ? 0 : Number.POSITIVE_INFINITY;
@@ -90,30 +97,56 @@ export function judgeByThresholds(input: ThresholdJudgeInput): Verdict {
       message: describe(spec.name, classification, delta, spec.deltaKind, rail.tolerance),
     };
   });
-  const verdict = (outcome: Verdict['outcome'], reason: string): Verdict => ({ stage: input.stage, outcome, reason, metrics, at: input.at });
+  const verdict = (outcome: Verdict['outcome'], reason: string): Verdict => ({
+    stage: input.stage,
+    outcome,
+    reason,
+    metrics,
+    at: input.at,
+  });
 
   const need = guardrails.minRequests;
   if (samples.baseline < need || samples.candidate < need) {
-    return verdict('inconclusive', `not enough requests yet (baseline ${samples.baseline}, candidate ${samples.candidate}; each needs ${need})`);
+    return verdict(
+      'inconclusive',
+      `not enough requests yet (baseline ${samples.baseline}, candidate ${samples.candidate}; each needs ${need})`,
+    );
   }
   const breached = metrics.filter((metric) => metric.classification === 'high' || metric.classification === 'low');
   const critical = breached.filter((metric) => metric.critical);
   if (critical.length > 0) return verdict('fail', critical.map((metric) => metric.message).join('; '));
-  if (breached.length > 0) return verdict('inconclusive', `non-critical difference: ${breached.map((metric) => metric.message).join('; ')}`);
+  if (breached.length > 0)
+    return verdict('inconclusive', `non-critical difference: ${breached.map((metric) => metric.message).join('; ')}`);
   // No data for one ratio does not block the others, but no data for every guardrail is no evidence.
   const missing = metrics.filter((metric) => metric.classification === 'no_data').map((metric) => metric.metric);
   if (metrics.length > 0 && missing.length === metrics.length) {
-    return verdict('inconclusive', `no guardrail could be measured over ${samples.candidate} candidate requests (no data: ${missing.join(', ')})`);
+    return verdict(
+      'inconclusive',
+      `no guardrail could be measured over ${samples.candidate} candidate requests (no data: ${missing.join(', ')})`,
+    );
   }
   if (missing.length > 0) {
-    return verdict('pass', `${metrics.length - missing.length} of ${metrics.length} guardrails within tolerance over ${samples.candidate} candidate requests (no data: ${missing.join(', ')})`);
+    return verdict(
+      'pass',
+      `${metrics.length - missing.length} of ${metrics.length} guardrails within tolerance over ${samples.candidate} candidate requests (no data: ${missing.join(', ')})`,
+    );
   }
-  return verdict('pass', `all ${metrics.length} guardrails within tolerance over ${samples.candidate} candidate requests`);
+  return verdict(
+    'pass',
+    `all ${metrics.length} guardrails within tolerance over ${samples.candidate} candidate requests`,
+  );
 }
 
-function describe(name: string, classification: MetricClass, delta: number | null, kind: 'absolute' | 'relative', tolerance: number): string {
+function describe(
+  name: string,
+  classification: MetricClass,
+  delta: number | null,
+  kind: 'absolute' | 'relative',
+  tolerance: number,
+): string {
   if (classification === 'no_data') return `${name}: no data`;
-  const format: DeltaFormat = kind === 'relative' ? { unit: 'percent', digits: 1, sign: 'none' } : { unit: 'points', digits: 2, sign: 'none' };
+  const format: DeltaFormat =
+    kind === 'relative' ? { unit: 'percent', digits: 1, sign: 'none' } : { unit: 'points', digits: 2, sign: 'none' };
   const shown = deltaText(delta!, format);
   const limit = deltaText(tolerance, kind === 'relative' ? { ...format, digits: 0 } : format);
   if (classification === 'pass') return `${name}: ${shown} (within ±${limit})`;

@@ -35,10 +35,26 @@ export interface TailReferences {
 
 export type Pricing = RolloutPlan['backends']['baseline']['pricing'];
 
-const emptyArm = (): ArmTraffic => ({ requests: 0, errors: 0, successes: 0, refusals: 0, jsonRequests: 0, validJson: 0, completionTokens: [], costs: [], latenciesMs: [], ttftsMs: [] });
+const emptyArm = (): ArmTraffic => ({
+  requests: 0,
+  errors: 0,
+  successes: 0,
+  refusals: 0,
+  jsonRequests: 0,
+  validJson: 0,
+  completionTokens: [],
+  costs: [],
+  latenciesMs: [],
+  ttftsMs: [],
+});
 
 /** Tallies the records of one arm (backend + mode), from `startMs` on. A client hang-up (499) is not the backend's doing and is left out. */
-export function armTraffic(records: readonly RequestRecord[], arm: ArmSelector, startMs: number, pricing: Pricing): ArmTraffic {
+export function armTraffic(
+  records: readonly RequestRecord[],
+  arm: ArmSelector,
+  startMs: number,
+  pricing: Pricing,
+): ArmTraffic {
   const traffic = emptyArm();
   const priced = pricing.inputPer1k > 0 || pricing.outputPer1k > 0;
   for (const record of records) {
@@ -57,7 +73,10 @@ export function armTraffic(records: readonly RequestRecord[], arm: ArmSelector, 
     traffic.completionTokens.push(record.completionTokens);
     // Records from before the gateway measured it have no ttftMs at all.
     if (record.ttftMs !== null && record.ttftMs !== undefined) traffic.ttftsMs.push(record.ttftMs);
-    if (priced) traffic.costs.push((record.promptTokens * pricing.inputPer1k + record.completionTokens * pricing.outputPer1k) / 1000);
+    if (priced)
+      traffic.costs.push(
+        (record.promptTokens * pricing.inputPer1k + record.completionTokens * pricing.outputPer1k) / 1000,
+      );
   }
   return traffic;
 }
@@ -68,7 +87,11 @@ export function latencyReference(baseline: ArmTraffic, tolerance: number, minSam
 }
 
 /** The same for time to first token, over the baseline's streamed answers; null while too few streamed. */
-export function firstTokenReference(baseline: ArmTraffic, tolerance: number, minSamples: number): LatencyReference | null {
+export function firstTokenReference(
+  baseline: ArmTraffic,
+  tolerance: number,
+  minSamples: number,
+): LatencyReference | null {
   return tailReference(baseline.ttftsMs, tolerance, minSamples);
 }
 
@@ -83,15 +106,28 @@ function above(values: readonly number[], threshold: number): number {
 }
 
 /** The judge's data for each guardrail, keyed by guardrail name. Missing means no data. */
-export function metricData(baseline: ArmTraffic, candidate: ArmTraffic, references: TailReferences): Record<string, MetricData | undefined> {
+export function metricData(
+  baseline: ArmTraffic,
+  candidate: ArmTraffic,
+  references: TailReferences,
+): Record<string, MetricData | undefined> {
   const counts = (pick: (arm: ArmTraffic) => [number, number]): MetricData => {
     const [bEvents, bTotal] = pick(baseline);
     const [cEvents, cTotal] = pick(candidate);
-    return { type: 'counts', baseline: { events: bEvents, total: bTotal }, candidate: { events: cEvents, total: cTotal } };
+    return {
+      type: 'counts',
+      baseline: { events: bEvents, total: bTotal },
+      candidate: { events: cEvents, total: cTotal },
+    };
   };
   const samples = (pick: (arm: ArmTraffic) => number[]): MetricData | undefined =>
-    pick(baseline).length > 0 || pick(candidate).length > 0 ? { type: 'samples', baseline: pick(baseline), candidate: pick(candidate) } : undefined;
-  const exceedance = (pick: (arm: ArmTraffic) => number[], reference: LatencyReference | null): MetricData | undefined =>
+    pick(baseline).length > 0 || pick(candidate).length > 0
+      ? { type: 'samples', baseline: pick(baseline), candidate: pick(candidate) }
+      : undefined;
+  const exceedance = (
+    pick: (arm: ArmTraffic) => number[],
+    reference: LatencyReference | null,
+  ): MetricData | undefined =>
     reference
       ? {
           type: 'exceedance',

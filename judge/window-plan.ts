@@ -55,20 +55,33 @@ export interface WindowPlan {
   power: number;
 }
 
-export function planCanaryWindow(config: JudgeConfig, expectations: Record<string, MetricExpectation | undefined>, traffic: TrafficExpectation, power = 0.8): WindowPlan {
+export function planCanaryWindow(
+  config: JudgeConfig,
+  expectations: Record<string, MetricExpectation | undefined>,
+  traffic: TrafficExpectation,
+  power = 0.8,
+): WindowPlan {
   const blocking = config.metrics.filter((m) => m.blocking ?? true);
   const alpha = bonferroniAlpha(config.alpha, blocking.length);
   const baselineShare = traffic.baselineShare ?? 1 - traffic.candidateShare;
   const ratio = baselineShare / traffic.candidateShare;
   const tauMultiplier = config.tauMultiplier ?? DEFAULT_TAU_MULTIPLIER;
-  const minutes = (n: number): number => windowMinutes(n, traffic.requestsPerMinute, traffic.candidateShare, baselineShare);
-  const rows = blocking.map((metric) => planMetric(metric, expectations[metric.name], { alpha, power, ratio, tauMultiplier }, minutes));
+  const minutes = (n: number): number =>
+    windowMinutes(n, traffic.requestsPerMinute, traffic.candidateShare, baselineShare);
+  const rows = blocking.map((metric) =>
+    planMetric(metric, expectations[metric.name], { alpha, power, ratio, tauMultiplier }, minutes),
+  );
   const finite = rows.filter((r) => Number.isFinite(r.sequentialMinutes));
-  const window = finite.length === rows.length && rows.length > 0 ? Math.max(...rows.map((r) => r.sequentialMinutes)) : Number.POSITIVE_INFINITY;
+  const window =
+    finite.length === rows.length && rows.length > 0
+      ? Math.max(...rows.map((r) => r.sequentialMinutes))
+      : Number.POSITIVE_INFINITY;
   return {
     metrics: rows,
     windowMinutes: window,
-    candidateRequests: Number.isFinite(window) ? Math.ceil(window * traffic.requestsPerMinute * traffic.candidateShare) : Number.POSITIVE_INFINITY,
+    candidateRequests: Number.isFinite(window)
+      ? Math.ceil(window * traffic.requestsPerMinute * traffic.candidateShare)
+      : Number.POSITIVE_INFINITY,
     suggestedMinSamples: rows.length > 0 ? Math.max(...rows.map((r) => r.fixedHorizonSamples)) : 0,
     alphaPerMetric: alpha,
     power,
@@ -86,7 +99,12 @@ function sidesOf(metric: MetricConfig): { sides: 1 | 2; alternative: Sidedness }
   return metric.direction === 'either' ? { sides: 2, alternative: 'two-sided' } : { sides: 1, alternative: 'greater' };
 }
 
-function planMetric(metric: MetricConfig, expectation: MetricExpectation | undefined, d: Design, minutes: (n: number) => number): MetricWindowPlan {
+function planMetric(
+  metric: MetricConfig,
+  expectation: MetricExpectation | undefined,
+  d: Design,
+  minutes: (n: number) => number,
+): MetricWindowPlan {
   const { sides, alternative } = sidesOf(metric);
   const missing = (note: string): MetricWindowPlan => ({
     metric: metric.name,
@@ -112,7 +130,14 @@ function planMetric(metric: MetricConfig, expectation: MetricExpectation | undef
       target = metric.direction === 'lower_is_worse' ? base - metric.tolerance : base + metric.tolerance;
     }
     if (!(target > 0 && target < 1) || target === base) return missing('tolerance leaves no detectable rate');
-    fixed = sampleSizeTwoProportions({ baselineRate: base, candidateRate: target, alpha: d.alpha, power: d.power, sides, ratio: d.ratio });
+    fixed = sampleSizeTwoProportions({
+      baselineRate: base,
+      candidateRate: target,
+      alpha: d.alpha,
+      power: d.power,
+      sides,
+      ratio: d.ratio,
+    });
     delta = Math.abs(target - base);
     const pbar = (target + d.ratio * base) / (1 + d.ratio);
     unitVariance = pbar * (1 - pbar) * (1 + 1 / d.ratio);
@@ -126,7 +151,10 @@ function planMetric(metric: MetricConfig, expectation: MetricExpectation | undef
     } else {
       if (!expectation || !('cv' in expectation)) return missing('expected coefficient of variation missing');
       sd = expectation.cv;
-      delta = metric.direction === 'lower_is_worse' ? -Math.log1p(-Math.min(metric.tolerance, 0.99)) : Math.log1p(metric.tolerance);
+      delta =
+        metric.direction === 'lower_is_worse'
+          ? -Math.log1p(-Math.min(metric.tolerance, 0.99))
+          : Math.log1p(metric.tolerance);
     }
     fixed = sampleSizeMeanShift({ delta, sdCandidate: sd, alpha: d.alpha, power: d.power, sides, ratio: d.ratio });
     unitVariance = sd * sd * (1 + 1 / d.ratio);

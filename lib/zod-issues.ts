@@ -20,16 +20,24 @@ export function issuePath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 /** Parses with each issue's input kept, so a missing field can be told from a wrong type ("required"). */
-export function safeParseReportingInput<S extends z.ZodType>(schema: S, value: unknown): z.ZodSafeParseResult<z.output<S>> {
+export function safeParseReportingInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+): z.ZodSafeParseResult<z.output<S>> {
   return schema.safeParse(value, { reportInput: true });
 }
 
 /** Every problem in `error`, in zod's order; `root` names the whole value (e.g. "(plan)", "body"). */
 export function issueProblems(error: z.ZodError, root: string): IssueProblem[] {
   return error.issues.flatMap((issue): IssueProblem[] => {
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: issuePath([...issue.path, key]), problem: 'unknown field' }));
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({ field: issuePath([...issue.path, key]), problem: 'unknown field' }));
     // Only zod's own wording is replaced: a schema's message for a missing field says more.
-    const missing = issue.code === 'invalid_type' && 'input' in issue && issue.input === undefined && issue.message.startsWith('Invalid input');
+    const missing =
+      issue.code === 'invalid_type' &&
+      'input' in issue &&
+      issue.input === undefined &&
+      issue.message.startsWith('Invalid input');
     return [{ field: issuePath(issue.path) || root, problem: missing ? 'required' : issue.message }];
   });
 }
@@ -40,7 +48,12 @@ export function formatIssueProblem(problem: IssueProblem): string {
 }
 
 /** Parses `value` with `schema`, or throws what `toError` makes of the first problem (an HTTP 400 naming the field, say). */
-export function parseOrThrowFirst<S extends z.ZodType>(schema: S, value: unknown, root: string, toError: (problem: IssueProblem) => Error): z.output<S> {
+export function parseOrThrowFirst<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  root: string,
+  toError: (problem: IssueProblem) => Error,
+): z.output<S> {
   const result = safeParseReportingInput(schema, value);
   if (result.success) return result.data;
   throw toError(issueProblems(result.error, root)[0] ?? { field: root, problem: 'invalid value' });

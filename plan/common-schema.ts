@@ -6,7 +6,10 @@ export const duration = () =>
   z.union([z.string(), z.number()]).transform((value, ctx) => {
     const ms = parseDurationMs(value);
     if (ms === null) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like "30s", "15m", "1h30m" or milliseconds, got ${JSON.stringify(value)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a duration like "30s", "15m", "1h30m" or milliseconds, got ${JSON.stringify(value)}`,
+      });
       return z.NEVER;
     }
     return ms;

@@ -18,7 +18,12 @@ export const DEFAULT_RUBRIC: ReadonlyArray<{ name: string; description: string }
 ]);
 
 const criterion = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'lowercase letters, digits and "_", starting with a letter, at most 32 characters'),
+  name: z
+    .string()
+    .regex(
+      /^[a-z][a-z0-9_]{0,31}$/,
+      'lowercase letters, digits and "_", starting with a letter, at most 32 characters',
+    ),
   description: z.string().min(1, 'describe what the judge scores').max(300, 'at most 300 characters'),
 });
 
@@ -32,7 +37,10 @@ export const llmJudgeSchema = z.strictObject({
     .array(criterion)
     .min(3, 'a focused rubric has 3–5 criteria')
     .max(5, 'a focused rubric has 3–5 criteria')
-    .refine((criteria) => new Set(criteria.map((c) => c.name)).size === criteria.length, 'criterion names must be unique')
+    .refine(
+      (criteria) => new Set(criteria.map((c) => c.name)).size === criteria.length,
+      'criterion names must be unique',
+    )
     .default(() => DEFAULT_RUBRIC.map((c) => ({ ...c }))),
   /** Grading requests in flight at once. */
   concurrency: z.number().int().min(1).max(64).default(4),

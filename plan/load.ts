@@ -17,7 +17,9 @@ export async function loadPlanFile(path: string): Promise<RolloutPlan> {
   try {
     raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new PlanValidationError([`${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`]);
+    throw new PlanValidationError([
+      `${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+    ]);
   }
   const plan = parsePlan(raw);
   const dataset = plan.stages.goldenEval.dataset;

@@ -6,15 +6,29 @@
 //
 // Deterministic and free of Node built-ins: the workflow imports it.
 import { z } from 'zod';
-import { DIALECTS, SERIES_DIALECTS, type LabelSet, type LatencyDialect, type SeriesDialect, type SeriesSelection } from './series-dialects';
+import {
+  DIALECTS,
+  SERIES_DIALECTS,
+  type LabelSet,
+  type LatencyDialect,
+  type SeriesDialect,
+  type SeriesSelection,
+} from './series-dialects';
 import { duration } from './common-schema';
 
 const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const labelSet = z.record(z.string(), z.string().min(1, 'label values must not be empty')).superRefine((labels, ctx) => {
-  for (const name of Object.keys(labels)) {
-    if (!LABEL_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `${JSON.stringify(name)} is not a Prometheus label name` });
-  }
-});
+const labelSet = z
+  .record(z.string(), z.string().min(1, 'label values must not be empty'))
+  .superRefine((labels, ctx) => {
+    for (const name of Object.keys(labels)) {
+      if (!LABEL_NAME.test(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `${JSON.stringify(name)} is not a Prometheus label name`,
+        });
+    }
+  });
 const armLabels = z.strictObject({ traffic: labelSet.optional(), latency: labelSet.optional() });
 
 export const metricsSchema = z
@@ -41,7 +55,9 @@ export type MetricsBlock = z.output<typeof metricsSchema>;
 export interface MetricsPlanView {
   rollout: { id: string };
   backends: { baseline: { model: string }; candidate: { model: string } };
-  router: { kind: 'gateway'; route?: string } | { kind: 'haproxy'; haproxyBackend: string; baselineServer: string; candidateServer: string };
+  router:
+    | { kind: 'gateway'; route?: string }
+    | { kind: 'haproxy'; haproxyBackend: string; baselineServer: string; candidateServer: string };
   metrics?: MetricsBlock;
 }
 
@@ -53,9 +69,14 @@ function defaultLabels(plan: MetricsPlanView, dialect: SeriesDialect, arm: 'base
   const { router } = plan;
   switch (dialect) {
     case 'gateway':
-      return { route: router.kind === 'gateway' ? (router.route ?? plan.rollout.id) : router.haproxyBackend, backend: arm };
+      return {
+        route: router.kind === 'gateway' ? (router.route ?? plan.rollout.id) : router.haproxyBackend,
+        backend: arm,
+      };
     case 'haproxy':
-      return router.kind === 'haproxy' ? { proxy: router.haproxyBackend, server: arm === 'baseline' ? router.baselineServer : router.candidateServer } : {};
+      return router.kind === 'haproxy'
+        ? { proxy: router.haproxyBackend, server: arm === 'baseline' ? router.baselineServer : router.candidateServer }
+        : {};
     case 'vllm':
       return { model_name: plan.backends[arm].model };
     case 'istio':
@@ -76,8 +97,16 @@ export function resolveMetrics(plan: MetricsPlanView): ResolvedMetrics {
   return {
     source,
     selection: {
-      traffic: { dialect: traffic, baseline: labels('traffic', traffic, 'baseline'), candidate: labels('traffic', traffic, 'candidate') },
-      latency: { dialect: latency, baseline: labels('latency', latency, 'baseline'), candidate: labels('latency', latency, 'candidate') },
+      traffic: {
+        dialect: traffic,
+        baseline: labels('traffic', traffic, 'baseline'),
+        candidate: labels('traffic', traffic, 'candidate'),
+      },
+      latency: {
+        dialect: latency,
+        baseline: labels('latency', latency, 'baseline'),
+        candidate: labels('latency', latency, 'candidate'),
+      },
       referenceLookbackMs: block.referenceLookback ?? DEFAULT_REFERENCE_LOOKBACK_MS,
     },
   };
@@ -97,15 +126,25 @@ export function metricsProblems(plan: MetricsPlanView): Array<[Array<string | nu
   const problems: Array<[Array<string | number>, string]> = [];
   const at = (...path: string[]) => ['metrics', ...path];
   if (block?.traffic === 'vllm') {
-    problems.push([at('traffic'), `${DIALECTS.vllm.lacks.responses}: take requests and errors from the traffic layer (haproxy, gateway, istio or envoy) and set metrics.latency: vllm`]);
+    problems.push([
+      at('traffic'),
+      `${DIALECTS.vllm.lacks.responses}: take requests and errors from the traffic layer (haproxy, gateway, istio or envoy) and set metrics.latency: vllm`,
+    ]);
   }
   if (block?.latency === 'haproxy') {
-    problems.push([at('latency'), `${DIALECTS.haproxy.lacks.latency}: set metrics.latency to vllm (the model servers' own series) or none`]);
+    problems.push([
+      at('latency'),
+      `${DIALECTS.haproxy.lacks.latency}: set metrics.latency to vllm (the model servers' own series) or none`,
+    ]);
   }
   if (problems.length > 0) return problems;
   const resolved = resolveMetrics(plan);
   if (resolved.source === 'records') {
-    if (plan.router.kind !== 'gateway') problems.push([at('source'), `router ${plan.router.kind} keeps no per-request records: use metrics.source: prometheus`]);
+    if (plan.router.kind !== 'gateway')
+      problems.push([
+        at('source'),
+        `router ${plan.router.kind} keeps no per-request records: use metrics.source: prometheus`,
+      ]);
     for (const field of ['traffic', 'latency', 'baseline', 'candidate', 'referenceLookback'] as const) {
       if (block?.[field] !== undefined) problems.push([at(field), 'only read with metrics.source: prometheus']);
     }
@@ -117,10 +156,16 @@ export function metricsProblems(plan: MetricsPlanView): Array<[Array<string | nu
     if (dialect === 'none') continue;
     for (const arm of ['baseline', 'candidate'] as const) {
       if (Object.keys(selection[side][arm]).length === 0) {
-        problems.push([at(arm, side), `the ${dialect} series need labels naming the ${arm} (e.g. ${EXAMPLE_LABEL[dialect]})`]);
+        problems.push([
+          at(arm, side),
+          `the ${dialect} series need labels naming the ${arm} (e.g. ${EXAMPLE_LABEL[dialect]})`,
+        ]);
       }
     }
-    if (Object.keys(baseline).length > 0 && JSON.stringify(Object.entries(baseline).sort()) === JSON.stringify(Object.entries(candidate).sort())) {
+    if (
+      Object.keys(baseline).length > 0 &&
+      JSON.stringify(Object.entries(baseline).sort()) === JSON.stringify(Object.entries(candidate).sort())
+    ) {
       problems.push([at('candidate', side), `baseline and candidate select the same ${dialect} series`]);
     }
   }

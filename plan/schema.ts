@@ -14,13 +14,19 @@ import { shadowStageSchema } from './shadow-schema';
 
 const slug = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters');
+  .regex(
+    /^[a-z0-9][a-z0-9._-]{0,62}$/,
+    'lowercase letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters',
+  );
 
 const backend = z.strictObject({
   baseUrl: httpUrl,
   model: z.string().min(1, 'model name is required'),
   /** Name of an environment variable holding the bearer token (read by the worker, never stored in history). */
-  apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name')
+    .optional(),
   /** USD per 1,000 tokens, for the cost guardrail. */
   pricing: z
     .strictObject({ inputPer1k: z.number().min(0).default(0), outputPer1k: z.number().min(0).default(0) })
@@ -33,7 +39,10 @@ const router = z.discriminatedUnion('kind', [
     /** The gateway's admin plane (its own listener, not the data plane's). */
     adminUrl: httpUrl.default('http://127.0.0.1:8480'),
     /** Name of the environment variable holding the admin token on the worker/CLI (or NAME_FILE, a file); default GATEWAY_ADMIN_TOKEN. */
-    adminTokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
+    adminTokenEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name')
+      .optional(),
     /** Public model name clients send; the gateway route this rollout moves. Defaults to the rollout id. */
     route: slug.optional(),
     /**
@@ -67,7 +76,11 @@ export const GATE_POINTS = ['shadow', 'golden_eval', 'canary', 'cutover', 'retir
 export type GatePoint = (typeof GATE_POINTS)[number];
 
 const canaryStep = z.strictObject({
-  weight: z.number().int('weight must be a whole percent').min(1, 'weight must be 1–99').max(99, 'weight must be 1–99 (100 is the cutover)'),
+  weight: z
+    .number()
+    .int('weight must be a whole percent')
+    .min(1, 'weight must be 1–99')
+    .max(99, 'weight must be 1–99 (100 is the cutover)'),
   window: duration(),
   /** Ask a release owner before this step starts. */
   requireApproval: z.boolean().default(false),
@@ -171,7 +184,10 @@ export const planSchema = z
         alpha: z.number().gt(0, 'alpha must be in (0, 0.5]').max(0.5, 'alpha must be in (0, 0.5]').default(0.05),
         /** Canary score (0–100) needed to pass, and below which it fails. */
         score: z
-          .strictObject({ pass: z.number().min(0).max(100).default(75), marginal: z.number().min(0).max(100).default(50) })
+          .strictObject({
+            pass: z.number().min(0).max(100).default(75),
+            marginal: z.number().min(0).max(100).default(50),
+          })
           .prefault({})
           .refine((score) => score.marginal <= score.pass, { message: 'score.marginal must not exceed score.pass' }),
         /** Consecutive failed metric reads before the rollout is rolled back as unobservable. */
@@ -186,29 +202,60 @@ export const planSchema = z
     const steps = plan.stages.canary.steps;
     steps.forEach((step, index) => {
       if (index > 0 && step.weight <= steps[index - 1]!.weight) {
-        ctx.addIssue({ code: 'custom', path: ['stages', 'canary', 'steps', index, 'weight'], message: `canary weights must increase (step ${index} has ${step.weight} after ${steps[index - 1]!.weight})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', 'canary', 'steps', index, 'weight'],
+          message: `canary weights must increase (step ${index} has ${step.weight} after ${steps[index - 1]!.weight})`,
+        });
       }
     });
-    const needsHuman = plan.approvals.requiredBefore.length > 0 || steps.some((step) => step.requireApproval) || plan.guardrails.onInconclusive !== 'rollback';
+    const needsHuman =
+      plan.approvals.requiredBefore.length > 0 ||
+      steps.some((step) => step.requireApproval) ||
+      plan.guardrails.onInconclusive !== 'rollback';
     if (needsHuman && plan.approvals.approvers.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['approvals', 'approvers'], message: 'at least one approver is required when the plan has approval gates' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approvals', 'approvers'],
+        message: 'at least one approver is required when the plan has approval gates',
+      });
     }
     if (plan.router.kind === 'haproxy' && plan.stages.shadow.enabled) {
-      ctx.addIssue({ code: 'custom', path: ['stages', 'shadow', 'enabled'], message: 'HAProxy cannot mirror traffic: set stages.shadow.enabled to false, or use the gateway router' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages', 'shadow', 'enabled'],
+        message: 'HAProxy cannot mirror traffic: set stages.shadow.enabled to false, or use the gateway router',
+      });
     }
     if (plan.stages.goldenEval.enabled && !plan.stages.goldenEval.dataset) {
-      ctx.addIssue({ code: 'custom', path: ['stages', 'goldenEval', 'dataset'], message: 'a dataset path is required when the golden eval is enabled' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages', 'goldenEval', 'dataset'],
+        message: 'a dataset path is required when the golden eval is enabled',
+      });
     }
     for (const [path, message] of metricsProblems(plan)) ctx.addIssue({ code: 'custom', path, message });
     const { baseline, candidate } = plan.backends;
     if (baseline.baseUrl === candidate.baseUrl && baseline.model === candidate.model) {
-      ctx.addIssue({ code: 'custom', path: ['backends', 'candidate'], message: 'candidate is the same backend and model as the baseline' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backends', 'candidate'],
+        message: 'candidate is the same backend and model as the baseline',
+      });
     }
   });
 
 export type RolloutPlanInput = z.input<typeof planSchema>;
 export type RolloutPlan = z.output<typeof planSchema>;
-export type GuardrailName = 'errorRate' | 'p99Latency' | 'timeToFirstToken' | 'costPerRequest' | 'refusalRate' | 'schemaAdherence' | 'length' | 'judgeScore';
+export type GuardrailName =
+  | 'errorRate'
+  | 'p99Latency'
+  | 'timeToFirstToken'
+  | 'costPerRequest'
+  | 'refusalRate'
+  | 'schemaAdherence'
+  | 'length'
+  | 'judgeScore';
 export type Guardrail = RolloutPlan['guardrails']['errorRate'];
 
 /**

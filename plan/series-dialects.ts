@@ -75,7 +75,12 @@ export const DIALECTS: Record<SeriesDialect, DialectSpec> = {
   },
   haproxy: {
     name: 'haproxy',
-    responses: { metric: 'haproxy_server_http_responses_total', statusLabel: 'code', errorStatus: '5xx', successStatus: '2xx' },
+    responses: {
+      metric: 'haproxy_server_http_responses_total',
+      statusLabel: 'code',
+      errorStatus: '5xx',
+      successStatus: '2xx',
+    },
     lacks: {
       latency: "HAProxy's exporter has no latency histograms (only averages, which cannot give a tail)",
       firstToken: "HAProxy's exporter has no time-to-first-token series",
@@ -85,18 +90,32 @@ export const DIALECTS: Record<SeriesDialect, DialectSpec> = {
     name: 'vllm',
     latency: { metric: 'vllm:e2e_request_latency_seconds', msPerUnit: 1000 },
     firstToken: { metric: 'vllm:time_to_first_token_seconds', msPerUnit: 1000 },
-    lacks: { responses: 'vLLM exports no failed-request counter (vllm:request_success_total counts finished requests only), so it cannot give an error rate' },
+    lacks: {
+      responses:
+        'vLLM exports no failed-request counter (vllm:request_success_total counts finished requests only), so it cannot give an error rate',
+    },
   },
   istio: {
     name: 'istio',
-    responses: { metric: 'istio_requests_total', matchers: { reporter: 'destination' }, statusLabel: 'response_code', errorStatus: '5..', successStatus: '2..' },
+    responses: {
+      metric: 'istio_requests_total',
+      matchers: { reporter: 'destination' },
+      statusLabel: 'response_code',
+      errorStatus: '5..',
+      successStatus: '2..',
+    },
     latency: { metric: 'istio_request_duration_milliseconds', matchers: { reporter: 'destination' }, msPerUnit: 1 },
     lacks: { firstToken: 'Istio has no time-to-first-token series' },
   },
   envoy: {
     name: 'envoy',
     // upstream_rq_<N>xx, tagged by Envoy's default tag extraction as envoy_response_code_class.
-    responses: { metric: 'envoy_cluster_upstream_rq_xx', statusLabel: 'envoy_response_code_class', errorStatus: '5', successStatus: '2' },
+    responses: {
+      metric: 'envoy_cluster_upstream_rq_xx',
+      statusLabel: 'envoy_response_code_class',
+      errorStatus: '5',
+      successStatus: '2',
+    },
     latency: { metric: 'envoy_cluster_upstream_rq_time', msPerUnit: 1 },
     lacks: { firstToken: 'Envoy has no time-to-first-token series' },
   },

@@ -10,7 +10,9 @@ export const shadowCompareSchema = z.strictObject({
   /** Pairs (both answers for one request) needed for a verdict; fewer is inconclusive. */
   minPairs: z.number().int().min(1).default(30),
   /** Embeddings and the judge run on a deterministic sample of the pairs (by request id). */
-  sample: z.strictObject({ share: share.default(0.25), max: z.number().int().min(1).max(5_000).default(200) }).prefault({}),
+  sample: z
+    .strictObject({ share: share.default(0.25), max: z.number().int().min(1).max(5_000).default(200) })
+    .prefault({}),
   judge: llmJudgeSchema.optional(),
   embeddings: embeddingsSchema.optional(),
   /** JSON Schema the route's JSON answers must match; without it, the baseline's JSON shape (its top-level keys) is the contract. */

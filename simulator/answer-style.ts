@@ -13,7 +13,14 @@
 //
 // With every knob at its default the answers are exactly text-generation.ts's.
 import { hashString } from '../lib/seeded-random';
-import { answerParts, cutToTokens, jsonConfidence, renderParts, renderSentence, type ContentSentence } from './text-generation';
+import {
+  answerParts,
+  cutToTokens,
+  jsonConfidence,
+  renderParts,
+  renderSentence,
+  type ContentSentence,
+} from './text-generation';
 
 export interface AnswerStyle {
   skipContentRate: number;
@@ -30,7 +37,10 @@ export const HEDGE_SENTENCES = [
   ' It might be that things work differently for your account.',
   ' I could be wrong here, so take this with a grain of salt.',
 ];
-export const HEDGE_CLOSINGS = [' Please double-check this, as I may be mistaken.', " I can't be certain, so please verify it with the support team."];
+export const HEDGE_CLOSINGS = [
+  ' Please double-check this, as I may be mistaken.',
+  " I can't be certain, so please verify it with the support team.",
+];
 
 /**
  * Plainer wording with the same meaning, for `wordingDrift`. The verbs and qualifiers on the left
@@ -101,7 +111,12 @@ const draw = (label: string, prompt: string, seed: number) => hashString(`${labe
 const plain = (phrase: string) => PLAIN_WORDING[phrase] ?? phrase;
 
 function reword(sentence: ContentSentence): ContentSentence {
-  return { subject: plain(sentence.subject), verb: plain(sentence.verb), object: plain(sentence.object), qualifier: plain(sentence.qualifier) };
+  return {
+    subject: plain(sentence.subject),
+    verb: plain(sentence.verb),
+    object: plain(sentence.object),
+    qualifier: plain(sentence.qualifier),
+  };
 }
 
 function isPlainStyle(style: AnswerStyle): boolean {
@@ -110,7 +125,9 @@ function isPlainStyle(style: AnswerStyle): boolean {
 
 /** True when the request's user text mentions one of the topics (word prefix, case-insensitive). */
 export function refusesTopic(userText: string, topics: readonly string[]): boolean {
-  return topics.some((topic) => topic.trim() !== '' && new RegExp(`\\b${escapeRegExp(topic.trim())}`, 'i').test(userText));
+  return topics.some(
+    (topic) => topic.trim() !== '' && new RegExp(`\\b${escapeRegExp(topic.trim())}`, 'i').test(userText),
+  );
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -119,26 +136,51 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  * Prose for this prompt in the given style: content from `textSeed` (backends sharing it "know the
  * same things"), style decisions from `styleSeed`. The plain style is answerText, exactly.
  */
-export function styledProse(prompt: string, textSeed: number, styleSeed: number, tokens: number, style: AnswerStyle): string {
+export function styledProse(
+  prompt: string,
+  textSeed: number,
+  styleSeed: number,
+  tokens: number,
+  style: AnswerStyle,
+): string {
   const parts = answerParts(prompt, textSeed, tokens);
   if (isPlainStyle(style)) return cutToTokens(renderParts(parts), tokens);
-  let sentences = parts.sentences.filter((_, index) => index === 0 || draw(`skip|${index}`, prompt, styleSeed) >= style.skipContentRate);
-  sentences = sentences.map((sentence, index) => (draw(`drift|${index}`, prompt, styleSeed) < style.wordingDrift ? reword(sentence) : sentence));
+  let sentences = parts.sentences.filter(
+    (_, index) => index === 0 || draw(`skip|${index}`, prompt, styleSeed) >= style.skipContentRate,
+  );
+  sentences = sentences.map((sentence, index) =>
+    draw(`drift|${index}`, prompt, styleSeed) < style.wordingDrift ? reword(sentence) : sentence,
+  );
   const opener = draw('drift-opener', prompt, styleSeed) < style.wordingDrift ? plain(parts.opener) : parts.opener;
   const text = renderParts({ ...parts, opener, sentences });
   if (draw('hedge', prompt, styleSeed) < style.hedgeRate) {
-    const pickFrom = <T>(items: readonly T[], label: string) => items[Math.floor(draw(label, prompt, styleSeed) * items.length)] as T;
+    const pickFrom = <T>(items: readonly T[], label: string) =>
+      items[Math.floor(draw(label, prompt, styleSeed) * items.length)] as T;
     const head = renderParts({ ...parts, opener, sentences: [] });
-    return head + pickFrom(HEDGE_SENTENCES, 'hedge-sentence') + sentences.map(renderSentence).join('') + pickFrom(HEDGE_CLOSINGS, 'hedge-closing');
+    return (
+      head +
+      pickFrom(HEDGE_SENTENCES, 'hedge-sentence') +
+      sentences.map(renderSentence).join('') +
+      pickFrom(HEDGE_CLOSINGS, 'hedge-closing')
+    );
   }
   // As in answerText: only a target shorter than the opener is cut.
   return cutToTokens(text, tokens);
 }
 
 /** A JSON-mode answer in the given style: {"answer", "confidence"} with fields dropped or renamed. */
-export function styledJson(prompt: string, textSeed: number, styleSeed: number, tokens: number, style: AnswerStyle): string {
+export function styledJson(
+  prompt: string,
+  textSeed: number,
+  styleSeed: number,
+  tokens: number,
+  style: AnswerStyle,
+): string {
   // The JSON wrapper costs ~8 tokens; keep the whole answer near the target length.
-  const object: Record<string, unknown> = { answer: styledProse(prompt, textSeed, styleSeed, Math.max(1, tokens - 8), style), confidence: jsonConfidence(prompt, textSeed) };
+  const object: Record<string, unknown> = {
+    answer: styledProse(prompt, textSeed, styleSeed, Math.max(1, tokens - 8), style),
+    confidence: jsonConfidence(prompt, textSeed),
+  };
   const drifted: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(object)) {
     if (style.jsonDropFields.includes(key)) continue;

@@ -84,12 +84,25 @@ export const behaviourPatchSchema = z.strictObject({
   brokenJsonRate: rate.optional(),
   maxConcurrency: z.int('must be an integer').min(1, 'must be >= 1').max(10_000, 'must be <= 10000').optional(),
   seed: z.int('must be an integer').min(0, 'must be >= 0').max(0xffffffff, 'must be <= 4294967295').optional(),
-  contentSeed: z.int('must be an integer or null').min(0, 'must be >= 0').max(0xffffffff, 'must be <= 4294967295').nullable().optional(),
+  contentSeed: z
+    .int('must be an integer or null')
+    .min(0, 'must be >= 0')
+    .max(0xffffffff, 'must be <= 4294967295')
+    .nullable()
+    .optional(),
   skipContentRate: rate.optional(),
   hedgeRate: rate.optional(),
-  refusalTopics: z.array(z.string('must be a string').min(1, 'must not be empty'), 'must be an array of words').max(100, 'at most 100 topics').optional(),
-  jsonDropFields: z.array(z.string('must be a string').min(1, 'must not be empty'), 'must be an array of field names').max(100, 'at most 100 fields').optional(),
-  jsonRenameFields: z.record(z.string(), z.string('must be a string').min(1, 'must not be empty'), 'must map field names to new names').optional(),
+  refusalTopics: z
+    .array(z.string('must be a string').min(1, 'must not be empty'), 'must be an array of words')
+    .max(100, 'at most 100 topics')
+    .optional(),
+  jsonDropFields: z
+    .array(z.string('must be a string').min(1, 'must not be empty'), 'must be an array of field names')
+    .max(100, 'at most 100 fields')
+    .optional(),
+  jsonRenameFields: z
+    .record(z.string(), z.string('must be a string').min(1, 'must not be empty'), 'must map field names to new names')
+    .optional(),
   wordingDrift: rate.optional(),
   judgeMalformedRate: rate.optional(),
 });
@@ -102,7 +115,12 @@ export function mergeBehaviour(current: Behaviour, patch: unknown): Behaviour {
   const merged: Record<string, unknown> = { ...current };
   for (const [key, value] of Object.entries(parsed)) {
     // Copies, so a caller mutating its patch afterwards cannot change the backend's behaviour.
-    if (value !== undefined) merged[key] = Array.isArray(value) ? [...(value as unknown[])] : value !== null && typeof value === 'object' ? { ...value } : value;
+    if (value !== undefined)
+      merged[key] = Array.isArray(value)
+        ? [...(value as unknown[])]
+        : value !== null && typeof value === 'object'
+          ? { ...value }
+          : value;
   }
   return merged as unknown as Behaviour;
 }

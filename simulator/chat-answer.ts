@@ -24,7 +24,8 @@ export function chatAnswer(request: ChatRequest, draws: RequestDraws, behaviour:
     const tokens = targetTokens(prompt, behaviour.seed, behaviour.meanCompletionTokens);
     const textSeed = behaviour.contentSeed ?? behaviour.seed;
     const style: AnswerStyle = behaviour;
-    if (draws.refuse || refusesTopic(request.user, behaviour.refusalTopics)) content = refusalText(prompt, behaviour.seed);
+    if (draws.refuse || refusesTopic(request.user, behaviour.refusalTopics))
+      content = refusalText(prompt, behaviour.seed);
     else if (request.wantsJson) {
       const json = styledJson(prompt, textSeed, behaviour.seed, tokens, style);
       content = draws.breakJson ? brokenJsonAnswer(json) : json;

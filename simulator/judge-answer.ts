@@ -27,16 +27,32 @@ import { hashString } from '../lib/seeded-random';
 import { PLAIN_WORDING } from './answer-style';
 import { VERBS } from './text-generation';
 
-export const WORDY_PHRASES = ['should reflect', 'typically updates', 'usually requires', 'may affect', 'in most cases', 'according to the current policy'];
-const HEDGE_MARKERS = /not entirely sure|might be that|could be wrong|may be mistaken|can't be certain|cannot be certain|\bI think\b|\bperhaps\b|\bpossibly\b/gi;
-const REFUSAL = /\b(?:I\s+can(?:no|['’])t|I['’]m\s+unable\s+to|I\s+won['’]t|I\s+will\s+not)\s+(?:help|assist|comply|provide)\b/i;
-const CONTENT_VERB = new RegExp(`\\b(?:${[...VERBS, ...VERBS.map((verb) => PLAIN_WORDING[verb] ?? verb)].join('|')})\\b`);
+export const WORDY_PHRASES = [
+  'should reflect',
+  'typically updates',
+  'usually requires',
+  'may affect',
+  'in most cases',
+  'according to the current policy',
+];
+const HEDGE_MARKERS =
+  /not entirely sure|might be that|could be wrong|may be mistaken|can't be certain|cannot be certain|\bI think\b|\bperhaps\b|\bpossibly\b/gi;
+const REFUSAL =
+  /\b(?:I\s+can(?:no|['’])t|I['’]m\s+unable\s+to|I\s+won['’]t|I\s+will\s+not)\s+(?:help|assist|comply|provide)\b/i;
+const CONTENT_VERB = new RegExp(
+  `\\b(?:${[...VERBS, ...VERBS.map((verb) => PLAIN_WORDING[verb] ?? verb)].join('|')})\\b`,
+);
 
 export const MALFORMED_JUDGE_ANSWER = 'Both answers look reasonable to me; I would rate them about the same.';
 
 /** True for a grading request in evals/llm-judge.ts's format. */
 export function isJudgeRequest(request: Pick<ChatRequest, 'system' | 'user'>): boolean {
-  return /\bgrader\b/i.test(request.system) && /\bJSON\b/.test(request.system) && /<answer_a>/.test(request.user) && /<answer_b>/.test(request.user);
+  return (
+    /\bgrader\b/i.test(request.system) &&
+    /\bJSON\b/.test(request.system) &&
+    /<answer_a>/.test(request.user) &&
+    /<answer_b>/.test(request.user)
+  );
 }
 
 export interface AnswerFeatures {
@@ -72,7 +88,11 @@ function textOf(answer: string): string {
 const clamp = (score: number) => Math.min(5, Math.max(1, Math.round(score)));
 
 /** One criterion's score; the criterion is recognised by its name, else by its description. */
-export function criterionScore(criterion: { name: string; description: string }, mine: AnswerFeatures, maxPoints: number): number {
+export function criterionScore(
+  criterion: { name: string; description: string },
+  mine: AnswerFeatures,
+  maxPoints: number,
+): number {
   const completeness = mine.refusal ? 1 : clamp(1 + (4 * mine.points) / Math.max(1, maxPoints));
   const directness = mine.refusal ? 3 : clamp(5 - 2 * mine.hedges);
   const helpfulness = mine.refusal ? 1 : mine.points === 0 ? 2 : mine.points === 1 ? 4 : 5;
@@ -85,22 +105,34 @@ export function criterionScore(criterion: { name: string; description: string },
     if (/clear|clarity|concise/.test(lower)) return clarity;
     return null;
   };
-  return recognise(criterion.name) ?? recognise(criterion.description) ?? clamp((completeness + directness + helpfulness + clarity) / 4);
+  return (
+    recognise(criterion.name) ??
+    recognise(criterion.description) ??
+    clamp((completeness + directness + helpfulness + clarity) / 4)
+  );
 }
 
 /** The criteria a grading request lists: "- name: description" lines of its system message. */
 export function judgeCriteria(system: string): Array<{ name: string; description: string }> {
-  return [...system.matchAll(/^\s*-\s*([A-Za-z][\w-]*)\s*:\s*(.+)$/gm)].map((match) => ({ name: match[1]!, description: match[2]! }));
+  return [...system.matchAll(/^\s*-\s*([A-Za-z][\w-]*)\s*:\s*(.+)$/gm)].map((match) => ({
+    name: match[1]!,
+    description: match[2]!,
+  }));
 }
 
 /** The simulated judge's answer to a grading request. */
-export function judgeAnswer(request: Pick<ChatRequest, 'system' | 'user' | 'prompt'>, behaviour: Pick<Behaviour, 'seed' | 'judgeMalformedRate'>): string {
-  if (hashString(`judge-malformed|${request.prompt}`, behaviour.seed) / 4294967296 < behaviour.judgeMalformedRate) return MALFORMED_JUDGE_ANSWER;
+export function judgeAnswer(
+  request: Pick<ChatRequest, 'system' | 'user' | 'prompt'>,
+  behaviour: Pick<Behaviour, 'seed' | 'judgeMalformedRate'>,
+): string {
+  if (hashString(`judge-malformed|${request.prompt}`, behaviour.seed) / 4294967296 < behaviour.judgeMalformedRate)
+    return MALFORMED_JUDGE_ANSWER;
   const a = answerFeatures(between(request.user, 'answer_a'));
   const b = answerFeatures(between(request.user, 'answer_b'));
   const maxPoints = Math.max(a.points, b.points);
   const criteria = judgeCriteria(request.system);
-  const scores = (mine: AnswerFeatures) => Object.fromEntries(criteria.map((criterion) => [criterion.name, criterionScore(criterion, mine, maxPoints)]));
+  const scores = (mine: AnswerFeatures) =>
+    Object.fromEntries(criteria.map((criterion) => [criterion.name, criterionScore(criterion, mine, maxPoints)]));
   return JSON.stringify({ A: scores(a), B: scores(b) });
 }
 

@@ -93,14 +93,17 @@ export function gatewayChatUrl(gatewayUrl: string): string {
 function validate(options: LoadOptions): void {
   if (options.routes.length === 0) throw new Error('routes: at least one route is required');
   if (!(options.ratePerSecond > 0)) throw new Error(`ratePerSecond: must be > 0, got ${options.ratePerSecond}`);
-  if (!Number.isInteger(options.users) || options.users < 1) throw new Error(`users: must be an integer >= 1, got ${options.users}`);
-  if (!(options.jsonShare >= 0 && options.jsonShare <= 1)) throw new Error(`jsonShare: must be in 0..1, got ${options.jsonShare}`);
+  if (!Number.isInteger(options.users) || options.users < 1)
+    throw new Error(`users: must be an integer >= 1, got ${options.users}`);
+  if (!(options.jsonShare >= 0 && options.jsonShare <= 1))
+    throw new Error(`jsonShare: must be in 0..1, got ${options.jsonShare}`);
   const { streamShare = 0 } = options;
   if (!(streamShare >= 0 && streamShare <= 1)) throw new Error(`streamShare: must be in 0..1, got ${streamShare}`);
   if (options.durationMs === undefined && options.maxRequests === undefined) {
     throw new Error('durationMs/maxRequests: at least one bound is required so the run stops by itself');
   }
-  if (options.durationMs !== undefined && !(options.durationMs >= 0)) throw new Error(`durationMs: must be >= 0, got ${options.durationMs}`);
+  if (options.durationMs !== undefined && !(options.durationMs >= 0))
+    throw new Error(`durationMs: must be >= 0, got ${options.durationMs}`);
   if (options.maxRequests !== undefined && !(Number.isInteger(options.maxRequests) && options.maxRequests >= 0)) {
     throw new Error(`maxRequests: must be an integer >= 0, got ${options.maxRequests}`);
   }
@@ -153,7 +156,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     let status = 0;
     let backend: string | null = null;
     try {
-      const response = await post(chatUrl, user, JSON.stringify(body), agent, AbortSignal.any([cancel.signal, AbortSignal.timeout(timeoutMs)]));
+      const response = await post(
+        chatUrl,
+        user,
+        JSON.stringify(body),
+        agent,
+        AbortSignal.any([cancel.signal, AbortSignal.timeout(timeoutMs)]),
+      );
       status = response.status;
       backend = response.backend;
       summary.completed++;
@@ -227,14 +236,31 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
  * POSTs one chat request and drains the answer, a JSON body or an event stream alike, so it
  * resolves when the whole answer has arrived; rejects on network errors and aborts.
  */
-function post(url: string, user: string, body: string, agent: Agent, signal: AbortSignal): Promise<{ status: number; backend: string | null }> {
+function post(
+  url: string,
+  user: string,
+  body: string,
+  agent: Agent,
+  signal: AbortSignal,
+): Promise<{ status: number; backend: string | null }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, signal, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-user-id': user } }, (res) => {
-      const backend = res.headers['x-rollout-backend'];
-      res.on('error', reject);
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, backend: typeof backend === 'string' ? backend : null }));
-      res.resume();
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        signal,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-user-id': user },
+      },
+      (res) => {
+        const backend = res.headers['x-rollout-backend'];
+        res.on('error', reject);
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, backend: typeof backend === 'string' ? backend : null }),
+        );
+        res.resume();
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

@@ -37,7 +37,8 @@ async function main(): Promise<void> {
     return;
   }
   const maxRequests = numberFlag('max-requests', values['max-requests']);
-  const durationMs = numberFlag('duration-ms', values['duration-ms']) ?? (maxRequests === undefined ? 30_000 : undefined);
+  const durationMs =
+    numberFlag('duration-ms', values['duration-ms']) ?? (maxRequests === undefined ? 30_000 : undefined);
   const controller = new AbortController();
   process.once('SIGINT', () => {
     console.error('[load] SIGINT received, stopping');
@@ -45,7 +46,9 @@ async function main(): Promise<void> {
   });
   process.once('SIGTERM', () => controller.abort());
 
-  console.error(`[load] sending to ${values['gateway-url']} routes=${(values.route ?? []).join(',')} rate=${values.rate}/s`);
+  console.error(
+    `[load] sending to ${values['gateway-url']} routes=${(values.route ?? []).join(',')} rate=${values.rate}/s`,
+  );
   const summary = await runLoad({
     gatewayUrl: values['gateway-url'],
     routes: values.route ?? [],

@@ -18,4 +18,5 @@ export const LOAD_PROMPTS: readonly string[] = [
   'Summarize this customer feedback in three bullet points: the new dashboard is faster, but the filters are hard to find and the dark mode has low contrast.',
 ];
 
-export const LOAD_JSON_INSTRUCTION = 'Respond only with a JSON object with fields "answer" (string) and "confidence" (number between 0 and 1).';
+export const LOAD_JSON_INSTRUCTION =
+  'Respond only with a JSON object with fields "answer" (string) and "confidence" (number between 0 and 1).';

@@ -26,7 +26,9 @@ const BEHAVIOUR_FLAGS = {
 const LIST_FLAGS = ['refusal-topics', 'json-drop-fields', 'json-rename-fields'] as const;
 
 const USAGE = `usage: simulator [--port 9001] [--host 127.0.0.1] [--model sim-llama-8b]
-                 ${Object.keys(BEHAVIOUR_FLAGS).map((f) => `[--${f} N]`).join(' ')}
+                 ${Object.keys(BEHAVIOUR_FLAGS)
+                   .map((f) => `[--${f} N]`)
+                   .join(' ')}
                  [--refusal-topics word,word] [--json-drop-fields field,field] [--json-rename-fields from=to,from=to]`;
 
 async function main(): Promise<void> {
@@ -36,7 +38,9 @@ async function main(): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       model: { type: 'string', default: 'sim-llama-8b' },
       help: { type: 'boolean', short: 'h' },
-      ...Object.fromEntries([...Object.keys(BEHAVIOUR_FLAGS), ...LIST_FLAGS].map((flag) => [flag, { type: 'string' as const }])),
+      ...Object.fromEntries(
+        [...Object.keys(BEHAVIOUR_FLAGS), ...LIST_FLAGS].map((flag) => [flag, { type: 'string' as const }]),
+      ),
     },
     strict: true,
   });
@@ -45,7 +49,8 @@ async function main(): Promise<void> {
     return;
   }
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer in 0..65535, got '${String(values.port)}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be an integer in 0..65535, got '${String(values.port)}'`);
 
   const behaviour: Record<string, unknown> = {};
   for (const [flag, key] of Object.entries(BEHAVIOUR_FLAGS)) {
@@ -57,7 +62,12 @@ async function main(): Promise<void> {
   }
   const list = (flag: (typeof LIST_FLAGS)[number]) => {
     const raw = (values as Record<string, unknown>)[flag];
-    return typeof raw === 'string' ? raw.split(',').map((item) => item.trim()).filter((item) => item !== '') : null;
+    return typeof raw === 'string'
+      ? raw
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item !== '')
+      : null;
   };
   const topics = list('refusal-topics');
   if (topics) behaviour.refusalTopics = topics;
@@ -68,7 +78,8 @@ async function main(): Promise<void> {
     behaviour.jsonRenameFields = Object.fromEntries(
       renamed.map((pair) => {
         const [from, to, extra] = pair.split('=');
-        if (!from || !to || extra !== undefined) throw new Error(`--json-rename-fields takes from=to pairs, got '${pair}'`);
+        if (!from || !to || extra !== undefined)
+          throw new Error(`--json-rename-fields takes from=to pairs, got '${pair}'`);
         return [from, to];
       }),
     );

@@ -50,7 +50,9 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content.map((part: { type?: unknown; text?: unknown } | null) => (part && typeof part.text === 'string' ? part.text : '')).join('\n');
+  return content
+    .map((part: { type?: unknown; text?: unknown } | null) => (part && typeof part.text === 'string' ? part.text : ''))
+    .join('\n');
 }
 
 export function parseChatRequest(body: unknown): ChatRequest {
@@ -59,8 +61,14 @@ export function parseChatRequest(body: unknown): ChatRequest {
   return {
     model: chat.model,
     prompt: chat.messages.map((m) => `${m.role}: ${textOf(m.content)}`).join('\n'),
-    system: chat.messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => textOf(m.content)).join('\n'),
-    user: chat.messages.filter((m) => m.role === 'user').map((m) => textOf(m.content)).join('\n'),
+    system: chat.messages
+      .filter((m) => m.role === 'system' || m.role === 'developer')
+      .map((m) => textOf(m.content))
+      .join('\n'),
+    user: chat.messages
+      .filter((m) => m.role === 'user')
+      .map((m) => textOf(m.content))
+      .join('\n'),
     wantsJson: formatType === 'json_object' || formatType === 'json_schema',
     maxTokens: chat.max_completion_tokens ?? chat.max_tokens ?? null,
     stream: chat.stream ?? false,

@@ -7,13 +7,25 @@ export function chatCompletionBody(id: string, model: string, answer: ChatAnswer
     object: 'chat.completion',
     created,
     model,
-    choices: [{ index: 0, message: { role: 'assistant', content: answer.content }, finish_reason: answer.finishReason }],
-    usage: { prompt_tokens: answer.promptTokens, completion_tokens: answer.completionTokens, total_tokens: answer.promptTokens + answer.completionTokens },
+    choices: [
+      { index: 0, message: { role: 'assistant', content: answer.content }, finish_reason: answer.finishReason },
+    ],
+    usage: {
+      prompt_tokens: answer.promptTokens,
+      completion_tokens: answer.completionTokens,
+      total_tokens: answer.promptTokens + answer.completionTokens,
+    },
   };
 }
 
 /** Server-sent event lines for a streamed completion, ending with `data: [DONE]`. */
-export function chatCompletionEvents(id: string, model: string, answer: ChatAnswer, created: number, includeUsage: boolean): string[] {
+export function chatCompletionEvents(
+  id: string,
+  model: string,
+  answer: ChatAnswer,
+  created: number,
+  includeUsage: boolean,
+): string[] {
   const chunk = (delta: Record<string, string>, finishReason: string | null) => ({
     id,
     object: 'chat.completion.chunk',
@@ -33,7 +45,11 @@ export function chatCompletionEvents(id: string, model: string, answer: ChatAnsw
       created,
       model,
       choices: [],
-      usage: { prompt_tokens: answer.promptTokens, completion_tokens: answer.completionTokens, total_tokens: answer.promptTokens + answer.completionTokens },
+      usage: {
+        prompt_tokens: answer.promptTokens,
+        completion_tokens: answer.completionTokens,
+        total_tokens: answer.promptTokens + answer.completionTokens,
+      },
     });
   }
   return [...events.map((e) => `data: ${JSON.stringify(e)}\n\n`), 'data: [DONE]\n\n'];
@@ -50,8 +66,20 @@ export function embeddingsBody(model: string, vectors: number[][], promptTokens:
 
 export function simulatedFailureBody(status: 500 | 503) {
   return status === 500
-    ? { error: { message: 'simulated internal error (llm-rollout simulator)', type: 'server_error', code: 'simulated_failure' } }
-    : { error: { message: 'simulated overload: backend temporarily unavailable (llm-rollout simulator)', type: 'service_unavailable', code: 'simulated_overload' } };
+    ? {
+        error: {
+          message: 'simulated internal error (llm-rollout simulator)',
+          type: 'server_error',
+          code: 'simulated_failure',
+        },
+      }
+    : {
+        error: {
+          message: 'simulated overload: backend temporarily unavailable (llm-rollout simulator)',
+          type: 'service_unavailable',
+          code: 'simulated_overload',
+        },
+      };
 }
 
 export function errorBody(type: string, message: string) {

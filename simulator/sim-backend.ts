@@ -17,7 +17,13 @@ import { chatAnswer } from './chat-answer';
 import { ConcurrencyGate } from './concurrency-gate';
 import { embedText } from './embeddings';
 import { parseChatRequest, parseEmbeddingsRequest } from './openai-requests';
-import { chatCompletionBody, chatCompletionEvents, embeddingsBody, errorBody, simulatedFailureBody } from './openai-responses';
+import {
+  chatCompletionBody,
+  chatCompletionEvents,
+  embeddingsBody,
+  errorBody,
+  simulatedFailureBody,
+} from './openai-responses';
 import { mulberry32 } from '../lib/seeded-random';
 import { drawRequest } from './request-draws';
 import type { RequestDraws } from './request-draws';
@@ -110,7 +116,11 @@ export async function startSimulatedBackend(options: SimulatedBackendOptions): P
    * `respond`. A whole answer or a failure comes after the full latency; a stream opens after its
    * time to first token and `respond` paces the rest. The slot is held until `respond` finishes.
    */
-  async function serve(res: ServerResponse, streamed: boolean, respond: (draws: RequestDraws, snapshot: Behaviour) => void | Promise<void>): Promise<void> {
+  async function serve(
+    res: ServerResponse,
+    streamed: boolean,
+    respond: (draws: RequestDraws, snapshot: Behaviour) => void | Promise<void>,
+  ): Promise<void> {
     requests++;
     const snapshot = { ...behaviour };
     const draws = drawRequest(random, snapshot);
@@ -149,7 +159,9 @@ export async function startSimulatedBackend(options: SimulatedBackendOptions): P
     for (let i = 1; i <= batches; i++) {
       await pause(start + (i * restMs) / batches - performance.now());
       if (res.destroyed) return;
-      res.write(rest.slice(Math.floor(((i - 1) * rest.length) / batches), Math.floor((i * rest.length) / batches)).join(''));
+      res.write(
+        rest.slice(Math.floor(((i - 1) * rest.length) / batches), Math.floor((i * rest.length) / batches)).join(''),
+      );
     }
     res.end();
   }
@@ -205,14 +217,18 @@ export async function startSimulatedBackend(options: SimulatedBackendOptions): P
     if (method === 'POST' && path === '/v1/chat/completions') return handleChat(req, res);
     if (method === 'POST' && path === '/v1/embeddings') return handleEmbeddings(req, res);
     if (method === 'GET' && path === '/v1/models') {
-      return sendJson(res, 200, { object: 'list', data: [{ id: model, object: 'model', created: 0, owned_by: SIMULATOR_OWNER }] });
+      return sendJson(res, 200, {
+        object: 'list',
+        data: [{ id: model, object: 'model', created: 0, owned_by: SIMULATOR_OWNER }],
+      });
     }
     if (method === 'GET' && path === '/metrics') {
       const text = await metrics.registry.metrics();
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       return void res.end(text);
     }
-    if (method === 'GET' && path === '/healthz') return sendJson(res, 200, { ok: true, simulator: true, model, inFlight: gate.inFlight, queued: gate.queued });
+    if (method === 'GET' && path === '/healthz')
+      return sendJson(res, 200, { ok: true, simulator: true, model, inFlight: gate.inFlight, queued: gate.queued });
     if (path === '/admin/behaviour') {
       if (method === 'GET') return sendJson(res, 200, behaviour);
       if (method === 'PUT') return sendJson(res, 200, setBehaviour(await readJson(req)));
@@ -226,7 +242,8 @@ export async function startSimulatedBackend(options: SimulatedBackendOptions): P
     void dispatch(req, res).catch((error: unknown) => {
       if (res.headersSent) return void res.destroy();
       if (error instanceof HttpError) return sendJson(res, error.status, errorBody(error.type, error.message));
-      if (error instanceof FieldValidationError) return sendJson(res, 400, errorBody('invalid_request_error', error.message));
+      if (error instanceof FieldValidationError)
+        return sendJson(res, 400, errorBody('invalid_request_error', error.message));
       sendJson(res, 500, errorBody('internal_error', error instanceof Error ? error.message : String(error)));
     });
   });
@@ -264,7 +281,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'request_too_large', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new HttpError(413, 'request_too_large', `request body exceeds ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk);
   }
   try {

@@ -26,7 +26,16 @@ export const SUBJECTS = [
   'The shared workspace',
   'The monthly report',
 ];
-export const VERBS = ['should reflect', 'typically updates', 'can resolve', 'will include', 'usually requires', 'may affect', 'now supports', 'keeps track of'];
+export const VERBS = [
+  'should reflect',
+  'typically updates',
+  'can resolve',
+  'will include',
+  'usually requires',
+  'may affect',
+  'now supports',
+  'keeps track of',
+];
 export const OBJECTS = [
   'the change within a few minutes',
   'a refund to the original payment method',
@@ -39,7 +48,15 @@ export const OBJECTS = [
   'the usage for the current period',
   'the key points of the discussion',
 ];
-export const QUALIFIERS = ['', ' after you sign in again', ' once the cache refreshes', ' in most cases', ' according to the current policy', ' for every plan', ' within one business day'];
+export const QUALIFIERS = [
+  '',
+  ' after you sign in again',
+  ' once the cache refreshes',
+  ' in most cases',
+  ' according to the current policy',
+  ' for every plan',
+  ' within one business day',
+];
 
 export const REFUSAL_SENTENCES = [
   "I'm sorry, but I can't help with that request.",
@@ -56,11 +73,33 @@ function pick<T>(items: readonly T[], next: () => number): T {
   return items[Math.floor(next() * items.length)] as T;
 }
 
-const COMMON_WORDS = new Set(['please', 'there', 'their', 'about', 'could', 'would', 'should', 'which', 'thanks', 'hello', 'respond', 'answer', 'system', 'assistant', 'object', 'fields', 'string', 'number', 'between']);
+const COMMON_WORDS = new Set([
+  'please',
+  'there',
+  'their',
+  'about',
+  'could',
+  'would',
+  'should',
+  'which',
+  'thanks',
+  'hello',
+  'respond',
+  'answer',
+  'system',
+  'assistant',
+  'object',
+  'fields',
+  'string',
+  'number',
+  'between',
+]);
 
 /** A content word from the user's side of the prompt, to make the answer look related to it. */
 function topicOf(prompt: string, next: () => number): string | null {
-  const words = (prompt.match(/[A-Za-z][A-Za-z-]{5,}/g) ?? []).map((w) => w.toLowerCase()).filter((w) => !COMMON_WORDS.has(w));
+  const words = (prompt.match(/[A-Za-z][A-Za-z-]{5,}/g) ?? [])
+    .map((w) => w.toLowerCase())
+    .filter((w) => !COMMON_WORDS.has(w));
   return words.length > 0 ? pick(words, next) : null;
 }
 
@@ -106,7 +145,12 @@ export function answerParts(prompt: string, seed: number, tokens: number): Answe
   let text = renderHead(opener, topic);
   const sentences: ContentSentence[] = [];
   for (;;) {
-    const sentence = { subject: pick(SUBJECTS, next), verb: pick(VERBS, next), object: pick(OBJECTS, next), qualifier: pick(QUALIFIERS, next) };
+    const sentence = {
+      subject: pick(SUBJECTS, next),
+      verb: pick(VERBS, next),
+      object: pick(OBJECTS, next),
+      qualifier: pick(QUALIFIERS, next),
+    };
     const rendered = renderSentence(sentence);
     if (approxTokens(text) + approxTokens(rendered) / 2 > tokens) break;
     text += rendered;
@@ -148,7 +192,10 @@ export function jsonConfidence(prompt: string, seed: number): number {
 /** A JSON-mode answer: {"answer": ..., "confidence": ...}. */
 export function jsonAnswer(prompt: string, seed: number, tokens: number): string {
   // The JSON wrapper costs ~8 tokens; keep the whole answer near the target length.
-  return JSON.stringify({ answer: answerText(prompt, seed, Math.max(1, tokens - 8)), confidence: jsonConfidence(prompt, seed) });
+  return JSON.stringify({
+    answer: answerText(prompt, seed, Math.max(1, tokens - 8)),
+    confidence: jsonConfidence(prompt, seed),
+  });
 }
 
 /**

@@ -10,9 +10,13 @@
 // - failures the simulator injects are not counted anywhere, as vLLM counts only finished requests.
 import { Counter, Histogram, Registry } from 'prom-client';
 
-const VLLM_LATENCY_BUCKETS = [0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480, 960, 1920, 7680];
+const VLLM_LATENCY_BUCKETS = [
+  0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480, 960, 1920, 7680,
+];
 const FINER_BELOW_VLLM = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2];
-const VLLM_TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560];
+const VLLM_TTFT_BUCKETS = [
+  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560,
+];
 
 export interface ServedRequest {
   /** Arrival to last byte, seconds. */
@@ -33,11 +37,38 @@ export function createVllmMetrics(model: string): VllmMetrics {
   const registry = new Registry();
   const labelNames = ['model_name', 'engine'] as const;
   const labels = { model_name: model, engine: '0' };
-  const latency = new Histogram({ name: 'vllm:e2e_request_latency_seconds', help: 'Histogram of e2e request latency in seconds (SIMULATED backend).', labelNames, buckets: [...FINER_BELOW_VLLM, ...VLLM_LATENCY_BUCKETS], registers: [registry] });
-  const firstToken = new Histogram({ name: 'vllm:time_to_first_token_seconds', help: 'Histogram of time to first token in seconds (SIMULATED backend, streamed answers).', labelNames, buckets: VLLM_TTFT_BUCKETS, registers: [registry] });
-  const success = new Counter({ name: 'vllm:request_success_total', help: 'Count of successfully processed requests (SIMULATED backend).', labelNames: [...labelNames, 'finished_reason'], registers: [registry] });
-  const prompt = new Counter({ name: 'vllm:prompt_tokens_total', help: 'Number of prefill tokens processed (SIMULATED backend).', labelNames, registers: [registry] });
-  const generation = new Counter({ name: 'vllm:generation_tokens_total', help: 'Number of generation tokens processed (SIMULATED backend).', labelNames, registers: [registry] });
+  const latency = new Histogram({
+    name: 'vllm:e2e_request_latency_seconds',
+    help: 'Histogram of e2e request latency in seconds (SIMULATED backend).',
+    labelNames,
+    buckets: [...FINER_BELOW_VLLM, ...VLLM_LATENCY_BUCKETS],
+    registers: [registry],
+  });
+  const firstToken = new Histogram({
+    name: 'vllm:time_to_first_token_seconds',
+    help: 'Histogram of time to first token in seconds (SIMULATED backend, streamed answers).',
+    labelNames,
+    buckets: VLLM_TTFT_BUCKETS,
+    registers: [registry],
+  });
+  const success = new Counter({
+    name: 'vllm:request_success_total',
+    help: 'Count of successfully processed requests (SIMULATED backend).',
+    labelNames: [...labelNames, 'finished_reason'],
+    registers: [registry],
+  });
+  const prompt = new Counter({
+    name: 'vllm:prompt_tokens_total',
+    help: 'Number of prefill tokens processed (SIMULATED backend).',
+    labelNames,
+    registers: [registry],
+  });
+  const generation = new Counter({
+    name: 'vllm:generation_tokens_total',
+    help: 'Number of generation tokens processed (SIMULATED backend).',
+    labelNames,
+    registers: [registry],
+  });
   // Series exist from the start, as vLLM creates them per engine: a quiet backend reads 0, not absent.
   latency.zero(labels);
   firstToken.zero(labels);

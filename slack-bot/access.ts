@@ -49,11 +49,19 @@ export class SlackAccess {
   /** Decisions (approve, reject) and resume: approvers, in the plan's channel. */
   async mayDecide(plan: RolloutPlan, who: Requester, what: string): Promise<AccessResult> {
     const channel = SlackAccess.channelOf(plan);
-    if (!channel) return { ok: false, message: `rollout \`${plan.rollout.id}\` names no Slack channel (notifications.slack.channel), so it cannot be ${what} from Slack; use the \`rollout\` CLI` };
-    if (!SlackAccess.inChannel(plan, who)) return { ok: false, message: `rollout \`${plan.rollout.id}\` can only be ${what} in ${channelMention(channel)}` };
+    if (!channel)
+      return {
+        ok: false,
+        message: `rollout \`${plan.rollout.id}\` names no Slack channel (notifications.slack.channel), so it cannot be ${what} from Slack; use the \`rollout\` CLI`,
+      };
+    if (!SlackAccess.inChannel(plan, who))
+      return { ok: false, message: `rollout \`${plan.rollout.id}\` can only be ${what} in ${channelMention(channel)}` };
     const approver = await this.memberOf(who.userId, plan.approvals.approvers);
     if (approver.ok) return approver;
-    return { ok: false, message: `you are not an approver of rollout \`${plan.rollout.id}\` (approvers: ${plan.approvals.approvers.map(mention).join(', ') || 'none'})${approver.message ? `; ${approver.message}` : ''}` };
+    return {
+      ok: false,
+      message: `you are not an approver of rollout \`${plan.rollout.id}\` (approvers: ${plan.approvals.approvers.map(mention).join(', ') || 'none'})${approver.message ? `; ${approver.message}` : ''}`,
+    };
   }
 
   /** Rollback and pause: approvers and the on-call groups, anywhere. */
@@ -62,11 +70,17 @@ export class SlackAccess {
     const entitled = [...plan.approvals.approvers, ...onCall];
     const result = await this.memberOf(who.userId, entitled);
     if (result.ok) return result;
-    return { ok: false, message: `only the approvers and the on-call group of rollout \`${plan.rollout.id}\` may ${what} it (${entitled.map(mention).join(', ') || 'nobody'})${result.message ? `; ${result.message}` : ''}` };
+    return {
+      ok: false,
+      message: `only the approvers and the on-call group of rollout \`${plan.rollout.id}\` may ${what} it (${entitled.map(mention).join(', ') || 'nobody'})${result.message ? `; ${result.message}` : ''}`,
+    };
   }
 
   /** Whether the user is named in `entries` directly or through a `group:S…` entry. */
-  private async memberOf(userId: string, entries: string[]): Promise<{ ok: true; viaGroup?: string } | { ok: false; message?: string }> {
+  private async memberOf(
+    userId: string,
+    entries: string[],
+  ): Promise<{ ok: true; viaGroup?: string } | { ok: false; message?: string }> {
     if (entries.includes(userId)) return { ok: true };
     const problems: string[] = [];
     for (const entry of entries) {
@@ -75,7 +89,9 @@ export class SlackAccess {
       try {
         if ((await this.members(group)).has(userId)) return { ok: true, viaGroup: group };
       } catch (error) {
-        problems.push(`could not read the members of group ${group}: ${(error as { data?: { error?: string } }).data?.error ?? (error as Error).message}`);
+        problems.push(
+          `could not read the members of group ${group}: ${(error as { data?: { error?: string } }).data?.error ?? (error as Error).message}`,
+        );
       }
     }
     return { ok: false, message: problems.join('; ') || undefined };

@@ -12,7 +12,15 @@
 // Bolt's SocketModeReceiver.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, ErrorCode, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger, type ReceiverDispatchErrorHandlerArgs } from '@slack/bolt';
+import {
+  App,
+  ErrorCode,
+  HTTPReceiver,
+  LogLevel,
+  SocketModeReceiver,
+  type Logger,
+  type ReceiverDispatchErrorHandlerArgs,
+} from '@slack/bolt';
 import type { Client } from '@temporalio/client';
 import { rolloutUiLink } from '../lib/ui-link';
 import { RolloutService } from '../client/rollout-service';
@@ -64,22 +72,50 @@ export async function startRolloutBot(options: RolloutBotOptions): Promise<Runni
   let httpReceiver: HTTPReceiver | null = null;
 
   if (options.mode === 'http') {
-    if (!options.signingSecret) throw new Error('Slack bot: HTTP mode needs the app’s signing secret (SLACK_SIGNING_SECRET)');
+    if (!options.signingSecret)
+      throw new Error('Slack bot: HTTP mode needs the app’s signing secret (SLACK_SIGNING_SECRET)');
     httpReceiver = new HTTPReceiver({
       signingSecret: options.signingSecret,
       endpoints: path,
-      customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}') }],
+      customRoutes: [
+        {
+          path: '/healthz',
+          method: ['GET'],
+          handler: (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
+        },
+      ],
       dispatchErrorHandler: (args) => answerUnrouted(args, path),
       logger: options.logger,
       logLevel,
       processBeforeResponse: false,
     });
-    guardEvents(httpReceiver, path, new RequestGuard({ signingSecret: options.signingSecret }), (message) => app.logger.error(message));
-    app = new App({ token: options.botToken, receiver: httpReceiver, clientOptions, logger: options.logger, logLevel, deferInitialization: true });
+    guardEvents(httpReceiver, path, new RequestGuard({ signingSecret: options.signingSecret }), (message) =>
+      app.logger.error(message),
+    );
+    app = new App({
+      token: options.botToken,
+      receiver: httpReceiver,
+      clientOptions,
+      logger: options.logger,
+      logLevel,
+      deferInitialization: true,
+    });
   } else {
     if (!options.appToken) throw new Error('Slack bot: Socket Mode needs an app-level token (SLACK_APP_TOKEN, xapp-…)');
-    const receiver = new SocketModeReceiver({ appToken: options.appToken, logger: options.logger, logLevel, installerOptions: { clientOptions } });
-    app = new App({ token: options.botToken, receiver, clientOptions, logger: options.logger, logLevel, deferInitialization: true });
+    const receiver = new SocketModeReceiver({
+      appToken: options.appToken,
+      logger: options.logger,
+      logLevel,
+      installerOptions: { clientOptions },
+    });
+    app = new App({
+      token: options.botToken,
+      receiver,
+      clientOptions,
+      logger: options.logger,
+      logLevel,
+      deferInitialization: true,
+    });
   }
 
   // auth.test: a wrong token fails here, at start, not at the first click.
@@ -128,7 +164,12 @@ export async function startRolloutBot(options: RolloutBotOptions): Promise<Runni
  * Puts RequestGuard in front of Bolt's events endpoint: a signed POST is admitted once, then
  * handed to Bolt, which verifies it again. Everything else goes straight to Bolt's own routing.
  */
-function guardEvents(receiver: HTTPReceiver, path: string, guard: RequestGuard, logError: (message: string) => void): void {
+function guardEvents(
+  receiver: HTTPReceiver,
+  path: string,
+  guard: RequestGuard,
+  logError: (message: string) => void,
+): void {
   const bolt = receiver.requestListener;
   receiver.requestListener = (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://localhost').pathname !== path) return bolt(req, res);

@@ -27,12 +27,17 @@ export function parseRolloutCommand(text: string): RolloutCommand {
   const reason = rest.join(' ').trim() || undefined;
   if (command === 'list') return { kind: 'list' };
   if (!WITH_ID.has(command)) return { kind: 'invalid', message: `unknown command \`${verb.slice(0, 40)}\`\n${USAGE}` };
-  if (!id) return { kind: 'invalid', message: `\`${command}\` needs a rollout id: \`/rollout ${command} <id>${command === 'rollback' ? ' <reason>' : ''}\`` };
+  if (!id)
+    return {
+      kind: 'invalid',
+      message: `\`${command}\` needs a rollout id: \`/rollout ${command} <id>${command === 'rollback' ? ' <reason>' : ''}\``,
+    };
   switch (command) {
     case 'status':
       return { kind: 'status', id };
     case 'rollback':
-      if (!reason) return { kind: 'invalid', message: `a rollback needs a reason: \`/rollout rollback ${id} <reason>\`` };
+      if (!reason)
+        return { kind: 'invalid', message: `a rollback needs a reason: \`/rollout rollback ${id} <reason>\`` };
       return { kind: 'rollback', id, reason };
     default:
       return { kind: command as 'approve' | 'reject' | 'pause' | 'resume', id, reason };

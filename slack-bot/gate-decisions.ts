@@ -35,19 +35,35 @@ export class GateDecisions {
     if (!allowed.ok) return { refusal: allowed.message };
     if (!found.status) return { refusal: notAnswering(id) };
     const { gate } = found.status;
-    return { openGateId: gate?.id ?? null, openBefore: gate?.before ?? null, openGateDecided: gate?.decision !== undefined, viaGroup: allowed.viaGroup };
+    return {
+      openGateId: gate?.id ?? null,
+      openBefore: gate?.before ?? null,
+      openGateDecided: gate?.decision !== undefined,
+      viaGroup: allowed.viaGroup,
+    };
   }
 
   /**
    * Checks (unless the caller just did), then the Update; the answer is a refusal, a duplicate's
    * explanation, or the receipt.
    */
-  async decide(decision: 'approve' | 'reject', gate: Pick<GateButtonValue, 'rolloutId' | 'gateId'>, who: Requester, reason: string | undefined, checked?: DecisionCheck): Promise<DecisionOutcome> {
+  async decide(
+    decision: 'approve' | 'reject',
+    gate: Pick<GateButtonValue, 'rolloutId' | 'gateId'>,
+    who: Requester,
+    reason: string | undefined,
+    checked?: DecisionCheck,
+  ): Promise<DecisionOutcome> {
     const check = checked ?? (await this.check(gate.rolloutId, who, decision === 'approve' ? 'approved' : 'rejected'));
     if ('refusal' in check) return check;
     // Already decided when we looked (a double click, a late click): a receipt can only be the first decision's.
     const decidedEarlier = check.openGateId !== gate.gateId || check.openGateDecided;
-    const decided = await this.service.decide(gate.rolloutId, decision, { by: who.userId, gateId: gate.gateId, reason, viaGroup: check.viaGroup });
+    const decided = await this.service.decide(gate.rolloutId, decision, {
+      by: who.userId,
+      gateId: gate.gateId,
+      reason,
+      viaGroup: check.viaGroup,
+    });
     if (!decided.ok) return { refusal: refusalText(decided.kind, decided.message) };
     const result = { ...decided, duplicate: decided.duplicate || decidedEarlier };
     const text = result.duplicate
@@ -57,10 +73,18 @@ export class GateDecisions {
   }
 
   /** Updates the gate message in place: buttons gone, who decided and when. */
-  async markDecided(channel: string, ts: string, blocks: Block[] | null, outcome: Extract<DecisionResult, { ok: true }>, reason: string | undefined): Promise<void> {
+  async markDecided(
+    channel: string,
+    ts: string,
+    blocks: Block[] | null,
+    outcome: Extract<DecisionResult, { ok: true }>,
+    reason: string | undefined,
+  ): Promise<void> {
     let current = blocks;
     if (!current) {
-      const history = await this.slack.conversations.history({ channel, latest: ts, inclusive: true, limit: 1 }).catch(() => null);
+      const history = await this.slack.conversations
+        .history({ channel, latest: ts, inclusive: true, limit: 1 })
+        .catch(() => null);
       current = ((history?.messages?.[0] as { blocks?: Block[] } | undefined)?.blocks ?? null) as Block[] | null;
     }
     if (!current) return; // the worker's Slack sink updates it on the decision event
@@ -69,7 +93,12 @@ export class GateDecisions {
       channel,
       ts,
       text: `${receipt.decision} by ${receipt.by} before ${receipt.before}`,
-      blocks: decidedGateBlocks(current, { decision: receipt.decision, by: receipt.by, at: new Date().toISOString(), reason }),
+      blocks: decidedGateBlocks(current, {
+        decision: receipt.decision,
+        by: receipt.by,
+        at: new Date().toISOString(),
+        reason,
+      }),
     });
   }
 }

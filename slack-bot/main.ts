@@ -23,7 +23,11 @@ async function main(): Promise<void> {
     command: config.command,
     logLevel: config.logLevel,
   });
-  console.log(config.mode === 'http' ? `rollout Slack bot: request URL ${bot.url} (Temporal ${temporal.address}, namespace ${temporal.namespace})` : `rollout Slack bot connected in Socket Mode (Temporal ${temporal.address}, namespace ${temporal.namespace})`);
+  console.log(
+    config.mode === 'http'
+      ? `rollout Slack bot: request URL ${bot.url} (Temporal ${temporal.address}, namespace ${temporal.namespace})`
+      : `rollout Slack bot connected in Socket Mode (Temporal ${temporal.address}, namespace ${temporal.namespace})`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

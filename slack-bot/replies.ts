@@ -47,10 +47,23 @@ export async function guarded(respond: RespondFn, work: () => Promise<void>): Pr
     await work();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    await respond({ response_type: 'ephemeral', replace_original: false, text: `:warning: could not complete that: ${escapeText(message)}. Check the rollout with \`/rollout status <id>\` before trying again.` }).catch(() => undefined);
+    await respond({
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: `:warning: could not complete that: ${escapeText(message)}. Check the rollout with \`/rollout status <id>\` before trying again.`,
+    }).catch(() => undefined);
   }
 }
 
-export async function postToResponseUrl(url: string, text: string, responseType: 'ephemeral' | 'in_channel' = 'ephemeral'): Promise<void> {
-  await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: responseType, replace_original: false, text }), signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+export async function postToResponseUrl(
+  url: string,
+  text: string,
+  responseType: 'ephemeral' | 'in_channel' = 'ephemeral',
+): Promise<void> {
+  await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ response_type: responseType, replace_original: false, text }),
+    signal: AbortSignal.timeout(5_000),
+  }).catch(() => undefined);
 }

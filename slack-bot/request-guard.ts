@@ -51,14 +51,21 @@ export class RequestGuard {
     // Missing or malformed headers and bad signatures: Bolt refuses those itself, with 401.
     if (typeof signature !== 'string' || !Number.isFinite(timestamp)) return { ok: true };
     try {
-      verifySlackRequest({ signingSecret: this.options.signingSecret, body, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp }, nowMilliseconds: this.now() });
+      verifySlackRequest({
+        signingSecret: this.options.signingSecret,
+        body,
+        headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp },
+        nowMilliseconds: this.now(),
+      });
     } catch {
       return { ok: true };
     }
     const nowSec = Math.floor(this.now() / 1000);
-    if (timestamp > nowSec + WINDOW_SEC) return { ok: false, status: 401, message: 'request timestamp is more than 5 minutes in the future' };
+    if (timestamp > nowSec + WINDOW_SEC)
+      return { ok: false, status: 401, message: 'request timestamp is more than 5 minutes in the future' };
     this.prune(nowSec);
-    if (this.seen.has(signature)) return { ok: false, status: 401, message: 'replayed request: this signed request was already received' };
+    if (this.seen.has(signature))
+      return { ok: false, status: 401, message: 'replayed request: this signed request was already received' };
     this.seen.set(signature, timestamp);
     return { ok: true };
   }

@@ -53,7 +53,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   mkdirSync(logDir, { recursive: true });
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
-    for (const undo of stops.reverse()) await undo().catch((error: unknown) => log(`stop failed: ${(error as Error).message}`));
+    for (const undo of stops.reverse())
+      await undo().catch((error: unknown) => log(`stop failed: ${(error as Error).message}`));
     stops.length = 0;
   };
   const adminToken = options.gatewayAdminToken ?? readAdminToken(DEFAULT_ADMIN_TOKEN_ENV) ?? generateAdminToken();
@@ -78,9 +79,14 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         recordsCapacity: 100_000,
       }),
     ]);
-    stops.push(() => temporal.stop(), () => gateway.close());
+    stops.push(
+      () => temporal.stop(),
+      () => gateway.close(),
+    );
     log(`Temporal dev server at ${temporal.address}; Web UI ${temporal.uiUrl}`);
-    log(`gateway data plane at ${gateway.url} (OpenAI-compatible base URL ${gateway.baseUrl}); admin plane at ${gateway.adminUrl}`);
+    log(
+      `gateway data plane at ${gateway.url} (OpenAI-compatible base URL ${gateway.baseUrl}); admin plane at ${gateway.adminUrl}`,
+    );
 
     const prometheus = await startPrometheus({
       dataDir: join(options.dir, 'prometheus'),
@@ -98,7 +104,12 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
     let worker: RunningWorker | null = null;
     if (options.worker !== false) {
-      worker = await startRolloutWorker({ address: temporal.address, namespace: temporal.namespace, taskQueue, activities: options.activities });
+      worker = await startRolloutWorker({
+        address: temporal.address,
+        namespace: temporal.namespace,
+        taskQueue,
+        activities: options.activities,
+      });
       stops.push(() => worker!.stop());
       log(`rollout worker on task queue "${taskQueue}"`);
     }

@@ -68,7 +68,11 @@ export async function startHaproxy(options: HaproxyOptions): Promise<RunningHapr
     readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
     // SIGTERM is HAProxy's hard stop: it exits at once.
     stopGraceMs: 5_000,
-    ready: [unixSocketProbe(statsSocket, `connect to the runtime API at ${statsSocket}`), tcpProbe(HOST, port), tcpProbe(HOST, metricsPort)],
+    ready: [
+      unixSocketProbe(statsSocket, `connect to the runtime API at ${statsSocket}`),
+      tcpProbe(HOST, port),
+      tcpProbe(HOST, metricsPort),
+    ],
   });
 
   return {

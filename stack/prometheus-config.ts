@@ -21,7 +21,8 @@ export function buildPrometheusConfig(input: PrometheusConfigInput): string {
   const interval = `${input.scrapeIntervalSeconds}s`;
   const jobs = new Map<string, { metricsPath: string; targets: string[] }>();
   for (const { job, target, metricsPath = '/metrics' } of input.targets) {
-    if (!/^[^\s/]+:\d+$/.test(target)) throw new Error(`scrape target for job ${job} must be host:port, got ${JSON.stringify(target)}`);
+    if (!/^[^\s/]+:\d+$/.test(target))
+      throw new Error(`scrape target for job ${job} must be host:port, got ${JSON.stringify(target)}`);
     const existing = jobs.get(job);
     if (existing === undefined) {
       jobs.set(job, { metricsPath, targets: [target] });

@@ -121,7 +121,9 @@ async function describeTargets(url: string, jobs: string[]): Promise<string> {
     };
     const targets = (body.data?.activeTargets ?? []).filter((target) => jobs.includes(target.scrapePool));
     if (targets.length === 0) return 'no active targets yet for those jobs (service discovery has not applied them)';
-    return targets.map((t) => `${t.scrapePool} ${t.scrapeUrl}: ${t.health}${t.lastError ? ` (${t.lastError})` : ''}`).join('\n');
+    return targets
+      .map((t) => `${t.scrapePool} ${t.scrapeUrl}: ${t.health}${t.lastError ? ` (${t.lastError})` : ''}`)
+      .join('\n');
   } catch (err) {
     return `could not list targets: ${describeError(err)}`;
   }

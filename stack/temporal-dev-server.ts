@@ -54,18 +54,27 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   const metricsPort = await freePort();
 
   const args = [
-    'server', 'start-dev',
-    '--ip', HOST,
-    '--port', String(port),
-    '--ui-port', String(uiPort),
-    '--http-port', String(httpPort),
-    '--metrics-port', String(metricsPort),
-    '--db-filename', join(options.dataDir, 'temporal.db'),
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    HOST,
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--http-port',
+    String(httpPort),
+    '--metrics-port',
+    String(metricsPort),
+    '--db-filename',
+    join(options.dataDir, 'temporal.db'),
+    '--log-level',
+    'warn',
     // No outbound request from the UI to temporal.io for its newsfeed.
     '--ui-disable-news-fetch',
     // Ignore any developer's ~/.config/temporal profile or TEMPORAL_* variables.
-    '--disable-config-file', '--disable-config-env',
+    '--disable-config-file',
+    '--disable-config-env',
   ];
   // "default" always exists; -n only creates additional namespaces.
   if (namespace !== 'default') args.push('--namespace', namespace);

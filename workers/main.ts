@@ -6,6 +6,8 @@ import { startRolloutWorker } from './rollout-worker';
 
 const config = temporalConfig();
 const running = await startRolloutWorker(config);
-console.log(`rollout worker polling task queue "${config.taskQueue}" on ${config.address} (namespace ${config.namespace})`);
+console.log(
+  `rollout worker polling task queue "${config.taskQueue}" on ${config.address} (namespace ${config.namespace})`,
+);
 await running.done;
 console.log('rollout worker stopped');

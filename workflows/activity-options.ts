@@ -5,13 +5,24 @@ import { FailureType } from './failure-types';
 /** Normalizing the plan at the start (a local activity): pure and quick; a bad plan is final. */
 export const PLAN: LocalActivityOptions = {
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: [FailureType.InvalidPlan] },
+  retry: {
+    initialInterval: '200ms',
+    backoffCoefficient: 2,
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [FailureType.InvalidPlan],
+  },
 };
 
 /** Moving traffic forward: a few quick retries, then the rollout compensates. */
 export const TRAFFIC: ActivityOptions = {
   startToCloseTimeout: '15s',
-  retry: { initialInterval: '250ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 6, nonRetryableErrorTypes: [FailureType.InvalidRouterConfig, FailureType.RouteConflict] },
+  retry: {
+    initialInterval: '250ms',
+    backoffCoefficient: 2,
+    maximumInterval: '5s',
+    maximumAttempts: 6,
+    nonRetryableErrorTypes: [FailureType.InvalidRouterConfig, FailureType.RouteConflict],
+  },
 };
 
 /**
@@ -20,7 +31,13 @@ export const TRAFFIC: ActivityOptions = {
  */
 export const RECONCILE: ActivityOptions = {
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '250ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.InvalidRouterConfig, FailureType.RouteConflict] },
+  retry: {
+    initialInterval: '250ms',
+    backoffCoefficient: 2,
+    maximumInterval: '2s',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [FailureType.InvalidRouterConfig, FailureType.RouteConflict],
+  },
 };
 
 /** Putting traffic back on the baseline: retried until it succeeds, since leaving traffic on a bad candidate is the one outcome we never accept. */
@@ -40,7 +57,12 @@ export const METRICS: ActivityOptions = {
 export const EVAL: ActivityOptions = {
   startToCloseTimeout: '2h',
   heartbeatTimeout: '1m',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.InvalidDataset] },
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [FailureType.InvalidDataset],
+  },
 };
 
 /** Telling people: best effort, never blocks or fails the rollout. */

@@ -70,9 +70,14 @@ export interface ModelRolloutInput {
 // One proxy per option set, typed to just the activities that run with it, so an activity called
 // through the wrong proxy (with the wrong timeouts and retries) does not compile. stopShadow is in
 // two: moving forward (TRAFFIC) and undoing (COMPENSATION, retried until it succeeds).
-const traffic = proxyActivities<Pick<RolloutActivities, 'prepareRoute' | 'setCandidateWeight' | 'setShadow' | 'stopShadow' | 'retireBaseline'>>(TRAFFIC);
-const compensation = proxyActivities<Pick<RolloutActivities, 'restoreBaselineWeights' | 'stopShadow' | 'restoreBaseline'>>(COMPENSATION);
-const metrics = proxyActivities<Pick<RolloutActivities, 'judgeCanaryWindow' | 'judgeTrafficWindow' | 'judgeSeriesWindow'>>(METRICS);
+const traffic =
+  proxyActivities<
+    Pick<RolloutActivities, 'prepareRoute' | 'setCandidateWeight' | 'setShadow' | 'stopShadow' | 'retireBaseline'>
+  >(TRAFFIC);
+const compensation =
+  proxyActivities<Pick<RolloutActivities, 'restoreBaselineWeights' | 'stopShadow' | 'restoreBaseline'>>(COMPENSATION);
+const metrics =
+  proxyActivities<Pick<RolloutActivities, 'judgeCanaryWindow' | 'judgeTrafficWindow' | 'judgeSeriesWindow'>>(METRICS);
 const evals = proxyActivities<Pick<RolloutActivities, 'runGoldenEval' | 'compareShadow'>>(EVAL);
 const notifier = proxyActivities<Pick<RolloutActivities, 'notify'>>(NOTIFY);
 const reconciler = proxyActivities<Pick<RolloutActivities, 'reconcileTraffic'>>(RECONCILE);
@@ -99,7 +104,12 @@ async function planOf(input: ModelRolloutInput): Promise<RolloutPlan> {
     return await planCheck.normalizePlan({ plan: input.plan });
   } catch (error) {
     // The run fails with InvalidPlan itself, as it did when the workflow parsed the plan.
-    if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === FailureType.InvalidPlan) throw error.cause;
+    if (
+      error instanceof ActivityFailure &&
+      error.cause instanceof ApplicationFailure &&
+      error.cause.type === FailureType.InvalidPlan
+    )
+      throw error.cause;
     throw error;
   }
 }
@@ -108,7 +118,13 @@ function initialState(input: ModelRolloutInput, plan: RolloutPlan): RolloutState
   return {
     plan,
     requestedBy: input.requestedBy ?? plan.rollout.requestedBy ?? 'unknown',
-    stages: stagesOf(plan).map((spec) => ({ id: spec.id, kind: spec.kind, status: 'pending', candidateWeight: spec.candidateWeight, windowMs: spec.windowMs })),
+    stages: stagesOf(plan).map((spec) => ({
+      id: spec.id,
+      kind: spec.kind,
+      status: 'pending',
+      candidateWeight: spec.candidateWeight,
+      windowMs: spec.windowMs,
+    })),
     stageIndex: 0,
     phase: 'starting',
     windowElapsedMs: 0,
@@ -150,8 +166,12 @@ class Rollout {
 
   registerHandlers(): void {
     setHandler(statusQuery, () => this.status());
-    setHandler(approveUpdate, (request) => this.decide('approved', request), { validator: (request) => this.validateDecision('approved', request) });
-    setHandler(rejectUpdate, (request) => this.decide('rejected', request), { validator: (request) => this.validateDecision('rejected', request) });
+    setHandler(approveUpdate, (request) => this.decide('approved', request), {
+      validator: (request) => this.validateDecision('approved', request),
+    });
+    setHandler(rejectUpdate, (request) => this.decide('rejected', request), {
+      validator: (request) => this.validateDecision('rejected', request),
+    });
     setHandler(rollbackSignal, ({ reason, by }) => {
       if (this.state.phase === 'finished' || this.state.rollbackRequest) return;
       const who = typeof by === 'string' && by ? by : 'unknown';
@@ -175,19 +195,44 @@ class Rollout {
     const { gate } = this.state;
     const by = typeof request?.by === 'string' ? request.by.trim() : '';
     if (!by) throw ApplicationFailure.nonRetryable('`by` (who decides) is required', FailureType.InvalidDecision);
-    if (this.state.phase === 'finished') throw ApplicationFailure.nonRetryable(`rollout ${this.plan.rollout.id} has finished (${this.state.outcome})`, FailureType.RolloutFinished);
-    if (!gate) throw ApplicationFailure.nonRetryable(`rollout ${this.plan.rollout.id} is not waiting for approval (stage ${this.currentStageId() ?? 'none'})`, FailureType.NoOpenGate);
-    if (gate.decision) throw ApplicationFailure.nonRetryable(`gate ${gate.id} was already ${gate.decision.decision} by ${gate.decision.by}`, FailureType.GateAlreadyDecided);
-    if (request.gateId && request.gateId !== gate.id) throw ApplicationFailure.nonRetryable(`gate ${request.gateId} is no longer open (the open gate is ${gate.id}, before ${gate.before})`, FailureType.StaleGate);
+    if (this.state.phase === 'finished')
+      throw ApplicationFailure.nonRetryable(
+        `rollout ${this.plan.rollout.id} has finished (${this.state.outcome})`,
+        FailureType.RolloutFinished,
+      );
+    if (!gate)
+      throw ApplicationFailure.nonRetryable(
+        `rollout ${this.plan.rollout.id} is not waiting for approval (stage ${this.currentStageId() ?? 'none'})`,
+        FailureType.NoOpenGate,
+      );
+    if (gate.decision)
+      throw ApplicationFailure.nonRetryable(
+        `gate ${gate.id} was already ${gate.decision.decision} by ${gate.decision.by}`,
+        FailureType.GateAlreadyDecided,
+      );
+    if (request.gateId && request.gateId !== gate.id)
+      throw ApplicationFailure.nonRetryable(
+        `gate ${request.gateId} is no longer open (the open gate is ${gate.id}, before ${gate.before})`,
+        FailureType.StaleGate,
+      );
     const approvers = this.plan.approvals.approvers;
-    const entitled = approvers.includes(by) || (typeof request.viaGroup === 'string' && approvers.includes(`group:${request.viaGroup}`));
+    const entitled =
+      approvers.includes(by) ||
+      (typeof request.viaGroup === 'string' && approvers.includes(`group:${request.viaGroup}`));
     if (!entitled) {
-      throw ApplicationFailure.nonRetryable(`${by} is not an approver of rollout ${this.plan.rollout.id} (approvers: ${this.plan.approvals.approvers.join(', ')})`, FailureType.UnauthorizedApprover);
+      throw ApplicationFailure.nonRetryable(
+        `${by} is not an approver of rollout ${this.plan.rollout.id} (approvers: ${this.plan.approvals.approvers.join(', ')})`,
+        FailureType.UnauthorizedApprover,
+      );
     }
     if (decision === 'approved' && !this.plan.approvals.allowSelfApproval && by === this.state.requestedBy) {
-      throw ApplicationFailure.nonRetryable(`${by} requested this rollout and may not approve it`, FailureType.SelfApprovalForbidden);
+      throw ApplicationFailure.nonRetryable(
+        `${by} requested this rollout and may not approve it`,
+        FailureType.SelfApprovalForbidden,
+      );
     }
-    if (decision === 'rejected' && !request.reason?.trim()) throw ApplicationFailure.nonRetryable('a reason is required to reject', FailureType.ReasonRequired);
+    if (decision === 'rejected' && !request.reason?.trim())
+      throw ApplicationFailure.nonRetryable('a reason is required to reject', FailureType.ReasonRequired);
   }
 
   private decide(decision: 'approved' | 'rejected', request: DecisionRequest): DecisionReceipt {
@@ -223,10 +268,18 @@ class Rollout {
       { key: CANDIDATE_MODEL, value: this.plan.backends.candidate.model },
       { key: BASELINE_MODEL, value: this.plan.backends.baseline.model },
     ]);
-    this.record('started', `rollout of ${this.plan.backends.candidate.model} (baseline ${this.plan.backends.baseline.model}) requested by ${this.state.requestedBy}`, this.state.requestedBy);
+    this.record(
+      'started',
+      `rollout of ${this.plan.backends.candidate.model} (baseline ${this.plan.backends.baseline.model}) requested by ${this.state.requestedBy}`,
+      this.state.requestedBy,
+    );
     // The rollout starts from a known state: both backends on the route, all traffic on the baseline.
     this.state.saga.push('restore_baseline_weights');
-    await traffic.prepareRoute({ ...this.target, baseline: this.plan.backends.baseline, candidate: this.plan.backends.candidate });
+    await traffic.prepareRoute({
+      ...this.target,
+      baseline: this.plan.backends.baseline,
+      candidate: this.plan.backends.candidate,
+    });
     await traffic.setCandidateWeight({ ...this.target, candidatePercent: 0 });
   }
 
@@ -244,7 +297,12 @@ class Rollout {
     record.endedAt = now();
     await this.leaveStage(spec);
     this.record('stage_passed', `${spec.id} passed${verdict ? `: ${verdict.reason}` : ''}`, undefined, spec.id);
-    await this.tellStageChange({ type: 'stage_passed', message: `${spec.id} passed${verdict ? `: ${verdict.reason}` : ''}`, stage: spec.id, verdict });
+    await this.tellStageChange({
+      type: 'stage_passed',
+      message: `${spec.id} passed${verdict ? `: ${verdict.reason}` : ''}`,
+      stage: spec.id,
+      verdict,
+    });
   }
 
   /** Stage changes reach the owners too (the Slack thread). The patch is being phased out (README: Versioning). */
@@ -267,7 +325,8 @@ class Rollout {
       // judge a live baseline to compare the candidate against.
       // (A router that cannot mirror, like HAProxy, has no live baseline in the bake: its verdicts
       // stay inconclusive and the plan's onInconclusive policy brings in a human.)
-      if (spec.kind === 'cutover' && this.plan.stages.shadow.enabled) await this.startShadow('baseline', this.plan.stages.shadow.share);
+      if (spec.kind === 'cutover' && this.plan.stages.shadow.enabled)
+        await this.startShadow('baseline', this.plan.stages.shadow.share);
     }
     this.state.windowElapsedMs = 0;
     this.state.windowStartedAtMs = Date.now();
@@ -321,11 +380,22 @@ class Rollout {
         this.state.windowExtended = true;
         this.state.windowElapsedMs = 0;
         // The extension keeps the evidence so far; the always-valid test simply keeps looking.
-        this.record('window_extended', `${spec.id} inconclusive (${why}); watching one more window`, undefined, spec.id);
-        await this.tellStageChange({ type: 'window_extended', message: `${spec.id} inconclusive (${why}); watching one more window`, stage: spec.id, verdict: final ?? undefined });
+        this.record(
+          'window_extended',
+          `${spec.id} inconclusive (${why}); watching one more window`,
+          undefined,
+          spec.id,
+        );
+        await this.tellStageChange({
+          type: 'window_extended',
+          message: `${spec.id} inconclusive (${why}); watching one more window`,
+          stage: spec.id,
+          verdict: final ?? undefined,
+        });
         continue;
       }
-      if (policy === 'rollback') throw new RolloutHalted('breach', `${spec.id} inconclusive at the end of its window: ${why}`);
+      if (policy === 'rollback')
+        throw new RolloutHalted('breach', `${spec.id} inconclusive at the end of its window: ${why}`);
       await this.gate(this.state.stages[this.state.stageIndex + 1]?.id ?? 'retire', 'inconclusive', final ?? undefined);
       return final ?? undefined;
     }
@@ -369,9 +439,17 @@ class Rollout {
   /** A check that saw nothing: after maxMetricFailures in a row the canary cannot be observed, which is a breach. */
   private countMetricFailure(spec: StageSpec, cause: string): void {
     this.state.metricFailures += 1;
-    this.record('metrics_unavailable', `metrics read failed (${this.state.metricFailures}/${this.plan.guardrails.maxMetricFailures}): ${cause}`, undefined, spec.id);
+    this.record(
+      'metrics_unavailable',
+      `metrics read failed (${this.state.metricFailures}/${this.plan.guardrails.maxMetricFailures}): ${cause}`,
+      undefined,
+      spec.id,
+    );
     if (this.state.metricFailures >= this.plan.guardrails.maxMetricFailures) {
-      throw new RolloutHalted('breach', `${spec.id}: the canary cannot be observed (${this.state.metricFailures} failed metric reads; last: ${cause})`);
+      throw new RolloutHalted(
+        'breach',
+        `${spec.id}: the canary cannot be observed (${this.state.metricFailures} failed metric reads; last: ${cause})`,
+      );
     }
   }
 
@@ -409,8 +487,10 @@ class Rollout {
         if (result.cursors) judge.cursors = result.cursors;
         // The shadow soak measures the baseline's tails; the stages after it judge against them.
         // (Results recorded before time to first token was measured have no such field.)
-        if (spec.kind === 'shadow' && result.measuredLatencyReference) judge.shadowLatencyReference = result.measuredLatencyReference;
-        if (spec.kind === 'shadow' && result.measuredFirstTokenReference) judge.shadowFirstTokenReference = result.measuredFirstTokenReference;
+        if (spec.kind === 'shadow' && result.measuredLatencyReference)
+          judge.shadowLatencyReference = result.measuredLatencyReference;
+        if (spec.kind === 'shadow' && result.measuredFirstTokenReference)
+          judge.shadowFirstTokenReference = result.measuredFirstTokenReference;
         verdict = result.verdict;
       } else {
         verdict = await metrics.judgeTrafficWindow({ ...window, prometheusUrl: this.plan.prometheus.url });
@@ -423,7 +503,8 @@ class Rollout {
     this.state.metricFailures = 0;
     this.state.windowVerdict = verdict;
     pushBounded(this.state.verdicts, verdict, MAX_VERDICTS);
-    if (verdict.outcome === 'fail') await this.tell({ type: 'verdict', message: `${spec.id} failed: ${verdict.reason}`, stage: spec.id, verdict });
+    if (verdict.outcome === 'fail')
+      await this.tell({ type: 'verdict', message: `${spec.id} failed: ${verdict.reason}`, stage: spec.id, verdict });
     return verdict;
   }
 
@@ -439,10 +520,16 @@ class Rollout {
       }),
     );
     pushBounded(this.state.verdicts, verdict, MAX_VERDICTS);
-    await this.tell({ type: 'verdict', message: `golden eval: ${verdict.outcome}: ${verdict.reason}`, stage: spec.id, verdict });
+    await this.tell({
+      type: 'verdict',
+      message: `golden eval: ${verdict.outcome}: ${verdict.reason}`,
+      stage: spec.id,
+      verdict,
+    });
     if (verdict.outcome === 'fail') throw new RolloutHalted('breach', `golden eval: ${verdict.reason}`);
     // Different but not worse, or not enough evidence: a human looks at the evidence.
-    if (verdict.outcome === 'inconclusive') await this.gate(this.state.stages[this.state.stageIndex + 1]?.id ?? 'retire', 'needs_review', verdict);
+    if (verdict.outcome === 'inconclusive')
+      await this.gate(this.state.stages[this.state.stageIndex + 1]?.id ?? 'retire', 'needs_review', verdict);
     return verdict;
   }
 
@@ -467,7 +554,13 @@ class Rollout {
     return resolved.source === 'prometheus' && patched('series-statistical-judge') ? resolved.selection : null;
   }
 
-  private async judgeSeries(window: Omit<Parameters<RolloutActivities['judgeSeriesWindow']>[0], 'prometheusUrl' | 'series' | 'judgeState' | 'snapshot' | 'latencyReference' | 'firstTokenReference'>, series: SeriesSelection): Promise<Verdict> {
+  private async judgeSeries(
+    window: Omit<
+      Parameters<RolloutActivities['judgeSeriesWindow']>[0],
+      'prometheusUrl' | 'series' | 'judgeState' | 'snapshot' | 'latencyReference' | 'firstTokenReference'
+    >,
+    series: SeriesSelection,
+  ): Promise<Verdict> {
     const judge = this.judgeMemory();
     const result = await metrics.judgeSeriesWindow({
       ...window,
@@ -481,8 +574,10 @@ class Rollout {
     judge.state = result.judgeState;
     judge.seriesSnapshot = result.snapshot;
     // A reference measured at this look (before the window, or in it) holds for the rest of the rollout.
-    if (result.measuredLatencyReference) judge.latencyReference = judge.shadowLatencyReference = result.measuredLatencyReference;
-    if (result.measuredFirstTokenReference) judge.firstTokenReference = judge.shadowFirstTokenReference = result.measuredFirstTokenReference;
+    if (result.measuredLatencyReference)
+      judge.latencyReference = judge.shadowLatencyReference = result.measuredLatencyReference;
+    if (result.measuredFirstTokenReference)
+      judge.firstTokenReference = judge.shadowFirstTokenReference = result.measuredFirstTokenReference;
     return result.verdict;
   }
 
@@ -543,9 +638,15 @@ class Rollout {
       }),
     );
     pushBounded(this.state.verdicts, verdict, MAX_VERDICTS);
-    await this.tell({ type: 'verdict', message: `shadow answers: ${verdict.outcome}: ${verdict.reason}`, stage: spec.id, verdict });
+    await this.tell({
+      type: 'verdict',
+      message: `shadow answers: ${verdict.outcome}: ${verdict.reason}`,
+      stage: spec.id,
+      verdict,
+    });
     if (verdict.outcome === 'fail') throw new RolloutHalted('breach', `shadow answers: ${verdict.reason}`);
-    if (verdict.outcome === 'inconclusive') await this.gate(this.state.stages[this.state.stageIndex + 1]?.id ?? 'retire', 'needs_review', verdict);
+    if (verdict.outcome === 'inconclusive')
+      await this.gate(this.state.stages[this.state.stageIndex + 1]?.id ?? 'retire', 'needs_review', verdict);
   }
 
   /** Runs a long activity, cancelling it at once if a rollback is requested meanwhile. */
@@ -554,10 +655,12 @@ class Rollout {
     // The watcher lives in its own scope, cancelled once the work is done, so it never outlives
     // the work (a pending condition would otherwise reject on a later workflow cancellation).
     const watcherScope = new CancellationScope();
-    const watcher = watcherScope.run(() => condition(() => this.state.rollbackRequest !== null)).then(
-      () => scope.cancel(),
-      () => undefined,
-    );
+    const watcher = watcherScope
+      .run(() => condition(() => this.state.rollbackRequest !== null))
+      .then(
+        () => scope.cancel(),
+        () => undefined,
+      );
     try {
       return await scope.run(work);
     } catch (error) {
@@ -573,28 +676,69 @@ class Rollout {
 
   private async gate(before: string, reason: GateReason, evidence?: Verdict): Promise<void> {
     const { timeout, onTimeout, approvers } = this.plan.approvals;
-    const gate: ApprovalGate = { id: uuid4(), before, reason, openedAt: now(), deadline: new Date(Date.now() + timeout).toISOString(), evidence };
+    const gate: ApprovalGate = {
+      id: uuid4(),
+      before,
+      reason,
+      openedAt: now(),
+      deadline: new Date(Date.now() + timeout).toISOString(),
+      evidence,
+    };
     this.state.gate = gate;
     const previousPhase = this.state.phase;
     this.state.phase = 'awaiting_approval';
-    const why = reason === 'plan' ? 'the plan requires approval' : reason === 'inconclusive' ? 'the window ended without a clear verdict' : 'the candidate differs from the baseline';
+    const why =
+      reason === 'plan'
+        ? 'the plan requires approval'
+        : reason === 'inconclusive'
+          ? 'the window ended without a clear verdict'
+          : 'the candidate differs from the baseline';
     this.record('gate_opened', `approval needed before ${before}: ${why}`, undefined, before);
-    await this.tell({ type: 'gate_opened', message: `approval needed before ${before}: ${why}`, stage: before, verdict: evidence, gate: { id: gate.id, before, reason, deadline: gate.deadline, approvers } });
-    const decided = await condition(() => this.state.gate?.decision !== undefined || this.state.rollbackRequest !== null, timeout);
+    await this.tell({
+      type: 'gate_opened',
+      message: `approval needed before ${before}: ${why}`,
+      stage: before,
+      verdict: evidence,
+      gate: { id: gate.id, before, reason, deadline: gate.deadline, approvers },
+    });
+    const decided = await condition(
+      () => this.state.gate?.decision !== undefined || this.state.rollbackRequest !== null,
+      timeout,
+    );
     this.state.gate = null;
     this.state.phase = previousPhase;
     if (this.state.rollbackRequest) throw this.rollbackHalt();
     if (!decided) {
-      this.record('gate_timed_out', `no decision before ${before} within the approval timeout; policy: ${onTimeout}`, undefined, before);
-      if (onTimeout === 'abort') throw new RolloutHalted('approval_timeout', `no approval before ${before} within ${Math.round(timeout / 60_000)} min`);
+      this.record(
+        'gate_timed_out',
+        `no decision before ${before} within the approval timeout; policy: ${onTimeout}`,
+        undefined,
+        before,
+      );
+      if (onTimeout === 'abort')
+        throw new RolloutHalted(
+          'approval_timeout',
+          `no approval before ${before} within ${Math.round(timeout / 60_000)} min`,
+        );
       return;
     }
     const decision = gate.decision!;
     this.state.decisions.push({ ...decision, gateId: gate.id, before });
     const text = `${decision.decision} by ${decision.by} before ${before}${decision.reason ? `: ${decision.reason}` : ''}`;
     this.record(`gate_${decision.decision}`, text, decision.by, before);
-    await this.tell({ type: `gate_${decision.decision}`, message: text, stage: before, by: decision.by, gate: { id: gate.id, before, reason, deadline: gate.deadline, approvers } });
-    if (decision.decision === 'rejected') throw new RolloutHalted('rejected', `rejected by ${decision.by} before ${before}: ${decision.reason}`, decision.by);
+    await this.tell({
+      type: `gate_${decision.decision}`,
+      message: text,
+      stage: before,
+      by: decision.by,
+      gate: { id: gate.id, before, reason, deadline: gate.deadline, approvers },
+    });
+    if (decision.decision === 'rejected')
+      throw new RolloutHalted(
+        'rejected',
+        `rejected by ${decision.by} before ${before}: ${decision.reason}`,
+        decision.by,
+      );
   }
 
   private async waitWhilePaused(): Promise<void> {
@@ -608,15 +752,23 @@ class Rollout {
 
   private rollbackHalt(): RolloutHalted {
     const request = this.state.rollbackRequest!;
-    return new RolloutHalted('rollback_requested', `rollback requested by ${request.by}: ${request.reason}`, request.by);
+    return new RolloutHalted(
+      'rollback_requested',
+      `rollback requested by ${request.by}: ${request.reason}`,
+      request.by,
+    );
   }
 
   private haltFrom(error: unknown): RolloutHalted {
     if (error instanceof RolloutHalted) return error;
     if (isCancellation(error)) return new RolloutHalted('cancelled', 'the rollout workflow was cancelled');
-    if (error instanceof ActivityFailure) return new RolloutHalted('activity_failed', `${error.activityType} failed: ${failureMessage(error)}`);
+    if (error instanceof ActivityFailure)
+      return new RolloutHalted('activity_failed', `${error.activityType} failed: ${failureMessage(error)}`);
     log.error('unexpected error in rollout; compensating', { error: String(error) });
-    return new RolloutHalted('internal_error', `internal error: ${error instanceof Error ? error.message : String(error)}`);
+    return new RolloutHalted(
+      'internal_error',
+      `internal error: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 
   // ---- traffic and compensation --------------------------------------------------------------
@@ -673,7 +825,9 @@ class Rollout {
     if (!this.state.restoreFailure && (halt.outcome === 'rolled_back' || this.state.weights.candidate === 0)) {
       this.record('compensated', `traffic restored to ${this.plan.backends.baseline.model}; shadow off`);
     }
-    const restored = this.state.restoreFailure ? `traffic NOT restored (${this.state.restoreFailure})` : `traffic restored to ${this.plan.backends.baseline.model}, shadow off`;
+    const restored = this.state.restoreFailure
+      ? `traffic NOT restored (${this.state.restoreFailure})`
+      : `traffic restored to ${this.plan.backends.baseline.model}, shadow off`;
     await this.tellStageChange({ type: 'compensated', message: `${halt.reason}; ${restored}`, by: halt.by });
   }
 
@@ -686,17 +840,35 @@ class Rollout {
   private async restoreBaseline(): Promise<void> {
     if (this.state.saga.length === 0) return;
     try {
-      const result = await compensation.restoreBaseline({ ...this.target, baseline: this.plan.backends.baseline, candidate: this.plan.backends.candidate });
+      const result = await compensation.restoreBaseline({
+        ...this.target,
+        baseline: this.plan.backends.baseline,
+        candidate: this.plan.backends.candidate,
+      });
       this.state.weights = result.state.weights;
       this.state.shadow = result.state.shadow;
       this.state.trafficLayer = { weights: result.state.weights, shadow: result.state.shadow, at: now() };
-      if (result.recreated) this.record('route_recreated', `route ${this.target.route} was gone from the traffic layer; recreated with ${this.plan.backends.baseline.model} at 100 %`);
-      if (result.alreadyRestored) this.record('already_restored', `the traffic layer already had ${this.plan.backends.baseline.model} at 100 % with mirroring off (restored directly when the rollback was requested)`);
+      if (result.recreated)
+        this.record(
+          'route_recreated',
+          `route ${this.target.route} was gone from the traffic layer; recreated with ${this.plan.backends.baseline.model} at 100 %`,
+        );
+      if (result.alreadyRestored)
+        this.record(
+          'already_restored',
+          `the traffic layer already had ${this.plan.backends.baseline.model} at 100 % with mirroring off (restored directly when the rollback was requested)`,
+        );
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       this.state.restoreFailure = failureMessage(error);
-      this.record('restore_failed', `traffic could NOT be put back on ${this.plan.backends.baseline.model}: ${this.state.restoreFailure}; put it back by hand`);
-      await this.tell({ type: 'restore_failed', message: `traffic could NOT be put back on ${this.plan.backends.baseline.model}: ${this.state.restoreFailure}` });
+      this.record(
+        'restore_failed',
+        `traffic could NOT be put back on ${this.plan.backends.baseline.model}: ${this.state.restoreFailure}; put it back by hand`,
+      );
+      await this.tell({
+        type: 'restore_failed',
+        message: `traffic could NOT be put back on ${this.plan.backends.baseline.model}: ${this.state.restoreFailure}`,
+      });
     }
   }
 
@@ -729,7 +901,10 @@ class Rollout {
     if (!info.continueAsNewSuggested && info.historyLength < this.historyEventLimit) return;
     await condition(allHandlersFinished);
     this.state.runs += 1;
-    this.record('continued_as_new', `history at ${info.historyLength} events; continuing as run ${this.state.runs + 1}`);
+    this.record(
+      'continued_as_new',
+      `history at ${info.historyLength} events; continuing as run ${this.state.runs + 1}`,
+    );
     await continueAsNew<typeof ModelRolloutWorkflow>({ ...this.input, resume: this.state });
   }
 
@@ -738,7 +913,11 @@ class Rollout {
   }
 
   private record(type: string, message: string, by?: string, stage?: string | null): void {
-    pushBounded(this.state.timeline, { at: now(), type, message, ...(by ? { by } : {}), ...(stage ? { stage } : {}) }, MAX_TIMELINE);
+    pushBounded(
+      this.state.timeline,
+      { at: now(), type, message, ...(by ? { by } : {}), ...(stage ? { stage } : {}) },
+      MAX_TIMELINE,
+    );
   }
 
   /**

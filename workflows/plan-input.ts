@@ -11,7 +11,12 @@ export function parsePlanOrFail(plan: unknown): RolloutPlan {
     return parsePlan(plan);
   } catch (error) {
     if (error instanceof PlanValidationError) {
-      throw ApplicationFailure.create({ type: FailureType.InvalidPlan, message: error.message, nonRetryable: true, details: [error.problems] });
+      throw ApplicationFailure.create({
+        type: FailureType.InvalidPlan,
+        message: error.message,
+        nonRetryable: true,
+        details: [error.problems],
+      });
     }
     throw error;
   }

@@ -2,7 +2,14 @@
 // only; it never crosses an activity or client boundary.
 import type { Outcome } from './rollout-state';
 
-export type HaltKind = 'breach' | 'rollback_requested' | 'activity_failed' | 'rejected' | 'approval_timeout' | 'cancelled' | 'internal_error';
+export type HaltKind =
+  | 'breach'
+  | 'rollback_requested'
+  | 'activity_failed'
+  | 'rejected'
+  | 'approval_timeout'
+  | 'cancelled'
+  | 'internal_error';
 
 export class RolloutHalted extends Error {
   constructor(
@@ -16,6 +23,8 @@ export class RolloutHalted extends Error {
 
   /** A regression or an incident rolls back; a human "no" (or silence) aborts. */
   get outcome(): Outcome {
-    return this.kind === 'rejected' || this.kind === 'approval_timeout' || this.kind === 'cancelled' ? 'aborted' : 'rolled_back';
+    return this.kind === 'rejected' || this.kind === 'approval_timeout' || this.kind === 'cancelled'
+      ? 'aborted'
+      : 'rolled_back';
   }
 }

@@ -24,10 +24,22 @@ export function stagesOf(plan: RolloutPlan): StageSpec[] {
   const stages: StageSpec[] = [];
   const { shadow, goldenEval, canary, cutover } = plan.stages;
   if (shadow.enabled) {
-    stages.push({ id: 'shadow', kind: 'shadow', candidateWeight: 0, windowMs: shadow.window, approvalBefore: gateBefore(plan, 'shadow') });
+    stages.push({
+      id: 'shadow',
+      kind: 'shadow',
+      candidateWeight: 0,
+      windowMs: shadow.window,
+      approvalBefore: gateBefore(plan, 'shadow'),
+    });
   }
   if (goldenEval.enabled) {
-    stages.push({ id: 'golden_eval', kind: 'golden_eval', candidateWeight: 0, windowMs: 0, approvalBefore: gateBefore(plan, 'golden_eval') });
+    stages.push({
+      id: 'golden_eval',
+      kind: 'golden_eval',
+      candidateWeight: 0,
+      windowMs: 0,
+      approvalBefore: gateBefore(plan, 'golden_eval'),
+    });
   }
   canary.steps.forEach((step, index) => {
     stages.push({
@@ -38,6 +50,12 @@ export function stagesOf(plan: RolloutPlan): StageSpec[] {
       approvalBefore: step.requireApproval || (index === 0 && gateBefore(plan, 'canary')),
     });
   });
-  stages.push({ id: 'cutover', kind: 'cutover', candidateWeight: 100, windowMs: cutover.bake, approvalBefore: gateBefore(plan, 'cutover') });
+  stages.push({
+    id: 'cutover',
+    kind: 'cutover',
+    candidateWeight: 100,
+    windowMs: cutover.bake,
+    approvalBefore: gateBefore(plan, 'cutover'),
+  });
   return stages;
 }

@@ -12,7 +12,10 @@ export function answerWhileStarting(input: { plan: unknown; requestedBy?: string
   const status = startingStatus(input);
   setHandler(statusQuery, () => status);
   const refuse = (_request: DecisionRequest): never => {
-    throw ApplicationFailure.nonRetryable(`rollout ${status.rolloutId} is starting (its plan is being checked): there is no gate to decide yet`, FailureType.NoOpenGate);
+    throw ApplicationFailure.nonRetryable(
+      `rollout ${status.rolloutId} is starting (its plan is being checked): there is no gate to decide yet`,
+      FailureType.NoOpenGate,
+    );
   };
   setHandler(approveUpdate, refuse, { validator: refuse });
   setHandler(rejectUpdate, refuse, { validator: refuse });

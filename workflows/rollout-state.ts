@@ -8,7 +8,8 @@ import type { RolloutPlan } from '../plan/schema';
 import type { StageKind } from './rollout-stages';
 
 export type Outcome = 'promoted' | 'rolled_back' | 'aborted';
-export type Phase = 'starting' | 'observing' | 'evaluating' | 'awaiting_approval' | 'paused' | 'compensating' | 'finished';
+export type Phase =
+  'starting' | 'observing' | 'evaluating' | 'awaiting_approval' | 'paused' | 'compensating' | 'finished';
 export type StageStatus = 'pending' | 'running' | 'passed' | 'failed' | 'aborted' | 'skipped';
 
 export interface StageRecord {

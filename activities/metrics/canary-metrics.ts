@@ -67,7 +67,11 @@ export function resolveWindow(window: WindowSpec): ResolvedWindow {
   return { startMs: endMs - seconds * 1000, endMs, seconds };
 }
 
-async function readSide(input: ReadCanaryWindowInput, side: BackendSide, window: ResolvedWindow): Promise<BackendWindowFigures> {
+async function readSide(
+  input: ReadCanaryWindowInput,
+  side: BackendSide,
+  window: ResolvedWindow,
+): Promise<BackendWindowFigures> {
   const scope: SeriesScope = { route: input.route, backend: side.backend, mode: side.mode };
   const queries = buildBackendQueries(scope, window.seconds);
   const values = await Promise.all(

@@ -61,10 +61,12 @@ function scopeMatchers(scope: SeriesScope): Matcher[] {
 export function buildBackendQueries(scope: SeriesScope, windowSeconds: number): Record<FigureName, string> {
   const w = range(windowSeconds);
   const base = scopeMatchers(scope);
-  const increaseOf = (metric: string, extra: Matcher[] = []) => `sum(increase(${selector(metric, [...base, ...extra])}${w}))`;
+  const increaseOf = (metric: string, extra: Matcher[] = []) =>
+    `sum(increase(${selector(metric, [...base, ...extra])}${w}))`;
 
   const requests = increaseOf(GATEWAY_METRICS.requests);
-  const codeSubset = (codes: string) => `(${increaseOf(GATEWAY_METRICS.requests, [['code', '=~', codes]])} or (0 * ${requests}))`;
+  const codeSubset = (codes: string) =>
+    `(${increaseOf(GATEWAY_METRICS.requests, [['code', '=~', codes]])} or (0 * ${requests}))`;
   const successes = codeSubset(SUCCESS_CODES);
   const errors = codeSubset(ERROR_CODES);
   const quantileMs = (q: number, histogram: string = GATEWAY_METRICS.duration) =>

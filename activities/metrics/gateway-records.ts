@@ -54,7 +54,8 @@ export const readGatewayRecords: RecordsReader = async ({ adminUrl, route, since
     lost += page.lost;
     current = page.epoch;
     records.push(...page.records);
-    if (page.records.length < PAGE || page.nextSince <= since) return { records, lastSeq: Math.max(since, page.nextSince), epoch: page.epoch, restarted, lost };
+    if (page.records.length < PAGE || page.nextSince <= since)
+      return { records, lastSeq: Math.max(since, page.nextSince), epoch: page.epoch, restarted, lost };
     since = page.nextSince;
   }
   return { records, lastSeq: since, epoch: current ?? '', restarted, lost };

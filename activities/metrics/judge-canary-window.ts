@@ -64,7 +64,10 @@ export function createCanaryJudgeActivities(readRecords: RecordsReader, clock: (
       const firstTokenRail = enabledGuardrail(guardrails, 'timeToFirstToken');
       const measured = {
         latency: shadow ? latencyReference(baseline, guardrails.p99Latency.tolerance, guardrails.minRequests) : null,
-        timeToFirstToken: shadow && firstTokenRail ? firstTokenReference(baseline, firstTokenRail.tolerance, guardrails.minRequests) : null,
+        timeToFirstToken:
+          shadow && firstTokenRail
+            ? firstTokenReference(baseline, firstTokenRail.tolerance, guardrails.minRequests)
+            : null,
       };
       const references = {
         latency: input.latencyReference ?? measured.latency,
@@ -99,13 +102,22 @@ function replicasOf(input: JudgeCanaryWindowInput): string[] {
  * is read from its new process's first record, and the verdict says what was lost; one that cannot
  * be read is named and the others are judged; none readable fails the look (a failed metrics read).
  */
-async function readWindowRecords(readRecords: RecordsReader, input: JudgeCanaryWindowInput): Promise<{ records: RequestRecord[]; cursors: Record<string, RecordsCursor>; notes: string[] }> {
+async function readWindowRecords(
+  readRecords: RecordsReader,
+  input: JudgeCanaryWindowInput,
+): Promise<{ records: RequestRecord[]; cursors: Record<string, RecordsCursor>; notes: string[] }> {
   const replicas = replicasOf(input);
   const legacy: RecordsCursor = { epoch: '', sinceSeq: input.sinceSeq, seen: 0 };
   const reads = await Promise.allSettled(
     replicas.map((adminUrl) => {
       const cursor = input.cursors?.[adminUrl] ?? (adminUrl === input.adminUrl && !input.cursors ? legacy : undefined);
-      return readRecords({ adminUrl, route: input.route, sinceSeq: cursor?.sinceSeq ?? 0, epoch: cursor?.epoch || undefined, adminTokenEnv: input.adminTokenEnv });
+      return readRecords({
+        adminUrl,
+        route: input.route,
+        sinceSeq: cursor?.sinceSeq ?? 0,
+        epoch: cursor?.epoch || undefined,
+        adminTokenEnv: input.adminTokenEnv,
+      });
     }),
   );
   const records: RequestRecord[] = [];
@@ -129,11 +141,19 @@ async function readWindowRecords(readRecords: RecordsReader, input: JudgeCanaryW
         `${where} restarted (process ${previous?.epoch || 'unknown'} → ${read.value.epoch}): the ${previous?.seen ?? 0} records of this window read before the restart, and any served after the last look, are gone; judging from the new process's first record`,
       );
     }
-    if (read.value.lost > 0) notes.push(`${where} had already overwritten ${read.value.lost} records (all routes) before they could be read: raise --records-capacity or check more often`);
+    if (read.value.lost > 0)
+      notes.push(
+        `${where} had already overwritten ${read.value.lost} records (all routes) before they could be read: raise --records-capacity or check more often`,
+      );
     records.push(...inWindow);
     const firstSeq = inWindow[0]?.seq;
     // Keep the window's start: the next look reads the whole window again, from its first record.
-    const sinceSeq = firstSeq !== undefined ? firstSeq - 1 : read.value.restarted ? 0 : (previous?.sinceSeq ?? (adminUrl === input.adminUrl ? input.sinceSeq : 0));
+    const sinceSeq =
+      firstSeq !== undefined
+        ? firstSeq - 1
+        : read.value.restarted
+          ? 0
+          : (previous?.sinceSeq ?? (adminUrl === input.adminUrl ? input.sinceSeq : 0));
     cursors[adminUrl] = { epoch: read.value.epoch, sinceSeq, seen: inWindow.length };
   });
   if (failures.length === replicas.length) throw new Error(`no gateway could be read: ${failures.join('; ')}`);

@@ -7,7 +7,14 @@
 // "No data" is never 0: a required family whose series vanished since the previous look, or a
 // scrape target that is down, makes the whole look no data (inconclusive), and the snapshot is
 // kept so the next good look counts what happened meanwhile (counters are cumulative).
-import { initialJudgeState, judgeCanary, type JudgeState, type JudgeVerdict, type LatencyReference, type MetricData } from '../../judge/canary-judge';
+import {
+  initialJudgeState,
+  judgeCanary,
+  type JudgeState,
+  type JudgeVerdict,
+  type LatencyReference,
+  type MetricData,
+} from '../../judge/canary-judge';
 import { judgeConfigFromPlan } from '../../judge/plan-judge-config';
 import { increments, labelsOfKey, readingsOf } from '../../judge/series-counters';
 import { DIALECTS, type SeriesSelection } from '../../plan/series-dialects';
@@ -50,15 +57,25 @@ export interface JudgeSeriesWindowResult {
 }
 
 /** Reads one instant vector; the seam tests and the activity share. */
-export type SeriesReader = (request: { prometheusUrl: string; query: string; timeMs: number }) => Promise<InstantResult>;
+export type SeriesReader = (request: {
+  prometheusUrl: string;
+  query: string;
+  timeMs: number;
+}) => Promise<InstantResult>;
 
-export const readPrometheusSeries: SeriesReader = ({ prometheusUrl, query, timeMs }) => queryInstant({ baseUrl: prometheusUrl, query, timeMs });
+export const readPrometheusSeries: SeriesReader = ({ prometheusUrl, query, timeMs }) =>
+  queryInstant({ baseUrl: prometheusUrl, query, timeMs });
 
 const ARMS: Arm[] = ['baseline', 'candidate'];
 const RAILS = { latency: 'p99Latency', firstToken: 'timeToFirstToken' } as const;
 
 export function createSeriesJudgeActivities(read: SeriesReader = readPrometheusSeries, clock: () => number = Date.now) {
-  async function look(input: JudgeSeriesWindowInput, timeMs: number, families?: Family[], arms: Arm[] = ARMS): Promise<SeriesLook> {
+  async function look(
+    input: JudgeSeriesWindowInput,
+    timeMs: number,
+    families?: Family[],
+    arms: Arm[] = ARMS,
+  ): Promise<SeriesLook> {
     const result: SeriesLook = { atMs: timeMs, baseline: {}, candidate: {} };
     await Promise.all(
       arms.flatMap((arm) =>
@@ -89,12 +106,22 @@ export function createSeriesJudgeActivities(read: SeriesReader = readPrometheusS
     }
     if (targets.size === 0) return [];
     const up = await read({ prometheusUrl: input.prometheusUrl, query: 'up', timeMs });
-    const upNow = new Set(up.resultType === 'vector' ? up.samples.filter((s) => s.value === 1).map((s) => JSON.stringify([s.labels.job, s.labels.instance])) : []);
-    return [...targets].filter((target) => !upNow.has(target)).map((target) => (JSON.parse(target) as string[]).join('/'));
+    const upNow = new Set(
+      up.resultType === 'vector'
+        ? up.samples.filter((s) => s.value === 1).map((s) => JSON.stringify([s.labels.job, s.labels.instance]))
+        : [],
+    );
+    return [...targets]
+      .filter((target) => !upNow.has(target))
+      .map((target) => (JSON.parse(target) as string[]).join('/'));
   }
 
   /** The baseline's tail before the window (exact: disjoint from the data judged), else from the window so far. */
-  async function measure(input: JudgeSeriesWindowInput, family: 'latency' | 'firstToken', snapshot: SeriesSnapshot): Promise<{ outcome: ReferenceOutcome; basis: string }> {
+  async function measure(
+    input: JudgeSeriesWindowInput,
+    family: 'latency' | 'firstToken',
+    snapshot: SeriesSnapshot,
+  ): Promise<{ outcome: ReferenceOutcome; basis: string }> {
     const rail = enabledGuardrail(input.guardrails, RAILS[family])!;
     const spec = input.series.latency.dialect === 'none' ? undefined : DIALECTS[input.series.latency.dialect][family];
     const msPerUnit = spec?.msPerUnit ?? 1000;
@@ -106,12 +133,20 @@ export function createSeriesJudgeActivities(read: SeriesReader = readPrometheusS
     const before = bucketsOf(increments(from.baseline[family] ?? {}, to.baseline[family] ?? {}), msPerUnit);
     const prior = referenceFromBuckets(before, 0.99, rail.tolerance, input.guardrails.minRequests);
     const minutes = `${Math.round(lookback / 60_000)} min`;
-    if (prior.reference) return { outcome: prior, basis: `the baseline's histogram in the ${minutes} before this window` };
+    if (prior.reference)
+      return { outcome: prior, basis: `the baseline's histogram in the ${minutes} before this window` };
     // Approximation: the threshold then comes from the data the test also counts.
-    const inWindow = referenceFromBuckets(snapshot.totals.baseline[family], 0.99, rail.tolerance, input.guardrails.minRequests);
+    const inWindow = referenceFromBuckets(
+      snapshot.totals.baseline[family],
+      0.99,
+      rail.tolerance,
+      input.guardrails.minRequests,
+    );
     return {
       outcome: inWindow,
-      basis: inWindow.reference ? `the baseline's own histogram in this window (none before it: ${prior.reason})` : `none yet (before the window: ${prior.reason}; in it: ${inWindow.reason})`,
+      basis: inWindow.reference
+        ? `the baseline's own histogram in this window (none before it: ${prior.reason})`
+        : `none yet (before the window: ${prior.reason}; in it: ${inWindow.reason})`,
     };
   }
 
@@ -120,23 +155,31 @@ export function createSeriesJudgeActivities(read: SeriesReader = readPrometheusS
       const nowMs = clock();
       const previous = input.snapshot ?? startSnapshot(await look(input, input.windowStartMs));
       const current = await look(input, nowMs);
-      const problems = [...vanishedFamilies(input.series, previous.look, current).map((what) => `no series for the ${what} any more`)];
+      const problems = [
+        ...vanishedFamilies(input.series, previous.look, current).map((what) => `no series for the ${what} any more`),
+      ];
       const down = await downTargets(input, [previous.look, current], nowMs);
       if (down.length > 0) problems.push(`scrape target down: ${down.join(', ')}`);
       const snapshot = problems.length > 0 ? previous : advanceSnapshot(input.series, previous, current);
 
       const notes: string[] = [];
       const references = { latency: input.latencyReference, timeToFirstToken: input.firstTokenReference };
-      const measured: { latency: LatencyReference | null; firstToken: LatencyReference | null } = { latency: null, firstToken: null };
+      const measured: { latency: LatencyReference | null; firstToken: LatencyReference | null } = {
+        latency: null,
+        firstToken: null,
+      };
       const unjudged = unjudgedFromSeries(input.series);
       for (const family of ['latency', 'firstToken'] as const) {
         const rail = RAILS[family];
         const key = family === 'latency' ? 'latency' : 'timeToFirstToken';
-        if (!enabledGuardrail(input.guardrails, rail) || rail in unjudged || references[key] || problems.length > 0) continue;
+        if (!enabledGuardrail(input.guardrails, rail) || rail in unjudged || references[key] || problems.length > 0)
+          continue;
         // Streamed answers only: a service that never streams has no first-token series to judge.
         if (family === 'firstToken' && Object.keys(snapshot.totals.baseline.firstToken).length === 0) continue;
         const { outcome, basis } = await measure(input, family, snapshot);
-        notes.push(`${rail} reference: ${basis}${outcome.reference ? ` (p99 at the ${outcome.reference.threshold} ms bucket boundary)` : ''}`);
+        notes.push(
+          `${rail} reference: ${basis}${outcome.reference ? ` (p99 at the ${outcome.reference.threshold} ms bucket boundary)` : ''}`,
+        );
         if (outcome.reference) {
           measured[family] = outcome.reference;
           references[key] = outcome.reference;
@@ -151,10 +194,18 @@ export function createSeriesJudgeActivities(read: SeriesReader = readPrometheusS
         const present = config.metrics.some((metric) => metric.name === RAILS[family]);
         const streams = family === 'latency' || Object.keys(snapshot.totals.baseline.firstToken).length > 0;
         if (rail && !present && !(RAILS[family] in unjudged) && streams) {
-          config.metrics.push({ name: RAILS[family], kind: 'latency', direction: rail.direction, tolerance: rail.tolerance, critical: rail.critical, group: 'latency' });
+          config.metrics.push({
+            name: RAILS[family],
+            kind: 'latency',
+            direction: rail.direction,
+            tolerance: rail.tolerance,
+            critical: rail.critical,
+            group: 'latency',
+          });
         }
       }
-      const data: Record<string, MetricData | undefined> = problems.length > 0 ? {} : seriesMetricData(snapshot.totals, references);
+      const data: Record<string, MetricData | undefined> =
+        problems.length > 0 ? {} : seriesMetricData(snapshot.totals, references);
       const { verdict, state } = judgeCanary({
         stage: input.stage,
         at: new Date(nowMs).toISOString(),
@@ -163,12 +214,24 @@ export function createSeriesJudgeActivities(read: SeriesReader = readPrometheusS
         state: input.judgeState ?? initialJudgeState(),
       });
       if (problems.length > 0) verdict.reason = `no data from Prometheus: ${problems.join('; ')}`;
-      const skipped = Object.entries(unjudged).filter(([name]) => enabledGuardrail(input.guardrails, name as GuardrailName));
-      if (skipped.length > 0) notes.push(`not judged from these series: ${skipped.map(([name, why]) => `${name} (${why})`).join('; ')}`);
+      const skipped = Object.entries(unjudged).filter(([name]) =>
+        enabledGuardrail(input.guardrails, name as GuardrailName),
+      );
+      if (skipped.length > 0)
+        notes.push(`not judged from these series: ${skipped.map(([name, why]) => `${name} (${why})`).join('; ')}`);
       const resets = snapshot.resets.baseline + snapshot.resets.candidate;
-      if (resets > 0) notes.push(`${resets} counter reset(s) in this window (a process restarted; what it counted just before is lost)`);
+      if (resets > 0)
+        notes.push(
+          `${resets} counter reset(s) in this window (a process restarted; what it counted just before is lost)`,
+        );
       if (notes.length > 0) verdict.notes = notes;
-      return { verdict, judgeState: state, snapshot, measuredLatencyReference: measured.latency, measuredFirstTokenReference: measured.firstToken };
+      return {
+        verdict,
+        judgeState: state,
+        snapshot,
+        measuredLatencyReference: measured.latency,
+        measuredFirstTokenReference: measured.firstToken,
+      };
     },
   };
 }

@@ -42,7 +42,13 @@ export function createMetricsActivities(readFigures: FiguresReader, clock: () =>
   return {
     async judgeTrafficWindow(input: JudgeTrafficWindowInput): Promise<Verdict> {
       const endMs = clock();
-      const figures = await readFigures({ prometheusUrl: input.prometheusUrl, route: input.route, startMs: input.windowStartMs, endMs, ...sidesFor(input.mode) });
+      const figures = await readFigures({
+        prometheusUrl: input.prometheusUrl,
+        route: input.route,
+        startMs: input.windowStartMs,
+        endMs,
+        ...sidesFor(input.mode),
+      });
       return judgeByThresholds({
         stage: input.stage,
         baseline: figures.baseline,

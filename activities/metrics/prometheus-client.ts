@@ -16,8 +16,7 @@ export interface PromSample {
 }
 
 export type InstantResult =
-  | { resultType: 'vector'; samples: PromSample[] }
-  | { resultType: 'scalar'; value: number; timestampMs: number };
+  { resultType: 'vector'; samples: PromSample[] } | { resultType: 'scalar'; value: number; timestampMs: number };
 
 export interface InstantQuery {
   baseUrl: string;
@@ -74,7 +73,8 @@ export function parseSampleValue(text: string): number {
   if (text === '-Inf') return Number.NEGATIVE_INFINITY;
   if (text === 'NaN') return Number.NaN;
   const value = Number(text);
-  if (text.trim() === '' || Number.isNaN(value)) throw new Error(`not a Prometheus sample value: ${JSON.stringify(text)}`);
+  if (text.trim() === '' || Number.isNaN(value))
+    throw new Error(`not a Prometheus sample value: ${JSON.stringify(text)}`);
   return value;
 }
 
@@ -82,7 +82,11 @@ export function parseSampleValue(text: string): number {
 export function parseQueryResponse(query: string, body: unknown): InstantResult {
   const parsed = responseSchema.safeParse(body);
   if (!parsed.success) {
-    throw new PrometheusQueryError(query, 'bad_response', `unexpected response shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    throw new PrometheusQueryError(
+      query,
+      'bad_response',
+      `unexpected response shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    );
   }
   const response = parsed.data;
   if (response.status === 'error') throw new PrometheusQueryError(query, response.errorType, response.error);
@@ -98,10 +102,18 @@ export function parseQueryResponse(query: string, body: unknown): InstantResult 
         })),
       };
     case 'scalar':
-      return { resultType: 'scalar', value: parseSampleValue(data.result[1]), timestampMs: Math.round(data.result[0] * 1000) };
+      return {
+        resultType: 'scalar',
+        value: parseSampleValue(data.result[1]),
+        timestampMs: Math.round(data.result[0] * 1000),
+      };
     default:
       // A range selector or string literal at the top level: never what a figure wants.
-      throw new PrometheusQueryError(query, 'unsupported_result', `instant query returned a ${data.resultType}, expected a vector or scalar`);
+      throw new PrometheusQueryError(
+        query,
+        'unsupported_result',
+        `instant query returned a ${data.resultType}, expected a vector or scalar`,
+      );
   }
 }
 
@@ -118,7 +130,11 @@ export function singleValue(query: string, result: InstantResult): number | null
   if (result.resultType === 'scalar') return finiteOrNull(result.value);
   if (result.samples.length === 0) return null;
   if (result.samples.length > 1) {
-    throw new PrometheusQueryError(query, 'ambiguous_result', `expected at most one series, got ${result.samples.length}`);
+    throw new PrometheusQueryError(
+      query,
+      'ambiguous_result',
+      `expected at most one series, got ${result.samples.length}`,
+    );
   }
   return finiteOrNull(result.samples[0]!.value);
 }
@@ -150,7 +166,11 @@ export async function queryInstant(request: InstantQuery): Promise<InstantResult
     body = JSON.parse(text);
   } catch {
     // Not the query API talking (a proxy error page, a different service on the port).
-    throw new PrometheusUnavailableError(baseUrl, query, `HTTP ${res.status} with a non-JSON body: ${text.slice(0, 200)}`);
+    throw new PrometheusUnavailableError(
+      baseUrl,
+      query,
+      `HTTP ${res.status} with a non-JSON body: ${text.slice(0, 200)}`,
+    );
   }
   return parseQueryResponse(query, body);
 }

@@ -22,6 +22,7 @@ export function selector(metric: string, matchers: Matcher[]): string {
 
 /** A range like [600s]; whole seconds because windows are judged at second resolution. */
 export function range(seconds: number): string {
-  if (!Number.isInteger(seconds) || seconds < 1) throw new RangeError(`range must be a whole number of seconds ≥ 1, got ${seconds}`);
+  if (!Number.isInteger(seconds) || seconds < 1)
+    throw new RangeError(`range must be a whole number of seconds ≥ 1, got ${seconds}`);
   return `[${seconds}s]`;
 }

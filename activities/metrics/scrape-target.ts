@@ -29,7 +29,8 @@ export interface ScrapeTargetHealth {
 export async function readScrapeTargetHealth(input: ScrapeTargetHealthInput): Promise<ScrapeTargetHealth> {
   const timeMs = input.atMs ?? Date.now();
   const up = selector('up', [['job', '=', input.job]]);
-  const fractionQuery = input.windowSeconds === undefined ? null : `avg(avg_over_time(${up}${range(input.windowSeconds)}))`;
+  const fractionQuery =
+    input.windowSeconds === undefined ? null : `avg(avg_over_time(${up}${range(input.windowSeconds)}))`;
   const common = { baseUrl: input.prometheusUrl, timeMs, timeoutMs: input.timeoutMs };
   const [current, fraction] = await Promise.all([
     queryInstant({ ...common, query: up }),

@@ -49,16 +49,26 @@ export class FanOutRouter implements TrafficRouter {
  * Runs `operation` on every replica at once and returns the results in order; if any failed, throws
  * once all have settled: retryable when any failure may pass, else the first refusal as it was.
  */
-export async function settleEach<T>(replicas: readonly Replica[], operation: (replica: Replica) => Promise<T>): Promise<T[]> {
+export async function settleEach<T>(
+  replicas: readonly Replica[],
+  operation: (replica: Replica) => Promise<T>,
+): Promise<T[]> {
   const settled = await Promise.allSettled(replicas.map(operation));
-  const failures = settled.flatMap((result, index) => (result.status === 'rejected' ? [{ replica: replicas[index]!, error: result.reason as unknown }] : []));
+  const failures = settled.flatMap((result, index) =>
+    result.status === 'rejected' ? [{ replica: replicas[index]!, error: result.reason as unknown }] : [],
+  );
   if (failures.length === 0) return settled.map((result) => (result as PromiseFulfilledResult<T>).value);
   if (replicas.length === 1) throw failures[0]!.error;
-  const summary = failures.map(({ replica, error }) => `${replica.name}: ${error instanceof Error ? error.message : String(error)}`).join('; ');
+  const summary = failures
+    .map(({ replica, error }) => `${replica.name}: ${error instanceof Error ? error.message : String(error)}`)
+    .join('; ');
   const refusals = failures.filter(({ error }) => error instanceof ApplicationFailure && error.nonRetryable);
   if (refusals.length === failures.length) {
     const first = refusals[0]!.error as ApplicationFailure;
-    throw ApplicationFailure.nonRetryable(`${failures.length} of ${replicas.length} gateways refused: ${summary}`, first.type);
+    throw ApplicationFailure.nonRetryable(
+      `${failures.length} of ${replicas.length} gateways refused: ${summary}`,
+      first.type,
+    );
   }
   throw new Error(`${failures.length} of ${replicas.length} gateways did not take the change: ${summary}`);
 }

@@ -17,11 +17,14 @@ export class GatewayRouter implements TrafficRouter {
     // A route left with traffic on a candidate (say, by a crashed earlier rollout) is put back on
     // its baseline before its backends are redefined, so no request reaches the new candidate early.
     if (existing && (existing.weights.candidate ?? 0) > 0 && 'baseline' in existing.weights) {
-      await this.call(() => this.client.setWeights(this.route, { weights: { baseline: 100, candidate: 0 } } satisfies SetWeightsRequest));
+      await this.call(() =>
+        this.client.setWeights(this.route, { weights: { baseline: 100, candidate: 0 } } satisfies SetWeightsRequest),
+      );
     }
     // Mirroring left on by that rollout would send copies to the new candidate as soon as it is
     // defined, and nothing in this rollout would turn it off unless it ran a shadow stage.
-    if (existing?.shadow.enabled) await this.call(() => this.client.setShadow(this.route, { enabled: false } satisfies SetShadowRequest));
+    if (existing?.shadow.enabled)
+      await this.call(() => this.client.setShadow(this.route, { enabled: false } satisfies SetShadowRequest));
     const definition: RouteDefinition = {
       backends: [
         { name: 'baseline', ...baseline },
@@ -32,31 +35,57 @@ export class GatewayRouter implements TrafficRouter {
   }
 
   async setWeights(weights: TrafficState['weights']): Promise<TrafficState> {
-    return toTrafficState(await this.call(() => this.client.setWeights(this.route, { weights } satisfies SetWeightsRequest)));
+    return toTrafficState(
+      await this.call(() => this.client.setWeights(this.route, { weights } satisfies SetWeightsRequest)),
+    );
   }
 
   async setShadow(shadow: TrafficState['shadow']): Promise<TrafficState> {
     // Enabling without a target is a caller bug; quietly turning mirroring off instead would hide it.
-    if (shadow.enabled && !shadow.target) throw ApplicationFailure.nonRetryable('cannot enable shadow traffic without a target backend', FailureType.InvalidRouterConfig);
-    const body: SetShadowRequest = shadow.enabled && shadow.target ? { enabled: true, target: shadow.target, share: shadow.share } : { enabled: false };
+    if (shadow.enabled && !shadow.target)
+      throw ApplicationFailure.nonRetryable(
+        'cannot enable shadow traffic without a target backend',
+        FailureType.InvalidRouterConfig,
+      );
+    const body: SetShadowRequest =
+      shadow.enabled && shadow.target
+        ? { enabled: true, target: shadow.target, share: shadow.share }
+        : { enabled: false };
     return toTrafficState(await this.call(() => this.client.setShadow(this.route, body)));
   }
 
   async read(): Promise<TrafficState> {
     const state = await this.fetchRoute();
-    if (!state) throw ApplicationFailure.nonRetryable(`gateway route ${this.route} does not exist`, FailureType.RouteNotFound);
+    if (!state)
+      throw ApplicationFailure.nonRetryable(`gateway route ${this.route} does not exist`, FailureType.RouteNotFound);
     return toTrafficState(state);
   }
 
   async retireBaseline(candidate: ResolvedBackend): Promise<TrafficState> {
     const state = await this.fetchRoute();
-    if (!state) throw ApplicationFailure.nonRetryable(`gateway route ${this.route} does not exist`, FailureType.RouteNotFound);
+    if (!state)
+      throw ApplicationFailure.nonRetryable(`gateway route ${this.route} does not exist`, FailureType.RouteNotFound);
     if (!state.backends.some((backend) => backend.name === 'candidate')) return toTrafficState(state); // already retired
     // Three steps, each keeping every request on the candidate's model: point 'baseline' at the
     // candidate, move the weight onto that name, then drop the 'candidate' entry.
-    await this.call(() => this.client.defineRoute(this.route, { backends: [{ name: 'baseline', ...candidate }, { name: 'candidate', ...candidate }] } satisfies RouteDefinition));
-    await this.call(() => this.client.setWeights(this.route, { weights: { baseline: 100, candidate: 0 } } satisfies SetWeightsRequest));
-    return toTrafficState(await this.call(() => this.client.defineRoute(this.route, { backends: [{ name: 'baseline', ...candidate }] } satisfies RouteDefinition)));
+    await this.call(() =>
+      this.client.defineRoute(this.route, {
+        backends: [
+          { name: 'baseline', ...candidate },
+          { name: 'candidate', ...candidate },
+        ],
+      } satisfies RouteDefinition),
+    );
+    await this.call(() =>
+      this.client.setWeights(this.route, { weights: { baseline: 100, candidate: 0 } } satisfies SetWeightsRequest),
+    );
+    return toTrafficState(
+      await this.call(() =>
+        this.client.defineRoute(this.route, {
+          backends: [{ name: 'baseline', ...candidate }],
+        } satisfies RouteDefinition),
+      ),
+    );
   }
 
   private async fetchRoute(): Promise<RouteState | null> {
@@ -68,7 +97,11 @@ export class GatewayRouter implements TrafficRouter {
     try {
       return await request();
     } catch (error) {
-      if (error instanceof GatewayRefusedError) throw ApplicationFailure.nonRetryable(error.message, error.status === 409 ? FailureType.RouteConflict : FailureType.InvalidRouterConfig);
+      if (error instanceof GatewayRefusedError)
+        throw ApplicationFailure.nonRetryable(
+          error.message,
+          error.status === 409 ? FailureType.RouteConflict : FailureType.InvalidRouterConfig,
+        );
       // Retryable: the gateway may be restarting.
       if (error instanceof GatewayUnreachableError) throw new Error(error.message, { cause: error });
       throw error;

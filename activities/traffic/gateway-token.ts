@@ -11,7 +11,10 @@ export function resolveGatewayToken(router: { adminTokenEnv?: string }, env: Nod
   try {
     token = readAdminToken(name, env);
   } catch (error) {
-    throw ApplicationFailure.nonRetryable(`gateway admin token (${name}_FILE): ${(error as Error).message}`, FailureType.MissingAdminToken);
+    throw ApplicationFailure.nonRetryable(
+      `gateway admin token (${name}_FILE): ${(error as Error).message}`,
+      FailureType.MissingAdminToken,
+    );
   }
   if (!token) {
     throw ApplicationFailure.nonRetryable(

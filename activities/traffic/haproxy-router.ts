@@ -16,7 +16,9 @@ export function haproxyCommand(socket: string, command: string): Promise<string>
   return new Promise((resolve, reject) => {
     const connection = hostPort ? connect(Number(hostPort[2]), hostPort[1]) : connect(socket);
     let answer = '';
-    connection.setTimeout(COMMAND_TIMEOUT_MS, () => connection.destroy(new Error(`HAProxy runtime API at ${socket} timed out on "${command}"`)));
+    connection.setTimeout(COMMAND_TIMEOUT_MS, () =>
+      connection.destroy(new Error(`HAProxy runtime API at ${socket} timed out on "${command}"`)),
+    );
     connection.on('connect', () => connection.end(`${command}\n`));
     connection.on('data', (chunk) => (answer += chunk.toString('utf8')));
     connection.on('error', (error) => reject(new Error(`HAProxy runtime API at ${socket}: ${error.message}`)));
@@ -54,7 +56,10 @@ export class HaproxyRouter implements TrafficRouter {
 
   async setShadow(shadow: TrafficState['shadow']): Promise<TrafficState> {
     if (shadow.enabled) {
-      throw ApplicationFailure.nonRetryable('HAProxy has no request mirroring: disable stages.shadow, or route through the llm-rollout gateway', FailureType.InvalidRouterConfig);
+      throw ApplicationFailure.nonRetryable(
+        'HAProxy has no request mirroring: disable stages.shadow, or route through the llm-rollout gateway',
+        FailureType.InvalidRouterConfig,
+      );
     }
     return this.read();
   }
@@ -64,7 +69,11 @@ export class HaproxyRouter implements TrafficRouter {
     const weightOf = async (server: string) => {
       const answer = await this.run(`get weight ${haproxyBackend}/${server}`);
       const match = /^(\d+)/.exec(answer);
-      if (!match) throw ApplicationFailure.nonRetryable(`HAProxy has no server ${haproxyBackend}/${server}: ${answer}`, FailureType.InvalidRouterConfig);
+      if (!match)
+        throw ApplicationFailure.nonRetryable(
+          `HAProxy has no server ${haproxyBackend}/${server}: ${answer}`,
+          FailureType.InvalidRouterConfig,
+        );
       return Number(match[1]);
     };
     return {

@@ -32,13 +32,17 @@ export const defaultRouterFactory: RouterFactory = (router, route) => {
   const gatewayAt = (adminUrl: string) => new GatewayRouter(new GatewayAdminClient({ adminUrl, token }), route);
   const adminUrls = gatewayAdminUrls(router);
   // More than one gateway serves the route: every change goes to each of them.
-  return adminUrls.length === 1 ? gatewayAt(adminUrls[0]!) : new FanOutRouter(adminUrls.map((adminUrl) => ({ name: adminUrl, router: gatewayAt(adminUrl) })));
+  return adminUrls.length === 1
+    ? gatewayAt(adminUrls[0]!)
+    : new FanOutRouter(adminUrls.map((adminUrl) => ({ name: adminUrl, router: gatewayAt(adminUrl) })));
 };
 
 /** API keys stay out of workflow history: the plan names an environment variable, read here. */
 export function resolveBackend(backend: BackendConfig, env: NodeJS.ProcessEnv = process.env): ResolvedBackend {
   const apiKey = apiKeyFrom(backend.apiKeyEnv, backend.model, env);
-  return apiKey === undefined ? { baseUrl: backend.baseUrl, model: backend.model } : { baseUrl: backend.baseUrl, model: backend.model, apiKey };
+  return apiKey === undefined
+    ? { baseUrl: backend.baseUrl, model: backend.model }
+    : { baseUrl: backend.baseUrl, model: backend.model, apiKey };
 }
 
 /** The plan's two backends, resolved (API keys read) only when a route must be (re)defined. */
@@ -56,12 +60,19 @@ export function createTrafficActivities(routerFor: RouterFactory = defaultRouter
     async setCandidateWeight(input: SetCandidateWeightInput): Promise<TrafficState> {
       const candidate = input.candidatePercent;
       if (!Number.isInteger(candidate) || candidate < 0 || candidate > 100) {
-        throw ApplicationFailure.nonRetryable(`candidatePercent must be a whole number 0–100, got ${candidate}`, FailureType.InvalidRouterConfig);
+        throw ApplicationFailure.nonRetryable(
+          `candidatePercent must be a whole number 0–100, got ${candidate}`,
+          FailureType.InvalidRouterConfig,
+        );
       }
       return router(input).setWeights({ baseline: 100 - candidate, candidate });
     },
     async setShadow(input: SetShadowInput): Promise<TrafficState> {
-      return router(input).setShadow({ enabled: input.enabled, target: input.enabled ? input.target : null, share: input.share });
+      return router(input).setShadow({
+        enabled: input.enabled,
+        target: input.enabled ? input.target : null,
+        share: input.share,
+      });
     },
     async stopShadow(input: RouteTarget): Promise<TrafficState> {
       return router(input).setShadow({ enabled: false, target: null, share: 0 });

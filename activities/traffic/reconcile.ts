@@ -11,7 +11,10 @@ import { FailureType } from '../../workflows/failure-types';
 /** The plan's two backends, resolved only when a route has to be (re)defined: it may need API keys. */
 export type BackendsSource = () => { baseline: ResolvedBackend; candidate: ResolvedBackend };
 
-const BASELINE_ONLY: DesiredTraffic = { weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 } };
+const BASELINE_ONLY: DesiredTraffic = {
+  weights: { baseline: 100, candidate: 0 },
+  shadow: { enabled: false, target: null, share: 0 },
+};
 
 /** The route's state, or null when the traffic layer does not know the route. */
 export async function readIfDefined(router: TrafficRouter): Promise<TrafficState | null> {
@@ -23,27 +26,41 @@ export async function readIfDefined(router: TrafficRouter): Promise<TrafficState
   }
 }
 
-export async function reconcileTraffic(router: TrafficRouter, backends: BackendsSource, desired: DesiredTraffic): Promise<ReconcileTrafficResult> {
+export async function reconcileTraffic(
+  router: TrafficRouter,
+  backends: BackendsSource,
+  desired: DesiredTraffic,
+): Promise<ReconcileTrafficResult> {
   if (router instanceof FanOutRouter) {
     // Each replica on its own: one that restarted empty must not hide behind one that did not.
     const results = await settleEach(router.replicas, (replica) => reconcileOne(replica.router, backends, desired));
     return {
       found: results[0]!.found,
       state: results[0]!.state,
-      corrections: results.flatMap((result, index) => result.corrections.map((correction) => `${router.replicas[index]!.name}: ${correction}`)),
+      corrections: results.flatMap((result, index) =>
+        result.corrections.map((correction) => `${router.replicas[index]!.name}: ${correction}`),
+      ),
     };
   }
   return reconcileOne(router, backends, desired);
 }
 
-async function reconcileOne(router: TrafficRouter, backends: BackendsSource, desired: DesiredTraffic): Promise<ReconcileTrafficResult> {
+async function reconcileOne(
+  router: TrafficRouter,
+  backends: BackendsSource,
+  desired: DesiredTraffic,
+): Promise<ReconcileTrafficResult> {
   const found = await readIfDefined(router);
   const corrections: string[] = [];
   let state = found;
   if (!state || !servesBoth(state)) {
     const { baseline, candidate } = backends();
     state = await router.defineBackends(baseline, candidate);
-    corrections.push(found ? `the route had backends [${found.backends.join(', ')}]; baseline and candidate defined again` : 'the route was not defined on the traffic layer; recreated from the plan');
+    corrections.push(
+      found
+        ? `the route had backends [${found.backends.join(', ')}]; baseline and candidate defined again`
+        : 'the route was not defined on the traffic layer; recreated from the plan',
+    );
   }
   if (!sameWeights(state.weights, desired.weights)) {
     corrections.push(`weights were ${describeWeights(state.weights)}; set back to ${describeWeights(desired.weights)}`);
@@ -63,7 +80,11 @@ async function reconcileOne(router: TrafficRouter, backends: BackendsSource, des
 export async function restoreBaseline(router: TrafficRouter, backends: BackendsSource): Promise<RestoreBaselineResult> {
   if (router instanceof FanOutRouter) {
     const results = await settleEach(router.replicas, (replica) => restoreOne(replica.router, backends));
-    return { state: results[0]!.state, alreadyRestored: results.every((result) => result.alreadyRestored), recreated: results.some((result) => result.recreated) };
+    return {
+      state: results[0]!.state,
+      alreadyRestored: results.every((result) => result.alreadyRestored),
+      recreated: results.some((result) => result.recreated),
+    };
   }
   return restoreOne(router, backends);
 }

@@ -125,7 +125,11 @@ function exactCdf(counts: number[]): number[] {
 }
 
 /** Mann–Whitney U test of x against y. */
-export function mannWhitneyU(x: readonly number[], y: readonly number[], options: MannWhitneyOptions = {}): MannWhitneyResult {
+export function mannWhitneyU(
+  x: readonly number[],
+  y: readonly number[],
+  options: MannWhitneyOptions = {},
+): MannWhitneyResult {
   checkSamples(x, y);
   const alternative = options.alternative ?? 'two-sided';
   const continuity = options.continuity ?? true;
@@ -145,8 +149,20 @@ export function mannWhitneyU(x: readonly number[], y: readonly number[], options
     const at = (k: number): number => (k < 0 ? 0 : k >= cdf.length ? 1 : cdf[k]!);
     const lowerP = at(u); // P(U ≤ u)
     const upperP = 1 - at(u - 1); // P(U ≥ u)
-    const pValue = alternative === 'greater' ? upperP : alternative === 'less' ? lowerP : Math.min(1, 2 * Math.min(lowerP, upperP));
-    return { u, n1, n2, meanU, sdU, z: sdU > 0 ? (u - meanU) / sdU : 0, pValue, probabilityOfSuperiority: u / (n1 * n2), tieSum, method: 'exact' };
+    const pValue =
+      alternative === 'greater' ? upperP : alternative === 'less' ? lowerP : Math.min(1, 2 * Math.min(lowerP, upperP));
+    return {
+      u,
+      n1,
+      n2,
+      meanU,
+      sdU,
+      z: sdU > 0 ? (u - meanU) / sdU : 0,
+      pValue,
+      probabilityOfSuperiority: u / (n1 * n2),
+      tieSum,
+      method: 'exact',
+    };
   }
   let correction = 0;
   if (continuity) {
@@ -233,14 +249,22 @@ export interface HodgesLehmannResult {
 }
 
 /** Hodges–Lehmann shift estimate of x − y and its distribution-free two-sided interval. */
-export function hodgesLehmann(x: readonly number[], y: readonly number[], confidence = 0.95, method: 'auto' | 'exact' | 'asymptotic' = 'auto'): HodgesLehmannResult {
+export function hodgesLehmann(
+  x: readonly number[],
+  y: readonly number[],
+  confidence = 0.95,
+  method: 'auto' | 'exact' | 'asymptotic' = 'auto',
+): HodgesLehmannResult {
   checkSamples(x, y);
   const xs = [...x].sort((a, b) => a - b);
   const ys = [...y].sort((a, b) => a - b);
   const n1 = xs.length;
   const n2 = ys.length;
   const total = n1 * n2;
-  const estimate = total % 2 === 1 ? kthPairwiseDifference(xs, ys, (total + 1) / 2) : (kthPairwiseDifference(xs, ys, total / 2) + kthPairwiseDifference(xs, ys, total / 2 + 1)) / 2;
+  const estimate =
+    total % 2 === 1
+      ? kthPairwiseDifference(xs, ys, (total + 1) / 2)
+      : (kthPairwiseDifference(xs, ys, total / 2) + kthPairwiseDifference(xs, ys, total / 2 + 1)) / 2;
   const alpha = 1 - confidence;
   const untied = new Set([...xs, ...ys]).size === n1 + n2;
   const useExact = method === 'exact' || (method === 'auto' && untied && n1 < 50 && n2 < 50);

@@ -96,9 +96,15 @@ export function logNormalCdf(z: number): number {
 
 // Acklam's coefficients (P. J. Acklam, "An algorithm for computing the inverse normal
 // cumulative distribution function", 2003).
-const A = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+const A = [
+  -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1,
+  2.506628277459239,
+];
 const B = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-const C = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+const C = [
+  -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+  2.938163982698783,
+];
 const D = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
 const P_LOW = 0.02425;
 
@@ -114,7 +120,10 @@ function acklam(p: number): number {
   if (p <= 1 - P_LOW) {
     const q = p - 0.5;
     const r = q * q;
-    return ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) / (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1);
+    return (
+      ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) /
+      (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1)
+    );
   }
   const q = Math.sqrt(-2 * Math.log(1 - p));
   return -(((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
@@ -135,7 +144,7 @@ function normalQuantileLower(p: number): number {
   for (let i = 0; i < 2; i++) {
     // Halley step on Φ(x) − p = 0, with the relative error e/φ(x).
     const e = normalCdf(x) - p;
-    const u = (e * SQRT_2PI) * Math.exp(0.5 * x * x);
+    const u = e * SQRT_2PI * Math.exp(0.5 * x * x);
     x = x - u / (1 + (x * u) / 2);
   }
   return x;

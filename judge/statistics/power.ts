@@ -93,7 +93,12 @@ export interface SequentialDesign {
 }
 
 /** Smallest θ̂ > 0 (in the bad direction) at which the mSPRT rejects with variance V. */
-export function sequentialRejectionThreshold(variance: number, tau: number, alpha: number, alternative: Sidedness): number {
+export function sequentialRejectionThreshold(
+  variance: number,
+  tau: number,
+  alpha: number,
+  alternative: Sidedness,
+): number {
   const target = Math.log(1 / alpha);
   const alt: Sidedness = alternative === 'two-sided' ? 'two-sided' : 'greater';
   const lr = (d: number): number => logMixtureLikelihoodRatio({ estimate: d, variance, tau, alternative: alt });
@@ -139,7 +144,12 @@ export function sequentialSampleSize(design: SequentialDesign): number {
  * reach the route, the candidate gets `candidateShare` of them and the baseline arm
  * `baselineShare` (default 1 − candidateShare). The slower arm sets the pace.
  */
-export function windowMinutes(samplesPerArm: number, requestsPerMinute: number, candidateShare: number, baselineShare = 1 - candidateShare): number {
+export function windowMinutes(
+  samplesPerArm: number,
+  requestsPerMinute: number,
+  candidateShare: number,
+  baselineShare = 1 - candidateShare,
+): number {
   const perMinute = requestsPerMinute * Math.min(candidateShare, baselineShare);
   if (!(perMinute > 0)) return Number.POSITIVE_INFINITY;
   return samplesPerArm / perMinute;

@@ -64,7 +64,13 @@ export interface TwoProportionTest {
 }
 
 /** Pooled two-proportion z test of H₀: p₁ = p₂ against the given alternative (about p₁ − p₂). */
-export function twoProportionZTest(x1: number, n1: number, x2: number, n2: number, alternative: Alternative = 'two-sided'): TwoProportionTest {
+export function twoProportionZTest(
+  x1: number,
+  n1: number,
+  x2: number,
+  n2: number,
+  alternative: Alternative = 'two-sided',
+): TwoProportionTest {
   checkCounts(x1, n1);
   checkCounts(x2, n2);
   const p1 = x1 / n1;

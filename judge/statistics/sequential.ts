@@ -109,8 +109,13 @@ export const TAU_GRID: ReadonlyArray<readonly [multiplier: number, weight: numbe
 ];
 
 /** log Λ of the grid mixture: log Σ_k w_k Λ(k·τ), computed stably. */
-export function logGridMixtureLikelihoodRatio(input: MixtureInput, grid: ReadonlyArray<readonly [number, number]> = TAU_GRID): number {
-  const logs = grid.map(([multiplier, weight]) => Math.log(weight) + logMixtureLikelihoodRatio({ ...input, tau: input.tau * multiplier }));
+export function logGridMixtureLikelihoodRatio(
+  input: MixtureInput,
+  grid: ReadonlyArray<readonly [number, number]> = TAU_GRID,
+): number {
+  const logs = grid.map(
+    ([multiplier, weight]) => Math.log(weight) + logMixtureLikelihoodRatio({ ...input, tau: input.tau * multiplier }),
+  );
   const max = Math.max(...logs);
   if (!Number.isFinite(max)) return max;
   return max + Math.log(logs.reduce((sum, value) => sum + Math.exp(value - max), 0));
@@ -127,11 +132,18 @@ export function confidenceSequenceRadius(variance: number, tau: number, alpha: n
   if (variance === 0) return 0;
   if (!(variance > 0) || !Number.isFinite(variance)) return Number.POSITIVE_INFINITY;
   const t2 = tau * tau;
-  return Math.sqrt(((variance * (variance + t2)) / t2) * (2 * Math.log(1 / alpha) + Math.log((variance + t2) / variance)));
+  return Math.sqrt(
+    ((variance * (variance + t2)) / t2) * (2 * Math.log(1 / alpha) + Math.log((variance + t2) / variance)),
+  );
 }
 
 /** Two-sided always-valid confidence interval (confidence sequence) for θ. */
-export function confidenceSequence(estimate: number, variance: number, tau: number, alpha: number): { lower: number; upper: number } {
+export function confidenceSequence(
+  estimate: number,
+  variance: number,
+  tau: number,
+  alpha: number,
+): { lower: number; upper: number } {
   const r = confidenceSequenceRadius(variance, tau, alpha);
   return { lower: estimate - r, upper: estimate + r };
 }
@@ -156,7 +168,10 @@ export function proportionDifference(xc: number, nc: number, xb: number, nb: num
 /** Difference of means x̄_c − x̄_b with the Welch variance s_c²/n_c + s_b²/n_b. */
 export function meanDifference(candidate: SummaryStats, baseline: SummaryStats): EffectStatistic {
   if (candidate.n < 2 || baseline.n < 2) return { estimate: 0, variance: Number.POSITIVE_INFINITY };
-  return { estimate: candidate.mean - baseline.mean, variance: candidate.variance / candidate.n + baseline.variance / baseline.n };
+  return {
+    estimate: candidate.mean - baseline.mean,
+    variance: candidate.variance / candidate.n + baseline.variance / baseline.n,
+  };
 }
 
 /**
@@ -169,6 +184,7 @@ export function logRatioOfMeans(candidate: SummaryStats, baseline: SummaryStats)
   }
   return {
     estimate: Math.log(candidate.mean / baseline.mean),
-    variance: candidate.variance / (candidate.n * candidate.mean ** 2) + baseline.variance / (baseline.n * baseline.mean ** 2),
+    variance:
+      candidate.variance / (candidate.n * candidate.mean ** 2) + baseline.variance / (baseline.n * baseline.mean ** 2),
   };
 }

@@ -35,7 +35,11 @@ export interface WelchOptions {
 }
 
 /** Welch's t test on two samples or two summaries (first minus second). */
-export function welchTTest(a: readonly number[] | SummaryStats, b: readonly number[] | SummaryStats, options: WelchOptions = {}): WelchResult {
+export function welchTTest(
+  a: readonly number[] | SummaryStats,
+  b: readonly number[] | SummaryStats,
+  options: WelchOptions = {},
+): WelchResult {
   const s1 = Array.isArray(a) ? summarize(a as readonly number[]) : (a as SummaryStats);
   const s2 = Array.isArray(b) ? summarize(b as readonly number[]) : (b as SummaryStats);
   if (s1.n < 2 || s2.n < 2) throw new RangeError('Welch test needs at least 2 observations per sample');
@@ -48,10 +52,23 @@ export function welchTTest(a: readonly number[] | SummaryStats, b: readonly numb
   const estimate = s1.mean - s2.mean;
   const df = (v1 + v2) ** 2 / (v1 ** 2 / (s1.n - 1) + v2 ** 2 / (s2.n - 1));
   if (se === 0) {
-    return { estimate, standardError: 0, t: 0, df: Number.POSITIVE_INFINITY, pValue: estimate === mu0 ? 1 : 0, lower: estimate, upper: estimate };
+    return {
+      estimate,
+      standardError: 0,
+      t: 0,
+      df: Number.POSITIVE_INFINITY,
+      pValue: estimate === mu0 ? 1 : 0,
+      lower: estimate,
+      upper: estimate,
+    };
   }
   const t = (estimate - mu0) / se;
-  const pValue = alternative === 'greater' ? studentTSf(t, df) : alternative === 'less' ? studentTCdf(t, df) : Math.min(1, 2 * studentTSf(Math.abs(t), df));
+  const pValue =
+    alternative === 'greater'
+      ? studentTSf(t, df)
+      : alternative === 'less'
+        ? studentTCdf(t, df)
+        : Math.min(1, 2 * studentTSf(Math.abs(t), df));
   const alpha = 1 - confidence;
   let lower: number;
   let upper: number;

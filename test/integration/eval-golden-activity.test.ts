@@ -30,7 +30,10 @@ const previousReports = process.env.ROLLOUT_REPORTS_DIR;
 beforeAll(async () => {
   [baseline, candidate, judge, embeddings] = await Promise.all([
     startSimulatedBackend({ model: 'sim-act-base', behaviour: { ...QUICK, latencyMedianMs: 3, seed: 11 } }),
-    startSimulatedBackend({ model: 'sim-act-cand', behaviour: { ...QUICK, latencyMedianMs: 3, seed: 12, hedgeRate: 0.3 } }),
+    startSimulatedBackend({
+      model: 'sim-act-cand',
+      behaviour: { ...QUICK, latencyMedianMs: 3, seed: 12, hedgeRate: 0.3 },
+    }),
     startSimulatedBackend({ model: 'sim-act-judge', behaviour: { ...QUICK, latencyMedianMs: 5 } }),
     startSimulatedBackend({ model: 'sim-act-embed', behaviour: { ...QUICK, latencyMedianMs: 1 } }),
   ]);
@@ -48,7 +51,10 @@ afterAll(async () => {
 function input(): GoldenEvalInput {
   const plan = parsePlan({
     rollout: { id: 'golden-activity' },
-    backends: { baseline: { baseUrl: baseline.url, model: baseline.model }, candidate: { baseUrl: candidate.url, model: candidate.model } },
+    backends: {
+      baseline: { baseUrl: baseline.url, model: baseline.model },
+      candidate: { baseUrl: candidate.url, model: candidate.model },
+    },
     approvals: { approvers: ['alice'] },
     stages: {
       goldenEval: {
@@ -60,21 +66,37 @@ function input(): GoldenEvalInput {
       },
     },
   });
-  return { rolloutId: 'golden-activity', stage: 'golden_eval', config: plan.stages.goldenEval, baseline: plan.backends.baseline, candidate: plan.backends.candidate, guardrails: plan.guardrails };
+  return {
+    rolloutId: 'golden-activity',
+    stage: 'golden_eval',
+    config: plan.stages.goldenEval,
+    baseline: plan.backends.baseline,
+    candidate: plan.backends.candidate,
+    guardrails: plan.guardrails,
+  };
 }
 
-const requests = () => ({ models: baseline.stats().requests + candidate.stats().requests, judge: judge.stats().requests, embeddings: embeddings.stats().requests });
+const requests = () => ({
+  models: baseline.stats().requests + candidate.stats().requests,
+  judge: judge.stats().requests,
+  embeddings: embeddings.stats().requests,
+});
 /** Waits until the servers' request counts stop moving (bounded to 2 s). */
 async function settled(): Promise<void> {
   let previous = JSON.stringify(requests());
-  for (const deadline = Date.now() + 2_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 2_000; Date.now() < deadline;) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const now = JSON.stringify(requests());
-    if (now === previous && [baseline, candidate, judge, embeddings].every((b) => b.stats().inFlight === 0 && b.stats().queued === 0)) return;
+    if (
+      now === previous &&
+      [baseline, candidate, judge, embeddings].every((b) => b.stats().inFlight === 0 && b.stats().queued === 0)
+    )
+      return;
     previous = now;
   }
 }
-const evidence = (verdict: BehavioralVerdict) => verdict.metrics.map((m) => [m.metric, m.baseline, m.candidate, m.delta, m.interval ?? null, m.classification]);
+const evidence = (verdict: BehavioralVerdict) =>
+  verdict.metrics.map((m) => [m.metric, m.baseline, m.candidate, m.delta, m.interval ?? null, m.classification]);
 
 describe('runGoldenEval activity', () => {
   it('resumes from its last heartbeat after an interrupted attempt, asking nothing twice, to the same verdict', async () => {
@@ -134,7 +156,17 @@ describe('runGoldenEval activity', () => {
         candidate: { baseUrl: candidate.url, model: candidate.model },
         concurrency: 4,
         requestTimeoutMs: 10_000,
-        judge: { scorer: new LlmJudge({ baseUrl: judge.url, model: judge.model, criteria: config.judge!.criteria, requestTimeoutMs: 10_000, retries: 0, orderSeed: 1 }), concurrency: 2 },
+        judge: {
+          scorer: new LlmJudge({
+            baseUrl: judge.url,
+            model: judge.model,
+            criteria: config.judge!.criteria,
+            requestTimeoutMs: 10_000,
+            retries: 0,
+            orderSeed: 1,
+          }),
+          concurrency: 2,
+        },
         resume,
       });
     const full = await run();

@@ -32,7 +32,10 @@ beforeAll(async () => {
   [baseline, candidate, judge] = await Promise.all([
     startSimulatedBackend({ model: 'sim-bad-base', behaviour: { ...QUICK, seed: 11 } }),
     startSimulatedBackend({ model: 'sim-bad-cand', behaviour: { ...QUICK, seed: 12 } }),
-    startSimulatedBackend({ model: 'sim-bad-judge', behaviour: { latencyMedianMs: 0, latencySigma: 0, maxConcurrency: 64 } }),
+    startSimulatedBackend({
+      model: 'sim-bad-judge',
+      behaviour: { latencyMedianMs: 0, latencySigma: 0, maxConcurrency: 64 },
+    }),
   ]);
   dir = await mkdtemp(join(tmpdir(), 'golden-bad-input-'));
   process.env.ROLLOUT_REPORTS_DIR = join(dir, 'reports');
@@ -48,14 +51,28 @@ afterAll(async () => {
 function input(goldenEval: Record<string, unknown>): GoldenEvalInput {
   const plan = parsePlan({
     rollout: { id: 'golden-bad-input' },
-    backends: { baseline: { baseUrl: baseline.url, model: baseline.model }, candidate: { baseUrl: candidate.url, model: candidate.model } },
+    backends: {
+      baseline: { baseUrl: baseline.url, model: baseline.model },
+      candidate: { baseUrl: candidate.url, model: candidate.model },
+    },
     approvals: { approvers: ['alice'] },
     stages: { goldenEval: { enabled: true, dataset: SUPPORT_BOT, concurrency: 16, ...goldenEval } },
   } as RolloutPlanInput);
-  return { rolloutId: 'golden-bad-input', stage: 'golden_eval', config: plan.stages.goldenEval, baseline: plan.backends.baseline, candidate: plan.backends.candidate, guardrails: plan.guardrails };
+  return {
+    rolloutId: 'golden-bad-input',
+    stage: 'golden_eval',
+    config: plan.stages.goldenEval,
+    baseline: plan.backends.baseline,
+    candidate: plan.backends.candidate,
+    guardrails: plan.guardrails,
+  };
 }
 
-const run = (i: GoldenEvalInput) => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(createEvalActivities().runGoldenEval, i) as Promise<BehavioralVerdict>;
+const run = (i: GoldenEvalInput) =>
+  new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(
+    createEvalActivities().runGoldenEval,
+    i,
+  ) as Promise<BehavioralVerdict>;
 const failure = async (i: GoldenEvalInput) => {
   const error = await run(i).then(
     () => null,
@@ -64,13 +81,21 @@ const failure = async (i: GoldenEvalInput) => {
   expect(error).toBeInstanceOf(ApplicationFailure);
   return error as ApplicationFailure;
 };
-const metric = (verdict: BehavioralVerdict, name: string) => verdict.metrics.find((m) => m.metric === name) as BehavioralMetricEvidence;
+const metric = (verdict: BehavioralVerdict, name: string) =>
+  verdict.metrics.find((m) => m.metric === name) as BehavioralMetricEvidence;
 
 describe('golden eval: bad input', () => {
   it('refuses a dataset with a malformed line before sending anything, naming file and line', async () => {
     const path = join(dir, 'broken.jsonl');
     const good = (await readFile(SUPPORT_BOT, 'utf8')).split('\n').slice(0, 3);
-    await writeFile(path, [...good, '{"id": "cut-off", "messages": [{"role": "user", "content": "Wh', good[0]!.replace('support-01', 'support-99')].join('\n'));
+    await writeFile(
+      path,
+      [
+        ...good,
+        '{"id": "cut-off", "messages": [{"role": "user", "content": "Wh',
+        good[0]!.replace('support-01', 'support-99'),
+      ].join('\n'),
+    );
     const before = baseline.stats().requests + candidate.stats().requests;
     const error = await failure(input({ dataset: path }));
     expect(error.type).toBe(FailureType.InvalidDataset);
@@ -93,15 +118,27 @@ describe('golden eval: bad input', () => {
     expect(reasons['judge request failed']).toBeGreaterThanOrEqual(5);
     expect(reasons['judge request failed']).toBeLessThanOrEqual(5 + 4);
     for (const criterion of ['completeness', 'directness', 'helpfulness', 'clarity']) {
-      expect(metric(verdict, `judge.${criterion}`)).toMatchObject({ status: 'incomplete', change: 'no_data', classification: 'no_data', noScore: 20, expected: 20, baseline: null });
+      expect(metric(verdict, `judge.${criterion}`)).toMatchObject({
+        status: 'incomplete',
+        change: 'no_data',
+        classification: 'no_data',
+        noScore: 20,
+        expected: 20,
+        baseline: null,
+      });
     }
     const md = await readFile(verdict.report!, 'utf8');
     expect(md).toMatch(/\| judge\.completeness \| yes \| — \| — \| — \| — \| 0 \| 20\/20 \| no data \(incomplete\) \|/);
-    expect(md).toMatch(/- judge\.completeness: no paired samples; too many items without a score to judge \[n=0, 20\/20 no score \(\d+× judge (unreachable|request failed); \d+× judge (unreachable|request failed)\)\]/);
+    expect(md).toMatch(
+      /- judge\.completeness: no paired samples; too many items without a score to judge \[n=0, 20\/20 no score \(\d+× judge (unreachable|request failed); \d+× judge (unreachable|request failed)\)\]/,
+    );
     // Each item's own reason is in the JSON report beside it.
-    const json = JSON.parse(await readFile(verdict.report!.replace(/\.md$/, '.json'), 'utf8')) as { items: Array<{ judge?: { noScore?: string } }> };
+    const json = JSON.parse(await readFile(verdict.report!.replace(/\.md$/, '.json'), 'utf8')) as {
+      items: Array<{ judge?: { noScore?: string } }>;
+    };
     expect(json.items).toHaveLength(20);
-    for (const item of json.items) expect(item.judge?.noScore).toMatch(/^judge (request failed: connection error|unreachable)/);
+    for (const item of json.items)
+      expect(item.judge?.noScore).toMatch(/^judge (request failed: connection error|unreachable)/);
   });
 
   it('counts judge answers that do not parse as "no score", and asks a human when too many do', async () => {
@@ -122,9 +159,15 @@ describe('golden eval: bad input', () => {
       const completeness = metric(verdict, 'judge.completeness');
       expect(completeness.noScore).toBeGreaterThan(0);
       expect(completeness.noScore).toBeLessThanOrEqual(20);
-      expect(completeness).toMatchObject({ status: 'ok', expected: 200, noScoreReasons: { 'judge answer did not parse': completeness.noScore } });
+      expect(completeness).toMatchObject({
+        status: 'ok',
+        expected: 200,
+        noScoreReasons: { 'judge answer did not parse': completeness.noScore },
+      });
       expect(completeness.samples.baseline).toBe(200 - completeness.noScore);
-      expect(completeness.message).toContain(`${completeness.noScore}/200 no score (${completeness.noScore}× judge answer did not parse)`);
+      expect(completeness.message).toContain(
+        `${completeness.noScore}/200 no score (${completeness.noScore}× judge answer did not parse)`,
+      );
       expect(verdict.outcome).toBe('pass');
     } finally {
       judge.setBehaviour({ judgeMalformedRate: 0 });
@@ -139,8 +182,12 @@ describe('golden eval: bad input', () => {
   });
 
   it('says which API key is missing on the worker', async () => {
-    const error = await failure(input({ judge: { baseUrl: judge.url, model: judge.model, apiKeyEnv: 'NO_SUCH_JUDGE_KEY_FOR_TESTS' } }));
+    const error = await failure(
+      input({ judge: { baseUrl: judge.url, model: judge.model, apiKeyEnv: 'NO_SUCH_JUDGE_KEY_FOR_TESTS' } }),
+    );
     expect(error.type).toBe(FailureType.MissingApiKey);
-    expect(error.message).toBe('environment variable NO_SUCH_JUDGE_KEY_FOR_TESTS (API key for the LLM judge) is not set on the worker');
+    expect(error.message).toBe(
+      'environment variable NO_SUCH_JUDGE_KEY_FOR_TESTS (API key for the LLM judge) is not set on the worker',
+    );
   });
 });

@@ -30,11 +30,17 @@ beforeAll(async () => {
   [baseline, candidate, judge] = await Promise.all([
     startSimulatedBackend({ model: 'sim-golden-base', behaviour: { ...QUICK, seed: 11 } }),
     startSimulatedBackend({ model: 'sim-golden-cand', behaviour: { ...QUICK, seed: 12 } }),
-    startSimulatedBackend({ model: 'sim-golden-judge', behaviour: { latencyMedianMs: 0, latencySigma: 0, maxConcurrency: 256 } }),
+    startSimulatedBackend({
+      model: 'sim-golden-judge',
+      behaviour: { latencyMedianMs: 0, latencySigma: 0, maxConcurrency: 256 },
+    }),
   ]);
   plan = parsePlan({
     rollout: { id: 'golden-regressions' },
-    backends: { baseline: { baseUrl: baseline.url, model: baseline.model }, candidate: { baseUrl: candidate.url, model: candidate.model } },
+    backends: {
+      baseline: { baseUrl: baseline.url, model: baseline.model },
+      candidate: { baseUrl: candidate.url, model: candidate.model },
+    },
     approvals: { approvers: ['alice'] },
   });
   reports = await mkdtemp(join(tmpdir(), 'golden-regressions-'));
@@ -45,16 +51,33 @@ afterAll(async () => {
   await rm(reports, { recursive: true, force: true });
 });
 
-async function evalWith(patch: Partial<Behaviour>, options: { judge?: boolean } = {}): Promise<{ verdict: BehavioralVerdict; byName: Record<string, BehavioralMetricEvidence> }> {
+async function evalWith(
+  patch: Partial<Behaviour>,
+  options: { judge?: boolean } = {},
+): Promise<{ verdict: BehavioralVerdict; byName: Record<string, BehavioralMetricEvidence> }> {
   candidate.setBehaviour({ ...DEFAULT_BEHAVIOUR, ...QUICK, seed: 12, ...patch });
   const config = {
     ...plan.stages.goldenEval,
     concurrency: 32,
     requestTimeout: 10_000,
-    ...(options.judge === false ? {} : { judge: judgeConfig({ baseUrl: judge.url, model: judge.model, concurrency: 16 }), embeddings: embeddingsConfig({ baseUrl: judge.url, model: judge.model, concurrency: 16 }) }),
+    ...(options.judge === false
+      ? {}
+      : {
+          judge: judgeConfig({ baseUrl: judge.url, model: judge.model, concurrency: 16 }),
+          embeddings: embeddingsConfig({ baseUrl: judge.url, model: judge.model, concurrency: 16 }),
+        }),
   };
   const stage = `golden_${Object.keys(patch).join('_') || 'healthy'}${options.judge === false ? '_nojudge' : ''}`;
-  const { verdict } = await runBehavioralGoldenEval({ rolloutId: 'golden-regressions', stage, items, config, guardrails: plan.guardrails, baseline: { baseUrl: baseline.url, model: baseline.model }, candidate: { baseUrl: candidate.url, model: candidate.model }, reportsDir: reports });
+  const { verdict } = await runBehavioralGoldenEval({
+    rolloutId: 'golden-regressions',
+    stage,
+    items,
+    config,
+    guardrails: plan.guardrails,
+    baseline: { baseUrl: baseline.url, model: baseline.model },
+    candidate: { baseUrl: candidate.url, model: candidate.model },
+    reportsDir: reports,
+  });
   const byName = Object.fromEntries(verdict.metrics.map((m) => [m.metric, m as BehavioralMetricEvidence]));
   return { verdict, byName };
 }
@@ -69,10 +92,16 @@ describe('golden eval: behavioral gates on simulated regressions', () => {
   it('passes a healthy candidate that says the same things in its own words, and writes the report', async () => {
     const { verdict, byName } = await evalWith({});
     expect(verdict.outcome).toBe('pass');
-    expect(verdict.reason).toMatch(/^no detectable change on 11 metrics \(golden pass rate 100\.0% vs baseline 100\.0%/);
+    expect(verdict.reason).toMatch(
+      /^no detectable change on 11 metrics \(golden pass rate 100\.0% vs baseline 100\.0%/,
+    );
     expect(changed(byName, 'regression')).toEqual([]);
     expect(changed(byName, 'improvement')).toEqual([]);
-    expect(byName['judge.completeness']).toMatchObject({ status: 'ok', noScore: 0, samples: { baseline: 200, candidate: 200 } });
+    expect(byName['judge.completeness']).toMatchObject({
+      status: 'ok',
+      noScore: 0,
+      samples: { baseline: 200, candidate: 200 },
+    });
     expect(byName.schemaAdherence!.samples.candidate).toBe(80);
     expect(verdict.report).toBe(join(reports, 'golden-regressions', 'golden_healthy.md'));
     const md = await readFile(verdict.report!, 'utf8');
@@ -119,7 +148,9 @@ describe('golden eval: behavioral gates on simulated regressions', () => {
     expect(verdict.outcome).toBe('fail');
     expect(byName.schemaAdherence).toMatchObject({ change: 'regression', baseline: 1, candidate: 0 });
     expect(byName.goldenPassRate).toMatchObject({ classification: 'low', candidate: 0.5 });
-    expect(verdict.reason).toMatch(/^regression on blocking metric\(s\): schemaAdherence −100\.0 pts .*; golden pass rate 50\.0% vs baseline 100\.0% .*below the minimum 90\.0%$/);
+    expect(verdict.reason).toMatch(
+      /^regression on blocking metric\(s\): schemaAdherence −100\.0 pts .*; golden pass rate 50\.0% vs baseline 100\.0% .*below the minimum 90\.0%$/,
+    );
     const md = await readFile(verdict.report!, 'utf8');
     expect(md).toContain("schema invalid (schema: data must have required property 'confidence')");
   });
@@ -135,10 +166,20 @@ describe('golden eval: behavioral gates on simulated regressions', () => {
   it('does not fail a healthy change of wording: it goes to a human as an improvement, with the divergence shown', async () => {
     const { verdict, byName } = await evalWith({ wordingDrift: 1 });
     expect(verdict.outcome).toBe('inconclusive');
-    expect(verdict.reason).toMatch(/^differs from the baseline; needs review: improvement: judge\.clarity \+1\.\d\d .*; non-blocking change: similarity −0\.\d\d/);
+    expect(verdict.reason).toMatch(
+      /^differs from the baseline; needs review: improvement: judge\.clarity \+1\.\d\d .*; non-blocking change: similarity −0\.\d\d/,
+    );
     expect(changed(byName, 'improvement')).toEqual(['judge.clarity']);
     expect(changed(byName, 'regression')).toEqual(['similarity']);
     expect(byName.similarity!.blocking).toBe(false);
-    for (const metric of ['judge.completeness', 'judge.directness', 'judge.helpfulness', 'refusalRate', 'schemaAdherence', 'length']) expect(byName[metric]!.change, metric).toBe('none');
+    for (const metric of [
+      'judge.completeness',
+      'judge.directness',
+      'judge.helpfulness',
+      'refusalRate',
+      'schemaAdherence',
+      'length',
+    ])
+      expect(byName[metric]!.change, metric).toBe('none');
   });
 });

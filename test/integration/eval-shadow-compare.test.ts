@@ -24,7 +24,11 @@ import { adminOf, startGatewayOverPair } from '../support/gateway-over-pair';
 
 const ROUTE = 'support-shadow';
 const QUICK = { latencyMedianMs: 2, latencySigma: 0.2, maxConcurrency: 256, contentSeed: 7 };
-const JSON_SCHEMA = { type: 'object', required: ['answer', 'confidence'], properties: { answer: { type: 'string' }, confidence: { type: 'number' } } };
+const JSON_SCHEMA = {
+  type: 'object',
+  required: ['answer', 'confidence'],
+  properties: { answer: { type: 'string' }, confidence: { type: 'number' } },
+};
 
 let baseline: SimulatedBackend;
 let candidate: SimulatedBackend;
@@ -38,7 +42,10 @@ beforeAll(async () => {
   [baseline, candidate, judge] = await Promise.all([
     startSimulatedBackend({ model: 'sim-shadow-base', behaviour: { ...QUICK, seed: 11 } }),
     startSimulatedBackend({ model: 'sim-shadow-cand', behaviour: { ...QUICK, seed: 12 } }),
-    startSimulatedBackend({ model: 'sim-shadow-judge', behaviour: { latencyMedianMs: 0, latencySigma: 0, maxConcurrency: 256 } }),
+    startSimulatedBackend({
+      model: 'sim-shadow-judge',
+      behaviour: { latencyMedianMs: 0, latencySigma: 0, maxConcurrency: 256 },
+    }),
   ]);
   gateway = await startGatewayOverPair(ROUTE, { baseline, candidate }, 3);
   await adminOf(gateway).setWeights(ROUTE, { weights: { baseline: 100, candidate: 0 } });
@@ -61,7 +68,7 @@ afterAll(async () => {
 /** Polls until the route's shadow pairs on `at` stop growing (bounded to 5 s). */
 async function settledPairs(at: GatewayHandle = gateway): Promise<number> {
   let previous = -1;
-  for (const deadline = Date.now() + 5_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
     const count = (await readShadowPairs({ adminUrl: at.adminUrl, route: ROUTE, sinceSeq: 0 })).length;
     if (count === previous) return count;
     previous = count;
@@ -73,7 +80,10 @@ async function settledPairs(at: GatewayHandle = gateway): Promise<number> {
 function plan(compare: Record<string, unknown>): RolloutPlan {
   return parsePlan({
     rollout: { id: 'shadow-compare' },
-    backends: { baseline: { baseUrl: baseline.url, model: baseline.model }, candidate: { baseUrl: candidate.url, model: candidate.model } },
+    backends: {
+      baseline: { baseUrl: baseline.url, model: baseline.model },
+      candidate: { baseUrl: candidate.url, model: candidate.model },
+    },
     approvals: { approvers: ['alice'] },
     stages: { shadow: { share: 1, compare } },
   });
@@ -82,7 +92,11 @@ function plan(compare: Record<string, unknown>): RolloutPlan {
 /** Mirrors `requests` live requests with the candidate behaving as `patch`, then compares the window. */
 async function soak(
   patch: Partial<Behaviour>,
-  options: { requests?: number; compare?: Record<string, unknown>; replicas?: { serving: GatewayHandle[]; adminUrls: string[] } } = {},
+  options: {
+    requests?: number;
+    compare?: Record<string, unknown>;
+    replicas?: { serving: GatewayHandle[]; adminUrls: string[] };
+  } = {},
 ): Promise<{ verdict: BehavioralVerdict; byName: Record<string, BehavioralMetricEvidence> }> {
   candidate.setBehaviour({ ...DEFAULT_BEHAVIOUR, ...QUICK, seed: 12, ...patch });
   const serving = options.replicas?.serving ?? [gateway];
@@ -92,12 +106,26 @@ async function soak(
   // The load is split evenly over the gateways serving the route, as a load balancer would.
   const loads = await Promise.all(
     serving.map((g, i) =>
-      runLoad({ gatewayUrl: g.url, routes: [ROUTE], ratePerSecond: 1_000, maxRequests: (options.requests ?? 300) / serving.length, users: 1_000, userPrefix: `soak${run}-${i}-`, jsonShare: 0.3, maxInFlight: 500, seed: run * 10 + i }),
+      runLoad({
+        gatewayUrl: g.url,
+        routes: [ROUTE],
+        ratePerSecond: 1_000,
+        maxRequests: (options.requests ?? 300) / serving.length,
+        users: 1_000,
+        userPrefix: `soak${run}-${i}-`,
+        jsonShare: 0.3,
+        maxInFlight: 500,
+        seed: run * 10 + i,
+      }),
     ),
   );
   expect(loads.reduce((sum, load) => sum + (load.byStatus['200'] ?? 0), 0)).toBe(options.requests ?? 300);
   await Promise.all(serving.map((g) => settledPairs(g)));
-  const compare = options.compare ?? { judge: { baseUrl: judge.url, model: judge.model, concurrency: 8 }, embeddings: { baseUrl: judge.url, model: judge.model, concurrency: 8 }, sample: { share: 0.5 } };
+  const compare = options.compare ?? {
+    judge: { baseUrl: judge.url, model: judge.model, concurrency: 8 },
+    embeddings: { baseUrl: judge.url, model: judge.model, concurrency: 8 },
+    sample: { share: 0.5 },
+  };
   const p = plan(compare);
   const input: ShadowCompareInput = {
     rolloutId: 'shadow-compare',
@@ -110,7 +138,10 @@ async function soak(
     guardrails: p.guardrails,
     pricing: { baseline: p.backends.baseline.pricing, candidate: p.backends.candidate.pricing },
   };
-  const verdict = (await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN') }).run(createShadowCompareActivities().compareShadow, input)) as BehavioralVerdict;
+  const verdict = (await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN') }).run(
+    createShadowCompareActivities().compareShadow,
+    input,
+  )) as BehavioralVerdict;
   return { verdict, byName: Object.fromEntries(verdict.metrics.map((m) => [m.metric, m as BehavioralMetricEvidence])) };
 }
 
@@ -143,7 +174,9 @@ describe('shadow comparison on mirrored traffic', () => {
     expect(breaches(byName)).toEqual(expect.arrayContaining(['judge.completeness', 'length']));
     expect(verdict.reason).toMatch(/^\d breached thresholds on 300 shadow pairs: /);
     // The gateway holds the earlier soak's pairs too; only this window's 300 were compared.
-    expect((await readShadowPairs({ adminUrl: gateway.adminUrl, route: ROUTE, sinceSeq: 0 })).length).toBeGreaterThan(300);
+    expect((await readShadowPairs({ adminUrl: gateway.adminUrl, route: ROUTE, sinceSeq: 0 })).length).toBeGreaterThan(
+      300,
+    );
     expect(byName.length!.message).toMatch(/per-pair length ratio p10 0\.\d\d, p50 0\.\d\d, p90 \d\.\d\d/);
   });
 
@@ -166,7 +199,9 @@ describe('shadow comparison on mirrored traffic', () => {
     expect(verdict.outcome).toBe('inconclusive');
     expect(breaches(byName)).toEqual(['schemaAdherence']);
     expect(byName.schemaAdherence).toMatchObject({ baseline: 1, candidate: 0 });
-    expect(verdict.reason).toMatch(/^1 breached threshold on 300 shadow pairs; differs from the baseline; needs review: schemaAdherence −100\.0 pts/);
+    expect(verdict.reason).toMatch(
+      /^1 breached threshold on 300 shadow pairs; differs from the baseline; needs review: schemaAdherence −100\.0 pts/,
+    );
   });
 
   it('checks renamed JSON fields against the plan’s schema when it has one; a plan can make that breach roll back alone', async () => {
@@ -182,7 +217,9 @@ describe('shadow comparison on mirrored traffic', () => {
     expect(verdict.outcome).toBe('inconclusive');
     expect(breaches(byName)).toEqual(['similarity']);
     expect(byName['judge.clarity']!.change).toBe('improvement');
-    expect(verdict.reason).toMatch(/^1 breached threshold on 300 shadow pairs; differs from the baseline; needs review: similarity −0\.\d\d .*; improvement: judge\.clarity \+/);
+    expect(verdict.reason).toMatch(
+      /^1 breached threshold on 300 shadow pairs; differs from the baseline; needs review: similarity −0\.\d\d .*; improvement: judge\.clarity \+/,
+    );
   });
 
   it('compares the pairs of every gateway serving the route, and names a gateway it cannot read', async () => {
@@ -191,7 +228,10 @@ describe('shadow comparison on mirrored traffic', () => {
       await adminOf(replica).setWeights(ROUTE, { weights: { baseline: 100, candidate: 0 } });
       await adminOf(replica).setShadow(ROUTE, { enabled: true, target: 'candidate', share: 1 });
       const unreachable = `http://127.0.0.1:${await freePort()}`;
-      const { verdict, byName } = await soak({ skipContentRate: 0.7 }, { replicas: { serving: [gateway, replica], adminUrls: [gateway.adminUrl, replica.adminUrl, unreachable] } });
+      const { verdict, byName } = await soak(
+        { skipContentRate: 0.7 },
+        { replicas: { serving: [gateway, replica], adminUrls: [gateway.adminUrl, replica.adminUrl, unreachable] } },
+      );
       expect(verdict.outcome).toBe('fail');
       expect(breaches(byName)).toEqual(expect.arrayContaining(['length']));
       // 150 mirrored through each gateway: all 300 pairs compared, one gateway named as unread.
@@ -204,11 +244,16 @@ describe('shadow comparison on mirrored traffic', () => {
 
   it('is inconclusive on too few pairs, never a pass', async () => {
     const { verdict } = await soak({}, { requests: 10, compare: {} });
-    expect(verdict).toMatchObject({ outcome: 'inconclusive', reason: 'only 10 shadow pairs (needs 30); not enough evidence; needs review' });
+    expect(verdict).toMatchObject({
+      outcome: 'inconclusive',
+      reason: 'only 10 shadow pairs (needs 30); not enough evidence; needs review',
+    });
   });
 
   it('refuses, non-retryably, to read the pairs of a route the gateway does not have, with the traffic activities’ type for that case', async () => {
-    const error = await readShadowPairs({ adminUrl: gateway.adminUrl, route: 'no-such-route', sinceSeq: 0 }).catch((caught: unknown) => caught);
+    const error = await readShadowPairs({ adminUrl: gateway.adminUrl, route: 'no-such-route', sinceSeq: 0 }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: FailureType.RouteNotFound, nonRetryable: true });
     expect((error as ApplicationFailure).message).toContain('"no-such-route"');

@@ -16,7 +16,8 @@ const logLines: string[] = [];
 /** Everything the gateway sent back in this file, headers included: the token must be in none of it. */
 const seen: string[] = [];
 
-async function request(url: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- assertions inspect arbitrary JSON
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions inspect arbitrary JSON
+async function request(url: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; body: any }> {
   const res = await fetch(url, init);
   const text = await res.text();
   seen.push(text, JSON.stringify([...res.headers.entries()]));
@@ -31,7 +32,11 @@ beforeAll(async () => {
     routes: { chat: { backends: [{ name: 'baseline', baseUrl: sim.url, model: 'sim-auth' }] } },
     log: (line) => logLines.push(line),
   });
-  const chat = await request(`${gateway.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }) });
+  const chat = await request(`${gateway.baseUrl}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }),
+  });
   expect(chat.status).toBe(200);
 });
 
@@ -43,23 +48,41 @@ afterAll(async () => {
   expect(everything).not.toContain(TOKEN);
 });
 
-const ADMIN_PATHS = ['/admin/info', '/admin/routes', '/admin/routes/chat', '/admin/routes/chat/records?since=0', '/admin/routes/chat/shadow-pairs?since=0', '/admin/routes/nope'];
+const ADMIN_PATHS = [
+  '/admin/info',
+  '/admin/routes',
+  '/admin/routes/chat',
+  '/admin/routes/chat/records?since=0',
+  '/admin/routes/chat/shadow-pairs?since=0',
+  '/admin/routes/nope',
+];
 
 describe('admin plane refusals', () => {
   it('refuses a request without credentials on every admin path, saying the credential is missing', async () => {
     for (const path of ADMIN_PATHS) {
       const reply = await request(`${gateway.adminUrl}${path}`);
       expect(reply.status, path).toBe(401);
-      expect(reply.body).toEqual({ error: { type: 'unauthorized', message: expect.stringContaining('missing credential') } });
+      expect(reply.body).toEqual({
+        error: { type: 'unauthorized', message: expect.stringContaining('missing credential') },
+      });
       expect(reply.headers.get('www-authenticate')).toBe('Bearer realm="llm-rollout-gateway"');
     }
-    expect((await request(`${gateway.adminUrl}/admin/routes/chat`, { headers: { authorization: '' } })).body.error.message).toContain('missing credential');
+    expect(
+      (await request(`${gateway.adminUrl}/admin/routes/chat`, { headers: { authorization: '' } })).body.error.message,
+    ).toContain('missing credential');
   });
 
   it('refuses another scheme and a malformed header as an invalid credential, echoing neither', async () => {
     const basic = Buffer.from(`admin:${TOKEN}`).toString('base64');
     // [header sent, the secret part that must not come back]
-    const cases: Array<[string, string]> = [[`Basic ${basic}`, basic], [`Token ${TOKEN}`, TOKEN], ['Bearer', ''], ['Bearer ', ''], [TOKEN, TOKEN], [`Bearer ${TOKEN} extra`, TOKEN]];
+    const cases: Array<[string, string]> = [
+      [`Basic ${basic}`, basic],
+      [`Token ${TOKEN}`, TOKEN],
+      ['Bearer', ''],
+      ['Bearer ', ''],
+      [TOKEN, TOKEN],
+      [`Bearer ${TOKEN} extra`, TOKEN],
+    ];
     for (const [authorization, secret] of cases) {
       const reply = await request(`${gateway.adminUrl}/admin/routes`, { headers: { authorization } });
       expect(reply.status, authorization).toBe(401);
@@ -70,7 +93,9 @@ describe('admin plane refusals', () => {
 
   it('refuses a wrong token, also one differing only at the end or in length, and does not echo it', async () => {
     for (const wrong of ['wrong-token-0123456789abcdef', `${TOKEN.slice(0, -1)}X`, `${TOKEN}0`, TOKEN.slice(0, 16)]) {
-      const reply = await request(`${gateway.adminUrl}/admin/routes`, { headers: { authorization: `Bearer ${wrong}` } });
+      const reply = await request(`${gateway.adminUrl}/admin/routes`, {
+        headers: { authorization: `Bearer ${wrong}` },
+      });
       expect(reply.status).toBe(401);
       expect(reply.body.error.message).toContain('invalid credential');
       expect(JSON.stringify(reply.body)).not.toContain(wrong);
@@ -78,7 +103,11 @@ describe('admin plane refusals', () => {
   });
 
   it('refuses mutations without the token and leaves the route as it was', async () => {
-    const weights = await request(`${gateway.adminUrl}/admin/routes/chat/weights`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ weights: { baseline: 100 } }) });
+    const weights = await request(`${gateway.adminUrl}/admin/routes/chat/weights`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ weights: { baseline: 100 } }),
+    });
     expect(weights.status).toBe(401);
     const redirect = await request(`${gateway.adminUrl}/admin/routes/chat`, {
       method: 'PUT',
@@ -93,8 +122,16 @@ describe('admin plane refusals', () => {
 
   it('serves the admin API with the token', async () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
-    expect((await request(`${gateway.adminUrl}/admin/routes/chat`, { headers: auth })).body).toMatchObject({ route: 'chat' });
-    expect((await request(`${gateway.adminUrl}/admin/routes/chat/records?since=0`, { headers: { authorization: `bearer ${TOKEN}` } })).body.records).toHaveLength(1);
+    expect((await request(`${gateway.adminUrl}/admin/routes/chat`, { headers: auth })).body).toMatchObject({
+      route: 'chat',
+    });
+    expect(
+      (
+        await request(`${gateway.adminUrl}/admin/routes/chat/records?since=0`, {
+          headers: { authorization: `bearer ${TOKEN}` },
+        })
+      ).body.records,
+    ).toHaveLength(1);
   });
 
   it('has no admin API, records, shadow pairs or /metrics on the data plane, even with the right token', async () => {
@@ -106,14 +143,22 @@ describe('admin plane refusals', () => {
         expect(reply.body.error.type).toBe('not_found');
       }
     }
-    const put = await request(`${gateway.url}/admin/routes/chat/weights`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ weights: { baseline: 100 } }) });
+    const put = await request(`${gateway.url}/admin/routes/chat/weights`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ weights: { baseline: 100 } }),
+    });
     expect(put.status).toBe(404);
   });
 
   it('serves /metrics and /healthz on the admin plane without credentials, and no /v1 there', async () => {
     expect((await request(`${gateway.adminUrl}/metrics`)).body).toContain('llm_gateway_requests_total{route="chat"');
     expect((await request(`${gateway.adminUrl}/healthz`)).body).toEqual({ ok: true });
-    const chat = await request(`${gateway.adminUrl}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'chat', messages: [] }) });
+    const chat = await request(`${gateway.adminUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', messages: [] }),
+    });
     expect(chat.status).toBe(404);
     expect((await request(`${gateway.adminUrl}/v1/models`)).status).toBe(404);
   });
@@ -125,12 +170,19 @@ describe('admin plane refusals', () => {
   });
 });
 
-function runGatewayCli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number | null; output: string }> {
+function runGatewayCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const childEnv: NodeJS.ProcessEnv = { ...process.env };
     delete childEnv.GATEWAY_ADMIN_TOKEN;
     delete childEnv.GATEWAY_ADMIN_TOKEN_FILE;
-    const child = spawn('npx', ['tsx', 'gateway/main.ts', '--port', '0', '--admin-port', '0', ...args], { cwd: repoRoot, env: { ...childEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npx', ['tsx', 'gateway/main.ts', '--port', '0', '--admin-port', '0', ...args], {
+      cwd: repoRoot,
+      env: { ...childEnv, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -61,7 +61,10 @@ afterAll(async () => {
 describe('admin API', () => {
   it('answers /healthz on both planes and /admin/info with the epoch', async () => {
     expect(await call('GET', '/healthz')).toMatchObject({ status: 200, body: { ok: true } });
-    expect(await call('GET', '/healthz', undefined, gateway.adminUrl)).toMatchObject({ status: 200, body: { ok: true } });
+    expect(await call('GET', '/healthz', undefined, gateway.adminUrl)).toMatchObject({
+      status: 200,
+      body: { ok: true },
+    });
     const info = await call('GET', '/admin/info');
     expect(info).toMatchObject({ status: 200, body: { epoch: gateway.epoch, routes: 0 } });
     expect(Date.parse(info.body.startedAt)).toBeGreaterThan(Date.now() - 60_000);
@@ -71,7 +74,12 @@ describe('admin API', () => {
   it('creates a route on the baseline and treats a repeated PUT as a no-op', async () => {
     const created = await call('PUT', '/admin/routes/chat', definition('baseline', 'candidate'));
     expect(created.status).toBe(200);
-    expect(created.body).toMatchObject({ route: 'chat', weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, version: 1 });
+    expect(created.body).toMatchObject({
+      route: 'chat',
+      weights: { baseline: 100, candidate: 0 },
+      shadow: { enabled: false, target: null, share: 0 },
+      version: 1,
+    });
     const again = await call('PUT', '/admin/routes/chat', definition('baseline', 'candidate'));
     expect(again.body).toEqual(created.body);
     expect((await call('GET', '/admin/routes/chat')).body).toEqual(created.body);
@@ -83,8 +91,16 @@ describe('admin API', () => {
     const second = await call('PUT', '/admin/routes/chat/weights', { weights: { baseline: 95, candidate: 5 } });
     expect(first.status).toBe(200);
     expect(second.body.version).toBe(first.body.version);
-    const shadowOn = await call('PUT', '/admin/routes/chat/shadow', { enabled: true, target: 'candidate', share: 0.25 });
-    const shadowAgain = await call('PUT', '/admin/routes/chat/shadow', { enabled: true, target: 'candidate', share: 0.25 });
+    const shadowOn = await call('PUT', '/admin/routes/chat/shadow', {
+      enabled: true,
+      target: 'candidate',
+      share: 0.25,
+    });
+    const shadowAgain = await call('PUT', '/admin/routes/chat/shadow', {
+      enabled: true,
+      target: 'candidate',
+      share: 0.25,
+    });
     expect(shadowOn.body.version).toBe(first.body.version + 1);
     expect(shadowAgain.body.version).toBe(shadowOn.body.version);
 
@@ -103,7 +119,13 @@ describe('admin API', () => {
       ['PUT', '/admin/routes/chat/weights', [1, 2], 400, 'body'],
       ['PUT', '/admin/routes/chat/shadow', { enabled: true, share: 2 }, 400, 'share'],
       ['PUT', '/admin/routes/chat/shadow', { enabled: true, target: 'ghost' }, 409, 'target'],
-      ['PUT', '/admin/routes/chat', { backends: [{ name: 'baseline', baseUrl: 'not a url', model: 'm' }] }, 400, 'backends[0].baseUrl'],
+      [
+        'PUT',
+        '/admin/routes/chat',
+        { backends: [{ name: 'baseline', baseUrl: 'not a url', model: 'm' }] },
+        400,
+        'backends[0].baseUrl',
+      ],
       ['PUT', '/admin/routes/chat', definition('baseline'), 409, 'backends'],
     ];
     for (const [method, path, body, status, field] of cases) {
@@ -116,7 +138,10 @@ describe('admin API', () => {
   });
 
   it('404s unknown routes in the OpenAI error shape and 405s wrong methods', async () => {
-    expect(await call('GET', '/admin/routes/nope')).toMatchObject({ status: 404, body: { error: { type: 'route_not_found' } } });
+    expect(await call('GET', '/admin/routes/nope')).toMatchObject({
+      status: 404,
+      body: { error: { type: 'route_not_found' } },
+    });
     expect(await call('PUT', '/admin/routes/nope/weights', { weights: { a: 100 } })).toMatchObject({ status: 404 });
     expect(await call('GET', '/admin/routes/nope/records')).toMatchObject({ status: 404 });
     const wrong = await call('POST', '/admin/routes/chat/weights', { weights: { baseline: 100 } });
@@ -126,7 +151,11 @@ describe('admin API', () => {
 
   it('pages per-request records with since/limit and validates the parameters', async () => {
     for (let i = 0; i < 5; i++) {
-      const res = await call('POST', '/v1/chat/completions', { model: 'chat', user: `pager-${i}`, messages: [{ role: 'user', content: `question ${i}` }] });
+      const res = await call('POST', '/v1/chat/completions', {
+        model: 'chat',
+        user: `pager-${i}`,
+        messages: [{ role: 'user', content: `question ${i}` }],
+      });
       expect(res.status).toBe(200);
     }
     const first = (await call('GET', '/admin/routes/chat/records?limit=3')).body as RecordsPage;
@@ -134,32 +163,56 @@ describe('admin API', () => {
     expect(first).toMatchObject({ epoch: gateway.epoch, restarted: false, lost: 0 });
     expect(first.records.every((r) => r.epoch === gateway.epoch)).toBe(true);
     // The same epoch continues where it was; another one (a process gone) starts again from the first record.
-    const same = (await call('GET', `/admin/routes/chat/records?since=${first.nextSince}&epoch=${gateway.epoch}&limit=100`)).body as RecordsPage;
+    const same = (
+      await call('GET', `/admin/routes/chat/records?since=${first.nextSince}&epoch=${gateway.epoch}&limit=100`)
+    ).body as RecordsPage;
     expect(same.restarted).toBe(false);
     expect(same.records[0]?.seq).toBeGreaterThan(first.nextSince);
-    const other = (await call('GET', `/admin/routes/chat/records?since=${first.nextSince}&epoch=gone-000000&limit=100`)).body as RecordsPage;
+    const other = (await call('GET', `/admin/routes/chat/records?since=${first.nextSince}&epoch=gone-000000&limit=100`))
+      .body as RecordsPage;
     expect(other).toMatchObject({ epoch: gateway.epoch, restarted: true, lost: 0 });
     expect(other.records[0]?.seq).toBe(first.records[0]?.seq);
     expect(await call('GET', '/admin/routes/chat/records?epoch=not%20an%20epoch')).toMatchObject({ status: 400 });
-    const rest = (await call('GET', `/admin/routes/chat/records?since=${first.nextSince}&limit=100`)).body as RecordsPage;
+    const rest = (await call('GET', `/admin/routes/chat/records?since=${first.nextSince}&limit=100`))
+      .body as RecordsPage;
     const seqs = [...first.records, ...rest.records].map((r) => r.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(seqs.length);
-    expect(rest.records.filter((r) => r.mode === 'live').length + first.records.filter((r) => r.mode === 'live').length).toBe(5);
-    expect(first.records[0]).toMatchObject({ route: 'chat', model: 'sim-admin-8b', status: 200, validJson: null, refusal: false });
+    expect(
+      rest.records.filter((r) => r.mode === 'live').length + first.records.filter((r) => r.mode === 'live').length,
+    ).toBe(5);
+    expect(first.records[0]).toMatchObject({
+      route: 'chat',
+      model: 'sim-admin-8b',
+      status: 200,
+      validJson: null,
+      refusal: false,
+    });
     expect(first.records[0]?.promptTokens).toBeGreaterThan(0);
     expect(await call('GET', '/admin/routes/chat/records?since=-1')).toMatchObject({ status: 400 });
     expect((await call('GET', '/admin/routes/chat/records?limit=0')).body.error.message).toContain('limit');
   });
 
   it('says how many records the ring buffer overwrote before they were read', async () => {
-    const small = await startGateway({ defaultMetrics: false, recordsCapacity: 3, routes: { tiny: definition('only') } });
+    const small = await startGateway({
+      defaultMetrics: false,
+      recordsCapacity: 3,
+      routes: { tiny: definition('only') },
+    });
     try {
       for (let i = 0; i < 5; i++) {
-        const res = await fetch(`${small.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'hi' }] }) });
+        const res = await fetch(`${small.baseUrl}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'hi' }] }),
+        });
         expect(res.status).toBe(200);
       }
-      const page = (await (await fetch(`${small.adminUrl}/admin/routes/tiny/records?since=0`, { headers: { authorization: `Bearer ${small.adminToken}` } })).json()) as RecordsPage;
+      const page = (await (
+        await fetch(`${small.adminUrl}/admin/routes/tiny/records?since=0`, {
+          headers: { authorization: `Bearer ${small.adminToken}` },
+        })
+      ).json()) as RecordsPage;
       expect(page.records.map((r) => r.seq)).toEqual([3, 4, 5]);
       expect(page).toMatchObject({ lost: 2, restarted: false, nextSince: 5 });
     } finally {
@@ -188,13 +241,20 @@ describe('data plane errors', () => {
 
   it('rejects an oversized body with 413', async () => {
     const huge = { model: 'chat', messages: [{ role: 'user', content: 'x'.repeat(100 * 1024) }] };
-    expect(await call('POST', '/v1/chat/completions', huge)).toMatchObject({ status: 413, body: { error: { type: 'request_too_large' } } });
+    expect(await call('POST', '/v1/chat/completions', huge)).toMatchObject({
+      status: 413,
+      body: { error: { type: 'request_too_large' } },
+    });
   });
 
   it('passes upstream error statuses through and records them', async () => {
     sim.setBehaviour({ errorRate: 1 });
     try {
-      const reply = await call('POST', '/v1/chat/completions', { model: 'chat', user: 'err', messages: [{ role: 'user', content: 'hi' }] });
+      const reply = await call('POST', '/v1/chat/completions', {
+        model: 'chat',
+        user: 'err',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
       expect([500, 503]).toContain(reply.status);
       expect(reply.body.error.message).toContain('simulated');
     } finally {
@@ -204,21 +264,40 @@ describe('data plane errors', () => {
 
   it('returns 502 for an unreachable backend and counts it as code 502', async () => {
     const port = await closedPort();
-    await call('PUT', '/admin/routes/dead', { backends: [{ name: 'gone', baseUrl: `http://127.0.0.1:${port}/v1`, model: 'sim-gone' }] });
-    const reply = await call('POST', '/v1/chat/completions', { model: 'dead', messages: [{ role: 'user', content: 'hi' }] });
+    await call('PUT', '/admin/routes/dead', {
+      backends: [{ name: 'gone', baseUrl: `http://127.0.0.1:${port}/v1`, model: 'sim-gone' }],
+    });
+    const reply = await call('POST', '/v1/chat/completions', {
+      model: 'dead',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(reply).toMatchObject({ status: 502, body: { error: { type: 'upstream_unavailable' } } });
     expect(reply.headers.get('x-rollout-backend')).toBe('gone');
     const records = (await call('GET', '/admin/routes/dead/records')).body as RecordsPage;
     expect(records.records.map((r) => r.status)).toEqual([502]);
-    expect(await (await fetch(`${gateway.adminUrl}/metrics`)).text()).toContain('llm_gateway_requests_total{route="dead",backend="gone",model="sim-gone",mode="live",code="502"} 1');
+    expect(await (await fetch(`${gateway.adminUrl}/metrics`)).text()).toContain(
+      'llm_gateway_requests_total{route="dead",backend="gone",model="sim-gone",mode="live",code="502"} 1',
+    );
   });
 
   it('returns 502 when the backend does not answer within the timeout', async () => {
-    const slow = await startSimulatedBackend({ model: 'sim-slow', behaviour: { latencyMedianMs: 3000, latencySigma: 0 } });
-    const impatient = await startGateway({ defaultMetrics: false, upstreamTimeoutMs: 200, routes: { slow: { backends: [{ name: 'slow', baseUrl: slow.url, model: 'sim-slow' }] } } });
+    const slow = await startSimulatedBackend({
+      model: 'sim-slow',
+      behaviour: { latencyMedianMs: 3000, latencySigma: 0 },
+    });
+    const impatient = await startGateway({
+      defaultMetrics: false,
+      upstreamTimeoutMs: 200,
+      routes: { slow: { backends: [{ name: 'slow', baseUrl: slow.url, model: 'sim-slow' }] } },
+    });
     try {
       const started = performance.now();
-      const reply = await call('POST', '/v1/chat/completions', { model: 'slow', messages: [{ role: 'user', content: 'hi' }] }, impatient.url);
+      const reply = await call(
+        'POST',
+        '/v1/chat/completions',
+        { model: 'slow', messages: [{ role: 'user', content: 'hi' }] },
+        impatient.url,
+      );
       expect(reply.status).toBe(502);
       expect(reply.body.error.message).toContain('200 ms');
       expect(performance.now() - started).toBeLessThan(2000);
@@ -235,18 +314,34 @@ describe('data plane errors', () => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        seen.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> });
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'ok' } }], usage: { prompt_tokens: 1, completion_tokens: 1 } }));
+        seen.push({
+          headers: req.headers,
+          body: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>,
+        });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            choices: [{ message: { role: 'assistant', content: 'ok' } }],
+            usage: { prompt_tokens: 1, completion_tokens: 1 },
+          }),
+        );
       });
     });
     await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
     const { port } = recorder.address() as AddressInfo;
     try {
-      await call('PUT', '/admin/routes/keyed', { backends: [{ name: 'vendor', baseUrl: `http://127.0.0.1:${port}/v1/`, model: 'vendor-model-x', apiKey: 'sk-test-123' }] });
+      await call('PUT', '/admin/routes/keyed', {
+        backends: [
+          { name: 'vendor', baseUrl: `http://127.0.0.1:${port}/v1/`, model: 'vendor-model-x', apiKey: 'sk-test-123' },
+        ],
+      });
       expect(JSON.stringify((await call('GET', '/admin/routes/keyed')).body)).not.toContain('sk-test-123');
       const res = await fetch(`${gateway.baseUrl}/chat/completions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-request-id': 'trace-77', authorization: 'Bearer client-token' },
+        headers: {
+          'content-type': 'application/json',
+          'x-request-id': 'trace-77',
+          authorization: 'Bearer client-token',
+        },
         body: JSON.stringify({ model: 'keyed', temperature: 0.2, messages: [{ role: 'user', content: 'hi' }] }),
       });
       expect(res.status).toBe(200);

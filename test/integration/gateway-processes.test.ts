@@ -51,7 +51,11 @@ async function chat(session: string): Promise<Reply> {
     sent++;
     return { status: response.status, backend: response.headers.get('x-rollout-backend'), requestId };
   } catch (error) {
-    return { status: (error as Error).name === 'TimeoutError' ? 'no answer' : 'connection error', backend: null, requestId };
+    return {
+      status: (error as Error).name === 'TimeoutError' ? 'no answer' : 'connection error',
+      backend: null,
+      requestId,
+    };
   }
 }
 
@@ -101,7 +105,13 @@ function connections(pid: number, port: number, side: 'remote' | 'local'): numbe
     .split('\n')
     .slice(1)
     .map((line) => line.trim().split(/\s+/))
-    .filter((fields) => fields.length > 9 && fields[3] === '01' && parseInt(fields[column]!.split(':')[1]!, 16) === port && inodes.has(fields[9]!)).length;
+    .filter(
+      (fields) =>
+        fields.length > 9 &&
+        fields[3] === '01' &&
+        parseInt(fields[column]!.split(':')[1]!, 16) === port &&
+        inodes.has(fields[9]!),
+    ).length;
 }
 
 async function metricTotal(name: string, labels: Record<string, string>): Promise<number> {
@@ -110,7 +120,8 @@ async function metricTotal(name: string, labels: Record<string, string>): Promis
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`)) continue;
     const labelText = line.slice(name.length + 1, line.indexOf('}'));
-    if (Object.entries(labels).every(([key, value]) => labelText.includes(`${key}="${value}"`))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Object.entries(labels).every(([key, value]) => labelText.includes(`${key}="${value}"`)))
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return total;
 }
@@ -123,7 +134,16 @@ beforeAll(async () => {
     candidate: await startSimulatedBackend({ model: 'sim-processes-b', behaviour: instant }),
   };
   const [dataPort, adminPort] = [await freePort(), await freePort()];
-  args = ['--processes', '2', '--port', String(dataPort), '--admin-port', String(adminPort), '--state-file', join(dir, 'gateway-state.json')];
+  args = [
+    '--processes',
+    '2',
+    '--port',
+    String(dataPort),
+    '--admin-port',
+    String(adminPort),
+    '--state-file',
+    join(dir, 'gateway-state.json'),
+  ];
   dataUrl = `http://127.0.0.1:${dataPort}`;
   admin = new GatewayAdminClient({ adminUrl: `http://127.0.0.1:${adminPort}`, token: TOKEN });
   gateway = await gateways.start(args);
@@ -213,7 +233,9 @@ describe('gateway --processes 2', () => {
     expect(await metricTotal(GATEWAY_METRICS.requests, { route: ROUTE, mode: 'shadow' })).toBe(shadow.length);
     expect(await metricTotal(`${GATEWAY_METRICS.duration}_count`, { route: ROUTE, mode: 'live' })).toBe(sent);
     const completionTokens = live.reduce((sum, record) => sum + record.completionTokens, 0);
-    expect(await metricTotal(GATEWAY_METRICS.tokens, { route: ROUTE, mode: 'live', kind: 'completion' })).toBe(completionTokens);
+    expect(await metricTotal(GATEWAY_METRICS.tokens, { route: ROUTE, mode: 'live', kind: 'completion' })).toBe(
+      completionTokens,
+    );
     // The weight gauges are the primary's table, not a sum over workers.
     expect(await metricTotal(GATEWAY_METRICS.weight, { route: ROUTE, backend: 'baseline' })).toBe(100);
   }, 120_000);
@@ -269,8 +291,12 @@ describe('gateway --processes 2', () => {
     expect(failed.length).toBeLessThanOrEqual(held);
     expect(failed.every((reply) => reply.status === 'connection error')).toBe(true);
     expect(replies.length - failed.length).toBeGreaterThan(600);
-    expect(countBy(replies.filter((reply) => reply.status === 200))).toEqual({ candidate: replies.length - failed.length });
-    console.log(`worker kill -9 under load: ${failed.length} of ${replies.length} requests failed (connection errors); the worker held ${held} client connections`);
+    expect(countBy(replies.filter((reply) => reply.status === 200))).toEqual({
+      candidate: replies.length - failed.length,
+    });
+    console.log(
+      `worker kill -9 under load: ${failed.length} of ${replies.length} requests failed (connection errors); the worker held ${held} client connections`,
+    );
   }, 90_000);
 
   it('ends the workers with the primary on kill -9; the restarted gateway serves the saved routes', async () => {
@@ -309,7 +335,9 @@ describe('gateway --processes 2', () => {
       (reason: Error) => reason,
     );
     expect(error?.message).toContain('gateway exited with 1');
-    expect(error?.message).toContain(`a data-plane worker exited (code 1) before it served: bind EADDRINUSE 127.0.0.1:${taken}`);
+    expect(error?.message).toContain(
+      `a data-plane worker exited (code 1) before it served: bind EADDRINUSE 127.0.0.1:${taken}`,
+    );
     // No worker of this gateway is left: none in the whole process table has its settings.
     const config = `"port":${taken},`;
     const leftovers = readdirSync('/proc')

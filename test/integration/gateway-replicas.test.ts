@@ -35,7 +35,10 @@ beforeAll(async () => {
   gateways.push(await startReplica(), await startReplica());
   plan = parsePlan({
     rollout: { id: ROUTE },
-    backends: { baseline: { baseUrl: baseline.url, model: baseline.model }, candidate: { baseUrl: candidate.url, model: candidate.model } },
+    backends: {
+      baseline: { baseUrl: baseline.url, model: baseline.model },
+      candidate: { baseUrl: candidate.url, model: candidate.model },
+    },
     router: { kind: 'gateway', adminUrl: gateways[0]!.adminUrl, replicas: [gateways[1]!.adminUrl], route: ROUTE },
     approvals: { approvers: ['alice'] },
     guardrails: { minRequests: 20 },
@@ -70,14 +73,24 @@ async function judge(cursors: Awaited<ReturnType<typeof judgeCanaryWindow>>['cur
 }
 
 const load = (gateway: GatewayHandle, requests: number, seed: number) =>
-  runLoad({ gatewayUrl: gateway.url, routes: [ROUTE], ratePerSecond: 400, maxRequests: requests, users: 40, jsonShare: 0, streamShare: 0, seed });
+  runLoad({
+    gatewayUrl: gateway.url,
+    routes: [ROUTE],
+    ratePerSecond: 400,
+    maxRequests: requests,
+    users: 40,
+    jsonShare: 0,
+    streamShare: 0,
+    seed,
+  });
 
 describe('several gateways behind one load balancer', () => {
   it('defines the route and moves the weights on every gateway', async () => {
     await traffic.prepareRoute({ ...target(), baseline: plan.backends.baseline, candidate: plan.backends.candidate });
     const state = await traffic.setCandidateWeight({ ...target(), candidatePercent: 50 });
     expect(state.weights).toEqual({ baseline: 50, candidate: 50 });
-    for (const gateway of gateways) expect((await adminOf(gateway).getRoute(ROUTE))?.weights).toEqual({ baseline: 50, candidate: 50 });
+    for (const gateway of gateways)
+      expect((await adminOf(gateway).getRoute(ROUTE))?.weights).toEqual({ baseline: 50, candidate: 50 });
   });
 
   it('judges on the records of all gateways, with one cursor per gateway process', async () => {
@@ -99,14 +112,21 @@ describe('several gateways behind one load balancer', () => {
     const { port, adminUrl } = gateways[1]!;
     await gateways[1]!.close();
     gateways[1] = await startReplica(port, Number(new URL(adminUrl).port));
-    const corrected = await traffic.reconcileTraffic({ ...target(), baseline: plan.backends.baseline, candidate: plan.backends.candidate, desired: { weights: { baseline: 50, candidate: 50 }, shadow: { enabled: false, target: null, share: 0 } } });
+    const corrected = await traffic.reconcileTraffic({
+      ...target(),
+      baseline: plan.backends.baseline,
+      candidate: plan.backends.candidate,
+      desired: { weights: { baseline: 50, candidate: 50 }, shadow: { enabled: false, target: null, share: 0 } },
+    });
     expect(corrected.corrections).toEqual([
       `${adminUrl}: the route was not defined on the traffic layer; recreated from the plan`,
       `${adminUrl}: weights were baseline 100 % / candidate 0 %; set back to baseline 50 % / candidate 50 %`,
     ]);
     await load(gateways[1]!, 40, 5);
     const after = await judge(before.cursors, start);
-    expect(after.verdict.notes?.join('\n')).toContain(`gateway ${adminUrl} restarted (process ${before.cursors[adminUrl]!.epoch} → ${gateways[1]!.epoch}): the 60 records of this window read before the restart`);
+    expect(after.verdict.notes?.join('\n')).toContain(
+      `gateway ${adminUrl} restarted (process ${before.cursors[adminUrl]!.epoch} → ${gateways[1]!.epoch}): the 60 records of this window read before the restart`,
+    );
     const counts = after.verdict.metrics.find((metric) => metric.metric === 'errorRate')!.samples;
     expect(counts.baseline + counts.candidate).toBe(100); // 60 still on the first gateway, 40 in the second's new process
     expect(after.cursors[adminUrl]).toMatchObject({ epoch: gateways[1]!.epoch, seen: 40 });
@@ -118,11 +138,15 @@ describe('several gateways behind one load balancer', () => {
     const down = gateways[1]!.adminUrl;
     await gateways[1]!.close();
     const result = await judge(null, start);
-    expect(result.verdict.notes?.join('\n')).toMatch(new RegExp(`gateway ${down.replace(/[.:/]/g, '\\$&')} could not be read`));
+    expect(result.verdict.notes?.join('\n')).toMatch(
+      new RegExp(`gateway ${down.replace(/[.:/]/g, '\\$&')} could not be read`),
+    );
     const counts = result.verdict.metrics.find((metric) => metric.metric === 'errorRate')!.samples;
     expect(counts.baseline + counts.candidate).toBe(50);
     // A restore cannot finish while a gateway is down: retryable, and the live one is restored already.
-    await expect(traffic.restoreBaseline({ ...target(), baseline: plan.backends.baseline, candidate: plan.backends.candidate })).rejects.toThrow(/1 of 2 gateways did not take the change/);
+    await expect(
+      traffic.restoreBaseline({ ...target(), baseline: plan.backends.baseline, candidate: plan.backends.candidate }),
+    ).rejects.toThrow(/1 of 2 gateways did not take the change/);
     expect((await adminOf(gateways[0]!).getRoute(ROUTE))?.weights).toEqual({ baseline: 100, candidate: 0 });
     const first = gateways[0]!;
     await first.close();

@@ -25,7 +25,11 @@ function chat(dataUrl: string, user?: string): Promise<Response> {
   return fetch(`${dataUrl}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: ROUTE, ...(user ? { user } : {}), messages: [{ role: 'user', content: 'where is my order?' }] }),
+    body: JSON.stringify({
+      model: ROUTE,
+      ...(user ? { user } : {}),
+      messages: [{ role: 'user', content: 'where is my order?' }],
+    }),
   });
 }
 
@@ -99,11 +103,16 @@ describe('gateway restart with a state file', () => {
     expect(firstAnswer.status).toBe(200);
     await firstAnswer.arrayBuffer();
     await second;
-    console.log(`gateway restart: spawn → first answer ${Math.round(acceptedAt - second.spawnedAt)} ms (mostly node + tsx start-up)`);
+    console.log(
+      `gateway restart: spawn → first answer ${Math.round(acceptedAt - second.spawnedAt)} ms (mostly node + tsx start-up)`,
+    );
 
     const after = await admin.getRoute(ROUTE);
     expect(after).toEqual(before);
-    expect(after).toMatchObject({ weights: { baseline: 60, candidate: 40 }, shadow: { enabled: true, target: 'candidate', share: 0.5 } });
+    expect(after).toMatchObject({
+      weights: { baseline: 60, candidate: 40 },
+      shadow: { enabled: true, target: 'candidate', share: 0.5 },
+    });
     const counts = await split(dataUrl, 400);
     // 40 % of 400 is 160 (sd ~10): a reset to baseline 100 or an even split would fall far outside.
     expect(counts.candidate).toBeGreaterThan(120);
@@ -126,7 +135,9 @@ describe('gateway restart with a state file', () => {
 
     // The upstream key survived too (in the 0600 file), though the admin API never shows it.
     expect(JSON.stringify(after)).not.toContain('sk-upstream-secret');
-    const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { routes: Array<{ backends: Array<{ apiKey?: string }> }> };
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as {
+      routes: Array<{ backends: Array<{ apiKey?: string }> }>;
+    };
     expect(saved.routes[0]?.backends[0]?.apiKey).toBe('sk-upstream-secret');
     expect(statSync(stateFile).mode & 0o777).toBe(0o600);
     const pairs = await admin.shadowPairs(ROUTE, { since: 0, epoch: oldEpoch });

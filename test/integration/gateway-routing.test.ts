@@ -59,7 +59,16 @@ afterAll(async () => {
 describe('weighted routing', () => {
   it('sends the configured share of distinct users to the candidate', async () => {
     await setWeights({ baseline: 75, candidate: 25 });
-    const summary = await runLoad({ gatewayUrl: gateway.url, routes: [ROUTE], ratePerSecond: 1000, maxRequests: 2000, users: 2000, userPrefix: 'w-', jsonShare: 0.2, maxInFlight: 2000 });
+    const summary = await runLoad({
+      gatewayUrl: gateway.url,
+      routes: [ROUTE],
+      ratePerSecond: 1000,
+      maxRequests: 2000,
+      users: 2000,
+      userPrefix: 'w-',
+      jsonShare: 0.2,
+      maxInFlight: 2000,
+    });
     expect(summary.sent).toBe(2000);
     expect(summary.byStatus).toEqual({ '200': 2000 });
     const share = (summary.byBackend.candidate ?? 0) / 2000;
@@ -86,7 +95,16 @@ describe('weighted routing', () => {
 describe('sticky routing', () => {
   it('keeps one user on one backend across 200 requests', async () => {
     await setWeights({ baseline: 50, candidate: 50 });
-    const summary = await runLoad({ gatewayUrl: gateway.url, routes: [ROUTE], ratePerSecond: 1000, maxRequests: 200, users: 1, userPrefix: 'solo-', jsonShare: 0.5, maxInFlight: 200 });
+    const summary = await runLoad({
+      gatewayUrl: gateway.url,
+      routes: [ROUTE],
+      ratePerSecond: 1000,
+      maxRequests: 200,
+      users: 1,
+      userPrefix: 'solo-',
+      jsonShare: 0.5,
+      maxInFlight: 200,
+    });
     expect(summary.byStatus).toEqual({ '200': 200 });
     expect(Object.values(summary.byBackend)).toEqual([200]);
   });
@@ -149,7 +167,11 @@ describe('proxying', () => {
   });
 
   it('forwards embeddings to the chosen backend', async () => {
-    const res = await fetch(`${gateway.baseUrl}/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: ROUTE, input: ['hello', 'world'] }) });
+    const res = await fetch(`${gateway.baseUrl}/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: ROUTE, input: ['hello', 'world'] }),
+    });
     const body = (await res.json()) as { model: string; data: Array<{ embedding: number[] }> };
     expect(res.status).toBe(200);
     expect(body.model).toBe('sim-base-8b');

@@ -31,7 +31,7 @@ async function newPairs(): Promise<ShadowPair[]> {
 async function settledPairs(): Promise<ShadowPair[]> {
   let previous = -1;
   let pairs: ShadowPair[] = [];
-  for (const deadline = Date.now() + 5000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
     pairs = await newPairs();
     if (pairs.length === previous) break;
     previous = pairs.length;
@@ -41,12 +41,24 @@ async function settledPairs(): Promise<ShadowPair[]> {
 }
 
 function load(requests: number, userPrefix: string) {
-  return runLoad({ gatewayUrl: gateway.url, routes: [ROUTE], ratePerSecond: 500, maxRequests: requests, users: requests, userPrefix, jsonShare: 0.3, maxInFlight: requests });
+  return runLoad({
+    gatewayUrl: gateway.url,
+    routes: [ROUTE],
+    ratePerSecond: 500,
+    maxRequests: requests,
+    users: requests,
+    userPrefix,
+    jsonShare: 0.3,
+    maxInFlight: requests,
+  });
 }
 
 beforeAll(async () => {
   baseline = await startSimulatedBackend({ model: 'sim-base-8b', behaviour: { ...INSTANT, seed: 1 } });
-  candidate = await startSimulatedBackend({ model: 'sim-cand-8b', behaviour: { ...INSTANT, seed: 2, refusalRate: 0.2 } });
+  candidate = await startSimulatedBackend({
+    model: 'sim-cand-8b',
+    behaviour: { ...INSTANT, seed: 2, refusalRate: 0.2 },
+  });
   gateway = await startGatewayOverPair(ROUTE, { baseline, candidate }, 3);
 });
 
@@ -93,9 +105,15 @@ describe('shadow mirroring', () => {
     expect(shadow.filter((r) => r.refusal).length).toBeGreaterThan(0);
 
     const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
-    expect(metrics).toMatch(/llm_gateway_requests_total\{route="support-chat",backend="candidate",model="sim-cand-8b",mode="shadow",code="200"\} \d+/);
-    expect(metrics).toMatch(/llm_gateway_request_duration_seconds_count\{route="support-chat",backend="candidate",model="sim-cand-8b",mode="shadow"\} \d+/);
-    expect(metrics).toMatch(/llm_gateway_responses_flagged_total\{route="support-chat",backend="candidate",model="sim-cand-8b",mode="shadow",flag="refusal"\} \d+/);
+    expect(metrics).toMatch(
+      /llm_gateway_requests_total\{route="support-chat",backend="candidate",model="sim-cand-8b",mode="shadow",code="200"\} \d+/,
+    );
+    expect(metrics).toMatch(
+      /llm_gateway_request_duration_seconds_count\{route="support-chat",backend="candidate",model="sim-cand-8b",mode="shadow"\} \d+/,
+    );
+    expect(metrics).toMatch(
+      /llm_gateway_responses_flagged_total\{route="support-chat",backend="candidate",model="sim-cand-8b",mode="shadow",flag="refusal"\} \d+/,
+    );
     expect(metrics).toContain('llm_gateway_shadow_share{route="support-chat"} 0.5');
   });
 
@@ -136,7 +154,10 @@ describe('shadow mirroring', () => {
 
 describe('shadow in-flight cap', () => {
   it('skips mirroring while the cap of copies is in flight', async () => {
-    const slow = await startSimulatedBackend({ model: 'sim-slow-8b', behaviour: { latencyMedianMs: 1500, latencySigma: 0 } });
+    const slow = await startSimulatedBackend({
+      model: 'sim-slow-8b',
+      behaviour: { latencyMedianMs: 1500, latencySigma: 0 },
+    });
     const capped = await startGateway({
       defaultMetrics: false,
       maxShadowInFlight: 3,
@@ -151,7 +172,14 @@ describe('shadow in-flight cap', () => {
     });
     try {
       capped.routes.setShadow('capped', { enabled: true, target: 'slow', share: 1 });
-      const summary = await runLoad({ gatewayUrl: capped.url, routes: ['capped'], ratePerSecond: 200, maxRequests: 20, users: 20, jsonShare: 0 });
+      const summary = await runLoad({
+        gatewayUrl: capped.url,
+        routes: ['capped'],
+        ratePerSecond: 200,
+        maxRequests: 20,
+        users: 20,
+        jsonShare: 0,
+      });
       expect(summary.byStatus).toEqual({ '200': 20 });
       expect(slow.stats().requests).toBe(3);
     } finally {

@@ -24,13 +24,20 @@ interface ChatReply {
 }
 
 async function chat(url: string, body: Record<string, unknown>): Promise<ChatReply> {
-  const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': 'u' }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-user-id': 'u' },
+    body: JSON.stringify(body),
+  });
   const json = (await res.json()) as { choices?: Array<{ message: { content: string } }> };
   return { status: res.status, content: json.choices?.[0]?.message.content ?? null, body: json };
 }
 
 function jsonRequest(i: number) {
-  return { messages: [{ role: 'user', content: `Ticket ${i}: summarize the customer's billing complaint` }], response_format: { type: 'json_object' } };
+  return {
+    messages: [{ role: 'user', content: `Ticket ${i}: summarize the customer's billing complaint` }],
+    response_format: { type: 'json_object' },
+  };
 }
 
 afterAll(async () => {
@@ -39,7 +46,13 @@ afterAll(async () => {
 
 describe('simulated backend rates', () => {
   it('hits the configured error, refusal and broken-JSON rates at a fixed seed', async () => {
-    const sim = await simulator('sim-rates-8b', { ...INSTANT, seed: 1234, errorRate: 0.1, refusalRate: 0.2, brokenJsonRate: 0.3 });
+    const sim = await simulator('sim-rates-8b', {
+      ...INSTANT,
+      seed: 1234,
+      errorRate: 0.1,
+      refusalRate: 0.2,
+      brokenJsonRate: 0.3,
+    });
     const replies: ChatReply[] = [];
     for (let i = 0; i < 1000; i++) replies.push(await chat(sim.url, jsonRequest(i)));
     const ok = replies.filter((r) => r.status === 200);
@@ -63,7 +76,10 @@ describe('simulated backend rates', () => {
     const run = async (sim: SimulatedBackend) => {
       const out: Array<[number, string | null]> = [];
       for (let i = 0; i < 60; i++) {
-        const reply = await chat(sim.url, i % 2 ? jsonRequest(i) : { messages: [{ role: 'user', content: `Question ${i % 7}` }] });
+        const reply = await chat(
+          sim.url,
+          i % 2 ? jsonRequest(i) : { messages: [{ role: 'user', content: `Question ${i % 7}` }] },
+        );
         out.push([reply.status, reply.content]);
       }
       return out;
@@ -87,7 +103,9 @@ describe('simulated backend API', () => {
   });
 
   it('identifies itself as a simulator', async () => {
-    const models = (await (await fetch(`${sim.url}/models`)).json()) as { data: Array<{ id: string; owned_by: string }> };
+    const models = (await (await fetch(`${sim.url}/models`)).json()) as {
+      data: Array<{ id: string; owned_by: string }>;
+    };
     expect(models.data).toEqual([expect.objectContaining({ id: 'sim-api-8b', owned_by: 'llm-rollout-simulator' })]);
     expect(await (await fetch(`${root}/healthz`)).json()).toMatchObject({ ok: true, simulator: true });
     await expect(startSimulatedBackend({ model: 'gpt-4o' })).rejects.toThrow(/sim-/);
@@ -96,7 +114,11 @@ describe('simulated backend API', () => {
   it('answers in the OpenAI shape with usage', async () => {
     const reply = await chat(sim.url, { model: 'sim-api-8b', messages: [{ role: 'user', content: 'abcdefgh' }] });
     expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({ object: 'chat.completion', model: 'sim-api-8b', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant' } }] });
+    expect(reply.body).toMatchObject({
+      object: 'chat.completion',
+      model: 'sim-api-8b',
+      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant' } }],
+    });
     expect(reply.body.id).toMatch(/^chatcmpl-sim-/);
     expect(reply.body.usage.prompt_tokens).toBe(Math.ceil('user: abcdefgh'.length / 4));
     expect(reply.body.usage.completion_tokens).toBe(Math.ceil((reply.content ?? '').length / 4));
@@ -111,7 +133,11 @@ describe('simulated backend API', () => {
 
   it('returns deterministic unit-length embeddings', async () => {
     const embed = async () => {
-      const res = await fetch(`${sim.url}/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: ['refund policy', 'reset password'] }) });
+      const res = await fetch(`${sim.url}/embeddings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ input: ['refund policy', 'reset password'] }),
+      });
       return ((await res.json()) as { data: Array<{ embedding: number[] }> }).data.map((d) => d.embedding);
     };
     const [first, second] = [await embed(), await embed()];
@@ -122,8 +148,16 @@ describe('simulated backend API', () => {
 
   it('validates PUT /admin/behaviour and leaves the behaviour unchanged on error', async () => {
     const before = await (await fetch(`${root}/admin/behaviour`)).json();
-    for (const [body, field] of [[{ errorRate: 2 }, 'errorRate'], [{ maxConcurrency: 0 }, 'maxConcurrency'], [{ speed: 'fast' }, 'speed']] as const) {
-      const res = await fetch(`${root}/admin/behaviour`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (const [body, field] of [
+      [{ errorRate: 2 }, 'errorRate'],
+      [{ maxConcurrency: 0 }, 'maxConcurrency'],
+      [{ speed: 'fast' }, 'speed'],
+    ] as const) {
+      const res = await fetch(`${root}/admin/behaviour`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { message: string } }).error.message).toContain(field);
     }
@@ -134,7 +168,9 @@ describe('simulated backend API', () => {
   it('queues requests beyond maxConcurrency (GPU slots)', async () => {
     const gpu = await simulator('sim-gpu-8b', { latencyMedianMs: 150, latencySigma: 0, maxConcurrency: 2 });
     const t0 = performance.now();
-    const pending = Array.from({ length: 6 }, (_, i) => chat(gpu.url, { messages: [{ role: 'user', content: `q${i}` }] }));
+    const pending = Array.from({ length: 6 }, (_, i) =>
+      chat(gpu.url, { messages: [{ role: 'user', content: `q${i}` }] }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(gpu.stats()).toMatchObject({ inFlight: 2, queued: 4 });
     const replies = await Promise.all(pending);
@@ -151,13 +187,19 @@ describe('live behaviour changes behind the gateway', () => {
 
   beforeAll(async () => {
     sim = await simulator('sim-live-8b', INSTANT);
-    gateway = await startGateway({ defaultMetrics: false, routes: { live: { backends: [{ name: 'baseline', baseUrl: sim.url, model: 'sim-live-8b' }] } } });
+    gateway = await startGateway({
+      defaultMetrics: false,
+      routes: { live: { backends: [{ name: 'baseline', baseUrl: sim.url, model: 'sim-live-8b' }] } },
+    });
     started.push(gateway);
   });
 
   const statuses = async (n: number) => {
     const out: number[] = [];
-    for (let i = 0; i < n; i++) out.push((await chat(gateway.baseUrl, { model: 'live', messages: [{ role: 'user', content: `hello ${i}` }] })).status);
+    for (let i = 0; i < n; i++)
+      out.push(
+        (await chat(gateway.baseUrl, { model: 'live', messages: [{ role: 'user', content: `hello ${i}` }] })).status,
+      );
     return out;
   };
 
@@ -166,14 +208,22 @@ describe('live behaviour changes behind the gateway', () => {
     sim.setBehaviour({ errorRate: 1 });
     expect((await statuses(20)).every((s) => s === 500 || s === 503)).toBe(true);
 
-    const res = await fetch(`${sim.url.replace(/\/v1$/, '')}/admin/behaviour`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errorRate: 0, refusalRate: 1 }) });
+    const res = await fetch(`${sim.url.replace(/\/v1$/, '')}/admin/behaviour`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ errorRate: 0, refusalRate: 1 }),
+    });
     expect(await res.json()).toMatchObject({ errorRate: 0, refusalRate: 1 });
     const reply = await chat(gateway.baseUrl, { model: 'live', messages: [{ role: 'user', content: 'help me' }] });
     expect(reply.status).toBe(200);
     expect(isRefusal(reply.content)).toBe(true);
 
     const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
-    expect(metrics).toMatch(/llm_gateway_requests_total\{route="live",backend="baseline",model="sim-live-8b",mode="live",code="50[03]"\} \d+/);
-    expect(metrics).toContain('llm_gateway_responses_flagged_total{route="live",backend="baseline",model="sim-live-8b",mode="live",flag="refusal"} 1');
+    expect(metrics).toMatch(
+      /llm_gateway_requests_total\{route="live",backend="baseline",model="sim-live-8b",mode="live",code="50[03]"\} \d+/,
+    );
+    expect(metrics).toContain(
+      'llm_gateway_responses_flagged_total{route="live",backend="baseline",model="sim-live-8b",mode="live",flag="refusal"} 1',
+    );
   });
 });

@@ -30,11 +30,21 @@ let baseline: SimulatedBackend;
 let candidate: SimulatedBackend;
 
 function backends(candidateUrl = candidate.url) {
-  return { baseline: { baseUrl: baseline.url, model: baseline.model }, candidate: { baseUrl: candidateUrl, model: candidate.model } };
+  return {
+    baseline: { baseUrl: baseline.url, model: baseline.model },
+    candidate: { baseUrl: candidateUrl, model: candidate.model },
+  };
 }
 
 /** The golden eval's model calls without judge or embeddings; `done` are an earlier attempt's outcomes. */
-async function runItems(options: { items: GoldenItem[]; backends: ReturnType<typeof backends>; concurrency: number; requestTimeoutMs: number; done?: ItemOutcome[]; onOutcome?: (outcome: ItemOutcome) => void }): Promise<ItemOutcome[]> {
+async function runItems(options: {
+  items: GoldenItem[];
+  backends: ReturnType<typeof backends>;
+  concurrency: number;
+  requestTimeoutMs: number;
+  done?: ItemOutcome[];
+  onOutcome?: (outcome: ItemOutcome) => void;
+}): Promise<ItemOutcome[]> {
   const state = await runGoldenPipeline({
     items: options.items,
     ...options.backends,
@@ -81,7 +91,14 @@ describe('golden eval on simulated backends', () => {
     expect(check.outcome).toBe('pass');
     expect(check.reason).toBe('golden pass rate 100.0% vs baseline 100.0% (20/20 vs 20/20; 0 candidate errors)');
     expect([check.evidence]).toEqual([
-      expect.objectContaining({ metric: 'goldenPassRate', baseline: 1, candidate: 1, delta: 0, classification: 'pass', samples: { baseline: 20, candidate: 20 } }),
+      expect.objectContaining({
+        metric: 'goldenPassRate',
+        baseline: 1,
+        candidate: 1,
+        delta: 0,
+        classification: 'pass',
+        samples: { baseline: 20, candidate: 20 },
+      }),
     ]);
   });
 
@@ -91,14 +108,21 @@ describe('golden eval on simulated backends', () => {
 
     const failed = outcomes.filter((o) => o.passed === false);
     // Exactly the candidate's ten schema items fail, each because its answer is not JSON.
-    expect(failed.map(key).sort()).toEqual(items.filter((i) => i.schema).map((i) => `candidate/${i.id}`).sort());
+    expect(failed.map(key).sort()).toEqual(
+      items
+        .filter((i) => i.schema)
+        .map((i) => `candidate/${i.id}`)
+        .sort(),
+    );
     expect(failed.every((o) => o.status === 'answered' && o.failures.join() === 'answer is not valid JSON')).toBe(true);
     // The prose items (regex checks) are untouched by broken JSON.
     expect(outcomes.filter((o) => o.side === 'candidate' && o.passed === true)).toHaveLength(10);
 
     const check = passRateCheck(outcomes, CONFIG);
     expect(check.outcome).toBe('fail');
-    expect(check.reason).toBe('golden pass rate 50.0% vs baseline 100.0% (10/20 vs 20/20; 0 candidate errors): below the minimum 90.0%');
+    expect(check.reason).toBe(
+      'golden pass rate 50.0% vs baseline 100.0% (10/20 vs 20/20; 0 candidate errors): below the minimum 90.0%',
+    );
     expect(check.evidence).toMatchObject({ baseline: 1, candidate: 0.5, delta: -0.5, classification: 'low' });
   });
 
@@ -106,16 +130,25 @@ describe('golden eval on simulated backends', () => {
     // 19/20 against 20/20 is a 5-point drop: above a 0.9 floor, beyond a 2-point allowance.
     const outcomes = await runItems({ items, backends: backends(), concurrency: 8, requestTimeoutMs: 10_000 });
     const one = outcomes.find((o) => o.side === 'candidate' && o.id === 'support-01')!;
-    const degraded = outcomes.map((o) => (o === one ? { ...o, passed: false, failures: ['answer is not valid JSON'] } : o));
+    const degraded = outcomes.map((o) =>
+      o === one ? { ...o, passed: false, failures: ['answer is not valid JSON'] } : o,
+    );
     const check = passRateCheck(degraded, CONFIG);
     expect(check.outcome).toBe('fail');
-    expect(check.reason).toBe('golden pass rate 95.0% vs baseline 100.0% (19/20 vs 20/20; 0 candidate errors): dropped more than 2.0%');
+    expect(check.reason).toBe(
+      'golden pass rate 95.0% vs baseline 100.0% (19/20 vs 20/20; 0 candidate errors): dropped more than 2.0%',
+    );
   });
 
   it('counts an unreachable candidate as errors that fail the eval, never as a silent pass', async () => {
     const closedPort = await freePort();
     const subset = items.slice(0, 4);
-    const outcomes = await runItems({ items: subset, backends: backends(`http://127.0.0.1:${closedPort}/v1`), concurrency: 8, requestTimeoutMs: 5_000 });
+    const outcomes = await runItems({
+      items: subset,
+      backends: backends(`http://127.0.0.1:${closedPort}/v1`),
+      concurrency: 8,
+      requestTimeoutMs: 5_000,
+    });
 
     const candidateOutcomes = outcomes.filter((o) => o.side === 'candidate');
     expect(candidateOutcomes).toHaveLength(4);
@@ -129,29 +162,44 @@ describe('golden eval on simulated backends', () => {
 
     const check = passRateCheck(outcomes, CONFIG);
     expect(check.outcome).toBe('fail');
-    expect(check.reason).toBe('golden pass rate 0.0% vs baseline 100.0% (0/4 vs 4/4; 4 candidate errors): below the minimum 90.0%');
+    expect(check.reason).toBe(
+      'golden pass rate 0.0% vs baseline 100.0% (0/4 vs 4/4; 4 candidate errors): below the minimum 90.0%',
+    );
   });
 
   it('scores an unanswered item as failed even when it has nothing to check', async () => {
     // Items without checks are unscored (null) when answered; an error must still count against
     // the side that did not answer, or a dead candidate would leave the eval "inconclusive".
     const unchecked = parseGoldenDataset(
-      [1, 2, 3].map((n) => JSON.stringify({ id: `free-${n}`, messages: [{ role: 'user', content: `Tell me about plan ${n}` }] })).join('\n'),
+      [1, 2, 3]
+        .map((n) =>
+          JSON.stringify({ id: `free-${n}`, messages: [{ role: 'user', content: `Tell me about plan ${n}` }] }),
+        )
+        .join('\n'),
       'unchecked.jsonl',
     );
     const healthy = await runItems({ items: unchecked, backends: backends(), concurrency: 4, requestTimeoutMs: 5_000 });
     expect(healthy.every((o) => o.status === 'answered' && o.passed === null)).toBe(true);
     const healthyCheck = passRateCheck(healthy, CONFIG);
     expect(healthyCheck.outcome).toBe('inconclusive');
-    expect(healthyCheck.reason).toBe('no golden item could be scored on both sides: golden pass rate: no scored candidate items (3 run, 0 candidate errors)');
+    expect(healthyCheck.reason).toBe(
+      'no golden item could be scored on both sides: golden pass rate: no scored candidate items (3 run, 0 candidate errors)',
+    );
 
     const closedPort = await freePort();
-    const dead = await runItems({ items: unchecked, backends: backends(`http://127.0.0.1:${closedPort}/v1`), concurrency: 4, requestTimeoutMs: 5_000 });
+    const dead = await runItems({
+      items: unchecked,
+      backends: backends(`http://127.0.0.1:${closedPort}/v1`),
+      concurrency: 4,
+      requestTimeoutMs: 5_000,
+    });
     expect(summarize(dead, 'candidate')).toEqual({ items: 3, scored: 3, passed: 0, errors: 3, passRate: 0 });
     // The baseline scored nothing, but the candidate's own floor still applies: it failed every item.
     const deadCheck = passRateCheck(dead, CONFIG);
     expect(deadCheck.outcome).toBe('fail');
-    expect(deadCheck.reason).toBe('golden pass rate 0.0% with no scored baseline items (0/3; 3 candidate errors): below the minimum 90.0%');
+    expect(deadCheck.reason).toBe(
+      'golden pass rate 0.0% with no scored baseline items (0/3; 3 candidate errors): below the minimum 90.0%',
+    );
     expect(deadCheck.evidence).toMatchObject({ baseline: null, candidate: 0, delta: null, classification: 'low' });
   });
 
@@ -164,7 +212,14 @@ describe('golden eval on simulated backends', () => {
 
     const before = { baseline: baseline.stats().requests, candidate: candidate.stats().requests };
     const reported: ItemOutcome[] = [];
-    const resumed = await runItems({ items, backends: backends(), concurrency: 8, requestTimeoutMs: 10_000, done, onOutcome: (o) => reported.push(o) });
+    const resumed = await runItems({
+      items,
+      backends: backends(),
+      concurrency: 8,
+      requestTimeoutMs: 10_000,
+      done,
+      onOutcome: (o) => reported.push(o),
+    });
 
     // Items 11–20 on the baseline, 12–20 on the candidate: 19 requests in all.
     expect(baseline.stats().requests - before.baseline).toBe(10);
@@ -178,9 +233,20 @@ describe('golden eval on simulated backends', () => {
   });
 
   it('does nothing when every item is already done', async () => {
-    const first = await runItems({ items: items.slice(0, 2), backends: backends(), concurrency: 2, requestTimeoutMs: 10_000 });
+    const first = await runItems({
+      items: items.slice(0, 2),
+      backends: backends(),
+      concurrency: 2,
+      requestTimeoutMs: 10_000,
+    });
     const before = baseline.stats().requests + candidate.stats().requests;
-    const again = await runItems({ items: items.slice(0, 2), backends: backends(), concurrency: 2, requestTimeoutMs: 10_000, done: first });
+    const again = await runItems({
+      items: items.slice(0, 2),
+      backends: backends(),
+      concurrency: 2,
+      requestTimeoutMs: 10_000,
+      done: first,
+    });
     expect(again).toEqual(first);
     expect(baseline.stats().requests + candidate.stats().requests).toBe(before);
   });
@@ -202,7 +268,12 @@ describe('golden eval on simulated backends', () => {
       }, 2);
       const started = performance.now();
       try {
-        const outcomes = await runItems({ items: concurrency === 1 ? twelve.slice(0, 4) : twelve, backends: backends(), concurrency, requestTimeoutMs: 10_000 });
+        const outcomes = await runItems({
+          items: concurrency === 1 ? twelve.slice(0, 4) : twelve,
+          backends: backends(),
+          concurrency,
+          requestTimeoutMs: 10_000,
+        });
         expect(outcomes.every((o) => o.status === 'answered')).toBe(true);
       } finally {
         clearInterval(sampler);

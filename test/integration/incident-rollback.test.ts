@@ -46,9 +46,17 @@ beforeAll(async () => {
     createDevServerEnv(),
     startGateway({ port: 0 }),
     startSimulatedBackend({ model: 'sim-base', behaviour: { latencyMedianMs: 20, latencySigma: 0.1, seed: 11 } }),
-    startSimulatedBackend({ model: 'sim-broken', behaviour: { latencyMedianMs: 20, latencySigma: 0.1, errorRate: 0.6, seed: 12 } }),
+    startSimulatedBackend({
+      model: 'sim-broken',
+      behaviour: { latencyMedianMs: 20, latencySigma: 0.1, errorRate: 0.6, seed: 12 },
+    }),
   ]);
-  cleanups.push(() => env.teardown(), () => gateway.close(), () => baseline.close(), () => broken.close());
+  cleanups.push(
+    () => env.teardown(),
+    () => gateway.close(),
+    () => baseline.close(),
+    () => broken.close(),
+  );
   // The in-process worker's activities find the admin token where any worker does.
   process.env.GATEWAY_ADMIN_TOKEN = gateway.adminToken;
   cleanups.push(async () => {
@@ -79,12 +87,22 @@ async function start(id: string, backends?: { baseline: SimulatedBackend; candid
   const plan = parsePlan({
     rollout: { id, requestedBy: 'carol' },
     backends: {
-      baseline: { baseUrl: backends?.baseline.url ?? 'http://127.0.0.1:9/v1', model: backends?.baseline.model ?? 'sim-base' },
-      candidate: { baseUrl: backends?.candidate.url ?? 'http://127.0.0.1:9/v1', model: backends?.candidate.model ?? 'sim-candidate' },
+      baseline: {
+        baseUrl: backends?.baseline.url ?? 'http://127.0.0.1:9/v1',
+        model: backends?.baseline.model ?? 'sim-base',
+      },
+      candidate: {
+        baseUrl: backends?.candidate.url ?? 'http://127.0.0.1:9/v1',
+        model: backends?.candidate.model ?? 'sim-candidate',
+      },
     },
     router: { kind: 'gateway', adminUrl: gateway.adminUrl, route: id },
     // Straight to a long 25% canary, judged only after the test is over: only the incident rolls back.
-    stages: { shadow: { enabled: false }, canary: { steps: [{ weight: 25, window: '10m' }], checkInterval: '10m' }, cutover: { bake: '10m' } },
+    stages: {
+      shadow: { enabled: false },
+      canary: { steps: [{ weight: 25, window: '10m' }], checkInterval: '10m' },
+      cutover: { bake: '10m' },
+    },
     approvals: { requiredBefore: [], approvers: ['alice'] },
     guardrails: { judge: 'threshold' },
   });
@@ -100,7 +118,11 @@ async function route(name: string): Promise<RouteState | null> {
 function alert(rolloutId: string | null, overrides: Record<string, unknown> = {}) {
   return {
     status: 'firing',
-    labels: { alertname: 'CandidateErrorRateHigh', severity: 'critical', ...(rolloutId ? { rollout_id: rolloutId } : {}) },
+    labels: {
+      alertname: 'CandidateErrorRateHigh',
+      severity: 'critical',
+      ...(rolloutId ? { rollout_id: rolloutId } : {}),
+    },
     annotations: { summary: 'candidate 5xx rate 41% on its route' },
     startsAt: '2026-11-22T10:00:00.000Z',
     endsAt: '0001-01-01T00:00:00Z',
@@ -111,11 +133,29 @@ function alert(rolloutId: string | null, overrides: Record<string, unknown> = {}
 }
 
 function payload(alerts: unknown[], status = 'firing') {
-  return { version: '4', groupKey: '{}:{alertname="CandidateErrorRateHigh"}', truncatedAlerts: 0, status, receiver: 'webhook', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://alertmanager', alerts };
+  return {
+    version: '4',
+    groupKey: '{}:{alertname="CandidateErrorRateHigh"}',
+    truncatedAlerts: 0,
+    status,
+    receiver: 'webhook',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager',
+    alerts,
+  };
 }
 
-async function post(body: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }) {
-  const response = await fetch(receiver.url, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+async function post(
+  body: unknown,
+  headers: Record<string, string> = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+) {
+  const response = await fetch(receiver.url, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as { results?: AlertResult[]; error?: string } };
 }
 
@@ -125,8 +165,12 @@ describe('the Alertmanager webhook receiver', () => {
     expect((await post(body, { 'content-type': 'application/json' })).status).toBe(401);
     const wrong = await post(body, { authorization: 'Bearer not-the-token', 'content-type': 'application/json' });
     expect(wrong).toEqual({ status: 401, body: { error: 'wrong bearer token' } });
-    expect((await post(body, { authorization: `Basic ${TOKEN}`, 'content-type': 'application/json' })).status).toBe(401);
-    expect((await post('{"version":', { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' })).body.error).toMatch(/^malformed JSON/);
+    expect((await post(body, { authorization: `Basic ${TOKEN}`, 'content-type': 'application/json' })).status).toBe(
+      401,
+    );
+    expect(
+      (await post('{"version":', { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' })).body.error,
+    ).toMatch(/^malformed JSON/);
     expect((await post(body, { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/plain' })).status).toBe(415);
     const v3 = await post({ ...body, version: '3' });
     expect(v3.status).toBe(400);
@@ -142,14 +186,18 @@ describe('the Alertmanager webhook receiver', () => {
     const id = 'inc-direct';
     const handle = await start(id);
 
-    const resolved = await post(payload([alert(id, { status: 'resolved', endsAt: '2026-11-22T10:05:00.000Z' })], 'resolved'));
+    const resolved = await post(
+      payload([alert(id, { status: 'resolved', endsAt: '2026-11-22T10:05:00.000Z' })], 'resolved'),
+    );
     expect(resolved.status).toBe(200);
     expect(resolved.body.results).toMatchObject([{ rolloutId: id, action: 'ignored_resolved' }]);
     const unlabelled = await post(payload([alert(null)]));
     expect(unlabelled.body.results).toMatchObject([{ rolloutId: null, action: 'ignored_no_rollout' }]);
     const unknown = await post(payload([alert('no-such-rollout')]));
     expect(unknown.status).toBe(404);
-    expect(unknown.body.results).toMatchObject([{ action: 'unknown_rollout', message: 'no rollout with id no-such-rollout' }]);
+    expect(unknown.body.results).toMatchObject([
+      { action: 'unknown_rollout', message: 'no rollout with id no-such-rollout' },
+    ]);
     const invalid = await post(payload([alert('Not A Rollout')]));
     expect(invalid.status).toBe(404);
     expect(invalid.body.results).toMatchObject([{ action: 'invalid_rollout_id' }]);
@@ -164,21 +212,28 @@ describe('the Alertmanager webhook receiver', () => {
 
     const result = await handle.result();
     expect(result.outcome).toBe('rolled_back');
-    expect(result.reason).toBe('rollback requested by alertmanager: alert CandidateErrorRateHigh firing: candidate 5xx rate 41% on its route');
+    expect(result.reason).toBe(
+      'rollback requested by alertmanager: alert CandidateErrorRateHigh firing: candidate 5xx rate 41% on its route',
+    );
     expect(result.timeline.filter((event) => event.type === 'rollback_requested')).toHaveLength(1);
     expect((await route(id))?.weights).toEqual({ baseline: 100, candidate: 0 });
 
     // Another alert about the finished rollout: a clear, permanent answer.
     const late = await post(payload([alert(id, { fingerprint: 'another', startsAt: '2026-11-22T10:10:00.000Z' })]));
     expect(late.status).toBe(409);
-    expect(late.body.results).toMatchObject([{ action: 'rollout_finished', message: expect.stringContaining('has finished (rolled_back') }]);
+    expect(late.body.results).toMatchObject([
+      { action: 'rollout_finished', message: expect.stringContaining('has finished (rolled_back') },
+    ]);
   });
 
   it('signals the rollback even when the rollout’s worker is down', async () => {
     const id = 'inc-no-worker';
     const plan = parsePlan({
       rollout: { id },
-      backends: { baseline: { baseUrl: 'http://127.0.0.1:9/v1', model: 'a' }, candidate: { baseUrl: 'http://127.0.0.1:9/v1', model: 'b' } },
+      backends: {
+        baseline: { baseUrl: 'http://127.0.0.1:9/v1', model: 'a' },
+        candidate: { baseUrl: 'http://127.0.0.1:9/v1', model: 'b' },
+      },
       router: { kind: 'gateway', adminUrl: gateway.adminUrl },
       approvals: { approvers: ['alice'] },
     });
@@ -188,7 +243,9 @@ describe('the Alertmanager webhook receiver', () => {
       expect(firing.status).toBe(200);
       expect(firing.body.results).toMatchObject([{ action: 'rollback_requested' }]);
       const history = await handle.fetchHistory();
-      const signal = history.events?.find((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'rollback');
+      const signal = history.events?.find(
+        (event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'rollback',
+      );
       expect(signal).toBeDefined();
     } finally {
       await handle.terminate('test over');
@@ -198,17 +255,38 @@ describe('the Alertmanager webhook receiver', () => {
   it('the same rollback from the temporal CLI and from the rollout CLI', async () => {
     const namespace = env.namespace ?? 'default';
     const viaTemporal = await start('inc-temporal-cli');
-    await run(temporalCliPath(), ['workflow', 'signal', '--address', env.address, '--namespace', namespace, '--workflow-id', 'inc-temporal-cli', '--name', 'rollback', '--input', '{"reason": "INC-4312", "by": "dave"}']);
+    await run(temporalCliPath(), [
+      'workflow',
+      'signal',
+      '--address',
+      env.address,
+      '--namespace',
+      namespace,
+      '--workflow-id',
+      'inc-temporal-cli',
+      '--name',
+      'rollback',
+      '--input',
+      '{"reason": "INC-4312", "by": "dave"}',
+    ]);
     expect((await viaTemporal.result()).reason).toBe('rollback requested by dave: INC-4312');
     expect((await route('inc-temporal-cli'))?.weights).toEqual({ baseline: 100, candidate: 0 });
 
     const viaRollout = await start('inc-rollout-cli');
-    const cli = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'rollback', 'inc-rollout-cli', '--reason', 'INC-4313', '--as', 'erin'], {
-      env: { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: namespace },
-    });
+    const cli = await run(
+      process.execPath,
+      ['--import', 'tsx', 'cli/main.ts', 'rollback', 'inc-rollout-cli', '--reason', 'INC-4313', '--as', 'erin'],
+      {
+        env: { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: namespace },
+      },
+    );
     expect(cli.stdout).toContain('inc-rollout-cli: rollback requested by erin: INC-4313');
     expect((await viaRollout.result()).reason).toBe('rollback requested by erin: INC-4313');
-    const unknown = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'rollback', 'no-such-rollout', '--reason', 'x'], { env: { ...process.env, TEMPORAL_ADDRESS: env.address } }).catch((error: { code: number; stderr: string }) => error);
+    const unknown = await run(
+      process.execPath,
+      ['--import', 'tsx', 'cli/main.ts', 'rollback', 'no-such-rollout', '--reason', 'x'],
+      { env: { ...process.env, TEMPORAL_ADDRESS: env.address } },
+    ).catch((error: { code: number; stderr: string }) => error);
     expect((unknown as { code: number }).code).toBe(1);
     expect((unknown as { stderr: string }).stderr).toContain('no rollout with id no-such-rollout');
   }, 60_000);
@@ -216,7 +294,13 @@ describe('the Alertmanager webhook receiver', () => {
 
 describe('a Prometheus alert rule on the gateway, through the real Alertmanager', () => {
   it('rolls back the rollout whose candidate the alert names', async () => {
-    const alertmanager = await startAlertmanager({ dataDir: join(dir, 'am'), logDir: join(dir, 'logs'), webhookUrl: receiver.url, webhookBearerToken: TOKEN, groupBy: ['alertname', 'rollout_id'] });
+    const alertmanager = await startAlertmanager({
+      dataDir: join(dir, 'am'),
+      logDir: join(dir, 'logs'),
+      webhookUrl: receiver.url,
+      webhookBearerToken: TOKEN,
+      groupBy: ['alertname', 'rollout_id'],
+    });
     cleanups.push(() => alertmanager.stop());
     const rules = join(dir, 'rollout-rules.yml');
     writeFileSync(
@@ -237,21 +321,42 @@ describe('a Prometheus alert rule on the gateway, through the real Alertmanager'
         '',
       ].join('\n'),
     );
-    const prometheus = await startPrometheus({ dataDir: join(dir, 'prom'), logDir: join(dir, 'logs'), targets: [{ job: 'llm-gateway', target: new URL(gateway.adminUrl).host }], ruleFiles: [rules], alertmanagerUrl: alertmanager.url });
+    const prometheus = await startPrometheus({
+      dataDir: join(dir, 'prom'),
+      logDir: join(dir, 'logs'),
+      targets: [{ job: 'llm-gateway', target: new URL(gateway.adminUrl).host }],
+      ruleFiles: [rules],
+      alertmanagerUrl: alertmanager.url,
+    });
     cleanups.push(() => prometheus.stop());
     await prometheus.waitForTargetsUp(['llm-gateway'], 30_000);
 
     const id = 'inc-alert';
     const handle = await start(id, { baseline, candidate: broken });
     const load = new AbortController();
-    const loadDone = runLoad({ gatewayUrl: gateway.url, routes: [id], ratePerSecond: 30, durationMs: 60_000, users: 200, jsonShare: 0, signal: load.signal });
+    const loadDone = runLoad({
+      gatewayUrl: gateway.url,
+      routes: [id],
+      ratePerSecond: 30,
+      durationMs: 60_000,
+      users: 200,
+      jsonShare: 0,
+      signal: load.signal,
+    });
     try {
       const result = await Promise.race([
         handle.result(),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no rollback within 50 s; see ${prometheus.logFile} and ${alertmanager.logFile}`)), 50_000).unref()),
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`no rollback within 50 s; see ${prometheus.logFile} and ${alertmanager.logFile}`)),
+            50_000,
+          ).unref(),
+        ),
       ]);
       expect(result.outcome).toBe('rolled_back');
-      expect(result.reason).toMatch(/^rollback requested by alertmanager: alert CandidateErrorRateHigh firing: candidate 5xx rate \d+(\.\d+)?% on route inc-alert$/);
+      expect(result.reason).toMatch(
+        /^rollback requested by alertmanager: alert CandidateErrorRateHigh firing: candidate 5xx rate \d+(\.\d+)?% on route inc-alert$/,
+      );
       expect((await route(id))?.weights).toEqual({ baseline: 100, candidate: 0 });
     } finally {
       load.abort();

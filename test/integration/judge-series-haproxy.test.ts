@@ -6,7 +6,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSeriesJudgeActivities, type JudgeSeriesWindowInput, type JudgeSeriesWindowResult } from '../../activities/metrics/judge-series-window';
+import {
+  createSeriesJudgeActivities,
+  type JudgeSeriesWindowInput,
+  type JudgeSeriesWindowResult,
+} from '../../activities/metrics/judge-series-window';
 import { haproxyCommand } from '../../activities/traffic/haproxy-router';
 import type { JudgeVerdict } from '../../judge/canary-judge';
 import { resolveMetrics } from '../../plan/metrics-schema';
@@ -75,7 +79,11 @@ function windowInput(windowStartMs: number, overrides: Partial<JudgeSeriesWindow
 }
 
 /** Looks every 2 s while load runs, carrying the snapshot, state and references like the workflow; stops at `until`. */
-async function judgeWhileLoaded(windowStartMs: number, until: (verdict: JudgeVerdict) => boolean, maxLooks = 12): Promise<JudgeSeriesWindowResult[]> {
+async function judgeWhileLoaded(
+  windowStartMs: number,
+  until: (verdict: JudgeVerdict) => boolean,
+  maxLooks = 12,
+): Promise<JudgeSeriesWindowResult[]> {
   const results: JudgeSeriesWindowResult[] = [];
   let input = windowInput(windowStartMs);
   for (let look = 0; look < maxLooks; look++) {
@@ -123,8 +131,17 @@ beforeAll(async () => {
   await prometheus.waitForTargetsUp(['haproxy', 'vllm'], 30_000);
   plan = parsePlan({
     rollout: { id: 'series-judge' },
-    backends: { baseline: { baseUrl: baseline.url, model: baseline.model }, candidate: { baseUrl: candidate.url, model: candidate.model } },
-    router: { kind: 'haproxy', statsSocket: haproxy.statsSocket, haproxyBackend: BACKEND, baselineServer: 'current', candidateServer: 'next' },
+    backends: {
+      baseline: { baseUrl: baseline.url, model: baseline.model },
+      candidate: { baseUrl: candidate.url, model: candidate.model },
+    },
+    router: {
+      kind: 'haproxy',
+      statsSocket: haproxy.statsSocket,
+      haproxyBackend: BACKEND,
+      baselineServer: 'current',
+      candidateServer: 'next',
+    },
     stages: { shadow: { enabled: false } },
     approvals: { requiredBefore: [] },
     guardrails: { onInconclusive: 'rollback', minRequests: 50 },
@@ -142,14 +159,22 @@ afterAll(async () => {
 
 describe('judgeSeriesWindow on HAProxy and vLLM series in Prometheus', () => {
   it('runs HAProxy’s exporter with per-server response counters', async () => {
-    expect(readFileSync(haproxy.configFile, 'utf8')).toContain('http-request use-service prometheus-exporter if { path /metrics }');
+    expect(readFileSync(haproxy.configFile, 'utf8')).toContain(
+      'http-request use-service prometheus-exporter if { path /metrics }',
+    );
     const text = await (await fetch(`http://${haproxy.metricsTarget}/metrics`)).text();
-    expect(text).toMatch(new RegExp(`haproxy_server_http_responses_total\\{proxy="${BACKEND}",server="current",code="2xx"\\} [1-9]`));
+    expect(text).toMatch(
+      new RegExp(`haproxy_server_http_responses_total\\{proxy="${BACKEND}",server="current",code="2xx"\\} [1-9]`),
+    );
     expect(text).toContain(`haproxy_server_http_responses_total{proxy="${BACKEND}",server="next",code="5xx"} 0`);
     const sim = await (await fetch(`http://127.0.0.1:${baseline.port}/metrics`)).text();
-    expect(sim).toMatch(/vllm:e2e_request_latency_seconds_bucket\{le="0.3",model_name="sim-sj-base",engine="0"\} [1-9]/);
+    expect(sim).toMatch(
+      /vllm:e2e_request_latency_seconds_bucket\{le="0.3",model_name="sim-sj-base",engine="0"\} [1-9]/,
+    );
     expect(sim).toMatch(/vllm:time_to_first_token_seconds_count\{model_name="sim-sj-base",engine="0"\} [1-9]/);
-    expect(sim).toMatch(/vllm:request_success_total\{model_name="sim-sj-base",engine="0",finished_reason="stop"\} [1-9]/);
+    expect(sim).toMatch(
+      /vllm:request_success_total\{model_name="sim-sj-base",engine="0",finished_reason="stop"\} [1-9]/,
+    );
   });
 
   it('passes a healthy candidate at 50 %, with the latency reference from before the window', async () => {
@@ -159,7 +184,11 @@ describe('judgeSeriesWindow on HAProxy and vLLM series in Prometheus', () => {
     const last = results.at(-1)!;
     expect(last.verdict.outcome, last.verdict.reason).toBe('pass');
     expect(results.some((result) => result.verdict.outcome === 'fail')).toBe(false);
-    expect(last.verdict.metrics.map((metric) => metric.metric).sort()).toEqual(['errorRate', 'p99Latency', 'timeToFirstToken']);
+    expect(last.verdict.metrics.map((metric) => metric.metric).sort()).toEqual([
+      'errorRate',
+      'p99Latency',
+      'timeToFirstToken',
+    ]);
     const errorRate = last.verdict.metrics.find((metric) => metric.metric === 'errorRate')!;
     expect(errorRate.samples.candidate).toBeGreaterThanOrEqual(50);
     expect(errorRate.candidate).toBe(0);
@@ -167,7 +196,9 @@ describe('judgeSeriesWindow on HAProxy and vLLM series in Prometheus', () => {
     const reference = results[0]!.measuredLatencyReference!;
     expect(reference).not.toBeNull();
     expect([10, 25, 50, 75, 100, 150, 200, 300]).toContain(reference.threshold);
-    expect(results[0]!.verdict.notes?.join('\n')).toMatch(/p99Latency reference: the baseline's histogram in the 10 min before this window/);
+    expect(results[0]!.verdict.notes?.join('\n')).toMatch(
+      /p99Latency reference: the baseline's histogram in the 10 min before this window/,
+    );
     expect(last.verdict.notes?.join('\n')).toMatch(/not judged from these series: .*refusalRate/);
   }, 60_000);
 
@@ -189,7 +220,12 @@ describe('judgeSeriesWindow on HAProxy and vLLM series in Prometheus', () => {
   }, 60_000);
 
   it('reads a candidate whose series are not there as no data, and a target that went down as no data', async () => {
-    const wrong = windowInput(Date.now() - 5_000, { series: { ...windowInput(0).series, traffic: { ...windowInput(0).series.traffic, candidate: { proxy: BACKEND, server: 'nope' } } } });
+    const wrong = windowInput(Date.now() - 5_000, {
+      series: {
+        ...windowInput(0).series,
+        traffic: { ...windowInput(0).series.traffic, candidate: { proxy: BACKEND, server: 'nope' } },
+      },
+    });
     await load(1_500);
     const missing = await judgeSeriesWindow(wrong);
     expect(missing.verdict.outcome).toBe('inconclusive');
@@ -199,9 +235,15 @@ describe('judgeSeriesWindow on HAProxy and vLLM series in Prometheus', () => {
     const before = await judgeSeriesWindow(windowInput(Date.now() - 5_000));
     await candidate.close();
     await new Promise((resolve) => setTimeout(resolve, 2_500));
-    const after = await judgeSeriesWindow({ ...windowInput(before.snapshot.look.atMs), snapshot: before.snapshot, judgeState: before.judgeState });
+    const after = await judgeSeriesWindow({
+      ...windowInput(before.snapshot.look.atMs),
+      snapshot: before.snapshot,
+      judgeState: before.judgeState,
+    });
     expect(after.verdict.outcome).toBe('inconclusive');
-    expect(after.verdict.reason).toMatch(/^no data from Prometheus: .*(no series for the candidate latency any more|scrape target down: vllm\/127\.0\.0\.1:\d+)/);
+    expect(after.verdict.reason).toMatch(
+      /^no data from Prometheus: .*(no series for the candidate latency any more|scrape target down: vllm\/127\.0\.0\.1:\d+)/,
+    );
     // The snapshot is kept, so the next good look counts what happened meanwhile.
     expect(after.snapshot).toEqual(before.snapshot);
   }, 30_000);

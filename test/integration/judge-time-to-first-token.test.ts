@@ -2,7 +2,10 @@
 // the gateway's per-request records, and the canary judge's activity reading them. A candidate
 // whose first token comes late, with the same end-to-end latency, fails on timeToFirstToken alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCanaryJudgeActivities, type JudgeCanaryWindowResult } from '../../activities/metrics/judge-canary-window';
+import {
+  createCanaryJudgeActivities,
+  type JudgeCanaryWindowResult,
+} from '../../activities/metrics/judge-canary-window';
 import { readGatewayRecords } from '../../activities/metrics/gateway-records';
 import type { RequestRecord } from '../../gateway/admin-api';
 import type { GatewayHandle } from '../../gateway/server';
@@ -45,9 +48,22 @@ describe('time to first token, from the gateway to the canary judge', () => {
   });
 
   const load = (streamShare: number, requests: number) =>
-    runLoad({ gatewayUrl: gateway.url, routes: [ROUTE], ratePerSecond: 60, maxRequests: requests, users: 50, jsonShare: 0, streamShare, seed: requests });
+    runLoad({
+      gatewayUrl: gateway.url,
+      routes: [ROUTE],
+      ratePerSecond: 60,
+      maxRequests: requests,
+      users: 50,
+      jsonShare: 0,
+      streamShare,
+      seed: requests,
+    });
 
-  async function judge(mode: 'shadow' | 'canary', windowStartMs: number, references: Pick<JudgeCanaryWindowResult, 'measuredLatencyReference' | 'measuredFirstTokenReference'> | null) {
+  async function judge(
+    mode: 'shadow' | 'canary',
+    windowStartMs: number,
+    references: Pick<JudgeCanaryWindowResult, 'measuredLatencyReference' | 'measuredFirstTokenReference'> | null,
+  ) {
     return judgeCanaryWindow({
       rolloutId: 'ttft',
       stage: mode === 'shadow' ? 'shadow' : 'canary-1',
@@ -77,7 +93,11 @@ describe('time to first token, from the gateway to the canary judge', () => {
       expect(record.ttftMs!).toBeGreaterThan(5);
     }
     const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`llm_gateway_time_to_first_token_seconds_count\\{route="${ROUTE}",backend="baseline",model="sim-ttft-base",mode="live"\\} ${streamed.length}`));
+    expect(metrics).toMatch(
+      new RegExp(
+        `llm_gateway_time_to_first_token_seconds_count\\{route="${ROUTE}",backend="baseline",model="sim-ttft-base",mode="live"\\} ${streamed.length}`,
+      ),
+    );
   });
 
   it('measures the baseline in shadow, then fails a canary whose first token is late though its latency is not', async () => {

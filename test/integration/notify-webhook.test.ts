@@ -31,7 +31,13 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const input = (): NotifyInput => ({
   notifications: { webhookUrl: url },
-  event: { rolloutId: 'r1', type: 'rolled_back', message: 'canary-2: errorRate up 8.00 pts', stage: 'canary-2', at: '2026-11-22T10:00:00.000Z' },
+  event: {
+    rolloutId: 'r1',
+    type: 'rolled_back',
+    message: 'canary-2: errorRate up 8.00 pts',
+    stage: 'canary-2',
+    at: '2026-11-22T10:00:00.000Z',
+  },
 });
 
 describe('notify activity', () => {
@@ -44,12 +50,16 @@ describe('notify activity', () => {
 
   it('fails non-retryably when the webhook refuses the event, and retryably on a 5xx', async () => {
     status = 410;
-    const refused = await new MockActivityEnvironment().run(createNotifyActivities().notify, input()).catch((error: unknown) => error);
+    const refused = await new MockActivityEnvironment()
+      .run(createNotifyActivities().notify, input())
+      .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ApplicationFailure);
     expect((refused as ApplicationFailure).nonRetryable).toBe(true);
     expect((refused as ApplicationFailure).type).toBe(FailureType.WebhookRefused);
     status = 503;
-    const unavailable = await new MockActivityEnvironment().run(createNotifyActivities().notify, input()).catch((error: unknown) => error);
+    const unavailable = await new MockActivityEnvironment()
+      .run(createNotifyActivities().notify, input())
+      .catch((error: unknown) => error);
     expect(unavailable).not.toBeInstanceOf(ApplicationFailure);
     expect(String(unavailable)).toContain('answered 503');
   });
@@ -57,7 +67,10 @@ describe('notify activity', () => {
   it('sends nothing without a webhook, and hands the event to extra sinks', async () => {
     const before = received.length;
     const seen: string[] = [];
-    await new MockActivityEnvironment().run(createNotifyActivities([async (event) => void seen.push(event.type)]).notify, { ...input(), notifications: {} });
+    await new MockActivityEnvironment().run(
+      createNotifyActivities([async (event) => void seen.push(event.type)]).notify,
+      { ...input(), notifications: {} },
+    );
     expect(received.length).toBe(before);
     expect(seen).toEqual(['rolled_back']);
   });

@@ -9,7 +9,11 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendWindowFigures, CanaryWindowFigures } from '../../activities/metrics/canary-metrics';
 import { readCanaryWindow } from '../../activities/metrics/canary-metrics';
-import { PrometheusQueryError, PrometheusUnavailableError, queryInstant } from '../../activities/metrics/prometheus-client';
+import {
+  PrometheusQueryError,
+  PrometheusUnavailableError,
+  queryInstant,
+} from '../../activities/metrics/prometheus-client';
 import { readScrapeTargetHealth } from '../../activities/metrics/scrape-target';
 import { DURATION_BUCKETS_SECONDS, GATEWAY_METRICS } from '../../gateway/metric-names';
 import { freePort } from '../../stack/managed-process';
@@ -24,12 +28,34 @@ function gatewayRegistry() {
   const registers = [registry];
   return {
     registry,
-    requests: new Counter({ name: GATEWAY_METRICS.requests, help: 'requests', labelNames: [...BASE, 'code'], registers }),
-    duration: new Histogram({ name: GATEWAY_METRICS.duration, help: 'duration', labelNames: [...BASE], buckets: DURATION_BUCKETS_SECONDS, registers }),
-    timeToFirstToken: new Histogram({ name: GATEWAY_METRICS.timeToFirstToken, help: 'ttft', labelNames: [...BASE], buckets: DURATION_BUCKETS_SECONDS, registers }),
+    requests: new Counter({
+      name: GATEWAY_METRICS.requests,
+      help: 'requests',
+      labelNames: [...BASE, 'code'],
+      registers,
+    }),
+    duration: new Histogram({
+      name: GATEWAY_METRICS.duration,
+      help: 'duration',
+      labelNames: [...BASE],
+      buckets: DURATION_BUCKETS_SECONDS,
+      registers,
+    }),
+    timeToFirstToken: new Histogram({
+      name: GATEWAY_METRICS.timeToFirstToken,
+      help: 'ttft',
+      labelNames: [...BASE],
+      buckets: DURATION_BUCKETS_SECONDS,
+      registers,
+    }),
     tokens: new Counter({ name: GATEWAY_METRICS.tokens, help: 'tokens', labelNames: [...BASE, 'kind'], registers }),
     flagged: new Counter({ name: GATEWAY_METRICS.flagged, help: 'flagged', labelNames: [...BASE, 'flag'], registers }),
-    jsonRequested: new Counter({ name: GATEWAY_METRICS.jsonRequested, help: 'json requests', labelNames: [...BASE], registers }),
+    jsonRequested: new Counter({
+      name: GATEWAY_METRICS.jsonRequested,
+      help: 'json requests',
+      labelNames: [...BASE],
+      registers,
+    }),
   };
 }
 
@@ -85,7 +111,9 @@ describe('readCanaryWindow against a real Prometheus', () => {
     for (const kind of ['prompt', 'completion']) g.tokens.inc({ ...candidateLive, kind }, 0);
 
     exporter = createServer((req, res) => {
-      void g.registry.metrics().then((text) => res.writeHead(200, { 'content-type': g.registry.contentType }).end(text));
+      void g.registry
+        .metrics()
+        .then((text) => res.writeHead(200, { 'content-type': g.registry.contentType }).end(text));
     });
     const exporterPort = await freePort();
     await new Promise<void>((resolve) => exporter.listen(exporterPort, '127.0.0.1', resolve));
@@ -233,7 +261,19 @@ describe('readCanaryWindow against a real Prometheus', () => {
       candidate: { backend: 'no-such-backend', mode: 'live' },
     });
     for (const side of [read.baseline, read.candidate]) {
-      for (const name of ['requestCount', 'successCount', 'errorCount', 'errorRate', 'latencyP50Ms', 'latencyP99Ms', 'timeToFirstTokenP99Ms', 'meanPromptTokens', 'meanCompletionTokens', 'refusalRate', 'invalidJsonRate'] as const) {
+      for (const name of [
+        'requestCount',
+        'successCount',
+        'errorCount',
+        'errorRate',
+        'latencyP50Ms',
+        'latencyP99Ms',
+        'timeToFirstTokenP99Ms',
+        'meanPromptTokens',
+        'meanCompletionTokens',
+        'refusalRate',
+        'invalidJsonRate',
+      ] as const) {
         expect(side[name], `${side.backend}/${side.mode} ${name}`).toBeNull();
       }
     }
@@ -271,7 +311,9 @@ describe('readCanaryWindow against a real Prometheus', () => {
   });
 
   it("passes on Prometheus's own error message for a bad query", async () => {
-    const error = await queryInstant({ baseUrl: prometheus.url, query: 'sum(rate(x[5m])', timeMs: Date.now() }).catch((err: unknown) => err);
+    const error = await queryInstant({ baseUrl: prometheus.url, query: 'sum(rate(x[5m])', timeMs: Date.now() }).catch(
+      (err: unknown) => err,
+    );
     expect(error).toBeInstanceOf(PrometheusQueryError);
     expect((error as PrometheusQueryError).errorType).toBe('bad_data');
     expect((error as Error).message).toMatch(/parse error/);

@@ -20,7 +20,6 @@ import { startEmbeddedStack, type EmbeddedStack } from '../../stack/embedded-sta
 import { statusQuery } from '../../workflows/model-rollout';
 import { replayAndRecord } from '../support/histories';
 
-
 let dir: string;
 let stack: EmbeddedStack;
 let client: Client;
@@ -42,7 +41,13 @@ function plan(id: string, routeName: string, candidate: SimulatedBackend, gates:
   const input = demoPlan({ id, route: routeName, baseline: sims.baseline!, candidate, stack, gates });
   // Shorter windows than the demo: the test only needs every stage to run on real data.
   input.stages!.shadow = { enabled: true, share: 0.5, window: '8s' };
-  input.stages!.canary = { checkInterval: '4s', steps: [{ weight: 25, window: '10s' }, { weight: 50, window: '10s' }] };
+  input.stages!.canary = {
+    checkInterval: '4s',
+    steps: [
+      { weight: 25, window: '10s' },
+      { weight: 50, window: '10s' },
+    ],
+  };
   input.stages!.cutover = { bake: '6s' };
   return parsePlan(input);
 }
@@ -50,17 +55,40 @@ function plan(id: string, routeName: string, candidate: SimulatedBackend, gates:
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'llm-rollout-e2e-'));
   stack = await startEmbeddedStack({ dir, taskQueue: 'e2e' });
-  sims.baseline = await startSimulatedBackend({ model: 'sim-base', behaviour: { latencyMedianMs: 40, latencySigma: 0.1, seed: 1 } });
-  sims.healthy = await startSimulatedBackend({ model: 'sim-healthy', behaviour: { latencyMedianMs: 38, latencySigma: 0.1, seed: 2 } });
-  sims.broken = await startSimulatedBackend({ model: 'sim-broken', behaviour: { latencyMedianMs: 40, latencySigma: 0.1, errorRate: 0.3, seed: 3 } });
-  sims.steady = await startSimulatedBackend({ model: 'sim-steady', behaviour: { latencyMedianMs: 40, latencySigma: 0.1, seed: 4 } });
+  sims.baseline = await startSimulatedBackend({
+    model: 'sim-base',
+    behaviour: { latencyMedianMs: 40, latencySigma: 0.1, seed: 1 },
+  });
+  sims.healthy = await startSimulatedBackend({
+    model: 'sim-healthy',
+    behaviour: { latencyMedianMs: 38, latencySigma: 0.1, seed: 2 },
+  });
+  sims.broken = await startSimulatedBackend({
+    model: 'sim-broken',
+    behaviour: { latencyMedianMs: 40, latencySigma: 0.1, errorRate: 0.3, seed: 3 },
+  });
+  sims.steady = await startSimulatedBackend({
+    model: 'sim-steady',
+    behaviour: { latencyMedianMs: 40, latencySigma: 0.1, seed: 4 },
+  });
   const routes = ['e2e-healthy', 'e2e-broken', 'e2e-incident'];
   for (const name of routes) {
-    await gatewayAdmin().defineRoute(name, { backends: [{ name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model }] });
+    await gatewayAdmin().defineRoute(name, {
+      backends: [{ name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model }],
+    });
   }
   // Enough traffic that even the JSON-only guardrail (schema adherence) and the streamed-only one
   // (time to first token) reach their minimum samples in each window.
-  loadDone = runLoad({ gatewayUrl: stack.gatewayUrl, routes, ratePerSecond: 90, durationMs: 240_000, users: 300, jsonShare: 0.5, streamShare: 0.5, signal: load.signal });
+  loadDone = runLoad({
+    gatewayUrl: stack.gatewayUrl,
+    routes,
+    ratePerSecond: 90,
+    durationMs: 240_000,
+    users: 300,
+    jsonShare: 0.5,
+    streamShare: 0.5,
+    signal: load.signal,
+  });
   connection = await Connection.connect({ address: stack.temporalAddress });
   client = new Client({ connection, namespace: stack.namespace });
 }, 120_000);
@@ -76,9 +104,18 @@ afterAll(async () => {
 
 describe('rollouts end to end on the embedded stack', () => {
   it('promotes a healthy candidate after an approval, rolls back a broken one, and rolls back on an incident signal', async () => {
-    const healthy = await startRollout(client, plan('e2e-healthy', 'e2e-healthy', sims.healthy!, ['cutover']), { taskQueue: stack.taskQueue, requestedBy: 'carol' });
-    const broken = await startRollout(client, plan('e2e-broken', 'e2e-broken', sims.broken!), { taskQueue: stack.taskQueue, requestedBy: 'carol' });
-    const incident = await startRollout(client, plan('e2e-incident', 'e2e-incident', sims.steady!), { taskQueue: stack.taskQueue, requestedBy: 'carol' });
+    const healthy = await startRollout(client, plan('e2e-healthy', 'e2e-healthy', sims.healthy!, ['cutover']), {
+      taskQueue: stack.taskQueue,
+      requestedBy: 'carol',
+    });
+    const broken = await startRollout(client, plan('e2e-broken', 'e2e-broken', sims.broken!), {
+      taskQueue: stack.taskQueue,
+      requestedBy: 'carol',
+    });
+    const incident = await startRollout(client, plan('e2e-incident', 'e2e-incident', sims.steady!), {
+      taskQueue: stack.taskQueue,
+      requestedBy: 'carol',
+    });
 
     // The broken candidate errors on 30% of requests: the shadow soak catches it.
     const brokenResult = await broken.result();
@@ -89,22 +126,32 @@ describe('rollouts end to end on the embedded stack', () => {
     expect(brokenRoute.shadow.enabled).toBe(false);
 
     // An incident responder rolls back the steady candidate once it serves live traffic.
-    for (let i = 0; i < 160 && (await incident.query(statusQuery)).weights.candidate !== 25; i++) await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 160 && (await incident.query(statusQuery)).weights.candidate !== 25; i++)
+      await new Promise((r) => setTimeout(r, 250));
     const incidentStatus = await incident.query(statusQuery);
-    expect(incidentStatus.weights.candidate, `e2e-incident at ${incidentStatus.phase}/${incidentStatus.stage}: ${incidentStatus.gate?.evidence?.reason ?? incidentStatus.verdicts.at(-1)?.reason ?? ''}`).toBe(25);
+    expect(
+      incidentStatus.weights.candidate,
+      `e2e-incident at ${incidentStatus.phase}/${incidentStatus.stage}: ${incidentStatus.gate?.evidence?.reason ?? incidentStatus.verdicts.at(-1)?.reason ?? ''}`,
+    ).toBe(25);
     expect((await route('e2e-incident')).weights.candidate).toBe(25);
-    await requestRollback(client, 'e2e-incident', { reason: 'INC-77: upstream dependency degraded', by: 'oncall-dave' });
+    await requestRollback(client, 'e2e-incident', {
+      reason: 'INC-77: upstream dependency degraded',
+      by: 'oncall-dave',
+    });
     const incidentResult = await incident.result();
     expect(incidentResult.outcome).toBe('rolled_back');
     expect(incidentResult.reason).toBe('rollback requested by oncall-dave: INC-77: upstream dependency degraded');
     expect((await route('e2e-incident')).weights).toEqual({ baseline: 100, candidate: 0 });
 
     // The healthy one waits for a release owner before the cutover; a stranger cannot approve.
-    for (let i = 0; i < 240 && !(await healthy.query(statusQuery)).gate; i++) await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 240 && !(await healthy.query(statusQuery)).gate; i++)
+      await new Promise((r) => setTimeout(r, 250));
     const atGate = await healthy.query(statusQuery);
     expect(atGate.gate?.before).toBe('cutover');
     expect((await route('e2e-healthy')).weights).toEqual({ baseline: 50, candidate: 50 });
-    await expect(decide(client, 'e2e-healthy', 'approve', { by: 'mallory' })).rejects.toThrow('mallory is not an approver');
+    await expect(decide(client, 'e2e-healthy', 'approve', { by: 'mallory' })).rejects.toThrow(
+      'mallory is not an approver',
+    );
     await decide(client, 'e2e-healthy', 'approve', { by: 'alice', gateId: atGate.gate!.id });
     const healthyResult = await healthy.result();
     expect(healthyResult.outcome).toBe('promoted');
@@ -121,14 +168,24 @@ describe('rollouts end to end on the embedded stack', () => {
       expect(errorRate.candidate).toBe(0);
     }
     // The shadow soak measured the baseline's time to first token; the canary steps judged it.
-    const canaryVerdicts = healthyResult.verdicts.filter((verdict) => verdict.stage.startsWith('canary-') && verdict.outcome === 'pass');
+    const canaryVerdicts = healthyResult.verdicts.filter(
+      (verdict) => verdict.stage.startsWith('canary-') && verdict.outcome === 'pass',
+    );
     expect(canaryVerdicts.length).toBeGreaterThanOrEqual(2);
     for (const verdict of canaryVerdicts) {
-      expect(verdict.metrics.find((metric) => metric.metric === 'timeToFirstToken'), verdict.reason).toMatchObject({ classification: 'pass' });
+      expect(
+        verdict.metrics.find((metric) => metric.metric === 'timeToFirstToken'),
+        verdict.reason,
+      ).toMatchObject({ classification: 'pass' });
     }
 
     await replayAndRecord(
-      await Promise.all(['e2e-healthy', 'e2e-broken', 'e2e-incident'].map(async (name) => ({ name, history: await rolloutHandle(client, name).fetchHistory() }))),
+      await Promise.all(
+        ['e2e-healthy', 'e2e-broken', 'e2e-incident'].map(async (name) => ({
+          name,
+          history: await rolloutHandle(client, name).fetchHistory(),
+        })),
+      ),
     );
   }, 180_000);
 

@@ -38,7 +38,10 @@ async function load(haproxy: RunningHaproxy, parallel: number): Promise<void> {
           const res = await fetch(`${haproxy.url}/v1/chat/completions`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ messages: [{ role: 'user', content: 'Where is my order?' }], stream: Math.random() < 0.5 }),
+            body: JSON.stringify({
+              messages: [{ role: 'user', content: 'Where is my order?' }],
+              stream: Math.random() < 0.5,
+            }),
             signal: stopLoad.signal,
           });
           await res.text();
@@ -54,16 +57,37 @@ async function load(haproxy: RunningHaproxy, parallel: number): Promise<void> {
 // proxy/server names would select both (a plan would then add `instance` to its labels).
 const backendOf = (key: string) => `llm_${key}`;
 
-function plan(id: string, haproxy: RunningHaproxy, key: string, baseline: SimulatedBackend, candidate: SimulatedBackend): RolloutPlanInput {
+function plan(
+  id: string,
+  haproxy: RunningHaproxy,
+  key: string,
+  baseline: SimulatedBackend,
+  candidate: SimulatedBackend,
+): RolloutPlanInput {
   return {
     rollout: { id, requestedBy: 'carol' },
-    backends: { baseline: { baseUrl: baseline.url, model: baseline.model }, candidate: { baseUrl: candidate.url, model: candidate.model } },
-    router: { kind: 'haproxy', statsSocket: haproxy.statsSocket, haproxyBackend: backendOf(key), baselineServer: 'current', candidateServer: 'next' },
+    backends: {
+      baseline: { baseUrl: baseline.url, model: baseline.model },
+      candidate: { baseUrl: candidate.url, model: candidate.model },
+    },
+    router: {
+      kind: 'haproxy',
+      statsSocket: haproxy.statsSocket,
+      haproxyBackend: backendOf(key),
+      baselineServer: 'current',
+      candidateServer: 'next',
+    },
     prometheus: { url: prometheus.url },
     metrics: { source: 'prometheus', traffic: 'haproxy', latency: 'vllm', referenceLookback: '1m' },
     stages: {
       shadow: { enabled: false },
-      canary: { checkInterval: '2s', steps: [{ weight: 25, window: '10s' }, { weight: 50, window: '10s' }] },
+      canary: {
+        checkInterval: '2s',
+        steps: [
+          { weight: 25, window: '10s' },
+          { weight: 50, window: '10s' },
+        ],
+      },
       // HAProxy cannot mirror: the bake has no live baseline and ends inconclusive; the plan's
       // approval timeout signs it off (no human in this test).
       cutover: { bake: '4s' },
@@ -76,8 +100,12 @@ function plan(id: string, haproxy: RunningHaproxy, key: string, baseline: Simula
 beforeAll(async () => {
   const behaviour = { latencyMedianMs: 20, latencySigma: 0.3, maxConcurrency: 100 };
   const names = ['base-a', 'healthy', 'base-b', 'flaky'];
-  for (const [i, name] of names.entries()) sims[name] = await startSimulatedBackend({ model: `sim-he-${name}`, behaviour: { ...behaviour, seed: i + 1 } });
-  for (const [key, baseline, candidate] of [['a', 'base-a', 'healthy'], ['b', 'base-b', 'flaky']] as const) {
+  for (const [i, name] of names.entries())
+    sims[name] = await startSimulatedBackend({ model: `sim-he-${name}`, behaviour: { ...behaviour, seed: i + 1 } });
+  for (const [key, baseline, candidate] of [
+    ['a', 'base-a', 'healthy'],
+    ['b', 'base-b', 'flaky'],
+  ] as const) {
     proxies[key] = await startHaproxy({
       dataDir: join(dir, key),
       logDir: join(dir, 'logs', key),
@@ -98,7 +126,12 @@ beforeAll(async () => {
     ],
   });
   env = await createDevServerEnv();
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities({ slack: false }) });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({ slack: false }),
+  });
   running = worker.run();
   // Debian's Prometheus applies new targets on its ~5 s discovery tick; then the baselines serve
   // alone for a while, which is where the latency reference comes from.
@@ -121,11 +154,20 @@ afterAll(async () => {
 
 describe('rollouts on real HAProxy, judged from Prometheus series', () => {
   it('promotes a healthy candidate on pass verdicts and rolls back one that starts failing', async () => {
-    const healthy = await env.client.workflow.start(ModelRolloutWorkflow, { taskQueue, workflowId: 'he-healthy', args: [{ plan: plan('he-healthy', proxies.a!, 'a', sims['base-a']!, sims.healthy!) }] });
-    const flaky = await env.client.workflow.start(ModelRolloutWorkflow, { taskQueue, workflowId: 'he-flaky', args: [{ plan: plan('he-flaky', proxies.b!, 'b', sims['base-b']!, sims.flaky!) }] });
+    const healthy = await env.client.workflow.start(ModelRolloutWorkflow, {
+      taskQueue,
+      workflowId: 'he-healthy',
+      args: [{ plan: plan('he-healthy', proxies.a!, 'a', sims['base-a']!, sims.healthy!) }],
+    });
+    const flaky = await env.client.workflow.start(ModelRolloutWorkflow, {
+      taskQueue,
+      workflowId: 'he-flaky',
+      args: [{ plan: plan('he-flaky', proxies.b!, 'b', sims['base-b']!, sims.flaky!) }],
+    });
 
     // The flaky candidate is fine at 25 % and starts failing a fifth of its requests at 50 %.
-    for (let i = 0; i < 240 && (await flaky.query(statusQuery)).stage !== 'canary-2'; i++) await new Promise((resolve) => setTimeout(resolve, 250));
+    for (let i = 0; i < 240 && (await flaky.query(statusQuery)).stage !== 'canary-2'; i++)
+      await new Promise((resolve) => setTimeout(resolve, 250));
     expect((await flaky.query(statusQuery)).stage).toBe('canary-2');
     sims.flaky!.setBehaviour({ errorRate: 0.2 });
 
@@ -143,11 +185,16 @@ describe('rollouts on real HAProxy, judged from Prometheus series', () => {
     const healthyResult = await healthy.result();
     expect(healthyResult.outcome, healthyResult.reason).toBe('promoted');
     // Both canary steps ended on a pass from the series judge, not on an approval.
-    expect(healthyResult.stages.filter((stage) => stage.kind === 'canary').map((stage) => stage.verdict)).toEqual(['pass', 'pass']);
+    expect(healthyResult.stages.filter((stage) => stage.kind === 'canary').map((stage) => stage.verdict)).toEqual([
+      'pass',
+      'pass',
+    ]);
     const passes = healthyResult.verdicts.filter((verdict) => verdict.outcome === 'pass');
     expect(passes.length).toBeGreaterThanOrEqual(2);
     for (const verdict of passes) {
-      expect(verdict.metrics.map((metric) => metric.metric)).toEqual(expect.arrayContaining(['errorRate', 'p99Latency']));
+      expect(verdict.metrics.map((metric) => metric.metric)).toEqual(
+        expect.arrayContaining(['errorRate', 'p99Latency']),
+      );
       const errorRate = verdict.metrics.find((metric) => metric.metric === 'errorRate')!;
       expect(errorRate.samples.candidate).toBeGreaterThanOrEqual(40);
       expect(errorRate.candidate).toBe(0);

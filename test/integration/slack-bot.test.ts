@@ -15,7 +15,13 @@ import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { adminOf } from '../support/gateway-over-pair';
 import { parsePlan, type RolloutPlanInput } from '../../plan/schema';
 import { startRolloutBot, type RunningRolloutBot } from '../../slack-bot/bot';
-import { APPROVE_ACTION, GATE_METADATA, REJECT_ACTION, REJECT_MODAL, ROOT_METADATA } from '../../block-kit/rollout-blocks';
+import {
+  APPROVE_ACTION,
+  GATE_METADATA,
+  REJECT_ACTION,
+  REJECT_MODAL,
+  ROOT_METADATA,
+} from '../../block-kit/rollout-blocks';
 import { statusQuery } from '../../workflows/model-rollout';
 import {
   blockActionPayload,
@@ -52,10 +58,20 @@ beforeAll(async () => {
     namespace: env.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ slack: { token: slack.botToken, apiUrl: slack.apiUrl, temporalUiUrl: 'http://127.0.0.1:8233' } }),
+    activities: createActivities({
+      slack: { token: slack.botToken, apiUrl: slack.apiUrl, temporalUiUrl: 'http://127.0.0.1:8233' },
+    }),
   });
   workerDone = worker.run();
-  bot = await startRolloutBot({ temporal: client, botToken: slack.botToken, mode: 'http', signingSecret: SECRET, slackApiUrl: slack.apiUrl, temporalUiUrl: 'http://127.0.0.1:8233', logLevel: LogLevel.ERROR });
+  bot = await startRolloutBot({
+    temporal: client,
+    botToken: slack.botToken,
+    mode: 'http',
+    signingSecret: SECRET,
+    slackApiUrl: slack.apiUrl,
+    temporalUiUrl: 'http://127.0.0.1:8233',
+    logLevel: LogLevel.ERROR,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -77,8 +93,16 @@ function plan(id: string, overrides: Partial<RolloutPlanInput> = {}) {
     },
     router: { kind: 'gateway', adminUrl: gateway.adminUrl, route: id },
     // No traffic and no checks within the test: the first window is long, checks far apart.
-    stages: { shadow: { enabled: false }, canary: { steps: [{ weight: 5, window: '10m' }], checkInterval: '5m' }, cutover: { bake: '10m' } },
-    approvals: { requiredBefore: ['canary'], approvers: ['U0ALICE', 'U0BOB', 'U0CAROL', 'group:S0OWNERS'], timeout: '1h' },
+    stages: {
+      shadow: { enabled: false },
+      canary: { steps: [{ weight: 5, window: '10m' }], checkInterval: '5m' },
+      cutover: { bake: '10m' },
+    },
+    approvals: {
+      requiredBefore: ['canary'],
+      approvers: ['U0ALICE', 'U0BOB', 'U0CAROL', 'group:S0OWNERS'],
+      timeout: '1h',
+    },
     guardrails: { judge: 'threshold' },
     notifications: { slack: { channel: CHANNEL, onCallGroups: ['S0ONCALL'] }, temporalUiUrl: 'http://127.0.0.1:8233' },
     ...overrides,
@@ -101,17 +125,25 @@ async function route(name: string): Promise<RouteState> {
 }
 
 function gateMessage(id: string): Promise<StandInMessage> {
-  return slack.waitFor(`the gate message of ${id}`, () => slack.messages.find((m) => m.metadata?.event_type === GATE_METADATA && m.metadata.event_payload.rollout_id === id));
+  return slack.waitFor(`the gate message of ${id}`, () =>
+    slack.messages.find((m) => m.metadata?.event_type === GATE_METADATA && m.metadata.event_payload.rollout_id === id),
+  );
 }
 
 function buttonValue(message: StandInMessage, actionId: string): string {
-  const actions = message.blocks?.find((block) => block.type === 'actions') as { elements: Array<{ action_id: string; value: string }> } | undefined;
+  const actions = message.blocks?.find((block) => block.type === 'actions') as
+    { elements: Array<{ action_id: string; value: string }> } | undefined;
   const button = actions?.elements.find((element) => element.action_id === actionId);
   if (!button) throw new Error(`no ${actionId} button on message ${message.ts}`);
   return button.value;
 }
 
-async function click(user: string, message: StandInMessage, actionId: string, options: { channel?: string; value?: string } = {}) {
+async function click(
+  user: string,
+  message: StandInMessage,
+  actionId: string,
+  options: { channel?: string; value?: string } = {},
+) {
   const responseUrl = slack.responseUrl();
   const payload = blockActionPayload({
     user,
@@ -127,14 +159,21 @@ async function click(user: string, message: StandInMessage, actionId: string, op
 
 async function command(user: string, text: string, channel = CHANNEL) {
   const responseUrl = slack.responseUrl();
-  const response = await postSigned(bot.url!, SECRET, slashCommandBody({ text, user_id: user, channel_id: channel, response_url: responseUrl }));
+  const response = await postSigned(
+    bot.url!,
+    SECRET,
+    slashCommandBody({ text, user_id: user, channel_id: channel, response_url: responseUrl }),
+  );
   expect(response.status).toBe(200);
   const reply = await slack.waitFor(`the answer to /rollout ${text}`, () => slack.responsesTo(responseUrl)[0]);
   return reply as { text: string; response_type: string };
 }
 
 function reply(responseUrl: string) {
-  return slack.waitFor(`a reply at ${responseUrl}`, () => slack.responsesTo(responseUrl)[0]) as Promise<{ text: string; response_type: string }>;
+  return slack.waitFor(`a reply at ${responseUrl}`, () => slack.responsesTo(responseUrl)[0]) as Promise<{
+    text: string;
+    response_type: string;
+  }>;
 }
 
 describe('gate messages and Approve clicks', () => {
@@ -142,7 +181,9 @@ describe('gate messages and Approve clicks', () => {
     const id = 'slack-approve';
     await start(id);
     const gate = await gateMessage(id);
-    const root = slack.messages.find((m) => m.metadata?.event_type === ROOT_METADATA && m.metadata.event_payload.rollout_id === id)!;
+    const root = slack.messages.find(
+      (m) => m.metadata?.event_type === ROOT_METADATA && m.metadata.event_payload.rollout_id === id,
+    )!;
     expect(root.channel).toBe(CHANNEL);
     expect(gate.thread_ts).toBe(root.ts);
     expect(gate.reply_broadcast).toBe(true);
@@ -154,7 +195,11 @@ describe('gate messages and Approve clicks', () => {
     expect(rendered).toContain('<@U0ALICE>');
     expect(rendered).toContain('<!subteam^S0OWNERS>');
     const openGate = (await status(id)).gate!;
-    expect(JSON.parse(buttonValue(gate, APPROVE_ACTION))).toEqual({ rolloutId: id, gateId: openGate.id, before: 'canary-1' });
+    expect(JSON.parse(buttonValue(gate, APPROVE_ACTION))).toEqual({
+      rolloutId: id,
+      gateId: openGate.id,
+      before: 'canary-1',
+    });
     // Bolt verified its token at start-up.
     expect(slack.callsTo('auth.test').length).toBeGreaterThanOrEqual(1);
 
@@ -199,7 +244,9 @@ describe('gate messages and Approve clicks', () => {
 
     // The thread tells the story: the decision and the stage change.
     const thread = await slack.waitFor('the stage change in the thread', () => {
-      const replies = slack.messages.filter((m) => m.thread_ts === root.ts && m.ts !== gate.ts).map((m) => m.text ?? '');
+      const replies = slack.messages
+        .filter((m) => m.thread_ts === root.ts && m.ts !== gate.ts)
+        .map((m) => m.text ?? '');
       return replies.some((text) => text.startsWith('stage_started: canary')) ? replies : undefined;
     });
     expect(thread.some((text) => text.startsWith('gate_approved: approved by U0ALICE before canary-1'))).toBe(true);
@@ -218,12 +265,24 @@ describe('gate messages and Approve clicks', () => {
     expect(slack.callsTo('views.open').filter((call) => call.args.trigger_id === stranger.triggerId)).toEqual([]);
 
     const clicked = await click('U0GROUPIE', gate, REJECT_ACTION);
-    const open = await slack.waitFor('the reject modal', () => slack.callsTo('views.open').find((call) => call.args.trigger_id === clicked.triggerId));
+    const open = await slack.waitFor('the reject modal', () =>
+      slack.callsTo('views.open').find((call) => call.args.trigger_id === clicked.triggerId),
+    );
     const view = open.args.view as Record<string, unknown>;
     expect(view.callback_id).toBe(REJECT_MODAL);
 
     const submit = (reason: string | null) =>
-      postSigned(bot.url!, SECRET, interactionBody(viewSubmissionPayload({ user: 'U0GROUPIE', view, values: { reason: { reason_input: { type: 'plain_text_input', value: reason } } } })));
+      postSigned(
+        bot.url!,
+        SECRET,
+        interactionBody(
+          viewSubmissionPayload({
+            user: 'U0GROUPIE',
+            view,
+            values: { reason: { reason_input: { type: 'plain_text_input', value: reason } } },
+          }),
+        ),
+      );
     const empty = await submit('   ');
     expect(empty.status).toBe(200);
     expect(empty.json).toEqual({ response_action: 'errors', errors: { reason: 'A reason is required to reject.' } });
@@ -235,7 +294,9 @@ describe('gate messages and Approve clicks', () => {
     const result = await rolloutHandle(client, id).result();
     expect(result.outcome).toBe('aborted');
     expect(result.reason).toBe('rejected by U0GROUPIE before canary-1: p99 too close to the limit');
-    const updated = await slack.waitFor('the gate message updated', () => (slack.message(CHANNEL, gate.ts)!.edited ? slack.message(CHANNEL, gate.ts) : undefined));
+    const updated = await slack.waitFor('the gate message updated', () =>
+      slack.message(CHANNEL, gate.ts)!.edited ? slack.message(CHANNEL, gate.ts) : undefined,
+    );
     expect(JSON.stringify(updated.blocks)).toContain('Rejected* by <@U0GROUPIE>');
     expect(updated.blocks!.some((block) => block.type === 'actions')).toBe(false);
   });
@@ -247,9 +308,21 @@ describe('gate messages and Approve clicks', () => {
     const gate = structuredClone(live);
     const malformed = await reply((await click('U0ALICE', gate, APPROVE_ACTION, { value: '{"nope":1}' })).responseUrl);
     expect(malformed.text).toContain('this button is malformed; nothing changed');
-    const stale = await reply((await click('U0ALICE', gate, APPROVE_ACTION, { value: JSON.stringify({ rolloutId: id, gateId: 'an-old-gate', before: 'canary-1' }) })).responseUrl);
+    const stale = await reply(
+      (
+        await click('U0ALICE', gate, APPROVE_ACTION, {
+          value: JSON.stringify({ rolloutId: id, gateId: 'an-old-gate', before: 'canary-1' }),
+        })
+      ).responseUrl,
+    );
     expect(stale.text).toContain('this gate is no longer open');
-    const unknown = await reply((await click('U0ALICE', gate, APPROVE_ACTION, { value: JSON.stringify({ rolloutId: 'no-such-rollout', gateId: 'g', before: 'x' }) })).responseUrl);
+    const unknown = await reply(
+      (
+        await click('U0ALICE', gate, APPROVE_ACTION, {
+          value: JSON.stringify({ rolloutId: 'no-such-rollout', gateId: 'g', before: 'x' }),
+        })
+      ).responseUrl,
+    );
     expect(unknown.text).toContain('no rollout with id `no-such-rollout`');
     expect((await status(id)).decisions).toEqual([]);
 
@@ -283,15 +356,22 @@ describe('/rollout', () => {
 
     // Approve from the command: only approvers, only in the plan's channel.
     expect((await command('U0MALLORY', `approve ${id}`)).text).toContain('you are not an approver');
-    expect((await command('U0BOB', `approve ${id}`, 'C0RANDOM')).text).toContain(`can only be approved in <#${CHANNEL}>`);
+    expect((await command('U0BOB', `approve ${id}`, 'C0RANDOM')).text).toContain(
+      `can only be approved in <#${CHANNEL}>`,
+    );
     const approved = await command('U0BOB', `approve ${id} dashboards clean`);
     expect(approved.response_type).toBe('in_channel');
     expect(approved.text).toContain('Approved `slack-command` before *canary-1*: dashboards clean');
-    await eventually('the canary', async () => (await status(id)).stage === 'canary-1' && (await status(id)).gate === null);
+    await eventually(
+      'the canary',
+      async () => (await status(id)).stage === 'canary-1' && (await status(id)).gate === null,
+    );
     expect((await command('U0BOB', `approve ${id}`)).text).toContain('is not waiting for approval; nothing to decide');
     // The worker's sink updated the gate message for a decision taken outside the buttons.
     const gate = await gateMessage(id);
-    await slack.waitFor('the gate message updated by the sink', () => (slack.message(CHANNEL, gate.ts)!.edited ? true : undefined));
+    await slack.waitFor('the gate message updated by the sink', () =>
+      slack.message(CHANNEL, gate.ts)!.edited ? true : undefined,
+    );
     expect(JSON.stringify(slack.message(CHANNEL, gate.ts)!.blocks)).toContain('Approved* by <@U0BOB>');
 
     // Pause and resume.
@@ -304,7 +384,9 @@ describe('/rollout', () => {
     await eventually('resumed', async () => (await status(id)).paused === null);
 
     // Rollback: a stranger cannot; the on-call group can, from its incident channel.
-    expect((await command('U0MALLORY', `rollback ${id} because`)).text).toContain('only the approvers and the on-call group');
+    expect((await command('U0MALLORY', `rollback ${id} because`)).text).toContain(
+      'only the approvers and the on-call group',
+    );
     const rolledBack = await command('U0ONCALL', `rollback ${id} INC-4312 elevated 5xx`, 'C0INCIDENT');
     expect(rolledBack.response_type).toBe('in_channel');
     expect(rolledBack.text).toContain('Rollback of `slack-command` requested by <@U0ONCALL>: INC-4312 elevated 5xx');
@@ -317,9 +399,18 @@ describe('/rollout', () => {
     expect((await command('U0ALICE', `approve ${id}`)).text).toContain('has finished (rolled_back');
     expect((await command('U0ALICE', `status ${id}`)).text).toContain('outcome *rolled_back*');
     // The rollout's thread got the rollback and the outcome; the root message shows it.
-    const root = slack.messages.find((m) => m.metadata?.event_type === ROOT_METADATA && m.metadata.event_payload.rollout_id === id)!;
-    await slack.waitFor('the outcome in the thread', () => slack.messages.some((m) => m.thread_ts === root.ts && m.text?.startsWith('rolled_back: rollback requested by U0ONCALL')));
-    await slack.waitFor('the root message updated', () => (root.text?.includes('rolled back') && root.metadata?.event_payload.finished === true) || undefined);
+    const root = slack.messages.find(
+      (m) => m.metadata?.event_type === ROOT_METADATA && m.metadata.event_payload.rollout_id === id,
+    )!;
+    await slack.waitFor('the outcome in the thread', () =>
+      slack.messages.some(
+        (m) => m.thread_ts === root.ts && m.text?.startsWith('rolled_back: rollback requested by U0ONCALL'),
+      ),
+    );
+    await slack.waitFor(
+      'the root message updated',
+      () => (root.text?.includes('rolled back') && root.metadata?.event_payload.finished === true) || undefined,
+    );
   });
 });
 
@@ -330,14 +421,35 @@ describe('/rollout reject and rollouts whose worker is down', () => {
     await gateMessage(id);
     const responseUrl = slack.responseUrl();
     const triggerId = 'trigger-command-reject';
-    const body = slashCommandBody({ text: `reject ${id}`, user_id: 'U0BOB', channel_id: CHANNEL, response_url: responseUrl, trigger_id: triggerId });
+    const body = slashCommandBody({
+      text: `reject ${id}`,
+      user_id: 'U0BOB',
+      channel_id: CHANNEL,
+      response_url: responseUrl,
+      trigger_id: triggerId,
+    });
     expect((await postSigned(bot.url!, SECRET, body)).status).toBe(200);
-    const open = await slack.waitFor('the reject modal', () => slack.callsTo('views.open').find((call) => call.args.trigger_id === triggerId));
+    const open = await slack.waitFor('the reject modal', () =>
+      slack.callsTo('views.open').find((call) => call.args.trigger_id === triggerId),
+    );
     const view = open.args.view as Record<string, unknown>;
     // Meanwhile Alice approves from the command line of Slack.
     expect((await command('U0ALICE', `approve ${id}`)).text).toContain('Approved `slack-command-reject`');
-    const late = await postSigned(bot.url!, SECRET, interactionBody(viewSubmissionPayload({ user: 'U0BOB', view, values: { reason: { reason_input: { type: 'plain_text_input', value: 'too expensive' } } } })));
-    expect(late.json).toEqual({ response_action: 'errors', errors: { reason: expect.stringContaining('already approved by <@U0ALICE>') } });
+    const late = await postSigned(
+      bot.url!,
+      SECRET,
+      interactionBody(
+        viewSubmissionPayload({
+          user: 'U0BOB',
+          view,
+          values: { reason: { reason_input: { type: 'plain_text_input', value: 'too expensive' } } },
+        }),
+      ),
+    );
+    expect(late.json).toEqual({
+      response_action: 'errors',
+      errors: { reason: expect.stringContaining('already approved by <@U0ALICE>') },
+    });
     expect((await status(id)).decisions).toMatchObject([{ decision: 'approved', by: 'U0ALICE' }]);
     await rolloutHandle(client, id).signal('rollback', { reason: 'test over', by: 'test' });
     await rolloutHandle(client, id).result();
@@ -348,11 +460,15 @@ describe('/rollout reject and rollouts whose worker is down', () => {
     // A task queue no worker polls: the workflow exists but never answers a query.
     const handle = await startRollout(client, plan(id), { taskQueue: 'nobody-polls-this', requestedBy: 'U0CAROL' });
     try {
-      expect((await command('U0ALICE', `approve ${id}`)).text).toContain('is not answering (is its worker running?); nothing changed');
+      expect((await command('U0ALICE', `approve ${id}`)).text).toContain(
+        'is not answering (is its worker running?); nothing changed',
+      );
       const rolledBack = await command('U0ALICE', `rollback ${id} worker is down, INC-9`);
       expect(rolledBack.text).toContain('Rollback of `slack-no-worker` requested by <@U0ALICE>');
       const history = await handle.fetchHistory();
-      expect(history.events?.some((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'rollback')).toBe(true);
+      expect(
+        history.events?.some((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'rollback'),
+      ).toBe(true);
     } finally {
       await handle.terminate('test over');
     }
@@ -364,7 +480,14 @@ describe('request verification', () => {
     const id = 'slack-signed';
     await start(id);
     const gate = await gateMessage(id);
-    const payload = blockActionPayload({ user: 'U0ALICE', channel: CHANNEL, message: { ts: gate.ts, blocks: gate.blocks }, actionId: APPROVE_ACTION, value: buttonValue(gate, APPROVE_ACTION), responseUrl: slack.responseUrl() });
+    const payload = blockActionPayload({
+      user: 'U0ALICE',
+      channel: CHANNEL,
+      message: { ts: gate.ts, blocks: gate.blocks },
+      actionId: APPROVE_ACTION,
+      value: buttonValue(gate, APPROVE_ACTION),
+      responseUrl: slack.responseUrl(),
+    });
     const body = interactionBody(payload);
     const nowSec = Math.floor(Date.now() / 1000);
     expect((await postSigned(bot.url!, SECRET, body, { unsigned: true })).status).toBe(401);
@@ -399,7 +522,14 @@ describe('request verification', () => {
 
 describe('Socket Mode', () => {
   it('connects through apps.connections.open, answers a slash command and takes an approval over the socket', async () => {
-    const socketBot = await startRolloutBot({ temporal: client, botToken: slack.botToken, mode: 'socket', appToken: slack.appToken, slackApiUrl: slack.apiUrl, logLevel: LogLevel.ERROR });
+    const socketBot = await startRolloutBot({
+      temporal: client,
+      botToken: slack.botToken,
+      mode: 'socket',
+      appToken: slack.appToken,
+      slackApiUrl: slack.apiUrl,
+      logLevel: LogLevel.ERROR,
+    });
     try {
       expect(socketBot.url).toBeNull();
       expect(slack.callsTo('apps.connections.open').at(-1)?.token).toBe(slack.appToken);
@@ -409,15 +539,39 @@ describe('Socket Mode', () => {
       const gate = await gateMessage(id);
 
       const statusUrl = slack.responseUrl();
-      const commandFields = Object.fromEntries(new URLSearchParams(slashCommandBody({ text: `status ${id}`, user_id: 'U0ALICE', channel_id: CHANNEL, response_url: statusUrl })));
+      const commandFields = Object.fromEntries(
+        new URLSearchParams(
+          slashCommandBody({ text: `status ${id}`, user_id: 'U0ALICE', channel_id: CHANNEL, response_url: statusUrl }),
+        ),
+      );
       const ack = await peer.deliver('slash_commands', commandFields);
       expect(ack.envelope_id).toBeTypeOf('string');
       expect((await reply(statusUrl)).text).toContain('waiting for approval before *canary-1*');
 
       const approveUrl = slack.responseUrl();
-      await peer.deliver('interactive', blockActionPayload({ user: 'U0MALLORY', channel: CHANNEL, message: { ts: gate.ts, blocks: gate.blocks }, actionId: APPROVE_ACTION, value: buttonValue(gate, APPROVE_ACTION), responseUrl: approveUrl }));
+      await peer.deliver(
+        'interactive',
+        blockActionPayload({
+          user: 'U0MALLORY',
+          channel: CHANNEL,
+          message: { ts: gate.ts, blocks: gate.blocks },
+          actionId: APPROVE_ACTION,
+          value: buttonValue(gate, APPROVE_ACTION),
+          responseUrl: approveUrl,
+        }),
+      );
       expect((await reply(approveUrl)).text).toContain('you are not an approver');
-      await peer.deliver('interactive', blockActionPayload({ user: 'U0BOB', channel: CHANNEL, message: { ts: gate.ts, blocks: gate.blocks }, actionId: APPROVE_ACTION, value: buttonValue(gate, APPROVE_ACTION), responseUrl: slack.responseUrl() }));
+      await peer.deliver(
+        'interactive',
+        blockActionPayload({
+          user: 'U0BOB',
+          channel: CHANNEL,
+          message: { ts: gate.ts, blocks: gate.blocks },
+          actionId: APPROVE_ACTION,
+          value: buttonValue(gate, APPROVE_ACTION),
+          responseUrl: slack.responseUrl(),
+        }),
+      );
       await eventually('the approval over the socket', async () => (await status(id)).decisions[0]?.by === 'U0BOB');
       await rolloutHandle(client, id).signal('rollback', { reason: 'test over', by: 'test' });
       await rolloutHandle(client, id).result();

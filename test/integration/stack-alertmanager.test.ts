@@ -12,7 +12,12 @@ import { freePort } from '../../stack/managed-process';
 interface Delivery {
   url: string;
   headers: IncomingHttpHeaders;
-  body: { version: string; status: string; receiver: string; alerts: Array<{ labels: Record<string, string>; annotations: Record<string, string> }> };
+  body: {
+    version: string;
+    status: string;
+    receiver: string;
+    alerts: Array<{ labels: Record<string, string>; annotations: Record<string, string> }>;
+  };
 }
 
 describe('startAlertmanager', () => {
@@ -26,7 +31,11 @@ describe('startAlertmanager', () => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        deliveries.push({ url: req.url ?? '', headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Delivery['body'] });
+        deliveries.push({
+          url: req.url ?? '',
+          headers: req.headers,
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Delivery['body'],
+        });
         res.writeHead(200).end();
       });
     });
@@ -63,7 +72,10 @@ describe('startAlertmanager', () => {
     // group_wait is 1 s; allow generous slack on a loaded two-core machine.
     const deadline = Date.now() + 15_000;
     while (deliveries.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(deliveries.length, `no webhook delivery within 15 s; alertmanager log at ${alertmanager.logFile}`).toBeGreaterThan(0);
+    expect(
+      deliveries.length,
+      `no webhook delivery within 15 s; alertmanager log at ${alertmanager.logFile}`,
+    ).toBeGreaterThan(0);
 
     const [delivery] = deliveries;
     expect(delivery!.url).toBe('/hooks/alertmanager');
@@ -72,7 +84,11 @@ describe('startAlertmanager', () => {
     expect(delivery!.body.status).toBe('firing');
     expect(delivery!.body.receiver).toBe('webhook');
     expect(delivery!.body.alerts).toHaveLength(1);
-    expect(delivery!.body.alerts[0]!.labels).toMatchObject({ alertname: 'CandidateErrorRateHigh', route: 'chat', severity: 'critical' });
+    expect(delivery!.body.alerts[0]!.labels).toMatchObject({
+      alertname: 'CandidateErrorRateHigh',
+      route: 'chat',
+      severity: 'critical',
+    });
     expect(delivery!.body.alerts[0]!.annotations.summary).toBe('candidate error rate above baseline');
   });
 });

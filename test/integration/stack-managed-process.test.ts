@@ -65,7 +65,9 @@ describe('startManagedProcess', () => {
       readyTimeoutMs: 20_000,
     }).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(ManagedProcessError);
-    expect((error as Error).message).toMatch(/^doomed child: did not become ready: exited before becoming ready \(exit code 3\)/);
+    expect((error as Error).message).toMatch(
+      /^doomed child: did not become ready: exited before becoming ready \(exit code 3\)/,
+    );
     expect((error as Error).message).toContain('config invalid: no such file');
     expect(Date.now() - start).toBeLessThan(10_000);
   });
@@ -81,7 +83,9 @@ describe('startManagedProcess', () => {
       readyTimeoutMs: 800,
     }).catch((err: unknown) => err);
     const message = (error as Error).message;
-    expect(message).toMatch(/^silent child: did not become ready: not ready within 800 ms; last check: TCP connect to 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    expect(message).toMatch(
+      /^silent child: did not become ready: not ready within 800 ms; last check: TCP connect to 127\.0\.0\.1:\d+: .*ECONNREFUSED/,
+    );
     const pid = Number(/child pid (\d+)/.exec(message)?.[1]);
     expect(pid).toBeGreaterThan(0);
     expect(await waitUntilDead(pid, 2_000)).toBe(true);
@@ -137,8 +141,13 @@ setInterval(() => {}, 1000);
 `,
   );
 
-  async function runParent(how: 'exit' | 'sigterm'): Promise<{ childPid: number; parentExit: { code: number | null; signal: string | null } }> {
-    const parent = spawn(node, ['--import', 'tsx', parentScript, how], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  async function runParent(
+    how: 'exit' | 'sigterm',
+  ): Promise<{ childPid: number; parentExit: { code: number | null; signal: string | null } }> {
+    const parent = spawn(node, ['--import', 'tsx', parentScript, how], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     parent.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
@@ -146,7 +155,8 @@ setInterval(() => {}, 1000);
       parent.once('exit', (code, signal) => resolve({ code, signal })),
     );
     const childPid = await new Promise<number>((resolve, reject) => {
-      const fail = (why: string) => reject(new Error(`parent ${why} before printing its child's pid\nstdout: ${out}\nstderr: ${err}`));
+      const fail = (why: string) =>
+        reject(new Error(`parent ${why} before printing its child's pid\nstdout: ${out}\nstderr: ${err}`));
       const timer = setTimeout(() => {
         parent.kill('SIGKILL');
         fail('hung for 20 s');

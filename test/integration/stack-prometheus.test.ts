@@ -23,7 +23,9 @@ afterAll(async () => {
 
 describe('buildPrometheusConfig', () => {
   it('refuses targets that are not host:port and jobs with two metrics paths', () => {
-    expect(() => buildPrometheusConfig({ scrapeIntervalSeconds: 1, targets: [{ job: 'a', target: 'http://x:1' }] })).toThrow(/must be host:port/);
+    expect(() =>
+      buildPrometheusConfig({ scrapeIntervalSeconds: 1, targets: [{ job: 'a', target: 'http://x:1' }] }),
+    ).toThrow(/must be host:port/);
     expect(() =>
       buildPrometheusConfig({
         scrapeIntervalSeconds: 1,
@@ -59,7 +61,10 @@ describe('startPrometheus', () => {
     cleanups.push(() => alertmanager.stop());
 
     const rules = join(dir, 'rules.yml');
-    writeFileSync(rules, 'groups:\n  - name: test\n    rules:\n      - alert: AlwaysFiring\n        expr: vector(1) > 0\n        labels: { route: chat }\n');
+    writeFileSync(
+      rules,
+      'groups:\n  - name: test\n    rules:\n      - alert: AlwaysFiring\n        expr: vector(1) > 0\n        labels: { route: chat }\n',
+    );
     const prometheus: RunningPrometheus = await startPrometheus({
       dataDir: join(dir, 'prom'),
       logDir: join(dir, 'logs'),
@@ -70,13 +75,18 @@ describe('startPrometheus', () => {
     cleanups.push(() => prometheus.stop());
 
     const rulesRes = await fetch(`${prometheus.url}/api/v1/rules`);
-    const rulesBody = (await rulesRes.json()) as { data: { groups: Array<{ name: string; interval: number; rules: Array<{ name: string }> }> } };
+    const rulesBody = (await rulesRes.json()) as {
+      data: { groups: Array<{ name: string; interval: number; rules: Array<{ name: string }> }> };
+    };
     expect(rulesBody.data.groups).toMatchObject([{ name: 'test', interval: 1, rules: [{ name: 'AlwaysFiring' }] }]);
 
     // Prometheus applies the Alertmanager address on its ~5 s discovery tick, then sends.
     const deadline = Date.now() + 25_000;
     while (received.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(received.length, `no alert reached the webhook; see ${prometheus.logFile} and ${alertmanager.logFile}`).toBeGreaterThan(0);
+    expect(
+      received.length,
+      `no alert reached the webhook; see ${prometheus.logFile} and ${alertmanager.logFile}`,
+    ).toBeGreaterThan(0);
     expect(received[0]!.alerts[0]!.labels).toMatchObject({ alertname: 'AlwaysFiring', route: 'chat' });
   });
 
@@ -89,7 +99,9 @@ describe('startPrometheus', () => {
       targets: [],
       ruleFiles: [broken],
     }).catch((err: unknown) => err);
-    expect((error as Error).message).toMatch(/^prometheus: did not become ready: exited before becoming ready \(exit code 1\)/);
+    expect((error as Error).message).toMatch(
+      /^prometheus: did not become ready: exited before becoming ready \(exit code 1\)/,
+    );
     expect((error as Error).message).toContain('broken-rules.yml');
   });
 });

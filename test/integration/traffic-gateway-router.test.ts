@@ -33,18 +33,25 @@ const backendOf = (sim: SimulatedBackend): ResolvedBackend => ({ baseUrl: sim.ur
 const changesOf = (route: string) => changes.filter((change) => change.route === route).map((change) => change.state!);
 
 /** A router on the test gateway's admin plane, with its token (or the one given). */
-const routerOn = (route: string, adminUrl = gateway.adminUrl, token = gateway.adminToken) => new GatewayRouter(new GatewayAdminClient({ adminUrl, token }), route);
+const routerOn = (route: string, adminUrl = gateway.adminUrl, token = gateway.adminToken) =>
+  new GatewayRouter(new GatewayAdminClient({ adminUrl, token }), route);
 
 async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: RouteState }> {
   const res = await fetch(`${gateway.adminUrl}/admin/routes/${path}`, {
     method,
-    headers: { authorization: `Bearer ${gateway.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${gateway.adminToken}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as RouteState };
 }
 
-async function chat(route: string, user?: string): Promise<{ status: number; backend: string | null; model: string | null }> {
+async function chat(
+  route: string,
+  user?: string,
+): Promise<{ status: number; backend: string | null; model: string | null }> {
   const res = await fetch(`${gateway.baseUrl}/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(user ? { 'x-user-id': user } : {}) },
@@ -86,7 +93,11 @@ describe('GatewayRouter.defineBackends', () => {
   it('creates a new route with all traffic on the baseline', async () => {
     const router = routerOn('fresh');
     const state = await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
-    expect(state).toEqual({ weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: ['baseline', 'candidate'] });
+    expect(state).toEqual({
+      weights: { baseline: 100, candidate: 0 },
+      shadow: { enabled: false, target: null, share: 0 },
+      backends: ['baseline', 'candidate'],
+    });
 
     const route = (await admin('GET', 'fresh')).json;
     expect(route.backends).toEqual([
@@ -94,18 +105,29 @@ describe('GatewayRouter.defineBackends', () => {
       { name: 'candidate', baseUrl: candidate.url, model: 'sim-gw-cand' },
     ]);
     const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => chat('fresh', `user-${i}`)));
-    expect(replies.every((reply) => reply.status === 200 && reply.backend === 'baseline' && reply.model === 'sim-gw-base')).toBe(true);
+    expect(
+      replies.every((reply) => reply.status === 200 && reply.backend === 'baseline' && reply.model === 'sim-gw-base'),
+    ).toBe(true);
   });
 
   it('puts a route left on a candidate by a crashed rollout back on its baseline before redefining it', async () => {
     // A rollout crashed at 30 % with mirroring on: its stale candidate still gets traffic.
-    await admin('PUT', 'crashed', { backends: [{ name: 'baseline', ...backendOf(oldBaseline) }, { name: 'candidate', ...backendOf(staleCandidate) }] });
+    await admin('PUT', 'crashed', {
+      backends: [
+        { name: 'baseline', ...backendOf(oldBaseline) },
+        { name: 'candidate', ...backendOf(staleCandidate) },
+      ],
+    });
     await admin('PUT', 'crashed/weights', { weights: { baseline: 70, candidate: 30 } });
     await admin('PUT', 'crashed/shadow', { enabled: true, target: 'candidate', share: 1 });
     const before = changesOf('crashed').length;
 
     const state = await routerOn('crashed').defineBackends(backendOf(oldBaseline), backendOf(candidate));
-    expect(state).toEqual({ weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: ['baseline', 'candidate'] });
+    expect(state).toEqual({
+      weights: { baseline: 100, candidate: 0 },
+      shadow: { enabled: false, target: null, share: 0 },
+      backends: ['baseline', 'candidate'],
+    });
 
     const steps = changesOf('crashed').slice(before);
     // First the stale candidate loses its weight, while it is still the one defined...
@@ -160,7 +182,8 @@ describe('GatewayRouter weights and shadow', () => {
     const before = candidate.stats().requests;
     for (let i = 0; i < 10; i++) expect((await chat('shadowed', `s-${i}`)).backend).toBe('baseline');
     const deadline = Date.now() + 5_000;
-    while (candidate.stats().requests - before < 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (candidate.stats().requests - before < 10 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     expect(candidate.stats().requests - before).toBe(10);
 
     const off = await router.setShadow({ enabled: false, target: null, share: 0 });
@@ -208,14 +231,21 @@ describe('GatewayRouter.retireBaseline', () => {
     running = false;
     await Promise.all(clients);
 
-    expect(state).toEqual({ weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: ['baseline'] });
-    expect((await admin('GET', 'retire')).json.backends).toEqual([{ name: 'baseline', baseUrl: candidate.url, model: 'sim-gw-cand' }]);
+    expect(state).toEqual({
+      weights: { baseline: 100, candidate: 0 },
+      shadow: { enabled: false, target: null, share: 0 },
+      backends: ['baseline'],
+    });
+    expect((await admin('GET', 'retire')).json.backends).toEqual([
+      { name: 'baseline', baseUrl: candidate.url, model: 'sim-gw-cand' },
+    ]);
 
     // Every intermediate state the gateway went through kept all weight on the candidate's model.
     const steps = changesOf('retire').slice(before);
     expect(steps).toHaveLength(3);
     for (const step of steps) {
-      for (const backend of step.backends) if ((step.weights[backend.name] ?? 0) > 0) expect(backend.model).toBe('sim-gw-cand');
+      for (const backend of step.backends)
+        if ((step.weights[backend.name] ?? 0) > 0) expect(backend.model).toBe('sim-gw-cand');
     }
     // And the traffic agrees: the old baseline got nothing, every answer came from the candidate.
     expect(replies.length).toBeGreaterThanOrEqual(40);
@@ -240,7 +270,9 @@ describe('GatewayRouter errors', () => {
     expect(invalid).toBeInstanceOf(ApplicationFailure);
     expect((invalid as ApplicationFailure).nonRetryable).toBe(true);
     expect((invalid as ApplicationFailure).type).toBe(FailureType.InvalidRouterConfig);
-    expect(invalid.message).toMatch(/^gateway refused PUT \/admin\/routes\/weights\/weights → 400: .*must sum to 100, got 70/);
+    expect(invalid.message).toMatch(
+      /^gateway refused PUT \/admin\/routes\/weights\/weights → 400: .*must sum to 100, got 70/,
+    );
 
     // The retired route has no 'candidate' backend any more: a conflict.
     const conflict = await rejectionOf(routerOn('retire').setWeights({ baseline: 0, candidate: 100 }));
@@ -254,11 +286,17 @@ describe('GatewayRouter errors', () => {
 
   it('treats an unreachable gateway and a 5xx as retryable errors', async () => {
     const closedPort = await freePort();
-    const unreachable = await rejectionOf(routerOn('r', `http://127.0.0.1:${closedPort}`).setWeights({ baseline: 100, candidate: 0 }));
+    const unreachable = await rejectionOf(
+      routerOn('r', `http://127.0.0.1:${closedPort}`).setWeights({ baseline: 100, candidate: 0 }),
+    );
     expect(unreachable).not.toBeInstanceOf(ApplicationFailure);
-    expect(unreachable.message).toBe(`gateway admin API unreachable at http://127.0.0.1:${closedPort}/admin/routes/r/weights: fetch failed`);
+    expect(unreachable.message).toBe(
+      `gateway admin API unreachable at http://127.0.0.1:${closedPort}/admin/routes/r/weights: fetch failed`,
+    );
 
-    const failing: Server = createServer((_req, res) => res.writeHead(503, { 'content-type': 'text/plain' }).end('restarting'));
+    const failing: Server = createServer((_req, res) =>
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('restarting'),
+    );
     await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
     try {
       const port = (failing.address() as AddressInfo).port;
@@ -295,14 +333,25 @@ describe('the admin token', () => {
     try {
       const file = join(dir, 'token');
       writeFileSync(file, '  token-from-a-file-0123456789\n');
-      expect(resolveGatewayToken({}, { GATEWAY_ADMIN_TOKEN: 'token-from-env-0123456789' })).toBe('token-from-env-0123456789');
+      expect(resolveGatewayToken({}, { GATEWAY_ADMIN_TOKEN: 'token-from-env-0123456789' })).toBe(
+        'token-from-env-0123456789',
+      );
       expect(resolveGatewayToken({}, { GATEWAY_ADMIN_TOKEN_FILE: file })).toBe('token-from-a-file-0123456789');
-      expect(resolveGatewayToken({ adminTokenEnv: 'PROD_GW_TOKEN' }, { PROD_GW_TOKEN: 'prod-token-0123456789', GATEWAY_ADMIN_TOKEN: 'other' })).toBe('prod-token-0123456789');
+      expect(
+        resolveGatewayToken(
+          { adminTokenEnv: 'PROD_GW_TOKEN' },
+          { PROD_GW_TOKEN: 'prod-token-0123456789', GATEWAY_ADMIN_TOKEN: 'other' },
+        ),
+      ).toBe('prod-token-0123456789');
       const cases: Array<[{ adminTokenEnv?: string }, NodeJS.ProcessEnv, string]> = [
         [{}, {}, 'set GATEWAY_ADMIN_TOKEN (or GATEWAY_ADMIN_TOKEN_FILE'],
         [{}, { GATEWAY_ADMIN_TOKEN: '' }, 'set GATEWAY_ADMIN_TOKEN'],
         [{ adminTokenEnv: 'PROD_GW_TOKEN' }, { GATEWAY_ADMIN_TOKEN: 'x' }, 'set PROD_GW_TOKEN (or PROD_GW_TOKEN_FILE'],
-        [{}, { GATEWAY_ADMIN_TOKEN_FILE: join(dir, 'missing') }, `cannot read the admin token file ${join(dir, 'missing')}`],
+        [
+          {},
+          { GATEWAY_ADMIN_TOKEN_FILE: join(dir, 'missing') },
+          `cannot read the admin token file ${join(dir, 'missing')}`,
+        ],
       ];
       for (const [router, env, message] of cases) {
         let error: unknown;
@@ -325,7 +374,12 @@ describe('the admin token', () => {
     const saved = process.env.GATEWAY_ADMIN_TOKEN;
     delete process.env.GATEWAY_ADMIN_TOKEN;
     try {
-      const error = await rejectionOf(createTrafficActivities().restoreBaselineWeights({ router: { kind: 'gateway', adminUrl: gateway.adminUrl }, route: 'weights' }));
+      const error = await rejectionOf(
+        createTrafficActivities().restoreBaselineWeights({
+          router: { kind: 'gateway', adminUrl: gateway.adminUrl },
+          route: 'weights',
+        }),
+      );
       expect((error as ApplicationFailure).type).toBe(FailureType.MissingAdminToken);
     } finally {
       process.env.GATEWAY_ADMIN_TOKEN = saved;
@@ -337,9 +391,21 @@ describe('createTrafficActivities', () => {
   const gatewayConfig = (): RouterConfig => ({ kind: 'gateway', adminUrl: gateway.adminUrl });
 
   it('resolveBackend reads the API key from the named variable, and refuses when it is unset', () => {
-    const backend = { baseUrl: 'http://127.0.0.1:1/v1', model: 'm', apiKeyEnv: 'LLM_KEY', pricing: { inputPer1k: 0, outputPer1k: 0 } };
-    expect(resolveBackend(backend, { LLM_KEY: 'sk-1' })).toEqual({ baseUrl: 'http://127.0.0.1:1/v1', model: 'm', apiKey: 'sk-1' });
-    expect(resolveBackend({ ...backend, apiKeyEnv: undefined }, {})).toEqual({ baseUrl: 'http://127.0.0.1:1/v1', model: 'm' });
+    const backend = {
+      baseUrl: 'http://127.0.0.1:1/v1',
+      model: 'm',
+      apiKeyEnv: 'LLM_KEY',
+      pricing: { inputPer1k: 0, outputPer1k: 0 },
+    };
+    expect(resolveBackend(backend, { LLM_KEY: 'sk-1' })).toEqual({
+      baseUrl: 'http://127.0.0.1:1/v1',
+      model: 'm',
+      apiKey: 'sk-1',
+    });
+    expect(resolveBackend({ ...backend, apiKeyEnv: undefined }, {})).toEqual({
+      baseUrl: 'http://127.0.0.1:1/v1',
+      model: 'm',
+    });
     for (const env of [{}, { LLM_KEY: '' }]) {
       let error: unknown;
       try {
@@ -350,7 +416,9 @@ describe('createTrafficActivities', () => {
       expect(error).toBeInstanceOf(ApplicationFailure);
       expect((error as ApplicationFailure).type).toBe(FailureType.MissingApiKey);
       expect((error as ApplicationFailure).nonRetryable).toBe(true);
-      expect((error as ApplicationFailure).message).toBe('environment variable LLM_KEY (API key for m) is not set on the worker');
+      expect((error as ApplicationFailure).message).toBe(
+        'environment variable LLM_KEY (API key for m) is not set on the worker',
+      );
     }
   });
 
@@ -376,17 +444,30 @@ describe('createTrafficActivities', () => {
     const variable = 'LLM_ROLLOUT_TEST_CANDIDATE_KEY';
     try {
       const activities = createTrafficActivities();
-      const baseline = { baseUrl: oldBaseline.url, model: oldBaseline.model, pricing: { inputPer1k: 0, outputPer1k: 0 } };
-      const keyed = { baseUrl: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`, model: 'keyed-model', apiKeyEnv: variable, pricing: { inputPer1k: 0, outputPer1k: 0 } };
+      const baseline = {
+        baseUrl: oldBaseline.url,
+        model: oldBaseline.model,
+        pricing: { inputPer1k: 0, outputPer1k: 0 },
+      };
+      const keyed = {
+        baseUrl: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`,
+        model: 'keyed-model',
+        apiKeyEnv: variable,
+        pricing: { inputPer1k: 0, outputPer1k: 0 },
+      };
 
       delete process.env[variable];
-      const missing = await rejectionOf(activities.prepareRoute({ router: gatewayConfig(), route: 'keyed', baseline, candidate: keyed }));
+      const missing = await rejectionOf(
+        activities.prepareRoute({ router: gatewayConfig(), route: 'keyed', baseline, candidate: keyed }),
+      );
       expect((missing as ApplicationFailure).type).toBe(FailureType.MissingApiKey);
       expect((await admin('GET', 'keyed')).status).toBe(404);
 
       process.env[variable] = 'sk-test-123';
       await activities.prepareRoute({ router: gatewayConfig(), route: 'keyed', baseline, candidate: keyed });
-      expect(await activities.setCandidateWeight({ router: gatewayConfig(), route: 'keyed', candidatePercent: 100 })).toMatchObject({ weights: { baseline: 0, candidate: 100 } });
+      expect(
+        await activities.setCandidateWeight({ router: gatewayConfig(), route: 'keyed', candidatePercent: 100 }),
+      ).toMatchObject({ weights: { baseline: 0, candidate: 100 } });
       const reply = await chat('keyed', 'key-user');
       expect(reply).toEqual({ status: 200, backend: 'candidate', model: 'keyed-model' });
       expect(seen.map((headers) => headers.authorization)).toEqual(['Bearer sk-test-123']);
@@ -404,7 +485,9 @@ describe('createTrafficActivities', () => {
     };
     const activities = createTrafficActivities(counting);
     for (const candidatePercent of [101, -1, 2.5, Number.NaN]) {
-      const error = await rejectionOf(activities.setCandidateWeight({ router: gatewayConfig(), route: 'weights', candidatePercent }));
+      const error = await rejectionOf(
+        activities.setCandidateWeight({ router: gatewayConfig(), route: 'weights', candidatePercent }),
+      );
       expect(error, String(candidatePercent)).toBeInstanceOf(ApplicationFailure);
       expect((error as ApplicationFailure).nonRetryable).toBe(true);
       expect((error as ApplicationFailure).type).toBe(FailureType.InvalidRouterConfig);
@@ -413,15 +496,31 @@ describe('createTrafficActivities', () => {
     expect(routers).toBe(0);
 
     // A valid percent reaches the real gateway as the complementary pair.
-    expect((await activities.setCandidateWeight({ router: gatewayConfig(), route: 'weights', candidatePercent: 30 })).weights).toEqual({ baseline: 70, candidate: 30 });
+    expect(
+      (await activities.setCandidateWeight({ router: gatewayConfig(), route: 'weights', candidatePercent: 30 }))
+        .weights,
+    ).toEqual({ baseline: 70, candidate: 30 });
     expect((await admin('GET', 'weights')).json.weights).toEqual({ baseline: 70, candidate: 30 });
     expect(routers).toBe(1);
   });
 
   it('restoreBaselineWeights and stopShadow put a route back to its safe state', async () => {
     const activities = createTrafficActivities();
-    await activities.setShadow({ router: gatewayConfig(), route: 'weights', enabled: true, target: 'candidate', share: 0.3 });
-    expect((await activities.restoreBaselineWeights({ router: gatewayConfig(), route: 'weights' })).weights).toEqual({ baseline: 100, candidate: 0 });
-    expect((await activities.stopShadow({ router: gatewayConfig(), route: 'weights' })).shadow).toEqual({ enabled: false, target: null, share: 0 });
+    await activities.setShadow({
+      router: gatewayConfig(),
+      route: 'weights',
+      enabled: true,
+      target: 'candidate',
+      share: 0.3,
+    });
+    expect((await activities.restoreBaselineWeights({ router: gatewayConfig(), route: 'weights' })).weights).toEqual({
+      baseline: 100,
+      candidate: 0,
+    });
+    expect((await activities.stopShadow({ router: gatewayConfig(), route: 'weights' })).shadow).toEqual({
+      enabled: false,
+      target: null,
+      share: 0,
+    });
   });
 });

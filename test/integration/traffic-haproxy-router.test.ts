@@ -27,7 +27,10 @@ let candidate: SimulatedBackend;
 let config: HaproxyConfig;
 
 /** `n` chat requests through HAProxy, `parallel` at a time; what each backend served. */
-async function send(n: number, parallel = 4): Promise<{ baseline: number; candidate: number; models: Record<string, number>; statuses: Record<string, number> }> {
+async function send(
+  n: number,
+  parallel = 4,
+): Promise<{ baseline: number; candidate: number; models: Record<string, number>; statuses: Record<string, number> }> {
   const before = { baseline: baseline.stats().requests, candidate: candidate.stats().requests };
   const models: Record<string, number> = {};
   const statuses: Record<string, number> = {};
@@ -51,12 +54,19 @@ async function send(n: number, parallel = 4): Promise<{ baseline: number; candid
       }
     }),
   );
-  return { baseline: baseline.stats().requests - before.baseline, candidate: candidate.stats().requests - before.candidate, models, statuses };
+  return {
+    baseline: baseline.stats().requests - before.baseline,
+    candidate: candidate.stats().requests - before.candidate,
+    models,
+    statuses,
+  };
 }
 
 /** Sets both weights straight over the runtime API, so a test does not depend on the one before. */
 async function setRaw(weights: { baseline: number; candidate: number }): Promise<void> {
-  expect(await haproxyCommand(haproxy.statsSocket, `set server ${BACKEND}/current weight ${weights.baseline}`)).toBe('');
+  expect(await haproxyCommand(haproxy.statsSocket, `set server ${BACKEND}/current weight ${weights.baseline}`)).toBe(
+    '',
+  );
   expect(await haproxyCommand(haproxy.statsSocket, `set server ${BACKEND}/next weight ${weights.candidate}`)).toBe('');
 }
 
@@ -84,7 +94,13 @@ beforeAll(async () => {
       { name: 'next', host: '127.0.0.1', port: candidate.port, weight: 0 },
     ],
   });
-  config = { kind: 'haproxy', statsSocket: haproxy.statsSocket, haproxyBackend: BACKEND, baselineServer: 'current', candidateServer: 'next' };
+  config = {
+    kind: 'haproxy',
+    statsSocket: haproxy.statsSocket,
+    haproxyBackend: BACKEND,
+    baselineServer: 'current',
+    candidateServer: 'next',
+  };
 });
 
 afterAll(async () => {
@@ -103,20 +119,36 @@ describe('startHaproxy', () => {
     expect(haproxy.url).toBe(`http://127.0.0.1:${haproxy.port}`);
     expect(await haproxyCommand(haproxy.statsSocket, `get weight ${BACKEND}/next`)).toBe('0 (initial 0)');
     // Initial weights 100/0: everything to the baseline.
-    expect(await send(20)).toEqual({ baseline: 20, candidate: 0, models: { 'sim-hap-base': 20 }, statuses: { 200: 20 } });
+    expect(await send(20)).toEqual({
+      baseline: 20,
+      candidate: 0,
+      models: { 'sim-hap-base': 20 },
+      statuses: { 200: 20 },
+    });
   });
 
   it('refuses a configuration it could not run, before starting anything', async () => {
     await expect(
-      startHaproxy({ dataDir: join(dir, 'bad'), logDir: join(dir, 'logs'), backendName: 'b', servers: [{ name: 'x y', host: '127.0.0.1', port: 1, weight: 300 }] }),
-    ).rejects.toThrow('invalid HAProxy configuration:\n  - server name "x y" must match /^[A-Za-z0-9_.-]{1,64}$/\n  - server x y: weight must be a whole number 0–256, got 300');
+      startHaproxy({
+        dataDir: join(dir, 'bad'),
+        logDir: join(dir, 'logs'),
+        backendName: 'b',
+        servers: [{ name: 'x y', host: '127.0.0.1', port: 1, weight: 300 }],
+      }),
+    ).rejects.toThrow(
+      'invalid HAProxy configuration:\n  - server name "x y" must match /^[A-Za-z0-9_.-]{1,64}$/\n  - server x y: weight must be a whole number 0–256, got 300',
+    );
   });
 });
 
 describe('HaproxyRouter on a live HAProxy', () => {
   it('reads the weights from the runtime API', async () => {
     const router = new HaproxyRouter(config);
-    expect(await router.read()).toEqual({ weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: ['baseline', 'candidate'] });
+    expect(await router.read()).toEqual({
+      weights: { baseline: 100, candidate: 0 },
+      shadow: { enabled: false, target: null, share: 0 },
+      backends: ['baseline', 'candidate'],
+    });
     // defineBackends only checks both servers exist: the servers live in HAProxy's own config.
     expect((await router.defineBackends(UNUSED, UNUSED)).weights).toEqual({ baseline: 100, candidate: 0 });
   });
@@ -144,7 +176,8 @@ describe('HaproxyRouter on a live HAProxy', () => {
     // A tap in front of the runtime API records both weights right after each `set` command, so
     // every intermediate state HAProxy was in is seen, not sampled.
     const snapshots: Array<{ baseline: number; candidate: number }> = [];
-    const weightOf = async (server: string) => Number(/^(\d+)/.exec(await haproxyCommand(haproxy.statsSocket, `get weight ${BACKEND}/${server}`))![1]);
+    const weightOf = async (server: string) =>
+      Number(/^(\d+)/.exec(await haproxyCommand(haproxy.statsSocket, `get weight ${BACKEND}/${server}`))![1]);
     // allowHalfOpen: the router half-closes after its command and waits for the answer.
     const tap: Server = createServer({ allowHalfOpen: true }, (socket) => {
       let command = '';
@@ -153,7 +186,8 @@ describe('HaproxyRouter on a live HAProxy', () => {
         if (!command.includes('\n')) return;
         void (async () => {
           const answer = await haproxyCommand(haproxy.statsSocket, command.trim());
-          if (command.startsWith('set server')) snapshots.push({ baseline: await weightOf('current'), candidate: await weightOf('next') });
+          if (command.startsWith('set server'))
+            snapshots.push({ baseline: await weightOf('current'), candidate: await weightOf('next') });
           socket.end(`${answer}\n`);
         })().catch((error: unknown) => socket.destroy(error as Error));
       });
@@ -176,7 +210,10 @@ describe('HaproxyRouter on a live HAProxy', () => {
         expect((await router.setWeights(to)).weights).toEqual(to);
         expect(snapshots.length).toBeGreaterThan(0);
         for (const snapshot of snapshots) {
-          expect(snapshot.baseline + snapshot.candidate, `${JSON.stringify(from)} → ${JSON.stringify(to)}: ${JSON.stringify(snapshots)}`).toBeGreaterThan(0);
+          expect(
+            snapshot.baseline + snapshot.candidate,
+            `${JSON.stringify(from)} → ${JSON.stringify(to)}: ${JSON.stringify(snapshots)}`,
+          ).toBeGreaterThan(0);
           // Every intermediate mix lies between the old and the new one.
           expect(share(snapshot)).toBeGreaterThanOrEqual(Math.min(share(from), share(to)));
           expect(share(snapshot)).toBeLessThanOrEqual(Math.max(share(from), share(to)));
@@ -197,13 +234,21 @@ describe('HaproxyRouter on a live HAProxy', () => {
     const error = await rejectionOf(router.setShadow({ enabled: true, target: 'candidate', share: 0.5 }));
     expect(error.nonRetryable).toBe(true);
     expect(error.type).toBe(FailureType.InvalidRouterConfig);
-    expect(error.message).toBe('HAProxy has no request mirroring: disable stages.shadow, or route through the llm-rollout gateway');
-    expect((await router.setShadow({ enabled: false, target: null, share: 0 })).shadow).toEqual({ enabled: false, target: null, share: 0 });
+    expect(error.message).toBe(
+      'HAProxy has no request mirroring: disable stages.shadow, or route through the llm-rollout gateway',
+    );
+    expect((await router.setShadow({ enabled: false, target: null, share: 0 })).shadow).toEqual({
+      enabled: false,
+      target: null,
+      share: 0,
+    });
   });
 
   it('reports an unknown server or backend clearly and non-retryably, changing nothing', async () => {
     await setRaw({ baseline: 50, candidate: 50 });
-    const unknownServer = await rejectionOf(new HaproxyRouter({ ...config, candidateServer: 'nope' }).setWeights({ baseline: 80, candidate: 20 }));
+    const unknownServer = await rejectionOf(
+      new HaproxyRouter({ ...config, candidateServer: 'nope' }).setWeights({ baseline: 80, candidate: 20 }),
+    );
     expect(unknownServer.nonRetryable).toBe(true);
     expect(unknownServer.type).toBe(FailureType.InvalidRouterConfig);
     expect(unknownServer.message).toBe(`HAProxy refused "get weight ${BACKEND}/nope": No such server.`);
@@ -219,7 +264,9 @@ describe('HaproxyRouter on a live HAProxy', () => {
     await setRaw({ baseline: 50, candidate: 50 });
     const error = await rejectionOf(new HaproxyRouter(config).setWeights({ baseline: 300, candidate: 50 }));
     expect(error.nonRetryable).toBe(true);
-    expect(error.message).toBe(`HAProxy refused "set server ${BACKEND}/current weight 300": Absolute weight can only be between 0 and 256 inclusive.`);
+    expect(error.message).toBe(
+      `HAProxy refused "set server ${BACKEND}/current weight 300": Absolute weight can only be between 0 and 256 inclusive.`,
+    );
     expect((await new HaproxyRouter(config).read()).weights).toEqual({ baseline: 50, candidate: 50 });
   });
 
@@ -240,7 +287,10 @@ describe('HaproxyRouter on a live HAProxy', () => {
     const state = await router.retireBaseline(UNUSED);
     expect(state.weights).toEqual({ baseline: 0, candidate: 50 });
     const servers = await haproxyCommand(haproxy.statsSocket, `show servers state ${BACKEND}`);
-    const row = servers.split('\n').find((line) => line.split(' ')[3] === 'current')!.split(' ');
+    const row = servers
+      .split('\n')
+      .find((line) => line.split(' ')[3] === 'current')!
+      .split(' ');
     // srv_admin_state (column 7) has bit 0x01 set: forced maintenance.
     expect(Number(row[6]) & 0x01).toBe(1);
 
@@ -252,7 +302,10 @@ describe('HaproxyRouter on a live HAProxy', () => {
     // A later rollout on the same HAProxy puts weight on that server again: it must leave
     // maintenance, or its weight would send it nothing.
     await router.setWeights({ baseline: 50, candidate: 50 });
-    const after = (await haproxyCommand(haproxy.statsSocket, `show servers state ${BACKEND}`)).split('\n').find((line) => line.split(' ')[3] === 'current')!.split(' ');
+    const after = (await haproxyCommand(haproxy.statsSocket, `show servers state ${BACKEND}`))
+      .split('\n')
+      .find((line) => line.split(' ')[3] === 'current')!
+      .split(' ');
     expect(Number(after[6]) & 0x01).toBe(0);
     const back = await send(50);
     expect(back.baseline).toBeGreaterThan(10);

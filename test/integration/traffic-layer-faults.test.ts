@@ -156,7 +156,9 @@ function plan(id: string, options: { shadow: boolean; canaryWindow: string; maxM
 
 /** The route at baseline only, before the load starts, as a service would have it. */
 async function defineAtBaseline(route: string): Promise<void> {
-  await admin().defineRoute(route, { backends: [{ name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model }] });
+  await admin().defineRoute(route, {
+    backends: [{ name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model }],
+  });
 }
 
 async function route(name: string): Promise<RouteState | null> {
@@ -168,8 +170,13 @@ async function atCanary50(handle: Awaited<ReturnType<typeof startRollout>>, id: 
     `${id} at its 50 % canary`,
     async () => {
       const status = await handle.query(statusQuery);
-      if (status.phase === 'finished') throw new Error(`${id} finished before its canary: ${status.outcome}: ${status.reason}`);
-      return status.stage?.startsWith('canary') && status.weights.candidate === 50 && (await route(id))?.weights.candidate === 50;
+      if (status.phase === 'finished')
+        throw new Error(`${id} finished before its canary: ${status.outcome}: ${status.reason}`);
+      return (
+        status.stage?.startsWith('canary') &&
+        status.weights.candidate === 50 &&
+        (await route(id))?.weights.candidate === 50
+      );
     },
     30_000,
   );
@@ -189,7 +196,8 @@ async function expectRouteMatches(result: RolloutResult, id: string): Promise<vo
   expect(state!.shadow.enabled).toBe(false);
 }
 
-const events = (result: { timeline: TimelineEvent[] }, type: string) => result.timeline.filter((event) => event.type === type);
+const events = (result: { timeline: TimelineEvent[] }, type: string) =>
+  result.timeline.filter((event) => event.type === type);
 const failed = (answers: Answer[]) => answers.filter((answer) => answer.status !== 200);
 /** An answer that was in flight at some moment of [from, to]. */
 const overlaps = (answer: Answer, from: number, to: number) => answer.sentAt <= to && answer.doneAt >= from;
@@ -236,7 +244,10 @@ describe('the traffic layer failing under a live rollout', () => {
     try {
       // A budget the restart (node + tsx start-up, a second or two) stays well inside: the rollout
       // must carry on, not compensate.
-      const handle = await startRollout(client, plan(id, { shadow: true, canaryWindow: '12s', maxMetricFailures: 6 }), { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
+      const handle = await startRollout(client, plan(id, { shadow: true, canaryWindow: '12s', maxMetricFailures: 6 }), {
+        taskQueue: TASK_QUEUE,
+        requestedBy: 'carol',
+      });
       await atCanary50(handle, id);
       await new Promise((resolve) => setTimeout(resolve, 2_000)); // a few passing looks at 50 % first
 
@@ -257,17 +268,27 @@ describe('the traffic layer failing under a live rollout', () => {
       expect(result.trafficRestored).toBeUndefined();
       await expectRouteMatches(result, id);
       // It carried on: judged again on the new process's records, candidate traffic flowing again.
-      const canaryVerdicts = result.verdicts.filter((verdict) => verdict.stage.startsWith('canary') && Date.parse(verdict.at) > upAt);
+      const canaryVerdicts = result.verdicts.filter(
+        (verdict) => verdict.stage.startsWith('canary') && Date.parse(verdict.at) > upAt,
+      );
       expect(canaryVerdicts.length).toBeGreaterThan(0);
-      expect(canaryVerdicts.some((verdict) => (verdict as JudgeVerdict).notes?.some((note) => note.includes('restarted')))).toBe(true);
-      expect(load.answers.filter((answer) => answer.sentAt > upAt && answer.backend === 'candidate').length).toBeGreaterThan(0);
+      expect(
+        canaryVerdicts.some((verdict) => (verdict as JudgeVerdict).notes?.some((note) => note.includes('restarted'))),
+      ).toBe(true);
+      expect(
+        load.answers.filter((answer) => answer.sentAt > upAt && answer.backend === 'candidate').length,
+      ).toBeGreaterThan(0);
       expect(after.trafficLayer).not.toBeNull();
 
       // Clients failed only while no gateway listened: every failure was in flight then, and there
       // are about as many as the load sent in that time (plus those in flight at the kill).
       const failures = failed(load.answers);
       expect(failures.length).toBeGreaterThan(0);
-      for (const answer of failures) expect(overlaps(answer, killedAt - 50, upAt + 250), `request ${answer.index} (status ${answer.status}) failed outside the outage`).toBe(true);
+      for (const answer of failures)
+        expect(
+          overlaps(answer, killedAt - 50, upAt + 250),
+          `request ${answer.index} (status ${answer.status}) failed outside the outage`,
+        ).toBe(true);
       expect(failures.length).toBeLessThanOrEqual(Math.ceil((RATE * (upAt - killedAt + 500)) / 1000) + 20);
     } finally {
       await load.stop();
@@ -279,7 +300,10 @@ describe('the traffic layer failing under a live rollout', () => {
     await defineAtBaseline(id);
     const load = liveLoad(id);
     try {
-      const handle = await startRollout(client, plan(id, { shadow: true, canaryWindow: '12s', maxMetricFailures: 3 }), { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
+      const handle = await startRollout(client, plan(id, { shadow: true, canaryWindow: '12s', maxMetricFailures: 3 }), {
+        taskQueue: TASK_QUEUE,
+        requestedBy: 'carol',
+      });
       await atCanary50(handle, id);
 
       const killedAt = Date.now();
@@ -293,14 +317,20 @@ describe('the traffic layer failing under a live rollout', () => {
         }
       });
       // Temporal is not on the request path: the gateway keeps the canary as it was and serves everyone.
-      await eventually('answers while Temporal is down', async () => load.answers.filter((answer) => answer.sentAt > killedAt + 100).length >= 50, 10_000);
+      await eventually(
+        'answers while Temporal is down',
+        async () => load.answers.filter((answer) => answer.sentAt > killedAt + 100).length >= 50,
+        10_000,
+      );
       expect((await route(id))?.weights).toEqual({ baseline: 50, candidate: 50 });
       temporal = await startTemporal();
       const upAt = Date.now();
 
       const result = await handle.result();
       await load.stop();
-      console.log(`Temporal dev server down ${upAt - killedAt} ms (restart included); outcome ${result.outcome}: ${result.reason}`);
+      console.log(
+        `Temporal dev server down ${upAt - killedAt} ms (restart included); outcome ${result.outcome}: ${result.reason}`,
+      );
       expect(['promoted', 'rolled_back']).toContain(result.outcome);
       await expectRouteMatches(result, id);
       expect(failed(load.answers)).toEqual([]);
@@ -317,7 +347,10 @@ describe('the traffic layer failing under a live rollout', () => {
     await defineAtBaseline(id);
     const load = liveLoad(id);
     try {
-      const handle = await startRollout(client, plan(id, { shadow: true, canaryWindow: '12s', maxMetricFailures: 6 }), { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
+      const handle = await startRollout(client, plan(id, { shadow: true, canaryWindow: '12s', maxMetricFailures: 6 }), {
+        taskQueue: TASK_QUEUE,
+        requestedBy: 'carol',
+      });
       await atCanary50(handle, id);
 
       // The config a supervisor would start it with: the route as it was before the rollout.
@@ -339,16 +372,28 @@ describe('the traffic layer failing under a live rollout', () => {
 
       const corrected = await eventually(
         'traffic_corrected on the timeline',
-        async () => (await handle.query(statusQuery)).timeline.find((event) => event.type === 'traffic_corrected' && Date.parse(event.at) >= upAt - 1_000),
+        async () =>
+          (await handle.query(statusQuery)).timeline.find(
+            (event) => event.type === 'traffic_corrected' && Date.parse(event.at) >= upAt - 1_000,
+          ),
         15_000,
       );
       const correctedAt = Date.parse(corrected.at);
-      console.log(`gateway from an old config: corrected ${correctedAt - upAt} ms after it came back: ${corrected.message}`);
-      expect(corrected.message).toContain('weights were baseline 100 % / candidate 0 %; set back to baseline 50 % / candidate 50 %');
+      console.log(
+        `gateway from an old config: corrected ${correctedAt - upAt} ms after it came back: ${corrected.message}`,
+      );
+      expect(corrected.message).toContain(
+        'weights were baseline 100 % / candidate 0 %; set back to baseline 50 % / candidate 50 %',
+      );
       // Within about one check interval, plus a reconcile retry that may have been backing off.
       expect(correctedAt - upAt).toBeLessThan(CHECK_INTERVAL_MS + 2_500);
       expect((await route(id))?.weights).toMatchObject({ baseline: 50, candidate: 50 });
-      await eventually('candidate answers after the correction', async () => load.answers.filter((answer) => answer.sentAt > correctedAt && answer.backend === 'candidate').length >= 20, 10_000);
+      await eventually(
+        'candidate answers after the correction',
+        async () =>
+          load.answers.filter((answer) => answer.sentAt > correctedAt && answer.backend === 'candidate').length >= 20,
+        10_000,
+      );
 
       const result = await handle.result();
       console.log(`gateway from an old config: outcome ${result.outcome}: ${result.reason}`);
@@ -365,17 +410,26 @@ describe('the traffic layer failing under a live rollout', () => {
     const load = liveLoad(id);
     const maxMetricFailures = 3;
     try {
-      const handle = await startRollout(client, plan(id, { shadow: false, canaryWindow: '60s', maxMetricFailures }), { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
+      const handle = await startRollout(client, plan(id, { shadow: false, canaryWindow: '60s', maxMetricFailures }), {
+        taskQueue: TASK_QUEUE,
+        requestedBy: 'carol',
+      });
       await atCanary50(handle, id);
 
       const killedAt = await killGateway();
       // Past the budget the rollout compensates; compensation keeps retrying while the layer is
       // down (the attempt count of its pending activity grows) and the workflow does not fail.
-      await eventually('the rollout compensating', async () => (await handle.query(statusQuery)).phase === 'compensating', 30_000);
+      await eventually(
+        'the rollout compensating',
+        async () => (await handle.query(statusQuery)).phase === 'compensating',
+        30_000,
+      );
       const restoring = await eventually(
         'restoreBaseline retried at least 4 times',
         async () => {
-          const pending = (await handle.describe()).raw.pendingActivities?.find((activity) => activity.activityType?.name === 'restoreBaseline');
+          const pending = (await handle.describe()).raw.pendingActivities?.find(
+            (activity) => activity.activityType?.name === 'restoreBaseline',
+          );
           return pending && (pending.attempt ?? 0) >= 4 ? pending : undefined;
         },
         30_000,
@@ -391,7 +445,11 @@ describe('the traffic layer failing under a live rollout', () => {
       const result = await handle.result();
       const recreated = events(result, 'route_recreated');
       const recreatedAt = Date.parse(recreated[0]?.at ?? '');
-      await eventually('answers after the route was recreated', async () => load.answers.filter((answer) => answer.sentAt > recreatedAt + 250).length >= 25, 10_000);
+      await eventually(
+        'answers after the route was recreated',
+        async () => load.answers.filter((answer) => answer.sentAt > recreatedAt + 250).length >= 25,
+        10_000,
+      );
       await load.stop();
       console.log(
         `gateway down ${downMs} ms (restoreBaseline attempt ${restoring.attempt} pending), back empty: route recreated ${recreatedAt - upAt} ms after; ` +
@@ -408,7 +466,11 @@ describe('the traffic layer failing under a live rollout', () => {
       expect(state?.shadow.enabled).toBe(false);
       // Clients: refused while it was down, told the route is unknown until it was recreated, and
       // served by the baseline from then on.
-      for (const answer of failed(load.answers)) expect(overlaps(answer, killedAt - 50, recreatedAt + 250), `request ${answer.index} (status ${answer.status}) failed outside the outage`).toBe(true);
+      for (const answer of failed(load.answers))
+        expect(
+          overlaps(answer, killedAt - 50, recreatedAt + 250),
+          `request ${answer.index} (status ${answer.status}) failed outside the outage`,
+        ).toBe(true);
       const afterwards = load.answers.filter((answer) => answer.sentAt > recreatedAt + 250);
       expect(afterwards.length).toBeGreaterThan(0);
       expect(afterwards.every((answer) => answer.status === 200 && answer.backend === 'baseline')).toBe(true);
@@ -422,12 +484,21 @@ describe('the traffic layer failing under a live rollout', () => {
     await defineAtBaseline(id);
     const load = liveLoad(id);
     try {
-      const handle = await startRollout(client, plan(id, { shadow: false, canaryWindow: '60s', maxMetricFailures: 3 }), { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
+      const handle = await startRollout(
+        client,
+        plan(id, { shadow: false, canaryWindow: '60s', maxMetricFailures: 3 }),
+        { taskQueue: TASK_QUEUE, requestedBy: 'carol' },
+      );
       await atCanary50(handle, id);
       await stopWorker();
       const stoppedAt = Date.now();
       // Without a worker nothing moves traffic: the candidate keeps serving half of it.
-      await eventually('candidate answers with no worker', async () => load.answers.filter((answer) => answer.sentAt > stoppedAt && answer.backend === 'candidate').length >= 10, 10_000);
+      await eventually(
+        'candidate answers with no worker',
+        async () =>
+          load.answers.filter((answer) => answer.sentAt > stoppedAt && answer.backend === 'candidate').length >= 10,
+        10_000,
+      );
 
       const reason = 'INC-9: candidate answers look wrong';
       // While the command runs, watch the gateway: when (from the command's start) traffic left the candidate.
@@ -440,9 +511,18 @@ describe('the traffic layer failing under a live rollout', () => {
         }
       })();
       const cliStart = Date.now();
-      const cli = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'rollback', id, '--reason', reason, '--as', 'dave'], {
-        env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, GATEWAY_ADMIN_TOKEN: TOKEN },
-      });
+      const cli = await run(
+        process.execPath,
+        ['--import', 'tsx', 'cli/main.ts', 'rollback', id, '--reason', reason, '--as', 'dave'],
+        {
+          env: {
+            ...process.env,
+            TEMPORAL_ADDRESS: temporal.address,
+            TEMPORAL_NAMESPACE: temporal.namespace,
+            GATEWAY_ADMIN_TOKEN: TOKEN,
+          },
+        },
+      );
       const cliEnd = Date.now();
       watching = false;
       await watcher;
@@ -457,19 +537,27 @@ describe('the traffic layer failing under a live rollout', () => {
       );
 
       expect(cli.stdout).toContain(`${id}: rollback requested by dave: ${reason}`);
-      expect(cli.stdout).toMatch(new RegExp(`${id}: traffic put back on the baseline at gateway ${adminUrl()} route ${id} in \\d+ ms`));
+      expect(cli.stdout).toMatch(
+        new RegExp(`${id}: traffic put back on the baseline at gateway ${adminUrl()} route ${id} in \\d+ ms`),
+      );
       expect(state?.weights).toEqual({ baseline: 100, candidate: 0 });
       expect(state?.shadow.enabled).toBe(false);
       expect(landedAfterMs).toBeLessThan(1_000);
       // Still no worker: the workflow has not run since the signal, yet no request sent after the
       // command returned reached the candidate.
-      await eventually('baseline answers after the rollback', async () => load.answers.filter((answer) => answer.sentAt > cliEnd).length >= 25, 10_000);
+      await eventually(
+        'baseline answers after the rollback',
+        async () => load.answers.filter((answer) => answer.sentAt > cliEnd).length >= 25,
+        10_000,
+      );
       expect(load.answers.filter((answer) => answer.sentAt > cliEnd && answer.backend === 'candidate')).toEqual([]);
       expect((await handle.describe()).status.name).toBe('RUNNING');
 
       await startWorker();
       const result = await handle.result();
-      console.log(`no-worker rollback: workflow ${result.outcome} ${Date.now() - cliEnd} ms after the command, once a worker ran`);
+      console.log(
+        `no-worker rollback: workflow ${result.outcome} ${Date.now() - cliEnd} ms after the command, once a worker ran`,
+      );
       expect(result.outcome).toBe('rolled_back');
       expect(result.reason).toBe(`rollback requested by dave: ${reason}`);
       expect(events(result, 'already_restored')).toHaveLength(1);

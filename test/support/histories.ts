@@ -24,5 +24,6 @@ export async function replayAndRecord(histories: NamedHistory[]): Promise<void> 
   for await (const replay of replays) expect(replay.error, `${replay.workflowId} replays`).toBeUndefined();
   if (process.env.RECORD_HISTORIES !== '1') return;
   mkdirSync(historiesDir, { recursive: true });
-  for (const { name, history } of histories) writeFileSync(join(historiesDir, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
+  for (const { name, history } of histories)
+    writeFileSync(join(historiesDir, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
 }

@@ -6,7 +6,11 @@ import type { ResolvedBackend, TrafficRouter } from '../../activities/traffic/tr
 import { FailureType } from '../../workflows/failure-types';
 
 export class InMemoryRouter implements TrafficRouter {
-  state: TrafficState = { weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: ['baseline'] };
+  state: TrafficState = {
+    weights: { baseline: 100, candidate: 0 },
+    shadow: { enabled: false, target: null, share: 0 },
+    backends: ['baseline'],
+  };
   /** Every state after a change, in order. */
   readonly history: TrafficState[] = [];
   retired = false;
@@ -21,13 +25,22 @@ export class InMemoryRouter implements TrafficRouter {
   /** The route disappears: every call but defineBackends answers RouteNotFound until it is defined again. */
   forget(): void {
     this.defined = false;
-    this.state = { weights: { baseline: 0, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: [] };
+    this.state = {
+      weights: { baseline: 0, candidate: 0 },
+      shadow: { enabled: false, target: null, share: 0 },
+      backends: [],
+    };
   }
 
   async defineBackends(_baseline: ResolvedBackend, _candidate: ResolvedBackend): Promise<TrafficState> {
     this.maybeFail('defineBackends', false);
     // A route created afresh puts all traffic on its first backend, the baseline, as the gateway does.
-    if (!this.defined) this.state = { weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 }, backends: [] };
+    if (!this.defined)
+      this.state = {
+        weights: { baseline: 100, candidate: 0 },
+        shadow: { enabled: false, target: null, share: 0 },
+        backends: [],
+      };
     this.defined = true;
     this.state = { ...this.state, backends: ['baseline', 'candidate'] };
     return this.changed();
@@ -64,7 +77,8 @@ export class InMemoryRouter implements TrafficRouter {
       refusal.left -= 1;
       throw ApplicationFailure.nonRetryable(`simulated refusal of ${operation}`, refusal.type);
     }
-    if (needsRoute && !this.defined) throw ApplicationFailure.nonRetryable('route does not exist', FailureType.RouteNotFound);
+    if (needsRoute && !this.defined)
+      throw ApplicationFailure.nonRetryable('route does not exist', FailureType.RouteNotFound);
     const left = this.failures.get(operation) ?? 0;
     if (left > 0) {
       this.failures.set(operation, left - 1);

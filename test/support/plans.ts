@@ -23,10 +23,21 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
     },
     router:
       options.router === 'haproxy'
-        ? { kind: 'haproxy', statsSocket: '/run/haproxy/admin.sock', haproxyBackend: options.id, baselineServer: 'current', candidateServer: 'next' }
+        ? {
+            kind: 'haproxy',
+            statsSocket: '/run/haproxy/admin.sock',
+            haproxyBackend: options.id,
+            baselineServer: 'current',
+            candidateServer: 'next',
+          }
         : { kind: 'gateway', adminUrl: 'http://127.0.0.1:3', route: options.id },
     stages: {
-      shadow: { enabled: options.router !== 'haproxy', share: 0.5, window: '5m', ...(options.shadowCompare ? { compare: {} } : {}) },
+      shadow: {
+        enabled: options.router !== 'haproxy',
+        share: 0.5,
+        window: '5m',
+        ...(options.shadowCompare ? { compare: {} } : {}),
+      },
       goldenEval: { enabled: options.goldenEval ?? false, dataset: '/dev/null' },
       canary: {
         steps: [

@@ -40,7 +40,10 @@ export interface FiguresScript {
   failing?: boolean;
 }
 
-export function scriptedFigures(stateOf: (route: string) => TrafficState, scripts: Map<string, FiguresScript>): FiguresReader {
+export function scriptedFigures(
+  stateOf: (route: string) => TrafficState,
+  scripts: Map<string, FiguresScript>,
+): FiguresReader {
   return async (request) => {
     const script = scripts.get(request.route) ?? {};
     if (script.failing) throw new Error('simulated Prometheus outage');

@@ -107,7 +107,10 @@ export class SlackApiStandIn {
     for (;;) {
       const value = check();
       if (value !== undefined && value !== false) return value;
-      if (Date.now() > deadline) throw new Error(`slack stand-in: timed out after ${timeoutMs} ms waiting for ${what}; calls so far: ${this.calls.map((c) => c.method).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `slack stand-in: timed out after ${timeoutMs} ms waiting for ${what}; calls so far: ${this.calls.map((c) => c.method).join(', ')}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
@@ -156,7 +159,15 @@ export class SlackApiStandIn {
   private api(method: string, args: Record<string, unknown>): Record<string, unknown> {
     switch (method) {
       case 'auth.test':
-        return { ok: true, url: `${this.url}/`, team: 'Stand-in', user: 'rollout-bot', team_id: 'T0STANDIN', user_id: 'U0BOT', bot_id: 'B0BOT' };
+        return {
+          ok: true,
+          url: `${this.url}/`,
+          team: 'Stand-in',
+          user: 'rollout-bot',
+          team_id: 'T0STANDIN',
+          user_id: 'U0BOT',
+          bot_id: 'B0BOT',
+        };
       case 'chat.postMessage': {
         if (typeof args.channel !== 'string' || !args.channel) return { ok: false, error: 'channel_not_found' };
         if (!args.text && !args.blocks) return { ok: false, error: 'no_text' };
@@ -170,7 +181,8 @@ export class SlackApiStandIn {
           blocks: args.blocks as StandInMessage['blocks'],
           metadata: args.metadata as StandInMessage['metadata'],
         };
-        if (message.thread_ts && !this.message(message.channel, message.thread_ts)) return { ok: false, error: 'thread_not_found' };
+        if (message.thread_ts && !this.message(message.channel, message.thread_ts))
+          return { ok: false, error: 'thread_not_found' };
         this.messages.push(message);
         return { ok: true, channel: message.channel, ts: message.ts, message: { ...message, type: 'message' } };
       }
@@ -195,9 +207,16 @@ export class SlackApiStandIn {
       case 'conversations.history': {
         const channel = String(args.channel);
         const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
-        const top = this.messages.filter((m) => m.channel === channel && (!m.thread_ts || m.thread_ts === m.ts || m.reply_broadcast));
+        const top = this.messages.filter(
+          (m) => m.channel === channel && (!m.thread_ts || m.thread_ts === m.ts || m.reply_broadcast),
+        );
         const list = top.reverse().slice(0, Number(args.limit ?? 100));
-        return { ok: true, messages: list.map((m) => present(m, withMetadata)), has_more: false, response_metadata: { next_cursor: '' } };
+        return {
+          ok: true,
+          messages: list.map((m) => present(m, withMetadata)),
+          has_more: false,
+          response_metadata: { next_cursor: '' },
+        };
       }
       case 'conversations.replies': {
         const channel = String(args.channel);
@@ -206,7 +225,12 @@ export class SlackApiStandIn {
         const parent = this.message(channel, ts);
         if (!parent) return { ok: false, error: 'thread_not_found' };
         const replies = this.messages.filter((m) => m.channel === channel && m.thread_ts === ts && m.ts !== ts);
-        return { ok: true, messages: [parent, ...replies].map((m) => present(m, withMetadata)), has_more: false, response_metadata: { next_cursor: '' } };
+        return {
+          ok: true,
+          messages: [parent, ...replies].map((m) => present(m, withMetadata)),
+          has_more: false,
+          response_metadata: { next_cursor: '' },
+        };
       }
       case 'apps.connections.open':
         return { ok: true, url: `${this.url.replace('http', 'ws')}/socket/${randomUUID()}` };
@@ -227,11 +251,27 @@ export class SlackApiStandIn {
       socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
       return;
     }
-    const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
-    socket.write(['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${accept}`, '', ''].join('\r\n'));
+    const accept = createHash('sha1')
+      .update(key + WS_GUID)
+      .digest('base64');
+    socket.write(
+      [
+        'HTTP/1.1 101 Switching Protocols',
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        `Sec-WebSocket-Accept: ${accept}`,
+        '',
+        '',
+      ].join('\r\n'),
+    );
     const peer = new SocketModePeer(socket, () => this.sockets.delete(peer));
     this.sockets.add(peer);
-    peer.send({ type: 'hello', num_connections: 1, debug_info: { host: 'stand-in' }, connection_info: { app_id: 'A0STANDIN' } });
+    peer.send({
+      type: 'hello',
+      num_connections: 1,
+      debug_info: { host: 'stand-in' },
+      connection_info: { app_id: 'A0STANDIN' },
+    });
     for (const waiter of this.socketWaiters.splice(0)) waiter(peer);
   }
 }
@@ -258,7 +298,10 @@ export class SocketModePeer {
   deliver(type: string, payload: Record<string, unknown>, timeoutMs = 10_000): Promise<Record<string, unknown>> {
     const envelopeId = randomUUID();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`socket mode: no ack for ${type} envelope within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`socket mode: no ack for ${type} envelope within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.acks.set(envelopeId, (ack) => {
         clearTimeout(timer);
         resolve(ack);
@@ -279,7 +322,8 @@ export class SocketModePeer {
   private frame(opcode: number, payload: Buffer): void {
     if (!this.open) return;
     const length = payload.length;
-    const header = length < 126 ? Buffer.from([0x80 | opcode, length]) : length < 65_536 ? Buffer.alloc(4) : Buffer.alloc(10);
+    const header =
+      length < 126 ? Buffer.from([0x80 | opcode, length]) : length < 65_536 ? Buffer.alloc(4) : Buffer.alloc(10);
     if (length >= 126 && length < 65_536) {
       header[0] = 0x80 | opcode;
       header[1] = 126;
@@ -370,7 +414,12 @@ export interface SlackPost {
 }
 
 /** POSTs a form body to a Bolt HTTP endpoint, signed with `secret` unless told otherwise. */
-export async function postSigned(url: string, signingSecret: string, body: string, options: SignedPostOptions = {}): Promise<SlackPost> {
+export async function postSigned(
+  url: string,
+  signingSecret: string,
+  body: string,
+  options: SignedPostOptions = {},
+): Promise<SlackPost> {
   const timestampSec = options.timestampSec ?? Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (!options.unsigned) {
@@ -396,7 +445,15 @@ export function interactionBody(payload: Record<string, unknown>): string {
 }
 
 /** A slash command body, as Slack sends it. */
-export function slashCommandBody(fields: { command?: string; text: string; user_id: string; channel_id: string; channel_name?: string; response_url: string; trigger_id?: string }): string {
+export function slashCommandBody(fields: {
+  command?: string;
+  text: string;
+  user_id: string;
+  channel_id: string;
+  channel_name?: string;
+  response_url: string;
+  trigger_id?: string;
+}): string {
   return new URLSearchParams({
     token: 'deprecated-verification-token',
     team_id: 'T0STANDIN',
@@ -432,14 +489,31 @@ export function blockActionPayload(fields: {
     trigger_id: `trigger-${randomUUID()}`,
     team: { id: 'T0STANDIN', domain: 'stand-in' },
     channel: { id: fields.channel, name: fields.channelName ?? 'releases' },
-    message: { type: 'message', ts: fields.message.ts, text: fields.message.text ?? '', blocks: fields.message.blocks ?? [] },
+    message: {
+      type: 'message',
+      ts: fields.message.ts,
+      text: fields.message.text ?? '',
+      blocks: fields.message.blocks ?? [],
+    },
     response_url: fields.responseUrl,
-    actions: [{ type: 'button', action_id: fields.actionId, block_id: 'gate_actions', value: fields.value, action_ts: String(Date.now() / 1000) }],
+    actions: [
+      {
+        type: 'button',
+        action_id: fields.actionId,
+        block_id: 'gate_actions',
+        value: fields.value,
+        action_ts: String(Date.now() / 1000),
+      },
+    ],
   };
 }
 
 /** A view_submission payload for a modal the bot opened. */
-export function viewSubmissionPayload(fields: { user: string; view: Record<string, unknown>; values: Record<string, Record<string, { type: string; value: string | null }>> }): Record<string, unknown> {
+export function viewSubmissionPayload(fields: {
+  user: string;
+  view: Record<string, unknown>;
+  values: Record<string, Record<string, { type: string; value: string | null }>>;
+}): Record<string, unknown> {
   return {
     type: 'view_submission',
     team: { id: 'T0STANDIN', domain: 'stand-in' },
@@ -447,7 +521,16 @@ export function viewSubmissionPayload(fields: { user: string; view: Record<strin
     api_app_id: 'A0STANDIN',
     token: 'deprecated-verification-token',
     trigger_id: `trigger-${randomUUID()}`,
-    view: { id: 'V0STANDIN', team_id: 'T0STANDIN', type: 'modal', ...fields.view, state: { values: fields.values }, hash: 'h', app_id: 'A0STANDIN', bot_id: 'B0BOT' },
+    view: {
+      id: 'V0STANDIN',
+      team_id: 'T0STANDIN',
+      type: 'modal',
+      ...fields.view,
+      state: { values: fields.values },
+      hash: 'h',
+      app_id: 'A0STANDIN',
+      bot_id: 'B0BOT',
+    },
     response_urls: [],
   };
 }

@@ -6,16 +6,28 @@ import type { GoldenItem } from '../../evals/golden-dataset';
 import { HEDGE_CLOSINGS, HEDGE_SENTENCES } from '../../simulator/answer-style';
 import { REFUSAL_SENTENCES } from '../../simulator/text-generation';
 
-const item = (overrides: Partial<GoldenItem>): GoldenItem => ({ id: 'x', messages: [{ role: 'user', content: 'q' }], match: 'contains', tags: [], ...overrides });
+const item = (overrides: Partial<GoldenItem>): GoldenItem => ({
+  id: 'x',
+  messages: [{ role: 'user', content: 'q' }],
+  match: 'contains',
+  tags: [],
+  ...overrides,
+});
 
 describe('isHedged', () => {
   it('recognises every hedge the simulated backends add', () => {
-    for (const hedge of [...HEDGE_SENTENCES, ...HEDGE_CLOSINGS]) expect(isHedged(`The export job keeps track of the usage.${hedge}`), hedge).toBe(true);
+    for (const hedge of [...HEDGE_SENTENCES, ...HEDGE_CLOSINGS])
+      expect(isHedged(`The export job keeps track of the usage.${hedge}`), hedge).toBe(true);
     expect(isHedged("I'm not 100% sure, but the invoice is in Settings.")).toBe(true);
   });
 
   it('leaves ordinary prose alone, including "may" and "usually"', () => {
-    for (const text of ['Your subscription may affect the permissions of each member in most cases.', 'The billing team usually requires a confirmation email.', 'I am sure this will work.', 'Please sign in again.']) {
+    for (const text of [
+      'Your subscription may affect the permissions of each member in most cases.',
+      'The billing team usually requires a confirmation email.',
+      'I am sure this will work.',
+      'Please sign in again.',
+    ]) {
       expect(isHedged(text), text).toBe(false);
     }
   });
@@ -24,9 +36,27 @@ describe('isHedged', () => {
 describe('scoreAnswer', () => {
   it('scores the expected output and the schema separately, plus refusal, hedging and length', () => {
     const schema = { type: 'object', required: ['answer'], properties: { answer: { type: 'string' } } };
-    expect(scoreAnswer(item({ expected: 'reset', schema }), '{"answer": "Use the reset link."}', 9)).toEqual({ match: true, schemaValid: true, refusal: false, hedged: false, length: 9 });
-    expect(scoreAnswer(item({ expected: 'refund', schema }), '{"reply": "no"}', null)).toEqual({ match: false, schemaValid: false, refusal: false, hedged: false, length: 4 });
-    expect(scoreAnswer(item({}), REFUSAL_SENTENCES[0]!, 12)).toEqual({ match: null, schemaValid: null, refusal: true, hedged: false, length: 12 });
+    expect(scoreAnswer(item({ expected: 'reset', schema }), '{"answer": "Use the reset link."}', 9)).toEqual({
+      match: true,
+      schemaValid: true,
+      refusal: false,
+      hedged: false,
+      length: 9,
+    });
+    expect(scoreAnswer(item({ expected: 'refund', schema }), '{"reply": "no"}', null)).toEqual({
+      match: false,
+      schemaValid: false,
+      refusal: false,
+      hedged: false,
+      length: 4,
+    });
+    expect(scoreAnswer(item({}), REFUSAL_SENTENCES[0]!, 12)).toEqual({
+      match: null,
+      schemaValid: null,
+      refusal: true,
+      hedged: false,
+      length: 12,
+    });
   });
 });
 

@@ -1,11 +1,27 @@
 // Heartbeat details of the golden eval: complete for small evals, throttled and without answer
 // excerpts for large ones, so they stay far below Temporal's payload limit.
 import { describe, expect, it } from 'vitest';
-import { COMPACT_HEARTBEAT_INTERVAL_MS, COMPACT_HEARTBEAT_ITEMS, heartbeatReporter, type GoldenEvalProgress } from '../../activities/evals';
+import {
+  COMPACT_HEARTBEAT_INTERVAL_MS,
+  COMPACT_HEARTBEAT_ITEMS,
+  heartbeatReporter,
+  type GoldenEvalProgress,
+} from '../../activities/evals';
 import type { GoldenRunState } from '../../evals/golden-pipeline';
 
 const state: GoldenRunState = {
-  outcomes: [{ id: 'a', side: 'baseline', status: 'answered', passed: true, failures: [], latencyMs: 5, completionTokens: 10, excerpt: 'Thanks for reaching out.' }],
+  outcomes: [
+    {
+      id: 'a',
+      side: 'baseline',
+      status: 'answered',
+      passed: true,
+      failures: [],
+      latencyMs: 5,
+      completionTokens: 10,
+      excerpt: 'Thanks for reaching out.',
+    },
+  ],
   judgements: [],
   pending: [{ id: 'a', side: 'baseline', answer: 'Thanks for reaching out.' }],
 };
@@ -27,7 +43,11 @@ describe('heartbeatReporter', () => {
   it('throttles a large eval and leaves the excerpts out, keeping what a retry needs', () => {
     const sent: GoldenEvalProgress[] = [];
     let now = 0;
-    const report = heartbeatReporter(COMPACT_HEARTBEAT_ITEMS + 1, (d) => sent.push(d), () => now);
+    const report = heartbeatReporter(
+      COMPACT_HEARTBEAT_ITEMS + 1,
+      (d) => sent.push(d),
+      () => now,
+    );
     report(state);
     now += COMPACT_HEARTBEAT_INTERVAL_MS - 1;
     report(state);

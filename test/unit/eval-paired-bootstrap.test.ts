@@ -21,12 +21,18 @@ describe('pairedBootstrap', () => {
   it('returns θ = 0 with the interval [0, 0] and p = 1 when every pair is equal', () => {
     const same = [1, 0, 1, 1, 0, 0, 1];
     expect(pairedBootstrap(same, same, options)).toMatchObject({ estimate: 0, interval: [0, 0], pValue: 1, n: 7 });
-    expect(pairedBootstrap([3, 5], [3, 5], { ...options, statistic: 'ratio' })).toMatchObject({ estimate: 0, interval: [0, 0] });
+    expect(pairedBootstrap([3, 5], [3, 5], { ...options, statistic: 'ratio' })).toMatchObject({
+      estimate: 0,
+      interval: [0, 0],
+    });
   });
 
   it('has no estimate without pairs, or for a ratio over a zero baseline', () => {
     expect(pairedBootstrap([], [], options)).toMatchObject({ n: 0, estimate: null, interval: null, pValue: null });
-    expect(pairedBootstrap([0, 0], [1, 2], { ...options, statistic: 'ratio' })).toMatchObject({ estimate: null, interval: null });
+    expect(pairedBootstrap([0, 0], [1, 2], { ...options, statistic: 'ratio' })).toMatchObject({
+      estimate: null,
+      interval: null,
+    });
   });
 
   it('estimates a ratio of means as candidate / baseline − 1', () => {
@@ -54,7 +60,12 @@ describe('pairedBootstrap', () => {
     for (let sim = 0; sim < 300; sim++) {
       const b = Array.from({ length: 40 }, () => uniform() * 4);
       const c = b.map((v) => v + 0.3 + (uniform() - 0.5) * 2);
-      const { interval } = pairedBootstrap(b, c, { statistic: 'difference', confidence: 0.9, resamples: 1000, seed: sim });
+      const { interval } = pairedBootstrap(b, c, {
+        statistic: 'difference',
+        confidence: 0.9,
+        resamples: 1000,
+        seed: sim,
+      });
       if (!(interval![0] <= 0.3 && 0.3 <= interval![1])) misses++;
     }
     expect(misses).toBeGreaterThan(15);
@@ -62,7 +73,9 @@ describe('pairedBootstrap', () => {
   });
 
   it('refuses samples of different lengths and confidence outside (0, 1)', () => {
-    expect(() => pairedBootstrap([1, 2], [1], options)).toThrow(/paired samples differ in length: 2 baseline, 1 candidate/);
+    expect(() => pairedBootstrap([1, 2], [1], options)).toThrow(
+      /paired samples differ in length: 2 baseline, 1 candidate/,
+    );
     expect(() => pairedBootstrap([1], [1], { ...options, confidence: 1 })).toThrow(/confidence must be in \(0, 1\)/);
   });
 

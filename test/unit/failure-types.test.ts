@@ -16,7 +16,8 @@ function recordedNonRetryableTypes(): Set<string> {
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.binpb'))) {
     const history = temporal.api.history.v1.History.decode(readFileSync(join(dir, file)));
     for (const event of history.events ?? []) {
-      for (const type of event.activityTaskScheduledEventAttributes?.retryPolicy?.nonRetryableErrorTypes ?? []) types.add(type);
+      for (const type of event.activityTaskScheduledEventAttributes?.retryPolicy?.nonRetryableErrorTypes ?? [])
+        types.add(type);
     }
   }
   return types;
@@ -35,7 +36,8 @@ describe('failure types', () => {
 
   it('retry option sets name only registered types', () => {
     for (const options of [TRAFFIC, RECONCILE, COMPENSATION, METRICS, EVAL, NOTIFY]) {
-      for (const type of options.retry?.nonRetryableErrorTypes ?? []) expect(Object.values(FailureType)).toContain(type);
+      for (const type of options.retry?.nonRetryableErrorTypes ?? [])
+        expect(Object.values(FailureType)).toContain(type);
     }
   });
 });

@@ -4,7 +4,12 @@
 // one-process gateway records it (same record, same series).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BackendSpec } from '../../gateway/admin-api';
-import { parsePrimaryMessage, parseWorkerConfig, parseWorkerMessage, WORKER_CONFIG_ENV } from '../../gateway/cluster-messages';
+import {
+  parsePrimaryMessage,
+  parseWorkerConfig,
+  parseWorkerMessage,
+  WORKER_CONFIG_ENV,
+} from '../../gateway/cluster-messages';
 import { restartDelayMs } from '../../gateway/cluster-primary';
 import { tableFrom } from '../../gateway/cluster-worker';
 import { ExchangeRecorder, exchangeOf } from '../../gateway/exchange-recorder';
@@ -19,7 +24,12 @@ import type { TrafficBatch } from '../../gateway/traffic-batch';
 import { TrafficLog } from '../../gateway/traffic-log';
 
 const BASELINE: BackendSpec = { name: 'baseline', baseUrl: 'http://127.0.0.1:9001/v1', model: 'sim-a' };
-const CANDIDATE: BackendSpec = { name: 'candidate', baseUrl: 'http://127.0.0.1:9002/v1', model: 'sim-b', apiKey: 'sk-upstream' };
+const CANDIDATE: BackendSpec = {
+  name: 'candidate',
+  baseUrl: 'http://127.0.0.1:9002/v1',
+  model: 'sim-b',
+  apiKey: 'sk-upstream',
+};
 
 function entry(requestId: string, overrides: Partial<ExchangeEntry['outcome']> = {}): ExchangeEntry {
   return {
@@ -27,7 +37,16 @@ function entry(requestId: string, overrides: Partial<ExchangeEntry['outcome']> =
     backend: BASELINE,
     mode: 'live',
     requestId,
-    outcome: { status: 200, contentType: 'application/json', bodyText: '', latencyMs: 12.3456, firstTokenMs: 4.04, failure: null, failedAfterHeaders: false, ...overrides },
+    outcome: {
+      status: 200,
+      contentType: 'application/json',
+      bodyText: '',
+      latencyMs: 12.3456,
+      firstTokenMs: 4.04,
+      failure: null,
+      failedAfterHeaders: false,
+      ...overrides,
+    },
     answer: { content: 'hi', promptTokens: 3, completionTokens: 7, refusal: false, validJson: null },
   };
 }
@@ -94,7 +113,11 @@ describe('forwarded exchanges', () => {
   it('are recorded by the primary exactly as the one-process gateway records them, through JSON', async () => {
     const direct = { metrics: new GatewayMetrics({ defaultMetrics: false }), log: new TrafficLog({ epoch: 'e1' }) };
     const primary = { metrics: new GatewayMetrics({ defaultMetrics: false }), log: new TrafficLog({ epoch: 'e1' }) };
-    const entries = [entry('r-1'), entry('r-2', { status: 502, failure: 'connect ECONNREFUSED', latencyMs: 0.26, firstTokenMs: null }), { ...entry('r-3'), mode: 'shadow' as const, backend: CANDIDATE }];
+    const entries = [
+      entry('r-1'),
+      entry('r-2', { status: 502, failure: 'connect ECONNREFUSED', latencyMs: 0.26, firstTokenMs: null }),
+      { ...entry('r-3'), mode: 'shadow' as const, backend: CANDIDATE },
+    ];
     const recorder = new ExchangeRecorder(direct.metrics, direct.log);
     const directRecords = entries.map((e) => recorder.record(e));
 
@@ -117,7 +140,14 @@ describe('forwarded exchanges', () => {
 
 describe('exchange wire form', () => {
   it('gives back, through JSON, every field of the exchange as exchangeOf made it', () => {
-    const exchanges = [exchangeOf(entry('r-1')), exchangeOf({ ...entry('r-2', { status: 502, firstTokenMs: null }), mode: 'shadow', answer: { content: null, promptTokens: 0, completionTokens: 0, refusal: true, validJson: false } })];
+    const exchanges = [
+      exchangeOf(entry('r-1')),
+      exchangeOf({
+        ...entry('r-2', { status: 502, firstTokenMs: null }),
+        mode: 'shadow',
+        answer: { content: null, promptTokens: 0, completionTokens: 0, refusal: true, validJson: false },
+      }),
+    ];
     for (const exchange of exchanges) {
       const overIpc = JSON.parse(JSON.stringify(encodeExchange(exchange))) as ReturnType<typeof encodeExchange>;
       expect(decodeExchange(overIpc)).toStrictEqual(exchange);
@@ -186,18 +216,39 @@ describe('IPC messages', () => {
   it('accepts the messages of the contract', () => {
     expect(parseWorkerMessage({ type: 'hello' })).toEqual({ type: 'hello' });
     expect(parseWorkerMessage({ type: 'routes-applied', version: 3 })).toEqual({ type: 'routes-applied', version: 3 });
-    expect(parseWorkerMessage({ type: 'traffic', exchanges: [], pairs: [pair] })).toMatchObject({ type: 'traffic', pairs: [pair] });
-    expect(parseWorkerMessage({ type: 'failed', message: 'EADDRINUSE' })).toEqual({ type: 'failed', message: 'EADDRINUSE' });
+    expect(parseWorkerMessage({ type: 'traffic', exchanges: [], pairs: [pair] })).toMatchObject({
+      type: 'traffic',
+      pairs: [pair],
+    });
+    expect(parseWorkerMessage({ type: 'failed', message: 'EADDRINUSE' })).toEqual({
+      type: 'failed',
+      message: 'EADDRINUSE',
+    });
     expect(parseWorkerMessage({ type: 'stopped' })).toEqual({ type: 'stopped' });
-    expect(parsePrimaryMessage({ type: 'routes', version: 0, routes: [] })).toEqual({ type: 'routes', version: 0, routes: [] });
+    expect(parsePrimaryMessage({ type: 'routes', version: 0, routes: [] })).toEqual({
+      type: 'routes',
+      version: 0,
+      routes: [],
+    });
     expect(parsePrimaryMessage({ type: 'shutdown' })).toEqual({ type: 'shutdown' });
   });
 
   it('returns null for anything else', () => {
-    for (const raw of [null, 'hello', 42, {}, { type: 'nope' }, { type: 'routes-applied', version: -1 }, { type: 'routes-applied', version: 1.5 }, { type: 'traffic', exchanges: {} , pairs: [] }, { type: 'failed' }]) {
+    for (const raw of [
+      null,
+      'hello',
+      42,
+      {},
+      { type: 'nope' },
+      { type: 'routes-applied', version: -1 },
+      { type: 'routes-applied', version: 1.5 },
+      { type: 'traffic', exchanges: {}, pairs: [] },
+      { type: 'failed' },
+    ]) {
       expect(parseWorkerMessage(raw)).toBeNull();
     }
-    for (const raw of [{ type: 'routes', version: 1 }, { type: 'routes', version: '1', routes: [] }, { type: 'hello' }]) expect(parsePrimaryMessage(raw)).toBeNull();
+    for (const raw of [{ type: 'routes', version: 1 }, { type: 'routes', version: '1', routes: [] }, { type: 'hello' }])
+      expect(parsePrimaryMessage(raw)).toBeNull();
   });
 });
 
@@ -206,11 +257,15 @@ describe('worker config', () => {
 
   it('parses what the primary puts in the environment', () => {
     expect(parseWorkerConfig(JSON.stringify(valid))).toEqual(valid);
-    expect(parseWorkerConfig(JSON.stringify({ ...valid, shadowTimeoutMs: 5_000, maxShadowInFlight: 10 }))).toMatchObject({ shadowTimeoutMs: 5_000, maxShadowInFlight: 10 });
+    expect(
+      parseWorkerConfig(JSON.stringify({ ...valid, shadowTimeoutMs: 5_000, maxShadowInFlight: 10 })),
+    ).toMatchObject({ shadowTimeoutMs: 5_000, maxShadowInFlight: 10 });
   });
 
   it('refuses a missing, malformed or wrong config, saying what is wrong', () => {
-    expect(() => parseWorkerConfig(undefined)).toThrow(`${WORKER_CONFIG_ENV} is not set: a gateway worker is started by the gateway's primary`);
+    expect(() => parseWorkerConfig(undefined)).toThrow(
+      `${WORKER_CONFIG_ENV} is not set: a gateway worker is started by the gateway's primary`,
+    );
     expect(() => parseWorkerConfig('{')).toThrow(`${WORKER_CONFIG_ENV} is not valid JSON`);
     expect(() => parseWorkerConfig(JSON.stringify({ ...valid, port: 70_000 }))).toThrow(InvalidRequestError);
     expect(() => parseWorkerConfig(JSON.stringify({ ...valid, port: 70_000 }))).toThrow(/port/);
@@ -234,7 +289,9 @@ describe('tableFrom', () => {
     const primary = new RouteTable();
     primary.define('chat', { backends: [BASELINE] });
     const [saved] = primary.snapshot();
-    expect(() => tableFrom([saved!, { ...saved!, route: 'bad', weights: { baseline: 90 } }])).toThrow(/must sum to 100/);
+    expect(() => tableFrom([saved!, { ...saved!, route: 'bad', weights: { baseline: 90 } }])).toThrow(
+      /must sum to 100/,
+    );
   });
 });
 

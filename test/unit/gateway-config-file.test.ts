@@ -36,18 +36,40 @@ describe('gateway config file', () => {
     );
     const table = new RouteTable();
     applyGatewayConfig(table, await loadGatewayConfig(path));
-    expect(table.get('support-chat')).toMatchObject({ weights: { baseline: 95, candidate: 5 }, shadow: { enabled: true, target: 'candidate', share: 0.2 } });
+    expect(table.get('support-chat')).toMatchObject({
+      weights: { baseline: 95, candidate: 5 },
+      shadow: { enabled: true, target: 'candidate', share: 0.2 },
+    });
   });
 
   it('loads JSON and reports errors with their path in the file', async () => {
-    const path = await write('routes.json', JSON.stringify({ routes: { chat: { backends: [{ name: 'baseline', baseUrl: 'http://127.0.0.1:1/v1', model: 'm' }], weights: { baseline: 90 } } } }));
+    const path = await write(
+      'routes.json',
+      JSON.stringify({
+        routes: {
+          chat: {
+            backends: [{ name: 'baseline', baseUrl: 'http://127.0.0.1:1/v1', model: 'm' }],
+            weights: { baseline: 90 },
+          },
+        },
+      }),
+    );
     const config = await loadGatewayConfig(path);
     expect(() => applyGatewayConfig(new RouteTable(), config)).toThrow('routes.chat.weights: must sum to 100, got 90');
 
-    const badBackend = await write('bad.yaml', 'routes:\n  chat:\n    backends:\n      - { name: baseline, baseUrl: nope, model: m }\n');
-    expect(() => applyGatewayConfig(new RouteTable(), { routes: { chat: { backends: [] } } })).toThrow('routes.chat.backends');
-    await expect(loadGatewayConfig(badBackend).then((c) => applyGatewayConfig(new RouteTable(), c))).rejects.toThrow('routes.chat.backends[0].baseUrl');
-    await expect(loadGatewayConfig(await write('typo.yaml', 'rootes: {}\n'))).rejects.toThrow('routes: must be a map of route name');
+    const badBackend = await write(
+      'bad.yaml',
+      'routes:\n  chat:\n    backends:\n      - { name: baseline, baseUrl: nope, model: m }\n',
+    );
+    expect(() => applyGatewayConfig(new RouteTable(), { routes: { chat: { backends: [] } } })).toThrow(
+      'routes.chat.backends',
+    );
+    await expect(loadGatewayConfig(badBackend).then((c) => applyGatewayConfig(new RouteTable(), c))).rejects.toThrow(
+      'routes.chat.backends[0].baseUrl',
+    );
+    await expect(loadGatewayConfig(await write('typo.yaml', 'rootes: {}\n'))).rejects.toThrow(
+      'routes: must be a map of route name',
+    );
     await expect(loadGatewayConfig(await write('broken.json', '{'))).rejects.toThrow(/cannot parse/);
   });
 });

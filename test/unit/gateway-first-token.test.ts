@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { FirstTokenWatch, carriesToken } from '../../gateway/first-token';
 
-const event = (delta: Record<string, unknown>) => `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
+const event = (delta: Record<string, unknown>) =>
+  `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
 const bytes = (text: string) => new TextEncoder().encode(text);
 
 describe('carriesToken', () => {

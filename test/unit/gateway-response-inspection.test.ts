@@ -6,11 +6,23 @@ import type { UpstreamOutcome } from '../../gateway/upstream';
 import { REFUSAL_SENTENCES } from '../../simulator/text-generation';
 
 function completion(content: string, usage = { prompt_tokens: 12, completion_tokens: 34 }): string {
-  return JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage });
+  return JSON.stringify({
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+    usage,
+  });
 }
 
 function outcome(partial: Partial<UpstreamOutcome>): UpstreamOutcome {
-  return { status: 200, contentType: 'application/json', bodyText: '', latencyMs: 5, firstTokenMs: null, failure: null, failedAfterHeaders: false, ...partial };
+  return {
+    status: 200,
+    contentType: 'application/json',
+    bodyText: '',
+    latencyMs: 5,
+    firstTokenMs: null,
+    failure: null,
+    failedAfterHeaders: false,
+    ...partial,
+  };
 }
 
 describe('isRefusal', () => {
@@ -58,9 +70,17 @@ describe('JSON detection', () => {
 
 describe('summaries', () => {
   it('extracts content and usage from a JSON body, tolerating garbage', () => {
-    expect(summarizeJsonBody(completion('hello'))).toEqual({ content: 'hello', promptTokens: 12, completionTokens: 34 });
+    expect(summarizeJsonBody(completion('hello'))).toEqual({
+      content: 'hello',
+      promptTokens: 12,
+      completionTokens: 34,
+    });
     expect(summarizeJsonBody('not json')).toEqual({ content: null, promptTokens: 0, completionTokens: 0 });
-    expect(summarizeJsonBody('{"data":[{"embedding":[1]}],"usage":{"prompt_tokens":3}}')).toEqual({ content: null, promptTokens: 3, completionTokens: 0 });
+    expect(summarizeJsonBody('{"data":[{"embedding":[1]}],"usage":{"prompt_tokens":3}}')).toEqual({
+      content: null,
+      promptTokens: 3,
+      completionTokens: 0,
+    });
   });
 
   it('reassembles a streamed completion', () => {
@@ -79,9 +99,15 @@ describe('inspectOutcome', () => {
   const jsonRequest = { response_format: { type: 'json_object' } };
 
   it('judges refusal and JSON validity on successful chat answers', () => {
-    expect(inspectOutcome(outcome({ bodyText: completion('{"answer":"ok"}') }), 'chat/completions', jsonRequest)).toMatchObject({ refusal: false, validJson: true });
-    expect(inspectOutcome(outcome({ bodyText: completion("I can't help with that.") }), 'chat/completions', jsonRequest)).toMatchObject({ refusal: true, validJson: false });
-    expect(inspectOutcome(outcome({ bodyText: completion('plain text') }), 'chat/completions', {})).toMatchObject({ validJson: null });
+    expect(
+      inspectOutcome(outcome({ bodyText: completion('{"answer":"ok"}') }), 'chat/completions', jsonRequest),
+    ).toMatchObject({ refusal: false, validJson: true });
+    expect(
+      inspectOutcome(outcome({ bodyText: completion("I can't help with that.") }), 'chat/completions', jsonRequest),
+    ).toMatchObject({ refusal: true, validJson: false });
+    expect(inspectOutcome(outcome({ bodyText: completion('plain text') }), 'chat/completions', {})).toMatchObject({
+      validJson: null,
+    });
   });
 
   it('does not judge error responses, failures or embeddings', () => {
@@ -93,7 +119,11 @@ describe('inspectOutcome', () => {
       refusal: false,
       validJson: null,
     });
-    expect(inspectOutcome(outcome({ status: 502, failure: 'connect ECONNREFUSED' }), 'chat/completions', jsonRequest)).toMatchObject({ validJson: null, refusal: false });
-    expect(inspectOutcome(outcome({ bodyText: '{"data":[],"usage":{"prompt_tokens":9}}' }), 'embeddings', jsonRequest)).toMatchObject({ promptTokens: 9, validJson: null });
+    expect(
+      inspectOutcome(outcome({ status: 502, failure: 'connect ECONNREFUSED' }), 'chat/completions', jsonRequest),
+    ).toMatchObject({ validJson: null, refusal: false });
+    expect(
+      inspectOutcome(outcome({ bodyText: '{"data":[],"usage":{"prompt_tokens":9}}' }), 'embeddings', jsonRequest),
+    ).toMatchObject({ promptTokens: 9, validJson: null });
   });
 });

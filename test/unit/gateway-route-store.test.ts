@@ -4,7 +4,14 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RouteStore, StateFileError, loadRouteState, restoreRoutes, tempPathFor, writeRouteState } from '../../gateway/route-store';
+import {
+  RouteStore,
+  StateFileError,
+  loadRouteState,
+  restoreRoutes,
+  tempPathFor,
+  writeRouteState,
+} from '../../gateway/route-store';
 import { RouteTable } from '../../gateway/route-table';
 
 const BASELINE = { name: 'baseline', baseUrl: 'http://127.0.0.1:9001/v1', model: 'sim-a', apiKey: 'sk-upstream-1' };
@@ -59,7 +66,9 @@ describe('route state file', () => {
   });
 
   it('fails, without touching anything, when the directory does not exist', async () => {
-    await expect(writeRouteState(join(dir, 'missing', 'state.json'), [])).rejects.toThrow(/cannot write gateway state file .*missing\/state.json/);
+    await expect(writeRouteState(join(dir, 'missing', 'state.json'), [])).rejects.toThrow(
+      /cannot write gateway state file .*missing\/state.json/,
+    );
   });
 
   it('refuses corrupt and inconsistent files, naming the file and what is wrong', async () => {
@@ -67,9 +76,26 @@ describe('route state file', () => {
       ['{"format":1,"routes":[', /is not valid JSON/],
       ['{"format":2,"savedAt":"x","routes":[]}', /format: must be 1/],
       ['[]', /file/],
-      [JSON.stringify({ format: 1, savedAt: 'x', routes: [{ ...canaryTable().snapshot()[0], weights: { baseline: 60, candidate: 30 } }] }), /routes\[0\] \("chat"\): weights: must sum to 100/],
-      [JSON.stringify({ format: 1, savedAt: 'x', routes: [{ ...canaryTable().snapshot()[0], shadow: { enabled: true, target: 'ghost', share: 0.5 } }] }), /no backend 'ghost'/],
-      [JSON.stringify({ format: 1, savedAt: 'x', routes: [canaryTable().snapshot()[0], canaryTable().snapshot()[0]] }), /appears twice/],
+      [
+        JSON.stringify({
+          format: 1,
+          savedAt: 'x',
+          routes: [{ ...canaryTable().snapshot()[0], weights: { baseline: 60, candidate: 30 } }],
+        }),
+        /routes\[0\] \("chat"\): weights: must sum to 100/,
+      ],
+      [
+        JSON.stringify({
+          format: 1,
+          savedAt: 'x',
+          routes: [{ ...canaryTable().snapshot()[0], shadow: { enabled: true, target: 'ghost', share: 0.5 } }],
+        }),
+        /no backend 'ghost'/,
+      ],
+      [
+        JSON.stringify({ format: 1, savedAt: 'x', routes: [canaryTable().snapshot()[0], canaryTable().snapshot()[0]] }),
+        /appears twice/,
+      ],
     ];
     for (const [text, message] of cases) {
       writeFileSync(file, text);
@@ -88,7 +114,8 @@ describe('RouteStore', () => {
     store.attach();
     table.define('chat', { backends: [BASELINE, CANDIDATE] });
     // Many changes while the first write is still in flight are coalesced, never interleaved.
-    for (let candidate = 1; candidate <= 20; candidate++) table.setWeights('chat', { weights: { baseline: 100 - candidate, candidate } });
+    for (let candidate = 1; candidate <= 20; candidate++)
+      table.setWeights('chat', { weights: { baseline: 100 - candidate, candidate } });
     await store.flush();
     const routes = (await loadRouteState(file))!;
     expect(routes[0]?.weights).toEqual({ baseline: 80, candidate: 20 });

@@ -13,7 +13,12 @@ function tableWithRoute(): RouteTable {
 }
 
 /** Asserts `fn` throws `type` naming `field`, and that the route did not change. */
-function expectRejected(table: RouteTable, fn: () => unknown, type: new (...args: never[]) => Error, field: string): void {
+function expectRejected(
+  table: RouteTable,
+  fn: () => unknown,
+  type: new (...args: never[]) => Error,
+  field: string,
+): void {
   const before = table.get('chat');
   let caught: unknown;
   try {
@@ -67,16 +72,40 @@ describe('RouteTable.define', () => {
   it('disables shadow when its target is removed', () => {
     const table = tableWithRoute();
     table.setShadow('chat', { enabled: true, target: 'candidate', share: 0.5 });
-    expect(table.define('chat', { backends: [BASELINE] }).state.shadow).toEqual({ enabled: false, target: null, share: 0.5 });
+    expect(table.define('chat', { backends: [BASELINE] }).state.shadow).toEqual({
+      enabled: false,
+      target: null,
+      share: 0.5,
+    });
   });
 
   it('rejects malformed definitions naming the field', () => {
     const table = tableWithRoute();
     expectRejected(table, () => table.define('chat', { backends: [] }), InvalidRequestError, 'backends');
-    expectRejected(table, () => table.define('chat', { backends: [{ ...BASELINE, baseUrl: 'ftp://x' }] }), InvalidRequestError, 'backends[0].baseUrl');
-    expectRejected(table, () => table.define('chat', { backends: [BASELINE, { ...CANDIDATE, name: 'baseline' }] }), InvalidRequestError, 'backends[1].name');
-    expectRejected(table, () => table.define('chat', { backends: [{ ...BASELINE, model: '' }] }), InvalidRequestError, 'backends[0].model');
-    expectRejected(table, () => table.define('chat', { backends: [BASELINE], weights: {} }), InvalidRequestError, 'weights');
+    expectRejected(
+      table,
+      () => table.define('chat', { backends: [{ ...BASELINE, baseUrl: 'ftp://x' }] }),
+      InvalidRequestError,
+      'backends[0].baseUrl',
+    );
+    expectRejected(
+      table,
+      () => table.define('chat', { backends: [BASELINE, { ...CANDIDATE, name: 'baseline' }] }),
+      InvalidRequestError,
+      'backends[1].name',
+    );
+    expectRejected(
+      table,
+      () => table.define('chat', { backends: [{ ...BASELINE, model: '' }] }),
+      InvalidRequestError,
+      'backends[0].model',
+    );
+    expectRejected(
+      table,
+      () => table.define('chat', { backends: [BASELINE], weights: {} }),
+      InvalidRequestError,
+      'weights',
+    );
     expect(() => table.define('bad route!', { backends: [BASELINE] })).toThrow(InvalidRequestError);
   });
 });
@@ -88,18 +117,56 @@ describe('RouteTable.setWeights', () => {
     expect(first).toMatchObject({ changed: true, state: { weights: { baseline: 75, candidate: 25 }, version: 2 } });
     const again = table.setWeights('chat', { weights: { baseline: 75, candidate: 25 } });
     expect(again).toMatchObject({ changed: false, state: { version: 2 } });
-    expect(table.setWeights('chat', { weights: { candidate: 100 } }).state.weights).toEqual({ baseline: 0, candidate: 100 });
+    expect(table.setWeights('chat', { weights: { candidate: 100 } }).state.weights).toEqual({
+      baseline: 0,
+      candidate: 100,
+    });
   });
 
   it('rejects bad weights naming the field and leaves the state unchanged', () => {
     const table = tableWithRoute();
-    expectRejected(table, () => table.setWeights('chat', { weights: { baseline: 74.5, candidate: 25.5 } }), InvalidRequestError, 'weights.baseline');
-    expectRejected(table, () => table.setWeights('chat', { weights: { baseline: 110, candidate: -10 } }), InvalidRequestError, 'weights.baseline');
-    expectRejected(table, () => table.setWeights('chat', { weights: { baseline: 50, candidate: 40 } }), InvalidRequestError, 'weights');
-    expectRejected(table, () => table.setWeights('chat', { weights: { baseline: '100' } }), InvalidRequestError, 'weights.baseline');
-    expectRejected(table, () => table.setWeights('chat', { weights: { baseline: 90, ghost: 10 } }), RouteConflictError, 'weights.ghost');
-    expectRejected(table, () => table.setWeights('chat', { wieghts: { baseline: 100 } }), InvalidRequestError, 'weights');
-    expectRejected(table, () => table.setWeights('chat', { weights: { baseline: 100 }, extra: 1 }), InvalidRequestError, 'extra');
+    expectRejected(
+      table,
+      () => table.setWeights('chat', { weights: { baseline: 74.5, candidate: 25.5 } }),
+      InvalidRequestError,
+      'weights.baseline',
+    );
+    expectRejected(
+      table,
+      () => table.setWeights('chat', { weights: { baseline: 110, candidate: -10 } }),
+      InvalidRequestError,
+      'weights.baseline',
+    );
+    expectRejected(
+      table,
+      () => table.setWeights('chat', { weights: { baseline: 50, candidate: 40 } }),
+      InvalidRequestError,
+      'weights',
+    );
+    expectRejected(
+      table,
+      () => table.setWeights('chat', { weights: { baseline: '100' } }),
+      InvalidRequestError,
+      'weights.baseline',
+    );
+    expectRejected(
+      table,
+      () => table.setWeights('chat', { weights: { baseline: 90, ghost: 10 } }),
+      RouteConflictError,
+      'weights.ghost',
+    );
+    expectRejected(
+      table,
+      () => table.setWeights('chat', { wieghts: { baseline: 100 } }),
+      InvalidRequestError,
+      'weights',
+    );
+    expectRejected(
+      table,
+      () => table.setWeights('chat', { weights: { baseline: 100 }, extra: 1 }),
+      InvalidRequestError,
+      'extra',
+    );
   });
 
   it('404s an unknown route', () => {
@@ -110,16 +177,34 @@ describe('RouteTable.setWeights', () => {
 describe('RouteTable.setShadow', () => {
   it('enables, keeps omitted fields, and is idempotent', () => {
     const table = tableWithRoute();
-    expect(table.setShadow('chat', { enabled: true, target: 'candidate', share: 0.3 }).state.shadow).toEqual({ enabled: true, target: 'candidate', share: 0.3 });
+    expect(table.setShadow('chat', { enabled: true, target: 'candidate', share: 0.3 }).state.shadow).toEqual({
+      enabled: true,
+      target: 'candidate',
+      share: 0.3,
+    });
     expect(table.setShadow('chat', { enabled: true }).changed).toBe(false);
-    expect(table.setShadow('chat', { enabled: false }).state.shadow).toEqual({ enabled: false, target: 'candidate', share: 0.3 });
+    expect(table.setShadow('chat', { enabled: false }).state.shadow).toEqual({
+      enabled: false,
+      target: 'candidate',
+      share: 0.3,
+    });
   });
 
   it('rejects bad shadow settings naming the field', () => {
     const table = tableWithRoute();
     expectRejected(table, () => table.setShadow('chat', { enabled: true, share: 0.5 }), InvalidRequestError, 'target');
-    expectRejected(table, () => table.setShadow('chat', { enabled: true, target: 'ghost', share: 0.5 }), RouteConflictError, 'target');
-    expectRejected(table, () => table.setShadow('chat', { enabled: true, target: 'candidate', share: 1.5 }), InvalidRequestError, 'share');
+    expectRejected(
+      table,
+      () => table.setShadow('chat', { enabled: true, target: 'ghost', share: 0.5 }),
+      RouteConflictError,
+      'target',
+    );
+    expectRejected(
+      table,
+      () => table.setShadow('chat', { enabled: true, target: 'candidate', share: 1.5 }),
+      InvalidRequestError,
+      'share',
+    );
     expectRejected(table, () => table.setShadow('chat', { enabled: 'yes' }), InvalidRequestError, 'enabled');
   });
 });

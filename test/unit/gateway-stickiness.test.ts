@@ -46,7 +46,8 @@ describe('backendAt', () => {
 describe('chooseBackend', () => {
   it('gives a key the same backend every time', () => {
     const first = chooseBackend('support-chat', TWO, { baseline: 50, candidate: 50 }, 'user-1').name;
-    for (let i = 0; i < 50; i++) expect(chooseBackend('support-chat', TWO, { baseline: 50, candidate: 50 }, 'user-1').name).toBe(first);
+    for (let i = 0; i < 50; i++)
+      expect(chooseBackend('support-chat', TWO, { baseline: 50, candidate: 50 }, 'user-1').name).toBe(first);
   });
 
   it('matches the weights over many keys', () => {

@@ -15,9 +15,23 @@ function config(overrides: Partial<JudgeConfig> = {}): JudgeConfig {
     minSamples: 500,
     scoreThresholds: { pass: 95, marginal: 75 },
     metrics: [
-      { name: 'errorRate', kind: 'proportion', direction: 'higher_is_worse', tolerance: 0.01, critical: true, group: 'reliability' },
+      {
+        name: 'errorRate',
+        kind: 'proportion',
+        direction: 'higher_is_worse',
+        tolerance: 0.01,
+        critical: true,
+        group: 'reliability',
+      },
       { name: 'refusalRate', kind: 'proportion', direction: 'higher_is_worse', tolerance: 0.02, group: 'quality' },
-      { name: 'schemaAdherence', kind: 'proportion', direction: 'lower_is_worse', tolerance: 0.02, critical: true, group: 'quality' },
+      {
+        name: 'schemaAdherence',
+        kind: 'proportion',
+        direction: 'lower_is_worse',
+        tolerance: 0.02,
+        critical: true,
+        group: 'quality',
+      },
       { name: 'length', kind: 'continuous', direction: 'either', tolerance: 0.3, group: 'quality' },
     ],
     ...overrides,
@@ -25,11 +39,20 @@ function config(overrides: Partial<JudgeConfig> = {}): JudgeConfig {
 }
 
 function counts(bEvents: number, bTotal: number, cEvents: number, cTotal: number): MetricData {
-  return { type: 'counts', baseline: { events: bEvents, total: bTotal }, candidate: { events: cEvents, total: cTotal } };
+  return {
+    type: 'counts',
+    baseline: { events: bEvents, total: bTotal },
+    candidate: { events: cEvents, total: cTotal },
+  };
 }
 
 function summary(n: number, mean: number, sd: number, cMean = mean, cSd = sd, cN = n): MetricData {
-  return { type: 'summary', scale: 'raw', baseline: { n, mean, variance: sd * sd }, candidate: { n: cN, mean: cMean, variance: cSd * cSd } };
+  return {
+    type: 'summary',
+    scale: 'raw',
+    baseline: { n, mean, variance: sd * sd },
+    candidate: { n: cN, mean: cMean, variance: cSd * cSd },
+  };
 }
 
 function healthy(n = 3000): JudgeInput['data'] {
@@ -79,7 +102,10 @@ describe('canary judge: outcomes', () => {
       expect(m.fixedHorizon!.length).toBeGreaterThan(0);
     }
     const err = verdict.metrics.find((m) => m.metric === 'errorRate')!;
-    expect(err.fixedHorizon!.map((f) => f.test)).toEqual(['Newcombe hybrid score interval (p_c − p_b)', 'two-proportion z test (pooled, greater)']);
+    expect(err.fixedHorizon!.map((f) => f.test)).toEqual([
+      'Newcombe hybrid score interval (p_c − p_b)',
+      'two-proportion z test (pooled, greater)',
+    ]);
     const length = verdict.metrics.find((m) => m.metric === 'length')!;
     expect(length.deltaKind).toBe('relative');
     expect(length.fixedHorizon![0]!.test).toMatch(/Welch/);
@@ -125,7 +151,10 @@ describe('canary judge: outcomes', () => {
     expect(verdict.score).toBe(83.3);
     expect(verdict.outcome).toBe('inconclusive');
     expect(verdict.reason).toMatch(/marginal score 83.3/);
-    const strict = judge(data, config({ groupWeights: { reliability: 50, quality: 50 }, scoreThresholds: { pass: 95, marginal: 90 } }));
+    const strict = judge(
+      data,
+      config({ groupWeights: { reliability: 50, quality: 50 }, scoreThresholds: { pass: 95, marginal: 90 } }),
+    );
     expect(strict.verdict.outcome).toBe('fail');
     expect(strict.verdict.scoreBreakdown.groups.find((g) => g.group === 'quality')!.score).toBe(66.7);
   });
@@ -152,7 +181,14 @@ describe('canary judge: outcomes', () => {
 
   it('non-blocking metrics are shown but neither scored nor deciding', () => {
     const cfg = config();
-    cfg.metrics.push({ name: 'cost', kind: 'continuous', direction: 'higher_is_worse', tolerance: 0.1, blocking: false, critical: true });
+    cfg.metrics.push({
+      name: 'cost',
+      kind: 'continuous',
+      direction: 'higher_is_worse',
+      tolerance: 0.1,
+      blocking: false,
+      critical: true,
+    });
     const data = healthy();
     data.cost = summary(3000, 0.002, 0.001, 0.004, 0.002);
     const { verdict } = judge(data, cfg);
@@ -207,14 +243,17 @@ describe('canary judge: sequential state', () => {
 
 describe('canary judge: latency and raw samples', () => {
   const prng = new SeededRandom(42);
-  const logNormal = (n: number, median: number, sigma: number): number[] => Array.from({ length: n }, () => median * Math.exp(sigma * prng.normal()));
+  const logNormal = (n: number, median: number, sigma: number): number[] =>
+    Array.from({ length: n }, () => median * Math.exp(sigma * prng.normal()));
   const shadow = logNormal(20_000, 800, 0.5);
   const reference = latencyReferenceFromShadow(shadow, 0.99, 0.15);
   const cfg: JudgeConfig = {
     alpha: 0.05,
     minSamples: 500,
     scoreThresholds: { pass: 95, marginal: 75 },
-    metrics: [{ name: 'latency', kind: 'latency', direction: 'higher_is_worse', tolerance: 0.15, critical: true, reference }],
+    metrics: [
+      { name: 'latency', kind: 'latency', direction: 'higher_is_worse', tolerance: 0.15, critical: true, reference },
+    ],
   };
 
   it('derives the threshold and tolerance rate from shadow samples', () => {
@@ -243,23 +282,55 @@ describe('canary judge: latency and raw samples', () => {
   });
 
   it('falls back to the pooled window quantile without a shadow reference', () => {
-    const noRef: JudgeConfig = { ...cfg, metrics: [{ name: 'latency', kind: 'latency', direction: 'higher_is_worse', tolerance: 0.15, critical: true }] };
-    const { verdict } = judge({ latency: { type: 'samples', baseline: logNormal(3000, 800, 0.5), candidate: logNormal(3000, 800, 0.5) } }, noRef);
+    const noRef: JudgeConfig = {
+      ...cfg,
+      metrics: [{ name: 'latency', kind: 'latency', direction: 'higher_is_worse', tolerance: 0.15, critical: true }],
+    };
+    const { verdict } = judge(
+      { latency: { type: 'samples', baseline: logNormal(3000, 800, 0.5), candidate: logNormal(3000, 800, 0.5) } },
+      noRef,
+    );
     expect(verdict.metrics[0]!.latency!.thresholdSource).toBe('pooled-window');
     expect(verdict.outcome).toBe('pass');
   });
 
   it('exceedance counts need the shadow reference', () => {
-    const noRef: JudgeConfig = { ...cfg, metrics: [{ name: 'latency', kind: 'latency', direction: 'higher_is_worse', tolerance: 0.15 }] };
-    const { verdict } = judge({ latency: { type: 'exceedance', threshold: 2500, baseline: { events: 30, total: 3000 }, candidate: { events: 31, total: 3000 } } }, noRef);
+    const noRef: JudgeConfig = {
+      ...cfg,
+      metrics: [{ name: 'latency', kind: 'latency', direction: 'higher_is_worse', tolerance: 0.15 }],
+    };
+    const { verdict } = judge(
+      {
+        latency: {
+          type: 'exceedance',
+          threshold: 2500,
+          baseline: { events: 30, total: 3000 },
+          candidate: { events: 31, total: 3000 },
+        },
+      },
+      noRef,
+    );
     expect(verdict.metrics[0]!.classification).toBe('no_data');
     expect(verdict.outcome).toBe('inconclusive');
   });
 
   it('rejects mismatched data and unusable tolerances as no data', () => {
-    const mixed = judge({ length: { type: 'summary', scale: 'log', baseline: { n: 900, mean: 5, variance: 1 }, candidate: { n: 900, mean: 5, variance: 1 } } }, config());
+    const mixed = judge(
+      {
+        length: {
+          type: 'summary',
+          scale: 'log',
+          baseline: { n: 900, mean: 5, variance: 1 },
+          candidate: { n: 900, mean: 5, variance: 1 },
+        },
+      },
+      config(),
+    );
     expect(mixed.verdict.metrics.find((m) => m.metric === 'length')!.message).toMatch(/raw scale/);
-    const zero = judge(healthy(), config({ metrics: [{ name: 'errorRate', kind: 'proportion', direction: 'higher_is_worse', tolerance: 0 }] }));
+    const zero = judge(
+      healthy(),
+      config({ metrics: [{ name: 'errorRate', kind: 'proportion', direction: 'higher_is_worse', tolerance: 0 }] }),
+    );
     expect(zero.verdict.metrics[0]!.classification).toBe('no_data');
     expect(zero.verdict.outcome).toBe('inconclusive');
   });
@@ -268,7 +339,12 @@ describe('canary judge: latency and raw samples', () => {
 describe('judge modules stay workflow-safe', () => {
   it('use no Node built-ins, clock, randomness or environment', () => {
     const root = fileURLToPath(new URL('../../judge', import.meta.url));
-    const files = ['canary-judge.ts', 'judge-evidence.ts', 'window-plan.ts', ...readdirSync(join(root, 'statistics')).map((f) => `statistics/${f}`)];
+    const files = [
+      'canary-judge.ts',
+      'judge-evidence.ts',
+      'window-plan.ts',
+      ...readdirSync(join(root, 'statistics')).map((f) => `statistics/${f}`),
+    ];
     for (const file of files) {
       const src = readFileSync(join(root, file), 'utf8');
       expect(src, file).not.toMatch(/from ['"](node:|fs|path|os|crypto|child_process)/);
@@ -276,8 +352,19 @@ describe('judge modules stay workflow-safe', () => {
       // simple-statistics 7.12 pieces that must not reach a verdict: table-based Φ saturating at
       // 0.999, tail-inaccurate probit / erf inverse, population-SD tTest, pooled tTestTwoSample,
       // rank-sum-only wilcoxonRankSum.
-      const imported = [...src.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'simple-statistics'/g)].flatMap((m) => m[1]!.split(',').map((x) => x.trim()));
-      for (const banned of ['cumulativeStdNormalProbability', 'probit', 'inverseErrorFunction', 'errorFunction', 'tTest', 'tTestTwoSample', 'wilcoxonRankSum', 'standardNormalTable']) {
+      const imported = [...src.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'simple-statistics'/g)].flatMap(
+        (m) => m[1]!.split(',').map((x) => x.trim()),
+      );
+      for (const banned of [
+        'cumulativeStdNormalProbability',
+        'probit',
+        'inverseErrorFunction',
+        'errorFunction',
+        'tTest',
+        'tTestTwoSample',
+        'wilcoxonRankSum',
+        'standardNormalTable',
+      ]) {
         expect(imported, file).not.toContain(banned);
       }
     }

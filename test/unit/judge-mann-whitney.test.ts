@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { hodgesLehmann, kthPairwiseDifference, mannWhitneyExactCounts, mannWhitneyU } from '../../judge/statistics/mann-whitney';
+import {
+  hodgesLehmann,
+  kthPairwiseDifference,
+  mannWhitneyExactCounts,
+  mannWhitneyU,
+} from '../../judge/statistics/mann-whitney';
 import { mulberry32 } from '../../lib/seeded-random';
 
 // Hollander & Wolfe (1973), p. 69: permeability constants of the human chorioamnion, at term (x)
@@ -9,7 +14,9 @@ const y = [1.15, 0.88, 0.9, 0.74, 1.21];
 
 // R datasets::airquality, Ozone in May (Month 5) and August (Month 8), NAs dropped (26 each).
 const may = [41, 36, 12, 18, 28, 23, 19, 8, 7, 16, 11, 14, 18, 14, 34, 6, 30, 11, 1, 11, 4, 32, 23, 45, 115, 37];
-const august = [39, 9, 16, 78, 35, 66, 122, 89, 110, 44, 28, 65, 22, 59, 23, 31, 44, 21, 9, 45, 168, 73, 76, 118, 84, 85];
+const august = [
+  39, 9, 16, 78, 35, 66, 122, 89, 110, 44, 28, 65, 22, 59, 23, 31, 44, 21, 9, 45, 168, 73, 76, 118, 84, 85,
+];
 
 /** All ways to split the pooled sample: the exact permutation distribution of U, by brute force. */
 function bruteForceU(a: readonly number[], b: readonly number[]): number[] {
@@ -132,7 +139,18 @@ describe('Hodges–Lehmann shift and Moses interval', () => {
       const as = [...a].sort((p, q) => p - q);
       const bs = [...b].sort((p, q) => p - q);
       const all = as.flatMap((p) => bs.map((q) => p - q)).sort((p, q) => p - q);
-      const ks = [1, 2, 17, 500, 5400, 5401, 9000, all.length - 1, all.length, ...Array.from({ length: 100 }, (_, i) => 1 + i * 107)];
+      const ks = [
+        1,
+        2,
+        17,
+        500,
+        5400,
+        5401,
+        9000,
+        all.length - 1,
+        all.length,
+        ...Array.from({ length: 100 }, (_, i) => 1 + i * 107),
+      ];
       for (const k of ks) {
         expect(kthPairwiseDifference(as, bs, k)).toBe(all[k - 1]);
       }

@@ -46,9 +46,20 @@ describe('normal-mixture SPRT', () => {
   });
 
   it('has no information without variance and respects the null value', () => {
-    expect(logMixtureLikelihoodRatio({ estimate: 1, variance: Number.POSITIVE_INFINITY, tau: 0.1, alternative: 'greater' })).toBe(0);
-    const shifted = logMixtureLikelihoodRatio({ estimate: 0.03, variance: 1e-4, tau: 0.01, alternative: 'two-sided', nullValue: 0.01 });
-    expect(shifted).toBeCloseTo(logMixtureLikelihoodRatio({ estimate: 0.02, variance: 1e-4, tau: 0.01, alternative: 'two-sided' }), 14);
+    expect(
+      logMixtureLikelihoodRatio({ estimate: 1, variance: Number.POSITIVE_INFINITY, tau: 0.1, alternative: 'greater' }),
+    ).toBe(0);
+    const shifted = logMixtureLikelihoodRatio({
+      estimate: 0.03,
+      variance: 1e-4,
+      tau: 0.01,
+      alternative: 'two-sided',
+      nullValue: 0.01,
+    });
+    expect(shifted).toBeCloseTo(
+      logMixtureLikelihoodRatio({ estimate: 0.02, variance: 1e-4, tau: 0.01, alternative: 'two-sided' }),
+      14,
+    );
   });
 
   it('confidence sequence bounds are where the two-sided Λ reaches 1/α', () => {

@@ -7,22 +7,40 @@ import { judgeCanary } from '../../judge/canary-judge';
 import { increments, readingsOf, resets, seriesKey, sumWhere } from '../../judge/series-counters';
 import type { SeriesSelection } from '../../plan/series-dialects';
 import { boundaryAtOrAbove, bucketsOf, countAbove, referenceFromBuckets } from '../../judge/series-histogram';
-import { advanceSnapshot, seriesMetricData, startSnapshot, unjudgedFromSeries, vanishedFamilies, type SeriesLook } from '../../judge/series-window';
+import {
+  advanceSnapshot,
+  seriesMetricData,
+  startSnapshot,
+  unjudgedFromSeries,
+  vanishedFamilies,
+  type SeriesLook,
+} from '../../judge/series-window';
 import { GATEWAY_METRICS } from '../../gateway/metric-names';
 import { DIALECTS } from '../../plan/series-dialects';
 
 const haproxyVllm: SeriesSelection = {
-  traffic: { dialect: 'haproxy', baseline: { proxy: 'llm', server: 'current' }, candidate: { proxy: 'llm', server: 'next' } },
+  traffic: {
+    dialect: 'haproxy',
+    baseline: { proxy: 'llm', server: 'current' },
+    candidate: { proxy: 'llm', server: 'next' },
+  },
   latency: { dialect: 'vllm', baseline: { model_name: 'sim-a' }, candidate: { model_name: 'sim-b' } },
   referenceLookbackMs: 600_000,
 };
 
 const codes = (server: string, counts: Record<string, number>, instance = 'hap:1') =>
-  readingsOf(Object.entries(counts).map(([code, value]) => ({ labels: { __name__: 'haproxy_server_http_responses_total', proxy: 'llm', server, code, job: 'haproxy', instance }, value })));
+  readingsOf(
+    Object.entries(counts).map(([code, value]) => ({
+      labels: { __name__: 'haproxy_server_http_responses_total', proxy: 'llm', server, code, job: 'haproxy', instance },
+      value,
+    })),
+  );
 
 /** Cumulative vLLM buckets in seconds for one model: counts per le. */
 const buckets = (model: string, counts: Record<string, number>, instance = 'sim:1') =>
-  readingsOf(Object.entries(counts).map(([le, value]) => ({ labels: { model_name: model, le, job: 'vllm', instance }, value })));
+  readingsOf(
+    Object.entries(counts).map(([le, value]) => ({ labels: { model_name: model, le, job: 'vllm', instance }, value })),
+  );
 
 describe('per-series differencing', () => {
   it('takes increments per series, a drop as a reset (the new value is the increment), and a new series whole', () => {
@@ -35,7 +53,12 @@ describe('per-series differencing', () => {
 
   it('keys series by their labels in name order, without the metric name, and skips non-finite values', () => {
     expect(seriesKey({ b: '2', a: '1', __name__: 'x' })).toBe(seriesKey({ a: '1', b: '2' }));
-    expect(readingsOf([{ labels: { a: '1' }, value: Number.NaN }, { labels: { a: '2' }, value: 3 }])).toEqual({ [seriesKey({ a: '2' })]: 3 });
+    expect(
+      readingsOf([
+        { labels: { a: '1' }, value: Number.NaN },
+        { labels: { a: '2' }, value: 3 },
+      ]),
+    ).toEqual({ [seriesKey({ a: '2' })]: 3 });
   });
 
   it('sums a subset by labels (errors among responses)', () => {
@@ -47,11 +70,17 @@ describe('per-series differencing', () => {
 
 describe('histogram bucket math', () => {
   // 1000 baseline requests: 900 ≤ 50 ms, 980 ≤ 100 ms, 995 ≤ 200 ms, all ≤ 400 ms.
-  const baseline = bucketsOf(buckets('sim-a', { '0.05': 900, '0.1': 980, '0.2': 995, '0.4': 1000, '+Inf': 1000 }), 1000);
+  const baseline = bucketsOf(
+    buckets('sim-a', { '0.05': 900, '0.1': 980, '0.2': 995, '0.4': 1000, '+Inf': 1000 }),
+    1000,
+  );
 
   it('sums series by boundary in milliseconds', () => {
     expect(baseline).toEqual({ '50': 900, '100': 980, '200': 995, '400': 1000, Infinity: 1000 });
-    const two = bucketsOf({ ...buckets('sim-a', { '0.1': 3, '+Inf': 4 }, 'x:1'), ...buckets('sim-a', { '0.1': 1, '+Inf': 1 }, 'x:2') }, 1000);
+    const two = bucketsOf(
+      { ...buckets('sim-a', { '0.1': 3, '+Inf': 4 }, 'x:1'), ...buckets('sim-a', { '0.1': 1, '+Inf': 1 }, 'x:2') },
+      1000,
+    );
     expect(two).toEqual({ '100': 4, Infinity: 5 });
   });
 
@@ -68,14 +97,26 @@ describe('histogram bucket math', () => {
   });
 
   it('gives no reference with too few observations or a p99 beyond the last finite bucket', () => {
-    expect(referenceFromBuckets(baseline, 0.99, 0.25, 2000)).toEqual({ reference: null, reason: '1000 baseline observations, 2000 needed' });
+    expect(referenceFromBuckets(baseline, 0.99, 0.25, 2000)).toEqual({
+      reference: null,
+      reason: '1000 baseline observations, 2000 needed',
+    });
     const tail = bucketsOf(buckets('sim-a', { '0.1': 900, '+Inf': 1000 }), 1000);
-    expect(referenceFromBuckets(tail, 0.99, 0.25, 50)).toEqual({ reference: null, reason: "the baseline's p99 is above the highest finite bucket" });
+    expect(referenceFromBuckets(tail, 0.99, 0.25, 50)).toEqual({
+      reference: null,
+      reason: "the baseline's p99 is above the highest finite bucket",
+    });
   });
 });
 
 describe('window totals from looks', () => {
-  const lookAt = (atMs: number, b: Record<string, number>, c: Record<string, number>, bl: Record<string, number>, cl: Record<string, number>): SeriesLook => ({
+  const lookAt = (
+    atMs: number,
+    b: Record<string, number>,
+    c: Record<string, number>,
+    bl: Record<string, number>,
+    cl: Record<string, number>,
+  ): SeriesLook => ({
     atMs,
     baseline: { responses: codes('current', b), latency: buckets('sim-a', bl) },
     candidate: { responses: codes('next', c), latency: buckets('sim-b', cl) },
@@ -83,15 +124,47 @@ describe('window totals from looks', () => {
 
   it('adds each look’s increments, counting through a candidate restart, and builds counts and exceedance data', () => {
     let snapshot = startSnapshot(lookAt(0, { '2xx': 1000, '5xx': 10 }, {}, { '0.2': 1000, '+Inf': 1010 }, {}));
-    snapshot = advanceSnapshot(haproxyVllm, snapshot, lookAt(1, { '2xx': 1100, '5xx': 11 }, { '2xx': 80, '5xx': 20 }, { '0.2': 1099, '+Inf': 1111 }, { '0.2': 70, '+Inf': 100 }));
+    snapshot = advanceSnapshot(
+      haproxyVllm,
+      snapshot,
+      lookAt(
+        1,
+        { '2xx': 1100, '5xx': 11 },
+        { '2xx': 80, '5xx': 20 },
+        { '0.2': 1099, '+Inf': 1111 },
+        { '0.2': 70, '+Inf': 100 },
+      ),
+    );
     // The candidate restarts: its counters start again from 0.
-    snapshot = advanceSnapshot(haproxyVllm, snapshot, lookAt(2, { '2xx': 1200, '5xx': 12 }, { '2xx': 8, '5xx': 2 }, { '0.2': 1198, '+Inf': 1212 }, { '0.2': 7, '+Inf': 10 }));
+    snapshot = advanceSnapshot(
+      haproxyVllm,
+      snapshot,
+      lookAt(
+        2,
+        { '2xx': 1200, '5xx': 12 },
+        { '2xx': 8, '5xx': 2 },
+        { '0.2': 1198, '+Inf': 1212 },
+        { '0.2': 7, '+Inf': 10 },
+      ),
+    );
     expect(snapshot.totals.baseline).toMatchObject({ requests: 202, errors: 2, successes: 200 });
     expect(snapshot.totals.candidate).toMatchObject({ requests: 110, errors: 22, successes: 88 });
     expect(snapshot.resets).toEqual({ baseline: 0, candidate: 4 });
-    const data = seriesMetricData(snapshot.totals, { latency: { quantile: 0.99, threshold: 200, toleranceRate: 0.02 }, timeToFirstToken: null });
-    expect(data.errorRate).toEqual({ type: 'counts', baseline: { events: 2, total: 202 }, candidate: { events: 22, total: 110 } });
-    expect(data.p99Latency).toEqual({ type: 'exceedance', threshold: 200, baseline: { events: 4, total: 202 }, candidate: { events: 33, total: 110 } });
+    const data = seriesMetricData(snapshot.totals, {
+      latency: { quantile: 0.99, threshold: 200, toleranceRate: 0.02 },
+      timeToFirstToken: null,
+    });
+    expect(data.errorRate).toEqual({
+      type: 'counts',
+      baseline: { events: 2, total: 202 },
+      candidate: { events: 22, total: 110 },
+    });
+    expect(data.p99Latency).toEqual({
+      type: 'exceedance',
+      threshold: 200,
+      baseline: { events: 4, total: 202 },
+      candidate: { events: 33, total: 110 },
+    });
     expect(data.timeToFirstToken).toBeUndefined();
   });
 
@@ -103,8 +176,27 @@ describe('window totals from looks', () => {
   });
 
   it('feeds the same always-valid test: a 20 % error candidate fails, an equal one does not', () => {
-    const guard = { alpha: 0.05, minSamples: 50, scoreThresholds: { pass: 75, marginal: 50 }, metrics: [{ name: 'errorRate', kind: 'proportion' as const, direction: 'higher_is_worse' as const, tolerance: 0.01, critical: true }] };
-    const data = (cErrors: number) => ({ errorRate: { type: 'counts' as const, baseline: { events: 2, total: 400 }, candidate: { events: cErrors, total: 400 } } });
+    const guard = {
+      alpha: 0.05,
+      minSamples: 50,
+      scoreThresholds: { pass: 75, marginal: 50 },
+      metrics: [
+        {
+          name: 'errorRate',
+          kind: 'proportion' as const,
+          direction: 'higher_is_worse' as const,
+          tolerance: 0.01,
+          critical: true,
+        },
+      ],
+    };
+    const data = (cErrors: number) => ({
+      errorRate: {
+        type: 'counts' as const,
+        baseline: { events: 2, total: 400 },
+        candidate: { events: cErrors, total: 400 },
+      },
+    });
     expect(judgeCanary({ stage: 's', at: 'now', config: guard, data: data(80) }).verdict.outcome).toBe('fail');
     expect(judgeCanary({ stage: 's', at: 'now', config: guard, data: data(2) }).verdict.outcome).toBe('pass');
   });
@@ -115,7 +207,11 @@ describe('window totals from looks', () => {
     expect(reasons.length).toMatch(/mean without a variance/);
     const noLatency = unjudgedFromSeries({ ...haproxyVllm, latency: { dialect: 'none', baseline: {}, candidate: {} } });
     expect(noLatency.p99Latency).toBe('metrics.latency is none');
-    const istio = unjudgedFromSeries({ ...haproxyVllm, traffic: { dialect: 'istio', baseline: { destination_version: 'v1' }, candidate: { destination_version: 'v2' } }, latency: { dialect: 'istio', baseline: { destination_version: 'v1' }, candidate: { destination_version: 'v2' } } });
+    const istio = unjudgedFromSeries({
+      ...haproxyVllm,
+      traffic: { dialect: 'istio', baseline: { destination_version: 'v1' }, candidate: { destination_version: 'v2' } },
+      latency: { dialect: 'istio', baseline: { destination_version: 'v1' }, candidate: { destination_version: 'v2' } },
+    });
     expect(istio.timeToFirstToken).toBe('Istio has no time-to-first-token series');
   });
 });
@@ -131,15 +227,27 @@ describe('dialect selectors', () => {
 
   it('reads the gateway by route, backend and the stage’s mode, flags included', () => {
     const gateway: SeriesSelection = {
-      traffic: { dialect: 'gateway', baseline: { route: 'r', backend: 'baseline' }, candidate: { route: 'r', backend: 'candidate' } },
-      latency: { dialect: 'gateway', baseline: { route: 'r', backend: 'baseline' }, candidate: { route: 'r', backend: 'candidate' } },
+      traffic: {
+        dialect: 'gateway',
+        baseline: { route: 'r', backend: 'baseline' },
+        candidate: { route: 'r', backend: 'candidate' },
+      },
+      latency: {
+        dialect: 'gateway',
+        baseline: { route: 'r', backend: 'baseline' },
+        candidate: { route: 'r', backend: 'candidate' },
+      },
       referenceLookbackMs: 600_000,
     };
     const shadow = seriesQueries(gateway, 'candidate', 'shadow');
     expect(shadow.responses).toBe(`${GATEWAY_METRICS.requests}{route="r",backend="candidate",mode="shadow"}`);
     expect(shadow.latency).toBe(`${GATEWAY_METRICS.duration}_bucket{route="r",backend="candidate",mode="shadow"}`);
-    expect(shadow.invalidJson).toBe(`${GATEWAY_METRICS.flagged}{flag="invalid_json",route="r",backend="candidate",mode="shadow"}`);
-    expect(seriesQueries(gateway, 'baseline', 'bake').responses).toBe(`${GATEWAY_METRICS.requests}{route="r",backend="baseline",mode="shadow"}`);
+    expect(shadow.invalidJson).toBe(
+      `${GATEWAY_METRICS.flagged}{flag="invalid_json",route="r",backend="candidate",mode="shadow"}`,
+    );
+    expect(seriesQueries(gateway, 'baseline', 'bake').responses).toBe(
+      `${GATEWAY_METRICS.requests}{route="r",backend="baseline",mode="shadow"}`,
+    );
   });
 
   it('reads Istio from the destination reporter in milliseconds, and Envoy by cluster', () => {

@@ -60,7 +60,12 @@ describe('armTraffic', () => {
   });
 
   it('prices each successful request when the plan has prices', () => {
-    const arm = armTraffic([record({ promptTokens: 1000, completionTokens: 2000 })], { backend: 'candidate', mode: 'live' }, START, { inputPer1k: 0.5, outputPer1k: 1 });
+    const arm = armTraffic(
+      [record({ promptTokens: 1000, completionTokens: 2000 })],
+      { backend: 'candidate', mode: 'live' },
+      START,
+      { inputPer1k: 0.5, outputPer1k: 1 },
+    );
     expect(arm.costs).toEqual([2.5]);
   });
 });
@@ -74,25 +79,59 @@ describe('metricData and the judge', () => {
   });
 
   it('gives counts for the proportions, samples for length, and no latency data before a reference exists', () => {
-    const baseline = armTraffic(Array.from({ length: 100 }, () => record({ backend: 'baseline' })), { backend: 'baseline', mode: 'live' }, START, free);
-    const candidate = armTraffic(Array.from({ length: 100 }, (_, i) => record({ status: i < 20 ? 500 : 200 })), { backend: 'candidate', mode: 'live' }, START, free);
+    const baseline = armTraffic(
+      Array.from({ length: 100 }, () => record({ backend: 'baseline' })),
+      { backend: 'baseline', mode: 'live' },
+      START,
+      free,
+    );
+    const candidate = armTraffic(
+      Array.from({ length: 100 }, (_, i) => record({ status: i < 20 ? 500 : 200 })),
+      { backend: 'candidate', mode: 'live' },
+      START,
+      free,
+    );
     const none = { latency: null, timeToFirstToken: null };
     const data = metricData(baseline, candidate, none);
-    expect(data.errorRate).toEqual({ type: 'counts', baseline: { events: 0, total: 100 }, candidate: { events: 20, total: 100 } });
+    expect(data.errorRate).toEqual({
+      type: 'counts',
+      baseline: { events: 0, total: 100 },
+      candidate: { events: 20, total: 100 },
+    });
     expect(data.p99Latency).toBeUndefined();
     expect(data.length).toMatchObject({ type: 'samples' });
-    expect(judgeConfigFromPlan(plan.guardrails, none).metrics.map((m) => m.name)).toEqual(['errorRate', 'refusalRate', 'schemaAdherence', 'length']);
-    const { verdict } = judgeCanary({ stage: 'canary-1', at: 'now', config: judgeConfigFromPlan(plan.guardrails, none), data });
+    expect(judgeConfigFromPlan(plan.guardrails, none).metrics.map((m) => m.name)).toEqual([
+      'errorRate',
+      'refusalRate',
+      'schemaAdherence',
+      'length',
+    ]);
+    const { verdict } = judgeCanary({
+      stage: 'canary-1',
+      at: 'now',
+      config: judgeConfigFromPlan(plan.guardrails, none),
+      data,
+    });
     expect(verdict.outcome).toBe('fail');
     expect(verdict.reason).toContain('errorRate up');
   });
 
   it('judges latency as the share above the shadow p99 once a reference exists', () => {
     const latencies = Array.from({ length: 200 }, (_, i) => 50 + i);
-    const shadowBaseline = armTraffic(latencies.map((ms) => record({ backend: 'baseline', latencyMs: ms })), { backend: 'baseline', mode: 'live' }, START, free);
+    const shadowBaseline = armTraffic(
+      latencies.map((ms) => record({ backend: 'baseline', latencyMs: ms })),
+      { backend: 'baseline', mode: 'live' },
+      START,
+      free,
+    );
     const reference = latencyReference(shadowBaseline, 0.25, 50)!;
     expect(reference.threshold).toBeGreaterThan(245);
-    const slow = armTraffic(latencies.map((ms) => record({ latencyMs: ms * 2 })), { backend: 'candidate', mode: 'live' }, START, free);
+    const slow = armTraffic(
+      latencies.map((ms) => record({ latencyMs: ms * 2 })),
+      { backend: 'candidate', mode: 'live' },
+      START,
+      free,
+    );
     const data = metricData(shadowBaseline, slow, { latency: reference, timeToFirstToken: null });
     expect(data.p99Latency).toMatchObject({ type: 'exceedance', threshold: reference.threshold });
     const exceed = data.p99Latency as { baseline: { events: number }; candidate: { events: number } };
@@ -113,12 +152,26 @@ describe('metricData and the judge', () => {
     const baseline = armTraffic(streamed('baseline', 1), { backend: 'baseline', mode: 'live' }, START, free);
     const candidate = armTraffic(streamed('candidate', 2), { backend: 'candidate', mode: 'live' }, START, free);
     expect(baseline.ttftsMs).toHaveLength(200);
-    const references = { latency: latencyReference(baseline, 0.25, 50), timeToFirstToken: firstTokenReference(baseline, 0.25, 50) };
+    const references = {
+      latency: latencyReference(baseline, 0.25, 50),
+      timeToFirstToken: firstTokenReference(baseline, 0.25, 50),
+    };
     expect(references.timeToFirstToken!.threshold).toBeGreaterThan(115);
     const config = judgeConfigFromPlan(plan.guardrails, references);
-    expect(config.metrics.map((m) => m.name)).toEqual(['errorRate', 'refusalRate', 'schemaAdherence', 'p99Latency', 'timeToFirstToken', 'length']);
+    expect(config.metrics.map((m) => m.name)).toEqual([
+      'errorRate',
+      'refusalRate',
+      'schemaAdherence',
+      'p99Latency',
+      'timeToFirstToken',
+      'length',
+    ]);
     const data = metricData(baseline, candidate, references);
-    expect(data.timeToFirstToken).toMatchObject({ type: 'exceedance', baseline: { total: 200 }, candidate: { total: 200 } });
+    expect(data.timeToFirstToken).toMatchObject({
+      type: 'exceedance',
+      baseline: { total: 200 },
+      candidate: { total: 200 },
+    });
     const { verdict } = judgeCanary({ stage: 'canary-1', at: 'now', config, data });
     expect(verdict.outcome).toBe('fail');
     expect(verdict.reason).toContain('critical regression: timeToFirstToken (share above p99) up');
@@ -126,7 +179,12 @@ describe('metricData and the judge', () => {
   });
 
   it('leaves time to first token out when too few answers were streamed to measure the baseline', () => {
-    const few = armTraffic(Array.from({ length: 10 }, () => record({ backend: 'baseline', ttftMs: 30 })), { backend: 'baseline', mode: 'live' }, START, free);
+    const few = armTraffic(
+      Array.from({ length: 10 }, () => record({ backend: 'baseline', ttftMs: 30 })),
+      { backend: 'baseline', mode: 'live' },
+      START,
+      free,
+    );
     expect(firstTokenReference(few, 0.25, 50)).toBeNull();
     const config = judgeConfigFromPlan(plan.guardrails, { latency: null, timeToFirstToken: null });
     expect(config.metrics.map((m) => m.name)).not.toContain('timeToFirstToken');
@@ -135,8 +193,17 @@ describe('metricData and the judge', () => {
   it('reads a plan parsed before a guardrail existed as that guardrail being off', () => {
     const { timeToFirstToken: _dropped, ...older } = plan.guardrails;
     const reference = { quantile: 0.99, threshold: 100, toleranceRate: 0.03 };
-    const config = judgeConfigFromPlan(older as typeof plan.guardrails, { latency: reference, timeToFirstToken: reference });
-    expect(config.metrics.map((m) => m.name)).toEqual(['errorRate', 'refusalRate', 'schemaAdherence', 'p99Latency', 'length']);
+    const config = judgeConfigFromPlan(older as typeof plan.guardrails, {
+      latency: reference,
+      timeToFirstToken: reference,
+    });
+    expect(config.metrics.map((m) => m.name)).toEqual([
+      'errorRate',
+      'refusalRate',
+      'schemaAdherence',
+      'p99Latency',
+      'length',
+    ]);
   });
 });
 
@@ -148,7 +215,20 @@ describe('canary power from the plan', () => {
       approvals: { approvers: ['a'] },
     };
     expect(canaryPower(parsePlan(base))).toBeNull();
-    const steps = canaryPower(parsePlan({ ...base, stages: { canary: { steps: [{ weight: 5, window: '15m' }, { weight: 50, window: '15m' }], expected: { requestsPerMinute: 1000 } } } }))!;
+    const steps = canaryPower(
+      parsePlan({
+        ...base,
+        stages: {
+          canary: {
+            steps: [
+              { weight: 5, window: '15m' },
+              { weight: 50, window: '15m' },
+            ],
+            expected: { requestsPerMinute: 1000 },
+          },
+        },
+      }),
+    )!;
     expect(steps).toHaveLength(2);
     expect(steps[0]!.neededMinutes).toBeGreaterThan(steps[1]!.neededMinutes);
     expect(Number.isFinite(steps[1]!.neededMinutes)).toBe(true);

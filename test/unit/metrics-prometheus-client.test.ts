@@ -34,11 +34,16 @@ describe('parseQueryResponse', () => {
       status: 'success',
       data: { resultType: 'vector', result: [{ metric: { job: 'gateway' }, value: [1700000000.5, '1'] }] },
     });
-    expect(result).toEqual({ resultType: 'vector', samples: [{ labels: { job: 'gateway' }, value: 1, timestampMs: 1700000000500 }] });
+    expect(result).toEqual({
+      resultType: 'vector',
+      samples: [{ labels: { job: 'gateway' }, value: 1, timestampMs: 1700000000500 }],
+    });
   });
 
   it('parses a scalar', () => {
-    expect(parseQueryResponse('q', { status: 'success', data: { resultType: 'scalar', result: [1700000000, '0.5'] } })).toEqual({
+    expect(
+      parseQueryResponse('q', { status: 'success', data: { resultType: 'scalar', result: [1700000000, '0.5'] } }),
+    ).toEqual({
       resultType: 'scalar',
       value: 0.5,
       timestampMs: 1700000000000,
@@ -48,12 +53,18 @@ describe('parseQueryResponse', () => {
   it("raises Prometheus's own error with the query", () => {
     const body = { status: 'error', errorType: 'bad_data', error: '1:5: parse error: unclosed left parenthesis' };
     expect(() => parseQueryResponse('sum(up', body)).toThrow(PrometheusQueryError);
-    expect(() => parseQueryResponse('sum(up', body)).toThrow('Prometheus rejected query (bad_data: 1:5: parse error: unclosed left parenthesis): sum(up');
+    expect(() => parseQueryResponse('sum(up', body)).toThrow(
+      'Prometheus rejected query (bad_data: 1:5: parse error: unclosed left parenthesis): sum(up',
+    );
   });
 
   it('refuses range results and malformed bodies', () => {
-    expect(() => parseQueryResponse('up[5m]', { status: 'success', data: { resultType: 'matrix', result: [] } })).toThrow(/returned a matrix/);
-    expect(() => parseQueryResponse('up', { status: 'success', data: { resultType: 'vector', result: 'nope' } })).toThrow(/unexpected response shape/);
+    expect(() =>
+      parseQueryResponse('up[5m]', { status: 'success', data: { resultType: 'matrix', result: [] } }),
+    ).toThrow(/returned a matrix/);
+    expect(() =>
+      parseQueryResponse('up', { status: 'success', data: { resultType: 'vector', result: 'nope' } }),
+    ).toThrow(/unexpected response shape/);
   });
 });
 
@@ -61,7 +72,10 @@ describe('singleValue', () => {
   const vector = (...values: string[]) =>
     parseQueryResponse('q', {
       status: 'success',
-      data: { resultType: 'vector', result: values.map((value, i) => ({ metric: { i: String(i) }, value: [1, value] })) },
+      data: {
+        resultType: 'vector',
+        result: values.map((value, i) => ({ metric: { i: String(i) }, value: [1, value] })),
+      },
     });
 
   it('reads no series, NaN and Inf as no data, and a finite value (including 0) as itself', () => {
@@ -74,14 +88,20 @@ describe('singleValue', () => {
   });
 
   it('rejects a vector with several series: the query lacks an aggregation', () => {
-    expect(() => singleValue('rate(x[1m])', vector('1', '2'))).toThrow(/expected at most one series, got 2.*rate\(x\[1m\]\)/);
+    expect(() => singleValue('rate(x[1m])', vector('1', '2'))).toThrow(
+      /expected at most one series, got 2.*rate\(x\[1m\]\)/,
+    );
   });
 });
 
 describe('resolveWindow', () => {
   it('takes seconds ending at endMs, or rounds [startMs, endMs] to whole seconds', () => {
     expect(resolveWindow({ endMs: 100_000, seconds: 30 })).toEqual({ startMs: 70_000, endMs: 100_000, seconds: 30 });
-    expect(resolveWindow({ startMs: 10_000, endMs: 70_400 })).toEqual({ startMs: 10_000 + 400, endMs: 70_400, seconds: 60 });
+    expect(resolveWindow({ startMs: 10_000, endMs: 70_400 })).toEqual({
+      startMs: 10_000 + 400,
+      endMs: 70_400,
+      seconds: 60,
+    });
   });
 
   it('rejects windows shorter than a second', () => {
@@ -105,9 +125,13 @@ describe('queryInstant over HTTP', () => {
         if (query === 'slow') return void setTimeout(() => res.end('{}'), 2_000);
         if (query === 'proxy') return void res.writeHead(502).end('<html>Bad Gateway</html>');
         if (query === 'bad') {
-          return void res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error' }));
+          return void res
+            .writeHead(400, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error' }));
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [1, '42'] } }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [1, '42'] } }));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -140,7 +164,9 @@ describe('queryInstant over HTTP', () => {
     await expect(queryInstant({ baseUrl, query: 'proxy', timeMs: 0 })).rejects.toThrow(
       /Prometheus at http:\/\/127\.0\.0\.1:\d+ unavailable \(HTTP 502 with a non-JSON body: <html>Bad Gateway<\/html>\) for query: proxy/,
     );
-    const error = await queryInstant({ baseUrl, query: 'slow', timeMs: 0, timeoutMs: 200 }).catch((err: unknown) => err);
+    const error = await queryInstant({ baseUrl, query: 'slow', timeMs: 0, timeoutMs: 200 }).catch(
+      (err: unknown) => err,
+    );
     expect(error).toBeInstanceOf(PrometheusUnavailableError);
     expect((error as Error).message).toContain('no answer within 200 ms');
   });

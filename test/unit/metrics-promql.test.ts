@@ -16,7 +16,12 @@ describe('quote', () => {
 describe('selector', () => {
   it('joins matchers with their operators', () => {
     expect(selector('up', [['job', '=', 'gateway']])).toBe('up{job="gateway"}');
-    expect(selector('m', [['code', '=~', '5..'], ['mode', '!=', 'shadow']])).toBe('m{code=~"5..",mode!="shadow"}');
+    expect(
+      selector('m', [
+        ['code', '=~', '5..'],
+        ['mode', '!=', 'shadow'],
+      ]),
+    ).toBe('m{code=~"5..",mode!="shadow"}');
     expect(selector('m', [])).toBe('m{}');
   });
 
@@ -47,7 +52,9 @@ describe('buildBackendQueries', () => {
     const errors = `(sum(increase(llm_gateway_requests_total{${scope},code=~"5.."}[300s])) or (0 * ${total}))`;
     expect(queries.errorCount).toBe(errors);
     expect(queries.errorRate).toBe(`(${errors} / ${total})`);
-    expect(queries.successCount).toBe(`(sum(increase(llm_gateway_requests_total{${scope},code=~"2.."}[300s])) or (0 * ${total}))`);
+    expect(queries.successCount).toBe(
+      `(sum(increase(llm_gateway_requests_total{${scope},code=~"2.."}[300s])) or (0 * ${total}))`,
+    );
   });
 
   it('takes latency quantiles over bucket rates summed by le, in milliseconds', () => {
@@ -59,9 +66,15 @@ describe('buildBackendQueries', () => {
 
   it('divides tokens and refusals by successes, and invalid JSON by JSON requests, without a 0 fallback', () => {
     const successes = queries.successCount;
-    expect(queries.meanPromptTokens).toBe(`(sum(increase(llm_gateway_tokens_total{${scope},kind="prompt"}[300s])) / ${successes})`);
-    expect(queries.meanCompletionTokens).toBe(`(sum(increase(llm_gateway_tokens_total{${scope},kind="completion"}[300s])) / ${successes})`);
-    expect(queries.refusalRate).toBe(`(sum(increase(llm_gateway_responses_flagged_total{${scope},flag="refusal"}[300s])) / ${successes})`);
+    expect(queries.meanPromptTokens).toBe(
+      `(sum(increase(llm_gateway_tokens_total{${scope},kind="prompt"}[300s])) / ${successes})`,
+    );
+    expect(queries.meanCompletionTokens).toBe(
+      `(sum(increase(llm_gateway_tokens_total{${scope},kind="completion"}[300s])) / ${successes})`,
+    );
+    expect(queries.refusalRate).toBe(
+      `(sum(increase(llm_gateway_responses_flagged_total{${scope},flag="refusal"}[300s])) / ${successes})`,
+    );
     expect(queries.invalidJsonRate).toBe(
       `(sum(increase(llm_gateway_responses_flagged_total{${scope},flag="invalid_json"}[300s])) / sum(increase(llm_gateway_json_requests_total{${scope}}[300s])))`,
     );
@@ -69,6 +82,8 @@ describe('buildBackendQueries', () => {
 
   it('escapes route and backend names from plans', () => {
     const odd = buildBackendQueries({ route: 'a"b', backend: 'c\\d', mode: 'live' }, 60);
-    expect(odd.requestCount).toBe('sum(increase(llm_gateway_requests_total{route="a\\"b",backend="c\\\\d",mode="live"}[60s]))');
+    expect(odd.requestCount).toBe(
+      'sum(increase(llm_gateway_requests_total{route="a\\"b",backend="c\\\\d",mode="live"}[60s]))',
+    );
   });
 });

@@ -49,7 +49,13 @@ describe('parsePlan defaults', () => {
     expect(plan.backends.baseline.pricing).toEqual({ inputPer1k: 0, outputPer1k: 0 });
     expect(plan.backends.candidate.apiKeyEnv).toBeUndefined();
     expect(plan.stages.shadow).toEqual({ enabled: true, share: 0.5, window: 600_000 });
-    expect(plan.stages.goldenEval).toEqual({ enabled: false, minPassRate: 0.9, maxRegression: 0.02, concurrency: 8, requestTimeout: 60_000 });
+    expect(plan.stages.goldenEval).toEqual({
+      enabled: false,
+      minPassRate: 0.9,
+      maxRegression: 0.02,
+      concurrency: 8,
+      requestTimeout: 60_000,
+    });
     expect(plan.stages.canary).toEqual({
       steps: [
         { weight: 5, window: 900_000, requireApproval: false },
@@ -59,14 +65,50 @@ describe('parsePlan defaults', () => {
       checkInterval: 60_000,
     });
     expect(plan.stages.cutover).toEqual({ bake: 1_800_000, retireBaseline: true });
-    expect(plan.approvals).toEqual({ requiredBefore: ['canary', 'cutover'], approvers: ['alice'], timeout: 14_400_000, onTimeout: 'abort', allowSelfApproval: false });
-    expect(plan.guardrails.errorRate).toEqual({ enabled: true, direction: 'higher_is_worse', tolerance: 0.01, critical: true });
-    expect(plan.guardrails.p99Latency).toEqual({ enabled: true, direction: 'higher_is_worse', tolerance: 0.25, critical: true });
-    expect(plan.guardrails.costPerRequest).toEqual({ enabled: true, direction: 'higher_is_worse', tolerance: 0.5, critical: false });
-    expect(plan.guardrails.refusalRate).toEqual({ enabled: true, direction: 'higher_is_worse', tolerance: 0.02, critical: true });
-    expect(plan.guardrails.schemaAdherence).toEqual({ enabled: true, direction: 'lower_is_worse', tolerance: 0.02, critical: true });
+    expect(plan.approvals).toEqual({
+      requiredBefore: ['canary', 'cutover'],
+      approvers: ['alice'],
+      timeout: 14_400_000,
+      onTimeout: 'abort',
+      allowSelfApproval: false,
+    });
+    expect(plan.guardrails.errorRate).toEqual({
+      enabled: true,
+      direction: 'higher_is_worse',
+      tolerance: 0.01,
+      critical: true,
+    });
+    expect(plan.guardrails.p99Latency).toEqual({
+      enabled: true,
+      direction: 'higher_is_worse',
+      tolerance: 0.25,
+      critical: true,
+    });
+    expect(plan.guardrails.costPerRequest).toEqual({
+      enabled: true,
+      direction: 'higher_is_worse',
+      tolerance: 0.5,
+      critical: false,
+    });
+    expect(plan.guardrails.refusalRate).toEqual({
+      enabled: true,
+      direction: 'higher_is_worse',
+      tolerance: 0.02,
+      critical: true,
+    });
+    expect(plan.guardrails.schemaAdherence).toEqual({
+      enabled: true,
+      direction: 'lower_is_worse',
+      tolerance: 0.02,
+      critical: true,
+    });
     expect(plan.guardrails.length).toEqual({ enabled: true, direction: 'either', tolerance: 0.3, critical: false });
-    expect(plan.guardrails.judgeScore).toEqual({ enabled: true, direction: 'lower_is_worse', tolerance: 0.25, critical: true });
+    expect(plan.guardrails.judgeScore).toEqual({
+      enabled: true,
+      direction: 'lower_is_worse',
+      tolerance: 0.25,
+      critical: true,
+    });
     expect(plan.guardrails.minRequests).toBe(50);
     expect(plan.guardrails.maxMetricFailures).toBe(3);
     expect(plan.guardrails.onInconclusive).toBe('extend_then_ask');
@@ -80,7 +122,10 @@ describe('parsePlan defaults', () => {
           baseline: { baseUrl: 'http://127.0.0.1:9001/v1/', model: 'a' },
           candidate: { baseUrl: 'https://llm.example.com/v1//', model: 'b' },
         },
-        stages: { shadow: { window: '1h30m' }, canary: { steps: [{ weight: 10, window: '90s' }], checkInterval: 5_000 } },
+        stages: {
+          shadow: { window: '1h30m' },
+          canary: { steps: [{ weight: 10, window: '90s' }], checkInterval: 5_000 },
+        },
       }),
     );
     expect(plan.backends.baseline.baseUrl).toBe('http://127.0.0.1:9001/v1');
@@ -93,7 +138,15 @@ describe('parsePlan defaults', () => {
   it('is the identity on a normalized plan', () => {
     // Protects the workflow's own validation: it re-parses the plan the CLI already parsed,
     // and must not change a single field (or history would depend on who started the rollout).
-    for (const input of [minimal(), withPart({ stages: { goldenEval: { enabled: true, dataset: '/data/g.jsonl' }, canary: { steps: [{ weight: 20, window: '2m', requireApproval: true }] } } })]) {
+    for (const input of [
+      minimal(),
+      withPart({
+        stages: {
+          goldenEval: { enabled: true, dataset: '/data/g.jsonl' },
+          canary: { steps: [{ weight: 20, window: '2m', requireApproval: true }] },
+        },
+      }),
+    ]) {
       const once = parsePlan(input);
       const twice = parsePlan(JSON.parse(JSON.stringify(once)));
       expect(twice).toEqual(once);
@@ -115,21 +168,31 @@ describe('parsePlan errors name the field', () => {
   });
 
   it('rejects a baseUrl that is not http(s)', () => {
-    const bad = (baseUrl: string) => withPart({ backends: { ...minimal().backends, baseline: { baseUrl, model: 'a' } } });
+    const bad = (baseUrl: string) =>
+      withPart({ backends: { ...minimal().backends, baseline: { baseUrl, model: 'a' } } });
     expect(problemsOf(bad('ftp://127.0.0.1/v1'))).toEqual(['backends.baseline.baseUrl: expected an http(s) URL']);
     expect(problemsOf(bad('127.0.0.1:9001/v1'))).toEqual(['backends.baseline.baseUrl: expected an http(s) URL']);
     // Protects against half-URLs passing because the start looks right.
     expect(problemsOf(bad('http://'))).toEqual(['backends.baseline.baseUrl: expected an http(s) URL']);
-    expect(problemsOf(bad('http://10.0.0.1:8000/v1 # prod'))).toEqual(['backends.baseline.baseUrl: expected an http(s) URL']);
+    expect(problemsOf(bad('http://10.0.0.1:8000/v1 # prod'))).toEqual([
+      'backends.baseline.baseUrl: expected an http(s) URL',
+    ]);
   });
 
   it('reports a missing candidate as required', () => {
-    expect(problemsOf(withPart({ backends: { baseline: minimal().backends.baseline } }))).toEqual(['backends.candidate: required']);
+    expect(problemsOf(withPart({ backends: { baseline: minimal().backends.baseline } }))).toEqual([
+      'backends.candidate: required',
+    ]);
   });
 
   it('reports a value of the wrong type as such, not as missing', () => {
     // Protects the "required" shortcut: it must only fire when the field is really absent.
-    const problems = problemsOf(withPart({ backends: { ...minimal().backends, candidate: { baseUrl: 'http://b/v1', model: 7 } }, stages: { shadow: { enabled: 'yes' } } }));
+    const problems = problemsOf(
+      withPart({
+        backends: { ...minimal().backends, candidate: { baseUrl: 'http://b/v1', model: 7 } },
+        stages: { shadow: { enabled: 'yes' } },
+      }),
+    );
     expect(problems).toHaveLength(2);
     expect(problems[0]).toMatch(/^backends\.candidate\.model: .*expected string, received number/);
     expect(problems[1]).toMatch(/^stages\.shadow\.enabled: .*expected boolean, received string/);
@@ -137,18 +200,29 @@ describe('parsePlan errors name the field', () => {
 
   it('rejects unknown fields at the top level and nested, naming them', () => {
     expect(problemsOf(withPart({ rolout: { id: 'x' } }))).toEqual(['rolout: unknown field']);
-    expect(problemsOf(withPart({ stages: { canary: { steps: [{ weight: 5, window: '1m', wieght: 6 }] } } }))).toEqual(['stages.canary.steps[0].wieght: unknown field']);
-    expect(problemsOf(withPart({ guardrails: { errorRate: { tolerence: 0.1 } } }))).toEqual(['guardrails.errorRate.tolerence: unknown field']);
+    expect(problemsOf(withPart({ stages: { canary: { steps: [{ weight: 5, window: '1m', wieght: 6 }] } } }))).toEqual([
+      'stages.canary.steps[0].wieght: unknown field',
+    ]);
+    expect(problemsOf(withPart({ guardrails: { errorRate: { tolerence: 0.1 } } }))).toEqual([
+      'guardrails.errorRate.tolerence: unknown field',
+    ]);
   });
 
   it('rejects canary weights of 0, 100, fractions, and weights that do not increase', () => {
-    const steps = (...weights: number[]) => withPart({ stages: { canary: { steps: weights.map((weight) => ({ weight, window: '1m' })) } } });
+    const steps = (...weights: number[]) =>
+      withPart({ stages: { canary: { steps: weights.map((weight) => ({ weight, window: '1m' })) } } });
     expect(problemsOf(steps(0))).toEqual(['stages.canary.steps[0].weight: weight must be 1–99']);
     expect(problemsOf(steps(100))).toEqual(['stages.canary.steps[0].weight: weight must be 1–99 (100 is the cutover)']);
     expect(problemsOf(steps(2.5))).toEqual(['stages.canary.steps[0].weight: weight must be a whole percent']);
-    expect(problemsOf(steps(10, 50, 20))).toEqual(['stages.canary.steps[2].weight: canary weights must increase (step 2 has 20 after 50)']);
-    expect(problemsOf(steps(10, 10))).toEqual(['stages.canary.steps[1].weight: canary weights must increase (step 1 has 10 after 10)']);
-    expect(problemsOf(withPart({ stages: { canary: { steps: [] } } }))).toEqual(['stages.canary.steps: at least one canary step']);
+    expect(problemsOf(steps(10, 50, 20))).toEqual([
+      'stages.canary.steps[2].weight: canary weights must increase (step 2 has 20 after 50)',
+    ]);
+    expect(problemsOf(steps(10, 10))).toEqual([
+      'stages.canary.steps[1].weight: canary weights must increase (step 1 has 10 after 10)',
+    ]);
+    expect(problemsOf(withPart({ stages: { canary: { steps: [] } } }))).toEqual([
+      'stages.canary.steps: at least one canary step',
+    ]);
   });
 
   it('rejects durations it cannot read, quoting them', () => {
@@ -163,32 +237,55 @@ describe('parsePlan errors name the field', () => {
   it('rejects a check interval under a second', () => {
     // Protects Prometheus and the workflow history: every check is an activity, and an interval of
     // 0 would judge the canary in a tight loop for the whole window.
-    expect(problemsOf(withPart({ stages: { canary: { steps: [{ weight: 5, window: '1m' }], checkInterval: 0 } } }))).toEqual([
-      'stages.canary.checkInterval: must be at least 1s',
-    ]);
-    expect(parsePlan(withPart({ stages: { canary: { steps: [{ weight: 5, window: '1m' }], checkInterval: '1s' } } })).stages.canary.checkInterval).toBe(1_000);
+    expect(
+      problemsOf(withPart({ stages: { canary: { steps: [{ weight: 5, window: '1m' }], checkInterval: 0 } } })),
+    ).toEqual(['stages.canary.checkInterval: must be at least 1s']);
+    expect(
+      parsePlan(withPart({ stages: { canary: { steps: [{ weight: 5, window: '1m' }], checkInterval: '1s' } } })).stages
+        .canary.checkInterval,
+    ).toBe(1_000);
   });
 
   it('rejects shares outside 0..1', () => {
-    expect(problemsOf(withPart({ stages: { shadow: { share: 1.5 } } }))).toEqual(['stages.shadow.share: must be between 0 and 1']);
-    expect(problemsOf(withPart({ stages: { goldenEval: { minPassRate: -0.1 } } }))).toEqual(['stages.goldenEval.minPassRate: must be between 0 and 1']);
+    expect(problemsOf(withPart({ stages: { shadow: { share: 1.5 } } }))).toEqual([
+      'stages.shadow.share: must be between 0 and 1',
+    ]);
+    expect(problemsOf(withPart({ stages: { goldenEval: { minPassRate: -0.1 } } }))).toEqual([
+      'stages.goldenEval.minPassRate: must be between 0 and 1',
+    ]);
   });
 
   it('requires approvers when a gate, a step approval or the inconclusive policy needs a human', () => {
     const message = 'approvals.approvers: at least one approver is required when the plan has approval gates';
     expect(problemsOf(withPart({ approvals: {} }))).toEqual([message]);
-    expect(problemsOf(withPart({ approvals: { requiredBefore: [] }, guardrails: { onInconclusive: 'ask' } }))).toEqual([message]);
+    expect(problemsOf(withPart({ approvals: { requiredBefore: [] }, guardrails: { onInconclusive: 'ask' } }))).toEqual([
+      message,
+    ]);
     expect(
-      problemsOf(withPart({ approvals: { requiredBefore: [] }, guardrails: { onInconclusive: 'rollback' }, stages: { canary: { steps: [{ weight: 5, window: '1m', requireApproval: true }] } } })),
+      problemsOf(
+        withPart({
+          approvals: { requiredBefore: [] },
+          guardrails: { onInconclusive: 'rollback' },
+          stages: { canary: { steps: [{ weight: 5, window: '1m', requireApproval: true }] } },
+        }),
+      ),
     ).toEqual([message]);
   });
 
   it('requires a dataset when the golden eval is enabled', () => {
-    expect(problemsOf(withPart({ stages: { goldenEval: { enabled: true } } }))).toEqual(['stages.goldenEval.dataset: a dataset path is required when the golden eval is enabled']);
+    expect(problemsOf(withPart({ stages: { goldenEval: { enabled: true } } }))).toEqual([
+      'stages.goldenEval.dataset: a dataset path is required when the golden eval is enabled',
+    ]);
   });
 
   it('refuses a shadow stage on the HAProxy router', () => {
-    const router = { kind: 'haproxy', statsSocket: '/run/haproxy/admin.sock', haproxyBackend: 'llm', baselineServer: 'a', candidateServer: 'b' };
+    const router = {
+      kind: 'haproxy',
+      statsSocket: '/run/haproxy/admin.sock',
+      haproxyBackend: 'llm',
+      baselineServer: 'a',
+      candidateServer: 'b',
+    };
     expect(problemsOf(withPart({ router }))).toEqual([
       'stages.shadow.enabled: HAProxy cannot mirror traffic: set stages.shadow.enabled to false, or use the gateway router',
     ]);
@@ -199,9 +296,14 @@ describe('parsePlan errors name the field', () => {
     const message = 'backends.candidate: candidate is the same backend and model as the baseline';
     const { baseline } = minimal().backends;
     expect(problemsOf(withPart({ backends: { baseline, candidate: { ...baseline } } }))).toEqual([message]);
-    expect(problemsOf(withPart({ backends: { baseline, candidate: { ...baseline, baseUrl: `${baseline.baseUrl}/` } } }))).toEqual([message]);
+    expect(
+      problemsOf(withPart({ backends: { baseline, candidate: { ...baseline, baseUrl: `${baseline.baseUrl}/` } } })),
+    ).toEqual([message]);
     // Same server, other model: a legitimate candidate.
-    expect(parsePlan(withPart({ backends: { baseline, candidate: { ...baseline, model: 'llama-70b' } } })).backends.candidate.model).toBe('llama-70b');
+    expect(
+      parsePlan(withPart({ backends: { baseline, candidate: { ...baseline, model: 'llama-70b' } } })).backends.candidate
+        .model,
+    ).toBe('llama-70b');
   });
 
   it('reports several problems at once, field checks and cross-field rules together', () => {
@@ -211,7 +313,15 @@ describe('parsePlan errors name the field', () => {
         baseline: { baseUrl: 'ftp://a', model: 'a' },
         candidate: { baseUrl: 'http://b/v1', model: 'b' },
       },
-      stages: { shadow: { share: 2 }, canary: { steps: [{ weight: 50, window: '1m' }, { weight: 20, window: '1m' }] } },
+      stages: {
+        shadow: { share: 2 },
+        canary: {
+          steps: [
+            { weight: 50, window: '1m' },
+            { weight: 20, window: '1m' },
+          ],
+        },
+      },
       approvals: { approvers: ['alice'] },
       surprise: true,
     });
@@ -310,7 +420,10 @@ describe('loadPlanFile', () => {
   });
 
   it('resolves the dataset to an absolute path even when the plan path is relative', async () => {
-    await write('rel.json', JSON.stringify({ ...minimal(), stages: { goldenEval: { enabled: true, dataset: 'g.jsonl' } } }));
+    await write(
+      'rel.json',
+      JSON.stringify({ ...minimal(), stages: { goldenEval: { enabled: true, dataset: 'g.jsonl' } } }),
+    );
     const relativePath = join('.', dir.slice(process.cwd().length + 1), 'rel.json');
     const plan = await loadPlanFile(dir.startsWith(process.cwd()) ? relativePath : join(dir, 'rel.json'));
     expect(isAbsolute(plan.stages.goldenEval.dataset!)).toBe(true);
@@ -318,7 +431,10 @@ describe('loadPlanFile', () => {
   });
 
   it('reads JSON and keeps an absolute dataset path as it is', async () => {
-    const path = await write('plan.json', JSON.stringify({ ...minimal(), stages: { goldenEval: { enabled: true, dataset: '/srv/golden.jsonl' } } }));
+    const path = await write(
+      'plan.json',
+      JSON.stringify({ ...minimal(), stages: { goldenEval: { enabled: true, dataset: '/srv/golden.jsonl' } } }),
+    );
     const plan = await loadPlanFile(path);
     expect(plan.rollout.id).toBe('support-bot-v2');
     expect(plan.stages.goldenEval.dataset).toBe('/srv/golden.jsonl');
@@ -328,7 +444,9 @@ describe('loadPlanFile', () => {
     const missing = join(dir, 'nope.yaml');
     const error = await loadError(missing);
     expect(error.problems).toHaveLength(1);
-    expect(error.problems[0]).toMatch(new RegExp(`^cannot read plan file ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT`));
+    expect(error.problems[0]).toMatch(
+      new RegExp(`^cannot read plan file ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT`),
+    );
   });
 
   // Root reads any file, so there is nothing to check there: skipped, not vacuously passed.
@@ -341,13 +459,20 @@ describe('loadPlanFile', () => {
 
   it('reports invalid YAML and invalid JSON with the path', async () => {
     const yamlPath = await write('broken.yaml', 'rollout: { id: x\nbackends: [\n');
-    expect((await loadError(yamlPath)).problems[0]).toMatch(new RegExp(`^${yamlPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid YAML: `));
+    expect((await loadError(yamlPath)).problems[0]).toMatch(
+      new RegExp(`^${yamlPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid YAML: `),
+    );
     const jsonPath = await write('broken.json', '{"rollout": ');
-    expect((await loadError(jsonPath)).problems[0]).toMatch(new RegExp(`^${jsonPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON: `));
+    expect((await loadError(jsonPath)).problems[0]).toMatch(
+      new RegExp(`^${jsonPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON: `),
+    );
   });
 
   it('reports an invalid plan in a valid file with the field paths', async () => {
-    const path = await write('bad-plan.yaml', 'rollout: { id: ok }\nbackends:\n  baseline: { baseUrl: "http://a/v1", model: a }\napprovals: { approvers: [alice] }\n');
+    const path = await write(
+      'bad-plan.yaml',
+      'rollout: { id: ok }\nbackends:\n  baseline: { baseUrl: "http://a/v1", model: a }\napprovals: { approvers: [alice] }\n',
+    );
     expect((await loadError(path)).problems).toEqual(['backends.candidate: required']);
   });
 
@@ -382,8 +507,15 @@ describe('parsePlan default isolation', () => {
 });
 
 describe('the metrics block', () => {
-  const router = { kind: 'haproxy', statsSocket: '/run/haproxy/admin.sock', haproxyBackend: 'llm', baselineServer: 'a', candidateServer: 'b' } as const;
-  const haproxy = (metrics?: unknown) => withPart({ router, stages: { shadow: { enabled: false } }, ...(metrics === undefined ? {} : { metrics }) });
+  const router = {
+    kind: 'haproxy',
+    statsSocket: '/run/haproxy/admin.sock',
+    haproxyBackend: 'llm',
+    baselineServer: 'a',
+    candidateServer: 'b',
+  } as const;
+  const haproxy = (metrics?: unknown) =>
+    withPart({ router, stages: { shadow: { enabled: false } }, ...(metrics === undefined ? {} : { metrics }) });
 
   it('defaults to the gateway records on the gateway router', () => {
     const plan = parsePlan(minimal());
@@ -396,7 +528,11 @@ describe('the metrics block', () => {
     expect(resolveMetrics(plan)).toEqual({
       source: 'prometheus',
       selection: {
-        traffic: { dialect: 'haproxy', baseline: { proxy: 'llm', server: 'a' }, candidate: { proxy: 'llm', server: 'b' } },
+        traffic: {
+          dialect: 'haproxy',
+          baseline: { proxy: 'llm', server: 'a' },
+          candidate: { proxy: 'llm', server: 'b' },
+        },
         latency: { dialect: 'vllm', baseline: { model_name: 'llama-8b' }, candidate: { model_name: 'llama-70b' } },
         referenceLookbackMs: 600_000,
       },
@@ -405,9 +541,13 @@ describe('the metrics block', () => {
   });
 
   it('takes label overrides and a lookback, and the gateway series for a gateway plan that asks for Prometheus', () => {
-    const plan = parsePlan(haproxy({ latency: 'vllm', candidate: { latency: { model_name: 'served-70b' } }, referenceLookback: '30m' }));
+    const plan = parsePlan(
+      haproxy({ latency: 'vllm', candidate: { latency: { model_name: 'served-70b' } }, referenceLookback: '30m' }),
+    );
     const resolved = resolveMetrics(plan);
-    expect(resolved.source === 'prometheus' && resolved.selection.latency.candidate).toEqual({ model_name: 'served-70b' });
+    expect(resolved.source === 'prometheus' && resolved.selection.latency.candidate).toEqual({
+      model_name: 'served-70b',
+    });
     expect(resolved.source === 'prometheus' && resolved.selection.referenceLookbackMs).toBe(1_800_000);
     const gateway = resolveMetrics(parsePlan(withPart({ metrics: { source: 'prometheus' } })));
     expect(gateway.source === 'prometheus' && gateway.selection.traffic).toEqual({
@@ -421,9 +561,15 @@ describe('the metrics block', () => {
     expect(problemsOf(haproxy({ latency: 'haproxy' }))).toEqual([
       "metrics.latency: HAProxy's exporter has no latency histograms (only averages, which cannot give a tail): set metrics.latency to vllm (the model servers' own series) or none",
     ]);
-    expect(problemsOf(haproxy({ traffic: 'vllm' }))[0]).toMatch(/^metrics\.traffic: vLLM exports no failed-request counter .*: take requests and errors from the traffic layer/);
-    expect(problemsOf(haproxy({ source: 'records' }))).toEqual(['metrics.source: router haproxy keeps no per-request records: use metrics.source: prometheus']);
-    expect(problemsOf(withPart({ metrics: { traffic: 'haproxy' } }))).toEqual(['metrics.traffic: only read with metrics.source: prometheus']);
+    expect(problemsOf(haproxy({ traffic: 'vllm' }))[0]).toMatch(
+      /^metrics\.traffic: vLLM exports no failed-request counter .*: take requests and errors from the traffic layer/,
+    );
+    expect(problemsOf(haproxy({ source: 'records' }))).toEqual([
+      'metrics.source: router haproxy keeps no per-request records: use metrics.source: prometheus',
+    ]);
+    expect(problemsOf(withPart({ metrics: { traffic: 'haproxy' } }))).toEqual([
+      'metrics.traffic: only read with metrics.source: prometheus',
+    ]);
   });
 
   it('needs labels where the plan cannot name the arms, and refuses arms that select the same series', () => {
@@ -433,9 +579,18 @@ describe('the metrics block', () => {
       'metrics.baseline.latency: the istio series need labels naming the baseline (e.g. destination_version)',
       'metrics.candidate.latency: the istio series need labels naming the candidate (e.g. destination_version)',
     ]);
-    const v = (version: string) => ({ traffic: { destination_version: version }, latency: { destination_version: version } });
-    expect(() => parsePlan(haproxy({ traffic: 'istio', latency: 'istio', baseline: v('v1'), candidate: v('v2') }))).not.toThrow();
-    expect(problemsOf(haproxy({ candidate: { traffic: { server: 'a' } } }))).toEqual(['metrics.candidate.traffic: baseline and candidate select the same haproxy series']);
-    expect(problemsOf(haproxy({ baseline: { traffic: { 'bad-label': 'x' } } }))).toEqual(['metrics.baseline.traffic.bad-label: "bad-label" is not a Prometheus label name']);
+    const v = (version: string) => ({
+      traffic: { destination_version: version },
+      latency: { destination_version: version },
+    });
+    expect(() =>
+      parsePlan(haproxy({ traffic: 'istio', latency: 'istio', baseline: v('v1'), candidate: v('v2') })),
+    ).not.toThrow();
+    expect(problemsOf(haproxy({ candidate: { traffic: { server: 'a' } } }))).toEqual([
+      'metrics.candidate.traffic: baseline and candidate select the same haproxy series',
+    ]);
+    expect(problemsOf(haproxy({ baseline: { traffic: { 'bad-label': 'x' } } }))).toEqual([
+      'metrics.baseline.traffic.bad-label: "bad-label" is not a Prometheus label name',
+    ]);
   });
 });

@@ -44,6 +44,8 @@ describe('mergeBehaviour', () => {
     expect(fieldOf({ firstTokenShare: 1.2 })).toBe('firstTokenShare');
     expect(fieldOf({ firstTokenShare: -0.1 })).toBe('firstTokenShare');
     expect(fieldOf({ firstTokenShare: '0.5' })).toBe('firstTokenShare');
-    expect(() => mergeBehaviour({ ...DEFAULT_BEHAVIOUR }, { firstTokenShare: 2 })).toThrow('firstTokenShare: must be <= 1');
+    expect(() => mergeBehaviour({ ...DEFAULT_BEHAVIOUR }, { firstTokenShare: 2 })).toThrow(
+      'firstTokenShare: must be <= 1',
+    );
   });
 });

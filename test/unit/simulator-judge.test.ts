@@ -15,7 +15,10 @@ const NO_FAULTS = { latencyMs: 0, failureStatus: null, refuse: false, breakJson:
 const PROMPT = 'How do I reset my password if I lost access to my email?';
 
 function grade(a: string, b: string, behaviour = DEFAULT_BEHAVIOUR) {
-  const request = parseChatRequest({ messages: buildJudgeMessages(CRITERIA, { messages: [{ role: 'user', content: PROMPT }] }, a, b), response_format: { type: 'json_object' } });
+  const request = parseChatRequest({
+    messages: buildJudgeMessages(CRITERIA, { messages: [{ role: 'user', content: PROMPT }] }, a, b),
+    response_format: { type: 'json_object' },
+  });
   return chatAnswer(request, NO_FAULTS, behaviour).content;
 }
 
@@ -73,7 +76,9 @@ describe('the simulated judge', () => {
       { name: 'tone', description: 'answers with confidence' },
       { name: 'format', description: 'is well formatted' },
     ];
-    const request = parseChatRequest({ messages: buildJudgeMessages(custom, { messages: [{ role: 'user', content: PROMPT }] }, full, hedged) });
+    const request = parseChatRequest({
+      messages: buildJudgeMessages(custom, { messages: [{ role: 'user', content: PROMPT }] }, full, hedged),
+    });
     const scores = parseJudgeScores(judgeAnswer(request, DEFAULT_BEHAVIOUR), custom);
     expect(scores.A.tone).toBe(5);
     expect(scores.B.tone).toBeLessThanOrEqual(2);
@@ -86,8 +91,20 @@ describe('the simulated judge', () => {
   });
 
   it('only takes requests that look like grading requests', () => {
-    expect(isJudgeRequest({ system: 'You are a grader. Respond in JSON.', user: '<answer_a>x</answer_a><answer_b>y</answer_b>' })).toBe(true);
-    expect(isJudgeRequest({ system: 'You are a support assistant. Respond in JSON.', user: '<answer_a>x</answer_a><answer_b>y</answer_b>' })).toBe(false);
-    expect(isJudgeRequest({ system: 'You are a grader. Respond in JSON.', user: 'How do I grade papers?' })).toBe(false);
+    expect(
+      isJudgeRequest({
+        system: 'You are a grader. Respond in JSON.',
+        user: '<answer_a>x</answer_a><answer_b>y</answer_b>',
+      }),
+    ).toBe(true);
+    expect(
+      isJudgeRequest({
+        system: 'You are a support assistant. Respond in JSON.',
+        user: '<answer_a>x</answer_a><answer_b>y</answer_b>',
+      }),
+    ).toBe(false);
+    expect(isJudgeRequest({ system: 'You are a grader. Respond in JSON.', user: 'How do I grade papers?' })).toBe(
+      false,
+    );
   });
 });

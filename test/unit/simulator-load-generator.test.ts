@@ -24,12 +24,19 @@ describe('load generator input checks', () => {
     await expect(runLoad({ ...BASE, gatewayUrl, ratePerSecond: 0 })).rejects.toThrow(/ratePerSecond/);
     await expect(runLoad({ ...BASE, gatewayUrl, users: 0 })).rejects.toThrow(/users/);
     await expect(runLoad({ ...BASE, gatewayUrl, jsonShare: 2 })).rejects.toThrow(/jsonShare/);
-    await expect(runLoad({ ...BASE, gatewayUrl, streamShare: 1.5 })).rejects.toThrow('streamShare: must be in 0..1, got 1.5');
+    await expect(runLoad({ ...BASE, gatewayUrl, streamShare: 1.5 })).rejects.toThrow(
+      'streamShare: must be in 0..1, got 1.5',
+    );
     await expect(runLoad({ ...BASE, gatewayUrl, streamShare: Number.NaN })).rejects.toThrow(/streamShare/);
   });
 
   it('stops immediately when the signal is already aborted', async () => {
-    const summary = await runLoad({ ...BASE, gatewayUrl: 'http://127.0.0.1:9', maxRequests: 100, signal: AbortSignal.abort() });
+    const summary = await runLoad({
+      ...BASE,
+      gatewayUrl: 'http://127.0.0.1:9',
+      maxRequests: 100,
+      signal: AbortSignal.abort(),
+    });
     expect(summary.sent).toBe(0);
     expect(summary.aborted).toBe(true);
   });
@@ -37,7 +44,10 @@ describe('load generator input checks', () => {
 
 describe('load generator streaming', () => {
   it('streams the share of requests asked for and reads every stream to its end', async () => {
-    const sim = await startSimulatedBackend({ model: 'sim-load-8b', behaviour: { latencyMedianMs: 40, latencySigma: 0, firstTokenShare: 0.5, maxConcurrency: 256 } });
+    const sim = await startSimulatedBackend({
+      model: 'sim-load-8b',
+      behaviour: { latencyMedianMs: 40, latencySigma: 0, firstTokenShare: 0.5, maxConcurrency: 256 },
+    });
     // A stand-in gateway: records each request body, relays the simulator's answer as it comes
     // and names the backend the way the gateway does.
     const bodies: Array<{ stream?: boolean; stream_options?: unknown }> = [];
@@ -47,8 +57,15 @@ describe('load generator streaming', () => {
         for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
         const text = Buffer.concat(chunks).toString('utf8');
         bodies.push(JSON.parse(text) as (typeof bodies)[number]);
-        const upstream = await fetch(`${sim.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
-        res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? '', 'x-rollout-backend': 'sim' });
+        const upstream = await fetch(`${sim.url}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: text,
+        });
+        res.writeHead(upstream.status, {
+          'content-type': upstream.headers.get('content-type') ?? '',
+          'x-rollout-backend': 'sim',
+        });
         for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
         res.end();
       })().catch(() => res.destroy());
@@ -72,8 +89,17 @@ describe('load generator streaming', () => {
       expect(streamed.length).toBeGreaterThan(70);
       expect(streamed.length).toBeLessThan(130);
       expect(streamed.every((b) => JSON.stringify(b.stream_options) === '{"include_usage":true}')).toBe(true);
-      expect(bodies.filter((b) => b.stream === undefined && b.stream_options === undefined)).toHaveLength(200 - streamed.length);
-      expect(summary).toMatchObject({ sent: 200, completed: 200, networkErrors: 0, skipped: 0, byStatus: { '200': 200 }, byBackend: { sim: 200 } });
+      expect(bodies.filter((b) => b.stream === undefined && b.stream_options === undefined)).toHaveLength(
+        200 - streamed.length,
+      );
+      expect(summary).toMatchObject({
+        sent: 200,
+        completed: 200,
+        networkErrors: 0,
+        skipped: 0,
+        byStatus: { '200': 200 },
+        byBackend: { sim: 200 },
+      });
       // Every request, streamed or not, lasted until its answer's last byte: the whole 40 ms
       // latency, not the 20 ms to a stream's first token.
       expect(Math.min(...latencies)).toBeGreaterThanOrEqual(38);

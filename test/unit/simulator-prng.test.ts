@@ -35,7 +35,9 @@ describe('log-normal latency', () => {
   it('gives exactly the median with sigma 0 and a matching median otherwise', () => {
     expect(logNormal(150, 0, 2.5)).toBe(150);
     const next = mulberry32(11);
-    const samples = Array.from({ length: 5001 }, () => logNormal(100, 0.5, standardNormal(next(), next()))).sort((a, b) => a - b);
+    const samples = Array.from({ length: 5001 }, () => logNormal(100, 0.5, standardNormal(next(), next()))).sort(
+      (a, b) => a - b,
+    );
     // Sample median of 5001 draws: SD of log-median ≈ 1.25 * 0.5 / sqrt(5001) ≈ 0.009; ±5% is > 5 SD.
     expect(samples[2500]).toBeGreaterThan(95);
     expect(samples[2500]).toBeLessThan(105);

@@ -15,10 +15,29 @@ import { FieldValidationError } from '../../simulator/zod-errors';
 const NO_FAULTS = { latencyMs: 0, failureStatus: null, refuse: false, breakJson: false } as const;
 const style = (patch: Partial<AnswerStyle>): AnswerStyle => ({ ...DEFAULT_STYLE, ...patch });
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-const PROMPTS = LOAD_PROMPTS.flatMap((p) => ['', ' Please be specific.', ' Thanks!', ' It is urgent.', ' (second try)', ' Keep it short.', ' For my manager.', ' Asap.', ' Hi team.', ' Cheers.'].map((suffix) => `${p}${suffix}`));
+const PROMPTS = LOAD_PROMPTS.flatMap((p) =>
+  [
+    '',
+    ' Please be specific.',
+    ' Thanks!',
+    ' It is urgent.',
+    ' (second try)',
+    ' Keep it short.',
+    ' For my manager.',
+    ' Asap.',
+    ' Hi team.',
+    ' Cheers.',
+  ].map((suffix) => `${p}${suffix}`),
+);
 
 function answer(prompt: string, behaviour: Partial<Behaviour>, json = false): string {
-  const request = parseChatRequest({ messages: [{ role: 'system', content: 'You are a support assistant.' }, { role: 'user', content: json ? `${prompt} ${LOAD_JSON_INSTRUCTION}` : prompt }], ...(json ? { response_format: { type: 'json_object' } } : {}) });
+  const request = parseChatRequest({
+    messages: [
+      { role: 'system', content: 'You are a support assistant.' },
+      { role: 'user', content: json ? `${prompt} ${LOAD_JSON_INSTRUCTION}` : prompt },
+    ],
+    ...(json ? { response_format: { type: 'json_object' } } : {}),
+  });
   return chatAnswer(request, NO_FAULTS, { ...DEFAULT_BEHAVIOUR, ...behaviour }).content;
 }
 
@@ -45,7 +64,9 @@ describe('answer styles', () => {
     const plain = PROMPTS.map((p) => styledProse(p, 7, 12, 200, DEFAULT_STYLE));
     const skipped = PROMPTS.map((p) => styledProse(p, 7, 12, 200, style({ skipContentRate: 0.6 })));
     expect(mean(skipped.map((t) => t.length)) / mean(plain.map((t) => t.length))).toBeLessThan(0.6);
-    expect(mean(skipped.map((t) => answerFeatures(t).points))).toBeLessThan(0.55 * mean(plain.map((t) => answerFeatures(t).points)));
+    expect(mean(skipped.map((t) => answerFeatures(t).points))).toBeLessThan(
+      0.55 * mean(plain.map((t) => answerFeatures(t).points)),
+    );
     expect(skipped.every((t) => answerFeatures(t).points >= 1)).toBe(true);
   });
 
@@ -55,7 +76,8 @@ describe('answer styles', () => {
     expect(share).toBeGreaterThan(0.3);
     expect(share).toBeLessThan(0.7);
     expect(PROMPTS.map((p) => styledProse(p, 7, 12, 120, style({ hedgeRate: 1 }))).every(isHedged)).toBe(true);
-    for (const text of hedged.filter((t) => !isHedged(t))) expect(PROMPTS.map((p) => styledProse(p, 7, 12, 120, DEFAULT_STYLE))).toContain(text);
+    for (const text of hedged.filter((t) => !isHedged(t)))
+      expect(PROMPTS.map((p) => styledProse(p, 7, 12, 120, DEFAULT_STYLE))).toContain(text);
   });
 
   it('refuse on a topic: prompts whose user text mentions it are refused, others answered', () => {
@@ -68,14 +90,27 @@ describe('answer styles', () => {
     expect(refused.every((p) => /refund/i.test(p))).toBe(true);
     expect(PROMPTS.filter((p) => /refund/i.test(p)).length).toBe(refused.length);
     // Only the user's words count: a system prompt mentioning the topic refuses nothing.
-    const request = parseChatRequest({ messages: [{ role: 'system', content: 'Handle refund questions kindly.' }, { role: 'user', content: 'How do I reset my password?' }] });
-    expect(REFUSAL_SENTENCES).not.toContain(chatAnswer(request, NO_FAULTS, { ...DEFAULT_BEHAVIOUR, refusalTopics: ['refund'] }).content);
+    const request = parseChatRequest({
+      messages: [
+        { role: 'system', content: 'Handle refund questions kindly.' },
+        { role: 'user', content: 'How do I reset my password?' },
+      ],
+    });
+    expect(REFUSAL_SENTENCES).not.toContain(
+      chatAnswer(request, NO_FAULTS, { ...DEFAULT_BEHAVIOUR, refusalTopics: ['refund'] }).content,
+    );
   });
 
   it('JSON drift: valid JSON that drops or renames a field', () => {
-    const dropped = JSON.parse(answer(PROMPTS[1]!, { jsonDropFields: ['confidence'] }, true)) as Record<string, unknown>;
+    const dropped = JSON.parse(answer(PROMPTS[1]!, { jsonDropFields: ['confidence'] }, true)) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(dropped)).toEqual(['answer']);
-    const renamed = JSON.parse(answer(PROMPTS[1]!, { jsonRenameFields: { answer: 'response' } }, true)) as Record<string, unknown>;
+    const renamed = JSON.parse(answer(PROMPTS[1]!, { jsonRenameFields: { answer: 'response' } }, true)) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(renamed)).toEqual(['response', 'confidence']);
     expect(renamed.response).toBe((JSON.parse(answer(PROMPTS[1]!, {}, true)) as { answer: string }).answer);
   });
@@ -103,9 +138,30 @@ describe('answer styles', () => {
 describe('behaviour updates for the regressions', () => {
   it('accept lists, maps and a nullable content seed, copying them', () => {
     const topics = ['refund'];
-    const merged = mergeBehaviour({ ...DEFAULT_BEHAVIOUR }, { refusalTopics: topics, jsonRenameFields: { answer: 'response' }, contentSeed: 3, hedgeRate: 0.2, wordingDrift: 1, skipContentRate: 0.4, jsonDropFields: ['confidence'], judgeMalformedRate: 0.1 });
+    const merged = mergeBehaviour(
+      { ...DEFAULT_BEHAVIOUR },
+      {
+        refusalTopics: topics,
+        jsonRenameFields: { answer: 'response' },
+        contentSeed: 3,
+        hedgeRate: 0.2,
+        wordingDrift: 1,
+        skipContentRate: 0.4,
+        jsonDropFields: ['confidence'],
+        judgeMalformedRate: 0.1,
+      },
+    );
     topics.push('billing');
-    expect(merged).toMatchObject({ refusalTopics: ['refund'], jsonRenameFields: { answer: 'response' }, contentSeed: 3, hedgeRate: 0.2, wordingDrift: 1, skipContentRate: 0.4, jsonDropFields: ['confidence'], judgeMalformedRate: 0.1 });
+    expect(merged).toMatchObject({
+      refusalTopics: ['refund'],
+      jsonRenameFields: { answer: 'response' },
+      contentSeed: 3,
+      hedgeRate: 0.2,
+      wordingDrift: 1,
+      skipContentRate: 0.4,
+      jsonDropFields: ['confidence'],
+      judgeMalformedRate: 0.1,
+    });
     expect(mergeBehaviour(merged, { contentSeed: null }).contentSeed).toBeNull();
     expect(DEFAULT_BEHAVIOUR.refusalTopics).toEqual([]);
   });

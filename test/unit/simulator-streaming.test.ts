@@ -39,7 +39,11 @@ function streamRequest(content: string) {
 
 async function timeStream(url: string, body: unknown): Promise<StreamTiming> {
   const t0 = performance.now();
-  const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   const events: string[] = [];
@@ -56,7 +60,8 @@ async function timeStream(url: string, body: unknown): Promise<StreamTiming> {
     for (const event of parts) {
       events.push(event);
       if (!event.startsWith('data: {')) continue;
-      const delta = (JSON.parse(event.slice(6)) as { choices: Array<{ delta?: { content?: string } }> }).choices[0]?.delta;
+      const delta = (JSON.parse(event.slice(6)) as { choices: Array<{ delta?: { content?: string } }> }).choices[0]
+        ?.delta;
       if (!delta?.content) continue;
       content += delta.content;
       lastContentMs = performance.now() - t0;
@@ -77,7 +82,12 @@ const best = (timings: StreamTiming[], key: 'firstContentMs' | 'totalMs') => Mat
 
 describe('streamed chat completions from a simulated backend', () => {
   it('sends the first token after firstTokenShare of the latency and ends at the full latency', async () => {
-    const sim = await simulator('sim-ttft-8b', { latencyMedianMs: 0, latencySigma: 0, firstTokenShare: 0.5, meanCompletionTokens: 200 });
+    const sim = await simulator('sim-ttft-8b', {
+      latencyMedianMs: 0,
+      latencySigma: 0,
+      firstTokenShare: 0.5,
+      meanCompletionTokens: 200,
+    });
     // The first request in a process pays for client and code warm-up (tens of ms): not in the timings.
     await timeStream(sim.url, streamRequest('warm up'));
     sim.setBehaviour({ latencyMedianMs: 300 });
@@ -88,7 +98,10 @@ describe('streamed chat completions from a simulated backend', () => {
       expect(t.firstContentMs).toBeGreaterThanOrEqual(145);
       expect(t.totalMs).toBeGreaterThanOrEqual(295);
       expect(t.events.at(-1)).toBe('data: [DONE]');
-      expect(JSON.parse(t.events.at(-2)?.slice(6) ?? '{}')).toMatchObject({ choices: [], usage: { completion_tokens: expect.any(Number) } });
+      expect(JSON.parse(t.events.at(-2)?.slice(6) ?? '{}')).toMatchObject({
+        choices: [],
+        usage: { completion_tokens: expect.any(Number) },
+      });
     }
     expect(best(half, 'firstContentMs')).toBeLessThan(270);
     // The whole answer still takes the drawn latency, not the latency plus the first-token wait.
@@ -106,14 +119,23 @@ describe('streamed chat completions from a simulated backend', () => {
   });
 
   it('answers non-streamed requests and failures whole after the full latency', async () => {
-    const sim = await simulator('sim-ttft-fail-8b', { latencyMedianMs: 300, latencySigma: 0, firstTokenShare: 0.1, errorRate: 1 });
+    const sim = await simulator('sim-ttft-fail-8b', {
+      latencyMedianMs: 300,
+      latencySigma: 0,
+      firstTokenShare: 0.1,
+      errorRate: 1,
+    });
     const failed = await timeStream(sim.url, streamRequest('hello'));
     expect([500, 503]).toContain(failed.status);
     expect(failed.totalMs).toBeGreaterThanOrEqual(295);
 
     sim.setBehaviour({ errorRate: 0 });
     const t0 = performance.now();
-    const res = await fetch(`${sim.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }) });
+    const res = await fetch(`${sim.url}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }),
+    });
     expect(res.headers.get('content-type')).toBe('application/json');
     await res.json();
     expect(performance.now() - t0).toBeGreaterThanOrEqual(295);
@@ -129,9 +151,17 @@ describe('streamed chat completions from a simulated backend', () => {
   });
 
   it('holds the GPU slot until the stream ends', async () => {
-    const sim = await simulator('sim-ttft-slot-8b', { latencyMedianMs: 300, latencySigma: 0, firstTokenShare: 0.2, maxConcurrency: 1 });
+    const sim = await simulator('sim-ttft-slot-8b', {
+      latencyMedianMs: 300,
+      latencySigma: 0,
+      firstTokenShare: 0.2,
+      maxConcurrency: 1,
+    });
     const t0 = performance.now();
-    const [first, second] = await Promise.all([timeStream(sim.url, streamRequest('one')), timeStream(sim.url, streamRequest('two'))]);
+    const [first, second] = await Promise.all([
+      timeStream(sim.url, streamRequest('one')),
+      timeStream(sim.url, streamRequest('two')),
+    ]);
     // The second request gets the slot only when the first stream has ended (300 ms).
     expect(first.totalMs).toBeGreaterThanOrEqual(295);
     expect(second.firstContentMs).toBeGreaterThanOrEqual(295 + 55);
@@ -139,17 +169,29 @@ describe('streamed chat completions from a simulated backend', () => {
   });
 
   it('frees the slot soon after the client goes away or the server closes', async () => {
-    const sim = await startSimulatedBackend({ model: 'sim-ttft-gone-8b', behaviour: { latencyMedianMs: 4000, latencySigma: 0, firstTokenShare: 0.05, maxConcurrency: 1 } });
+    const sim = await startSimulatedBackend({
+      model: 'sim-ttft-gone-8b',
+      behaviour: { latencyMedianMs: 4000, latencySigma: 0, firstTokenShare: 0.05, maxConcurrency: 1 },
+    });
     try {
       const client = new AbortController();
-      const res = await fetch(`${sim.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(streamRequest('bye')), signal: client.signal });
+      const res = await fetch(`${sim.url}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(streamRequest('bye')),
+        signal: client.signal,
+      });
       expect(res.status).toBe(200);
       expect(sim.stats().inFlight).toBe(1);
       client.abort();
       // Noticed at the next batch (3.8 s / 8 ≈ 475 ms), not after the remaining latency.
       await vi.waitFor(() => expect(sim.stats().inFlight).toBe(0), { timeout: 1500, interval: 20 });
 
-      const open = await fetch(`${sim.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(streamRequest('again')) });
+      const open = await fetch(`${sim.url}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(streamRequest('again')),
+      });
       expect(open.status).toBe(200);
       const t0 = performance.now();
       await sim.close();

@@ -21,7 +21,9 @@ describe('answer text', () => {
   });
 
   it('tracks the mean completion length', () => {
-    const lengths = LOAD_PROMPTS.flatMap((prompt) => [1, 2, 3, 4, 5].map((seed) => approxTokens(answerText(prompt, seed, targetTokens(prompt, seed, 120)))));
+    const lengths = LOAD_PROMPTS.flatMap((prompt) =>
+      [1, 2, 3, 4, 5].map((seed) => approxTokens(answerText(prompt, seed, targetTokens(prompt, seed, 120)))),
+    );
     const mean = lengths.reduce((a, b) => a + b, 0) / lengths.length;
     expect(mean).toBeGreaterThan(100);
     expect(mean).toBeLessThan(140);
@@ -29,8 +31,15 @@ describe('answer text', () => {
   });
 
   it('gives two healthy backends (different seeds) nearly the same lengths for the same prompts', () => {
-    const meanLength = (seed: number) => LOAD_PROMPTS.reduce((sum, prompt) => sum + targetTokens(prompt, seed, 120), 0) / LOAD_PROMPTS.length;
-    for (const [a, b] of [[1, 2], [1, 4], [11, 12], [11, 13]] as const) expect(Math.abs(meanLength(b) / meanLength(a) - 1)).toBeLessThan(0.05);
+    const meanLength = (seed: number) =>
+      LOAD_PROMPTS.reduce((sum, prompt) => sum + targetTokens(prompt, seed, 120), 0) / LOAD_PROMPTS.length;
+    for (const [a, b] of [
+      [1, 2],
+      [1, 4],
+      [11, 12],
+      [11, 13],
+    ] as const)
+      expect(Math.abs(meanLength(b) / meanLength(a) - 1)).toBeLessThan(0.05);
     // Each prompt still gets its own length, and a seed still changes it a little.
     expect(new Set(LOAD_PROMPTS.map((prompt) => targetTokens(prompt, 1, 120))).size).toBeGreaterThan(6);
     expect(LOAD_PROMPTS.some((prompt) => targetTokens(prompt, 1, 120) !== targetTokens(prompt, 2, 120))).toBe(true);
@@ -55,10 +64,13 @@ describe('JSON answers', () => {
 });
 
 describe('chatAnswer', () => {
-  const request = (body: Record<string, unknown>) => parseChatRequest({ messages: [{ role: 'user', content: 'Summarize the refund policy' }], ...body });
+  const request = (body: Record<string, unknown>) =>
+    parseChatRequest({ messages: [{ role: 'user', content: 'Summarize the refund policy' }], ...body });
 
   it('refuses, answers JSON, or breaks JSON according to the draws', () => {
-    expect(chatAnswer(request({}), { ...NO_FAULTS, refuse: true }, DEFAULT_BEHAVIOUR).content).toMatch(/can't|unable|cannot|won't/);
+    expect(chatAnswer(request({}), { ...NO_FAULTS, refuse: true }, DEFAULT_BEHAVIOUR).content).toMatch(
+      /can't|unable|cannot|won't/,
+    );
     const json = request({ response_format: { type: 'json_object' } });
     expect(() => JSON.parse(chatAnswer(json, NO_FAULTS, DEFAULT_BEHAVIOUR).content)).not.toThrow();
     expect(() => JSON.parse(chatAnswer(json, { ...NO_FAULTS, breakJson: true }, DEFAULT_BEHAVIOUR).content)).toThrow();

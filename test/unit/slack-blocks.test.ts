@@ -22,16 +22,56 @@ const verdict: Verdict = {
   score: 71.4,
   at: '2026-11-22T10:00:00.000Z',
   metrics: [
-    { metric: 'errorRate', direction: 'higher_is_worse', critical: true, baseline: 0.005, candidate: 0.0062, delta: 0.0012, deltaKind: 'absolute', tolerance: 0.01, samples: { baseline: 812, candidate: 203 }, classification: 'pass', message: 'ok', pValue: 0.41 },
-    { metric: 'p99Latency', direction: 'higher_is_worse', critical: true, baseline: null, candidate: null, delta: null, deltaKind: 'relative', tolerance: 0.25, samples: { baseline: 0, candidate: 0 }, classification: 'no_data', message: 'no data' },
+    {
+      metric: 'errorRate',
+      direction: 'higher_is_worse',
+      critical: true,
+      baseline: 0.005,
+      candidate: 0.0062,
+      delta: 0.0012,
+      deltaKind: 'absolute',
+      tolerance: 0.01,
+      samples: { baseline: 812, candidate: 203 },
+      classification: 'pass',
+      message: 'ok',
+      pValue: 0.41,
+    },
+    {
+      metric: 'p99Latency',
+      direction: 'higher_is_worse',
+      critical: true,
+      baseline: null,
+      candidate: null,
+      delta: null,
+      deltaKind: 'relative',
+      tolerance: 0.25,
+      samples: { baseline: 0, candidate: 0 },
+      classification: 'no_data',
+      message: 'no data',
+    },
   ],
 };
 
-const gate = { id: 'gate-1', before: 'cutover', reason: 'inconclusive', deadline: '2026-11-22T14:00:00.000Z', approvers: ['U0ALICE', 'group:S0OWNERS', 'bob'] };
+const gate = {
+  id: 'gate-1',
+  before: 'cutover',
+  reason: 'inconclusive',
+  deadline: '2026-11-22T14:00:00.000Z',
+  approvers: ['U0ALICE', 'group:S0OWNERS', 'bob'],
+};
 
 describe('gateMessage', () => {
   it('shows rollout, candidate vs baseline, stage, evidence, approvers, the UI link and both buttons', () => {
-    const { text, blocks } = gateMessage({ rolloutId: 'support-bot', name: 'Support <bot>', candidateModel: 'llama-70b', baselineModel: 'llama-8b', uiLink: 'http://ui/namespaces/default/workflows/support-bot', gate, stage: 'canary-2', verdict });
+    const { text, blocks } = gateMessage({
+      rolloutId: 'support-bot',
+      name: 'Support <bot>',
+      candidateModel: 'llama-70b',
+      baselineModel: 'llama-8b',
+      uiLink: 'http://ui/namespaces/default/workflows/support-bot',
+      gate,
+      stage: 'canary-2',
+      verdict,
+    });
     const json = JSON.stringify(blocks);
     expect(text).toContain('Approval needed before cutover for rollout support-bot (llama-70b vs llama-8b)');
     expect(json).toContain('Support &lt;bot&gt;');
@@ -44,26 +84,50 @@ describe('gateMessage', () => {
     expect(json).toContain('<@U0ALICE>, <!subteam^S0OWNERS>, bob');
     expect(json).toContain('<http://ui/namespaces/default/workflows/support-bot|Open in the Temporal UI>');
     expect(hasOpenButtons(blocks)).toBe(true);
-    const actions = blocks.find((block) => block.type === 'actions') as { elements: Array<{ action_id: string; value: string }> };
+    const actions = blocks.find((block) => block.type === 'actions') as {
+      elements: Array<{ action_id: string; value: string }>;
+    };
     expect(actions.elements.map((element) => element.action_id)).toEqual(['rollout_approve', 'rollout_reject']);
-    expect(parseGateButtonValue(actions.elements[0]!.value)).toEqual({ rolloutId: 'support-bot', gateId: 'gate-1', before: 'cutover' });
+    expect(parseGateButtonValue(actions.elements[0]!.value)).toEqual({
+      rolloutId: 'support-bot',
+      gateId: 'gate-1',
+      before: 'cutover',
+    });
   });
 
   it('decided and closed gates lose their buttons; deciding twice renders once', () => {
     const { blocks } = gateMessage({ rolloutId: 'r', gate });
-    const once = decidedGateBlocks(blocks, { decision: 'rejected', by: 'U0BOB', at: '2026-11-22T10:00:00.000Z', reason: 'cost > budget' });
-    const twice = decidedGateBlocks(once, { decision: 'rejected', by: 'U0BOB', at: '2026-11-22T10:00:00.000Z', reason: 'cost > budget' });
+    const once = decidedGateBlocks(blocks, {
+      decision: 'rejected',
+      by: 'U0BOB',
+      at: '2026-11-22T10:00:00.000Z',
+      reason: 'cost > budget',
+    });
+    const twice = decidedGateBlocks(once, {
+      decision: 'rejected',
+      by: 'U0BOB',
+      at: '2026-11-22T10:00:00.000Z',
+      reason: 'cost > budget',
+    });
     expect(twice).toEqual(once);
     expect(hasOpenButtons(once)).toBe(false);
     expect(JSON.stringify(blocks)).toContain('*Stage*\\nnext: cutover');
-    expect(JSON.stringify(once)).toContain(`:no_entry: *Rejected* by <@U0BOB> on <!date^${Date.parse('2026-11-22T10:00:00.000Z') / 1000}^{date_short_pretty} {time}|2026-11-22T10:00:00.000Z>: cost &gt; budget`);
+    expect(JSON.stringify(once)).toContain(
+      `:no_entry: *Rejected* by <@U0BOB> on <!date^${Date.parse('2026-11-22T10:00:00.000Z') / 1000}^{date_short_pretty} {time}|2026-11-22T10:00:00.000Z>: cost &gt; budget`,
+    );
     const closed = closedGateBlocks(blocks, 'rolled back: INC-1', '2026-11-22T10:00:00.000Z');
     expect(hasOpenButtons(closed)).toBe(false);
     expect(JSON.stringify(closed)).toContain('Closed without a decision');
   });
 
   it('keeps the evidence within Slack’s 3,000 characters per section', () => {
-    const many: Verdict = { ...verdict, metrics: Array.from({ length: 40 }, (_, i) => ({ ...verdict.metrics[0]!, metric: `metric-${i}-${'x'.repeat(200)}` })) };
+    const many: Verdict = {
+      ...verdict,
+      metrics: Array.from({ length: 40 }, (_, i) => ({
+        ...verdict.metrics[0]!,
+        metric: `metric-${i}-${'x'.repeat(200)}`,
+      })),
+    };
     expect(verdictText(many).length).toBeLessThanOrEqual(3_000);
     expect(verdictText(many)).toMatch(/…$/);
   });
@@ -78,9 +142,25 @@ describe('helpers', () => {
   });
 
   it('refuses malformed button values and modal metadata', () => {
-    for (const bad of [undefined, '', 'not json', '{}', '{"rolloutId":"r"}', '{"rolloutId":1,"gateId":"g"}']) expect(parseGateButtonValue(bad)).toBeNull();
-    const modal = rejectModal({ rolloutId: 'r', gateId: 'g', before: 'cutover', channel: 'C1', messageTs: '1.2', responseUrl: 'http://x/respond/1' });
-    expect(parseRejectModalContext(modal.private_metadata)).toEqual({ rolloutId: 'r', gateId: 'g', before: 'cutover', channel: 'C1', channelName: undefined, messageTs: '1.2', responseUrl: 'http://x/respond/1' });
+    for (const bad of [undefined, '', 'not json', '{}', '{"rolloutId":"r"}', '{"rolloutId":1,"gateId":"g"}'])
+      expect(parseGateButtonValue(bad)).toBeNull();
+    const modal = rejectModal({
+      rolloutId: 'r',
+      gateId: 'g',
+      before: 'cutover',
+      channel: 'C1',
+      messageTs: '1.2',
+      responseUrl: 'http://x/respond/1',
+    });
+    expect(parseRejectModalContext(modal.private_metadata)).toEqual({
+      rolloutId: 'r',
+      gateId: 'g',
+      before: 'cutover',
+      channel: 'C1',
+      channelName: undefined,
+      messageTs: '1.2',
+      responseUrl: 'http://x/respond/1',
+    });
     expect(parseRejectModalContext('{"rolloutId":"r","gateId":"g"}')).toBeNull();
     expect(parseRejectModalContext('}')).toBeNull();
   });

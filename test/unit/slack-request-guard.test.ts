@@ -10,21 +10,32 @@ const nowMs = 1_795_000_000_000;
 const nowSec = nowMs / 1000;
 
 function headers(timestampSec: number, signingSecret = secret, signedBody = body) {
-  return { 'x-slack-request-timestamp': String(timestampSec), 'x-slack-signature': slackSignature(signingSecret, timestampSec, signedBody) };
+  return {
+    'x-slack-request-timestamp': String(timestampSec),
+    'x-slack-signature': slackSignature(signingSecret, timestampSec, signedBody),
+  };
 }
 
 describe('RequestGuard', () => {
   it('admits a correctly signed request once and refuses it as a replay afterwards', () => {
     const guard = new RequestGuard({ signingSecret: secret, now: () => nowMs });
     expect(guard.check(headers(nowSec - 10), body)).toEqual({ ok: true });
-    expect(guard.check(headers(nowSec - 10), body)).toEqual({ ok: false, status: 401, message: 'replayed request: this signed request was already received' });
+    expect(guard.check(headers(nowSec - 10), body)).toEqual({
+      ok: false,
+      status: 401,
+      message: 'replayed request: this signed request was already received',
+    });
     // The same body signed at another time is another request.
     expect(guard.check(headers(nowSec - 9), body)).toEqual({ ok: true });
   });
 
   it('refuses timestamps more than five minutes ahead', () => {
     const guard = new RequestGuard({ signingSecret: secret, now: () => nowMs });
-    expect(guard.check(headers(nowSec + 301), body)).toMatchObject({ ok: false, status: 401, message: expect.stringContaining('in the future') });
+    expect(guard.check(headers(nowSec + 301), body)).toMatchObject({
+      ok: false,
+      status: 401,
+      message: expect.stringContaining('in the future'),
+    });
     expect(guard.check(headers(nowSec + 60), body)).toEqual({ ok: true });
   });
 
@@ -34,7 +45,9 @@ describe('RequestGuard', () => {
     expect(guard.check(headers(nowSec, 'wrong-secret'), body)).toEqual({ ok: true });
     expect(guard.check(headers(nowSec, 'wrong-secret'), body)).toEqual({ ok: true });
     expect(guard.check(headers(nowSec - 600), body)).toEqual({ ok: true });
-    expect(guard.check({ 'x-slack-request-timestamp': 'soon', 'x-slack-signature': 'v0=00' }, body)).toEqual({ ok: true });
+    expect(guard.check({ 'x-slack-request-timestamp': 'soon', 'x-slack-signature': 'v0=00' }, body)).toEqual({
+      ok: true,
+    });
   });
 
   it('forgets signatures once they are too old to be accepted anyway', () => {

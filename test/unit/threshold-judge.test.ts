@@ -16,7 +16,10 @@ const AT = '2025-01-01T00:00:00.000Z';
 function guardrails(overrides: Record<string, unknown> = {}): Guardrails {
   return parsePlan({
     rollout: { id: 'judge-test' },
-    backends: { baseline: { baseUrl: 'http://127.0.0.1:1/v1', model: 'a' }, candidate: { baseUrl: 'http://127.0.0.1:2/v1', model: 'b' } },
+    backends: {
+      baseline: { baseUrl: 'http://127.0.0.1:1/v1', model: 'a' },
+      candidate: { baseUrl: 'http://127.0.0.1:2/v1', model: 'b' },
+    },
     approvals: { approvers: ['alice'] },
     guardrails: overrides,
   }).guardrails;
@@ -87,7 +90,9 @@ describe('judgeByThresholds: outcomes', () => {
     const verdict = judge({ candidate: figures() });
     expect(verdict).toMatchObject({ stage: 'canary-1', outcome: 'pass', at: AT });
     // Cost has no pricing here, so it has no data: 6 of 7 measured.
-    expect(verdict.reason).toBe('6 of 7 guardrails within tolerance over 100 candidate requests (no data: costPerRequest)');
+    expect(verdict.reason).toBe(
+      '6 of 7 guardrails within tolerance over 100 candidate requests (no data: costPerRequest)',
+    );
     expect(verdict.metrics.map((m) => [m.metric, m.classification])).toEqual([
       ['errorRate', 'pass'],
       ['p99Latency', 'pass'],
@@ -105,7 +110,15 @@ describe('judgeByThresholds: outcomes', () => {
     expect(verdict.outcome).toBe('fail');
     expect(verdict.reason).toBe('errorRate up 4.00 pts (tolerance 1.00 pts)');
     const evidence = metric(verdict.metrics, 'errorRate');
-    expect(evidence).toMatchObject({ classification: 'high', critical: true, baseline: 0.01, candidate: 0.05, deltaKind: 'absolute', tolerance: 0.01, test: 'threshold' });
+    expect(evidence).toMatchObject({
+      classification: 'high',
+      critical: true,
+      baseline: 0.01,
+      candidate: 0.05,
+      deltaKind: 'absolute',
+      tolerance: 0.01,
+      test: 'threshold',
+    });
     expect(evidence.delta).toBeCloseTo(0.04, 12);
     expect(evidence.samples).toEqual({ baseline: 100, candidate: 100 });
   });
@@ -113,7 +126,9 @@ describe('judgeByThresholds: outcomes', () => {
   it('names every critical breach in the failure reason', () => {
     const verdict = judge({ candidate: figures({ errorRate: 0.05, refusalRate: 0.1 }) });
     expect(verdict.outcome).toBe('fail');
-    expect(verdict.reason).toBe('errorRate up 4.00 pts (tolerance 1.00 pts); refusalRate up 9.00 pts (tolerance 2.00 pts)');
+    expect(verdict.reason).toBe(
+      'errorRate up 4.00 pts (tolerance 1.00 pts); refusalRate up 9.00 pts (tolerance 2.00 pts)',
+    );
   });
 
   it('is inconclusive (not failed) on a non-critical breach, and says it is non-critical', () => {
@@ -124,7 +139,10 @@ describe('judgeByThresholds: outcomes', () => {
   });
 
   it('fails on the same breach when the plan marks the guardrail critical', () => {
-    const verdict = judge({ guardrails: guardrails({ length: { critical: true } }), candidate: figures({ completionTokensPerRequest: 300 }) });
+    const verdict = judge({
+      guardrails: guardrails({ length: { critical: true } }),
+      candidate: figures({ completionTokensPerRequest: 300 }),
+    });
     expect(verdict.outcome).toBe('fail');
     expect(verdict.reason).toBe('length up 50.0% (tolerance 30%)');
   });
@@ -150,7 +168,11 @@ describe('judgeByThresholds: deltas and directions', () => {
   it('compares latency as a relative change', () => {
     // +0.1 s is small in absolute terms but +20 % relative; +0.2 s is +40 % and breaches 25 %.
     const within = judge({ candidate: figures({ p99LatencySeconds: 0.6 }) });
-    expect(metric(within.metrics, 'p99Latency')).toMatchObject({ deltaKind: 'relative', classification: 'pass', message: 'p99Latency: 20.0% (within ±25%)' });
+    expect(metric(within.metrics, 'p99Latency')).toMatchObject({
+      deltaKind: 'relative',
+      classification: 'pass',
+      message: 'p99Latency: 20.0% (within ±25%)',
+    });
     const beyond = judge({ candidate: figures({ p99LatencySeconds: 0.7 }) });
     expect(beyond.outcome).toBe('fail');
     expect(beyond.reason).toBe('p99Latency up 40.0% (tolerance 25%)');
@@ -168,7 +190,10 @@ describe('judgeByThresholds: deltas and directions', () => {
     const drop = judge({ candidate: figures({ schemaAdherence: 0.95 }) });
     expect(drop.outcome).toBe('fail');
     expect(drop.reason).toBe('schemaAdherence down 4.00 pts (tolerance 2.00 pts)');
-    expect(metric(drop.metrics, 'schemaAdherence')).toMatchObject({ direction: 'lower_is_worse', classification: 'low' });
+    expect(metric(drop.metrics, 'schemaAdherence')).toMatchObject({
+      direction: 'lower_is_worse',
+      classification: 'low',
+    });
 
     const rise = judge({ baseline: figures({ schemaAdherence: 0.9 }), candidate: figures({ schemaAdherence: 0.99 }) });
     expect(metric(rise.metrics, 'schemaAdherence').classification).toBe('pass');
@@ -209,39 +234,72 @@ describe('judgeByThresholds: missing data and configuration', () => {
   it('does not let one ratio without data block a pass', () => {
     // No request asked for JSON on the candidate side: schema adherence is unknown, the rest is fine.
     const verdict = judge({ candidate: figures({ schemaAdherence: null }) });
-    expect(metric(verdict.metrics, 'schemaAdherence')).toMatchObject({ classification: 'no_data', candidate: null, delta: null, message: 'schemaAdherence: no data' });
+    expect(metric(verdict.metrics, 'schemaAdherence')).toMatchObject({
+      classification: 'no_data',
+      candidate: null,
+      delta: null,
+      message: 'schemaAdherence: no data',
+    });
     expect(verdict.outcome).toBe('pass');
-    expect(verdict.reason).toBe('5 of 7 guardrails within tolerance over 100 candidate requests (no data: costPerRequest, schemaAdherence)');
+    expect(verdict.reason).toBe(
+      '5 of 7 guardrails within tolerance over 100 candidate requests (no data: costPerRequest, schemaAdherence)',
+    );
   });
 
   it('does not pass when no guardrail could be measured at all', () => {
     // Enough requests, but not one figure to compare: that is no evidence, not a clean bill.
-    const empty = { errors: null, errorRate: null, p50LatencySeconds: null, p99LatencySeconds: null, p99TimeToFirstTokenSeconds: null, promptTokensPerRequest: null, completionTokensPerRequest: null, refusalRate: null, schemaAdherence: null };
+    const empty = {
+      errors: null,
+      errorRate: null,
+      p50LatencySeconds: null,
+      p99LatencySeconds: null,
+      p99TimeToFirstTokenSeconds: null,
+      promptTokensPerRequest: null,
+      completionTokensPerRequest: null,
+      refusalRate: null,
+      schemaAdherence: null,
+    };
     const verdict = judge({ baseline: figures(empty), candidate: figures(empty) });
     expect(verdict.outcome).toBe('inconclusive');
-    expect(verdict.reason).toBe('no guardrail could be measured over 100 candidate requests (no data: errorRate, p99Latency, timeToFirstToken, costPerRequest, refusalRate, schemaAdherence, length)');
+    expect(verdict.reason).toBe(
+      'no guardrail could be measured over 100 candidate requests (no data: errorRate, p99Latency, timeToFirstToken, costPerRequest, refusalRate, schemaAdherence, length)',
+    );
   });
 
   it('judges time to first token only where answers were streamed', () => {
     // No streamed answers on either side (a non-chat or non-streaming service): no data, no block.
-    const unstreamed = judge({ baseline: figures({ p99TimeToFirstTokenSeconds: null }), candidate: figures({ p99TimeToFirstTokenSeconds: null }) });
+    const unstreamed = judge({
+      baseline: figures({ p99TimeToFirstTokenSeconds: null }),
+      candidate: figures({ p99TimeToFirstTokenSeconds: null }),
+    });
     expect(metric(unstreamed.metrics, 'timeToFirstToken')).toMatchObject({ classification: 'no_data' });
     expect(unstreamed.outcome).toBe('pass');
     // Same total latency, first token twice as late: a critical regression of its own.
     const slowStart = judge({ candidate: figures({ p99TimeToFirstTokenSeconds: 0.3 }) });
-    expect(metric(slowStart.metrics, 'timeToFirstToken')).toMatchObject({ classification: 'high', critical: true, deltaKind: 'relative' });
+    expect(metric(slowStart.metrics, 'timeToFirstToken')).toMatchObject({
+      classification: 'high',
+      critical: true,
+      deltaKind: 'relative',
+    });
     expect(slowStart.outcome).toBe('fail');
     expect(slowStart.reason).toBe('timeToFirstToken up 100.0% (tolerance 25%)');
   });
 
   it('leaves cost out (no data) when pricing is zero, and computes it when pricing is set', () => {
     const unpriced = judge({ candidate: figures() });
-    expect(metric(unpriced.metrics, 'costPerRequest')).toMatchObject({ classification: 'no_data', baseline: null, candidate: null });
+    expect(metric(unpriced.metrics, 'costPerRequest')).toMatchObject({
+      classification: 'no_data',
+      baseline: null,
+      candidate: null,
+    });
 
     // Baseline: (100 × 0.001 + 200 × 0.002) / 1000 = $0.0005; candidate twice the price: $0.001.
     const priced = judge({
       candidate: figures(),
-      pricing: { baseline: { inputPer1k: 0.001, outputPer1k: 0.002 }, candidate: { inputPer1k: 0.002, outputPer1k: 0.004 } },
+      pricing: {
+        baseline: { inputPer1k: 0.001, outputPer1k: 0.002 },
+        candidate: { inputPer1k: 0.002, outputPer1k: 0.004 },
+      },
     });
     const cost = metric(priced.metrics, 'costPerRequest');
     expect(cost.baseline).toBeCloseTo(0.0005, 12);
@@ -255,7 +313,12 @@ describe('judgeByThresholds: missing data and configuration', () => {
 
   it('omits disabled guardrails from the evidence and from the decision', () => {
     const verdict = judge({
-      guardrails: guardrails({ length: { enabled: false }, costPerRequest: { enabled: false }, errorRate: { enabled: false }, timeToFirstToken: { enabled: false } }),
+      guardrails: guardrails({
+        length: { enabled: false },
+        costPerRequest: { enabled: false },
+        errorRate: { enabled: false },
+        timeToFirstToken: { enabled: false },
+      }),
       candidate: figures({ errorRate: 0.5, completionTokensPerRequest: 1_000 }),
     });
     expect(verdict.metrics.map((m) => m.metric)).toEqual(['p99Latency', 'refusalRate', 'schemaAdherence']);

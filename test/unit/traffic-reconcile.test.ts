@@ -8,8 +8,14 @@ import { reconcileTraffic, restoreBaseline } from '../../activities/traffic/reco
 import { FailureType } from '../../workflows/failure-types';
 import { InMemoryRouter } from '../support/in-memory-router';
 
-const backends = () => ({ baseline: { baseUrl: 'http://127.0.0.1:1/v1', model: 'a' }, candidate: { baseUrl: 'http://127.0.0.1:2/v1', model: 'b' } });
-const canary: DesiredTraffic = { weights: { baseline: 75, candidate: 25 }, shadow: { enabled: false, target: null, share: 0 } };
+const backends = () => ({
+  baseline: { baseUrl: 'http://127.0.0.1:1/v1', model: 'a' },
+  candidate: { baseUrl: 'http://127.0.0.1:2/v1', model: 'b' },
+});
+const canary: DesiredTraffic = {
+  weights: { baseline: 75, candidate: 25 },
+  shadow: { enabled: false, target: null, share: 0 },
+};
 
 function routerAt(desired: DesiredTraffic): InMemoryRouter {
   const router = new InMemoryRouter();
@@ -39,11 +45,20 @@ describe('reconcileTraffic', () => {
   });
 
   it('defines the candidate again on a route that lost it, and turns mirroring back on', async () => {
-    const router = routerAt({ weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 } });
+    const router = routerAt({
+      weights: { baseline: 100, candidate: 0 },
+      shadow: { enabled: false, target: null, share: 0 },
+    });
     router.state = { ...router.state, backends: ['baseline'] };
-    const shadow: DesiredTraffic = { weights: { baseline: 100, candidate: 0 }, shadow: { enabled: true, target: 'candidate', share: 0.2 } };
+    const shadow: DesiredTraffic = {
+      weights: { baseline: 100, candidate: 0 },
+      shadow: { enabled: true, target: 'candidate', share: 0.2 },
+    };
     const result = await reconcileTraffic(router, backends, shadow);
-    expect(result.corrections).toEqual(['the route had backends [baseline]; baseline and candidate defined again', 'mirroring was off; set back to on (candidate, 20 %)']);
+    expect(result.corrections).toEqual([
+      'the route had backends [baseline]; baseline and candidate defined again',
+      'mirroring was off; set back to on (candidate, 20 %)',
+    ]);
     expect(result.state.shadow).toEqual(shadow.shadow);
   });
 
@@ -56,13 +71,19 @@ describe('reconcileTraffic', () => {
 
 describe('restoreBaseline', () => {
   it('counts a layer already on the baseline with mirroring off as done, writing nothing', async () => {
-    const router = routerAt({ weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 } });
+    const router = routerAt({
+      weights: { baseline: 100, candidate: 0 },
+      shadow: { enabled: false, target: null, share: 0 },
+    });
     expect(await restoreBaseline(router, backends)).toMatchObject({ alreadyRestored: true, recreated: false });
     expect(router.history).toEqual([]);
   });
 
   it('moves the weights back and stops mirroring', async () => {
-    const router = routerAt({ weights: { baseline: 50, candidate: 50 }, shadow: { enabled: true, target: 'baseline', share: 1 } });
+    const router = routerAt({
+      weights: { baseline: 50, candidate: 50 },
+      shadow: { enabled: true, target: 'baseline', share: 1 },
+    });
     const result = await restoreBaseline(router, backends);
     expect(result).toMatchObject({ alreadyRestored: false, recreated: false });
     expect(router.state.weights).toEqual({ baseline: 100, candidate: 0 });
@@ -80,14 +101,18 @@ describe('restoreBaseline', () => {
 });
 
 describe('several replicas', () => {
-  const replicas = (...routers: InMemoryRouter[]) => new FanOutRouter(routers.map((router, index) => ({ name: `gw-${index + 1}`, router })));
+  const replicas = (...routers: InMemoryRouter[]) =>
+    new FanOutRouter(routers.map((router, index) => ({ name: `gw-${index + 1}`, router })));
 
   it('corrects each replica on its own and names it', async () => {
     const healthy = routerAt(canary);
     const restarted = new InMemoryRouter();
     restarted.forget();
     const result = await reconcileTraffic(replicas(healthy, restarted), backends, canary);
-    expect(result.corrections).toEqual(['gw-2: the route was not defined on the traffic layer; recreated from the plan', 'gw-2: weights were baseline 100 % / candidate 0 %; set back to baseline 75 % / candidate 25 %']);
+    expect(result.corrections).toEqual([
+      'gw-2: the route was not defined on the traffic layer; recreated from the plan',
+      'gw-2: weights were baseline 100 % / candidate 0 %; set back to baseline 75 % / candidate 25 %',
+    ]);
     expect(restarted.state.weights).toEqual(canary.weights);
     expect(healthy.history).toEqual([]);
   });
@@ -105,6 +130,9 @@ describe('several replicas', () => {
     const a = routerAt(canary);
     const b = routerAt(canary);
     for (const router of [a, b]) router.refusals.set('setWeights', { type: FailureType.RouteConflict, left: 1 });
-    await expect(restoreBaseline(replicas(a, b), backends)).rejects.toMatchObject({ type: FailureType.RouteConflict, nonRetryable: true });
+    await expect(restoreBaseline(replicas(a, b), backends)).rejects.toMatchObject({
+      type: FailureType.RouteConflict,
+      nonRetryable: true,
+    });
   });
 });

@@ -14,7 +14,13 @@ const golden: Verdict = {
   at: '2026-11-23T10:00:00.000Z',
   report: '/srv/rollouts/.rollout/reports/r1/golden_eval.md',
 };
-const canary: Verdict = { stage: 'canary-1', outcome: 'pass', reason: 'all guardrails within tolerance', metrics: [], at: '2026-11-23T10:05:00.000Z' };
+const canary: Verdict = {
+  stage: 'canary-1',
+  outcome: 'pass',
+  reason: 'all guardrails within tolerance',
+  metrics: [],
+  at: '2026-11-23T10:05:00.000Z',
+};
 
 function status(verdicts: Verdict[]): RolloutStatus {
   return {
@@ -40,7 +46,9 @@ function status(verdicts: Verdict[]): RolloutStatus {
 
 describe('report links', () => {
   it('rollout status lists the report of an earlier verdict, and of the latest one', () => {
-    expect(formatStatus(status([golden, canary]))).toContain('report    golden_eval (inconclusive): /srv/rollouts/.rollout/reports/r1/golden_eval.md');
+    expect(formatStatus(status([golden, canary]))).toContain(
+      'report    golden_eval (inconclusive): /srv/rollouts/.rollout/reports/r1/golden_eval.md',
+    );
     const latest = formatStatus(status([canary, golden]));
     expect(latest).toContain('report  /srv/rollouts/.rollout/reports/r1/golden_eval.md');
     expect(latest.match(/golden_eval\.md/g)).toHaveLength(1);
@@ -50,6 +58,8 @@ describe('report links', () => {
   it('Slack shows it with the evidence and in /rollout status', () => {
     expect(verdictText(golden)).toContain('`/srv/rollouts/.rollout/reports/r1/golden_eval.md`');
     expect(verdictText(canary)).not.toContain('report');
-    expect(statusText(status([golden, canary]))).toContain('golden_eval report (inconclusive): `/srv/rollouts/.rollout/reports/r1/golden_eval.md`');
+    expect(statusText(status([golden, canary]))).toContain(
+      'golden_eval report (inconclusive): `/srv/rollouts/.rollout/reports/r1/golden_eval.md`',
+    );
   });
 });

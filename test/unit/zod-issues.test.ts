@@ -22,12 +22,13 @@ describe('zod issues', () => {
   });
 
   it('names each unknown field by its own path, a missing one "required", and keeps a schema\'s own message', () => {
-    expect(problems({ backends: [{ baseUrl: 'http://a/v1', model: 'm', extra: 1 }], weights: {}, stray: true, other: 2 })).toEqual([
-      'backends[0].extra: unknown field',
-      'stray: unknown field',
-      'other: unknown field',
+    expect(
+      problems({ backends: [{ baseUrl: 'http://a/v1', model: 'm', extra: 1 }], weights: {}, stray: true, other: 2 }),
+    ).toEqual(['backends[0].extra: unknown field', 'stray: unknown field', 'other: unknown field']);
+    expect(problems({ backends: [{ baseUrl: 'http://a/v1' }] })).toEqual([
+      'backends[0].model: required',
+      'weights: required',
     ]);
-    expect(problems({ backends: [{ baseUrl: 'http://a/v1' }] })).toEqual(['backends[0].model: required', 'weights: required']);
     expect(problems({ backends: [], weights: {}, name: 3 })).toEqual(['name: a route name']);
   });
 

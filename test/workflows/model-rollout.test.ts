@@ -49,7 +49,13 @@ function routerFor(route: string): InMemoryRouter {
 async function scriptedGoldenEval(input: GoldenEvalInput): Promise<Verdict> {
   const outcome = evalScripts.get(input.rolloutId) ?? 'pass';
   if (outcome === 'throw') throw new Error('simulated eval crash');
-  return { stage: input.stage, outcome, reason: `scripted golden eval: ${outcome}`, metrics: [], at: new Date().toISOString() };
+  return {
+    stage: input.stage,
+    outcome,
+    reason: `scripted golden eval: ${outcome}`,
+    metrics: [],
+    at: new Date().toISOString(),
+  };
 }
 
 const planChecksHeld = new Map<string, Promise<void>>();
@@ -57,7 +63,13 @@ const planChecksHeld = new Map<string, Promise<void>>();
 const shadowScripts = new Map<string, Verdict['outcome']>();
 async function scriptedShadowCompare(input: { rolloutId: string; stage: string }): Promise<Verdict> {
   const outcome = shadowScripts.get(input.rolloutId) ?? 'pass';
-  return { stage: input.stage, outcome, reason: `scripted shadow comparison: ${outcome}`, metrics: [], at: new Date().toISOString() };
+  return {
+    stage: input.stage,
+    outcome,
+    reason: `scripted shadow comparison: ${outcome}`,
+    metrics: [],
+    at: new Date().toISOString(),
+  };
 }
 
 beforeAll(async () => {
@@ -92,7 +104,14 @@ afterAll(async () => {
 });
 
 let counter = 0;
-function start(options: Omit<TestPlanOptions, 'id'> & { script?: FiguresScript; evalOutcome?: Verdict['outcome'] | 'throw'; shadowOutcome?: Verdict['outcome']; input?: Partial<ModelRolloutInput> }) {
+function start(
+  options: Omit<TestPlanOptions, 'id'> & {
+    script?: FiguresScript;
+    evalOutcome?: Verdict['outcome'] | 'throw';
+    shadowOutcome?: Verdict['outcome'];
+    input?: Partial<ModelRolloutInput>;
+  },
+) {
   const id = `wf-${++counter}-${Date.now() % 100_000}`;
   if (options.shadowOutcome) shadowScripts.set(id, options.shadowOutcome);
   if (options.script) figureScripts.set(id, options.script);
@@ -107,7 +126,11 @@ function start(options: Omit<TestPlanOptions, 'id'> & { script?: FiguresScript; 
 }
 
 /** Polls the status, letting server time jump ahead between looks. */
-async function waitFor(handle: WorkflowHandle, predicate: (status: RolloutStatus) => boolean, what: string): Promise<RolloutStatus> {
+async function waitFor(
+  handle: WorkflowHandle,
+  predicate: (status: RolloutStatus) => boolean,
+  what: string,
+): Promise<RolloutStatus> {
   for (let attempt = 0; attempt < 400; attempt++) {
     const status = await handle.query(statusQuery);
     if (predicate(status)) return status;
@@ -117,10 +140,17 @@ async function waitFor(handle: WorkflowHandle, predicate: (status: RolloutStatus
 }
 
 const gateBefore = (stage: string) => (status: RolloutStatus) => status.gate?.before === stage;
-const atBaseline = (state: TrafficState) => state.weights.baseline === 100 && state.weights.candidate === 0 && !state.shadow.enabled;
+const atBaseline = (state: TrafficState) =>
+  state.weights.baseline === 100 && state.weights.candidate === 0 && !state.shadow.enabled;
 
 const ALL_GATES: GatePoint[] = ['shadow', 'golden_eval', 'canary', 'cutover', 'retire'];
-const GATE_STAGE: Record<GatePoint, string> = { shadow: 'shadow', golden_eval: 'golden_eval', canary: 'canary-1', cutover: 'cutover', retire: 'retire' };
+const GATE_STAGE: Record<GatePoint, string> = {
+  shadow: 'shadow',
+  golden_eval: 'golden_eval',
+  canary: 'canary-1',
+  cutover: 'cutover',
+  retire: 'retire',
+};
 
 describe('ModelRolloutWorkflow', () => {
   it('promotes through every gate, moving weights 5 → 25 → 50 → 100 and retiring the baseline', async () => {
@@ -141,24 +171,29 @@ describe('ModelRolloutWorkflow', () => {
       ['canary-3', 'passed'],
       ['cutover', 'passed'],
     ]);
-    const candidateWeights = router.history.map((state) => state.weights.candidate).filter((weight, index, all) => weight !== all[index - 1]);
+    const candidateWeights = router.history
+      .map((state) => state.weights.candidate)
+      .filter((weight, index, all) => weight !== all[index - 1]);
     expect(candidateWeights).toEqual([0, 5, 25, 50, 100, 0]);
     expect(router.retired).toBe(true);
     expect(router.state.shadow.enabled).toBe(false);
     expect(result.timeline.filter((event) => event.type === 'gate_approved')).toHaveLength(ALL_GATES.length);
   });
 
-  it.each(ALL_GATES)('aborts when a release owner rejects at the gate before %s, leaving traffic on the baseline', async (point) => {
-    const { router, handlePromise } = start({ gates: [point], goldenEval: true });
-    const handle = await handlePromise;
-    await waitFor(handle, gateBefore(GATE_STAGE[point]), `gate before ${point}`);
-    await handle.executeUpdate(rejectUpdate, { args: [{ by: 'alice', reason: 'not this week' }] });
-    const result = await handle.result();
-    expect(result.outcome).toBe('aborted');
-    expect(result.reason).toContain('rejected by alice');
-    expect(result.reason).toContain('not this week');
-    if (point !== 'retire') expect(atBaseline(router.state)).toBe(true);
-  });
+  it.each(ALL_GATES)(
+    'aborts when a release owner rejects at the gate before %s, leaving traffic on the baseline',
+    async (point) => {
+      const { router, handlePromise } = start({ gates: [point], goldenEval: true });
+      const handle = await handlePromise;
+      await waitFor(handle, gateBefore(GATE_STAGE[point]), `gate before ${point}`);
+      await handle.executeUpdate(rejectUpdate, { args: [{ by: 'alice', reason: 'not this week' }] });
+      const result = await handle.result();
+      expect(result.outcome).toBe('aborted');
+      expect(result.reason).toContain('rejected by alice');
+      expect(result.reason).toContain('not this week');
+      if (point !== 'retire') expect(atBaseline(router.state)).toBe(true);
+    },
+  );
 
   it('aborts when nobody decides within the approval timeout, and restores the baseline', async () => {
     const { router, handlePromise } = start({ gates: ['canary'] });
@@ -228,16 +263,19 @@ describe('ModelRolloutWorkflow', () => {
     expect((await handle.result()).outcome).toBe('promoted');
   });
 
-  it.each(['shadow', 'canary-1', 'canary-2', 'canary-3', 'cutover'])('rolls back at once on a rollback signal during %s', async (stage) => {
-    const { router, handlePromise } = start({});
-    const handle = await handlePromise;
-    await waitFor(handle, (status) => status.stage === stage && status.phase === 'observing', `stage ${stage}`);
-    await handle.signal(rollbackSignal, { reason: 'INC-4312 elevated 5xx', by: 'oncall-dave' });
-    const result = await handle.result();
-    expect(result.outcome).toBe('rolled_back');
-    expect(result.reason).toBe('rollback requested by oncall-dave: INC-4312 elevated 5xx');
-    expect(atBaseline(router.state)).toBe(true);
-  });
+  it.each(['shadow', 'canary-1', 'canary-2', 'canary-3', 'cutover'])(
+    'rolls back at once on a rollback signal during %s',
+    async (stage) => {
+      const { router, handlePromise } = start({});
+      const handle = await handlePromise;
+      await waitFor(handle, (status) => status.stage === stage && status.phase === 'observing', `stage ${stage}`);
+      await handle.signal(rollbackSignal, { reason: 'INC-4312 elevated 5xx', by: 'oncall-dave' });
+      const result = await handle.result();
+      expect(result.outcome).toBe('rolled_back');
+      expect(result.reason).toBe('rollback requested by oncall-dave: INC-4312 elevated 5xx');
+      expect(atBaseline(router.state)).toBe(true);
+    },
+  );
 
   it('rolls back on a rollback signal while waiting at a gate', async () => {
     const { router, handlePromise } = start({ gates: ['cutover'] });
@@ -281,12 +319,18 @@ describe('ModelRolloutWorkflow', () => {
     expect(stranger.message).toContain('mallory is not an approver');
     expect((await refusal(approveUpdate, 'carol')).type).toBe(FailureType.SelfApprovalForbidden);
     expect((await refusal(rejectUpdate, 'alice')).type).toBe(FailureType.ReasonRequired);
-    const wrongGroup = await handle.executeUpdate(approveUpdate, { args: [{ by: 'mallory', viaGroup: 'S-INTERNS' }] }).catch((e: unknown) => e);
-    expect(((wrongGroup as WorkflowUpdateFailedError).cause as Error & { type?: string }).type).toBe(FailureType.UnauthorizedApprover);
+    const wrongGroup = await handle
+      .executeUpdate(approveUpdate, { args: [{ by: 'mallory', viaGroup: 'S-INTERNS' }] })
+      .catch((e: unknown) => e);
+    expect(((wrongGroup as WorkflowUpdateFailedError).cause as Error & { type?: string }).type).toBe(
+      FailureType.UnauthorizedApprover,
+    );
     const status = await handle.query(statusQuery);
     expect(status.gate?.decision).toBeUndefined();
     expect(status.decisions).toHaveLength(0);
-    const receipt = await handle.executeUpdate(approveUpdate, { args: [{ by: 'U-ERIN', viaGroup: 'S-RELEASE-OWNERS' }] });
+    const receipt = await handle.executeUpdate(approveUpdate, {
+      args: [{ by: 'U-ERIN', viaGroup: 'S-RELEASE-OWNERS' }],
+    });
     expect(receipt.by).toBe('U-ERIN');
     expect((await handle.result()).outcome).toBe('promoted');
   });
@@ -304,7 +348,10 @@ describe('ModelRolloutWorkflow', () => {
           clearInterval(poll);
         }
       }, 20);
-      handle.result().then(resolve, reject).finally(() => clearInterval(poll));
+      handle
+        .result()
+        .then(resolve, reject)
+        .finally(() => clearInterval(poll));
     });
     expect(result.outcome).toBe('rolled_back');
     expect(result.reason).toContain('setCandidateWeight failed');
@@ -393,12 +440,28 @@ describe('ModelRolloutWorkflow', () => {
     const id = `wf-${++counter}-held`;
     planChecksHeld.set(id, new Promise<void>((resolve) => (release = resolve)));
     try {
-      const handle = await env.client.workflow.start(ModelRolloutWorkflow, { taskQueue, workflowId: id, args: [{ plan: testPlan({ id, gates: ['cutover'] }), requestedBy: 'carol' }] });
+      const handle = await env.client.workflow.start(ModelRolloutWorkflow, {
+        taskQueue,
+        workflowId: id,
+        args: [{ plan: testPlan({ id, gates: ['cutover'] }), requestedBy: 'carol' }],
+      });
       const status = await handle.query(statusQuery);
-      expect(status).toMatchObject({ rolloutId: id, phase: 'starting', requestedBy: 'carol', stages: [], gate: null, weights: { baseline: 100, candidate: 0 } });
-      const refused = await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }).catch((error: unknown) => error);
+      expect(status).toMatchObject({
+        rolloutId: id,
+        phase: 'starting',
+        requestedBy: 'carol',
+        stages: [],
+        gate: null,
+        weights: { baseline: 100, candidate: 0 },
+      });
+      const refused = await handle
+        .executeUpdate(approveUpdate, { args: [{ by: 'alice' }] })
+        .catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
-      expect((refused as WorkflowUpdateFailedError).cause).toMatchObject({ type: FailureType.NoOpenGate, message: expect.stringContaining('is starting') });
+      expect((refused as WorkflowUpdateFailedError).cause).toMatchObject({
+        type: FailureType.NoOpenGate,
+        message: expect.stringContaining('is starting'),
+      });
       release();
       await waitFor(handle, gateBefore('cutover'), 'gate before cutover');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
@@ -434,9 +497,17 @@ describe('ModelRolloutWorkflow and a traffic layer that does not keep its state'
   it('recreates a route that vanished mid-canary and re-asserts its weights at the next check', async () => {
     const { router, handlePromise } = start({});
     const handle = await handlePromise;
-    await waitFor(handle, (status) => status.stage === 'canary-2' && status.trafficLayer?.weights.candidate === 25, 'canary-2 read back');
+    await waitFor(
+      handle,
+      (status) => status.stage === 'canary-2' && status.trafficLayer?.weights.candidate === 25,
+      'canary-2 read back',
+    );
     router.forget(); // the gateway restarted with no state
-    const status = await waitFor(handle, (s) => s.timeline.some((event) => event.type === 'traffic_corrected'), 'a correction');
+    const status = await waitFor(
+      handle,
+      (s) => s.timeline.some((event) => event.type === 'traffic_corrected'),
+      'a correction',
+    );
     const correction = status.timeline.find((event) => event.type === 'traffic_corrected')!;
     expect(correction.message).toContain('recreated from the plan');
     expect(correction.message).toContain('set back to baseline 75 % / candidate 25 %');
@@ -448,12 +519,33 @@ describe('ModelRolloutWorkflow and a traffic layer that does not keep its state'
   it('puts back weights and mirroring edited by hand, and shows what the layer held', async () => {
     const { router, handlePromise } = start({});
     const handle = await handlePromise;
-    await waitFor(handle, (status) => status.stage === 'shadow' && status.trafficLayer?.shadow.enabled === true, 'shadow read back');
+    await waitFor(
+      handle,
+      (status) => status.stage === 'shadow' && status.trafficLayer?.shadow.enabled === true,
+      'shadow read back',
+    );
     router.state = { ...router.state, shadow: { enabled: false, target: null, share: 0 } };
-    await waitFor(handle, (s) => s.timeline.some((event) => event.type === 'traffic_corrected' && event.message.includes('mirroring was off')), 'mirroring corrected');
-    await waitFor(handle, (status) => status.stage === 'canary-3' && status.trafficLayer?.weights.candidate === 50, 'canary-3 read back');
+    await waitFor(
+      handle,
+      (s) =>
+        s.timeline.some((event) => event.type === 'traffic_corrected' && event.message.includes('mirroring was off')),
+      'mirroring corrected',
+    );
+    await waitFor(
+      handle,
+      (status) => status.stage === 'canary-3' && status.trafficLayer?.weights.candidate === 50,
+      'canary-3 read back',
+    );
     router.state = { ...router.state, weights: { baseline: 100, candidate: 0 } }; // restarted from an old --config
-    const status = await waitFor(handle, (s) => s.timeline.some((event) => event.type === 'traffic_corrected' && event.message.includes('weights were baseline 100 % / candidate 0 %')), 'weights corrected');
+    const status = await waitFor(
+      handle,
+      (s) =>
+        s.timeline.some(
+          (event) =>
+            event.type === 'traffic_corrected' && event.message.includes('weights were baseline 100 % / candidate 0 %'),
+        ),
+      'weights corrected',
+    );
     expect(status.trafficLayer?.weights).toEqual({ baseline: 50, candidate: 50 });
     expect((await handle.result()).outcome).toBe('promoted');
   });
@@ -461,8 +553,13 @@ describe('ModelRolloutWorkflow and a traffic layer that does not keep its state'
   it('rolls back when the traffic layer cannot be reached for longer than the metric-failure budget, once it returns', async () => {
     const { router, handlePromise } = start({});
     const handle = await handlePromise;
-    await waitFor(handle, (status) => status.stage === 'canary-1' && status.trafficLayer?.weights.candidate === 5, 'canary-1 read back');
-    for (const operation of ['read', 'setWeights', 'setShadow', 'defineBackends']) router.failures.set(operation, Number.POSITIVE_INFINITY);
+    await waitFor(
+      handle,
+      (status) => status.stage === 'canary-1' && status.trafficLayer?.weights.candidate === 5,
+      'canary-1 read back',
+    );
+    for (const operation of ['read', 'setWeights', 'setShadow', 'defineBackends'])
+      router.failures.set(operation, Number.POSITIVE_INFINITY);
     const readsBefore = router.calls.filter((call) => call === 'read').length;
     // Unreachable through three checks (three attempts each) and the first compensation attempts; then it comes back empty.
     await until(router, (r) => r.calls.filter((call) => call === 'read').length - readsBefore >= 3 * 3 + 3);
@@ -482,7 +579,11 @@ describe('ModelRolloutWorkflow and a traffic layer that does not keep its state'
     const { router, handlePromise } = start({});
     const handle = await handlePromise;
     await waitFor(handle, (status) => status.stage === 'canary-2', 'canary-2');
-    router.state = { ...router.state, weights: { baseline: 100, candidate: 0 }, shadow: { enabled: false, target: null, share: 0 } };
+    router.state = {
+      ...router.state,
+      weights: { baseline: 100, candidate: 0 },
+      shadow: { enabled: false, target: null, share: 0 },
+    };
     await handle.signal(rollbackSignal, { reason: 'INC-1 break glass', by: 'dave' });
     const result = await handle.result();
     expect(result.outcome).toBe('rolled_back');
@@ -495,25 +596,36 @@ describe('ModelRolloutWorkflow and a traffic layer that does not keep its state'
     [FailureType.InvalidRouterConfig, 'setWeights'],
     [FailureType.InvalidRouterConfig, 'read'],
     [FailureType.MissingApiKey, 'defineBackends'],
-  ])('ends rolled back, never failed, when the traffic layer refuses the restore (%s on %s), and says traffic was not restored', async (type, operation) => {
-    const { router, handlePromise } = start({});
-    const handle = await handlePromise;
-    await waitFor(handle, (status) => status.stage === 'canary-1' && status.trafficLayer?.weights.candidate === 5, 'canary-1 read back');
-    if (operation === 'defineBackends') router.forget();
-    router.refusals.set(operation, { type, left: Number.POSITIVE_INFINITY });
-    await handle.signal(rollbackSignal, { reason: 'refusal drill', by: 'dave' });
-    const result = await handle.result();
-    expect(result.outcome).toBe('rolled_back');
-    expect(result.trafficRestored).toBe(false);
-    const failed = result.timeline.find((event) => event.type === 'restore_failed');
-    expect(failed?.message).toContain('simulated refusal');
-    expect(result.timeline.some((event) => event.type === 'compensated')).toBe(false);
-  });
+  ])(
+    'ends rolled back, never failed, when the traffic layer refuses the restore (%s on %s), and says traffic was not restored',
+    async (type, operation) => {
+      const { router, handlePromise } = start({});
+      const handle = await handlePromise;
+      await waitFor(
+        handle,
+        (status) => status.stage === 'canary-1' && status.trafficLayer?.weights.candidate === 5,
+        'canary-1 read back',
+      );
+      if (operation === 'defineBackends') router.forget();
+      router.refusals.set(operation, { type, left: Number.POSITIVE_INFINITY });
+      await handle.signal(rollbackSignal, { reason: 'refusal drill', by: 'dave' });
+      const result = await handle.result();
+      expect(result.outcome).toBe('rolled_back');
+      expect(result.trafficRestored).toBe(false);
+      const failed = result.timeline.find((event) => event.type === 'restore_failed');
+      expect(failed?.message).toContain('simulated refusal');
+      expect(result.timeline.some((event) => event.type === 'compensated')).toBe(false);
+    },
+  );
 
   it('restores through transient router errors during compensation, retrying until the layer answers', async () => {
     const { router, handlePromise } = start({});
     const handle = await handlePromise;
-    await waitFor(handle, (status) => status.stage === 'canary-2' && status.trafficLayer?.weights.candidate === 25, 'canary-2 read back');
+    await waitFor(
+      handle,
+      (status) => status.stage === 'canary-2' && status.trafficLayer?.weights.candidate === 25,
+      'canary-2 read back',
+    );
     // Real seconds: the test server does not skip an activity's retry backoff.
     router.failures.set('setWeights', 4);
     router.failures.set('setShadow', 3);

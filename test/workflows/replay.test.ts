@@ -18,6 +18,8 @@ describe('workflow replay', () => {
 
   it.each(files)('replays %s without nondeterminism', async (file) => {
     const history = temporal.api.history.v1.History.decode(readFileSync(join(dir, file)));
-    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file.replace(/\.binpb$/, ''))).resolves.toBeUndefined();
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file.replace(/\.binpb$/, '')),
+    ).resolves.toBeUndefined();
   });
 });

@@ -25,7 +25,11 @@ let running: Promise<void>;
 
 beforeAll(async () => {
   env = await createTimeSkippingEnv();
-  const activities = createActivities({ routerFor: () => router, readFigures: scriptedFigures(() => router.state, new Map()), slack: false });
+  const activities = createActivities({
+    routerFor: () => router,
+    readFigures: scriptedFigures(() => router.state, new Map()),
+    slack: false,
+  });
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -53,7 +57,11 @@ afterAll(async () => {
 
 describe('a rollback during a hanging notification', () => {
   it('restores the baseline at once, cancelling the notification instead of waiting for it', async () => {
-    const handle = await env.client.workflow.start(ModelRolloutWorkflow, { taskQueue, workflowId: 'wf-hanging-notify', args: [{ plan: testPlan({ id: 'wf-hanging-notify' }) }] });
+    const handle = await env.client.workflow.start(ModelRolloutWorkflow, {
+      taskQueue,
+      workflowId: 'wf-hanging-notify',
+      args: [{ plan: testPlan({ id: 'wf-hanging-notify' }) }],
+    });
     // Steps well under the notification's 15 s timeout, so time skipping cannot time it out first.
     for (let look = 0; look < 200 && hang.attempts === 0; look++) await env.sleep(5_000);
     expect(hang.attempts, 'the canary-1 notification was sent').toBe(1);

@@ -11,4 +11,8 @@ export interface CommandRequest {
   who: Requester;
 }
 
-export type CommandHandler<K extends RolloutCommand['kind']> = (bot: BotContext, command: RolloutCommand & { kind: K }, request: CommandRequest) => Promise<Reply | null>;
+export type CommandHandler<K extends RolloutCommand['kind']> = (
+  bot: BotContext,
+  command: RolloutCommand & { kind: K },
+  request: CommandRequest,
+) => Promise<Reply | null>;

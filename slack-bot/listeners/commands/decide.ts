@@ -11,11 +11,24 @@ export const decideCommand: CommandHandler<'approve' | 'reject'> = async (bot, c
   if (command.kind === 'reject' && !command.reason) {
     await bot.slack.views.open({
       trigger_id: slash.trigger_id,
-      view: rejectModal({ rolloutId: command.id, gateId: check.openGateId, before: check.openBefore ?? '', channel: who.channelId, channelName: who.channelName, responseUrl: slash.response_url }),
+      view: rejectModal({
+        rolloutId: command.id,
+        gateId: check.openGateId,
+        before: check.openBefore ?? '',
+        channel: who.channelId,
+        channelName: who.channelName,
+        responseUrl: slash.response_url,
+      }),
     });
     return null;
   }
-  const outcome = await bot.decisions.decide(command.kind, { rolloutId: command.id, gateId: check.openGateId }, who, command.reason, check);
+  const outcome = await bot.decisions.decide(
+    command.kind,
+    { rolloutId: command.id, gateId: check.openGateId },
+    who,
+    command.reason,
+    check,
+  );
   if ('refusal' in outcome) return refusal(outcome.refusal);
   return { text: outcome.text, inChannel: !outcome.duplicate };
 };

@@ -11,5 +11,8 @@ export const pauseCommand: CommandHandler<'pause'> = async (bot, { id, reason },
   if (status?.paused) return { text: `\`${id}\` is already paused (by ${mention(status.paused.by)})` };
   const result = await bot.service.pause(id, { by: who.userId, reason });
   if (!result.ok) return refusal(result.message);
-  return { text: `:double_vertical_bar: \`${id}\` paused by ${mention(who.userId)}${reason ? `: ${escapeText(reason)}` : ''}`, inChannel: true };
+  return {
+    text: `:double_vertical_bar: \`${id}\` paused by ${mention(who.userId)}${reason ? `: ${escapeText(reason)}` : ''}`,
+    inChannel: true,
+  };
 };

@@ -11,8 +11,14 @@ export const rollbackCommand: CommandHandler<'rollback'> = async (bot, { id, rea
   const found = await runningRolloutFor(bot, id, who, 'rollback');
   if ('refused' in found) return found.refused;
   const { status } = found.running;
-  if (status?.rollbackRequest) return { text: `A rollback of \`${id}\` was already requested by ${mention(status.rollbackRequest.by)}: ${escapeText(status.rollbackRequest.reason)}` };
+  if (status?.rollbackRequest)
+    return {
+      text: `A rollback of \`${id}\` was already requested by ${mention(status.rollbackRequest.by)}: ${escapeText(status.rollbackRequest.reason)}`,
+    };
   const result = await bot.service.rollback(id, { reason, by: who.userId });
   if (!result.ok) return refusal(result.message);
-  return { text: `:rotating_light: Rollback of \`${id}\` requested by ${mention(who.userId)}: ${escapeText(reason)}\n${escapeText(describeBreakGlass(result.traffic))}`, inChannel: true };
+  return {
+    text: `:rotating_light: Rollback of \`${id}\` requested by ${mention(who.userId)}: ${escapeText(reason)}\n${escapeText(describeBreakGlass(result.traffic))}`,
+    inChannel: true,
+  };
 };

@@ -6,10 +6,18 @@ import { refusal, type Reply } from '../../replies';
 
 type Running = Extract<RolloutLookup, { kind: 'running' }>;
 
-export async function runningRolloutFor(bot: BotContext, id: string, who: Requester, verb: 'rollback' | 'pause' | 'resume'): Promise<{ refused: Reply } | { running: Running }> {
+export async function runningRolloutFor(
+  bot: BotContext,
+  id: string,
+  who: Requester,
+  verb: 'rollback' | 'pause' | 'resume',
+): Promise<{ refused: Reply } | { running: Running }> {
   const found = await bot.service.lookup(id);
   if (found.kind !== 'running') return { refused: refusal(`${found.message}; nothing to ${verb}`) };
-  const allowed = verb === 'resume' ? await bot.access.mayDecide(found.plan, who, 'resumed') : await bot.access.mayStop(found.plan, who, verb === 'pause' ? 'pause' : 'roll back');
+  const allowed =
+    verb === 'resume'
+      ? await bot.access.mayDecide(found.plan, who, 'resumed')
+      : await bot.access.mayStop(found.plan, who, verb === 'pause' ? 'pause' : 'roll back');
   if (!allowed.ok) return { refused: refusal(allowed.message) };
   return { running: found };
 }

@@ -5,7 +5,8 @@ import type { CommandHandler } from './command-handler';
 
 export const statusCommand: CommandHandler<'status'> = async (bot, { id }) => {
   const found = await bot.service.lookup(id);
-  if (found.kind === 'running') return found.status ? { text: statusText(found.status, bot.uiLink(id)) } : refusal(notAnswering(id));
+  if (found.kind === 'running')
+    return found.status ? { text: statusText(found.status, bot.uiLink(id)) } : refusal(notAnswering(id));
   if (found.kind === 'finished' && found.status) return { text: statusText(found.status, bot.uiLink(id)) };
   return refusal(found.message);
 };

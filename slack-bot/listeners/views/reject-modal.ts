@@ -19,8 +19,13 @@ export async function onRejectSubmission(bot: BotContext, { ack, body, view }: S
     return;
   }
   const who: Requester = { userId: body.user.id, channelId: context.channel, channelName: context.channelName };
-  const decision = bot.decisions.decide('reject', context, who, reason).catch((error: unknown) => ({ refusal: `could not reach the rollout (${(error as Error).message}); check \`/rollout status ${context.rolloutId}\`` }));
-  const settled = await Promise.race([decision, new Promise<null>((resolve) => setTimeout(() => resolve(null), bot.modalDecisionTimeoutMs).unref())]);
+  const decision = bot.decisions.decide('reject', context, who, reason).catch((error: unknown) => ({
+    refusal: `could not reach the rollout (${(error as Error).message}); check \`/rollout status ${context.rolloutId}\``,
+  }));
+  const settled = await Promise.race([
+    decision,
+    new Promise<null>((resolve) => setTimeout(() => resolve(null), bot.modalDecisionTimeoutMs).unref()),
+  ]);
   if (settled && ('refusal' in settled || settled.duplicate)) {
     const text = 'refusal' in settled ? settled.refusal : settled.text;
     await ack({ response_action: 'errors', errors: { [REASON_BLOCK]: text.slice(0, 2_000) } });
