@@ -8,12 +8,15 @@
 //   worker  -> primary  { type: 'traffic', exchanges, pairs }     a batch (traffic-batch.ts; exchanges as
 //                                                                exchange-wire.ts arrays): the primary
 //                                                                numbers, stamps and records them
-//   worker  -> primary  { type: 'failed', message }               cannot serve (e.g. the port is taken); exits
+//   worker  -> primary  { type: 'failed', message }               cannot serve (e.g. a bad table); exits
+//   primary -> worker   { type: 'connection' } + a socket         a client connection to serve (the primary
+//                                                                accepts on the data address and hands each
+//                                                                connection to the next worker in turn)
 //   primary -> worker   { type: 'shutdown' }                      stop serving, send the last batch, exit
 //   worker  -> primary  { type: 'stopped' }                       the last batch is sent; exiting
 //
-// `version` counts the primary's table changes (not a route's own version). A worker serves only
-// after it applied its first table; it listens on the shared data address only then.
+// `version` counts the primary's table changes (not a route's own version). A worker is given
+// connections only after it applied its first table.
 // The worker's settings come in the environment variable WORKER_CONFIG_ENV at fork.
 import { z } from 'zod';
 import type { NewShadowPair } from './exchange-recorder';
@@ -23,7 +26,8 @@ import { parseOrThrow } from './zod-errors';
 
 export const WORKER_CONFIG_ENV = 'LLM_GATEWAY_WORKER';
 
-export type PrimaryMessage = { type: 'routes'; version: number; routes: StoredRoute[] } | { type: 'shutdown' };
+export type PrimaryMessage =
+  { type: 'routes'; version: number; routes: StoredRoute[] } | { type: 'connection' } | { type: 'shutdown' };
 
 export type WorkerMessage =
   | { type: 'hello' }
@@ -39,6 +43,7 @@ const version = z.number().int().nonnegative();
 // cost the primary per request, on the path the workers exist to speed up.
 const primaryMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('routes'), version, routes: z.array(z.unknown()) }),
+  z.object({ type: z.literal('connection') }),
   z.object({ type: z.literal('shutdown') }),
 ]);
 
@@ -63,9 +68,6 @@ export function parseWorkerMessage(raw: unknown): WorkerMessage | null {
 
 /** What a worker needs to serve the data plane; everything else (routes) comes over IPC. */
 export interface WorkerConfig {
-  host: string;
-  /** The shared data port (node:cluster hands each worker the primary's listening socket). */
-  port: number;
   upstreamTimeoutMs: number;
   shadowTimeoutMs?: number;
   maxShadowInFlight?: number;
@@ -74,8 +76,6 @@ export interface WorkerConfig {
 
 const positiveInt = z.number().int().positive();
 const workerConfigSchema = z.strictObject({
-  host: z.string().min(1),
-  port: z.number().int().min(0).max(65_535),
   upstreamTimeoutMs: positiveInt,
   shadowTimeoutMs: positiveInt.optional(),
   maxShadowInFlight: positiveInt.optional(),

@@ -1,6 +1,8 @@
 // The multi-process gateway (`gateway/main.ts --processes N`): this primary process plus N
-// data-plane workers (node:cluster) behind one data address (the workers share its listening
-// socket) and one admin address.
+// data-plane workers (node:cluster) behind one data address and one admin address. The primary
+// accepts on the data address and hands each client connection to the next serving worker in
+// turn, so a burst of new connections spreads evenly (workers accepting from one shared socket
+// left 15 of 16 on one worker); once handed over, the connection is the worker's alone.
 //
 // The primary owns everything that must be one: the route table and its state file, the admin
 // plane (same token, endpoints and answers as one process), the TrafficLog (one epoch, seqs
@@ -16,6 +18,7 @@
 // ≤ 25 ms of unsent records are lost); the primary's death ends the workers too (node:cluster), and
 // a supervisor restarting the gateway gets the routes back from the state file.
 import cluster from 'node:cluster';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import type { Worker } from 'node:cluster';
 import type { ProcessesInfo } from './admin-api';
 import { AdminAuth } from './admin-auth';
@@ -32,7 +35,7 @@ import { openRouteTable } from './route-setup';
 import type { GatewayHandle, GatewayOptions } from './server';
 import { TableSync } from './table-sync';
 import { TrafficLog } from './traffic-log';
-import { originOf } from '../lib/listen';
+import { listenOn, originOf } from '../lib/listen';
 
 export const DEFAULT_SYNC_TIMEOUT_MS = 2_000;
 
@@ -81,8 +84,6 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
   const adminToken = options.adminToken ?? generateAdminToken();
   const startedAt = new Date().toISOString();
   const workerConfig: WorkerConfig = {
-    host,
-    port: options.port ?? 0,
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? 60_000,
     shadowTimeoutMs: options.shadowTimeoutMs,
     maxShadowInFlight: options.maxShadowInFlight,
@@ -98,7 +99,28 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
   let restarts = 0;
   let quickDeaths = 0;
   let stopping = false;
-  let boundPort: number | null = null;
+  // Bound before any worker exists: a port that is taken fails the start, naming it, with no worker to clean up.
+  const acceptor = createNetServer({ pauseOnConnect: true }, handOff);
+  const { port: boundPort } = await listenOn(acceptor, host, options.port ?? 0).catch((error: unknown) => {
+    started = false;
+    throw error;
+  });
+  let nextWorker = 0;
+
+  /** The next serving worker in turn takes the connection; one that cannot (its channel just closed) passes it on. */
+  function handOff(socket: Socket, tried = 0): void {
+    const ready = [...slots.values()].filter((slot) => slot.serving && slot.worker.isConnected());
+    if (ready.length === 0 || tried >= ready.length) {
+      socket.destroy();
+      return;
+    }
+    const slot = ready[nextWorker++ % ready.length]!;
+    // Sent without keepOpen: the primary's copy is closed once it is sent, so a worker that dies
+    // holding it closes the client's connection rather than leave it open here with nobody serving it.
+    slot.worker.send({ type: 'connection' } satisfies PrimaryMessage, socket, (error: Error | null) => {
+      if (error) handOff(socket, tried + 1);
+    });
+  }
 
   const routesMessage = (): Extract<PrimaryMessage, { type: 'routes' }> => ({
     type: 'routes',
@@ -177,9 +199,6 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
   function fork(): void {
     const worker = cluster.fork({
       [WORKER_CONFIG_ENV]: JSON.stringify(workerConfig),
-      // libuv accepts every pending connection in one go; one accept per wake-up lets the other
-      // workers take their share of a burst of new connections from the shared socket.
-      UV_TCP_SINGLE_ACCEPT: '1',
       // Workers never need the admin token: keep it out of their environment.
       [DEFAULT_ADMIN_TOKEN_ENV]: undefined,
       [`${DEFAULT_ADMIN_TOKEN_ENV}_FILE`]: undefined,
@@ -204,6 +223,7 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
         return;
       case 'routes-applied':
         sync.ack(worker.id, message.version);
+        if (!slot.serving) becameServing(slot);
         return;
       case 'failed':
         slot.failure = message.message;
@@ -213,11 +233,8 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
     }
   }
 
-  function onListening(worker: Worker, address: { port: number }): void {
-    const slot = slots.get(worker.id);
-    if (!slot) return;
+  function becameServing(slot: Slot): void {
     slot.serving = true;
-    boundPort ??= address.port;
     if (starting && [...slots.values()].filter((s) => s.serving).length === options.processes) {
       starting = false;
       ready();
@@ -249,19 +266,15 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
   }
 
   cluster.on('message', onMessage);
-  cluster.on('listening', onListening);
   cluster.on('exit', onExit);
-  // The workers accept from one shared socket rather than the primary accepting and handing each
-  // connection over IPC (Node's round-robin default): a worker that dies mid-handoff leaves that
-  // connection open in the primary, and the client waits on it forever; the primary also stays
-  // off the path of every new connection. Frozen by setupPrimary() or the first fork, so set first.
-  cluster.schedulingPolicy = cluster.SCHED_NONE;
   // The workers run this same entry point (process.argv[1], with tsx's loader in execArgv);
   // everything they need comes in WORKER_CONFIG_ENV and over IPC, not on their command line.
   cluster.setupPrimary({ args: [] });
 
   async function stopWorkers(): Promise<void> {
     stopping = true;
+    // No new connections; those handed over are the workers' to finish.
+    acceptor.close();
     await Promise.all(
       [...slots.values()].map(async (slot) => {
         sendTo(slot, { type: 'shutdown' });
@@ -270,7 +283,6 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
       }),
     );
     cluster.off('message', onMessage);
-    cluster.off('listening', onListening);
     cluster.off('exit', onExit);
   }
 
@@ -290,7 +302,7 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
     clearTimeout(startTimer);
   }
 
-  const url = originOf(host, boundPort ?? workerConfig.port);
+  const url = originOf(host, boundPort);
   log(
     `gateway data plane on ${url} (OpenAI-compatible base URL ${url}/v1) served by ${options.processes} worker processes; admin plane on ${admin.url}; epoch ${traffic.epoch}`,
   );
@@ -298,7 +310,7 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
   return {
     url,
     baseUrl: `${url}/v1`,
-    port: boundPort ?? workerConfig.port,
+    port: boundPort,
     adminUrl: admin.url,
     adminToken,
     epoch: traffic.epoch,

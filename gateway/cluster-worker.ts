@@ -1,15 +1,15 @@
 // A data-plane worker of the multi-process gateway (cluster-primary.ts): it serves only the
-// OpenAI-compatible API, on the data address the workers share, from the route table the primary
-// sends (cluster-messages.ts), and forwards every exchange and shadow pair to the primary in
+// OpenAI-compatible API, on the client connections the primary hands it, from the route table the
+// primary sends (cluster-messages.ts), and forwards every exchange and shadow pair to the primary in
 // batches (traffic-batch.ts). It holds no state of its own worth keeping: killed, it is restarted
 // by the primary and gets the current table before it serves again.
 import { createDataPlane } from './data-plane-server';
 import { parsePrimaryMessage, parseWorkerConfig, WORKER_CONFIG_ENV } from './cluster-messages';
 import type { WorkerMessage } from './cluster-messages';
+import type { Socket } from 'node:net';
 import { RouteTable } from './route-table';
 import type { StoredRoute } from './route-table';
 import { TrafficBatcher } from './traffic-batch';
-import { listenOn } from '../lib/listen';
 
 /** A fresh table holding exactly `routes`, each checked as the state file's are; throws before anything is swapped in. */
 export function tableFrom(routes: StoredRoute[]): RouteTable {
@@ -33,7 +33,7 @@ export async function runClusterWorker(): Promise<void> {
     { recorder: batcher, pairs: batcher },
     { ...config, random: Math.random },
   );
-  let listening: Promise<void> | null = null;
+  let serving = false;
   let stopping = false;
 
   const fail = (error: unknown) => {
@@ -51,9 +51,21 @@ export async function runClusterWorker(): Promise<void> {
     send({ type: 'stopped' }, () => process.exit(0));
   };
 
-  process.on('message', (raw: unknown) => {
+  process.on('message', (raw: unknown, handle?: unknown) => {
     const message = parsePrimaryMessage(raw);
     if (!message) return;
+    if (message.type === 'connection') {
+      const socket = handle as Socket | undefined;
+      if (!socket) return;
+      if (!serving || stopping) {
+        socket.destroy();
+        return;
+      }
+      // Accepted paused by the primary, so no byte was read there: this worker reads them all.
+      dataPlane.server.emit('connection', socket);
+      socket.resume();
+      return;
+    }
     if (message.type === 'shutdown') {
       shutdown().catch(fail);
       return;
@@ -65,12 +77,9 @@ export async function runClusterWorker(): Promise<void> {
       fail(error);
       return;
     }
+    // Only with a table is this worker given connections (the primary waits for this).
+    serving = true;
     send({ type: 'routes-applied', version: message.version });
-    // Only with a table does this worker take connections on the shared address.
-    listening ??= listenOn(dataPlane.server, config.host, config.port).then(
-      () => undefined,
-      (error: unknown) => fail(error),
-    );
   });
   // Signals are the primary's to act on: it stops the workers first, then itself.
   process.on('SIGINT', () => {});

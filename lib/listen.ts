@@ -2,8 +2,7 @@
 // to a port or a unix socket and says where it listens. A bind error (port taken) rejects
 // instead of crashing the process.
 import { chmod, lstat, unlink } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 
 export async function listenOn(server: Server, host: string, port = 0): Promise<{ port: number; origin: string }> {
   await new Promise<void>((resolve, reject) => {

@@ -24,11 +24,15 @@ export class GatewayCli {
   constructor(private readonly token: string) {}
 
   /** Resolves once the gateway says where both planes listen; rejects if it exits first. */
-  start(args: string[]): Promise<RunningGateway> & { spawnedAt: number; child: ChildProcess; output: () => string } {
+  /** `env` is added to the gateway's environment (its workers inherit it). */
+  start(
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<RunningGateway> & { spawnedAt: number; child: ChildProcess; output: () => string } {
     const spawnedAt = performance.now();
     const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts', ...args], {
       cwd: repoRoot,
-      env: { ...process.env, GATEWAY_ADMIN_TOKEN: this.token },
+      env: { ...process.env, ...env, GATEWAY_ADMIN_TOKEN: this.token },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.children.push(child);
