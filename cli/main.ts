@@ -20,6 +20,7 @@ import { PlanValidationError } from '../plan/schema';
 import { describePlan } from './plan-check';
 import { EXIT_CODES, formatEvent, formatResult, formatStatus } from './format';
 import { CliError } from './cli-error';
+import { exitWhenWritten } from './exit-when-written';
 import { rolloutUiLink } from '../lib/ui-link';
 
 const USAGE = `usage: rollout <command> [options]
@@ -241,7 +242,7 @@ function savedToken(path: string): string | null {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitWhenWritten(code),
   (error: unknown) => {
     if (
       error instanceof CliError ||
@@ -251,6 +252,6 @@ main(process.argv.slice(2)).then(
     )
       console.error(`rollout: ${error.message}`);
     else console.error(error);
-    process.exit(EXIT_CODES.error);
+    return exitWhenWritten(EXIT_CODES.error);
   },
 );
