@@ -21,7 +21,7 @@ import { describePlan } from './plan-check';
 import { EXIT_CODES, formatEvent, formatResult, formatStatus } from './format';
 import { CliError } from './cli-error';
 import { compactResult, compactStatus } from './compact-result';
-import { exitWhenWritten } from './exit-when-written';
+import { exitWhenWritten, tolerateReaderLeaving } from './output-streams';
 import { rolloutUiLink } from '../lib/ui-link';
 
 const USAGE = `usage: rollout <command> [options]
@@ -259,6 +259,7 @@ function savedToken(path: string): string | null {
   return token.length >= MIN_ADMIN_TOKEN_LENGTH ? token : null;
 }
 
+tolerateReaderLeaving();
 main(process.argv.slice(2)).then(
   (code) => exitWhenWritten(code),
   (error: unknown) => {

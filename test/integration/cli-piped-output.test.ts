@@ -4,7 +4,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,33 +82,38 @@ afterAll(async () => {
 
 /**
  * Runs `rollout …` as a shell pipeline does (`rollout … | reader`), its stdout (or stderr) into a
- * real pipe whose reader sleeps before it reads: the pipe fills at 64 KB and stays full a while.
+ * real pipe. The default reader sleeps before it reads: the pipe fills at 64 KB and stays full a while.
  */
-function rolloutThroughSlowPipe(
+function rolloutThroughPipe(
   args: string[],
-  stream: 'stdout' | 'stderr' = 'stdout',
-): Promise<{ code: number | null; output: string }> {
+  { stream = 'stdout', reader = '{ sleep 1.5; cat; }' }: { stream?: 'stdout' | 'stderr'; reader?: string } = {},
+): Promise<{ code: number | null; output: string; stderr: string }> {
   const redirect = stream === 'stdout' ? '' : '2>&1 >/dev/null';
   const child = spawn(
     'bash',
-    ['-o', 'pipefail', '-c', `"$0" bin/rollout.mjs "$@" ${redirect} | { sleep 1.5; cat; }`, process.execPath, ...args],
+    ['-o', 'pipefail', '-c', `"$0" bin/rollout.mjs "$@" ${redirect} | ${reader}`, process.execPath, ...args],
     {
       env: { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default' },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   const out: Buffer[] = [];
+  const err: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output: Buffer.concat(out).toString() }));
+    child.once('close', (code) =>
+      resolve({ code, output: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+    );
   });
 }
 
 describe('rollout output through a slowly read pipe', () => {
   it('status --json --full arrives whole, and --out FILE holds the same full JSON', async () => {
     const outFile = join(dir, 'status.json');
-    const full = await rolloutThroughSlowPipe(['status', ROLLOUT_ID, '--json', '--full', '--out', outFile]);
+    const full = await rolloutThroughPipe(['status', ROLLOUT_ID, '--json', '--full', '--out', outFile]);
+    expect(full.stderr).toBe('');
     expect(full.code).toBe(0);
     expect(full.output.length).toBeGreaterThan(300_000);
     const status = JSON.parse(full.output) as RolloutStatus;
@@ -117,7 +122,7 @@ describe('rollout output through a slowly read pipe', () => {
     expect(status.timeline.length).toBeGreaterThan(0);
     expect(JSON.parse(readFileSync(outFile, 'utf8'))).toEqual(status);
 
-    const compact = await rolloutThroughSlowPipe(['status', ROLLOUT_ID, '--json']);
+    const compact = await rolloutThroughPipe(['status', ROLLOUT_ID, '--json']);
     expect(compact.code).toBe(0);
     const shown = JSON.parse(compact.output) as RolloutStatus;
     expect(shown.name).toBe(LONG_NAME);
@@ -129,10 +134,24 @@ describe('rollout output through a slowly read pipe', () => {
     // Node on Linux writes stderr into a pipe before the write call returns (only stdout was cut),
     // so this guards the error path through the same exit: the whole message, and exit code 1.
     const command = 'x'.repeat(100_000);
-    const failed = await rolloutThroughSlowPipe([command], 'stderr');
+    const failed = await rolloutThroughPipe([command], { stream: 'stderr' });
     expect(failed.code).toBe(1);
     // Not toContain: its failure message would print the 100 KB twice.
     expect(failed.output.startsWith(`rollout: unknown command "${command}"`)).toBe(true);
     expect(failed.output.trimEnd().endsWith('127.0.0.1:7233.')).toBe(true);
+  }, 30_000);
+
+  it("a reader that stops early ends the output quietly; the exit code is still the command's", async () => {
+    const planFile = join(dir, 'long-plan.json');
+    // 300 KB of output from a command that needs no server: the plan's description comes back.
+    const minimal = JSON.parse(readFileSync('examples/minimal.json', 'utf8')) as object;
+    writeFileSync(
+      planFile,
+      JSON.stringify({ ...minimal, rollout: { id: 'long-plan', description: 'd'.repeat(300_000) } }),
+    );
+    const early = await rolloutThroughPipe(['plan', 'check', planFile, '--json'], { reader: 'head -c 100' });
+    expect(early.stderr).toBe('');
+    expect(early.code).toBe(0);
+    expect(early.output).toHaveLength(100);
   }, 30_000);
 });
