@@ -1,6 +1,7 @@
 // The CLI's output arrives whole through a pipe that its reader drains slowly: a command that exited
 // before stdout drained cut `rollout status --json | …` at the pipe's 64 KB. The real `rollout`
-// entry against a real dev server, worker and gateway, with a rollout whose status is large.
+// entry against a real dev server, worker and gateway, with a rollout whose status is large, and
+// `run --wait --json` to a rollout's end (compact on stdout, full in --out FILE).
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
@@ -12,7 +13,9 @@ import { createActivities } from '../../activities';
 import { startRollout, type RolloutHandle } from '../../client/rollouts';
 import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { parsePlan } from '../../plan/schema';
-import type { RolloutStatus } from '../../workflows/rollout-state';
+import { compactResult } from '../../cli/compact-result';
+import { EXIT_CODES } from '../../cli/format';
+import type { RolloutResult, RolloutStatus } from '../../workflows/rollout-state';
 import { eventually } from '../support/eventually';
 import { adminOf } from '../support/gateway-over-pair';
 import { createDevServerEnv, workflowBundle } from '../support/temporal';
@@ -86,14 +89,23 @@ afterAll(async () => {
  */
 function rolloutThroughPipe(
   args: string[],
-  { stream = 'stdout', reader = '{ sleep 1.5; cat; }' }: { stream?: 'stdout' | 'stderr'; reader?: string } = {},
+  {
+    stream = 'stdout',
+    reader = '{ sleep 1.5; cat; }',
+    env: extraEnv = {},
+  }: { stream?: 'stdout' | 'stderr'; reader?: string; env?: Record<string, string> } = {},
 ): Promise<{ code: number | null; output: string; stderr: string }> {
   const redirect = stream === 'stdout' ? '' : '2>&1 >/dev/null';
   const child = spawn(
     'bash',
     ['-o', 'pipefail', '-c', `"$0" bin/rollout.mjs "$@" ${redirect} | ${reader}`, process.execPath, ...args],
     {
-      env: { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default' },
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+        ...extraEnv,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -154,4 +166,39 @@ describe('rollout output through a slowly read pipe', () => {
     expect(early.code).toBe(0);
     expect(early.output).toHaveLength(100);
   }, 30_000);
+
+  it('run --wait --json prints the compact result of the finished rollout; --out FILE holds the full one', async () => {
+    const id = 'cli-piped-run';
+    const planFile = join(dir, 'run-plan.json');
+    // No traffic: the judge has no data, and the plan rolls back on an inconclusive window.
+    writeFileSync(
+      planFile,
+      JSON.stringify({
+        rollout: { id, requestedBy: 'carol' },
+        backends: {
+          baseline: { baseUrl: 'http://127.0.0.1:9/v1', model: 'sim-base' },
+          candidate: { baseUrl: 'http://127.0.0.1:9/v1', model: 'sim-candidate' },
+        },
+        router: { kind: 'gateway', adminUrl: gateway.adminUrl, route: id },
+        stages: {
+          shadow: { enabled: false },
+          canary: { steps: [{ weight: 5, window: '3s' }], checkInterval: '1s' },
+          cutover: { bake: '1s' },
+        },
+        approvals: { requiredBefore: [], approvers: ['alice'] },
+        guardrails: { judge: 'statistical', onInconclusive: 'rollback' },
+      }),
+    );
+    const outFile = join(dir, 'run-result.json');
+    const run = await rolloutThroughPipe(['run', planFile, '--wait', '--json', '--out', outFile], {
+      env: { ROLLOUT_TASK_QUEUE: TASK_QUEUE },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(EXIT_CODES.rolled_back);
+    const full = JSON.parse(readFileSync(outFile, 'utf8')) as RolloutResult;
+    expect(full.outcome).toBe('rolled_back');
+    expect(full.verdicts.length).toBeGreaterThan(0);
+    expect(full.verdicts.some((verdict) => verdict.metrics.some((metric) => metric.message))).toBe(true);
+    expect(JSON.parse(run.output)).toEqual(compactResult(full));
+  }, 60_000);
 });
