@@ -20,6 +20,8 @@ import { PlanValidationError } from '../plan/schema';
 import { describePlan } from './plan-check';
 import { EXIT_CODES, formatEvent, formatResult, formatStatus } from './format';
 import { CliError } from './cli-error';
+import { compactResult, compactStatus } from './compact-result';
+import { exitWhenWritten, tolerateReaderLeaving } from './output-streams';
 import { rolloutUiLink } from '../lib/ui-link';
 
 const USAGE = `usage: rollout <command> [options]
@@ -40,6 +42,10 @@ const USAGE = `usage: rollout <command> [options]
                                               Prometheus, gateway data :8080 + admin :8480, worker)
                                               until Ctrl-C
 
+\`status --json\` and \`run --wait --json\` print a compact result (outcome, stages, each verdict's
+outcome and figures, decisions, the latest timeline events); add --full for all the evidence, or
+--out FILE to also write the full JSON to FILE.
+
 Temporal is found through TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / ROLLOUT_TASK_QUEUE, else
 the stack started by \`rollout up\`, else 127.0.0.1:7233.`;
 
@@ -50,6 +56,8 @@ const options = {
   query: { type: 'string' },
   wait: { type: 'boolean' },
   json: { type: 'boolean' },
+  full: { type: 'boolean' },
+  out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -80,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
         );
       const plan = await loadPlanFile(need(rest[1], 'a plan file'));
       // --json prints the exact workflow input, for `temporal workflow start --input-file`.
-      console.log(values.json ? JSON.stringify({ plan, requestedBy: me }, null, 2) : describePlan(plan));
+      console.log(values.json ? toJson({ plan, requestedBy: me }) : describePlan(plan));
       return 0;
     }
     case 'up':
@@ -102,7 +110,8 @@ async function main(argv: string[]): Promise<number> {
         const result = await watchRollout(handle, (event) => {
           if (!values.json) console.log(formatEvent(event));
         });
-        console.log(values.json ? JSON.stringify(result, null, 2) : formatResult(result));
+        if (values.out) saveFullJson(values.out, result);
+        console.log(values.json ? toJson(values.full ? result : compactResult(result)) : formatResult(result));
         return EXIT_CODES[result.outcome];
       } finally {
         await close();
@@ -113,9 +122,10 @@ async function main(argv: string[]): Promise<number> {
       const { client, config, close } = await connectTemporal();
       try {
         const status = await rolloutStatus(client, id);
+        if (values.out) saveFullJson(values.out, status);
         console.log(
           values.json
-            ? JSON.stringify(status, null, 2)
+            ? toJson(values.full ? status : compactStatus(status))
             : formatStatus(status, rolloutUiLink(config.uiUrl, config.namespace, status.rolloutId)),
         );
         return 0;
@@ -167,7 +177,7 @@ async function main(argv: string[]): Promise<number> {
       const { client, close } = await connectTemporal();
       try {
         const rollouts = await listRollouts(client, values.query);
-        if (values.json) console.log(JSON.stringify(rollouts, null, 2));
+        if (values.json) console.log(toJson(rollouts));
         else
           for (const r of rollouts)
             console.log(
@@ -233,6 +243,15 @@ async function runStackInForeground(): Promise<number> {
   return 0;
 }
 
+function toJson(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}
+
+/** `--out FILE`: the full result or status, whatever stdout shows. */
+function saveFullJson(path: string, value: unknown): void {
+  writeFileSync(path, `${toJson(value)}\n`);
+}
+
 /** The token a previous `rollout up` saved, if it is still usable. */
 function savedToken(path: string): string | null {
   if (!existsSync(path)) return null;
@@ -240,8 +259,9 @@ function savedToken(path: string): string | null {
   return token.length >= MIN_ADMIN_TOKEN_LENGTH ? token : null;
 }
 
+tolerateReaderLeaving();
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitWhenWritten(code),
   (error: unknown) => {
     if (
       error instanceof CliError ||
@@ -251,6 +271,6 @@ main(process.argv.slice(2)).then(
     )
       console.error(`rollout: ${error.message}`);
     else console.error(error);
-    process.exit(EXIT_CODES.error);
+    return exitWhenWritten(EXIT_CODES.error);
   },
 );
