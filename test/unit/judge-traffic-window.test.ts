@@ -9,6 +9,7 @@ import { armTraffic, firstTokenReference, latencyReference, metricData } from '.
 import { parsePlan } from '../../plan/schema';
 
 const free = { inputPer1k: 0, outputPer1k: 0 };
+const unpriced = { baseline: free, candidate: free };
 let seq = 0;
 function record(partial: Partial<RequestRecord>): RequestRecord {
   seq += 1;
@@ -100,7 +101,7 @@ describe('metricData and the judge', () => {
     });
     expect(data.p99Latency).toBeUndefined();
     expect(data.length).toMatchObject({ type: 'samples' });
-    expect(judgeConfigFromPlan(plan.guardrails, none).metrics.map((m) => m.name)).toEqual([
+    expect(judgeConfigFromPlan(plan.guardrails, none, unpriced).metrics.map((m) => m.name)).toEqual([
       'errorRate',
       'refusalRate',
       'schemaAdherence',
@@ -109,7 +110,7 @@ describe('metricData and the judge', () => {
     const { verdict } = judgeCanary({
       stage: 'canary-1',
       at: 'now',
-      config: judgeConfigFromPlan(plan.guardrails, none),
+      config: judgeConfigFromPlan(plan.guardrails, none, unpriced),
       data,
     });
     expect(verdict.outcome).toBe('fail');
@@ -157,7 +158,7 @@ describe('metricData and the judge', () => {
       timeToFirstToken: firstTokenReference(baseline, 0.25, 50),
     };
     expect(references.timeToFirstToken!.threshold).toBeGreaterThan(115);
-    const config = judgeConfigFromPlan(plan.guardrails, references);
+    const config = judgeConfigFromPlan(plan.guardrails, references, unpriced);
     expect(config.metrics.map((m) => m.name)).toEqual([
       'errorRate',
       'refusalRate',
@@ -186,17 +187,21 @@ describe('metricData and the judge', () => {
       free,
     );
     expect(firstTokenReference(few, 0.25, 50)).toBeNull();
-    const config = judgeConfigFromPlan(plan.guardrails, { latency: null, timeToFirstToken: null });
+    const config = judgeConfigFromPlan(plan.guardrails, { latency: null, timeToFirstToken: null }, unpriced);
     expect(config.metrics.map((m) => m.name)).not.toContain('timeToFirstToken');
   });
 
   it('reads a plan parsed before a guardrail existed as that guardrail being off', () => {
     const { timeToFirstToken: _dropped, ...older } = plan.guardrails;
     const reference = { quantile: 0.99, threshold: 100, toleranceRate: 0.03 };
-    const config = judgeConfigFromPlan(older as typeof plan.guardrails, {
-      latency: reference,
-      timeToFirstToken: reference,
-    });
+    const config = judgeConfigFromPlan(
+      older as typeof plan.guardrails,
+      {
+        latency: reference,
+        timeToFirstToken: reference,
+      },
+      unpriced,
+    );
     expect(config.metrics.map((m) => m.name)).toEqual([
       'errorRate',
       'refusalRate',
