@@ -1,37 +1,16 @@
 // From the gateway's per-request records to the judge's data: which records count for which arm,
 // what each guardrail is computed over, and the plan → judge mapping.
 import { describe, expect, it } from 'vitest';
-import type { RequestRecord } from '../../gateway/admin-api';
 import { judgeCanary } from '../../judge/canary-judge';
 import { judgeConfigFromPlan } from '../../judge/plan-judge-config';
 import { canaryPower, latencyToleranceRate } from '../../judge/plan-power';
 import { armTraffic, firstTokenReference, latencyReference, metricData } from '../../judge/traffic-window';
 import { parsePlan } from '../../plan/schema';
+import { requestRecord } from '../support/request-records';
 
 const free = { inputPer1k: 0, outputPer1k: 0 };
 const unpriced = { baseline: free, candidate: free };
-let seq = 0;
-function record(partial: Partial<RequestRecord>): RequestRecord {
-  seq += 1;
-  return {
-    seq,
-    epoch: 'e1',
-    requestId: `r${seq}`,
-    route: 'chat',
-    backend: 'candidate',
-    model: 'sim-c',
-    mode: 'live',
-    status: 200,
-    latencyMs: 100,
-    ttftMs: null,
-    promptTokens: 10,
-    completionTokens: 50,
-    refusal: false,
-    validJson: null,
-    at: '2026-11-22T10:00:10.000Z',
-    ...partial,
-  };
-}
+const record = requestRecord;
 const START = Date.parse('2026-11-22T10:00:00.000Z');
 
 describe('armTraffic', () => {

@@ -9,6 +9,7 @@ import { judgeConfigFromPlan, unjudgedByPlan } from '../../judge/plan-judge-conf
 import { emptyTotals, seriesMetricData } from '../../judge/series-window';
 import { armTraffic, metricData, type ArmTraffic, type TailReferences } from '../../judge/traffic-window';
 import { parsePlan } from '../../plan/schema';
+import { requestRecord } from '../support/request-records';
 
 const free = { inputPer1k: 0, outputPer1k: 0 };
 const prices = { inputPer1k: 0.5, outputPer1k: 1 };
@@ -23,27 +24,11 @@ const plan = parsePlan({
   guardrails: { minRequests: 50 },
 });
 
-let seq = 0;
+let spread = 0;
+// Healthy answers with some spread in latency and length, the same on both arms.
 function record(partial: Partial<RequestRecord>): RequestRecord {
-  seq += 1;
-  return {
-    seq,
-    epoch: 'e1',
-    requestId: `r${seq}`,
-    route: 'chat',
-    backend: 'candidate',
-    model: 'm',
-    mode: 'live',
-    status: 200,
-    latencyMs: 100 + (seq % 50),
-    ttftMs: null,
-    promptTokens: 10,
-    completionTokens: 40 + (seq % 20),
-    refusal: false,
-    validJson: null,
-    at: '2026-11-22T10:00:10.000Z',
-    ...partial,
-  };
+  spread = (spread + 1) % 1000;
+  return requestRecord({ latencyMs: 100 + (spread % 50), completionTokens: 40 + (spread % 20), ...partial });
 }
 
 function arm(backend: 'baseline' | 'candidate', n: number, partial: Partial<RequestRecord> = {}, pricing = free) {
