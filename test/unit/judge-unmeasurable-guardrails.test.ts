@@ -4,6 +4,7 @@
 // still no data. Both the records path and the series path.
 import { describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../../gateway/admin-api';
+import { formatVerdict } from '../../cli/format';
 import { judgeCanary } from '../../judge/canary-judge';
 import { judgeConfigFromPlan, unjudgedByPlan } from '../../judge/plan-judge-config';
 import { emptyTotals, seriesMetricData } from '../../judge/series-window';
@@ -86,6 +87,12 @@ describe('a guardrail the traffic does not use in either arm', () => {
     }
     expect(verdict.outcome).toBe('pass');
     expect(verdict.reason).not.toContain('schemaAdherence');
+  });
+
+  it('is shown to people as n/a, with the plan note', () => {
+    const text = formatVerdict(judge(arm('baseline', 600), arm('candidate', 600)));
+    expect(text).toMatch(/^ {4}n\/a {5}schemaAdherence: not applicable in this window/m);
+    expect(text).toContain('    note    costPerRequest not judged: the plan gives no prices');
   });
 
   it('is still no data, never a pass, when the candidate answered nothing while the baseline has data', () => {
