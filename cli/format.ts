@@ -1,4 +1,5 @@
 // How the CLI shows rollouts to people.
+import type { JudgeVerdict } from '../judge/judge-evidence';
 import type { Verdict } from '../judge/verdict';
 import type { RolloutResult, RolloutStatus, TimelineEvent } from '../workflows/rollout-state';
 
@@ -7,9 +8,14 @@ export function formatEvent(event: TimelineEvent): string {
   return `${time}  ${event.type.padEnd(18)} ${event.message}`;
 }
 
-export function formatVerdict(verdict: Verdict): string {
+export function formatVerdict(verdict: Verdict | JudgeVerdict): string {
   const lines = [`${verdict.stage}: ${verdict.outcome.toUpperCase()} — ${verdict.reason}`];
-  for (const metric of verdict.metrics) lines.push(`    ${metric.classification.padEnd(7)} ${metric.message}`);
+  for (const metric of verdict.metrics) {
+    // Nothing to measure in this window is not missing data: say so.
+    const label = 'status' in metric && metric.status === 'not_applicable' ? 'n/a' : metric.classification;
+    lines.push(`    ${label.padEnd(7)} ${metric.message}`);
+  }
+  if ('notes' in verdict) for (const note of verdict.notes ?? []) lines.push(`    note    ${note}`);
   if (verdict.report) lines.push(`    report  ${verdict.report}`);
   return lines.join('\n');
 }

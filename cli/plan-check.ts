@@ -1,10 +1,11 @@
 // `rollout plan check`: what a plan will do, before it does it.
 import { formatDuration } from '../plan/duration';
 import { resolveMetrics } from '../plan/metrics-schema';
-import { gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
+import { enabledGuardrail, gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
 import { describeSelector, DIALECTS } from '../plan/series-dialects';
 import { unjudgedFromSeries } from '../judge/series-window';
 import { canaryPower } from '../judge/plan-power';
+import { unjudgedByPlan } from '../judge/plan-judge-config';
 import { stagesOf } from '../workflows/rollout-stages';
 
 export function describePlan(plan: RolloutPlan): string {
@@ -52,6 +53,7 @@ export function describePlan(plan: RolloutPlan): string {
   lines.push(
     `  guards    ${rails.join(', ')}  (* critical); ≥ ${plan.guardrails.minRequests} requests per side before a pass`,
   );
+  lines.push(...unmeasuredLines(plan));
   lines.push(...judgeLines(plan));
   const power = canaryPower(plan);
   if (!power) {
@@ -69,6 +71,25 @@ export function describePlan(plan: RolloutPlan): string {
     }
   }
   return lines.join('\n');
+}
+
+/** Guardrails with nothing to measure: left out of every verdict (the plan), or of a window (the traffic). */
+function unmeasuredLines(plan: RolloutPlan): string[] {
+  const lines = Object.entries(
+    unjudgedByPlan(plan.guardrails, {
+      baseline: plan.backends.baseline.pricing,
+      candidate: plan.backends.candidate.pricing,
+    }),
+  ).map(([name, why]) => `            ${name} not judged: ${why}; it never blocks`);
+  const byTraffic = [
+    enabledGuardrail(plan.guardrails, 'schemaAdherence') ? 'schemaAdherence (JSON-mode requests)' : null,
+    enabledGuardrail(plan.guardrails, 'timeToFirstToken') ? 'timeToFirstToken (streamed answers)' : null,
+  ].filter((rail): rail is string => rail !== null);
+  if (byTraffic.length > 0)
+    lines.push(
+      `            ${byTraffic.join(', ')}: not applicable in a window where neither arm has any, never blocking`,
+    );
+  return lines;
 }
 
 /** Which judge really decides, and on which data: the records, which series, or the gateway's figures. */

@@ -19,7 +19,12 @@ export type MetricData =
   /** Summaries of the raw values (scale 'raw') or of their logarithms (scale 'log'). */
   | { type: 'summary'; scale: 'raw' | 'log'; baseline: SummaryStats; candidate: SummaryStats }
   /** Latency as counts above a fixed threshold (e.g. from histogram buckets at the shadow p99). */
-  | { type: 'exceedance'; threshold: number; baseline: Counts; candidate: Counts };
+  | { type: 'exceedance'; threshold: number; baseline: Counts; candidate: Counts }
+  /**
+   * Neither arm's traffic had what the metric measures (no JSON-mode request, no streamed answer)
+   * although both answered: nothing to judge in this window, as opposed to data that went missing.
+   */
+  | { type: 'not_applicable'; reason: string };
 
 /** A latency metric's reference, measured on the baseline during shadow. */
 export interface LatencyReference {
@@ -77,6 +82,8 @@ export interface JudgeConfig {
   /** Pass also needs each critical metric's always-valid interval inside its tolerance (default false). */
   requireWithinTolerance?: boolean;
   metrics: MetricConfig[];
+  /** Enabled guardrails left out because the plan gives nothing to measure them with, and why (shown in the notes). */
+  unjudged?: Record<string, string>;
 }
 
 export interface JudgeInput {

@@ -74,5 +74,7 @@ export function judgeCanary(input: JudgeInput): JudgeResult {
     scoreBreakdown,
   };
   if (scoreBreakdown.score !== null) verdict.score = scoreBreakdown.score;
+  const unjudged = Object.entries(config.unjudged ?? {});
+  if (unjudged.length > 0) verdict.notes = unjudged.map(([name, why]) => `${name} not judged: ${why}`);
   return { verdict, state: { pValues: look.pValues, looks: (input.state?.looks ?? 0) + 1 } };
 }

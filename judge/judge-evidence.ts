@@ -63,8 +63,12 @@ export interface JudgeMetricEvidence extends MetricEvidence {
   weight: number;
   /** In the Holm family and in the score; non-blocking metrics are shown only. */
   blocking: boolean;
-  /** 'insufficient': data, but fewer than minSamples in an arm (classified no_data, never pass). */
-  status: 'ok' | 'no_data' | 'insufficient';
+  /**
+   * 'insufficient': data, but fewer than minSamples in an arm (classified no_data, never pass).
+   * 'not_applicable': neither arm's traffic had what the metric measures; classified no_data, left
+   * out of the Holm family and the score (`blocking` false) for this look, so it neither blocks nor passes.
+   */
+  status: 'ok' | 'no_data' | 'insufficient' | 'not_applicable';
   minSamples: number;
   /** True when the always-valid interval already excludes a regression of the tolerance. */
   withinTolerance: boolean | null;

@@ -3,6 +3,7 @@
 // burn-in, and its estimate is at least `minEffectFraction` × tolerance in that direction
 // (Kayenta-style effect-size gate: statistically certain but negligible shifts do not fail a
 // canary). Otherwise: 'no_data' without data or below minSamples (never a pass), else 'pass'.
+// A metric with nothing to measure in either arm is shown as not applicable, and is not judged.
 // Improvements never count against a directional metric.
 import { deltaText, type DeltaFormat } from '../lib/delta-format';
 import type { JudgeMetricEvidence, SequentialEvidence } from './judge-evidence';
@@ -18,6 +19,17 @@ export function buildEvidence(
   alpha: number,
   minEffectFraction: number,
 ): JudgeMetricEvidence {
+  if (m.status === 'not_applicable') {
+    return evidence(m, {
+      baseline: null,
+      candidate: null,
+      delta: null,
+      classification: 'no_data',
+      status: 'not_applicable',
+      withinTolerance: null,
+      message: `${m.cfg.name}: not applicable in this window (${m.reason ?? 'nothing to measure'}); not judged`,
+    });
+  }
   if (m.status === 'no_data' || !m.stat || !s) {
     return evidence(m, {
       baseline: m.baselineValue,

@@ -4,15 +4,42 @@ import type { JudgeConfig, MetricConfig } from './canary-input';
 import type { TailReferences } from './traffic-window';
 
 type Guardrails = RolloutPlan['guardrails'];
+type Pricing = RolloutPlan['backends']['baseline']['pricing'];
+export interface PlanPricing {
+  baseline: Pricing;
+  candidate: Pricing;
+}
+
+const priced = (pricing: Pricing): boolean => pricing.inputPer1k > 0 || pricing.outputPer1k > 0;
+
+/**
+ * Enabled guardrails the plan itself gives the judge nothing to measure with, and why. They are
+ * left out of every verdict (named once in its notes) rather than waiting for data that cannot come.
+ */
+export function unjudgedByPlan(guardrails: Guardrails, pricing: PlanPricing): Record<string, string> {
+  const reasons: Record<string, string> = {};
+  if (enabledGuardrail(guardrails, 'costPerRequest')) {
+    const unpriced = (['baseline', 'candidate'] as const).filter((arm) => !priced(pricing[arm]));
+    // Cost is compared per arm, so one arm without prices leaves nothing to compare either.
+    if (unpriced.length === 2) reasons.costPerRequest = 'the plan gives no prices';
+    else if (unpriced.length === 1) reasons.costPerRequest = `the plan gives no prices for the ${unpriced[0]}`;
+  }
+  return reasons;
+}
 
 /** Traffic guardrails the canary judge watches (judgeScore belongs to the golden eval). */
-export function judgeConfigFromPlan(guardrails: Guardrails, references: TailReferences): JudgeConfig {
+export function judgeConfigFromPlan(
+  guardrails: Guardrails,
+  references: TailReferences,
+  pricing: PlanPricing,
+): JudgeConfig {
   const metrics: MetricConfig[] = [];
+  const unjudged = unjudgedByPlan(guardrails, pricing);
   type TrafficGuardrail =
     'errorRate' | 'refusalRate' | 'schemaAdherence' | 'p99Latency' | 'timeToFirstToken' | 'length' | 'costPerRequest';
   const add = (name: TrafficGuardrail, config: Omit<MetricConfig, 'name' | 'direction' | 'tolerance' | 'critical'>) => {
     const rail = enabledGuardrail(guardrails, name);
-    if (rail)
+    if (rail && !(name in unjudged))
       metrics.push({ name, direction: rail.direction, tolerance: rail.tolerance, critical: rail.critical, ...config });
   };
   add('errorRate', { kind: 'proportion', group: 'reliability' });
@@ -32,10 +59,12 @@ export function judgeConfigFromPlan(guardrails: Guardrails, references: TailRefe
     });
   add('length', { kind: 'continuous', toleranceKind: 'relative', scale: 'raw', group: 'behaviour' });
   add('costPerRequest', { kind: 'continuous', toleranceKind: 'relative', scale: 'raw', group: 'cost' });
-  return {
+  const config: JudgeConfig = {
     alpha: guardrails.alpha,
     minSamples: guardrails.minRequests,
     scoreThresholds: guardrails.score,
     metrics,
   };
+  if (Object.keys(unjudged).length > 0) config.unjudged = unjudged;
+  return config;
 }

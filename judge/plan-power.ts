@@ -34,7 +34,11 @@ export function canaryPower(plan: RolloutPlan): StepPower[] | null {
   };
   // Time to first token is left out: its sample is the streamed share of traffic, which the plan's
   // expectations do not state.
-  const config = judgeConfigFromPlan(plan.guardrails, { latency: reference, timeToFirstToken: null });
+  const config = judgeConfigFromPlan(
+    plan.guardrails,
+    { latency: reference, timeToFirstToken: null },
+    { baseline: plan.backends.baseline.pricing, candidate: plan.backends.candidate.pricing },
+  );
   const expectations: Record<string, MetricExpectation> = {
     errorRate: { baselineRate: expected.errorRate },
     refusalRate: { baselineRate: expected.refusalRate },

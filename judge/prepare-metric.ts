@@ -2,7 +2,8 @@
 // θ = p_c − p_b in absolute points; continuous metrics (tokens, cost, length, judge scores) with a
 // relative tolerance as θ = log(x̄_c / x̄_b) (scale 'raw', delta method) or θ = mean(log x_c) −
 // mean(log x_b) (scale 'log', geometric means), with an absolute tolerance as θ = x̄_c − x̄_b;
-// latency in prepare-latency.ts. Missing, malformed or too little data gives a 'no_data' record.
+// latency in prepare-latency.ts. Missing, malformed or too little data gives a 'no_data' record;
+// traffic with nothing to measure in either arm a 'not_applicable' one.
 import type { JudgeConfig, MetricConfig, MetricData } from './canary-input';
 import type { FixedHorizonEvidence } from './judge-evidence';
 import { prepareLatency } from './prepare-latency';
@@ -49,6 +50,17 @@ export function prepareMetric(
       cfg.kind === 'proportion' || cfg.toleranceKind === 'absolute' ? 'absolute' : 'relative',
       'tolerance must be > 0 (or set tau) for the sequential test to detect anything',
     );
+  }
+  if (data?.type === 'not_applicable') {
+    // Nothing to judge in this window: out of the Holm family and the score, so it cannot block or pass.
+    const skipped = noData(
+      { ...base, blocking: false },
+      cfg.kind === 'continuous' && cfg.toleranceKind !== 'absolute' ? 'log' : 'absolute',
+      cfg.kind === 'continuous' && cfg.toleranceKind !== 'absolute' ? 'relative' : 'absolute',
+      data.reason,
+    );
+    skipped.status = 'not_applicable';
+    return skipped;
   }
   if (cfg.kind === 'proportion') return prepareProportion(base, data, alpha, tauMultiplier);
   if (cfg.kind === 'continuous') return prepareContinuous(base, data, alpha, tauMultiplier);

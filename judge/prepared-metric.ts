@@ -19,7 +19,7 @@ export interface Resolved {
 }
 
 export interface Prepared extends Resolved {
-  status: 'ok' | 'no_data' | 'insufficient';
+  status: 'ok' | 'no_data' | 'insufficient' | 'not_applicable';
   reason?: string;
   nBaseline: number;
   nCandidate: number;

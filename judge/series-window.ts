@@ -20,7 +20,7 @@ import type { LatencyReference, MetricData } from './canary-input';
 import { increments, resets, sumWhere, type Readings } from './series-counters';
 import { DIALECTS, type SeriesSelection } from '../plan/series-dialects';
 import { addBuckets, bucketsOf, boundaryAtOrAbove, countAbove, totalOf, type Buckets } from './series-histogram';
-import type { TailReferences } from './traffic-window';
+import { NO_JSON, NO_STREAM, notApplicable, type TailReferences } from './traffic-window';
 
 /** Families read at each look. */
 export const FAMILIES = ['responses', 'latency', 'firstToken', 'refusals', 'jsonRequests', 'invalidJson'] as const;
@@ -242,11 +242,17 @@ export function seriesMetricData(
       candidate: { events: cEvents, total: cTotal },
     };
   };
+  const answered = { baseline: b.successes, candidate: c.successes };
   return {
     errorRate: counts((arm) => [arm.errors, arm.requests]),
     refusalRate: counts((arm) => [arm.refusals, arm.successes]),
-    schemaAdherence: counts((arm) => [Math.max(0, arm.jsonRequests - arm.invalidJson), arm.jsonRequests]),
+    schemaAdherence:
+      notApplicable(answered, [b.jsonRequests, c.jsonRequests], NO_JSON) ??
+      counts((arm) => [Math.max(0, arm.jsonRequests - arm.invalidJson), arm.jsonRequests]),
     p99Latency: exceedance(b.latency, c.latency, references.latency),
-    timeToFirstToken: exceedance(b.firstToken, c.firstToken, references.timeToFirstToken),
+    timeToFirstToken: references.timeToFirstToken
+      ? (notApplicable(answered, [totalOf(b.firstToken), totalOf(c.firstToken)], NO_STREAM) ??
+        exceedance(b.firstToken, c.firstToken, references.timeToFirstToken))
+      : undefined,
   };
 }

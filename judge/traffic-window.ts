@@ -105,6 +105,23 @@ function above(values: readonly number[], threshold: number): number {
   return count;
 }
 
+export const NO_JSON = 'no JSON-mode request in either arm';
+export const NO_STREAM = 'no streamed answer in either arm';
+
+/**
+ * 'not_applicable' when both arms answered yet neither had what the metric measures: the traffic
+ * does not use it. When an arm answered nothing there is no telling, and the metric stays no data.
+ */
+export function notApplicable(
+  answered: { baseline: number; candidate: number },
+  measured: [baseline: number, candidate: number],
+  reason: string,
+): MetricData | undefined {
+  return answered.baseline > 0 && answered.candidate > 0 && measured[0] === 0 && measured[1] === 0
+    ? { type: 'not_applicable', reason }
+    : undefined;
+}
+
 /** The judge's data for each guardrail, keyed by guardrail name. Missing means no data. */
 export function metricData(
   baseline: ArmTraffic,
@@ -136,12 +153,18 @@ export function metricData(
           candidate: { events: above(pick(candidate), reference.threshold), total: pick(candidate).length },
         }
       : undefined;
+  const answered = { baseline: baseline.successes, candidate: candidate.successes };
   return {
     errorRate: counts((arm) => [arm.errors, arm.requests]),
     refusalRate: counts((arm) => [arm.refusals, arm.successes]),
-    schemaAdherence: counts((arm) => [arm.validJson, arm.jsonRequests]),
+    schemaAdherence:
+      notApplicable(answered, [baseline.jsonRequests, candidate.jsonRequests], NO_JSON) ??
+      counts((arm) => [arm.validJson, arm.jsonRequests]),
     p99Latency: exceedance((arm) => arm.latenciesMs, references.latency),
-    timeToFirstToken: exceedance((arm) => arm.ttftsMs, references.timeToFirstToken),
+    timeToFirstToken: references.timeToFirstToken
+      ? (notApplicable(answered, [baseline.ttftsMs.length, candidate.ttftsMs.length], NO_STREAM) ??
+        exceedance((arm) => arm.ttftsMs, references.timeToFirstToken))
+      : undefined,
     length: samples((arm) => arm.completionTokens),
     costPerRequest: samples((arm) => arm.costs),
   };

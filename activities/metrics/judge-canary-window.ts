@@ -76,7 +76,7 @@ export function createCanaryJudgeActivities(readRecords: RecordsReader, clock: (
       const { verdict, state } = judgeCanary({
         stage: input.stage,
         at: new Date(clock()).toISOString(),
-        config: judgeConfigFromPlan(guardrails, references),
+        config: judgeConfigFromPlan(guardrails, references, input.pricing),
         data: metricData(baseline, candidate, references),
         state: input.judgeState ?? initialJudgeState(),
       });

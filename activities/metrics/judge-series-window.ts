@@ -186,7 +186,7 @@ export function createSeriesJudgeActivities(read: SeriesReader = readPrometheusS
         }
       }
 
-      const config = judgeConfigFromPlan(input.guardrails, references);
+      const config = judgeConfigFromPlan(input.guardrails, references, input.pricing);
       config.metrics = config.metrics.filter((metric) => !(metric.name in unjudged));
       // A latency guardrail that could be judged but has no reference yet is no data, never a pass.
       for (const family of ['latency', 'firstToken'] as const) {
@@ -214,8 +214,9 @@ export function createSeriesJudgeActivities(read: SeriesReader = readPrometheusS
         state: input.judgeState ?? initialJudgeState(),
       });
       if (problems.length > 0) verdict.reason = `no data from Prometheus: ${problems.join('; ')}`;
-      const skipped = Object.entries(unjudged).filter(([name]) =>
-        enabledGuardrail(input.guardrails, name as GuardrailName),
+      // What the plan itself leaves out is already in the judge's notes: said once.
+      const skipped = Object.entries(unjudged).filter(
+        ([name]) => enabledGuardrail(input.guardrails, name as GuardrailName) && !(name in (config.unjudged ?? {})),
       );
       if (skipped.length > 0)
         notes.push(`not judged from these series: ${skipped.map(([name, why]) => `${name} (${why})`).join('; ')}`);
@@ -224,7 +225,7 @@ export function createSeriesJudgeActivities(read: SeriesReader = readPrometheusS
         notes.push(
           `${resets} counter reset(s) in this window (a process restarted; what it counted just before is lost)`,
         );
-      if (notes.length > 0) verdict.notes = notes;
+      if (notes.length > 0) verdict.notes = [...(verdict.notes ?? []), ...notes];
       return {
         verdict,
         judgeState: state,

@@ -101,7 +101,8 @@ describe('several gateways behind one load balancer', () => {
     expect(counts.baseline + counts.candidate).toBe(200);
     expect(Object.keys(result.cursors)).toEqual([gateways[0]!.adminUrl, gateways[1]!.adminUrl]);
     expect(result.cursors[gateways[1]!.adminUrl]).toMatchObject({ epoch: gateways[1]!.epoch, seen: 80 });
-    expect(result.verdict.notes ?? []).toEqual([]);
+    // Nothing about the gateways: the only note is the plan's own (it gives no prices).
+    expect(result.verdict.notes ?? []).toEqual(['costPerRequest not judged: the plan gives no prices']);
   });
 
   it('puts back the gateway that restarted empty, names it, and judges from its new process', async () => {

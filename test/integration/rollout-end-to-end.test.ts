@@ -37,8 +37,16 @@ async function route(name: string): Promise<RouteState> {
   return state;
 }
 
-function plan(id: string, routeName: string, candidate: SimulatedBackend, gates: Array<'cutover'> = []) {
+function plan(
+  id: string,
+  routeName: string,
+  candidate: SimulatedBackend,
+  gates: Array<'cutover'> = [],
+  { unpriced = false } = {},
+) {
   const input = demoPlan({ id, route: routeName, baseline: sims.baseline!, candidate, stack, gates });
+  // As examples/minimal.json: no prices on either backend.
+  if (unpriced) for (const backend of Object.values(input.backends)) delete backend.pricing;
   // Shorter windows than the demo: the test only needs every stage to run on real data.
   input.stages!.shadow = { enabled: true, share: 0.5, window: '8s' };
   input.stages!.canary = {
@@ -71,19 +79,23 @@ beforeAll(async () => {
     model: 'sim-steady',
     behaviour: { latencyMedianMs: 40, latencySigma: 0.1, seed: 4 },
   });
-  const routes = ['e2e-healthy', 'e2e-broken', 'e2e-incident'];
+  sims.unpriced = await startSimulatedBackend({
+    model: 'sim-unpriced',
+    behaviour: { latencyMedianMs: 40, latencySigma: 0.1, seed: 5 },
+  });
+  const routes = ['e2e-unpriced', 'e2e-healthy', 'e2e-broken', 'e2e-incident'];
   for (const name of routes) {
     await gatewayAdmin().defineRoute(name, {
       backends: [{ name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model }],
     });
   }
-  // Enough traffic that even the JSON-only guardrail (schema adherence) and the streamed-only one
+  // 30 requests/s per route. Enough traffic that even the JSON-only guardrail (schema adherence) and the streamed-only one
   // (time to first token) reach their minimum samples in each window.
   loadDone = runLoad({
     gatewayUrl: stack.gatewayUrl,
     routes,
-    ratePerSecond: 90,
-    durationMs: 240_000,
+    ratePerSecond: 120,
+    durationMs: 330_000,
     users: 300,
     jsonShare: 0.5,
     streamShare: 0.5,
@@ -103,6 +115,25 @@ afterAll(async () => {
 });
 
 describe('rollouts end to end on the embedded stack', () => {
+  it('promotes a healthy candidate on a plan without prices and no gates, asking no one', async () => {
+    const unpriced = plan('e2e-unpriced', 'e2e-unpriced', sims.unpriced!, [], { unpriced: true });
+    expect(unpriced.backends.candidate.pricing).toEqual({ inputPer1k: 0, outputPer1k: 0 });
+    const handle = await startRollout(client, unpriced, { taskQueue: stack.taskQueue, requestedBy: 'carol' });
+    const result = await handle.result();
+    expect(result.outcome, result.reason).toBe('promoted');
+    const types = result.timeline.map((event) => event.type);
+    expect(types).not.toContain('gate_opened');
+    expect(types).not.toContain('window_extended');
+    const judged = result.verdicts.filter(
+      (verdict) => verdict.stage === 'shadow' || verdict.stage.startsWith('canary-'),
+    );
+    expect(judged.length).toBeGreaterThan(0);
+    for (const verdict of judged) {
+      expect(verdict.metrics.map((metric) => metric.metric)).not.toContain('costPerRequest');
+      expect((verdict as { notes?: string[] }).notes).toContain('costPerRequest not judged: the plan gives no prices');
+    }
+  }, 120_000);
+
   it('promotes a healthy candidate after an approval, rolls back a broken one, and rolls back on an incident signal', async () => {
     const healthy = await startRollout(client, plan('e2e-healthy', 'e2e-healthy', sims.healthy!, ['cutover']), {
       taskQueue: stack.taskQueue,

@@ -1,36 +1,16 @@
 // From the gateway's per-request records to the judge's data: which records count for which arm,
 // what each guardrail is computed over, and the plan → judge mapping.
 import { describe, expect, it } from 'vitest';
-import type { RequestRecord } from '../../gateway/admin-api';
 import { judgeCanary } from '../../judge/canary-judge';
 import { judgeConfigFromPlan } from '../../judge/plan-judge-config';
 import { canaryPower, latencyToleranceRate } from '../../judge/plan-power';
 import { armTraffic, firstTokenReference, latencyReference, metricData } from '../../judge/traffic-window';
 import { parsePlan } from '../../plan/schema';
+import { requestRecord } from '../support/request-records';
 
 const free = { inputPer1k: 0, outputPer1k: 0 };
-let seq = 0;
-function record(partial: Partial<RequestRecord>): RequestRecord {
-  seq += 1;
-  return {
-    seq,
-    epoch: 'e1',
-    requestId: `r${seq}`,
-    route: 'chat',
-    backend: 'candidate',
-    model: 'sim-c',
-    mode: 'live',
-    status: 200,
-    latencyMs: 100,
-    ttftMs: null,
-    promptTokens: 10,
-    completionTokens: 50,
-    refusal: false,
-    validJson: null,
-    at: '2026-11-22T10:00:10.000Z',
-    ...partial,
-  };
-}
+const unpriced = { baseline: free, candidate: free };
+const record = requestRecord;
 const START = Date.parse('2026-11-22T10:00:00.000Z');
 
 describe('armTraffic', () => {
@@ -100,7 +80,7 @@ describe('metricData and the judge', () => {
     });
     expect(data.p99Latency).toBeUndefined();
     expect(data.length).toMatchObject({ type: 'samples' });
-    expect(judgeConfigFromPlan(plan.guardrails, none).metrics.map((m) => m.name)).toEqual([
+    expect(judgeConfigFromPlan(plan.guardrails, none, unpriced).metrics.map((m) => m.name)).toEqual([
       'errorRate',
       'refusalRate',
       'schemaAdherence',
@@ -109,7 +89,7 @@ describe('metricData and the judge', () => {
     const { verdict } = judgeCanary({
       stage: 'canary-1',
       at: 'now',
-      config: judgeConfigFromPlan(plan.guardrails, none),
+      config: judgeConfigFromPlan(plan.guardrails, none, unpriced),
       data,
     });
     expect(verdict.outcome).toBe('fail');
@@ -157,7 +137,7 @@ describe('metricData and the judge', () => {
       timeToFirstToken: firstTokenReference(baseline, 0.25, 50),
     };
     expect(references.timeToFirstToken!.threshold).toBeGreaterThan(115);
-    const config = judgeConfigFromPlan(plan.guardrails, references);
+    const config = judgeConfigFromPlan(plan.guardrails, references, unpriced);
     expect(config.metrics.map((m) => m.name)).toEqual([
       'errorRate',
       'refusalRate',
@@ -186,17 +166,21 @@ describe('metricData and the judge', () => {
       free,
     );
     expect(firstTokenReference(few, 0.25, 50)).toBeNull();
-    const config = judgeConfigFromPlan(plan.guardrails, { latency: null, timeToFirstToken: null });
+    const config = judgeConfigFromPlan(plan.guardrails, { latency: null, timeToFirstToken: null }, unpriced);
     expect(config.metrics.map((m) => m.name)).not.toContain('timeToFirstToken');
   });
 
   it('reads a plan parsed before a guardrail existed as that guardrail being off', () => {
     const { timeToFirstToken: _dropped, ...older } = plan.guardrails;
     const reference = { quantile: 0.99, threshold: 100, toleranceRate: 0.03 };
-    const config = judgeConfigFromPlan(older as typeof plan.guardrails, {
-      latency: reference,
-      timeToFirstToken: reference,
-    });
+    const config = judgeConfigFromPlan(
+      older as typeof plan.guardrails,
+      {
+        latency: reference,
+        timeToFirstToken: reference,
+      },
+      unpriced,
+    );
     expect(config.metrics.map((m) => m.name)).toEqual([
       'errorRate',
       'refusalRate',

@@ -24,6 +24,7 @@ import { replayAndRecord } from '../support/histories';
 import { InMemoryRouter } from '../support/in-memory-router';
 import { testPlan, type TestPlanOptions } from '../support/plans';
 import { noTraffic, scriptedFigures, type FiguresScript } from '../support/scripted-figures';
+import { scriptedRecords } from '../support/scripted-records';
 import { scriptedSeries, type SeriesScript } from '../support/scripted-series';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal';
 
@@ -77,6 +78,7 @@ beforeAll(async () => {
   const activities = createActivities({
     routerFor: (_config, route) => routerFor(route),
     readFigures: scriptedFigures((route) => routerFor(route).state, figureScripts),
+    readRecords: scriptedRecords((route) => routerFor(route).state),
     readSeries: scriptedSeries((query) => [...seriesScripts].find(([id]) => query.includes(`proxy="${id}"`))?.[1]),
   });
   worker = await Worker.create({
@@ -412,6 +414,37 @@ describe('ModelRolloutWorkflow', () => {
     expect(brokenResult.outcome).toBe('rolled_back');
     expect(brokenResult.reason).toMatch(/^canary-1: critical regression: errorRate up/);
     expect(atBaseline(broken.router.state)).toBe(true);
+  });
+
+  it('promotes a healthy candidate on a plan without prices and no gates, asking no one', async () => {
+    // The statistical judge on the gateway's records: no prices (cost cannot be judged), no JSON-mode
+    // requests and no streamed answers (nothing for schema adherence or first-token latency).
+    const { router, handlePromise } = start({ judge: 'statistical' });
+    const result = await (await handlePromise).result();
+
+    expect(result.outcome, result.reason).toBe('promoted');
+    // onTimeout is 'abort': any gate would have ended the rollout; none was opened, no window extended.
+    const types = result.timeline.map((event) => event.type);
+    expect(types).not.toContain('gate_opened');
+    expect(types).not.toContain('window_extended');
+    expect(result.stages.every((stage) => stage.status === 'passed')).toBe(true);
+    expect(router.history.map((state) => state.weights.candidate)).toContain(100);
+    const judged = result.verdicts.filter((verdict) => verdict.stage !== 'golden_eval');
+    expect(judged.length).toBeGreaterThan(0);
+    for (const verdict of judged) {
+      expect(verdict.metrics.map((metric) => metric.metric)).not.toContain('costPerRequest');
+      expect((verdict as { notes?: string[] }).notes).toContain('costPerRequest not judged: the plan gives no prices');
+      expect(verdict.reason).not.toContain('costPerRequest');
+    }
+    const canary = judged.filter((verdict) => verdict.stage.startsWith('canary-'));
+    expect(canary.length).toBeGreaterThan(0);
+    for (const verdict of canary) {
+      expect(verdict.outcome, verdict.reason).toBe('pass');
+      expect(verdict.metrics.find((metric) => metric.metric === 'schemaAdherence')).toMatchObject({
+        status: 'not_applicable',
+        blocking: false,
+      });
+    }
   });
 
   it('continues as new on a long history and still completes with its state intact', async () => {
