@@ -1,6 +1,7 @@
 // What `rollout status --json` and `rollout run --wait --json` print unless asked for everything:
 // what was decided and the figures behind it. The full result is 35–440 KB per rollout, most of it
 // evidence text and the timeline; `--full` prints it and `--out FILE` saves it, unchanged.
+import type { JudgeMetricEvidence, JudgeVerdict } from '../judge/judge-evidence';
 import type { MetricEvidence, Verdict } from '../judge/verdict';
 import type { ApprovalGate, RolloutResult, RolloutStatus } from '../workflows/rollout-state';
 
@@ -20,10 +21,15 @@ export type CompactMetric = Pick<
   | 'interval'
   | 'test'
   | 'pValue'
->;
+> & {
+  /** The statistical judge's data status: 'not_applicable' marks a guardrail this window's traffic did not use. */
+  status?: JudgeMetricEvidence['status'];
+};
 
 export type CompactVerdict = Pick<Verdict, 'stage' | 'outcome' | 'reason' | 'score' | 'at' | 'report'> & {
   metrics: CompactMetric[];
+  /** What the judge left out and why (e.g. "costPerRequest not judged: the plan gives no prices"). */
+  notes?: JudgeVerdict['notes'];
 };
 
 export type CompactResult = Omit<RolloutResult, 'verdicts'> & { verdicts: CompactVerdict[] };
@@ -47,6 +53,8 @@ export function compactMetric(metric: MetricEvidence): CompactMetric {
     ...(metric.interval && { interval: metric.interval }),
     ...(metric.test !== undefined && { test: metric.test }),
     ...(metric.pValue !== undefined && { pValue: metric.pValue }),
+    ...('status' in metric &&
+      typeof metric.status === 'string' && { status: metric.status as CompactMetric['status'] }),
   };
 }
 
@@ -59,6 +67,7 @@ export function compactVerdict(verdict: Verdict): CompactVerdict {
     at: verdict.at,
     ...(verdict.report !== undefined && { report: verdict.report }),
     metrics: verdict.metrics.map(compactMetric),
+    ...('notes' in verdict && Array.isArray(verdict.notes) && { notes: verdict.notes as string[] }),
   };
 }
 

@@ -51,6 +51,18 @@ const timeline: TimelineEvent[] = Array.from({ length: 40 }, (_, i) => ({
   message: `event ${i}`,
 }));
 
+function resultWith(verdict: Verdict): RolloutResult {
+  return {
+    rolloutId: 'r1',
+    outcome: 'rolled_back',
+    reason: 'x',
+    trafficRestored: true,
+    stages,
+    timeline,
+    verdicts: [verdict],
+  };
+}
+
 describe('the compact --json result', () => {
   it('keeps outcome, reason and stages, and each verdict with its figures but not its evidence text', () => {
     // A field the verdict type does not know (evidence a newer worker adds) stays out too.
@@ -154,5 +166,20 @@ describe('the compact --json result', () => {
     expect(compact.timeline).toEqual(status.timeline);
     expect(compact.phase).toBe('awaiting_approval');
     expect(compactStatus({ ...status, gate: null }).gate).toBeNull();
+  });
+
+  it("keeps the judge's notes and a not-applicable metric's status, so a guardrail left out never reads as measured", () => {
+    const judged = {
+      ...failed,
+      notes: ['costPerRequest not judged: the plan gives no prices'],
+      metrics: [
+        { ...errorRate, status: 'ok' },
+        { ...cost, metric: 'schemaAdherence', status: 'not_applicable' },
+      ],
+    } as unknown as Verdict;
+    const [verdict] = compactResult(resultWith(judged)).verdicts;
+    expect(verdict?.notes).toEqual(['costPerRequest not judged: the plan gives no prices']);
+    expect(verdict?.metrics.map((m) => m.status)).toEqual(['ok', 'not_applicable']);
+    expect(compactResult(resultWith(failed)).verdicts[0]).not.toHaveProperty('notes');
   });
 });
