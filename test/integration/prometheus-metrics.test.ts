@@ -19,6 +19,7 @@ import { DURATION_BUCKETS_SECONDS, GATEWAY_METRICS } from '../../gateway/metric-
 import { freePort } from '../../stack/managed-process';
 import type { RunningPrometheus } from '../../stack/prometheus';
 import { startPrometheus } from '../../stack/prometheus';
+import { FIGURE_NAMES } from '../../activities/metrics/canary-queries';
 
 const ROUTE = 'chat';
 const BASE = ['route', 'backend', 'model', 'mode'] as const;
@@ -261,19 +262,7 @@ describe('readCanaryWindow against a real Prometheus', () => {
       candidate: { backend: 'no-such-backend', mode: 'live' },
     });
     for (const side of [read.baseline, read.candidate]) {
-      for (const name of [
-        'requestCount',
-        'successCount',
-        'errorCount',
-        'errorRate',
-        'latencyP50Ms',
-        'latencyP99Ms',
-        'timeToFirstTokenP99Ms',
-        'meanPromptTokens',
-        'meanCompletionTokens',
-        'refusalRate',
-        'invalidJsonRate',
-      ] as const) {
+      for (const name of FIGURE_NAMES) {
         expect(side[name], `${side.backend}/${side.mode} ${name}`).toBeNull();
       }
     }

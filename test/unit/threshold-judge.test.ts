@@ -5,6 +5,7 @@ import { classify, deltaOf, judgeByThresholds, type ThresholdJudgeInput } from '
 import type { TrafficFigures } from '../../judge/traffic-figures';
 import type { MetricEvidence } from '../../judge/verdict';
 import { parsePlan, type RolloutPlan } from '../../plan/schema';
+import { noTraffic } from '../support/scripted-figures';
 
 type Guardrails = RolloutPlan['guardrails'];
 type Pricing = RolloutPlan['backends']['baseline']['pricing'];
@@ -248,17 +249,7 @@ describe('judgeByThresholds: missing data and configuration', () => {
 
   it('does not pass when no guardrail could be measured at all', () => {
     // Enough requests, but not one figure to compare: that is no evidence, not a clean bill.
-    const empty = {
-      errors: null,
-      errorRate: null,
-      p50LatencySeconds: null,
-      p99LatencySeconds: null,
-      p99TimeToFirstTokenSeconds: null,
-      promptTokensPerRequest: null,
-      completionTokensPerRequest: null,
-      refusalRate: null,
-      schemaAdherence: null,
-    };
+    const { requests: _requests, ...empty } = noTraffic;
     const verdict = judge({ baseline: figures(empty), candidate: figures(empty) });
     expect(verdict.outcome).toBe('inconclusive');
     expect(verdict.reason).toBe(
