@@ -9,9 +9,11 @@
 //                                                                exchange-wire.ts arrays): the primary
 //                                                                numbers, stamps and records them
 //   worker  -> primary  { type: 'failed', message }               cannot serve (e.g. a bad table); exits
-//   primary -> worker   { type: 'connection' } + a socket         a client connection to serve (the primary
+//   primary -> worker   { type: 'connection', id } + a socket     a client connection to serve (the primary
 //                                                                accepts on the data address and hands each
 //                                                                connection to the next worker in turn)
+//   worker  -> primary  { type: 'connection-taken', id }          the worker holds it now (serving it or, when
+//                                                                it cannot, closed): the primary closes its copy
 //   primary -> worker   { type: 'shutdown' }                      stop serving, send the last batch, exit
 //   worker  -> primary  { type: 'stopped' }                       the last batch is sent; exiting
 //
@@ -27,29 +29,34 @@ import { parseOrThrow } from './zod-errors';
 export const WORKER_CONFIG_ENV = 'LLM_GATEWAY_WORKER';
 
 export type PrimaryMessage =
-  { type: 'routes'; version: number; routes: StoredRoute[] } | { type: 'connection' } | { type: 'shutdown' };
+  | { type: 'routes'; version: number; routes: StoredRoute[] }
+  | { type: 'connection'; id: number }
+  | { type: 'shutdown' };
 
 export type WorkerMessage =
   | { type: 'hello' }
   | { type: 'routes-applied'; version: number }
+  | { type: 'connection-taken'; id: number }
   | { type: 'traffic'; exchanges: WireExchange[]; pairs: NewShadowPair[] }
   | { type: 'failed'; message: string }
   | { type: 'stopped' };
 
 const version = z.number().int().nonnegative();
+const connectionId = z.number().int().positive();
 
 // Only the envelope is checked: the routes are checked by RouteTable.restore in the worker, and
 // a batch's items are built by exchangeOf in our own worker code. Checking each item here would
 // cost the primary per request, on the path the workers exist to speed up.
 const primaryMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('routes'), version, routes: z.array(z.unknown()) }),
-  z.object({ type: z.literal('connection') }),
+  z.object({ type: z.literal('connection'), id: connectionId }),
   z.object({ type: z.literal('shutdown') }),
 ]);
 
 const workerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello') }),
   z.object({ type: z.literal('routes-applied'), version }),
+  z.object({ type: z.literal('connection-taken'), id: connectionId }),
   z.object({ type: z.literal('traffic'), exchanges: z.array(z.unknown()), pairs: z.array(z.unknown()) }),
   z.object({ type: z.literal('failed'), message: z.string() }),
   z.object({ type: z.literal('stopped') }),

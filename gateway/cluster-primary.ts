@@ -2,7 +2,9 @@
 // data-plane workers (node:cluster) behind one data address and one admin address. The primary
 // accepts on the data address and hands each client connection to the next serving worker in
 // turn, so a burst of new connections spreads evenly (workers accepting from one shared socket
-// left 15 of 16 on one worker); once handed over, the connection is the worker's alone.
+// left 15 of 16 on one worker). The primary keeps its copy of a connection until the worker says it
+// holds it, and closes the copies a dying worker had not taken yet: node:cluster leaves those open,
+// with nobody serving them, and their clients hang. Once taken, the connection is the worker's alone.
 //
 // The primary owns everything that must be one: the route table and its state file, the admin
 // plane (same token, endpoints and answers as one process), the TrafficLog (one epoch, seqs
@@ -60,6 +62,8 @@ interface Slot {
   serving: boolean;
   failure: string | null;
   exited: Promise<void>;
+  /** Connections sent to this worker that it has not said it holds, by handoff id: the primary's copies. */
+  handedOver: Map<number, Socket>;
 }
 
 /** A worker that keeps dying young is restarted after a growing pause (up to 5 s), not in a tight loop. */
@@ -106,6 +110,7 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
     throw error;
   });
   let nextWorker = 0;
+  let handoffs = 0;
 
   /** The next serving worker in turn takes the connection; one that cannot (its channel just closed) passes it on. */
   function handOff(socket: Socket, tried = 0): void {
@@ -115,11 +120,24 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
       return;
     }
     const slot = ready[nextWorker++ % ready.length]!;
-    // Sent without keepOpen: the primary's copy is closed once it is sent, so a worker that dies
-    // holding it closes the client's connection rather than leave it open here with nobody serving it.
-    slot.worker.send({ type: 'connection' } satisfies PrimaryMessage, socket, (error: Error | null) => {
-      if (error) handOff(socket, tried + 1);
+    const id = ++handoffs;
+    slot.handedOver.set(id, socket);
+    const message: PrimaryMessage = { type: 'connection', id };
+    slot.worker.send(message, socket, { keepOpen: true }, (error: Error | null) => {
+      // Not sent (the channel closed first): no worker has it, so the next one can take it whole.
+      if (error && slot.handedOver.delete(id)) handOff(socket, tried + 1);
     });
+  }
+
+  function taken(slot: Slot, id: number): void {
+    slot.handedOver.get(id)?.destroy();
+    slot.handedOver.delete(id);
+  }
+
+  /** A dead worker's untaken connections may have been read by it, so they are closed, never passed on. */
+  function closeUntaken(slot: Slot): void {
+    for (const socket of slot.handedOver.values()) socket.destroy();
+    slot.handedOver.clear();
   }
 
   const routesMessage = (): Extract<PrimaryMessage, { type: 'routes' }> => ({
@@ -205,7 +223,14 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
     });
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.on('error', (error: Error) => log(`data-plane worker ${worker.process.pid}: ${error.message}`));
-    slots.set(worker.id, { worker, forkedAt: Date.now(), serving: false, failure: null, exited });
+    slots.set(worker.id, {
+      worker,
+      forkedAt: Date.now(),
+      serving: false,
+      failure: null,
+      exited,
+      handedOver: new Map(),
+    });
   }
 
   function onMessage(worker: Worker, raw: unknown): void {
@@ -220,6 +245,9 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
       case 'hello':
         sync.join(worker.id);
         sendTo(slot, routesMessage());
+        return;
+      case 'connection-taken':
+        taken(slot, message.id);
         return;
       case 'routes-applied':
         sync.ack(worker.id, message.version);
@@ -246,6 +274,7 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
     if (!slot) return;
     slots.delete(worker.id);
     sync.leave(worker.id);
+    closeUntaken(slot);
     if (stopping) return;
     const how = signal ? `signal ${signal}` : `code ${code}`;
     if (starting) {

@@ -56,14 +56,16 @@ export async function runClusterWorker(): Promise<void> {
     if (!message) return;
     if (message.type === 'connection') {
       const socket = handle as Socket | undefined;
-      if (!socket) return;
-      if (!serving || stopping) {
-        socket.destroy();
-        return;
+      if (socket && (!serving || stopping)) socket.destroy();
+      else if (socket) {
+        // Accepted paused by the primary, so no byte was read there: this worker reads them all.
+        dataPlane.server.emit('connection', socket);
+        socket.resume();
       }
-      // Accepted paused by the primary, so no byte was read there: this worker reads them all.
-      dataPlane.server.emit('connection', socket);
-      socket.resume();
+      // Said before any byte is read (that comes on a later tick): until then the primary keeps its
+      // copy open, and closes it if this worker dies first, so no client is left on a connection
+      // nobody serves.
+      send({ type: 'connection-taken', id: message.id });
       return;
     }
     if (message.type === 'shutdown') {

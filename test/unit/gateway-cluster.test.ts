@@ -231,6 +231,8 @@ describe('IPC messages', () => {
       routes: [],
     });
     expect(parsePrimaryMessage({ type: 'shutdown' })).toEqual({ type: 'shutdown' });
+    expect(parsePrimaryMessage({ type: 'connection', id: 7 })).toEqual({ type: 'connection', id: 7 });
+    expect(parseWorkerMessage({ type: 'connection-taken', id: 7 })).toEqual({ type: 'connection-taken', id: 7 });
   });
 
   it('returns null for anything else', () => {
@@ -244,10 +246,17 @@ describe('IPC messages', () => {
       { type: 'routes-applied', version: 1.5 },
       { type: 'traffic', exchanges: {}, pairs: [] },
       { type: 'failed' },
+      { type: 'connection-taken' },
+      { type: 'connection-taken', id: 0 },
     ]) {
       expect(parseWorkerMessage(raw)).toBeNull();
     }
-    for (const raw of [{ type: 'routes', version: 1 }, { type: 'routes', version: '1', routes: [] }, { type: 'hello' }])
+    for (const raw of [
+      { type: 'routes', version: 1 },
+      { type: 'routes', version: '1', routes: [] },
+      { type: 'hello' },
+      { type: 'connection' },
+    ])
       expect(parsePrimaryMessage(raw)).toBeNull();
   });
 });
