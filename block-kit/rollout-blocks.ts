@@ -105,6 +105,7 @@ const CLASS_ICON: Record<MetricEvidence['classification'], string> = {
   low: ':small_red_triangle_down:',
   no_data: ':grey_question:',
 };
+const NOT_APPLICABLE_ICON = ':heavy_minus_sign:';
 const OUTCOME_ICON: Record<Verdict['outcome'], string> = {
   pass: ':white_check_mark:',
   fail: ':x:',
@@ -121,6 +122,9 @@ function figure(value: number | null): string {
 export function verdictText(verdict: Verdict): string {
   const head = `${OUTCOME_ICON[verdict.outcome]} *Verdict (${escapeText(verdict.stage)}): ${verdict.outcome}*${verdict.score !== undefined ? ` · score ${Math.round(verdict.score)}/100` : ''}\n${escapeText(verdict.reason)}`;
   const lines = verdict.metrics.slice(0, 12).map((metric) => {
+    // Nothing to measure in this window is not missing data: say so rather than show a question mark.
+    if ('status' in metric && metric.status === 'not_applicable')
+      return `${NOT_APPLICABLE_ICON} *${escapeText(metric.metric)}*: not applicable (${escapeText(metric.message)})`;
     const delta =
       metric.delta === null
         ? ''
@@ -128,6 +132,9 @@ export function verdictText(verdict: Verdict): string {
     const p = metric.pValue !== undefined ? `, p=${figure(metric.pValue)}` : '';
     return `${CLASS_ICON[metric.classification]} *${escapeText(metric.metric)}*${metric.critical ? ' (critical)' : ''}: baseline ${figure(metric.baseline)} → candidate ${figure(metric.candidate)}${delta}${p}; n=${metric.samples.baseline}/${metric.samples.candidate}`;
   });
+  // What the judge left out and why, ahead of the metrics so the length cut never drops it: a
+  // guardrail without inputs must never read as measured.
+  lines.unshift(...(verdict.notes ?? []).map((note) => `:information_source: ${escapeText(note)}`));
   if (verdict.report) lines.unshift(`:page_facing_up: report on the worker: \`${escapeText(verdict.report)}\``);
   let text = head;
   for (const line of lines) {

@@ -1,7 +1,7 @@
 // What `rollout status --json` and `rollout run --wait --json` print unless asked for everything:
 // what was decided and the figures behind it. The full result is 35–440 KB per rollout, most of it
 // evidence text and the timeline; `--full` prints it and `--out FILE` saves it, unchanged.
-import type { JudgeMetricEvidence, JudgeVerdict } from '../judge/judge-evidence';
+import type { JudgeMetricEvidence } from '../judge/judge-evidence';
 import type { MetricEvidence, Verdict } from '../judge/verdict';
 import type { ApprovalGate, RolloutResult, RolloutStatus } from '../workflows/rollout-state';
 
@@ -26,10 +26,9 @@ export type CompactMetric = Pick<
   status?: JudgeMetricEvidence['status'];
 };
 
-export type CompactVerdict = Pick<Verdict, 'stage' | 'outcome' | 'reason' | 'score' | 'at' | 'report'> & {
+/** `notes`: what the judge left out and why (e.g. "costPerRequest not judged: the plan gives no prices"). */
+export type CompactVerdict = Pick<Verdict, 'stage' | 'outcome' | 'reason' | 'score' | 'at' | 'report' | 'notes'> & {
   metrics: CompactMetric[];
-  /** What the judge left out and why (e.g. "costPerRequest not judged: the plan gives no prices"). */
-  notes?: JudgeVerdict['notes'];
 };
 
 export type CompactResult = Omit<RolloutResult, 'verdicts'> & { verdicts: CompactVerdict[] };
@@ -67,7 +66,7 @@ export function compactVerdict(verdict: Verdict): CompactVerdict {
     at: verdict.at,
     ...(verdict.report !== undefined && { report: verdict.report }),
     metrics: verdict.metrics.map(compactMetric),
-    ...('notes' in verdict && Array.isArray(verdict.notes) && { notes: verdict.notes as string[] }),
+    ...(verdict.notes !== undefined && { notes: verdict.notes }),
   };
 }
 

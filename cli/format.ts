@@ -15,7 +15,7 @@ export function formatVerdict(verdict: Verdict | JudgeVerdict): string {
     const label = 'status' in metric && metric.status === 'not_applicable' ? 'n/a' : metric.classification;
     lines.push(`    ${label.padEnd(7)} ${metric.message}`);
   }
-  if ('notes' in verdict) for (const note of verdict.notes ?? []) lines.push(`    note    ${note}`);
+  for (const note of verdict.notes ?? []) lines.push(`    note    ${note}`);
   if (verdict.report) lines.push(`    report  ${verdict.report}`);
   return lines.join('\n');
 }

@@ -89,8 +89,6 @@ export interface ScoreBreakdown {
 export interface JudgeVerdict extends Verdict {
   metrics: JudgeMetricEvidence[];
   scoreBreakdown: ScoreBreakdown;
-  /** What the data source could not judge, and where references came from (the series judge). */
-  notes?: string[];
 }
 
 /** Carried from one look to the next within a window (reset it when a new window starts). */

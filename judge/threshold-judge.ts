@@ -7,11 +7,14 @@
 // - A critical guardrail beyond tolerance in its bad direction fails the verdict.
 // - A non-critical guardrail beyond tolerance makes it inconclusive: different, not proven worse,
 //   so a human decides if it is still so at the end of the window.
+// - A guardrail the plan gives nothing to measure with (cost without prices) is left out, named in
+//   the verdict's notes.
 // - A ratio with nothing to divide by (say, no request asked for JSON) is "no data" for that
 //   metric only; it does not block the others. When every guardrail has no data, nothing was
 //   measured: inconclusive, never a pass.
 import { deltaText, type DeltaFormat } from '../lib/delta-format';
 import { enabledGuardrail, type GuardrailName, type RolloutPlan } from '../plan/schema';
+import { unjudgedByPlan } from './plan-judge-config';
 import type { TrafficFigures } from './traffic-figures';
 import type { Direction, MetricClass, MetricEvidence, Verdict } from './verdict';
 
@@ -25,7 +28,6 @@ interface MetricSpec {
 }
 
 const costPerRequest = (figures: TrafficFigures, pricing: Pricing): number | null => {
-  if (pricing.inputPer1k === 0 && pricing.outputPer1k === 0) return null;
   if (figures.promptTokensPerRequest === null || figures.completionTokensPerRequest === null) return null;
   return (
     (figures.promptTokensPerRequest * pricing.inputPer1k + figures.completionTokensPerRequest * pricing.outputPer1k) /
@@ -73,9 +75,13 @@ export interface ThresholdJudgeInput {
 export function judgeByThresholds(input: ThresholdJudgeInput): Verdict {
   const { baseline, candidate, guardrails } = input;
   const samples = { baseline: baseline.requests ?? 0, candidate: candidate.requests ?? 0 };
+  // A guardrail the plan gives nothing to measure with is left out, said once in the notes: it
+  // cannot have data, so it must neither block nor read as measured.
+  const unjudged = unjudgedByPlan(guardrails, input.pricing);
+  const notes = Object.entries(unjudged).map(([name, why]) => `${name} not judged: ${why}`);
   const enabled = METRICS.flatMap((spec) => {
     const rail = enabledGuardrail(guardrails, spec.name);
-    return rail ? [{ spec, rail }] : [];
+    return rail && !(spec.name in unjudged) ? [{ spec, rail }] : [];
   });
   const metrics: MetricEvidence[] = enabled.map(({ spec, rail }) => {
     const b = spec.value(baseline, input.pricing.baseline);
@@ -103,6 +109,7 @@ export function judgeByThresholds(input: ThresholdJudgeInput): Verdict {
     reason,
     metrics,
     at: input.at,
+    ...(notes.length > 0 && { notes }),
   });
 
   const need = guardrails.minRequests;

@@ -42,4 +42,6 @@ export interface Verdict {
    * Markdown file on the worker's machine, with the JSON report beside it (evals/eval-report.ts).
    */
   report?: string;
+  /** What the judge left out and why (a guardrail with nothing to measure), and where references came from. */
+  notes?: string[];
 }

@@ -175,10 +175,14 @@ describe('rollouts end to end on the embedded stack', () => {
     expect((await route('e2e-incident')).weights).toEqual({ baseline: 100, candidate: 0 });
 
     // The healthy one waits for a release owner before the cutover; a stranger cannot approve.
-    for (let i = 0; i < 240 && !(await healthy.query(statusQuery)).gate; i++)
+    // Real ramps and windows: on a loaded machine (CI beside other jobs) this takes well over a minute.
+    for (let i = 0; i < 400 && !(await healthy.query(statusQuery)).gate; i++)
       await new Promise((r) => setTimeout(r, 250));
     const atGate = await healthy.query(statusQuery);
-    expect(atGate.gate?.before).toBe('cutover');
+    expect(
+      atGate.gate?.before,
+      `e2e-healthy at ${atGate.phase}/${atGate.stage}: ${atGate.verdicts.at(-1)?.reason ?? ''}`,
+    ).toBe('cutover');
     expect((await route('e2e-healthy')).weights).toEqual({ baseline: 50, candidate: 50 });
     await expect(decide(client, 'e2e-healthy', 'approve', { by: 'mallory' })).rejects.toThrow(
       'mallory is not an approver',

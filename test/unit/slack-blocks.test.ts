@@ -120,6 +120,28 @@ describe('gateMessage', () => {
     expect(JSON.stringify(closed)).toContain('Closed without a decision');
   });
 
+  it('marks a guardrail with nothing to measure as not applicable and shows the notes, even when the metrics are cut', () => {
+    const judged = {
+      ...verdict,
+      notes: ['costPerRequest not judged: the plan gives no prices'],
+      metrics: [
+        {
+          ...verdict.metrics[0]!,
+          metric: 'jsonValidity',
+          classification: 'no_data' as const,
+          status: 'not_applicable' as const,
+          message: 'neither arm had JSON requests',
+        },
+        ...Array.from({ length: 40 }, (_, i) => ({ ...verdict.metrics[0]!, metric: `m-${i}-${'x'.repeat(200)}` })),
+      ],
+    };
+    const text = verdictText(judged);
+    expect(text).toContain(':heavy_minus_sign: *jsonValidity*: not applicable (neither arm had JSON requests)');
+    expect(text).not.toContain(':grey_question: *jsonValidity*');
+    expect(text).toContain(':information_source: costPerRequest not judged: the plan gives no prices');
+    expect(text.length).toBeLessThanOrEqual(3_000);
+  });
+
   it('keeps the evidence within Slack’s 3,000 characters per section', () => {
     const many: Verdict = {
       ...verdict,

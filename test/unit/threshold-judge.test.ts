@@ -90,15 +90,13 @@ describe('judgeByThresholds: outcomes', () => {
   it('passes identical backends with every guardrail classified pass', () => {
     const verdict = judge({ candidate: figures() });
     expect(verdict).toMatchObject({ stage: 'canary-1', outcome: 'pass', at: AT });
-    // Cost has no pricing here, so it has no data: 6 of 7 measured.
-    expect(verdict.reason).toBe(
-      '6 of 7 guardrails within tolerance over 100 candidate requests (no data: costPerRequest)',
-    );
+    // The plan gives no prices here: cost is left out, not counted as missing.
+    expect(verdict.reason).toBe('all 6 guardrails within tolerance over 100 candidate requests');
+    expect(verdict.notes).toEqual(['costPerRequest not judged: the plan gives no prices']);
     expect(verdict.metrics.map((m) => [m.metric, m.classification])).toEqual([
       ['errorRate', 'pass'],
       ['p99Latency', 'pass'],
       ['timeToFirstToken', 'pass'],
-      ['costPerRequest', 'no_data'],
       ['refusalRate', 'pass'],
       ['schemaAdherence', 'pass'],
       ['length', 'pass'],
@@ -243,7 +241,7 @@ describe('judgeByThresholds: missing data and configuration', () => {
     });
     expect(verdict.outcome).toBe('pass');
     expect(verdict.reason).toBe(
-      '5 of 7 guardrails within tolerance over 100 candidate requests (no data: costPerRequest, schemaAdherence)',
+      '5 of 6 guardrails within tolerance over 100 candidate requests (no data: schemaAdherence)',
     );
   });
 
@@ -253,7 +251,7 @@ describe('judgeByThresholds: missing data and configuration', () => {
     const verdict = judge({ baseline: figures(empty), candidate: figures(empty) });
     expect(verdict.outcome).toBe('inconclusive');
     expect(verdict.reason).toBe(
-      'no guardrail could be measured over 100 candidate requests (no data: errorRate, p99Latency, timeToFirstToken, costPerRequest, refusalRate, schemaAdherence, length)',
+      'no guardrail could be measured over 100 candidate requests (no data: errorRate, p99Latency, timeToFirstToken, refusalRate, schemaAdherence, length)',
     );
   });
 
@@ -276,13 +274,16 @@ describe('judgeByThresholds: missing data and configuration', () => {
     expect(slowStart.reason).toBe('timeToFirstToken up 100.0% (tolerance 25%)');
   });
 
-  it('leaves cost out (no data) when pricing is zero, and computes it when pricing is set', () => {
+  it('leaves cost out, with a note, when an arm has no prices, and computes it when both are priced', () => {
     const unpriced = judge({ candidate: figures() });
-    expect(metric(unpriced.metrics, 'costPerRequest')).toMatchObject({
-      classification: 'no_data',
-      baseline: null,
-      candidate: null,
+    expect(unpriced.metrics.map((m) => m.metric)).not.toContain('costPerRequest');
+    expect(unpriced.notes).toEqual(['costPerRequest not judged: the plan gives no prices']);
+    const halfPriced = judge({
+      candidate: figures(),
+      pricing: { baseline: { inputPer1k: 0.001, outputPer1k: 0.002 }, candidate: FREE },
     });
+    expect(halfPriced.metrics.map((m) => m.metric)).not.toContain('costPerRequest');
+    expect(halfPriced.notes).toEqual(['costPerRequest not judged: the plan gives no prices for the candidate']);
 
     // Baseline: (100 × 0.001 + 200 × 0.002) / 1000 = $0.0005; candidate twice the price: $0.001.
     const priced = judge({
