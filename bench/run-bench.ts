@@ -1,16 +1,18 @@
 // How a benchmark that starts servers ends: every child stopped first, then its one JSON line
-// printed last (the line other tools read), and the process exits with the run's outcome.
+// printed last (the line other tools read), and the process exits with the run's outcome once that
+// line is written (a pipe would otherwise lose it).
+import { exitWhenWritten } from '../lib/output-streams';
 export function runBench(main: () => Promise<string>, shutdown: () => Promise<void>): void {
   main().then(
     async (summary) => {
       await shutdown();
       console.log(summary);
-      process.exit(0);
+      await exitWhenWritten(0);
     },
     async (error: unknown) => {
       console.error(error);
       await shutdown().catch(() => undefined);
-      process.exit(1);
+      await exitWhenWritten(1);
     },
   );
 }

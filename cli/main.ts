@@ -21,7 +21,7 @@ import { describePlan } from './plan-check';
 import { EXIT_CODES, formatEvent, formatResult, formatStatus } from './format';
 import { CliError } from './cli-error';
 import { compactResult, compactStatus } from './compact-result';
-import { exitWhenWritten, tolerateReaderLeaving } from './output-streams';
+import { exitWhenWritten, tolerateReaderLeaving } from '../lib/output-streams';
 import { rolloutUiLink } from '../lib/ui-link';
 
 const USAGE = `usage: rollout <command> [options]

@@ -26,6 +26,7 @@ import { startEmbeddedStack } from '../stack/embedded-stack';
 import { statusQuery } from '../workflows/model-rollout';
 import type { RolloutResult } from '../workflows/rollout-state';
 import { demoPlan } from './demo-plans';
+import { exitWhenWritten } from '../lib/output-streams';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ROUTES = ['support-bot', 'summarizer', 'faq-bot'];
@@ -255,9 +256,9 @@ function queryStatus(client: Client, id: string) {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => exitWhenWritten(code),
   (error: unknown) => {
     console.error(error);
-    process.exit(1);
+    return exitWhenWritten(1);
   },
 );

@@ -7,6 +7,7 @@
 import { connectTemporal, TemporalUnreachableError, type TemporalClient } from '../client/connection';
 import { RolloutService } from '../client/rollout-service';
 import { startIncidentReceiver } from './receiver';
+import { exitWhenWritten } from '../lib/output-streams';
 
 async function main(): Promise<number> {
   const token = process.env.INCIDENTS_TOKEN?.trim() ?? '';
@@ -55,9 +56,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => exitWhenWritten(code),
   (error: unknown) => {
     console.error(error);
-    process.exit(1);
+    return exitWhenWritten(1);
   },
 );

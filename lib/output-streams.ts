@@ -1,6 +1,6 @@
-// How the CLI's output leaves the process. process.exit drops whatever stdout has not handed to
+// How a command's output leaves the process. process.exit drops whatever stdout has not handed to
 // the OS yet: on a pipe that is everything past the pipe's buffer (64 KB on Linux), so
-// `rollout status --json | jq` read broken JSON. Every command's exit goes through here.
+// `rollout status --json | jq` read broken JSON. Every entry point that prints a result exits through here.
 
 /** Resolves once everything written to the stream before this call has been handed to the OS. */
 export function written(stream: NodeJS.WritableStream): Promise<void> {
