@@ -35,6 +35,8 @@ export function formatStatus(status: RolloutStatus, uiLink?: string): string {
       `gate      waiting for approval before ${status.gate.before} (${status.gate.reason}); gate id ${status.gate.id}; deadline ${status.gate.deadline}`,
     );
   }
+  if (status.warmUpUntil)
+    lines.push(`warm-up   until ${status.warmUpUntil.slice(11, 19)}: not judged yet (the window starts then)`);
   if (status.paused)
     lines.push(`paused    by ${status.paused.by}${status.paused.reason ? `: ${status.paused.reason}` : ''}`);
   const last = status.verdicts.at(-1);

@@ -31,8 +31,17 @@ export function describePlan(plan: RolloutPlan): string {
     lines.push(`    ${stage.id.padEnd(12)} ${what}${gate}`);
   }
   if (plan.approvals.requiredBefore.includes('retire')) lines.push('    retire       [approval first]');
-  const observed = stages.reduce((total, stage) => total + stage.windowMs, 0);
-  lines.push(`  time      at least ${formatDuration(observed)} of observation, plus the golden eval and approvals`);
+  const observedStages = stages.filter((stage) => stage.kind !== 'golden_eval');
+  const observed = observedStages.reduce((total, stage) => total + stage.windowMs, 0);
+  const warmUpMs = plan.guardrails.warmUp ?? 0;
+  if (warmUpMs > 0)
+    lines.push(
+      `  warm-up   ${formatDuration(warmUpMs)} after each traffic change left out of judging, before each window starts`,
+    );
+  const warmUps = warmUpMs > 0 ? `, ${formatDuration(warmUpMs * observedStages.length)} of warm-up` : '';
+  lines.push(
+    `  time      at least ${formatDuration(observed)} of observation${warmUps}, plus the golden eval and approvals`,
+  );
   lines.push(
     `  approvals ${plan.approvals.approvers.join(', ') || '(none)'}; timeout ${formatDuration(plan.approvals.timeout)} → ${plan.approvals.onTimeout}${plan.approvals.allowSelfApproval ? '' : '; requester may not approve'}`,
   );

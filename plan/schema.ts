@@ -175,6 +175,11 @@ export const planSchema = z
         /** Requests each side needs in a window before it can pass. */
         minRequests: z.number().int().min(1).default(50),
         /**
+         * Left out of judging after every traffic change (the shadow's start, each canary step, the
+         * cutover): cold caches and new replicas answer slowly at first. The window starts after it.
+         */
+        warmUp: duration().optional(),
+        /**
          * 'statistical': always-valid sequential tests, false alarms held at `alpha` however
          * often it looks, on the gateway's per-request records or on Prometheus series (`metrics`).
          * 'threshold': plain comparisons of the gateway's Prometheus figures.

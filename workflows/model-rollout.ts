@@ -22,6 +22,7 @@ import {
 } from '@temporalio/workflow';
 import type { RolloutActivities, RolloutEvent } from '../activities/contract';
 import type { Verdict } from '../judge/verdict';
+import { formatDuration } from '../plan/duration';
 import { resolveMetrics } from '../plan/metrics-schema';
 import { gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
 import type { SeriesSelection } from '../plan/series-dialects';
@@ -328,6 +329,7 @@ class Rollout {
       if (spec.kind === 'cutover' && this.plan.stages.shadow.enabled)
         await this.startShadow('baseline', this.plan.stages.shadow.share);
     }
+    if (spec.kind !== 'golden_eval') await this.warmUp(spec);
     this.state.windowElapsedMs = 0;
     this.state.windowStartedAtMs = Date.now();
     this.state.windowVerdict = null;
@@ -337,6 +339,26 @@ class Rollout {
     this.state.stageEntered = true;
     this.record('stage_started', describeStage(spec), undefined, spec.id);
     await this.tellStageChange({ type: 'stage_started', message: describeStage(spec), stage: spec.id });
+  }
+
+  /**
+   * The plan's warm-up after a traffic change: cold caches and new replicas answer slowly at
+   * first, so the window (and every request the judge reads) starts after it. A rollback still
+   * ends it at once. Plans without a warm-up (all rollouts started before it existed) skip it.
+   */
+  private async warmUp(spec: StageSpec): Promise<void> {
+    const warmUpMs = this.plan.guardrails.warmUp;
+    if (!warmUpMs) return;
+    this.state.warmUpUntil = new Date(Date.now() + warmUpMs).toISOString();
+    this.record(
+      'warm_up',
+      `${spec.id}: the first ${formatDuration(warmUpMs)} after the traffic change are left out of judging (warm-up until ${this.state.warmUpUntil.slice(11, 19)})`,
+      undefined,
+      spec.id,
+    );
+    const rollback = await condition(() => this.state.rollbackRequest !== null, warmUpMs);
+    delete this.state.warmUpUntil;
+    if (rollback) throw this.rollbackHalt();
   }
 
   private async leaveStage(spec: StageSpec): Promise<void> {
@@ -971,6 +993,7 @@ class Rollout {
       decisions: s.decisions,
       timeline: s.timeline,
       windowElapsedMs: s.windowElapsedMs,
+      ...(s.warmUpUntil && { warmUpUntil: s.warmUpUntil }),
       outcome: s.outcome,
       reason: s.reason,
     };

@@ -81,6 +81,8 @@ export interface RolloutState {
   rollbackRequest: { reason: string; by: string; at: string } | null;
   paused: { by: string; reason?: string; at: string } | null;
   metricFailures: number;
+  /** While the stage's warm-up runs: when it ends (the window starts then). */
+  warmUpUntil?: string;
   /** What the traffic layer itself held at the last check (read back, not assumed); absent before the first. */
   trafficLayer?: TrafficLayerReading;
   /** Compensation could not put traffic back (a permanent refusal by the traffic layer); absent when it did. */
@@ -147,6 +149,8 @@ export interface RolloutStatus {
   decisions: RolloutState['decisions'];
   timeline: TimelineEvent[];
   windowElapsedMs: number;
+  /** While the stage's warm-up runs (plan guardrails.warmUp): when it ends and judging starts. */
+  warmUpUntil?: string;
   outcome?: Outcome;
   reason?: string;
 }

@@ -12,6 +12,8 @@ export interface TestPlanOptions {
   shadowCompare?: boolean;
   /** HAProxy (no shadow soak; judged on Prometheus series): its backend is named after the id. */
   router?: 'gateway' | 'haproxy';
+  /** guardrails.warmUp, e.g. '2m'. */
+  warmUp?: string;
 }
 
 export function testPlan(options: TestPlanOptions): RolloutPlanInput {
@@ -55,6 +57,10 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
       timeout: '1h',
       onTimeout: options.onTimeout ?? 'abort',
     },
-    guardrails: { onInconclusive: options.onInconclusive ?? 'extend_then_ask', judge: options.judge ?? 'threshold' },
+    guardrails: {
+      onInconclusive: options.onInconclusive ?? 'extend_then_ask',
+      judge: options.judge ?? 'threshold',
+      ...(options.warmUp && { warmUp: options.warmUp }),
+    },
   };
 }

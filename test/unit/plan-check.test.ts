@@ -26,4 +26,13 @@ describe('plan check: guardrails with nothing to measure', () => {
     };
     expect(describePlan(parsePlan(priced))).not.toContain('costPerRequest not judged');
   });
+
+  it('shows the warm-up and counts it in the time, and rejects a malformed one', () => {
+    expect(describePlan(parsePlan(minimal))).not.toContain('warm-up');
+    // Five observed stages by default (shadow, three canary steps, the bake): 5 × 2m.
+    const text = describePlan(parsePlan({ ...minimal, guardrails: { warmUp: '2m' } }));
+    expect(text).toContain('warm-up   2m after each traffic change left out of judging, before each window starts');
+    expect(text).toMatch(/time {6}at least \S+ of observation, 10m of warm-up, plus/);
+    expect(() => parsePlan({ ...minimal, guardrails: { warmUp: 'soon' } })).toThrow(/guardrails\.warmUp/);
+  });
 });

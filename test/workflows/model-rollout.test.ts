@@ -60,6 +60,8 @@ async function scriptedGoldenEval(input: GoldenEvalInput): Promise<Verdict> {
 }
 
 const planChecksHeld = new Map<string, Promise<void>>();
+/** Every window the statistical judge was asked to read, by rollout. */
+const judgedWindows = new Map<string, Array<{ stage: string; windowStartMs: number }>>();
 
 const shadowScripts = new Map<string, Verdict['outcome']>();
 async function scriptedShadowCompare(input: { rolloutId: string; stage: string }): Promise<Verdict> {
@@ -89,6 +91,12 @@ beforeAll(async () => {
       ...activities,
       runGoldenEval: scriptedGoldenEval,
       compareShadow: scriptedShadowCompare,
+      async judgeCanaryWindow(input: Parameters<typeof activities.judgeCanaryWindow>[0]) {
+        const windows = judgedWindows.get(input.rolloutId) ?? [];
+        windows.push({ stage: input.stage, windowStartMs: input.windowStartMs });
+        judgedWindows.set(input.rolloutId, windows);
+        return activities.judgeCanaryWindow(input);
+      },
       // A rollout can hold its plan check until the test lets it go (planChecksHeld).
       async normalizePlan(input: { plan: unknown }) {
         await planChecksHeld.get((input.plan as { rollout?: { id?: string } })?.rollout?.id ?? '');
@@ -445,6 +453,38 @@ describe('ModelRolloutWorkflow', () => {
         blocking: false,
       });
     }
+  });
+
+  it('leaves the warm-up after every traffic change out of judging, shows it, and still rolls back during it', async () => {
+    const { id, handlePromise } = start({ judge: 'statistical', warmUp: '2m' });
+    const handle = await handlePromise;
+    const warming = await waitFor(handle, (status) => status.warmUpUntil !== undefined, 'the first warm-up');
+    expect(warming.timeline.at(-1)).toMatchObject({ type: 'warm_up', stage: 'shadow' });
+    const result = await handle.result();
+    expect(result.outcome, result.reason).toBe('promoted');
+
+    const observed = ['shadow', 'canary-1', 'canary-2', 'canary-3', 'cutover'];
+    for (const stage of observed) {
+      const warmUp = result.timeline.find((event) => event.type === 'warm_up' && event.stage === stage);
+      const started = result.timeline.find((event) => event.type === 'stage_started' && event.stage === stage);
+      expect(warmUp?.message, stage).toMatch(/the first 2m after the traffic change are left out of judging/);
+      const judgingFrom = Date.parse(warmUp!.at) + 120_000;
+      expect(Date.parse(started!.at)).toBeGreaterThanOrEqual(judgingFrom);
+      // Every look of the stage reads only what came after its warm-up.
+      const looks = judgedWindows.get(id)!.filter((window) => window.stage === stage);
+      expect(looks.length, stage).toBeGreaterThan(0);
+      for (const look of looks) expect(look.windowStartMs).toBeGreaterThanOrEqual(judgingFrom);
+    }
+
+    // A rollback requested during a warm-up is not held until it ends.
+    const second = start({ judge: 'statistical', warmUp: '30m' });
+    const secondHandle = await second.handlePromise;
+    await waitFor(secondHandle, (status) => status.warmUpUntil !== undefined, 'the warm-up');
+    await secondHandle.signal(rollbackSignal, { reason: 'INC-9: wrong model', by: 'dave' });
+    const rolledBack = await secondHandle.result();
+    expect(rolledBack.outcome).toBe('rolled_back');
+    expect(judgedWindows.get(second.id) ?? []).toEqual([]);
+    expect(atBaseline(second.router.state)).toBe(true);
   });
 
   it('continues as new on a long history and still completes with its state intact', async () => {
