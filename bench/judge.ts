@@ -3,9 +3,12 @@
 // Prints, over SIMS simulated canaries per scenario (seeded, reproducible):
 //   - the false-alarm rate on A/A data with the judge looking after every interval (target ≤ α),
 //   - the same for naive repeated fixed-horizon tests (the inflation the judge avoids),
-//   - detection rate and median requests-to-detection for regressions of 1× and 2× each
-//     metric's tolerance, against the fixed-horizon sample size for the tolerance at the same α
-//     and 80 % power (same family-wise α: α/m per metric; also shown at α per metric),
+//   - detection rate and median requests-to-detection for regressions of 1×, 2× and 3× each
+//     metric's tolerance (the judge fails a metric once it is shown beyond its tolerance, so 1× is
+//     the boundary of its null and is caught at most at the false-alarm rate), against the
+//     fixed-horizon sample size of the same question (a 2× regression tested against the
+//     tolerance) at the same α and 80 % power (same family-wise α: α/m per metric; also shown at
+//     α per metric),
 //   - the window plan a release owner gets for this traffic (judge/window-plan.ts),
 // and ends with one JSON line. Traffic: a matched baseline arm (Kayenta's recommendation) and the
 // candidate each receive PER_LOOK requests per check interval (e.g. 1 min at 2,000 rpm with the
@@ -22,7 +25,7 @@ const SEED = Number(process.env.JUDGE_BENCH_SEED ?? 20240611);
 const ALPHA = 0.05;
 const POWER = 0.8;
 const PER_LOOK = 50;
-const LOOKS = 80;
+const LOOKS = 120;
 // Stress test of validity under very frequent looks at small counts: same window, 10 requests a look.
 const FINE_PER_LOOK = 10;
 const FINE_LOOKS = 400;
@@ -41,33 +44,35 @@ const settings: SimSettings = {
   stopAtFail: false,
 };
 
-// Fixed-horizon candidate-arm sample sizes for each metric's tolerance at 80 % power, with the
-// same sidedness as the judge's test for the metric and a matched baseline. Two versions:
+// Fixed-horizon candidate-arm sample sizes at 80 % power for a regression of twice the tolerance
+// tested against the tolerance (the judge's question), one-sided for a directional metric, with
+// a matched baseline. Two versions:
 //   fwer:      the same family-wise α as the judge — Bonferroni α/m per metric, which is what a
 //              fixed-horizon plan for m metrics must use (and Holm's first step when one regresses);
 //   perMetric: α per metric with no multiplicity penalty (FWER up to 1 − (1 − α)^m; stricter for us).
 const m = 4;
 const cvLength = Math.sqrt(Math.expm1(BASELINE.lengthSigma ** 2));
-const lengthDelta = -Math.log1p(-TOLERANCE.length); // the lower side: the −15 % regression is a drop
+// The lower side on the log scale: a 2× regression is a drop to (1 − tol)², one tolerance below the null.
+const lengthDelta = -Math.log1p(-TOLERANCE.length);
 function fixedHorizonN(alpha: number): Record<string, number> {
   return {
     errorRate: sampleSizeTwoProportions({
-      baselineRate: BASELINE.errorRate,
-      candidateRate: BASELINE.errorRate + TOLERANCE.errorRate,
+      baselineRate: BASELINE.errorRate + TOLERANCE.errorRate,
+      candidateRate: BASELINE.errorRate + 2 * TOLERANCE.errorRate,
       alpha,
       power: POWER,
       sides: 1,
     }),
     refusalRate: sampleSizeTwoProportions({
-      baselineRate: BASELINE.refusalRate,
-      candidateRate: BASELINE.refusalRate + TOLERANCE.refusalRate,
+      baselineRate: BASELINE.refusalRate + TOLERANCE.refusalRate,
+      candidateRate: BASELINE.refusalRate + 2 * TOLERANCE.refusalRate,
       alpha,
       power: POWER,
       sides: 1,
     }),
     p99Latency: sampleSizeTwoProportions({
-      baselineRate: 1 - reference.quantile,
-      candidateRate: reference.toleranceRate,
+      baselineRate: reference.toleranceRate,
+      candidateRate: 2 * reference.toleranceRate - (1 - reference.quantile),
       alpha,
       power: POWER,
       sides: 1,
@@ -92,16 +97,17 @@ function regressed(metric: string, multiple: number): Traffic {
   const t = { ...BASELINE };
   if (metric === 'errorRate') t.errorRate += multiple * TOLERANCE.errorRate;
   if (metric === 'refusalRate') t.refusalRate += multiple * TOLERANCE.refusalRate;
-  if (metric === 'p99Latency') t.latencyMedianMs *= 1 + multiple * TOLERANCE.latencyP99; // scales the whole distribution, p99 included
-  if (metric === 'length') t.lengthMean *= 1 - multiple * TOLERANCE.length;
+  if (metric === 'p99Latency') t.latencyMedianMs *= (1 + TOLERANCE.latencyP99) ** multiple; // scales the whole distribution, p99 included
+  if (metric === 'length') t.lengthMean *= (1 - TOLERANCE.length) ** multiple;
   return t;
 }
 
 function describeRegression(metric: string, multiple: number): string {
   if (metric === 'errorRate') return `error rate +${(multiple * TOLERANCE.errorRate * 100).toFixed(1)} pts`;
   if (metric === 'refusalRate') return `refusal rate +${(multiple * TOLERANCE.refusalRate * 100).toFixed(1)} pts`;
-  if (metric === 'p99Latency') return `latency (p99) +${(multiple * TOLERANCE.latencyP99 * 100).toFixed(0)}%`;
-  return `length −${(multiple * TOLERANCE.length * 100).toFixed(1)}%`;
+  if (metric === 'p99Latency')
+    return `latency (p99) +${(((1 + TOLERANCE.latencyP99) ** multiple - 1) * 100).toFixed(0)}%`;
+  return `length −${((1 - (1 - TOLERANCE.length) ** multiple) * 100).toFixed(1)}%`;
 }
 
 function run(
@@ -157,7 +163,7 @@ const aaPass = aa.filter((o) => o.finalOutcome === 'pass').length / SIMS;
 const se = (p: number): string => `±${(1.96 * Math.sqrt((p * (1 - p)) / SIMS) * 100).toFixed(1)}`;
 console.log('A/A (no difference), false alarms over the whole window:');
 console.log(
-  `  judge, mSPRT + Holm, look every interval     ${pad(pct(falseAlarm), 7)} (${se(falseAlarm)} pts)   target ≤ ${pct(ALPHA)}`,
+  `  judge, mSPRT at α/4, look every interval    ${pad(pct(falseAlarm), 7)} (${se(falseAlarm)} pts)   target ≤ ${pct(ALPHA)}`,
 );
 console.log(
   `  naive fixed-horizon tests + Holm, every look ${pad(pct(naiveFalseAlarm), 7)} (${se(naiveFalseAlarm)} pts)`,
@@ -182,11 +188,18 @@ console.log(
 );
 const ratios: Record<string, number | null> = {};
 const ratiosPerMetric: Record<string, number | null> = {};
-const detection: Record<string, { at1x: number; at2x: number; median2x: number | null }> = {};
+interface DetectionRow {
+  at1x: number;
+  at2x: number;
+  at3x: number;
+  median2x: number | null;
+  median3x: number | null;
+}
+const detection: Record<string, DetectionRow> = {};
 let salt = 10;
 for (const metric of ['errorRate', 'refusalRate', 'p99Latency', 'length']) {
-  const row: { at1x: number; at2x: number; median2x: number | null } = { at1x: 0, at2x: 0, median2x: null };
-  for (const multiple of [1, 2]) {
+  const row: DetectionRow = { at1x: 0, at2x: 0, at3x: 0, median2x: null, median3x: null };
+  for (const multiple of [1, 2, 3]) {
     const outcomes = run(regressed(metric, multiple), true, salt++);
     const detected = outcomes.filter((o) => o.judgeFailAt !== null).length / SIMS;
     const right = outcomes.filter((o) => o.failedMetrics.includes(metric)).length / SIMS;
@@ -196,7 +209,10 @@ for (const metric of ['errorRate', 'refusalRate', 'p99Latency', 'length']) {
     const ratio = median === null ? null : median / n;
     const ratio1 = median === null ? null : median / n1;
     if (multiple === 1) row.at1x = detected;
-    else {
+    else if (multiple === 3) {
+      row.at3x = detected;
+      row.median3x = median;
+    } else {
       row.at2x = detected;
       row.median2x = median;
       ratios[metric] = ratio;
@@ -211,7 +227,7 @@ for (const metric of ['errorRate', 'refusalRate', 'p99Latency', 'length']) {
 }
 console.log('');
 console.log(
-  'Planning (planCanaryWindow: candidate requests for 80% power at the tolerance, α/4 per metric; 2,000 rpm, canary 5%, matched baseline 5%):',
+  'Planning (planCanaryWindow: candidate requests for 80% power at twice the tolerance, α/4 per metric; 2,000 rpm, canary 5%, matched baseline 5%):',
 );
 console.log(
   `  ${pad('metric', 14)}${pad('fixed-horizon n', 17)}${pad('minutes', 9)}${pad('mSPRT bound n', 15)}minutes`,
@@ -225,7 +241,7 @@ console.log(
   `  window to plan: ${plan.windowMinutes.toFixed(0)} min (${plan.candidateRequests} candidate requests); suggested minSamples ${plan.suggestedMinSamples}`,
 );
 console.log(
-  '  (the mSPRT bound credits only the last look, so it overstates what the sequential test needs; compare the 1× rows above)',
+  '  (the mSPRT bound credits only the last look, so it overstates what the sequential test needs; compare the 2× rows above)',
 );
 const worst = (rs: Record<string, number | null>): number | null =>
   Object.values(rs).reduce<number | null>((acc, r) => (r === null || acc === null ? null : Math.max(acc, r)), 0);
@@ -234,7 +250,7 @@ const round3 = (rs: Record<string, number | null>): Record<string, number | null
 const seconds = (performance.now() - started) / 1000;
 console.log('');
 console.log(
-  `done in ${seconds.toFixed(1)} s. requests_ratio_vs_fixed_horizon: the worst metric's median requests-to-detection at 2× tolerance ÷ its fixed-horizon n at 1× tolerance`,
+  `done in ${seconds.toFixed(1)} s. requests_ratio_vs_fixed_horizon: the worst metric's median requests-to-detection at 2× tolerance ÷ its fixed-horizon n for 2× against the tolerance`,
 );
 console.log(
   `(fixed horizon at the judge's family-wise α, i.e. α/${m} per metric; the _per_metric_alpha variant uses α per metric, no multiplicity penalty)`,
@@ -256,7 +272,9 @@ console.log(
     requests_ratio_by_metric_per_metric_alpha: round3(ratiosPerMetric),
     detection_rate_2x: Object.fromEntries(Object.entries(detection).map(([k, v]) => [k, v.at2x])),
     detection_rate_1x: Object.fromEntries(Object.entries(detection).map(([k, v]) => [k, v.at1x])),
+    detection_rate_3x: Object.fromEntries(Object.entries(detection).map(([k, v]) => [k, v.at3x])),
     median_requests_2x: Object.fromEntries(Object.entries(detection).map(([k, v]) => [k, v.median2x])),
+    median_requests_3x: Object.fromEntries(Object.entries(detection).map(([k, v]) => [k, v.median3x])),
     fixed_horizon_n: Object.fromEntries(Object.entries(fixedN).map(([k, v]) => [k, Math.ceil(v)])),
     fixed_horizon_n_per_metric_alpha: Object.fromEntries(
       Object.entries(fixedNPerMetric).map(([k, v]) => [k, Math.ceil(v)]),

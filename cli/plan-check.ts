@@ -69,7 +69,7 @@ export function describePlan(plan: RolloutPlan): string {
     lines.push('  power     set stages.canary.expected.requestsPerMinute to see how long each window must be');
   } else {
     lines.push(
-      `  power     windows needed at ${plan.stages.canary.expected!.requestsPerMinute} requests/min to detect the tolerances (80% power):`,
+      `  power     windows needed at ${plan.stages.canary.expected!.requestsPerMinute} requests/min to catch twice the tolerances (80% power):`,
     );
     for (const step of power) {
       const needed = Number.isFinite(step.neededMinutes) ? `${step.neededMinutes.toFixed(1)} min` : 'cannot be planned';

@@ -51,7 +51,7 @@ export interface MetricConfig {
   scale?: 'raw' | 'log';
   /** A High/Low fails the canary on its own (default false). */
   critical?: boolean;
-  /** In the Holm family and in the score (default true). Non-blocking metrics are shown only. */
+  /** In the multiplicity family (α/M each) and in the score (default true). Non-blocking metrics are shown only. */
   blocking?: boolean;
   /** Score group (default 'default') and weight inside it (default 1). */
   group?: string;
@@ -73,8 +73,6 @@ export interface JudgeConfig {
   minSamples: number;
   /** Per-arm requests before a metric's sequential test may reject (default min(50, minSamples)). */
   burnIn?: number;
-  /** High/Low also needs |estimate| ≥ this fraction of the tolerance (default 0.5). */
-  minEffectFraction?: number;
   scoreThresholds: { pass: number; marginal: number };
   groupWeights?: Record<string, number>;
   /** τ = tauMultiplier × tolerance on the test's scale, unless a metric sets `tau` (default 1.5; see sequential.ts). */

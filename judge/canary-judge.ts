@@ -5,8 +5,8 @@
 // One look, in four steps, each in its own module:
 //   1. data preparation per metric kind, θ̂ and its variance on the test's scale
 //      (prepare-metric.ts; latency, judged on its tail, in prepare-latency.ts);
-//   2. the sequential tests, always-valid p-values and Holm across the blocking metrics
-//      (sequential-looks.ts);
+//   2. one always-valid sequential test per metric, at α/M for each of the M blocking metrics,
+//      whose interval and p-value both come from it (sequential-looks.ts);
 //   3. each metric's evidence record, classification and text (metric-evidence.ts);
 //   4. the Kayenta-style score and the outcome (canary-score.ts).
 // Fixed-horizon tests (Newcombe, z test, Welch, Mann–Whitney + Hodges–Lehmann) are computed at
@@ -38,7 +38,7 @@ export { latencyReferenceFromShadow } from './prepare-latency';
 export type { SummaryStats } from './statistics/summary';
 
 export function initialJudgeState(): JudgeState {
-  return { pValues: {}, looks: 0 };
+  return { sequences: {}, looks: 0 };
 }
 
 /** Judge one look of a canary window. Pure: same input, same output. */
@@ -47,7 +47,6 @@ export function judgeCanary(input: JudgeInput): JudgeResult {
   const alpha = config.alpha;
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
   const burnIn = config.burnIn ?? Math.min(50, config.minSamples);
-  const minEffectFraction = config.minEffectFraction ?? 0.5;
   const tauMultiplier = config.tauMultiplier ?? DEFAULT_TAU_MULTIPLIER;
   const names = new Set<string>();
   for (const m of config.metrics) {
@@ -58,9 +57,10 @@ export function judgeCanary(input: JudgeInput): JudgeResult {
   const prepared: Prepared[] = config.metrics.map((cfg) =>
     prepareMetric(cfg, config, input.data[cfg.name], alpha, tauMultiplier),
   );
-  const look = sequentialLook(prepared, input.state?.pValues ?? {}, names, burnIn, alpha);
+  const familySize = config.metrics.filter((m) => m.blocking ?? true).length;
+  const look = sequentialLook(prepared, input.state?.sequences, names, burnIn, alpha, familySize);
   const metrics: JudgeMetricEvidence[] = prepared.map((m, i) =>
-    buildEvidence(m, look.tests[i] ?? null, look.adjustedP[i]!, look.familySize[i]!, alpha, minEffectFraction),
+    buildEvidence(m, look.tests[i] ?? null, look.adjustedP[i]!, look.familySize[i]!, alpha),
   );
 
   const scoreBreakdown = scoreOf(metrics, config);
@@ -76,5 +76,5 @@ export function judgeCanary(input: JudgeInput): JudgeResult {
   if (scoreBreakdown.score !== null) verdict.score = scoreBreakdown.score;
   const unjudged = Object.entries(config.unjudged ?? {});
   if (unjudged.length > 0) verdict.notes = unjudged.map(([name, why]) => `${name} not judged: ${why}`);
-  return { verdict, state: { pValues: look.pValues, looks: (input.state?.looks ?? 0) + 1 } };
+  return { verdict, state: { sequences: look.sequences, looks: (input.state?.looks ?? 0) + 1 } };
 }

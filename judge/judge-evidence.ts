@@ -6,7 +6,7 @@ import type { MetricEvidence, Verdict } from './verdict';
 
 export type MetricKind = 'proportion' | 'continuous' | 'latency';
 
-/** The always-valid sequential test that decides the metric's classification. */
+/** The always-valid sequential test that decides the metric's classification (sequential-looks.ts). */
 export interface SequentialEvidence {
   method: string;
   alternative: 'two-sided' | 'greater' | 'less';
@@ -15,20 +15,25 @@ export interface SequentialEvidence {
   /** θ̂ and Var(θ̂) at this look, on the test's scale. */
   estimate: number;
   variance: number;
-  /** Mixing SD τ of the normal mixture (the tolerance on the test's scale). */
+  /** Mixing SD τ of the normal mixture (1.5 × the tolerance on the test's scale). */
   tau: number;
+  /** The null hypothesis, no regression beyond the tolerance: lower ≤ θ ≤ upper (null when unbounded). */
+  nullInterval: [number | null, number | null];
+  /** log Λ at the tolerance bound θ̂ lies beyond, at this look (0 when θ̂ lies within). */
   logLikelihoodRatio: number;
-  /** Always-valid p-value (running minimum over this window's looks). */
+  /** Always-valid p-value of the null (running minimum over this window's active looks). */
   pValue: number;
-  /** Holm-adjusted across the blocking metrics (equal to pValue for non-blocking metrics). */
+  /** Bonferroni-adjusted across the blocking metrics, min(1, M·p) (pValue for non-blocking metrics). */
   adjustedPValue: number;
-  /** Number of hypotheses in the Holm family. */
+  /** M, the number of blocking metrics (1 for a non-blocking metric). */
   familySize: number;
   alpha: number;
+  /** The test's level, α/M: it rejects when pValue ≤ level, and `interval` is at 1 − level. */
+  level: number;
   /** True when the test is past its burn-in and may reject. */
   active: boolean;
   rejected: boolean;
-  /** Two-sided always-valid confidence sequence for θ at level 1 − α. */
+  /** Always-valid interval for θ at 1 − level that inverts the same test (running intersection). */
   interval: [number, number];
 }
 
@@ -61,17 +66,22 @@ export interface JudgeMetricEvidence extends MetricEvidence {
   kind: MetricKind;
   group: string;
   weight: number;
-  /** In the Holm family and in the score; non-blocking metrics are shown only. */
+  /** In the multiplicity family and in the score; non-blocking metrics are shown only. */
   blocking: boolean;
   /**
    * 'insufficient': data, but fewer than minSamples in an arm (classified no_data, never pass).
    * 'not_applicable': neither arm's traffic had what the metric measures; classified no_data, left
-   * out of the Holm family and the score (`blocking` false) for this look, so it neither blocks nor passes.
+   * out of the score (`blocking` false) for this look, so it neither blocks nor passes.
    */
   status: 'ok' | 'no_data' | 'insufficient' | 'not_applicable';
   minSamples: number;
   /** True when the always-valid interval already excludes a regression of the tolerance. */
   withinTolerance: boolean | null;
+  /**
+   * The test that decided the classification, with its level: the always-valid one whose
+   * interval and p-value are shown (fixed-horizon tests are context and never decide).
+   */
+  decidedBy?: string;
   sequential?: SequentialEvidence;
   fixedHorizon?: FixedHorizonEvidence[];
   latency?: LatencyEvidence;
@@ -91,9 +101,22 @@ export interface JudgeVerdict extends Verdict {
   scoreBreakdown: ScoreBreakdown;
 }
 
+/** One metric's running values within a window: always-valid, so kept across looks. */
+export interface SequenceState {
+  /** Running minimum of the always-valid p-value of "no regression beyond the tolerance". */
+  p: number;
+  /** Running intersection of the always-valid interval on the test's scale (absent while unbounded). */
+  lower?: number;
+  upper?: number;
+}
+
 /** Carried from one look to the next within a window (reset it when a new window starts). */
 export interface JudgeState {
-  /** Running minimum of each metric's always-valid p-value. */
-  pValues: Record<string, number>;
+  sequences: Record<string, SequenceState>;
   looks: number;
+  /**
+   * Written by judges before the test was taken against the tolerance: p-values of another
+   * hypothesis, so they are ignored (such a window's running values start again at its next look).
+   */
+  pValues?: Record<string, number>;
 }

@@ -1,8 +1,10 @@
 // A metric's evidence record and its one-line text, from its preparation and its sequential
-// test at this look. A metric is High/Low when its Holm-adjusted always-valid p ≤ α, it is past
-// burn-in, and its estimate is at least `minEffectFraction` × tolerance in that direction
-// (Kayenta-style effect-size gate: statistically certain but negligible shifts do not fail a
-// canary). Otherwise: 'no_data' without data or below minSamples (never a pass), else 'pass'.
+// test at this look. A metric is High/Low when, past burn-in, its always-valid interval lies
+// wholly beyond the tolerance, i.e. its p-value of "no regression beyond the tolerance" is ≤ its
+// level α/M: one test, one level, so the interval, the p-value and the class always agree, and
+// the record names that test (`decidedBy`). A shift proven but within the tolerance is not a
+// regression (the tolerance is the plan's own effect-size floor). Otherwise: 'no_data' without
+// data or below minSamples (never a pass), else 'pass'.
 // A metric with nothing to measure in either arm is shown as not applicable, and is not judged.
 // Improvements never count against a directional metric.
 import { deltaText, type DeltaFormat } from '../lib/delta-format';
@@ -17,7 +19,6 @@ export function buildEvidence(
   adjustedP: number,
   familySize: number,
   alpha: number,
-  minEffectFraction: number,
 ): JudgeMetricEvidence {
   if (m.status === 'not_applicable') {
     return evidence(m, {
@@ -42,18 +43,12 @@ export function buildEvidence(
     });
   }
   const theta = m.stat.estimate;
-  const rejected = s.active && adjustedP <= alpha;
-  const floorUp = minEffectFraction * (Number.isFinite(m.upperTolerance) ? m.upperTolerance : m.tau);
-  const floorDown = minEffectFraction * (Number.isFinite(m.lowerTolerance) ? m.lowerTolerance : -m.tau);
+  // One test decides: High/Low exactly when its always-valid interval lies wholly beyond the
+  // tolerance, which is when its p-value of "no regression beyond the tolerance" is ≤ its level.
+  const rejected = s.active && s.p <= s.level;
   let classification: MetricClass = 'pass';
-  let effectNote = '';
-  if (rejected) {
-    const up = theta > 0;
-    const watched = m.alternative === 'two-sided' || (m.alternative === 'greater' ? up : !up);
-    const bigEnough = up ? theta >= floorUp : theta <= floorDown;
-    if (watched && bigEnough) classification = up ? 'high' : 'low';
-    else if (watched) effectNote = ' (significant, but below the effect-size floor)';
-  }
+  if (rejected && s.cs.lower > m.upperTolerance) classification = 'high';
+  else if (rejected && s.cs.upper < m.lowerTolerance) classification = 'low';
   const enough = m.nBaseline >= m.minSamples && m.nCandidate >= m.minSamples;
   let status: JudgeMetricEvidence['status'] = 'ok';
   if (classification === 'pass' && !enough) {
@@ -63,46 +58,58 @@ export function buildEvidence(
   const withinTolerance = s.cs.upper < m.upperTolerance && s.cs.lower > m.lowerTolerance;
   const interval: [number, number] = [toDisplay(s.cs.lower, m.scale), toDisplay(s.cs.upper, m.scale)];
   const delta = toDisplay(theta, m.scale);
+  const decidedBy = decidingTest(m, s, familySize, alpha);
   const sequential: SequentialEvidence = {
-    method: `mSPRT, normal mixtures τ×{1,4,16} around τ = ${fmtTheta(m.tau, m.scale)}${m.alternative === 'two-sided' ? '' : ' (half-normal, one-sided)'}`,
+    method: `mSPRT, two-sided normal mixtures τ×{1,4,16} around τ = ${fmtTheta(m.tau, m.scale)}, against the tolerance`,
     alternative: m.alternative,
     scale: m.scale,
     estimate: theta,
     variance: m.stat.variance,
     tau: m.tau,
+    nullInterval: [finiteOrNull(m.lowerTolerance), finiteOrNull(m.upperTolerance)],
     logLikelihoodRatio: s.logLr,
     pValue: s.p,
     adjustedPValue: adjustedP,
     familySize,
     alpha,
+    level: s.level,
     active: s.active,
     rejected,
     interval: [s.cs.lower, s.cs.upper],
   };
-  const message =
-    describe(m, classification, status, delta, interval, s.p, adjustedP, familySize, withinTolerance, s.active) +
-    effectNote;
+  const message = describe(m, s, classification, status, delta, interval, withinTolerance, decidedBy);
   return evidence(m, {
     baseline: m.baselineValue,
     candidate: m.candidateValue,
     delta,
     interval,
-    test: `always-valid mSPRT (normal mixture${m.alternative === 'two-sided' ? ', two-sided' : ', one-sided'})${familySize > 1 ? `, Holm over ${familySize} blocking metrics` : ''}`,
+    test: `always-valid mSPRT against the tolerance${familySize > 1 ? `, Bonferroni over ${familySize} blocking metrics` : ''}`,
     pValue: s.p,
     classification,
     status,
     withinTolerance,
+    decidedBy,
     sequential,
     fixedHorizon: m.fixed,
     message,
   });
 }
 
+function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+/** The deciding test and its level, as the evidence names it: "always-valid mSPRT at α/4 = 0.0125". */
+function decidingTest(m: Prepared, s: SequentialTest, familySize: number, alpha: number): string {
+  const level = familySize > 1 ? `α/${familySize} = ${s.level.toPrecision(3)}` : `α = ${alpha}`;
+  return `always-valid mSPRT (${m.alternative === 'two-sided' ? 'either side' : 'one side'} of the tolerance) at ${level}`;
+}
+
 type EvidenceFields = Pick<
   JudgeMetricEvidence,
   'baseline' | 'candidate' | 'delta' | 'classification' | 'status' | 'withinTolerance' | 'message'
 > &
-  Partial<Pick<JudgeMetricEvidence, 'interval' | 'test' | 'pValue' | 'sequential' | 'fixedHorizon'>>;
+  Partial<Pick<JudgeMetricEvidence, 'interval' | 'test' | 'pValue' | 'decidedBy' | 'sequential' | 'fixedHorizon'>>;
 
 /** Builds the evidence record field by field (no spreads: this runs at every look for every metric). */
 function evidence(m: Prepared, f: EvidenceFields): JudgeMetricEvidence {
@@ -129,6 +136,7 @@ function evidence(m: Prepared, f: EvidenceFields): JudgeMetricEvidence {
   if (f.interval) out.interval = f.interval;
   if (f.test !== undefined) out.test = f.test;
   if (f.pValue !== undefined) out.pValue = f.pValue;
+  if (f.decidedBy !== undefined) out.decidedBy = f.decidedBy;
   if (f.sequential) out.sequential = f.sequential;
   if (f.fixedHorizon) out.fixedHorizon = f.fixedHorizon;
   if (m.latency) out.latency = m.latency;
@@ -149,36 +157,35 @@ function fmtDelta(x: number, kind: 'absolute' | 'relative', proportionLike: bool
 
 function describe(
   m: Prepared,
+  s: SequentialTest,
   classification: MetricClass,
   status: JudgeMetricEvidence['status'],
   delta: number,
   interval: [number, number],
-  p: number,
-  adjustedP: number,
-  familySize: number,
   withinTolerance: boolean,
-  active: boolean,
+  decidedBy: string,
 ): string {
   const pl = m.cfg.kind !== 'continuous';
   const what =
     m.cfg.kind === 'latency'
       ? `${m.cfg.name} (share above p${Math.round((m.latency?.quantile ?? 0.99) * 100)})`
       : m.cfg.name;
-  const ci = `always-valid ${fmtDelta(interval[0], m.deltaKind, pl)} to ${fmtDelta(interval[1], m.deltaKind, pl)}`;
+  const confidence = `${+(100 * (1 - s.level)).toPrecision(4)} %`;
+  const ci = `always-valid ${confidence} ${fmtDelta(interval[0], m.deltaKind, pl)} to ${fmtDelta(interval[1], m.deltaKind, pl)}`;
   const sign = m.cfg.direction === 'either' ? '±' : m.cfg.direction === 'higher_is_worse' ? '+' : '−';
   const tol = `tolerance ${sign}${fmtDelta(m.toleranceShown, m.deltaKind, pl).replace('+', '')}`;
-  const pv = `p = ${p.toPrecision(2)}${familySize > 1 ? `, Holm ${adjustedP.toPrecision(2)}` : ''}`;
+  const pv = `p = ${s.p.toPrecision(2)} against the tolerance`;
   const n = `n = ${m.nCandidate}/${m.nBaseline}`;
   const quant =
     m.latency?.relativeQuantileChange !== undefined
       ? `; p${Math.round(m.latency.quantile * 100)} ${fmtDelta(m.latency.relativeQuantileChange, 'relative', false)}`
       : '';
   if (classification === 'high' || classification === 'low') {
-    return `${what} ${classification === 'high' ? 'up' : 'down'} ${fmtDelta(delta, m.deltaKind, pl)} (${ci}; ${tol}; ${pv}; ${n})${quant}`;
+    return `${what} ${classification === 'high' ? 'up' : 'down'} ${fmtDelta(delta, m.deltaKind, pl)}, beyond the tolerance (${ci}; ${tol}; ${pv}; ${n}; decided by ${decidedBy})${quant}`;
   }
   if (status === 'insufficient') {
-    return `${what}: ${fmtDelta(delta, m.deltaKind, pl)} so far, too few requests (${n}, each arm needs ${m.minSamples})${quant}`;
+    return `${what}: ${fmtDelta(delta, m.deltaKind, pl)} so far, too few requests (${n}, each arm needs ${m.minSamples}; ${ci}; ${pv}; decided by ${decidedBy})${quant}`;
   }
-  const verdictWord = withinTolerance ? 'within tolerance' : 'no significant regression';
-  return `${what}: ${fmtDelta(delta, m.deltaKind, pl)}, ${verdictWord} (${ci}; ${tol}; ${pv}; ${n}${active ? '' : '; burn-in'})${quant}`;
+  const verdictWord = withinTolerance ? 'within tolerance' : 'no regression beyond the tolerance shown';
+  return `${what}: ${fmtDelta(delta, m.deltaKind, pl)}, ${verdictWord} (${ci}; ${tol}; ${pv}; ${n}${s.active ? '' : '; burn-in'}; decided by ${decidedBy})${quant}`;
 }

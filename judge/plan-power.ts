@@ -1,6 +1,6 @@
 // Before a rollout: how long each canary window must be, at the traffic the release owner
-// expects, for the statistical judge to detect the plan's tolerances (80 % power at the plan's
-// alpha). Shown by `rollout plan check`.
+// expects, for the statistical judge to catch a regression of twice the plan's tolerances (80 %
+// power at the plan's alpha). Shown by `rollout plan check`.
 import type { RolloutPlan } from '../plan/schema';
 import { judgeConfigFromPlan } from './plan-judge-config';
 import { normalQuantile, normalSf } from './statistics/normal';

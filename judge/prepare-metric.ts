@@ -52,7 +52,7 @@ export function prepareMetric(
     );
   }
   if (data?.type === 'not_applicable') {
-    // Nothing to judge in this window: out of the Holm family and the score, so it cannot block or pass.
+    // Nothing to judge in this window: out of the score, so it cannot block or pass.
     const skipped = noData(
       { ...base, blocking: false },
       cfg.kind === 'continuous' && cfg.toleranceKind !== 'absolute' ? 'log' : 'absolute',

@@ -1,69 +1,101 @@
-// The sequential tests of one look: the normal-mixture mSPRT per metric (statistics/sequential.ts),
-// one-sided in the bad direction (two-sided for direction 'either'), τ = 1.5 × tolerance on the
-// test's scale, averaged with mixtures at 4τ and 16τ (TAU_GRID) so gross regressions stop a
-// canary early; always-valid p-values carried as a running minimum in `JudgeState`; Holm across
-// the blocking metrics (lib/multiplicity.ts).
-import type { JudgeState } from './judge-evidence';
+// The sequential test of one look, one per metric, which alone decides: the two-sided grid
+// mixture mSPRT (statistics/sequential.ts; mixtures at τ, 4τ and 16τ, τ = 1.5 × tolerance on the
+// test's scale, so gross regressions stop a canary early) and the confidence sequence that
+// inverts it, both at one level: α/M for each of the M blocking metrics (Bonferroni), α for a
+// non-blocking one. The hypothesis is the plan's: "no regression beyond the tolerance", the
+// composite null lowerTolerance ≤ θ ≤ upperTolerance (one bound infinite for a directional
+// metric). Its p-value is 1/Λ at the nearest tolerance bound when θ̂ lies beyond it, else 1, so
+//   p ≤ level  ⇔  the interval lies wholly beyond the tolerance,
+// look by look; the window keeps the running minimum of p and the running intersection of the
+// intervals (both valid at every look by Ville's inequality), so the equivalence also holds for
+// what a verdict shows. Burn-in looks are shown but neither decide nor enter the running values.
+import type { JudgeState, SequenceState } from './judge-evidence';
 import type { Prepared } from './prepared-metric';
-import { holmAdjust } from '../lib/multiplicity';
-import { alwaysValidGridPValue, confidenceSequence, logGridMixtureLikelihoodRatio } from './statistics/sequential';
+import { bonferroniAlpha } from '../lib/multiplicity';
+import { gridConfidenceRadius, logGridMixtureLikelihoodRatio } from './statistics/sequential';
 
 /** One metric's sequential test at this look. */
 export interface SequentialTest {
+  /** log Λ at the tolerance bound the estimate lies beyond (0 when it lies within). */
   logLr: number;
-  /** Always-valid p-value: the running minimum over the window's looks. */
+  /** Always-valid p-value of "no regression beyond the tolerance": running minimum over active looks. */
   p: number;
   /** Past burn-in: the test may reject. */
   active: boolean;
+  /** The test's level: α/M for a blocking metric, α otherwise. */
+  level: number;
+  /** Always-valid interval at 1 − level: running intersection over active looks. */
   cs: { lower: number; upper: number };
 }
 
 export interface SequentialLook {
   /** Per metric, in the config's order; null without data. */
   tests: (SequentialTest | null)[];
-  /** Holm-adjusted p per metric (the plain p for non-blocking metrics). */
+  /** Bonferroni-adjusted p per metric, min(1, M·p) (the plain p for non-blocking metrics). */
   adjustedP: number[];
-  /** Size of the Holm family each metric's adjusted p is taken in (1 for non-blocking metrics). */
+  /** M for blocking metrics, 1 for the others. */
   familySize: number[];
-  pValues: JudgeState['pValues'];
+  sequences: JudgeState['sequences'];
 }
 
+/**
+ * @param familySize M: the plan's blocking metrics. Fixed for the window (a metric with nothing to
+ * measure at one look still counts), so each metric's level, and with it its running interval,
+ * stays the same from look to look.
+ */
 export function sequentialLook(
   prepared: readonly Prepared[],
-  previous: JudgeState['pValues'],
+  /** Absent at a window's first look, and in states written before this test (see JudgeState). */
+  previous: JudgeState['sequences'] | undefined,
   names: ReadonlySet<string>,
   burnIn: number,
   alpha: number,
+  familySize: number,
 ): SequentialLook {
-  // Sequential tests and the always-valid p-values (running minimum within the window).
-  const nextP: Record<string, number> = {};
-  const seq = prepared.map((m): SequentialTest | null => {
+  const next: Record<string, SequenceState> = {};
+  const tests = prepared.map((m): SequentialTest | null => {
     if (m.status === 'no_data' || !m.stat) return null;
+    const { estimate, variance } = m.stat;
+    const level = m.blocking ? bonferroniAlpha(alpha, familySize) : alpha;
     const active = Math.min(m.nBaseline, m.nCandidate) >= burnIn;
-    const mixture = { estimate: m.stat.estimate, variance: m.stat.variance, tau: m.tau, alternative: m.alternative };
-    const logLr = logGridMixtureLikelihoodRatio(mixture);
-    const prior = previous[m.cfg.name] ?? 1;
-    const p = active ? alwaysValidGridPValue(mixture, prior) : prior;
-    nextP[m.cfg.name] = p;
-    const cs = confidenceSequence(m.stat.estimate, m.stat.variance, m.tau, alpha);
-    return { logLr, p, active, cs };
+    const radius = gridConfidenceRadius(variance, m.tau, level);
+    const bound =
+      estimate > m.upperTolerance ? m.upperTolerance : estimate < m.lowerTolerance ? m.lowerTolerance : null;
+    const logLr =
+      bound === null
+        ? 0
+        : logGridMixtureLikelihoodRatio({ estimate, variance, tau: m.tau, alternative: 'two-sided', nullValue: bound });
+    const csNow = { lower: estimate - radius, upper: estimate + radius };
+    const beyond = csNow.lower > m.upperTolerance || csNow.upper < m.lowerTolerance;
+    // p and the interval take different floating-point routes to the same boundary; within
+    // rounding of it (~1e-12) the interval's side wins, so the two can never disagree.
+    const pRaw = Math.min(1, Math.exp(-logLr));
+    const pNow = beyond ? Math.min(pRaw, level) : pRaw <= level ? Math.min(1, level * (1 + 1e-9)) : pRaw;
+    const prior = previous?.[m.cfg.name];
+    if (!active) {
+      if (prior) next[m.cfg.name] = prior;
+      return { logLr, p: pNow, active, level, cs: csNow };
+    }
+    const p = Math.min(prior?.p ?? 1, pNow);
+    const lower = Math.max(prior?.lower ?? Number.NEGATIVE_INFINITY, csNow.lower);
+    const upper = Math.min(prior?.upper ?? Number.POSITIVE_INFINITY, csNow.upper);
+    // Infinite ends (no information yet) are not stored: JSON has no ∞.
+    const stored: SequenceState = { p };
+    if (Number.isFinite(lower)) stored.lower = lower;
+    if (Number.isFinite(upper)) stored.upper = upper;
+    next[m.cfg.name] = stored;
+    return { logLr, p, active, level, cs: { lower, upper } };
   });
-  // Metrics without data this look keep their earlier running minimum.
-  for (const [name, p] of Object.entries(previous)) if (!(name in nextP) && names.has(name)) nextP[name] = p;
-
-  const blockingIdx = prepared.map((m, i) => (m.blocking ? i : -1)).filter((i) => i >= 0);
-  const familySize = blockingIdx.length;
-  const adjustedBlocking = holmAdjust(
-    blockingIdx.map((i) => seq[i]?.p ?? nextP[prepared[i]!.cfg.name] ?? 1),
-    familySize,
-  );
-  const adjusted = new Map<number, number>();
-  blockingIdx.forEach((i, k) => adjusted.set(i, adjustedBlocking[k]!));
+  // Metrics without data this look keep what they had.
+  for (const [name, s] of Object.entries(previous ?? {})) if (!(name in next) && names.has(name)) next[name] = s;
 
   return {
-    tests: seq,
-    adjustedP: prepared.map((_, i) => adjusted.get(i) ?? seq[i]?.p ?? 1),
+    tests,
+    adjustedP: prepared.map((m, i) => {
+      const p = tests[i]?.p ?? next[m.cfg.name]?.p ?? 1;
+      return m.blocking ? Math.min(1, familySize * p) : p;
+    }),
     familySize: prepared.map((m) => (m.blocking ? familySize : 1)),
-    pValues: nextP,
+    sequences: next,
   };
 }

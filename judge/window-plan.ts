@@ -1,7 +1,10 @@
 // Before the rollout: how long must each canary window be, at the expected traffic, for the
-// judge to detect the plan's tolerances? For every blocking metric this gives
-//   - the fixed-horizon sample size for the tolerance at α/m (the family-wise α split over the
-//     m blocking metrics, as Holm's first step does when one metric regresses) and 80 % power,
+// judge to catch a regression? The judge fails a metric only once it is shown beyond the
+// tolerance (sequential-looks.ts), so a regression of exactly the tolerance is the boundary of
+// its null; the planned regression is twice the tolerance on the test's scale (a distance of one
+// tolerance beyond the null). For every blocking metric this gives
+//   - the fixed-horizon sample size for that regression at α/m (the family-wise α split over the
+//     m blocking metrics, as the judge does) and 80 % power,
 //   - the judge's own requirement: the mSPRT's sample size for that power (a conservative bound:
 //     it credits only the last look; the sequential test often stops earlier),
 // and converts them into minutes at the expected traffic and canary share. The window should be
@@ -34,7 +37,7 @@ export interface TrafficExpectation {
 
 export interface MetricWindowPlan {
   metric: string;
-  /** Fixed-horizon candidate requests for the tolerance (α/m, 80 % power). */
+  /** Fixed-horizon candidate requests for a regression of twice the tolerance (α/m, 80 % power). */
   fixedHorizonSamples: number;
   /** The judge's (conservative) requirement for the same power. */
   sequentialSamples: number;
@@ -95,8 +98,10 @@ interface Design {
   tauMultiplier: number;
 }
 
+// The judge's mixture is two-sided (its interval serves both bounds); a directional metric's
+// fixed-horizon comparator is one-sided.
 function sidesOf(metric: MetricConfig): { sides: 1 | 2; alternative: Sidedness } {
-  return metric.direction === 'either' ? { sides: 2, alternative: 'two-sided' } : { sides: 1, alternative: 'greater' };
+  return { sides: metric.direction === 'either' ? 2 : 1, alternative: 'two-sided' };
 }
 
 function planMetric(
@@ -119,26 +124,28 @@ function planMetric(
   let unitVariance: number;
   if (metric.kind === 'proportion' || metric.kind === 'latency') {
     let base: number;
-    let target: number;
+    let tolerated: number;
     if (metric.kind === 'latency') {
       if (!metric.reference) return missing('latency metric needs its shadow reference');
       base = 1 - metric.reference.quantile;
-      target = metric.reference.toleranceRate;
+      tolerated = metric.reference.toleranceRate;
     } else {
       if (!expectation || !('baselineRate' in expectation)) return missing('expected baseline rate missing');
       base = expectation.baselineRate;
-      target = metric.direction === 'lower_is_worse' ? base - metric.tolerance : base + metric.tolerance;
+      tolerated = metric.direction === 'lower_is_worse' ? base - metric.tolerance : base + metric.tolerance;
     }
+    const target = 2 * tolerated - base;
     if (!(target > 0 && target < 1) || target === base) return missing('tolerance leaves no detectable rate');
+    // The fixed-horizon test of the same question: the candidate against the tolerated rate.
     fixed = sampleSizeTwoProportions({
-      baselineRate: base,
+      baselineRate: tolerated,
       candidateRate: target,
       alpha: d.alpha,
       power: d.power,
       sides,
       ratio: d.ratio,
     });
-    delta = Math.abs(target - base);
+    delta = Math.abs(target - tolerated);
     const pbar = (target + d.ratio * base) / (1 + d.ratio);
     unitVariance = pbar * (1 - pbar) * (1 + 1 / d.ratio);
   } else {

@@ -1,7 +1,7 @@
 // Multiplicity corrections: the one place for the family-wise error rate's arithmetic. The
-// canary judge adjusts its always-valid p-values with Holm (it decides on p-values, at every
-// look); the behavioral gates and the window planner split α evenly with Bonferroni (they show
-// intervals, or size a fixed-horizon design, at one level per metric).
+// canary judge, the behavioral gates and the window planner split α evenly with Bonferroni: they
+// show intervals, and an interval agrees with its test only at one level per metric (Holm's
+// step-down levels depend on the other metrics' p-values). Holm serves decisions on p-values alone.
 //
 // Holm's step-down procedure (Holm 1979): controls the family-wise error rate at α for any
 // dependence between the tests.

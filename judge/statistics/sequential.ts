@@ -22,6 +22,9 @@
 // may be checked after every interval, and rejecting when p_n ≤ α keeps the false-alarm rate at
 // α over the whole window, however many looks there are.
 //
+// The judge decides with the two-sided grid mixture below against the tolerance, and shows the
+// interval that inverts that same mixture at the same level (gridConfidenceRadius).
+//
 // Confidence sequence (two-sided, level 1 − α), the set of θ₀ not rejected by the two-sided Λ:
 //   θ̂ ± √( V(V+τ²)/τ² · ( 2 log(1/α) + log((V+τ²)/V) ) )
 //
@@ -125,6 +128,37 @@ export function logGridMixtureLikelihoodRatio(
 export function alwaysValidGridPValue(input: MixtureInput, previous = 1): number {
   const p = Math.min(1, Math.exp(-Math.min(logGridMixtureLikelihoodRatio(input), MAX_LOG_LR)));
   return Math.min(previous, p);
+}
+
+/**
+ * Radius of the confidence sequence that inverts the two-sided grid mixture at level 1 − α: the
+ * set {θ₀ : Λ_grid(θ₀) < 1/α} is θ̂ ± r, because Λ_grid(θ₀) grows with |θ̂ − θ₀|. It is the
+ * interval of the test that decides (an interval beyond a bound θ₀ ⇔ 1/Λ_grid(θ₀) ≤ α), so the
+ * judge's interval and p-value cannot disagree. No closed form for a mixture of mixtures:
+ * bisection, starting from the closed-form radius of each component at level α·w (Λ_grid ≥ w·Λ_k).
+ */
+export function gridConfidenceRadius(
+  variance: number,
+  tau: number,
+  alpha: number,
+  grid: ReadonlyArray<readonly [number, number]> = TAU_GRID,
+): number {
+  if (variance === 0) return 0;
+  if (!(variance > 0) || !Number.isFinite(variance) || !(tau > 0)) return Number.POSITIVE_INFINITY;
+  const target = Math.log(1 / alpha);
+  const lr = (d: number): number =>
+    logGridMixtureLikelihoodRatio({ estimate: d, variance, tau, alternative: 'two-sided' }, grid);
+  let hi = Math.min(
+    ...grid.map(([multiplier, weight]) => confidenceSequenceRadius(variance, tau * multiplier, alpha * weight)),
+  );
+  let lo = 0;
+  // Relative precision 2⁻⁴⁰: far below any difference a verdict shows.
+  for (let i = 0; i < 200 && hi - lo > hi * 1e-12; i++) {
+    const mid = (lo + hi) / 2;
+    if (lr(mid) >= target) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }
 
 /** Radius of the two-sided normal-mixture confidence sequence at level 1 − α. */

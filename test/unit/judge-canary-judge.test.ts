@@ -119,10 +119,14 @@ describe('canary judge: outcomes', () => {
     const err = verdict.metrics.find((m) => m.metric === 'errorRate')!;
     expect(err.classification).toBe('high');
     expect(err.delta).toBeCloseTo(0.03, 12);
-    expect(err.interval![0]).toBeGreaterThan(0);
+    expect(err.interval![0]).toBeGreaterThan(0.01); // wholly beyond the tolerance
     expect(err.sequential!.rejected).toBe(true);
+    expect(err.sequential!.level).toBeCloseTo(0.05 / 4, 15);
+    expect(err.pValue!).toBeLessThanOrEqual(0.05 / 4);
     expect(err.sequential!.adjustedPValue).toBeLessThanOrEqual(0.05);
-    expect(verdict.reason).toMatch(/critical regression: errorRate up \+3\.00 pts/);
+    expect(err.decidedBy).toBe('always-valid mSPRT (one side of the tolerance) at α/4 = 0.0125');
+    expect(verdict.reason).toMatch(/critical regression: errorRate up \+3\.00 pts, beyond the tolerance/);
+    expect(verdict.reason).toContain('decided by always-valid mSPRT');
   });
 
   it('fails early on overwhelming evidence, before the minimum sample size', () => {
@@ -168,15 +172,31 @@ describe('canary judge: outcomes', () => {
     expect(length.delta).toBeCloseTo(-0.5, 12);
   });
 
-  it('ignores a significant shift below the effect-size floor', () => {
+  it('a shift shown but within the tolerance is not a regression', () => {
     const data = healthy(200_000);
-    data.errorRate = counts(2000, 200_000, 2600, 200_000); // +0.3 pt, tolerance 1 pt, floor 0.5 pt
+    data.errorRate = counts(2000, 200_000, 2600, 200_000); // +0.3 pt, tolerance 1 pt
     const { verdict } = judge(data);
     const err = verdict.metrics.find((m) => m.metric === 'errorRate')!;
-    expect(err.sequential!.rejected).toBe(true);
+    expect(err.interval![0]).toBeGreaterThan(0); // certainly worse than the baseline …
+    expect(err.interval![1]).toBeLessThan(0.01); // … and certainly within the tolerance
+    expect(err.sequential!.rejected).toBe(false);
+    expect(err.pValue).toBe(1);
     expect(err.classification).toBe('pass');
-    expect(err.message).toMatch(/below the effect-size floor/);
+    expect(err.withinTolerance).toBe(true);
+    expect(err.message).toMatch(/within tolerance/);
     expect(verdict.outcome).toBe('pass');
+  });
+
+  it('an interval that still contains the tolerance is not a regression, whatever the estimate', () => {
+    // The demo's case: +11 pts on 90 requests an arm, against a 1-point tolerance.
+    const data = healthy(90);
+    data.errorRate = counts(0, 90, 10, 90);
+    const { verdict } = judge(data, config({ minSamples: 50 }));
+    const err = verdict.metrics.find((m) => m.metric === 'errorRate')!;
+    expect(err.interval![0]).toBeLessThan(0.01);
+    expect(err.pValue!).toBeGreaterThan(err.sequential!.level);
+    expect(err.classification).toBe('pass');
+    expect(err.message).toMatch(/no regression beyond the tolerance shown/);
   });
 
   it('non-blocking metrics are shown but neither scored nor deciding', () => {
@@ -207,17 +227,27 @@ describe('canary judge: outcomes', () => {
 });
 
 describe('canary judge: sequential state', () => {
-  it('carries the running minimum of each always-valid p-value through the window', () => {
+  it('carries the running minimum of each p-value and the running intersection of its interval', () => {
     const bad = healthy();
-    bad.refusalRate = counts(60, 3000, 120, 3000);
+    bad.refusalRate = counts(60, 3000, 180, 3000); // +4 pts, tolerance 2 pts
     const first = judge(bad);
-    const p1 = first.state.pValues.refusalRate!;
+    const s1 = first.state.sequences.refusalRate!;
+    expect(s1.p).toBeLessThan(1);
     expect(first.state.looks).toBe(1);
-    const second = judge(healthy(), config(), first.state);
-    expect(second.state.pValues.refusalRate).toBe(p1);
-    expect(second.verdict.metrics.find((m) => m.metric === 'refusalRate')!.pValue).toBe(p1);
+    const second = judge(healthy(6000), config(), first.state);
+    const refusal = second.verdict.metrics.find((m) => m.metric === 'refusalRate')!;
+    expect(second.state.sequences.refusalRate!.p).toBe(s1.p);
+    expect(refusal.pValue).toBe(s1.p);
+    expect(refusal.sequential!.interval[0]).toBe(s1.lower);
+    expect(refusal.sequential!.interval[1]).toBeLessThan(s1.upper!);
     expect(second.state.looks).toBe(2);
-    expect(initialJudgeState()).toEqual({ pValues: {}, looks: 0 });
+    expect(initialJudgeState()).toEqual({ sequences: {}, looks: 0 });
+  });
+
+  it('ignores the p-values of states written before the test was against the tolerance', () => {
+    const old = { pValues: { errorRate: 1e-9 }, looks: 3 } as unknown as JudgeInput['state'];
+    const { verdict } = judge(healthy(), config(), old);
+    expect(verdict.metrics.find((m) => m.metric === 'errorRate')!.classification).toBe('pass');
   });
 
   it('does not reject during burn-in', () => {
@@ -226,7 +256,7 @@ describe('canary judge: sequential state', () => {
     const { verdict, state } = judge(data, config({ burnIn: 50 }));
     expect(verdict.metrics.find((m) => m.metric === 'errorRate')!.sequential!.active).toBe(false);
     expect(verdict.outcome).toBe('inconclusive');
-    expect(state.pValues.errorRate).toBe(1);
+    expect(state.sequences.errorRate).toBeUndefined();
   });
 
   it('is deterministic and JSON-safe (Temporal stores verdicts as JSON)', () => {

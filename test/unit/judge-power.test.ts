@@ -103,7 +103,7 @@ describe('canary window plan', () => {
     ],
   };
 
-  it('plans each blocking metric at α/m and takes the slowest', () => {
+  it('plans each blocking metric at α/m for a regression of twice the tolerance and takes the slowest', () => {
     const plan = planCanaryWindow(
       config,
       { errorRate: { baselineRate: 0.01 }, length: { cv: 0.6 } },
@@ -115,9 +115,10 @@ describe('canary window plan', () => {
     const err = plan.metrics[0]!;
     expect(err.fixedHorizonSamples).toBe(
       Math.ceil(
+        // 1 % baseline, 1-point tolerance: 3 % tested against the tolerated 2 %.
         sampleSizeTwoProportions({
-          baselineRate: 0.01,
-          candidateRate: 0.02,
+          baselineRate: 0.02,
+          candidateRate: 0.03,
           alpha: 0.05 / 3,
           power: 0.8,
           sides: 1,
