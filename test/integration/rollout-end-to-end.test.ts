@@ -42,9 +42,10 @@ function plan(
   routeName: string,
   candidate: SimulatedBackend,
   gates: Array<'cutover'> = [],
-  { unpriced = false } = {},
+  { unpriced = false, warmUp }: { unpriced?: boolean; warmUp?: string } = {},
 ) {
   const input = demoPlan({ id, route: routeName, baseline: sims.baseline!, candidate, stack, gates });
+  if (warmUp) input.guardrails = { ...input.guardrails, warmUp };
   // As examples/minimal.json: no prices on either backend.
   if (unpriced) for (const backend of Object.values(input.backends)) delete backend.pricing;
   // Shorter windows than the demo: the test only needs every stage to run on real data.
@@ -83,13 +84,18 @@ beforeAll(async () => {
     model: 'sim-unpriced',
     behaviour: { latencyMedianMs: 40, latencySigma: 0.1, seed: 5 },
   });
-  const routes = ['e2e-unpriced', 'e2e-healthy', 'e2e-broken', 'e2e-incident'];
+  // Cold at first: it fails most requests until the test warms it up (inside the plan's warm-up).
+  sims.cold = await startSimulatedBackend({
+    model: 'sim-cold',
+    behaviour: { latencyMedianMs: 40, latencySigma: 0.1, errorRate: 0.6, seed: 6 },
+  });
+  const routes = ['e2e-unpriced', 'e2e-healthy', 'e2e-broken', 'e2e-incident', 'e2e-warmup'];
   for (const name of routes) {
     await gatewayAdmin().defineRoute(name, {
       backends: [{ name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model }],
     });
   }
-  // 30 requests/s per route. Enough traffic that even the JSON-only guardrail (schema adherence) and the streamed-only one
+  // 24 requests/s per route. Enough traffic that even the JSON-only guardrail (schema adherence) and the streamed-only one
   // (time to first token) reach their minimum samples in each window.
   loadDone = runLoad({
     gatewayUrl: stack.gatewayUrl,
@@ -133,6 +139,41 @@ describe('rollouts end to end on the embedded stack', () => {
       expect((verdict as { notes?: string[] }).notes).toContain('costPerRequest not judged: the plan gives no prices');
     }
   }, 120_000);
+
+  it('leaves a cold start inside the warm-up out of judging, and promotes the candidate once it is warm', async () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const cold = plan('e2e-warmup', 'e2e-warmup', sims.cold!, [], { warmUp: '6s' });
+    const handle = await startRollout(client, cold, { taskQueue: stack.taskQueue, requestedBy: 'carol' });
+    let status = await handle.query(statusQuery);
+    for (let i = 0; i < 120 && !status.warmUpUntil; i++) {
+      await sleep(250);
+      status = await handle.query(statusQuery);
+    }
+    expect(status.warmUpUntil, `${status.phase}/${status.stage}`).toBeDefined();
+    expect(status.stage).toBe('shadow');
+    // The candidate's mirrored copies fail while it is cold; it warms up well inside the 6 s.
+    await sleep(3_000);
+    sims.cold!.setBehaviour({ errorRate: 0 });
+    const result = await handle.result();
+    expect(result.outcome, result.reason).toBe('promoted');
+
+    const warmUp = result.timeline.find((event) => event.type === 'warm_up' && event.stage === 'shadow')!;
+    const judgedFromMs = Date.parse(warmUp.at) + 6_000;
+    // The cold start was real (a judge counting it would have rolled back on errorRate, critical),
+    // and all of it fell inside the warm-up.
+    const gateway = gatewayAdmin();
+    const { epoch } = await gateway.info();
+    const page = await gateway.records('e2e-warmup', { since: 0, epoch, limit: 10_000 });
+    const coldFailures = page.records.filter(
+      (record) => record.backend === 'candidate' && record.mode === 'shadow' && record.status >= 500,
+    );
+    expect(coldFailures.length).toBeGreaterThan(5);
+    expect(coldFailures.every((record) => Date.parse(record.at) < judgedFromMs)).toBe(true);
+    const shadowVerdicts = result.verdicts.filter((verdict) => verdict.stage === 'shadow');
+    expect(shadowVerdicts.length).toBeGreaterThan(0);
+    for (const verdict of shadowVerdicts)
+      expect(verdict.metrics.find((metric) => metric.metric === 'errorRate')?.candidate, verdict.reason).toBe(0);
+  }, 150_000);
 
   it('promotes a healthy candidate after an approval, rolls back a broken one, and rolls back on an incident signal', async () => {
     const healthy = await startRollout(client, plan('e2e-healthy', 'e2e-healthy', sims.healthy!, ['cutover']), {
@@ -240,7 +281,7 @@ describe('rollouts end to end on the embedded stack', () => {
       baseline: { backend: 'baseline', mode: 'live' },
       candidate: { backend: 'candidate', mode: 'shadow' },
     });
-    // ~30 requests/s reach this route: ~240 in the window, each mirrored once.
+    // ~24 requests/s reach this route: ~190 in the window, each mirrored once.
     expect(figures.baseline.requests).toBeGreaterThan(80);
     expect(figures.baseline.errorRate).toBe(0);
     expect(figures.candidate.requests).toBeGreaterThan(80);
