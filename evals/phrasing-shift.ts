@@ -23,9 +23,12 @@
 //
 // Added or reworded: a phrase the candidate uses where the baseline used another (a rewording:
 // "shows" for "should reflect") rises as much as the other falls, at the same place in the
-// answers. A rise matched by such a fall (of a phrase anywhere in the baseline's answers, at least
-// half as large, at a similar relative position) is reported as reworded; the rest are added
-// phrases — the regression signal (qualifiers, disclaimers, boilerplate the baseline never wrote).
+// answers. A rise matched by such a fall (of a phrase anywhere in the baseline's answers, in
+// occurrences at least 40% as large, at a similar relative position, and not a run the phrase
+// itself broke by landing inside it) is reported as reworded; the rest are added phrases — the
+// regression signal (qualifiers, disclaimers, boilerplate the baseline never wrote). A phrase
+// added at the same place where the candidate also rewords a phrase as frequent reads as a
+// rewording: that limit is the price of not alarming on healthy paraphrase.
 //
 // Bounded work: at most `maxAnswers` answers per side (evenly spaced), `maxWordsPerAnswer` words
 // of each for the runs anywhere, and only the phrases the test could find are tested.
@@ -294,14 +297,6 @@ function contains(outer: readonly string[], inner: readonly string[]): boolean {
   return false;
 }
 
-/** Whether two phrases overlap as runs of words: one inside the other, or one's end the other's start. */
-function overlaps(a: readonly string[], b: readonly string[]): boolean {
-  if (contains(a, b) || contains(b, a)) return true;
-  for (let n = 1; n < Math.min(a.length, b.length); n++)
-    if (isRun(a, b.slice(0, n), a.length - n) || isRun(b, a.slice(0, n), b.length - n)) return true;
-  return false;
-}
-
 const positionRank: Record<PhrasePosition, number> = { opening: 0, closing: 0, anywhere: 1 };
 
 const byRank = (a: Tested, b: Tested) =>
@@ -428,6 +423,11 @@ function decileDistance(a: number[], b: number[]): number {
 }
 
 const REWORDED_MAX_DISTANCE = 0.1;
+/**
+ * A rewording's fall is at least this share of its rise. Not 1: plainer words leave room for more
+ * sentences, so the new phrase can occur more often than the old one did.
+ */
+const REWORDED_MIN_FALL = 0.4;
 
 function excerptAround(answer: Answer, phrase: readonly string[], position: PhrasePosition): string {
   const at = firstAt(answer.words, phrase, position);
@@ -465,7 +465,7 @@ export function describeFinding(
   return `${said}; baseline ${b}${instead}`;
 }
 
-const MAX_FALLEN_RUNS = 200;
+const MAX_FALLEN_RUNS = 500;
 
 /** Whether the candidate writes `phrase` inside the fallen run often enough to explain its fall. */
 function brokenBy(run: readonly string[], phrase: readonly string[], candidate: Answer[], lost: number): boolean {
@@ -477,9 +477,9 @@ function brokenBy(run: readonly string[], phrase: readonly string[], candidate: 
 
 /**
  * Runs the candidate writes less often than the baseline, by at least half the tolerance in
- * occurrences per answer, largest first, one per group of overlapping runs. No test: they only
- * ever excuse a rise as a rewording, and a fall as large as half a real rise, at the same place
- * in the answers, does not happen by chance.
+ * occurrences per answer, largest first. No test: they only ever excuse a rise as a rewording,
+ * and a fall nearly as large as a real rise, at the same place in the answers, does not happen by
+ * chance. Runs inside a larger fall are that fall.
  */
 function fallenRuns(
   base: PhraseCounts,
@@ -499,7 +499,8 @@ function fallenRuns(
   const kept: Array<{ words: string[]; fall: number; positions: () => number[] }> = [];
   for (const f of falls) {
     if (kept.length >= MAX_FALLEN_RUNS) break;
-    if (kept.some((k) => overlaps(k.words, f.words))) continue;
+    // Only runs inside a kept one are the same fall; runs that merely touch are other phrases.
+    if (kept.some((k) => contains(f.words, k.words) || contains(k.words, f.words))) continue;
     let positions: number[] | null = null;
     kept.push({ ...f, positions: () => (positions ??= positionsOf(baseline, f.words, 'anywhere')) });
   }
@@ -553,7 +554,7 @@ export function phrasingShift(
     let match: (typeof fallen)[number] | undefined;
     let best = Number.POSITIVE_INFINITY;
     for (const f of fallen) {
-      if (f.fall < moved / 2) continue;
+      if (f.fall < REWORDED_MIN_FALL * moved) continue;
       const distance = decileDistance(f.positions(), positions);
       if (distance > REWORDED_MAX_DISTANCE) continue;
       if (brokenBy(f.words, words, candidate, f.fall * candidate.length)) continue;
