@@ -19,13 +19,13 @@ export interface GoldenEvalProgress extends Partial<GoldenRunState> {
 }
 
 /**
- * Above this many items the heartbeat details (about 1.2 KB per item with answer excerpts) would
- * approach Temporal's 2 MB payload limit, so large evals heartbeat at most once a second and
- * without the excerpts (a retried large eval's report then lacks excerpts for the items the
- * earlier attempt finished). Small evals heartbeat every step: the details share the pipeline's
- * lists and cost nothing to build.
+ * Above this many items the heartbeat details (about 3.5 KB per item with the answer excerpts and
+ * the answers kept for the phrasing check) would approach Temporal's 2 MB payload limit, so large
+ * evals heartbeat at most once a second and without either (a retried large eval's report then
+ * lacks excerpts, and its phrasing check the answers, for the items the earlier attempt finished).
+ * Small evals heartbeat every step: the details share the pipeline's lists and cost nothing to build.
  */
-export const COMPACT_HEARTBEAT_ITEMS = 500;
+export const COMPACT_HEARTBEAT_ITEMS = 300;
 export const COMPACT_HEARTBEAT_INTERVAL_MS = 1_000;
 
 export function heartbeatReporter(
@@ -40,7 +40,11 @@ export function heartbeatReporter(
     const now = clock();
     if (now - last < COMPACT_HEARTBEAT_INTERVAL_MS) return;
     last = now;
-    heartbeat({ ...state, outcomes: state.outcomes.map(({ excerpt: _excerpt, ...outcome }) => outcome), total });
+    heartbeat({
+      ...state,
+      outcomes: state.outcomes.map(({ excerpt: _excerpt, text: _text, ...outcome }) => outcome),
+      total,
+    });
   };
 }
 

@@ -7,6 +7,9 @@ import { unjudgedFromSeries } from '../judge/series-window';
 import { canaryPower } from '../judge/plan-power';
 import { unjudgedByPlan } from '../judge/plan-judge-config';
 import { stagesOf } from '../workflows/rollout-stages';
+import { goldenMetricSpecs, shadowCompare, shadowMetricSpecs, UnknownMetricError } from '../evals/behavioral-settings';
+import type { MetricSpec } from '../evals/metric-judgement';
+import { PHRASING_METRIC } from '../evals/phrasing-metric';
 
 export function describePlan(plan: RolloutPlan): string {
   const stages = stagesOf(plan);
@@ -64,6 +67,7 @@ export function describePlan(plan: RolloutPlan): string {
   );
   lines.push(...unmeasuredLines(plan));
   lines.push(...judgeLines(plan));
+  lines.push(...behavioralLines(plan));
   const power = canaryPower(plan);
   if (!power) {
     lines.push('  power     set stages.canary.expected.requestsPerMinute to see how long each window must be');
@@ -102,6 +106,39 @@ function unmeasuredLines(plan: RolloutPlan): string[] {
 }
 
 /** Which judge really decides, and on which data: the records, which series, or the gateway's figures. */
+/** The behavioral gates' metric tables (blocking ones starred), and what the phrasing check looks for. */
+function behavioralLines(plan: RolloutPlan): string[] {
+  const names = (specs: MetricSpec[]) => specs.map((s) => `${s.metric}${s.blocking ? '*' : ''}`).join(', ');
+  const lines: string[] = [];
+  const phrasing: MetricSpec[] = [];
+  try {
+    if (plan.stages.goldenEval.enabled) {
+      const specs = goldenMetricSpecs(plan.stages.goldenEval, plan.guardrails);
+      phrasing.push(...specs.filter((s) => s.metric === PHRASING_METRIC));
+      lines.push(`  behavior  golden eval: ${names(specs)}  (* a regression fails the eval)`);
+    }
+    if (plan.stages.shadow.enabled) {
+      const compare = shadowCompare(plan.stages.shadow);
+      const { baseline, candidate } = plan.backends;
+      const priced = [baseline.pricing, candidate.pricing].some((p) => p.inputPer1k > 0 || p.outputPer1k > 0);
+      const specs = shadowMetricSpecs(compare, plan.guardrails, priced);
+      phrasing.push(...specs.filter((s) => s.metric === PHRASING_METRIC));
+      lines.push(
+        `  ${lines.length === 0 ? 'behavior ' : '         '} shadow soak: ${names(specs)}  (* rolls back alone; ${compare.failAtBreaches}+ breaches roll back, fewer ask a human)`,
+      );
+    }
+  } catch (error) {
+    if (error instanceof UnknownMetricError) return [`  behavior  ${error.message}`];
+    throw error;
+  }
+  const tolerances = [...new Set(phrasing.map((s) => `±${(s.tolerance * 100).toFixed(0)} pts`))].join(' / ');
+  if (phrasing.length > 0)
+    lines.push(
+      `            phrasing: a phrase (2–4 word run, opening or closing) the candidate adds to more answers than the baseline, beyond ${tolerances}; no judge needed`,
+    );
+  return lines;
+}
+
 function judgeLines(plan: RolloutPlan): string[] {
   const { guardrails } = plan;
   if (guardrails.judge === 'threshold') {

@@ -34,6 +34,7 @@ export function shortEvidence(m: BehavioralMetricEvidence): string {
     if (m.status === 'insufficient') return `${m.metric} has ${m.samples.baseline} pairs (needs more)`;
     return `${m.metric} not applicable`;
   }
+  if (m.summary) return `${m.metric}: ${m.summary}`;
   const interval = m.interval ? ` [${formatDelta(m.interval[0], m)} … ${formatDelta(m.interval[1], m)}]` : '';
   return `${m.metric} ${formatDelta(m.delta, m)}${interval} vs tolerance ${formatDelta(m.tolerance, m).replace(/^\+/, '±')}`;
 }

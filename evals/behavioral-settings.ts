@@ -8,6 +8,7 @@ import { behavioralPolicySchema, DEFAULT_RUBRIC, embeddingsSchema, llmJudgeSchem
 import { shadowCompareSchema } from '../plan/shadow-schema';
 import { DEFAULT_RETRIES } from './openai-client';
 import type { MetricSpec } from './metric-judgement';
+import { DEFAULT_PHRASING_TOLERANCE, PHRASING_METRIC } from './phrasing-metric';
 
 export type GoldenEvalConfig = RolloutPlan['stages']['goldenEval'];
 export type ShadowConfig = RolloutPlan['stages']['shadow'];
@@ -16,6 +17,23 @@ export type LlmJudgeConfig = NonNullable<GoldenEvalConfig['judge']>;
 export type EmbeddingsConfig = NonNullable<GoldenEvalConfig['embeddings']>;
 export type BehavioralPolicy = NonNullable<GoldenEvalConfig['policy']>;
 export type ShadowCompareConfig = NonNullable<ShadowConfig['compare']>;
+
+/**
+ * The phrasing check (phrasing-shift.ts): blocking in the golden eval (an added phrase fails it),
+ * one breach in the shadow comparison (the seeds' rule: alone it asks a human).
+ */
+function phrasingBase(blocking: boolean): Base {
+  return {
+    metric: PHRASING_METRIC,
+    label: 'answers with a phrase the baseline does not write (word runs, openings, closings)',
+    direction: 'higher_is_worse',
+    statistic: 'difference',
+    unit: 'rate',
+    tolerance: DEFAULT_PHRASING_TOLERANCE,
+    blocking,
+    enabled: true,
+  };
+}
 
 /** Golden eval: hedge rate tolerance (absolute), when the plan does not override it. */
 export const DEFAULT_HEDGE_TOLERANCE = 0.05;
@@ -141,6 +159,7 @@ export function goldenMetricSpecs(config: GoldenEvalConfig, guardrails: Guardrai
       blocking: false,
       enabled: true,
     },
+    phrasingBase(true),
     {
       metric: 'length',
       label: 'completion tokens per answer (ratio of means)',
@@ -222,6 +241,7 @@ export function shadowMetricSpecs(compare: ShadowCompareConfig, guardrails: Guar
       blocking: false,
       enabled: true,
     },
+    phrasingBase(false),
     {
       metric: 'schemaAdherence',
       label: 'JSON answers that keep the contract (schema, or the baseline’s keys)',

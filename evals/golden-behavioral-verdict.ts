@@ -16,6 +16,7 @@ import {
   type BehavioralVerdict,
 } from './metric-judgement';
 import { pairedSamples, type PairObservation } from './paired-samples';
+import { judgePhrasing, PHRASING_METRIC, type PhrasingSamples } from './phrasing-metric';
 
 export interface GoldenVerdictInput {
   stage: string;
@@ -74,19 +75,47 @@ export function goldenObservations(pairs: ItemPair[]): PairObservation[] {
   });
 }
 
+/**
+ * The answers of the items both sides answered, for the phrasing check. An answer whose text an
+ * earlier attempt did not keep (a large eval's compact heartbeats) is counted as not scored.
+ */
+export function goldenPhrasingSamples(pairs: ItemPair[]): PhrasingSamples {
+  const samples: PhrasingSamples = { baseline: [], candidate: [], expected: 0, noScore: 0, noScoreReasons: {} };
+  for (const { baseline: b, candidate: c } of pairs) {
+    if (b?.status !== 'answered' || c?.status !== 'answered') continue;
+    samples.expected++;
+    if (b.text === undefined || c.text === undefined) {
+      samples.noScore++;
+      samples.noScoreReasons!['answer text not kept by an earlier attempt'] =
+        (samples.noScoreReasons!['answer text not kept by an earlier attempt'] ?? 0) + 1;
+      continue;
+    }
+    samples.baseline.push(b.text);
+    samples.candidate.push(c.text);
+  }
+  return samples;
+}
+
 export function behavioralGoldenVerdict(input: GoldenVerdictInput): BehavioralVerdict {
   const { stage, items, state, config, guardrails, at } = input;
-  const observations = goldenObservations(itemPairs(items, state));
+  const pairs = itemPairs(items, state);
+  const observations = goldenObservations(pairs);
   const policy = goldenPolicy(config);
   const specs = goldenMetricSpecs(config, guardrails);
   const confidence = familyConfidence(guardrails.alpha, specs.length);
   const metrics: BehavioralMetricEvidence[] = specs.map((spec) =>
-    judgeMetric(spec, pairedSamples(spec, observations), {
-      confidence,
-      minPairs: policy.minPairs,
-      maxNoScoreShare: policy.maxNoScoreShare,
-      seedLabel: `${stage}|${items.length}`,
-    }),
+    spec.metric === PHRASING_METRIC
+      ? judgePhrasing(spec, goldenPhrasingSamples(pairs), {
+          confidence,
+          minPairs: policy.minPairs,
+          maxNoScoreShare: policy.maxNoScoreShare,
+        })
+      : judgeMetric(spec, pairedSamples(spec, observations), {
+          confidence,
+          minPairs: policy.minPairs,
+          maxNoScoreShare: policy.maxNoScoreShare,
+          seedLabel: `${stage}|${items.length}`,
+        }),
   );
   // The plan's pass-rate floor and allowance, when the dataset has anything to check.
   const checked = items.some((item) => item.expected !== undefined || item.schema !== undefined);

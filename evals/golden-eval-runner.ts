@@ -3,6 +3,7 @@
 import type OpenAI from 'openai';
 import { withLinkedSignal } from './abort-link';
 import { scoreAnswer, type AnswerScores } from './answer-scores';
+import { phrasingText } from './phrasing-metric';
 import { checkAnswer } from './exact-checks';
 import type { GoldenItem } from './golden-dataset';
 
@@ -32,6 +33,8 @@ export interface ItemOutcome {
   scores?: AnswerScores;
   /** The start of the answer (EXCERPT_CHARS), for the report's side-by-side items. */
   excerpt?: string;
+  /** The answer for the phrasing check (phrasingText: whole, or its start and end). */
+  text?: string;
 }
 
 /** An outcome and the full answer text it scored ('' when the backend did not answer). */
@@ -74,6 +77,7 @@ export async function runOne(
         completionTokens,
         scores: scoreAnswer(item, answer, completionTokens),
         excerpt: answer.length > EXCERPT_CHARS ? `${answer.slice(0, EXCERPT_CHARS)}…` : answer,
+        text: phrasingText(answer),
       },
     };
   } catch (error) {

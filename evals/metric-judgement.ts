@@ -54,6 +54,8 @@ export interface BehavioralMetricEvidence extends MetricEvidence {
   noScore: number;
   noScoreReasons?: Record<string, number>;
   confidence: number;
+  /** What changed, in one sentence, where the delta alone does not say (the phrasing check's phrase). */
+  summary?: string;
 }
 
 /** A behavioral gate's verdict (golden eval or shadow comparison): its `report` names the saved report. */

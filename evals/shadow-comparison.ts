@@ -24,6 +24,7 @@ import {
 } from './metric-judgement';
 import { seedOf } from './paired-bootstrap';
 import { pairedSamples, type PairObservation } from './paired-samples';
+import { judgePhrasing, PHRASING_METRIC, type PhrasingSamples } from './phrasing-metric';
 
 type Pricing = RolloutPlan['backends']['baseline']['pricing'];
 
@@ -163,6 +164,17 @@ export function shadowObservations(
   });
 }
 
+/** The answers both sides gave to the same mirrored requests, for the phrasing check. */
+export function shadowPhrasingSamples(pairs: SidedPair[]): PhrasingSamples {
+  const both = pairs.filter(answered);
+  return {
+    baseline: both.map((p) => p.baseline.content!),
+    candidate: both.map((p) => p.candidate.content!),
+    expected: both.length,
+    noScore: 0,
+  };
+}
+
 export async function runShadowComparison(
   run: ShadowComparisonRun,
 ): Promise<{ verdict: BehavioralVerdict; state: ShadowRunState }> {
@@ -240,12 +252,18 @@ export async function runShadowComparison(
   const schema = compare.schema;
   const observations = shadowObservations(pairs, sampled, judgements, run.pricing, schema);
   const metrics: BehavioralMetricEvidence[] = specs.map((spec) =>
-    judgeMetric(spec, pairedSamples(spec, observations), {
-      confidence,
-      minPairs: policy.minPairs,
-      maxNoScoreShare: policy.maxNoScoreShare,
-      seedLabel: `${run.stage}|${pairs.length}`,
-    }),
+    spec.metric === PHRASING_METRIC
+      ? judgePhrasing(spec, shadowPhrasingSamples(pairs), {
+          confidence,
+          minPairs: policy.minPairs,
+          maxNoScoreShare: policy.maxNoScoreShare,
+        })
+      : judgeMetric(spec, pairedSamples(spec, observations), {
+          confidence,
+          minPairs: policy.minPairs,
+          maxNoScoreShare: policy.maxNoScoreShare,
+          seedLabel: `${run.stage}|${pairs.length}`,
+        }),
   );
   const decision = shadowDecision(metrics, {
     pairs: pairs.length,

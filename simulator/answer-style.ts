@@ -8,6 +8,9 @@
 //   refusalTopics    prompts whose user text mentions one of these words are refused;
 //   jsonDropFields / jsonRenameFields
 //                    JSON-mode answers lose or rename these fields (valid JSON, broken contract);
+//   qualifierRate    share of answers that open with `qualifier`, a qualifying phrase of the
+//                    caller's choosing (by default one the hedge patterns do not know), so a
+//                    change of phrasing can be tested without the built-in hedges;
 //   wordingDrift     share of sentences reworded in plainer words with the same meaning — a
 //                    healthy change: same content, same structure, different wording.
 //
@@ -25,6 +28,8 @@ import {
 export interface AnswerStyle {
   skipContentRate: number;
   hedgeRate: number;
+  qualifierRate: number;
+  qualifier: string;
   wordingDrift: number;
   refusalTopics: readonly string[];
   jsonDropFields: readonly string[];
@@ -96,9 +101,14 @@ export const PLAIN_WORDING: Readonly<Record<string, string>> = {
   ' within one business day': ' by the next business day',
 };
 
+/** The qualifier `qualifierRate` prepends unless told otherwise: not one of the hedge patterns. */
+export const DEFAULT_QUALIFIER = 'As far as I can tell,';
+
 export const DEFAULT_STYLE: Readonly<AnswerStyle> = Object.freeze({
   skipContentRate: 0,
   hedgeRate: 0,
+  qualifierRate: 0,
+  qualifier: DEFAULT_QUALIFIER,
   wordingDrift: 0,
   refusalTopics: [],
   jsonDropFields: [],
@@ -120,7 +130,7 @@ function reword(sentence: ContentSentence): ContentSentence {
 }
 
 function isPlainStyle(style: AnswerStyle): boolean {
-  return style.skipContentRate === 0 && style.hedgeRate === 0 && style.wordingDrift === 0;
+  return style.skipContentRate === 0 && style.hedgeRate === 0 && style.wordingDrift === 0 && style.qualifierRate === 0;
 }
 
 /** True when the request's user text mentions one of the topics (word prefix, case-insensitive). */
@@ -137,6 +147,19 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  * same things"), style decisions from `styleSeed`. The plain style is answerText, exactly.
  */
 export function styledProse(
+  prompt: string,
+  textSeed: number,
+  styleSeed: number,
+  tokens: number,
+  style: AnswerStyle,
+): string {
+  const prose = unqualifiedProse(prompt, textSeed, styleSeed, tokens, style);
+  if (style.qualifierRate > 0 && draw('qualifier', prompt, styleSeed) < style.qualifierRate)
+    return `${style.qualifier} ${prose.charAt(0).toLowerCase()}${prose.slice(1)}`;
+  return prose;
+}
+
+function unqualifiedProse(
   prompt: string,
   textSeed: number,
   styleSeed: number,

@@ -3,6 +3,7 @@
 // answer-style.ts. Settable at start (flags) and at runtime (admin API), so a demo can make a
 // candidate regress mid-rollout. Every update is validated as a whole before anything changes.
 import { z } from 'zod';
+import { DEFAULT_QUALIFIER } from './answer-style';
 import { parseFields } from './zod-errors';
 
 export interface Behaviour {
@@ -40,6 +41,10 @@ export interface Behaviour {
   skipContentRate: number;
   /** Silent regression: share of answers that hedge ("I'm not entirely sure…"), 0..1. */
   hedgeRate: number;
+  /** Silent regression: share of answers that open with `qualifier` (a change of phrasing the hedge patterns miss), 0..1. */
+  qualifierRate: number;
+  /** The qualifying phrase `qualifierRate` prepends. */
+  qualifier: string;
   /** Silent regression: prompts whose user text mentions one of these words are refused. */
   refusalTopics: string[];
   /** Silent regression: JSON-mode answers leave out these fields. */
@@ -65,6 +70,8 @@ export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = Object.freeze({
   contentSeed: null,
   skipContentRate: 0,
   hedgeRate: 0,
+  qualifierRate: 0,
+  qualifier: DEFAULT_QUALIFIER,
   refusalTopics: Object.freeze([]) as unknown as string[],
   jsonDropFields: Object.freeze([]) as unknown as string[],
   jsonRenameFields: Object.freeze({}) as Record<string, string>,
@@ -92,6 +99,13 @@ export const behaviourPatchSchema = z.strictObject({
     .optional(),
   skipContentRate: rate.optional(),
   hedgeRate: rate.optional(),
+  qualifierRate: rate.optional(),
+  qualifier: z
+    .string('must be a string')
+    .trim()
+    .min(1, 'must not be empty')
+    .max(200, 'at most 200 characters')
+    .optional(),
   refusalTopics: z
     .array(z.string('must be a string').min(1, 'must not be empty'), 'must be an array of words')
     .max(100, 'at most 100 topics')

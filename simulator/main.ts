@@ -18,18 +18,22 @@ const BEHAVIOUR_FLAGS = {
   'content-seed': 'contentSeed',
   'skip-content-rate': 'skipContentRate',
   'hedge-rate': 'hedgeRate',
+  'qualifier-rate': 'qualifierRate',
   'wording-drift': 'wordingDrift',
   'judge-malformed-rate': 'judgeMalformedRate',
 } as const satisfies Record<string, keyof Behaviour>;
 
 /** Comma-separated lists: --refusal-topics refund,billing  --json-drop-fields confidence  --json-rename-fields answer=response */
 const LIST_FLAGS = ['refusal-topics', 'json-drop-fields', 'json-rename-fields'] as const;
+/** Text flags: --qualifier "To be fair," (the phrase --qualifier-rate prepends). */
+const TEXT_FLAGS = ['qualifier'] as const;
 
 const USAGE = `usage: simulator [--port 9001] [--host 127.0.0.1] [--model sim-llama-8b]
                  ${Object.keys(BEHAVIOUR_FLAGS)
                    .map((f) => `[--${f} N]`)
                    .join(' ')}
-                 [--refusal-topics word,word] [--json-drop-fields field,field] [--json-rename-fields from=to,from=to]`;
+                 [--refusal-topics word,word] [--json-drop-fields field,field] [--json-rename-fields from=to,from=to]
+                 [--qualifier "phrase,"]`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -39,7 +43,10 @@ async function main(): Promise<void> {
       model: { type: 'string', default: 'sim-llama-8b' },
       help: { type: 'boolean', short: 'h' },
       ...Object.fromEntries(
-        [...Object.keys(BEHAVIOUR_FLAGS), ...LIST_FLAGS].map((flag) => [flag, { type: 'string' as const }]),
+        [...Object.keys(BEHAVIOUR_FLAGS), ...LIST_FLAGS, ...TEXT_FLAGS].map((flag) => [
+          flag,
+          { type: 'string' as const },
+        ]),
       ),
     },
     strict: true,
@@ -69,6 +76,8 @@ async function main(): Promise<void> {
           .filter((item) => item !== '')
       : null;
   };
+  const qualifier = (values as Record<string, unknown>).qualifier;
+  if (typeof qualifier === 'string') behaviour.qualifier = qualifier;
   const topics = list('refusal-topics');
   if (topics) behaviour.refusalTopics = topics;
   const dropped = list('json-drop-fields');

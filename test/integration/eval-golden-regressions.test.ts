@@ -93,7 +93,7 @@ describe('golden eval: behavioral gates on simulated regressions', () => {
     const { verdict, byName } = await evalWith({});
     expect(verdict.outcome).toBe('pass');
     expect(verdict.reason).toMatch(
-      /^no detectable change on 11 metrics \(golden pass rate 100\.0% vs baseline 100\.0%/,
+      /^no detectable change on 12 metrics \(golden pass rate 100\.0% vs baseline 100\.0%/,
     );
     expect(changed(byName, 'regression')).toEqual([]);
     expect(changed(byName, 'improvement')).toEqual([]);
@@ -134,6 +134,18 @@ describe('golden eval: behavioral gates on simulated regressions', () => {
     expect(byName['judge.directness']).toMatchObject({ change: 'regression', blocking: true });
     expect(byName.hedgeRate).toMatchObject({ change: 'regression', baseline: 0 });
     expect(byName.hedgeRate!.candidate!).toBeGreaterThan(0.3);
+  });
+
+  it('fails a new qualifier the hedge patterns do not know, without a judge, naming the phrase', async () => {
+    const { verdict, byName } = await evalWith({ qualifierRate: 0.5, qualifier: 'To be fair,' }, { judge: false });
+    expect(verdict.outcome).toBe('fail');
+    expect(byName.hedgeRate!.change).toBe('none');
+    expect(byName.phrasing).toMatchObject({ change: 'regression', blocking: true, baseline: 0 });
+    expect(byName.phrasing!.candidate!).toBeGreaterThan(0.35);
+    expect(verdict.reason).toMatch(
+      /^regression on blocking metric\(s\): phrasing: candidate starts \d+\.\d% of answers with "To be fair …"; baseline 0\.0%/,
+    );
+    expect(byName.phrasing!.message).toMatch(/e\.g\. "To be fair, /);
   });
 
   it('fails refusals on a topic, on the refusal rate', async () => {
@@ -179,7 +191,9 @@ describe('golden eval: behavioral gates on simulated regressions', () => {
       'refusalRate',
       'schemaAdherence',
       'length',
+      'phrasing',
     ])
       expect(byName[metric]!.change, metric).toBe('none');
+    expect(byName.phrasing!.message).toMatch(/reworded \(not a finding\): candidate says "[^"]+" .* in place of "/);
   });
 });

@@ -155,7 +155,7 @@ describe('shadow comparison on mirrored traffic', () => {
   it('passes a healthy candidate, comparing only the window’s pairs, with a report', async () => {
     const { verdict, byName } = await soak({});
     expect(verdict.outcome).toBe('pass');
-    expect(verdict.reason).toMatch(/^no breached threshold on 300 shadow pairs \(12 metrics\)$/);
+    expect(verdict.reason).toMatch(/^no breached threshold on 300 shadow pairs \(13 metrics\)$/);
     expect(byName.errorRate!.samples.baseline).toBe(300);
     expect(byName.schemaAdherence!.samples.baseline).toBeGreaterThan(50);
     // The sample: about half the pairs, chosen by request id, judged and embedded.
@@ -184,6 +184,16 @@ describe('shadow comparison on mirrored traffic', () => {
     const { verdict, byName } = await soak({ hedgeRate: 0.5 });
     expect(verdict.outcome).toBe('fail');
     expect(breaches(byName)).toEqual(expect.arrayContaining(['hedgeRate', 'judge.directness']));
+  });
+
+  it('stops a new qualifier the hedge patterns do not know, without a judge: a person sees the phrase', async () => {
+    const { verdict, byName } = await soak({ qualifierRate: 0.5 }, { compare: {} });
+    expect(verdict.outcome).toBe('inconclusive');
+    expect(breaches(byName)).toEqual(['phrasing']);
+    expect(byName.hedgeRate!.change).toBe('none');
+    expect(verdict.reason).toMatch(
+      /^1 breached threshold on 300 shadow pairs; differs from the baseline; needs review: phrasing: candidate starts \d+\.\d% of answers with "As far as I can tell …"; baseline 0\.0%/,
+    );
   });
 
   it('rolls back refusals on a topic: the refusal rate, and what the refusals do to the rest', async () => {

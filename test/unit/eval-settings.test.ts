@@ -129,6 +129,7 @@ describe('golden metric table', () => {
       schemaAdherence: ['lower_is_worse', 'difference', 0.02, true],
       refusalRate: ['higher_is_worse', 'difference', 0.02, true],
       hedgeRate: ['higher_is_worse', 'difference', 0.05, false],
+      phrasing: ['higher_is_worse', 'difference', 0.1, true],
       length: ['either', 'ratio', 0.2, true],
       'judge.completeness': ['lower_is_worse', 'difference', 0.25, true],
       'judge.directness': ['lower_is_worse', 'difference', 0.25, true],
@@ -150,7 +151,7 @@ describe('golden metric table', () => {
       ),
     );
     const specs = goldenMetricSpecs(parsed.stages.goldenEval, parsed.guardrails);
-    expect(specs.map((s) => s.metric)).toEqual(['errorRate', 'matchRate', 'schemaAdherence', 'hedgeRate']);
+    expect(specs.map((s) => s.metric)).toEqual(['errorRate', 'matchRate', 'schemaAdherence', 'hedgeRate', 'phrasing']);
     expect(specs.find((s) => s.metric === 'hedgeRate')).toMatchObject({ blocking: true, tolerance: 0.1 });
   });
 
@@ -200,6 +201,7 @@ describe('shadow metric table', () => {
       'length',
       'refusalRate',
       'hedgeRate',
+      'phrasing',
       'schemaAdherence',
       'judge.completeness',
       'judge.directness',

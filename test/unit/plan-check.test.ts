@@ -36,3 +36,19 @@ describe('plan check: guardrails with nothing to measure', () => {
     expect(() => parsePlan({ ...minimal, guardrails: { warmUp: 'soon' } })).toThrow(/guardrails\.warmUp/);
   });
 });
+
+describe('plan check: behavioral gates', () => {
+  it('lists each gate’s metrics, the phrasing check among them, and its tolerance from the plan', () => {
+    const plan = {
+      ...minimal,
+      stages: {
+        ...minimal.stages,
+        goldenEval: { enabled: true, dataset: 'golden.jsonl', policy: { metrics: { phrasing: { tolerance: 0.2 } } } },
+      },
+    };
+    const text = describePlan(parsePlan(plan));
+    expect(text).toMatch(/ {2}behavior {2}golden eval: errorRate\*, .*hedgeRate, phrasing\*, /);
+    expect(text).toMatch(/shadow soak: .*hedgeRate, phrasing, schemaAdherence/);
+    expect(text).toContain('beyond ±20 pts / ±10 pts; no judge needed');
+  });
+});
