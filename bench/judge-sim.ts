@@ -34,11 +34,15 @@ export const BASELINE: Traffic = {
   lengthSigma: 0.6,
 };
 
+/** The quantiles the whole-distribution metric watches. */
+export const BODY_QUANTILES = [0.5, 0.75, 0.9];
+
 /** The plan's tolerances (the regressions that matter). */
 export const TOLERANCE = {
   errorRate: 0.01, // +1 pt
   refusalRate: 0.015, // +1.5 pts
   latencyP99: 0.15, // +15 % on p99
+  latencyBody: 0.05, // +5 % on p50, p75 or p90 (the whole-distribution metric)
   length: 0.075, // ±7.5 % on the mean
 };
 
@@ -76,6 +80,15 @@ export function judgeConfig(
       reference,
     },
     {
+      name: 'latencyDistribution',
+      kind: 'latency',
+      direction: 'higher_is_worse',
+      tolerance: TOLERANCE.latencyBody,
+      critical: true,
+      group: 'reliability',
+      distribution: reference.body,
+    },
+    {
       name: 'length',
       kind: 'continuous',
       direction: 'either',
@@ -98,7 +111,10 @@ export function shadowReference(seed: number, samples: number): LatencyReference
   const prng = new SeededRandom(seed);
   const xs: number[] = [];
   for (let i = 0; i < samples; i++) xs.push(BASELINE.latencyMedianMs * Math.exp(BASELINE.latencySigma * prng.normal()));
-  return latencyReferenceFromShadow(xs, 0.99, TOLERANCE.latencyP99);
+  return latencyReferenceFromShadow(xs, 0.99, TOLERANCE.latencyP99, {
+    quantiles: BODY_QUANTILES,
+    tolerance: TOLERANCE.latencyBody,
+  });
 }
 
 interface Arm {
@@ -106,21 +122,39 @@ interface Arm {
   errors: number;
   refusals: number;
   slow: number;
+  /** Requests above each of the baseline's body quantiles (BODY_QUANTILES). */
+  body: number[];
   length: SummaryStats;
 }
 
 function emptyArm(): Arm {
-  return { n: 0, errors: 0, refusals: 0, slow: 0, length: { n: 0, mean: Number.NaN, variance: Number.NaN } };
+  return {
+    n: 0,
+    errors: 0,
+    refusals: 0,
+    slow: 0,
+    body: BODY_QUANTILES.map(() => 0),
+    length: { n: 0, mean: Number.NaN, variance: Number.NaN },
+  };
 }
 
-function serve(prng: SeededRandom, traffic: Traffic, count: number, threshold: number, arm: Arm): void {
+function serve(
+  prng: SeededRandom,
+  traffic: Traffic,
+  count: number,
+  threshold: number,
+  body: readonly number[],
+  arm: Arm,
+): void {
   const muLatency = Math.log(traffic.latencyMedianMs);
   const muLength = Math.log(traffic.lengthMean) - (traffic.lengthSigma * traffic.lengthSigma) / 2;
   const lengths: number[] = [];
   for (let i = 0; i < count; i++) {
     if (prng.uniform() < traffic.errorRate) arm.errors++;
     if (prng.uniform() < traffic.refusalRate) arm.refusals++;
-    if (Math.exp(muLatency + traffic.latencySigma * prng.normal()) > threshold) arm.slow++;
+    const latency = Math.exp(muLatency + traffic.latencySigma * prng.normal());
+    if (latency > threshold) arm.slow++;
+    for (let k = 0; k < body.length; k++) if (latency > body[k]!) arm.body[k]!++;
     lengths.push(Math.exp(muLength + traffic.lengthSigma * prng.normal()));
   }
   arm.n += count;
@@ -163,9 +197,10 @@ export function simulateCanary(seed: number, baseline: Traffic, candidate: Traff
   let naiveFinalReject = false;
   let finalOutcome: VerdictOutcome = 'inconclusive';
   const threshold = settings.reference.threshold;
+  const body = (settings.reference.body ?? []).map((r) => r.threshold);
   for (let look = 1; look <= settings.looks; look++) {
-    serve(prng, baseline, settings.perLook, threshold, b);
-    serve(prng, candidate, settings.perLook, threshold, c);
+    serve(prng, baseline, settings.perLook, threshold, body, b);
+    serve(prng, candidate, settings.perLook, threshold, body, c);
     const { verdict, state: next } = judgeCanary({
       stage: 'canary',
       at: `look-${look}`,
@@ -188,6 +223,11 @@ export function simulateCanary(seed: number, baseline: Traffic, candidate: Traff
           baseline: { events: b.slow, total: b.n },
           candidate: { events: c.slow, total: c.n },
         },
+        latencyDistribution: {
+          type: 'quantile_exceedances',
+          baseline: { above: [...b.body], total: b.n },
+          candidate: { above: [...c.body], total: c.n },
+        },
         length: { type: 'summary', scale: 'raw', baseline: b.length, candidate: c.length },
       },
     });
@@ -209,14 +249,15 @@ export function simulateCanary(seed: number, baseline: Traffic, candidate: Traff
 
 /**
  * Naive fixed-horizon comparator: at this look, the classical test per metric at level α
- * (one-sided pooled z tests for the rates, two-sided z on the log ratio of mean lengths), Holm
- * across the four — the same multiplicity control as the judge, but no correction for peeking.
+ * (one-sided pooled z tests for the rates and the shares above each latency quantile, two-sided z
+ * on the log ratio of mean lengths), Holm across all — the same multiplicity control as the judge, but no correction for peeking.
  */
 export function naiveReject(b: Arm, c: Arm, alpha: number): boolean {
   const p: number[] = [
     twoProportionZTest(c.errors, c.n, b.errors, b.n, 'greater').pValue,
     twoProportionZTest(c.refusals, c.n, b.refusals, b.n, 'greater').pValue,
     twoProportionZTest(c.slow, c.n, b.slow, b.n, 'greater').pValue,
+    ...b.body.map((above, k) => twoProportionZTest(c.body[k]!, c.n, above, b.n, 'greater').pValue),
   ];
   const len = logRatioOfMeans(c.length, b.length);
   p.push(

@@ -17,7 +17,10 @@ import { sampleSizeMeanShift, sampleSizeTwoProportions } from '../judge/statisti
 import { bonferroniAlpha } from '../lib/multiplicity';
 import { DEFAULT_TAU_MULTIPLIER } from '../judge/canary-judge';
 import { planCanaryWindow } from '../judge/window-plan';
-import { BASELINE, TOLERANCE, judgeConfig, shadowReference, simulateCanary } from './judge-sim';
+import { normalQuantile, normalSf } from '../judge/statistics/normal';
+import { sampleRatioPValue } from '../judge/statistics/sample-ratio';
+import { SeededRandom } from '../lib/seeded-random';
+import { BASELINE, BODY_QUANTILES, TOLERANCE, judgeConfig, shadowReference, simulateCanary } from './judge-sim';
 import type { SimOutcome, SimSettings, Traffic } from './judge-sim';
 
 const SIMS = Number(process.env.JUDGE_BENCH_SIMS ?? 1000);
@@ -50,7 +53,7 @@ const settings: SimSettings = {
 //   fwer:      the same family-wise α as the judge — Bonferroni α/m per metric, which is what a
 //              fixed-horizon plan for m metrics must use (and Holm's first step when one regresses);
 //   perMetric: α per metric with no multiplicity penalty (FWER up to 1 − (1 − α)^m; stricter for us).
-const m = 4;
+const m = 5;
 const cvLength = Math.sqrt(Math.expm1(BASELINE.lengthSigma ** 2));
 // The lower side on the log scale: a 2× regression is a drop to (1 − tol)², one tolerance below the null.
 const lengthDelta = -Math.log1p(-TOLERANCE.length);
@@ -163,7 +166,7 @@ const aaPass = aa.filter((o) => o.finalOutcome === 'pass').length / SIMS;
 const se = (p: number): string => `±${(1.96 * Math.sqrt((p * (1 - p)) / SIMS) * 100).toFixed(1)}`;
 console.log('A/A (no difference), false alarms over the whole window:');
 console.log(
-  `  judge, mSPRT at α/4, look every interval    ${pad(pct(falseAlarm), 7)} (${se(falseAlarm)} pts)   target ≤ ${pct(ALPHA)}`,
+  `  judge, mSPRT at α/${m}, look every interval    ${pad(pct(falseAlarm), 7)} (${se(falseAlarm)} pts)   target ≤ ${pct(ALPHA)}`,
 );
 console.log(
   `  naive fixed-horizon tests + Holm, every look ${pad(pct(naiveFalseAlarm), 7)} (${se(naiveFalseAlarm)} pts)`,
@@ -184,7 +187,7 @@ console.log('');
 
 console.log('Regressions (one metric at a time; detection = judge verdict fail within the window):');
 console.log(
-  `  ${pad('regression', 26)}${pad('size', 6)}${pad('detected', 10)}${pad('by metric', 11)}${pad('median req.', 13)}${pad('fixed n α/4', 13)}${pad('ratio', 7)}${pad('fixed n α', 11)}ratio`,
+  `  ${pad('regression', 26)}${pad('size', 6)}${pad('detected', 10)}${pad('by metric', 11)}${pad('median req.', 13)}${pad(`fixed n α/${m}`, 13)}${pad('ratio', 7)}${pad('fixed n α', 11)}ratio`,
 );
 const ratios: Record<string, number | null> = {};
 const ratiosPerMetric: Record<string, number | null> = {};
@@ -225,16 +228,66 @@ for (const metric of ['errorRate', 'refusalRate', 'p99Latency', 'length']) {
   }
   detection[metric] = row;
 }
+// The body of the distribution: the median or the p75 up 10 % (twice the distribution metric's
+// tolerance) with the p99 unchanged, log-normal latency with its σ narrowed to keep the p99.
+// The fixed horizon is the most favourable one: a one-sided two-proportion test at the quantile
+// with the most power, at the judge's per-quantile level α/(m·K), 80 % power.
+const Z99 = normalQuantile(0.99);
+function bodyShifted(quantile: number, shift: number): Traffic {
+  const z = normalQuantile(quantile);
+  const sigma = BASELINE.latencySigma - Math.log1p(shift) / (Z99 - z);
+  const mu = Math.log(BASELINE.latencyMedianMs) + Z99 * (BASELINE.latencySigma - sigma);
+  return { ...BASELINE, latencyMedianMs: Math.exp(mu), latencySigma: sigma };
+}
+const bodyFixedLevel = bonferroniAlpha(bonferroniAlpha(ALPHA, m), BODY_QUANTILES.length);
+function bodyFixedN(candidate: Traffic): number {
+  const mu = Math.log(candidate.latencyMedianMs);
+  return Math.min(
+    ...(reference.body ?? []).map((r) =>
+      sampleSizeTwoProportions({
+        baselineRate: r.toleranceRate,
+        candidateRate: normalSf((Math.log(r.threshold) - mu) / candidate.latencySigma),
+        alpha: bodyFixedLevel,
+        power: POWER,
+        sides: 1,
+      }),
+    ),
+  );
+}
+const bodyRatios: Record<string, number | null> = {};
+const bodyDetection: Record<string, number> = {};
+const bodyMedian: Record<string, number | null> = {};
+for (const [label, quantile] of [
+  ['median', 0.5],
+  ['p75', 0.75],
+] as const) {
+  const candidate = bodyShifted(quantile, 0.1);
+  const outcomes = run(candidate, true, salt++);
+  const detected = outcomes.filter((o) => o.judgeFailAt !== null).length / SIMS;
+  const right = outcomes.filter((o) => o.failedMetrics.includes('latencyDistribution')).length / SIMS;
+  const median = medianRequests(outcomes.map((o) => o.judgeFailAt));
+  const n = bodyFixedN(candidate);
+  bodyRatios[label] = median === null ? null : median / n;
+  bodyDetection[label] = detected;
+  bodyMedian[label] = median;
+  const p99 = Math.exp(Math.log(candidate.latencyMedianMs) + Z99 * candidate.latencySigma);
+  console.log(
+    `  ${pad(`latency ${label} +10%, p99 ${((p99 / (BASELINE.latencyMedianMs * Math.exp(Z99 * BASELINE.latencySigma)) - 1) * 100).toFixed(1)}%`, 32)}${pad(pct(detected), 10)}${pad(pct(right), 11)}${pad(median === null ? '> window' : String(median), 13)}${pad(n.toFixed(0), 13)}${bodyRatios[label] === null ? '—' : bodyRatios[label]!.toFixed(2)}`,
+  );
+}
+console.log(
+  `  (latencyDistribution: p50/p75/p90, tolerance +${TOLERANCE.latencyBody * 100}% each; fixed n at the best quantile, α/(${m}·${BODY_QUANTILES.length}) one-sided)`,
+);
 console.log('');
 console.log(
-  'Planning (planCanaryWindow: candidate requests for 80% power at twice the tolerance, α/4 per metric; 2,000 rpm, canary 5%, matched baseline 5%):',
+  `Planning (planCanaryWindow: candidate requests for 80% power at twice the tolerance, α/${m} per metric; 2,000 rpm, canary 5%, matched baseline 5%):`,
 );
 console.log(
-  `  ${pad('metric', 14)}${pad('fixed-horizon n', 17)}${pad('minutes', 9)}${pad('mSPRT bound n', 15)}minutes`,
+  `  ${pad('metric', 20)}${pad('fixed-horizon n', 17)}${pad('minutes', 9)}${pad('mSPRT bound n', 15)}minutes`,
 );
 for (const row of plan.metrics) {
   console.log(
-    `  ${pad(row.metric, 14)}${pad(String(row.fixedHorizonSamples), 17)}${pad(row.fixedHorizonMinutes.toFixed(0), 9)}${pad(String(row.sequentialSamples), 15)}${row.sequentialMinutes.toFixed(0)}`,
+    `  ${pad(row.metric, 20)}${pad(String(row.fixedHorizonSamples), 17)}${pad(row.fixedHorizonMinutes.toFixed(0), 9)}${pad(String(row.sequentialSamples), 15)}${row.sequentialMinutes.toFixed(0)}`,
   );
 }
 console.log(
@@ -242,6 +295,24 @@ console.log(
 );
 console.log(
   '  (the mSPRT bound credits only the last look, so it overstates what the sequential test needs; compare the 2× rows above)',
+);
+// Sample ratio mismatch: windows whose router sends each request to the candidate with exactly
+// the planned probability (25 %), checked at every look; any alarm is a false one.
+const SRM_SHARE = 0.25;
+let srmAlarms = 0;
+for (let i = 0; i < SIMS; i++) {
+  const prng = new SeededRandom((SEED + 77 * 1_000_003 + i * 7919) >>> 0);
+  let candidate = 0;
+  let p = 1;
+  for (let look = 1; look <= LOOKS; look++) {
+    for (let r = 0; r < 2 * PER_LOOK; r++) if (prng.uniform() < SRM_SHARE) candidate++;
+    p = sampleRatioPValue(candidate, look * 2 * PER_LOOK, SRM_SHARE, p);
+  }
+  if (p <= ALPHA) srmAlarms++;
+}
+const srmFalseAlarm = srmAlarms / SIMS;
+console.log(
+  `Sample ratio mismatch, planned ${SRM_SHARE * 100}% candidate, split as planned, checked every look: false alarms ${pct(srmFalseAlarm)} (target ≤ ${pct(ALPHA)})`,
 );
 const worst = (rs: Record<string, number | null>): number | null =>
   Object.values(rs).reduce<number | null>((acc, r) => (r === null || acc === null ? null : Math.max(acc, r)), 0);
@@ -280,5 +351,10 @@ console.log(
       Object.entries(fixedNPerMetric).map(([k, v]) => [k, Math.ceil(v)]),
     ),
     tau_multiplier: tauMult,
+    median_shift_requests_ratio: bodyRatios.median === null ? null : Math.round(bodyRatios.median! * 1000) / 1000,
+    p75_shift_requests_ratio: bodyRatios.p75 === null ? null : Math.round(bodyRatios.p75! * 1000) / 1000,
+    srm_false_alarm_rate: srmFalseAlarm,
+    body_shift_detection_rate: bodyDetection,
+    body_shift_median_requests: bodyMedian,
   }),
 );

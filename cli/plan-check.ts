@@ -1,7 +1,7 @@
 // `rollout plan check`: what a plan will do, before it does it.
 import { formatDuration } from '../plan/duration';
 import { resolveMetrics } from '../plan/metrics-schema';
-import { enabledGuardrail, gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
+import { enabledDistribution, enabledGuardrail, gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
 import { describeSelector, DIALECTS } from '../plan/series-dialects';
 import { unjudgedFromSeries } from '../judge/series-window';
 import { canaryPower } from '../judge/plan-power';
@@ -65,6 +65,11 @@ export function describePlan(plan: RolloutPlan): string {
   lines.push(
     `  guards    ${rails.join(', ')}  (* critical); ≥ ${plan.guardrails.minRequests} requests per side before a pass`,
   );
+  const distribution = enabledDistribution(plan.guardrails);
+  if (distribution)
+    lines.push(
+      `            latencyDistribution${distribution.critical ? '*' : ''} +${distribution.tolerance} at ${distribution.quantiles.map((q) => `p${+(q * 100).toFixed(1)}`).join('/')} of latency${enabledGuardrail(plan.guardrails, 'timeToFirstToken') ? ' and time to first token' : ''}: one always-valid test across them (baseline quantiles from the shadow soak${plan.stages.shadow.enabled ? '' : ', which this plan has not: never judged'})`,
+    );
   lines.push(...unmeasuredLines(plan));
   lines.push(...judgeLines(plan));
   lines.push(...behavioralLines(plan));

@@ -21,10 +21,20 @@ export type MetricData =
   /** Latency as counts above a fixed threshold (e.g. from histogram buckets at the shadow p99). */
   | { type: 'exceedance'; threshold: number; baseline: Counts; candidate: Counts }
   /**
+   * A latency distribution as counts above each of the metric's `distribution` thresholds (same
+   * order): `above[k]` requests of `total` were slower than threshold k.
+   */
+  | { type: 'quantile_exceedances'; baseline: QuantileCounts; candidate: QuantileCounts }
+  /**
    * Neither arm's traffic had what the metric measures (no JSON-mode request, no streamed answer)
    * although both answered: nothing to judge in this window, as opposed to data that went missing.
    */
   | { type: 'not_applicable'; reason: string };
+
+export interface QuantileCounts {
+  above: readonly number[];
+  total: number;
+}
 
 /** A latency metric's reference, measured on the baseline during shadow. */
 export interface LatencyReference {
@@ -33,6 +43,11 @@ export interface LatencyReference {
   threshold: number;
   /** Share of baseline requests above threshold / (1 + tolerance): the exceedance rate a +tolerance shift gives. */
   toleranceRate: number;
+  /**
+   * The same at the body quantiles (p50, p75, p90 by default) for the whole-distribution metric,
+   * at its own relative tolerance; absent from references measured before it existed.
+   */
+  body?: LatencyReference[];
 }
 
 export interface MetricConfig {
@@ -62,6 +77,12 @@ export interface MetricConfig {
   quantile?: number;
   /** Latency: threshold and tolerance rate from shadow (`latencyReferenceFromShadow`). */
   reference?: LatencyReference;
+  /**
+   * Latency distribution: one reference per quantile watched (e.g. p50, p75, p90 from shadow). The
+   * metric is then one always-valid test across them (Bonferroni inside the metric), and its
+   * evidence is the quantile closest to a verdict (prepare-distribution.ts).
+   */
+  distribution?: readonly LatencyReference[];
   /** Override of the mixing SD τ on the test's scale (default: from the tolerance). */
   tau?: number;
 }
@@ -93,6 +114,19 @@ export interface JudgeInput {
   data: Record<string, MetricData | undefined>;
   /** State returned by the previous look of the same window; omit at the window's first look. */
   state?: JudgeState;
+  /**
+   * The window's request split and the candidate share the rollout set (canary weight; ½ in a
+   * shadow soak, where both arms answer every mirrored request). Checked for a sample ratio
+   * mismatch before any verdict; omitted, it is not checked.
+   */
+  split?: RequestSplit;
+}
+
+export interface RequestSplit {
+  /** Planned candidate share of the window's requests, in (0, 1). */
+  expectedCandidateShare: number;
+  baseline: number;
+  candidate: number;
 }
 
 export interface JudgeResult {

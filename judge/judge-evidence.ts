@@ -60,6 +60,31 @@ export interface LatencyEvidence {
   candidateQuantile?: number;
   /** candidateQuantile / baselineQuantile − 1. */
   relativeQuantileChange?: number;
+  /**
+   * A distribution metric: every quantile watched, each its own always-valid test at level / K;
+   * the fields above are those of the quantile that decides (the smallest p-value).
+   */
+  distribution?: QuantileEvidence[];
+}
+
+/** One quantile of a distribution metric, on the exceedance scale (share above the baseline's quantile). */
+export interface QuantileEvidence {
+  quantile: number;
+  /** The baseline's quantile measured in shadow. */
+  threshold: number;
+  baselineShare: number;
+  candidateShare: number;
+  /** candidateShare − baselineShare, and the tolerance on that scale. */
+  delta: number;
+  tolerance: number;
+  /** Always-valid interval for the delta at 1 − level (running intersection). */
+  interval: [number, number];
+  /** This quantile's always-valid p-value and its level (the metric's level / K). */
+  pValue: number;
+  level: number;
+  baselineQuantile?: number;
+  candidateQuantile?: number;
+  relativeQuantileChange?: number;
 }
 
 export interface JudgeMetricEvidence extends MetricEvidence {
@@ -96,8 +121,20 @@ export interface ScoreBreakdown {
   thresholds: { pass: number; marginal: number };
 }
 
+/** The sample ratio check of one look (statistics/sample-ratio.ts). */
+export interface SampleRatioEvidence {
+  expectedCandidateShare: number;
+  observedCandidateShare: number;
+  requests: number;
+  /** Always-valid p-value (running minimum over the window) and the level it is checked at (α). */
+  pValue: number;
+  level: number;
+  mismatch: boolean;
+}
+
 export interface JudgeVerdict extends Verdict {
   metrics: JudgeMetricEvidence[];
+  sampleRatio?: SampleRatioEvidence;
   scoreBreakdown: ScoreBreakdown;
 }
 
@@ -119,4 +156,6 @@ export interface JudgeState {
    * hypothesis, so they are ignored (such a window's running values start again at its next look).
    */
   pValues?: Record<string, number>;
+  /** Running minimum of the always-valid p-value of "the split matches the plan" (sample ratio). */
+  srmP?: number;
 }

@@ -102,7 +102,14 @@ function finiteOrNull(x: number): number | null {
 /** The deciding test and its level, as the evidence names it: "always-valid mSPRT at α/4 = 0.0125". */
 function decidingTest(m: Prepared, s: SequentialTest, familySize: number, alpha: number): string {
   const level = familySize > 1 ? `α/${familySize} = ${s.level.toPrecision(3)}` : `α = ${alpha}`;
-  return `always-valid mSPRT (${m.alternative === 'two-sided' ? 'either side' : 'one side'} of the tolerance) at ${level}`;
+  const test = `always-valid mSPRT (${m.alternative === 'two-sided' ? 'either side' : 'one side'} of the tolerance) at ${level}`;
+  if (!m.parts || !m.latency) return test;
+  const K = m.parts.length;
+  return `${test}, Bonferroni over ${K} quantiles (each at level/${K}; p${quantileLabel(m.latency.quantile)} decides, p = ${K}·its p)`;
+}
+
+function quantileLabel(q: number): string {
+  return String(Math.round(q * 1000) / 10);
 }
 
 type EvidenceFields = Pick<
@@ -168,7 +175,7 @@ function describe(
   const pl = m.cfg.kind !== 'continuous';
   const what =
     m.cfg.kind === 'latency'
-      ? `${m.cfg.name} (share above p${Math.round((m.latency?.quantile ?? 0.99) * 100)})`
+      ? `${m.cfg.name} (share above ${m.parts ? "the baseline's " : ''}p${quantileLabel(m.latency?.quantile ?? 0.99)})`
       : m.cfg.name;
   const confidence = `${+(100 * (1 - s.level)).toPrecision(4)} %`;
   const ci = `always-valid ${confidence} ${fmtDelta(interval[0], m.deltaKind, pl)} to ${fmtDelta(interval[1], m.deltaKind, pl)}`;
@@ -178,7 +185,7 @@ function describe(
   const n = `n = ${m.nCandidate}/${m.nBaseline}`;
   const quant =
     m.latency?.relativeQuantileChange !== undefined
-      ? `; p${Math.round(m.latency.quantile * 100)} ${fmtDelta(m.latency.relativeQuantileChange, 'relative', false)}`
+      ? `; p${quantileLabel(m.latency.quantile)} ${fmtDelta(m.latency.relativeQuantileChange, 'relative', false)}`
       : '';
   if (classification === 'high' || classification === 'low') {
     return `${what} ${classification === 'high' ? 'up' : 'down'} ${fmtDelta(delta, m.deltaKind, pl)}, beyond the tolerance (${ci}; ${tol}; ${pv}; ${n}; decided by ${decidedBy})${quant}`;

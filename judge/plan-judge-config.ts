@@ -1,5 +1,5 @@
 // The statistical judge's configuration from a plan's guardrails.
-import { enabledGuardrail, type RolloutPlan } from '../plan/schema';
+import { enabledDistribution, enabledGuardrail, type RolloutPlan } from '../plan/schema';
 import type { JudgeConfig, MetricConfig } from './canary-input';
 import type { TailReferences } from './traffic-window';
 
@@ -57,6 +57,29 @@ export function judgeConfigFromPlan(
       reference: timeToFirstToken,
       group: 'latency',
     });
+  const distribution = enabledDistribution(guardrails);
+  if (distribution) {
+    // The baseline's body quantiles come with the shadow soak's tail references; a reference
+    // measured without them (Prometheus histograms, or before this guard) leaves it unjudged.
+    const watch = (name: string, reference: typeof latency, rail: 'p99Latency' | 'timeToFirstToken') => {
+      if (!reference || !enabledGuardrail(guardrails, rail)) return;
+      if (!reference.body || reference.body.length === 0) {
+        unjudged[name] = "the shadow soak's reference has no body quantiles";
+        return;
+      }
+      metrics.push({
+        name,
+        kind: 'latency',
+        direction: 'higher_is_worse',
+        tolerance: distribution.tolerance,
+        critical: distribution.critical,
+        distribution: reference.body,
+        group: 'latency',
+      });
+    };
+    watch('latencyDistribution', latency, 'p99Latency');
+    watch('firstTokenDistribution', timeToFirstToken, 'timeToFirstToken');
+  }
   add('length', { kind: 'continuous', toleranceKind: 'relative', scale: 'raw', group: 'behaviour' });
   add('costPerRequest', { kind: 'continuous', toleranceKind: 'relative', scale: 'raw', group: 'cost' });
   const config: JudgeConfig = {

@@ -27,11 +27,18 @@ export function latencyReferenceFromShadow(
   samples: readonly number[],
   quantile: number,
   tolerance: number,
+  /** The body quantiles of the whole-distribution metric, at their own relative tolerance. */
+  body?: { quantiles: readonly number[]; tolerance: number },
 ): LatencyReference {
   if (samples.length === 0) throw new RangeError('shadow samples are empty');
   const sorted = [...samples].sort((a, b) => a - b);
-  const threshold = quantileSorted(sorted, quantile);
-  return { quantile, threshold, toleranceRate: exceedanceShare(sorted, threshold / (1 + tolerance)) };
+  const at = (q: number, tol: number): LatencyReference => {
+    const threshold = quantileSorted(sorted, q);
+    return { quantile: q, threshold, toleranceRate: exceedanceShare(sorted, threshold / (1 + tol)) };
+  };
+  const reference = at(quantile, tolerance);
+  if (body && body.quantiles.length > 0) reference.body = body.quantiles.map((q) => at(q, body.tolerance));
+  return reference;
 }
 
 function exceedanceShare(sorted: readonly number[], threshold: number): number {
@@ -39,7 +46,7 @@ function exceedanceShare(sorted: readonly number[], threshold: number): number {
 }
 
 /** Number of values strictly above the threshold in a sorted array (binary search). */
-function countAbove(sorted: readonly number[], threshold: number): number {
+export function countAbove(sorted: readonly number[], threshold: number): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {

@@ -2,10 +2,12 @@
 // θ = p_c − p_b in absolute points; continuous metrics (tokens, cost, length, judge scores) with a
 // relative tolerance as θ = log(x̄_c / x̄_b) (scale 'raw', delta method) or θ = mean(log x_c) −
 // mean(log x_b) (scale 'log', geometric means), with an absolute tolerance as θ = x̄_c − x̄_b;
-// latency in prepare-latency.ts. Missing, malformed or too little data gives a 'no_data' record;
-// traffic with nothing to measure in either arm a 'not_applicable' one.
+// latency in prepare-latency.ts, a latency distribution in prepare-distribution.ts. Missing,
+// malformed or too little data gives a 'no_data' record; traffic with nothing to measure in
+// either arm a 'not_applicable' one.
 import type { JudgeConfig, MetricConfig, MetricData } from './canary-input';
 import type { FixedHorizonEvidence } from './judge-evidence';
+import { prepareDistribution } from './prepare-distribution';
 import { prepareLatency } from './prepare-latency';
 import {
   allFinite,
@@ -64,6 +66,7 @@ export function prepareMetric(
   }
   if (cfg.kind === 'proportion') return prepareProportion(base, data, alpha, tauMultiplier);
   if (cfg.kind === 'continuous') return prepareContinuous(base, data, alpha, tauMultiplier);
+  if (cfg.distribution) return prepareDistribution(base, data, alpha, tauMultiplier);
   return prepareLatency(base, data, alpha, tauMultiplier);
 }
 

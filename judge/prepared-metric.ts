@@ -36,6 +36,24 @@ export interface Prepared extends Resolved {
   candidateValue: number | null;
   fixed: FixedHorizonEvidence[];
   latency?: LatencyEvidence;
+  /** A distribution metric's quantiles, each its own test at level / K (prepare-distribution.ts). */
+  parts?: PreparedPart[];
+}
+
+/** One quantile of a distribution metric, on the exceedance scale (share above its threshold). */
+export interface PreparedPart {
+  quantile: number;
+  threshold: number;
+  stat: EffectStatistic;
+  tau: number;
+  upperTolerance: number;
+  lowerTolerance: number;
+  toleranceShown: number;
+  baselineValue: number;
+  candidateValue: number;
+  toleranceRate: number;
+  baselineQuantile?: number;
+  candidateQuantile?: number;
 }
 
 type PreparedFields = Omit<Prepared, keyof Resolved>;
@@ -65,6 +83,7 @@ export function prepared(base: Resolved, f: PreparedFields): Prepared {
     candidateValue: f.candidateValue,
     fixed: f.fixed,
     latency: f.latency,
+    parts: f.parts,
   };
 }
 

@@ -82,8 +82,19 @@ export function armTraffic(
 }
 
 /** The baseline's latency tail measured in shadow: what later windows' p99 guardrail compares against. */
-export function latencyReference(baseline: ArmTraffic, tolerance: number, minSamples: number): LatencyReference | null {
-  return tailReference(baseline.latenciesMs, tolerance, minSamples);
+export function latencyReference(
+  baseline: ArmTraffic,
+  tolerance: number,
+  minSamples: number,
+  body?: BodyQuantiles,
+): LatencyReference | null {
+  return tailReference(baseline.latenciesMs, tolerance, minSamples, body);
+}
+
+/** The whole-distribution guard's quantiles and relative tolerance (plan guardrails.latencyDistribution). */
+export interface BodyQuantiles {
+  quantiles: readonly number[];
+  tolerance: number;
 }
 
 /** The same for time to first token, over the baseline's streamed answers; null while too few streamed. */
@@ -91,12 +102,18 @@ export function firstTokenReference(
   baseline: ArmTraffic,
   tolerance: number,
   minSamples: number,
+  body?: BodyQuantiles,
 ): LatencyReference | null {
-  return tailReference(baseline.ttftsMs, tolerance, minSamples);
+  return tailReference(baseline.ttftsMs, tolerance, minSamples, body);
 }
 
-function tailReference(samples: readonly number[], tolerance: number, minSamples: number): LatencyReference | null {
-  return samples.length >= minSamples ? latencyReferenceFromShadow(samples, 0.99, tolerance) : null;
+function tailReference(
+  samples: readonly number[],
+  tolerance: number,
+  minSamples: number,
+  body: BodyQuantiles | undefined,
+): LatencyReference | null {
+  return samples.length >= minSamples ? latencyReferenceFromShadow(samples, 0.99, tolerance, body) : null;
 }
 
 function above(values: readonly number[], threshold: number): number {
@@ -153,8 +170,25 @@ export function metricData(
           candidate: { events: above(pick(candidate), reference.threshold), total: pick(candidate).length },
         }
       : undefined;
+  const quantiles = (
+    pick: (arm: ArmTraffic) => number[],
+    reference: LatencyReference | null,
+  ): MetricData | undefined => {
+    const body = reference?.body;
+    if (!body) return undefined;
+    const counts = (arm: ArmTraffic) => ({
+      above: body.map((r) => above(pick(arm), r.threshold)),
+      total: pick(arm).length,
+    });
+    return { type: 'quantile_exceedances', baseline: counts(baseline), candidate: counts(candidate) };
+  };
   const answered = { baseline: baseline.successes, candidate: candidate.successes };
   return {
+    latencyDistribution: quantiles((arm) => arm.latenciesMs, references.latency),
+    firstTokenDistribution: references.timeToFirstToken
+      ? (notApplicable(answered, [baseline.ttftsMs.length, candidate.ttftsMs.length], NO_STREAM) ??
+        quantiles((arm) => arm.ttftsMs, references.timeToFirstToken))
+      : undefined,
     errorRate: counts((arm) => [arm.errors, arm.requests]),
     refusalRate: counts((arm) => [arm.refusals, arm.successes]),
     schemaAdherence:

@@ -119,6 +119,16 @@ function planMetric(
     sequentialMinutes: Number.POSITIVE_INFINITY,
     note,
   });
+  if (metric.distribution && metric.distribution.length > 0) {
+    // A distribution: twice the tolerance at every quantile is caught by any one of them, each
+    // tested at α/K; plan on the quantile that needs the fewest requests.
+    const K = metric.distribution.length;
+    const perQuantile = metric.distribution.map((reference) =>
+      planMetric({ ...metric, distribution: undefined, reference }, expectation, { ...d, alpha: d.alpha / K }, minutes),
+    );
+    const best = perQuantile.reduce((a, b) => (b.sequentialSamples < a.sequentialSamples ? b : a));
+    return { ...best, metric: metric.name };
+  }
   let fixed: number;
   let delta: number;
   let unitVariance: number;

@@ -162,6 +162,25 @@ export const planSchema = z
          * wait a chat user sees. Judged only when the traffic streams (no streamed answers, no metric).
          */
         timeToFirstToken: guardrail({ direction: 'higher_is_worse', tolerance: 0.25, critical: true }),
+        /**
+         * The whole latency distribution, not only its tail: candidate vs baseline at these
+         * quantiles of latency (and of time to first token where the traffic streams), each a
+         * relative tolerance of `tolerance`, as one always-valid test per distribution. Catches a
+         * candidate slower at the median or p75 whose p99 is unchanged. Needs the shadow soak (the
+         * baseline's quantiles are measured there).
+         */
+        latencyDistribution: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            quantiles: z
+              .array(z.number().gt(0, 'quantiles must be in (0, 1)').lt(1, 'quantiles must be in (0, 1)'))
+              .min(1, 'at least one quantile')
+              .max(9, 'at most 9 quantiles')
+              .default([0.5, 0.75, 0.9]),
+            tolerance: z.number().gt(0, 'tolerance must be > 0').default(0.1),
+            critical: z.boolean().default(true),
+          })
+          .prefault({}),
         /** Candidate / baseline cost per request − 1. */
         costPerRequest: guardrail({ direction: 'higher_is_worse', tolerance: 0.5, critical: false }),
         /** Candidate − baseline refusal rate (absolute). */
@@ -269,6 +288,14 @@ export type Guardrail = RolloutPlan['guardrails']['errorRate'];
  */
 export function enabledGuardrail(guardrails: RolloutPlan['guardrails'], name: GuardrailName): Guardrail | undefined {
   const rail = (guardrails as Partial<Record<GuardrailName, Guardrail>>)[name];
+  return rail?.enabled ? rail : undefined;
+}
+
+export type LatencyDistribution = RolloutPlan['guardrails']['latencyDistribution'];
+
+/** The whole-distribution guard when enabled; undefined too for a plan parsed before it existed. */
+export function enabledDistribution(guardrails: RolloutPlan['guardrails']): LatencyDistribution | undefined {
+  const rail = (guardrails as Partial<RolloutPlan['guardrails']>).latencyDistribution;
   return rail?.enabled ? rail : undefined;
 }
 

@@ -5,7 +5,7 @@ import { initialJudgeState, type JudgeState, type JudgeVerdict, type LatencyRefe
 import { judgeCanary } from '../../judge/canary-judge';
 import { judgeConfigFromPlan } from '../../judge/plan-judge-config';
 import { armTraffic, firstTokenReference, latencyReference, metricData } from '../../judge/traffic-window';
-import { enabledGuardrail } from '../../plan/schema';
+import { enabledDistribution, enabledGuardrail } from '../../plan/schema';
 import type { JudgeTrafficWindowInput } from './judge-window-input';
 import type { RequestRecord } from '../../gateway/admin-api';
 import type { RecordsReader } from './gateway-records';
@@ -62,11 +62,14 @@ export function createCanaryJudgeActivities(readRecords: RecordsReader, clock: (
       const { guardrails } = input;
       const shadow = input.mode === 'shadow';
       const firstTokenRail = enabledGuardrail(guardrails, 'timeToFirstToken');
+      const body = enabledDistribution(guardrails);
       const measured = {
-        latency: shadow ? latencyReference(baseline, guardrails.p99Latency.tolerance, guardrails.minRequests) : null,
+        latency: shadow
+          ? latencyReference(baseline, guardrails.p99Latency.tolerance, guardrails.minRequests, body)
+          : null,
         timeToFirstToken:
           shadow && firstTokenRail
-            ? firstTokenReference(baseline, firstTokenRail.tolerance, guardrails.minRequests)
+            ? firstTokenReference(baseline, firstTokenRail.tolerance, guardrails.minRequests, body)
             : null,
       };
       const references = {

@@ -9,7 +9,7 @@ import type { JudgeConfig, JudgeMetricEvidence, JudgeState, MetricConfig, Metric
 const ALPHA = 0.05;
 const REFERENCE = { quantile: 0.99, threshold: 2500, toleranceRate: 0.025 };
 
-/** The metrics of a plan, one per kind; six blocking, so each of these tests runs at α/6. */
+/** The metrics of a plan, one per kind; seven blocking, so each of these tests runs at α/7. */
 const METRICS: MetricConfig[] = [
   { name: 'errorRate', kind: 'proportion', direction: 'higher_is_worse', tolerance: 0.01, critical: true },
   { name: 'schemaAdherence', kind: 'proportion', direction: 'lower_is_worse', tolerance: 0.02, critical: true },
@@ -28,6 +28,18 @@ const METRICS: MetricConfig[] = [
     tolerance: 0.25,
     critical: true,
     reference: { quantile: 0.99, threshold: 5900, toleranceRate: 0.03 },
+  },
+  {
+    name: 'latencyDistribution',
+    kind: 'latency',
+    direction: 'higher_is_worse',
+    tolerance: 0.1,
+    critical: true,
+    distribution: [
+      { quantile: 0.5, threshold: 800, toleranceRate: 0.54 },
+      { quantile: 0.75, threshold: 1100, toleranceRate: 0.29 },
+      { quantile: 0.9, threshold: 1500, toleranceRate: 0.13 },
+    ],
   },
   { name: 'length', kind: 'continuous', direction: 'either', tolerance: 0.3, blocking: false },
   { name: 'costPerRequest', kind: 'continuous', direction: 'higher_is_worse', tolerance: 0.5, scale: 'log' },
@@ -65,6 +77,7 @@ const lookData = fc
     errorRate: counts(4000),
     schemaAdherence: counts(4000),
     p99Latency: counts(400),
+    body: fc.record({ b: samples, c: samples, slower: fc.double({ min: 0.7, max: 1.6, noNaN: true }) }),
     ttft: fc.record({ b: samples, c: samples, slower: fc.double({ min: 0.5, max: 5, noNaN: true }) }),
     length: fc.record({ b: summary(0.5, 3), c: summary(0.5, 3) }),
     cost: fc.record({ b: summary(-3, 1), c: summary(-3, 1) }),
@@ -74,6 +87,7 @@ const lookData = fc
     errorRate: { type: 'counts', baseline: d.errorRate.b, candidate: d.errorRate.c },
     schemaAdherence: { type: 'counts', baseline: d.schemaAdherence.b, candidate: d.schemaAdherence.c },
     p99Latency: { type: 'exceedance', threshold: 2500, baseline: d.p99Latency.b, candidate: d.p99Latency.c },
+    latencyDistribution: { type: 'samples', baseline: d.body.b, candidate: d.body.c.map((x) => x * d.body.slower) },
     timeToFirstToken: { type: 'samples', baseline: d.ttft.b, candidate: d.ttft.c.map((x) => x * d.ttft.slower) },
     length: { type: 'summary', scale: 'raw', baseline: d.length.b, candidate: d.length.c },
     costPerRequest: { type: 'summary', scale: 'log', baseline: d.cost.b, candidate: d.cost.c },
@@ -113,6 +127,23 @@ function assertAgreement(m: JudgeMetricEvidence): void {
   expect(m.decidedBy).toMatch(/^always-valid mSPRT .* at α/);
   expect(m.message).toContain(`decided by ${m.decidedBy}`);
   expect(m.message).toContain(`p = ${s.pValue.toPrecision(2)}`);
+  const rows = m.latency?.distribution;
+  if (rows) {
+    // A distribution: each quantile is its own test at level / K, agreeing with itself; the one
+    // that decides is the one shown, and the metric's p is K times its p.
+    const K = rows.length;
+    for (const row of rows) {
+      expect(row.level).toBeCloseTo(s.level / K, 15);
+      if (s.active) expect(row.pValue <= row.level).toBe(row.interval[0] > row.tolerance);
+    }
+    const decider = rows.find((row) => row.quantile === m.latency!.quantile)!;
+    expect(decider.interval).toEqual(s.interval);
+    expect(s.nullInterval[1]).toBe(decider.tolerance);
+    expect(s.pValue).toBeCloseTo(Math.min(1, K * decider.pValue), 9);
+    expect(Math.min(...rows.map((row) => row.pValue))).toBe(decider.pValue);
+    expect(m.message).toContain(`share above the baseline's p${Math.round(decider.quantile * 100)}`);
+    expect(m.decidedBy).toContain(`Bonferroni over ${K} quantiles`);
+  }
 }
 
 describe('judge evidence agrees with itself', () => {
@@ -161,7 +192,7 @@ describe('judge evidence agrees with itself', () => {
     });
     expect(verdict.outcome).toBe('fail');
     expect(verdict.reason).toMatch(
-      /^critical regression: errorRate up \+7\.00 pts, beyond the tolerance \(always-valid 99\.17 % \+\d\.\d\d pts to \+\d+\.\d\d pts; tolerance \+1\.00 pts; p = .* against the tolerance; n = 1000\/1000; decided by always-valid mSPRT \(one side of the tolerance\) at α\/6 = 0\.00833\)$/,
+      /^critical regression: errorRate up \+7\.00 pts, beyond the tolerance \(always-valid 99\.29 % \+\d\.\d\d pts to \+\d+\.\d\d pts; tolerance \+1\.00 pts; p = .* against the tolerance; n = 1000\/1000; decided by always-valid mSPRT \(one side of the tolerance\) at α\/7 = 0\.00714\)$/,
     );
   });
 });

@@ -35,6 +35,17 @@ describe('plan check: guardrails with nothing to measure', () => {
     expect(text).toMatch(/time {6}at least \S+ of observation, 10m of warm-up, plus/);
     expect(() => parsePlan({ ...minimal, guardrails: { warmUp: 'soon' } })).toThrow(/guardrails\.warmUp/);
   });
+
+  it('shows the whole-distribution guard when enabled, and rejects a quantile outside (0, 1)', () => {
+    expect(describePlan(parsePlan(minimal))).not.toContain('latencyDistribution');
+    const text = describePlan(parsePlan({ ...minimal, guardrails: { latencyDistribution: { enabled: true } } }));
+    expect(text).toContain(
+      'latencyDistribution* +0.1 at p50/p75/p90 of latency and time to first token: one always-valid test across them',
+    );
+    expect(() =>
+      parsePlan({ ...minimal, guardrails: { latencyDistribution: { enabled: true, quantiles: [0.5, 1] } } }),
+    ).toThrow(/quantiles must be in \(0, 1\)/);
+  });
 });
 
 describe('plan check: behavioral gates', () => {
