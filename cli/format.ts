@@ -1,4 +1,5 @@
 // How the CLI shows rollouts to people.
+import type { AuditEntry } from '../client/rollout-audit';
 import type { JudgeVerdict } from '../judge/judge-evidence';
 import type { Verdict } from '../judge/verdict';
 import type { RolloutResult, RolloutStatus, TimelineEvent } from '../workflows/rollout-state';
@@ -66,3 +67,20 @@ export function formatResult(result: RolloutResult): string {
 
 /** Exit codes of `rollout run --wait`: scripts and CI tell outcomes apart by these. */
 export const EXIT_CODES = { promoted: 0, error: 1, rolled_back: 2, aborted: 3 } as const;
+
+/** One line of `rollout audit`: when, which rollout, what, who (and through which group), why, and what they were shown. */
+export function formatAuditEntry(entry: AuditEntry): string {
+  const when = `${entry.at.slice(0, 10)} ${entry.at.slice(11, 19)}`;
+  const what =
+    entry.kind === 'decision'
+      ? `${entry.action} before ${entry.before}`
+      : entry.action === 'requested'
+        ? 'rollback requested'
+        : 'rolled back';
+  const who = `${entry.by}${entry.viaGroup ? ` (via group:${entry.viaGroup})` : ''}`;
+  const lines = [
+    `${when}  ${entry.rolloutId.padEnd(28)} ${what.padEnd(24)} by ${who}${entry.reason ? `: ${entry.reason}` : ''}`,
+  ];
+  if (entry.evidence) lines.push(`${' '.repeat(21)}shown: ${entry.evidence}`);
+  return lines.join('\n');
+}

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeBreakGlass } from '../client/break-glass';
 import { connectTemporal, TemporalUnreachableError } from '../client/connection';
+import { auditRollouts } from '../client/rollout-audit';
 import { decide, requestRollback, setPaused } from '../client/rollout-commands';
 import { listRollouts, RolloutCommandError, rolloutStatus, startRollout, watchRollout } from '../client/rollouts';
 import { readStackFile, STACK_FILE, type StackFile } from '../client/stack-file';
@@ -15,10 +16,11 @@ import {
   readAdminToken,
   readTokenFile,
 } from '../gateway/admin-token';
+import { parseDurationMs } from '../plan/duration';
 import { loadPlanFile } from '../plan/load';
 import { PlanValidationError } from '../plan/schema';
 import { describePlan } from './plan-check';
-import { EXIT_CODES, formatEvent, formatResult, formatStatus } from './format';
+import { EXIT_CODES, formatAuditEntry, formatEvent, formatResult, formatStatus } from './format';
 import { CliError } from './cli-error';
 import { compactResult, compactStatus } from './compact-result';
 import { exitWhenWritten, tolerateReaderLeaving } from '../lib/output-streams';
@@ -36,6 +38,10 @@ const USAGE = `usage: rollout <command> [options]
   pause <id> --as USER [--reason TEXT]       hold the rollout where it is (still judged)
   resume <id> --as USER
   list [--query VISIBILITY_QUERY] [--json]   rollouts, newest first
+  audit [--since 7d|ISO] [--approver USER] [--json]
+                                              every gate decision (who, via which group, why, the
+                                              evidence shown) and rollback across rollouts, from
+                                              Temporal's histories (no worker needed)
   plan check <plan> [--json] [--as USER]     validate a plan and show its stages and timings;
                                               --json prints the workflow input for the temporal CLI
   up                                         run the embedded stack (Temporal dev server + UI,
@@ -58,6 +64,8 @@ const options = {
   json: { type: 'boolean' },
   full: { type: 'boolean' },
   out: { type: 'string' },
+  since: { type: 'string' },
+  approver: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -188,6 +196,19 @@ async function main(argv: string[]): Promise<number> {
         await close();
       }
     }
+    case 'audit': {
+      const sinceMs = values.since === undefined ? undefined : sinceOf(values.since);
+      const { client, close } = await connectTemporal();
+      try {
+        const entries = await auditRollouts(client, { sinceMs, approver: values.approver });
+        if (values.json) console.log(toJson(entries));
+        else if (entries.length === 0) console.log('no decisions or rollbacks match');
+        else for (const entry of entries) console.log(formatAuditEntry(entry));
+        return 0;
+      } finally {
+        await close();
+      }
+    }
     default:
       throw new CliError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
   }
@@ -241,6 +262,16 @@ async function runStackInForeground(): Promise<number> {
   await stack.stop();
   rmSync(STACK_FILE, { force: true });
   return 0;
+}
+
+/** `--since`: a duration back from now ("7d", "12h") or a date ("2026-12-01", an ISO time). */
+function sinceOf(text: string): number {
+  const back = parseDurationMs(text);
+  if (back !== null && !/^\d+$/.test(text.trim())) return Date.now() - back;
+  const at = Date.parse(text);
+  if (Number.isNaN(at))
+    throw new CliError(`--since: expected a duration like "7d" or "12h", or a date like "2026-12-01", got "${text}"`);
+  return at;
 }
 
 function toJson(value: unknown): string {

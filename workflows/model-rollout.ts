@@ -239,7 +239,17 @@ class Rollout {
   private decide(decision: 'approved' | 'rejected', request: DecisionRequest): DecisionReceipt {
     const gate = this.state.gate!;
     const by = request.by.trim();
-    gate.decision = { decision, by, reason: request.reason?.trim() || undefined, at: now() };
+    const viaGroup =
+      typeof request.viaGroup === 'string' && !this.plan.approvals.approvers.includes(by)
+        ? request.viaGroup
+        : undefined;
+    gate.decision = {
+      decision,
+      by,
+      reason: request.reason?.trim() || undefined,
+      at: now(),
+      ...(viaGroup && { viaGroup }),
+    };
     return { gateId: gate.id, before: gate.before, decision, by };
   }
 
@@ -745,7 +755,13 @@ class Rollout {
       return;
     }
     const decision = gate.decision!;
-    this.state.decisions.push({ ...decision, gateId: gate.id, before });
+    this.state.decisions.push({
+      ...decision,
+      gateId: gate.id,
+      before,
+      // What the approver was shown: the audit trail keeps it beside the decision.
+      ...(gate.evidence && { evidence: gate.evidence.reason }),
+    });
     const text = `${decision.decision} by ${decision.by} before ${before}${decision.reason ? `: ${decision.reason}` : ''}`;
     this.record(`gate_${decision.decision}`, text, decision.by, before);
     await this.tell({
@@ -913,6 +929,8 @@ class Rollout {
       stages: this.state.stages,
       timeline: this.state.timeline,
       verdicts: this.state.verdicts,
+      decisions: this.state.decisions,
+      ...(this.state.rollbackRequest && { rollbackRequest: this.state.rollbackRequest }),
     };
   }
 

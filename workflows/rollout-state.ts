@@ -39,7 +39,12 @@ export interface Decision {
   by: string;
   reason?: string;
   at: string;
+  /** The plan's approver group through which `by` decided, when not an approver by name. */
+  viaGroup?: string;
 }
+
+/** A decision as the rollout keeps it: which gate, and the evidence summary the approver saw. */
+export type RecordedDecision = Decision & { gateId: string; before: string; evidence?: string };
 
 export interface ApprovalGate {
   id: string;
@@ -77,7 +82,7 @@ export interface RolloutState {
   verdicts: Verdict[];
   timeline: TimelineEvent[];
   gate: ApprovalGate | null;
-  decisions: Array<Decision & { gateId: string; before: string }>;
+  decisions: RecordedDecision[];
   rollbackRequest: { reason: string; by: string; at: string } | null;
   paused: { by: string; reason?: string; at: string } | null;
   metricFailures: number;
@@ -125,6 +130,10 @@ export interface RolloutResult {
   stages: StageRecord[];
   timeline: TimelineEvent[];
   verdicts: Verdict[];
+  /** Every gate decision, with who, why and the evidence they saw; absent on older results. */
+  decisions?: RecordedDecision[];
+  /** A rollback someone asked for (who and why); absent when none was, and on older results. */
+  rollbackRequest?: NonNullable<RolloutState['rollbackRequest']>;
 }
 
 /** What the `status` query returns. */
