@@ -14,7 +14,7 @@ import type { InspectedAnswer } from './inspect-outcome';
 import { requestMessages } from './request-messages';
 import type { RouteTable } from './route-table';
 import type { ShadowMirror } from './shadow-mirror';
-import { chooseBackend, stickinessKey } from './stickiness';
+import { bucketOf, chooseByBucket, stickinessKey } from './stickiness';
 import { tenthOfMs, type ResponseSink, type UpstreamClient, type UpstreamOutcome, type UpstreamPath } from './upstream';
 
 export interface DataPlaneDeps {
@@ -55,13 +55,10 @@ export async function handleInference(
   const route = deps.table.resolve(routeName);
   if (!route) throw new RouteNotFoundError(routeName);
 
-  const backend = chooseBackend(
-    route.route,
-    route.backends,
-    route.weights,
-    stickinessKey(req.headers, body),
-    deps.random,
-  );
+  const key = stickinessKey(req.headers, body);
+  // Kept on the record: the unit of assignment, which the judge's sample-ratio check counts.
+  const stickyBucket = key === null ? null : bucketOf(route.route, key);
+  const backend = chooseByBucket(route.backends, route.weights, stickyBucket, deps.random);
   res.setHeader('x-rollout-backend', backend.name);
 
   // Started before the primary so both see the same moment; the copy is never awaited here.
@@ -78,6 +75,7 @@ export async function handleInference(
       body,
       forwardedBody: copy!,
       requestId,
+      stickyBucket,
     });
   } else {
     forwardedBody = forwardedBodies(body, [backend.model])[0]!;
@@ -108,7 +106,7 @@ export async function handleInference(
   finishClientResponse(res, outcome, backend.name);
 
   const answer = inspectOutcome(outcome, path, body);
-  deps.recorder.record({ route: route.route, backend, mode: 'live', requestId, outcome, answer });
+  deps.recorder.record({ route: route.route, backend, mode: 'live', requestId, stickyBucket, outcome, answer });
 
   if (shadowRun) {
     const primary = primaryAnswer(backend.name, outcome, answer);

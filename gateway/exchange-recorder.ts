@@ -38,6 +38,8 @@ export interface ExchangeEntry {
   backend: BackendSpec;
   mode: TrafficMode;
   requestId: string;
+  /** The sticky-routing bucket of the request's session/user key; null when it had none. */
+  stickyBucket: number | null;
   outcome: UpstreamOutcome;
   answer: InspectedAnswer;
 }
@@ -45,6 +47,7 @@ export interface ExchangeEntry {
 /** One exchange, serializable: the raw observation (exact latencies, for the histograms) plus its identity. */
 export interface Exchange extends Observation {
   requestId: string;
+  stickyBucket: number | null;
   at: string;
 }
 
@@ -76,6 +79,7 @@ export function exchangeOf(entry: ExchangeEntry): Exchange {
     refusal: answer.refusal,
     validJson: answer.validJson,
     requestId: entry.requestId,
+    stickyBucket: entry.stickyBucket,
     at: isoNow(),
   };
 }
@@ -108,6 +112,7 @@ export class ExchangeRecorder implements ExchangeSink {
       refusal: exchange.refusal,
       validJson: exchange.validJson,
       requestId: exchange.requestId,
+      stickyBucket: exchange.stickyBucket,
       at: exchange.at,
     });
   }

@@ -18,6 +18,7 @@ export type WireExchange = [
   validJson: boolean | null,
   requestId: string,
   at: string,
+  stickyBucket: number | null,
 ];
 
 export function encodeExchange(e: Exchange): WireExchange {
@@ -35,6 +36,7 @@ export function encodeExchange(e: Exchange): WireExchange {
     e.validJson,
     e.requestId,
     e.at,
+    e.stickyBucket,
   ];
 }
 
@@ -52,6 +54,7 @@ export function decodeExchange(w: WireExchange): Exchange {
     refusal: w[9],
     validJson: w[10],
     requestId: w[11],
+    stickyBucket: w[13] ?? null,
     at: w[12],
   };
 }

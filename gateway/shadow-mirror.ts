@@ -23,6 +23,8 @@ export interface MirrorOptions {
   /** The JSON text sent to the target: the body with the target's model (forwarded-body.ts). */
   forwardedBody: string;
   requestId: string;
+  /** The live request's sticky-routing bucket (null without a key), carried onto the copy's record. */
+  stickyBucket?: number | null;
 }
 
 export class ShadowMirror {
@@ -115,6 +117,7 @@ export class ShadowMirror {
       backend: target,
       mode: 'shadow',
       requestId: options.requestId,
+      stickyBucket: options.stickyBucket ?? null,
       outcome,
       answer,
     });

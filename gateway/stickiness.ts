@@ -68,6 +68,16 @@ export function chooseBackend<B extends Pick<BackendSpec, 'name'>>(
   key: string | null,
   random: () => number = Math.random,
 ): B {
-  const position = key === null ? random() * 100 : (bucketOf(route, key) * 100) / BUCKETS;
+  return chooseByBucket(backends, weights, key === null ? null : bucketOf(route, key), random);
+}
+
+/** The same choice from the key's bucket (bucketOf), null for a request without a key. */
+export function chooseByBucket<B extends Pick<BackendSpec, 'name'>>(
+  backends: readonly B[],
+  weights: Readonly<Record<string, number>>,
+  bucket: number | null,
+  random: () => number = Math.random,
+): B {
+  const position = bucket === null ? random() * 100 : (bucket * 100) / BUCKETS;
   return backendAt(backends, weights, position);
 }

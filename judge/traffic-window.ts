@@ -81,6 +81,26 @@ export function armTraffic(
   return traffic;
 }
 
+/**
+ * How many units the router assigned to one arm from `startMs` on, for the sample-ratio check:
+ * sticky routing assigns keys (sessions, users), not requests, so each sticky bucket seen counts
+ * once and each request without a key counts on its own. A power user's thousand requests are one
+ * assignment; counting them as a thousand would cry mismatch on healthy traffic. null when a record
+ * comes from a gateway that does not say its bucket: the split cannot be checked then.
+ */
+export function assignedUnits(records: readonly RequestRecord[], arm: ArmSelector, startMs: number): number | null {
+  const buckets = new Set<number>();
+  let keyless = 0;
+  for (const record of records) {
+    if (record.backend !== arm.backend || record.mode !== arm.mode) continue;
+    if (Date.parse(record.at) < startMs) continue;
+    if (record.stickyBucket === undefined) return null;
+    if (record.stickyBucket === null) keyless += 1;
+    else buckets.add(record.stickyBucket);
+  }
+  return buckets.size + keyless;
+}
+
 /** The baseline's latency tail measured in shadow: what later windows' p99 guardrail compares against. */
 export function latencyReference(
   baseline: ArmTraffic,

@@ -20,5 +20,10 @@ export interface RequestRecord {
   refusal: boolean;
   /** null when the request did not ask for JSON output. */
   validJson: boolean | null;
+  /**
+   * The sticky-routing bucket (0–9999) of the request's session or user key, null when it had
+   * none (then it was routed at random, on its own). Absent from gateways that predate it.
+   */
+  stickyBucket?: number | null;
   at: string;
 }

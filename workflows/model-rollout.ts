@@ -512,6 +512,7 @@ class Rollout {
           judgeState: judge.state,
           latencyReference: judge.latencyReference,
           firstTokenReference: judge.firstTokenReference ?? null,
+          ...this.expectedSplit(spec),
         });
         judge.state = result.judgeState;
         judge.sinceSeq = result.sinceSeq;
@@ -538,6 +539,15 @@ class Rollout {
     if (verdict.outcome === 'fail')
       await this.tell({ type: 'verdict', message: `${spec.id} failed: ${verdict.reason}`, stage: spec.id, verdict });
     return verdict;
+  }
+
+  /**
+   * In a canary step, the candidate's share the judge checks the observed split against (sample
+   * ratio mismatch). Rollouts started before the check judge as they did.
+   */
+  private expectedSplit(spec: StageSpec): { expectedCandidateShare?: number } {
+    if (spec.kind !== 'canary' || !patched('sample-ratio-check')) return {};
+    return { expectedCandidateShare: spec.candidateWeight / 100 };
   }
 
   private async runGoldenEval(spec: StageSpec): Promise<Verdict> {

@@ -4,7 +4,14 @@
 import { initialJudgeState, type JudgeState, type JudgeVerdict, type LatencyReference } from '../../judge/canary-judge';
 import { judgeCanary } from '../../judge/canary-judge';
 import { judgeConfigFromPlan } from '../../judge/plan-judge-config';
-import { armTraffic, firstTokenReference, latencyReference, metricData } from '../../judge/traffic-window';
+import type { RequestSplit } from '../../judge/canary-input';
+import {
+  armTraffic,
+  assignedUnits,
+  firstTokenReference,
+  latencyReference,
+  metricData,
+} from '../../judge/traffic-window';
 import { enabledDistribution, enabledGuardrail } from '../../plan/schema';
 import type { JudgeTrafficWindowInput } from './judge-window-input';
 import type { RequestRecord } from '../../gateway/admin-api';
@@ -26,6 +33,12 @@ export interface JudgeCanaryWindowInput extends Omit<JudgeTrafficWindowInput, 'p
   latencyReference: LatencyReference | null;
   /** The same for time to first token (streamed answers); absent from rollouts that predate it. */
   firstTokenReference?: LatencyReference | null;
+  /**
+   * In a canary step: the candidate's share of traffic the rollout set (its weight / 100). The
+   * window's split of assigned units is checked against it before any verdict; absent (shadow
+   * soak, bake, rollouts that predate the check), it is not checked.
+   */
+  expectedCandidateShare?: number;
 }
 
 /** Where one gateway's records of the current window begin. */
@@ -76,12 +89,14 @@ export function createCanaryJudgeActivities(readRecords: RecordsReader, clock: (
         latency: input.latencyReference ?? measured.latency,
         timeToFirstToken: input.firstTokenReference ?? measured.timeToFirstToken,
       };
+      const split = requestSplit(inWindow, input);
       const { verdict, state } = judgeCanary({
         stage: input.stage,
         at: new Date(clock()).toISOString(),
         config: judgeConfigFromPlan(guardrails, references, input.pricing),
         data: metricData(baseline, candidate, references),
         state: input.judgeState ?? initialJudgeState(),
+        ...(split && { split }),
       });
       const primary = cursors[replicasOf(input)[0]!];
       return {
@@ -94,6 +109,17 @@ export function createCanaryJudgeActivities(readRecords: RecordsReader, clock: (
       };
     },
   };
+}
+
+/** The canary's split of assigned units against the weight the rollout set; null when it cannot be checked. */
+function requestSplit(records: RequestRecord[], input: JudgeCanaryWindowInput): RequestSplit | null {
+  const share = input.expectedCandidateShare;
+  if (share === undefined || input.mode !== 'canary' || !(share > 0 && share < 1)) return null;
+  const sides = sidesFor(input.mode);
+  const baseline = assignedUnits(records, sides.baseline, input.windowStartMs);
+  const candidate = assignedUnits(records, sides.candidate, input.windowStartMs);
+  if (baseline === null || candidate === null) return null;
+  return { expectedCandidateShare: share, baseline, candidate };
 }
 
 function replicasOf(input: JudgeCanaryWindowInput): string[] {

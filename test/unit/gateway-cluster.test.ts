@@ -37,6 +37,7 @@ function entry(requestId: string, overrides: Partial<ExchangeEntry['outcome']> =
     backend: BASELINE,
     mode: 'live',
     requestId,
+    stickyBucket: 4_217,
     outcome: {
       status: 200,
       contentType: 'application/json',
@@ -145,6 +146,7 @@ describe('exchange wire form', () => {
       exchangeOf({
         ...entry('r-2', { status: 502, firstTokenMs: null }),
         mode: 'shadow',
+        stickyBucket: null,
         answer: { content: null, promptTokens: 0, completionTokens: 0, refusal: true, validJson: false },
       }),
     ];
