@@ -61,7 +61,11 @@ export function formatResult(result: RolloutResult): string {
     `${result.rolloutId}: ${result.outcome.toUpperCase()} — ${result.reason}`,
     `stages: ${result.stages.map((stage) => `${stage.id}:${stage.status}`).join('  ')}`,
   ];
-  if (result.outcome === 'promoted' && result.revertibleUntil && !result.timeline.some((e) => e.type === 'revert_window_closed'))
+  if (
+    result.outcome === 'promoted' &&
+    result.revertibleUntil &&
+    !result.timeline.some((e) => e.type === 'revert_window_closed')
+  )
     lines.push(`revertible until ${result.revertibleUntil}: rollout revert ${result.rolloutId} --reason TEXT`);
   if (result.trafficRestored === false)
     lines.push('WARNING: traffic could not be put back on the baseline; see the timeline and restore it by hand');

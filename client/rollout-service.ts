@@ -222,10 +222,7 @@ export class RolloutService {
       if (error instanceof WorkflowNotFoundError) return null;
       throw error;
     });
-    if (
-      description?.status.name === 'RUNNING' &&
-      description.typedSearchAttributes.get(ROLLOUT_OUTCOME) === 'promoted'
-    )
+    if (description?.status.name === 'RUNNING' && description.typedSearchAttributes.get(ROLLOUT_OUTCOME) === 'promoted')
       return {
         ok: false,
         kind: FailureType.RolloutFinished,

@@ -21,7 +21,9 @@ export async function reinstateBaseline(
   const found = await settleEach(replicas, (replica) => readIfDefined(replica.router));
   const changed = found.flatMap((state, index) =>
     state && !asPromotionLeftIt(state, promoted) && !reinstated(state)
-      ? [`${replicas[index]!.name}: backends [${state.backends.join(', ')}], weights baseline ${state.weights.baseline} % / candidate ${state.weights.candidate} %`]
+      ? [
+          `${replicas[index]!.name}: backends [${state.backends.join(', ')}], weights baseline ${state.weights.baseline} % / candidate ${state.weights.candidate} %`,
+        ]
       : [],
   );
   if (changed.length > 0)
