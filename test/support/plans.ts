@@ -12,6 +12,11 @@ export interface TestPlanOptions {
   shadowCompare?: boolean;
   /** HAProxy (no shadow soak; judged on Prometheus series): its backend is named after the id. */
   router?: 'gateway' | 'haproxy';
+  /**
+   * stages.cutover.revertWindow; none unless a test exercises it: awaiting a promoted run's result
+   * on the time-skipping server would otherwise skip through a day of window per test.
+   */
+  revertWindow?: string;
 }
 
 export function testPlan(options: TestPlanOptions): RolloutPlanInput {
@@ -47,7 +52,7 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
         ],
         checkInterval: '1m',
       },
-      cutover: { bake: '5m' },
+      cutover: { bake: '5m', revertWindow: options.revertWindow ?? '0s' },
     },
     approvals: {
       requiredBefore: options.gates ?? [],

@@ -60,10 +60,11 @@ afterAll(async () => {
 });
 
 let counter = 0;
+/** A rollout whose plan keeps a revert window (the plan's default, 24h, unless given). */
 async function start(revertWindow?: string) {
   const id = `revert-${++counter}-${Date.now() % 100_000}`;
-  const plan: RolloutPlanInput = testPlan({ id });
-  if (revertWindow !== undefined) plan.stages = { ...plan.stages, cutover: { bake: '5m', revertWindow } };
+  const plan: RolloutPlanInput = testPlan({ id, revertWindow });
+  if (revertWindow === undefined) delete plan.stages?.cutover?.revertWindow;
   const handle = await env.client.workflow.start(ModelRolloutWorkflow, { taskQueue, workflowId: id, args: [{ plan }] });
   return { id, handle, router: routerFor(id) };
 }
