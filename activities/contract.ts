@@ -77,6 +77,16 @@ export interface RestoreBaselineResult {
   recreated: boolean;
 }
 
+/**
+ * Revert after promotion: the previous baseline's kept definition put back on the route with all
+ * traffic on it and mirroring off, at once. Refused (RouteChangedSincePromotion) when the route's
+ * weights or backends are no longer what promotion left; a route that is gone is recreated on the
+ * baseline.
+ */
+export interface ReinstateBaselineInput extends PrepareRouteInput {
+  promoted: { weights: TrafficState['weights']; backends: string[] };
+}
+
 export interface GoldenEvalInput {
   rolloutId: string;
   stage: string;
@@ -151,6 +161,7 @@ export interface RolloutActivities {
   reconcileTraffic(input: ReconcileTrafficInput): Promise<ReconcileTrafficResult>;
   restoreBaseline(input: RestoreBaselineInput): Promise<RestoreBaselineResult>;
   retireBaseline(input: RouteTarget & { candidate: BackendConfig }): Promise<TrafficState>;
+  reinstateBaseline(input: ReinstateBaselineInput): Promise<TrafficState>;
   judgeTrafficWindow(input: JudgeTrafficWindowInput): Promise<Verdict>;
   judgeCanaryWindow(input: JudgeCanaryWindowInput): Promise<JudgeCanaryWindowResult>;
   /** The statistical judge on Prometheus series (any traffic layer), differenced per look. */

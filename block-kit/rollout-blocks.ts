@@ -276,9 +276,11 @@ const EVENT_ICON: Record<string, string> = {
   promoted: ':tada:',
   rolled_back: ':leftwards_arrow_with_hook:',
   aborted: ':octagonal_sign:',
+  reverted: ':leftwards_arrow_with_hook:',
+  revert_failed: ':warning:',
 };
 
-export const FINAL_EVENTS = new Set(['promoted', 'rolled_back', 'aborted']);
+export const FINAL_EVENTS = new Set(['promoted', 'rolled_back', 'aborted', 'reverted']);
 
 export function threadLine(event: RolloutEvent): { text: string; blocks: Block[] } {
   const icon = EVENT_ICON[event.type] ?? ':information_source:';
@@ -299,6 +301,8 @@ export function rootState(event: RolloutEvent): string {
       return `rolled back: ${event.message}`;
     case 'aborted':
       return `aborted: ${event.message}`;
+    case 'reverted':
+      return `reverted: ${event.message}`;
     case 'gate_opened':
       return `waiting for approval before ${event.gate?.before ?? event.stage ?? 'the next stage'}`;
     default:

@@ -40,6 +40,10 @@ export function formatStatus(status: RolloutStatus, uiLink?: string): string {
     lines.push(`warm-up   until ${status.warmUpUntil.slice(11, 19)}: not judged yet (the window starts then)`);
   if (status.paused)
     lines.push(`paused    by ${status.paused.by}${status.paused.reason ? `: ${status.paused.reason}` : ''}`);
+  if (status.phase === 'promoted' && status.revertibleUntil)
+    lines.push(`revert    possible until ${status.revertibleUntil}: rollout revert ${status.rolloutId} --reason TEXT`);
+  if (status.reverted)
+    lines.push(`reverted  by ${status.reverted.by} at ${status.reverted.at}: ${status.reverted.reason}`);
   const last = status.verdicts.at(-1);
   if (last) lines.push('verdict   ' + formatVerdict(last).replace(/\n/g, '\n          '));
   // Every saved report of the behavioral gates, not just the latest verdict's.
@@ -60,13 +64,18 @@ export function formatResult(result: RolloutResult): string {
     `${result.rolloutId}: ${result.outcome.toUpperCase()} — ${result.reason}`,
     `stages: ${result.stages.map((stage) => `${stage.id}:${stage.status}`).join('  ')}`,
   ];
+  if (
+    result.outcome === 'promoted' &&
+    result.revertibleUntil &&
+    !result.timeline.some((e) => e.type === 'revert_window_closed')
+  )
+    lines.push(`revertible until ${result.revertibleUntil}: rollout revert ${result.rolloutId} --reason TEXT`);
   if (result.trafficRestored === false)
     lines.push('WARNING: traffic could not be put back on the baseline; see the timeline and restore it by hand');
   return lines.join('\n');
 }
 
 /** Exit codes of `rollout run --wait`: scripts and CI tell outcomes apart by these. */
-export const EXIT_CODES = { promoted: 0, error: 1, rolled_back: 2, aborted: 3 } as const;
 
 /** One line of `rollout audit`: when, which rollout, what, who (and through which group), why, and what they were shown. */
 export function formatAuditEntry(entry: AuditEntry): string {
@@ -76,7 +85,9 @@ export function formatAuditEntry(entry: AuditEntry): string {
       ? `${entry.action} before ${entry.before}`
       : entry.action === 'requested'
         ? 'rollback requested'
-        : 'rolled back';
+        : entry.action === 'reverted'
+          ? 'promotion reverted'
+          : 'rolled back';
   const who = `${entry.by}${entry.viaGroup ? ` (via group:${entry.viaGroup})` : ''}`;
   const lines = [
     `${when}  ${entry.rolloutId.padEnd(28)} ${what.padEnd(24)} by ${who}${entry.reason ? `: ${entry.reason}` : ''}`,
@@ -84,3 +95,4 @@ export function formatAuditEntry(entry: AuditEntry): string {
   if (entry.evidence) lines.push(`${' '.repeat(21)}shown: ${entry.evidence}`);
   return lines.join('\n');
 }
+export const EXIT_CODES = { promoted: 0, error: 1, rolled_back: 2, aborted: 3, reverted: 4 } as const;

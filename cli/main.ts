@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { describeBreakGlass } from '../client/break-glass';
 import { connectTemporal, TemporalUnreachableError } from '../client/connection';
 import { auditRollouts } from '../client/rollout-audit';
-import { decide, requestRollback, setPaused } from '../client/rollout-commands';
+import { decide, requestRollback, revert, setPaused } from '../client/rollout-commands';
 import { listRollouts, RolloutCommandError, rolloutStatus, startRollout, watchRollout } from '../client/rollouts';
 import { readStackFile, STACK_FILE, type StackFile } from '../client/stack-file';
 import {
@@ -28,13 +28,15 @@ import { rolloutUiLink } from '../lib/ui-link';
 
 const USAGE = `usage: rollout <command> [options]
 
-  run <plan> [--wait] [--json] [--as USER]   start a rollout; with --wait follow it to the end
-                                              (exit 0 promoted, 2 rolled back, 3 aborted, 1 error)
+  run <plan> [--wait] [--json] [--as USER]   start a rollout; with --wait follow it to promotion or
+                                              its end (exit 0 promoted, 2 rolled back, 3 aborted, 1 error)
   start <plan> [--as USER]                   start a rollout and return
   status <id> [--json]                       stage, weights, gate, latest verdict, timeline
   approve <id> --as USER [--reason TEXT] [--gate ID]
   reject <id> --as USER --reason TEXT [--gate ID]
   rollback <id> --reason TEXT [--as USER]    roll back now (any stage)
+  revert <id> --reason TEXT [--as USER]      after promotion, within the plan's revert window: put
+                                              the previous baseline back on the route at once
   pause <id> --as USER [--reason TEXT]       hold the rollout where it is (still judged)
   resume <id> --as USER
   list [--query VISIBILITY_QUERY] [--json]   rollouts, newest first
@@ -163,6 +165,20 @@ async function main(argv: string[]): Promise<number> {
         const traffic = await requestRollback(client, id, { reason, by: me });
         console.log(`${id}: rollback requested by ${me}: ${reason}`);
         console.log(`${id}: ${describeBreakGlass(traffic)}`);
+        return 0;
+      } finally {
+        await close();
+      }
+    }
+    case 'revert': {
+      const id = need(rest[0], 'a rollout id');
+      const reason = need(values.reason, '--reason');
+      const { client, close } = await connectTemporal();
+      try {
+        const receipt = await revert(client, id, { reason, by: me });
+        console.log(
+          `${id}: reverted by ${receipt.by}: ${receipt.reason}; ${receipt.baselineModel} back on route ${receipt.route} at 100 %`,
+        );
         return 0;
       } finally {
         await close();

@@ -34,6 +34,10 @@ export function describePlan(plan: RolloutPlan): string {
     lines.push(`    ${stage.id.padEnd(12)} ${what}${gate}`);
   }
   if (plan.approvals.requiredBefore.includes('retire')) lines.push('    retire       [approval first]');
+  const { revertWindow } = plan.stages.cutover;
+  lines.push(
+    `    revert       ${revertWindow > 0 ? `for ${formatDuration(revertWindow)} after promotion: \`rollout revert <id> --reason\` puts ${plan.backends.baseline.model} back at once` : 'none (stages.cutover.revertWindow is 0): the rollout ends at promotion'}`,
+  );
   const observedStages = stages.filter((stage) => stage.kind !== 'golden_eval');
   const observed = observedStages.reduce((total, stage) => total + stage.windowMs, 0);
   const warmUpMs = plan.guardrails.warmUp ?? 0;

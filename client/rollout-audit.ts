@@ -7,8 +7,13 @@ import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { NotifyInput } from '../activities/contract';
 import type { RolloutPlanInput } from '../plan/schema';
-import type { DecisionReceipt, DecisionRequest, RollbackRequest } from '../workflows/model-rollout-messages';
-import { approveUpdate, rejectUpdate, rollbackSignal } from '../workflows/model-rollout-messages';
+import type {
+  DecisionReceipt,
+  DecisionRequest,
+  RevertReceipt,
+  RollbackRequest,
+} from '../workflows/model-rollout-messages';
+import { approveUpdate, rejectUpdate, revertUpdate, rollbackSignal } from '../workflows/model-rollout-messages';
 import type { ModelRolloutInput } from '../workflows/model-rollout';
 import type { RolloutResult } from '../workflows/rollout-state';
 
@@ -17,8 +22,11 @@ export interface AuditEntry {
   rolloutId: string;
   runId: string;
   kind: 'decision' | 'rollback';
-  /** decision: 'approved' | 'rejected'; rollback: 'requested' (someone asked) | 'automatic' (the judge or a timeout). */
-  action: 'approved' | 'rejected' | 'requested' | 'automatic';
+  /**
+   * decision: 'approved' | 'rejected'; rollback: 'requested' (someone asked), 'reverted' (a
+   * promotion undone) or 'automatic' (the judge or a timeout).
+   */
+  action: 'approved' | 'rejected' | 'requested' | 'reverted' | 'automatic';
   by: string;
   /** The plan's approver group through which `by` decided, when not an approver by name. */
   viaGroup?: string;
@@ -61,6 +69,7 @@ export function auditRun(
 ): AuditEntry[] {
   const entries: AuditEntry[] = [];
   const requests = new Map<string, DecisionRequest>();
+  const reverts = new Set<string>();
   const evidence = new Map<string, string>();
   let approvers: string[] = [];
   let rollbackAsked = false;
@@ -85,6 +94,7 @@ export function auditRun(
     if (accepted) {
       const name = accepted.acceptedRequest?.input?.name;
       const id = accepted.acceptedRequest?.meta?.updateId ?? accepted.protocolInstanceId;
+      if (id && name === revertUpdate.name) reverts.add(id);
       if (id && (name === approveUpdate.name || name === rejectUpdate.name)) {
         const request = decode<DecisionRequest>(accepted.acceptedRequest?.input?.args);
         if (request) requests.set(id, request);
@@ -92,6 +102,22 @@ export function auditRun(
       continue;
     }
     const completed = event.workflowExecutionUpdateCompletedEventAttributes;
+    if (completed && reverts.has(completed.meta?.updateId ?? '')) {
+      const receipt = completed.outcome?.success ? decode<RevertReceipt>(completed.outcome.success) : undefined;
+      if (receipt) {
+        rollbackAsked = true;
+        entries.push({
+          at: eventTime(event),
+          rolloutId,
+          runId,
+          kind: 'rollback',
+          action: 'reverted',
+          by: receipt.by,
+          reason: receipt.reason,
+        });
+      }
+      continue;
+    }
     if (completed) {
       const request = requests.get(completed.meta?.updateId ?? '');
       const receipt = completed.outcome?.success ? decode<DecisionReceipt>(completed.outcome.success) : undefined;

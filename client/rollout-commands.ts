@@ -9,6 +9,8 @@ import type {
   DecisionReceipt,
   DecisionRequest,
   PauseRequest,
+  RevertReceipt,
+  RevertRequest,
   RollbackRequest,
 } from '../workflows/model-rollout-messages';
 
@@ -37,4 +39,12 @@ export async function setPaused(client: Client, id: string, paused: boolean, req
   const service = new RolloutService(client);
   const result = await (paused ? service.pause(id, request) : service.resume(id, request));
   if (!result.ok) throw new RolloutCommandError(result.message);
+}
+
+/** Puts a promoted rollout's previous baseline back on the route; resolves once traffic is back. */
+export async function revert(client: Client, id: string, request: RevertRequest): Promise<RevertReceipt> {
+  await ensureExists(rolloutHandle(client, id));
+  const result = await new RolloutService(client).revert(id, request);
+  if (!result.ok) throw new RolloutCommandError(`revert refused: ${result.message}`);
+  return result.receipt;
 }

@@ -1,6 +1,6 @@
 // What the Slack bot and the Alertmanager receiver do to rollouts, on a Temporal client: find a
-// rollout and its plan, decide a gate (an Update with a deterministic id), and signal rollback,
-// pause and resume. Every refusal comes back as a value with a stable kind and a sentence for a
+// rollout and its plan, decide a gate (an Update with a deterministic id), signal rollback, pause
+// and resume, and revert a promotion (an Update). Every refusal comes back as a value with a stable kind and a sentence for a
 // human; only an unreachable Temporal throws.
 import {
   WorkflowNotFoundError,
@@ -18,14 +18,18 @@ import {
   pauseSignal,
   rejectUpdate,
   resumeSignal,
+  revertUpdate,
   rollbackSignal,
   statusQuery,
   type DecisionRequest,
   type DecisionReceipt,
   type PauseRequest,
+  type RevertReceipt,
+  type RevertRequest,
   type RollbackRequest,
 } from '../workflows/model-rollout-messages';
 import type { RolloutStatus } from '../workflows/rollout-state';
+import { ROLLOUT_OUTCOME } from '../workflows/search-attributes';
 import { FailureType } from '../workflows/failure-types';
 
 export const ROLLOUT_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -44,6 +48,8 @@ export type SignalResult = { ok: true } | { ok: false; kind: string; message: st
 /** A rollback also puts the baseline back on the traffic layer directly (break-glass.ts). */
 export type RollbackResult = { ok: true; traffic: BreakGlassResult } | { ok: false; kind: string; message: string };
 
+export type RevertResult = { ok: true; receipt: RevertReceipt } | { ok: false; kind: string; message: string };
+
 /** The update id of a gate's decision: one per gate, whoever clicks and whichever button. */
 export function decisionUpdateId(gateId: string): string {
   return `decision:${gateId}`;
@@ -52,6 +58,8 @@ export function decisionUpdateId(gateId: string): string {
 /** How long a query or an Update may take before the caller is told the rollout is not answering. */
 const QUERY_DEADLINE_MS = 3_000;
 const UPDATE_DEADLINE_MS = 10_000;
+/** A revert's Update answers once the traffic layer has the baseline back, which may take a few retries. */
+const REVERT_DEADLINE_MS = 30_000;
 
 export class RolloutService {
   private readonly plans = new Map<string, RolloutPlan>();
@@ -152,9 +160,74 @@ export class RolloutService {
     }
   }
 
+  /**
+   * Puts a promoted rollout's previous baseline back on the route (the revert Update, which answers
+   * once traffic is back). Refused with the workflow's own failure type; a rollout whose workflow
+   * has closed is refused as its last status says (window closed, already reverted, not promoted).
+   */
+  async revert(id: string, request: RevertRequest): Promise<RevertResult> {
+    try {
+      const receipt = await this.client.withDeadline(Date.now() + REVERT_DEADLINE_MS, () =>
+        rolloutHandle(this.client, id).executeUpdate(revertUpdate, { args: [request] }),
+      );
+      return { ok: true, receipt };
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) {
+        const cause = error.cause;
+        const kind = cause instanceof ApplicationFailure && cause.type ? cause.type : 'UpdateFailed';
+        return { ok: false, kind, message: cause?.message ?? error.message };
+      }
+      if (error instanceof WorkflowNotFoundError) return this.closedToRevert(id);
+      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
+        return {
+          ok: false,
+          kind: 'Timeout',
+          message: `rollout \`${id}\` did not answer within ${REVERT_DEADLINE_MS / 1000} s (is its worker running?); the revert may still be applied: check its status before trying again`,
+        };
+      throw error;
+    }
+  }
+
+  /** Why a rollout whose workflow has closed cannot be reverted. */
+  private async closedToRevert(id: string): Promise<RevertResult> {
+    const found = await this.lookup(id);
+    if (found.kind === 'invalid_id' || found.kind === 'unknown')
+      return { ok: false, kind: 'UnknownRollout', message: found.message };
+    const status = found.status;
+    if (status?.outcome === 'promoted')
+      return {
+        ok: false,
+        kind: FailureType.RevertWindowClosed,
+        message: status.revertibleUntil
+          ? `rollout \`${id}\`'s revert window closed at ${status.revertibleUntil}; roll the previous model out again instead`
+          : `rollout \`${id}\` kept no revert window (stages.cutover.revertWindow); roll the previous model out again instead`,
+      };
+    if (status?.outcome === 'reverted')
+      return {
+        ok: false,
+        kind: FailureType.AlreadyReverted,
+        message: `rollout \`${id}\` was already reverted${status.reverted ? ` by ${status.reverted.by}: ${status.reverted.reason}` : ''}`,
+      };
+    const why = found.kind === 'finished' ? found.message : `rollout \`${id}\` is not promoted`;
+    return { ok: false, kind: FailureType.NotPromoted, message: `${why}; there is nothing to revert` };
+  }
+
   /** Signals rollback (the durable record), then restores the traffic layer directly, needing no worker. */
   async rollback(id: string, request: RollbackRequest): Promise<RollbackResult> {
     const handle = rolloutHandle(this.client, id);
+    // A promoted rollout (in its revert window) has nothing to roll back, and the kill switch
+    // would find the route "already restored": the promoted model is its baseline now. The search
+    // attribute answers without a worker.
+    const description = await handle.describe().catch((error: unknown) => {
+      if (error instanceof WorkflowNotFoundError) return null;
+      throw error;
+    });
+    if (description?.status.name === 'RUNNING' && description.typedSearchAttributes.get(ROLLOUT_OUTCOME) === 'promoted')
+      return {
+        ok: false,
+        kind: FailureType.RolloutFinished,
+        message: `rollout \`${id}\` has been promoted; to put the previous model back, revert it (\`rollout revert ${id} --reason …\`)`,
+      };
     const signalled = await this.signal(id, () => handle.signal(rollbackSignal, request));
     if (!signalled.ok) return signalled;
     const { runId } = await handle.describe();

@@ -92,7 +92,11 @@ export async function listRollouts(client: Client, query?: string, limit = 200):
   return rollouts;
 }
 
-/** Follows a rollout to its end, reporting each new timeline event once. */
+/**
+ * Follows a rollout to its end, reporting each new timeline event once. A promoted rollout ends
+ * here at promotion, though its workflow stays open for the plan's revert window: the result is
+ * then the promotion as the status shows it (with `revertibleUntil`).
+ */
 export async function watchRollout(
   handle: RolloutHandle,
   onEvent: (event: TimelineEvent, status?: RolloutStatus) => void,
@@ -100,7 +104,11 @@ export async function watchRollout(
 ): Promise<RolloutResult> {
   const seen = new Set<string>();
   let finished = false;
-  const result = handle.result().finally(() => (finished = true));
+  // Stopped when the rollout ends at promotion: the run's own result comes only after its revert window.
+  const stopWaiting = new AbortController();
+  const result = handle.client
+    .withAbortSignal(stopWaiting.signal, () => handle.result())
+    .finally(() => (finished = true));
   const report = (status: RolloutStatus) => {
     for (const event of status.timeline) {
       const key = `${event.at}|${event.type}|${event.message}`;
@@ -111,7 +119,13 @@ export async function watchRollout(
   };
   while (!finished) {
     try {
-      report(await handle.query(statusQuery));
+      const status = await handle.query(statusQuery);
+      report(status);
+      if (status.phase === 'promoted') {
+        result.catch(() => undefined);
+        stopWaiting.abort();
+        return promotionOf(status);
+      }
     } catch {
       // A query can race the run's end or a continue-as-new; the next poll catches up.
     }
@@ -126,4 +140,17 @@ export async function watchRollout(
     }
   }
   return final;
+}
+
+/** A promoted rollout in its revert window, as the result its run gives if nobody reverts it. */
+function promotionOf(status: RolloutStatus): RolloutResult {
+  return {
+    rolloutId: status.rolloutId,
+    outcome: 'promoted',
+    reason: status.reason ?? 'promoted',
+    stages: status.stages,
+    timeline: status.timeline,
+    verdicts: status.verdicts,
+    ...(status.revertibleUntil ? { revertibleUntil: status.revertibleUntil } : {}),
+  };
 }

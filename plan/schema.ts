@@ -136,7 +136,15 @@ export const planSchema = z
             checkInterval: 60_000,
           }),
         cutover: z
-          .strictObject({ bake: duration().default(1_800_000), retireBaseline: z.boolean().default(true) })
+          .strictObject({
+            bake: duration().default(1_800_000),
+            retireBaseline: z.boolean().default(true),
+            /**
+             * How long after promotion the rollout can still be reverted (the previous baseline put
+             * back on the route at once, without analysis); 0 ends the rollout at promotion.
+             */
+            revertWindow: duration().default(86_400_000),
+          })
           .prefault({}),
       })
       .prefault({}),

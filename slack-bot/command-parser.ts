@@ -7,6 +7,7 @@ export const USAGE = [
   '• `reject <id> [reason]`: reject the open gate; without a reason a form asks for one',
   '• `pause <id> [reason]` / `resume <id>`: hold the rollout where it is, or let it go on',
   '• `rollback <id> <reason>`: put all traffic back on the baseline now (approvers and on-call)',
+  '• `revert <id> <reason>`: after promotion, within its revert window, put the previous model back (approvers and on-call)',
 ].join('\n');
 
 export type RolloutCommand =
@@ -14,10 +15,12 @@ export type RolloutCommand =
   | { kind: 'list' }
   | { kind: 'status'; id: string }
   | { kind: 'approve' | 'reject' | 'pause' | 'resume'; id: string; reason?: string }
-  | { kind: 'rollback'; id: string; reason: string }
+  | { kind: 'rollback' | 'revert'; id: string; reason: string }
   | { kind: 'invalid'; message: string };
 
-const WITH_ID = new Set(['status', 'approve', 'reject', 'pause', 'resume', 'rollback']);
+const WITH_ID = new Set(['status', 'approve', 'reject', 'pause', 'resume', 'rollback', 'revert']);
+/** Commands that record why. */
+const NEED_REASON = new Set(['rollback', 'revert']);
 
 export function parseRolloutCommand(text: string): RolloutCommand {
   const trimmed = (text ?? '').trim();
@@ -30,15 +33,16 @@ export function parseRolloutCommand(text: string): RolloutCommand {
   if (!id)
     return {
       kind: 'invalid',
-      message: `\`${command}\` needs a rollout id: \`/rollout ${command} <id>${command === 'rollback' ? ' <reason>' : ''}\``,
+      message: `\`${command}\` needs a rollout id: \`/rollout ${command} <id>${NEED_REASON.has(command) ? ' <reason>' : ''}\``,
     };
   switch (command) {
     case 'status':
       return { kind: 'status', id };
     case 'rollback':
+    case 'revert':
       if (!reason)
-        return { kind: 'invalid', message: `a rollback needs a reason: \`/rollout rollback ${id} <reason>\`` };
-      return { kind: 'rollback', id, reason };
+        return { kind: 'invalid', message: `a ${command} needs a reason: \`/rollout ${command} ${id} <reason>\`` };
+      return { kind: command, id, reason };
     default:
       return { kind: command as 'approve' | 'reject' | 'pause' | 'resume', id, reason };
   }

@@ -6,7 +6,7 @@ export const FailureType = {
   // Workflow start: the plan fails its schema (fails the workflow); golden-eval and shadow activities:
   // the plan names an unknown metric. Non-retryable.
   InvalidPlan: 'InvalidPlan',
-  // Approve/reject update validator: `by` is missing. Rejects the update; non-retryable.
+  // Approve/reject/revert update validator: `by` is missing. Rejects the update; non-retryable.
   InvalidDecision: 'InvalidDecision',
   // Approve/reject update validator (and the bot, for a closed workflow): the rollout has ended. Non-retryable.
   RolloutFinished: 'RolloutFinished',
@@ -20,8 +20,16 @@ export const FailureType = {
   UnauthorizedApprover: 'UnauthorizedApprover',
   // Approve update validator: the requester approving their own rollout. Non-retryable.
   SelfApprovalForbidden: 'SelfApprovalForbidden',
-  // Reject update validator: no reason given. Non-retryable.
+  // Reject and revert update validators: no reason given. Non-retryable.
   ReasonRequired: 'ReasonRequired',
+  // Revert update validator (and the clients): the rollout was not promoted (it is still rolling out, or ended otherwise). Non-retryable.
+  NotPromoted: 'NotPromoted',
+  // Revert update validator (and the clients, for a closed workflow): the revert window after promotion is over. Non-retryable.
+  RevertWindowClosed: 'RevertWindowClosed',
+  // Revert update validator: the rollout is already reverted, or a revert is under way. Non-retryable.
+  AlreadyReverted: 'AlreadyReverted',
+  // Revert activity: the route no longer holds what the promotion left (another rollout or a person changed it), so putting the old baseline back could undo their change. Non-retryable.
+  RouteChangedSincePromotion: 'RouteChangedSincePromotion',
   // Traffic and shadow-pair activities: the gateway has no route by that name. Non-retryable; reconciling reads it as "route not defined".
   RouteNotFound: 'RouteNotFound',
   // Traffic activities: the traffic layer refused the request as wrong (gateway 4xx, HAProxy refusal, bad percent). Non-retryable.

@@ -29,6 +29,23 @@ export interface RollbackRequest {
   by: string;
 }
 
+/** Puts the previous baseline back after promotion, within the plan's revert window. */
+export interface RevertRequest {
+  /** Who reverts; recorded in the timeline, the status and the result. */
+  by: string;
+  /** Why; required. */
+  reason: string;
+}
+
+export interface RevertReceipt {
+  by: string;
+  reason: string;
+  at: string;
+  /** The model back on the route at 100 %. */
+  baselineModel: string;
+  route: string;
+}
+
 export interface PauseRequest {
   by: string;
   reason?: string;
@@ -36,6 +53,7 @@ export interface PauseRequest {
 
 export const approveUpdate = defineUpdate<DecisionReceipt, [DecisionRequest]>('approve');
 export const rejectUpdate = defineUpdate<DecisionReceipt, [DecisionRequest]>('reject');
+export const revertUpdate = defineUpdate<RevertReceipt, [RevertRequest]>('revert');
 export const rollbackSignal = defineSignal<[RollbackRequest]>('rollback');
 export const pauseSignal = defineSignal<[PauseRequest]>('pause');
 export const resumeSignal = defineSignal<[PauseRequest]>('resume');

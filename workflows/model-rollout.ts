@@ -1,6 +1,8 @@
 // ModelRolloutWorkflow: ships a candidate model through shadow soak → golden eval → canary ramps →
 // cutover with a bake window, pausing at approval gates, and compensating (traffic back to the
 // baseline, shadow off, owners told) on any breach, rejection, timeout, rollback or cancellation.
+// After promotion it stays open for the plan's revert window, in which a `revert` Update puts the
+// previous baseline back on the route at once.
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -20,7 +22,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RolloutActivities, RolloutEvent } from '../activities/contract';
+import type { RolloutActivities, RolloutEvent, TrafficState } from '../activities/contract';
 import type { Verdict } from '../judge/verdict';
 import { formatDuration } from '../plan/duration';
 import { resolveMetrics } from '../plan/metrics-schema';
@@ -33,11 +35,15 @@ import {
   pauseSignal,
   rejectUpdate,
   resumeSignal,
+  revertUpdate,
   rollbackSignal,
   statusQuery,
   type DecisionReceipt,
   type DecisionRequest,
+  type RevertReceipt,
+  type RevertRequest,
 } from './model-rollout-messages';
+import { validateRevert } from './rollout-revert';
 import { RolloutHalted } from './rollout-halt';
 import { answerWhileStarting } from './rollout-starting';
 import { stagesOf, type StageSpec } from './rollout-stages';
@@ -47,6 +53,9 @@ import {
   pushBounded,
   type ApprovalGate,
   type GateReason,
+  type Phase,
+  type RevertRecord,
+  type RevertWindow,
   type RolloutResult,
   type RolloutState,
   type RolloutStatus,
@@ -76,7 +85,9 @@ const traffic =
     Pick<RolloutActivities, 'prepareRoute' | 'setCandidateWeight' | 'setShadow' | 'stopShadow' | 'retireBaseline'>
   >(TRAFFIC);
 const compensation =
-  proxyActivities<Pick<RolloutActivities, 'restoreBaselineWeights' | 'stopShadow' | 'restoreBaseline'>>(COMPENSATION);
+  proxyActivities<
+    Pick<RolloutActivities, 'restoreBaselineWeights' | 'stopShadow' | 'restoreBaseline' | 'reinstateBaseline'>
+  >(COMPENSATION);
 const metrics =
   proxyActivities<Pick<RolloutActivities, 'judgeCanaryWindow' | 'judgeTrafficWindow' | 'judgeSeriesWindow'>>(METRICS);
 const evals = proxyActivities<Pick<RolloutActivities, 'runGoldenEval' | 'compareShadow'>>(EVAL);
@@ -85,6 +96,9 @@ const reconciler = proxyActivities<Pick<RolloutActivities, 'reconcileTraffic'>>(
 const planCheck = proxyLocalActivities<Pick<RolloutActivities, 'normalizePlan'>>(PLAN);
 
 const DEFAULT_HISTORY_EVENT_LIMIT = 10_000;
+
+/** Phases after the rollout itself is over, in which stage signals (rollback, pause) have nothing to act on. */
+const PAST_ROLLOUT: readonly Phase[] = ['promoted', 'reverting', 'finished'];
 
 export async function ModelRolloutWorkflow(input: ModelRolloutInput): Promise<RolloutResult> {
   const state = input.resume ?? initialState(input, await planOf(input));
@@ -173,15 +187,23 @@ class Rollout {
     setHandler(rejectUpdate, (request) => this.decide('rejected', request), {
       validator: (request) => this.validateDecision('rejected', request),
     });
+    setHandler(revertUpdate, (request) => this.revert(request), {
+      validator: (request) => validateRevert(this.state, request),
+    });
     setHandler(rollbackSignal, ({ reason, by }) => {
       if (this.state.phase === 'finished' || this.state.rollbackRequest) return;
       const who = typeof by === 'string' && by ? by : 'unknown';
+      if (PAST_ROLLOUT.includes(this.state.phase)) {
+        // Promoted: a rollback has nothing left to undo; putting the old model back is a revert.
+        this.record('rollback_ignored', `rollback by ${who} ignored: the rollout is promoted; revert it instead`, who);
+        return;
+      }
       const why = typeof reason === 'string' && reason.trim() ? reason.trim() : 'no reason given';
       this.state.rollbackRequest = { reason: why, by: who, at: now() };
       this.record('rollback_requested', `rollback requested by ${who}: ${why}`, who);
     });
     setHandler(pauseSignal, ({ by, reason }) => {
-      if (this.state.phase === 'finished' || this.state.paused) return;
+      if (PAST_ROLLOUT.includes(this.state.phase) || this.state.paused) return;
       this.state.paused = { by, reason, at: now() };
       this.record('paused', `paused by ${by}${reason ? `: ${reason}` : ''}`, by);
     });
@@ -196,7 +218,7 @@ class Rollout {
     const { gate } = this.state;
     const by = typeof request?.by === 'string' ? request.by.trim() : '';
     if (!by) throw ApplicationFailure.nonRetryable('`by` (who decides) is required', FailureType.InvalidDecision);
-    if (this.state.phase === 'finished')
+    if (PAST_ROLLOUT.includes(this.state.phase))
       throw ApplicationFailure.nonRetryable(
         `rollout ${this.plan.rollout.id} has finished (${this.state.outcome})`,
         FailureType.RolloutFinished,
@@ -256,13 +278,15 @@ class Rollout {
   // ---- the rollout ------------------------------------------------------------------------
 
   async run(): Promise<RolloutResult> {
+    let promotedTraffic: RevertWindow['promotedTraffic'];
     try {
       if (this.state.runs === 0 && this.state.stageIndex === 0 && !this.state.stageEntered) await this.begin();
       for (; this.state.stageIndex < this.specs.length; this.state.stageIndex++) {
         await this.runStage(this.specs[this.state.stageIndex]!);
       }
-      await this.retire();
-      return await this.finish('promoted', `${this.plan.backends.candidate.model} promoted to 100% of traffic`);
+      promotedTraffic = await this.retire();
+      // Rollouts started before the revert window ended here, at promotion.
+      if (!patched('revert-window')) return await this.finish('promoted', this.promotionReason());
     } catch (error) {
       if (error instanceof ContinueAsNew) throw error;
       const halt = this.haltFrom(error);
@@ -272,6 +296,11 @@ class Rollout {
         return this.finish(halt.outcome, halt.reason);
       });
     }
+    return this.holdForRevert(promotedTraffic);
+  }
+
+  private promotionReason(): string {
+    return `${this.plan.backends.candidate.model} promoted to 100% of traffic`;
   }
 
   private async begin(): Promise<void> {
@@ -376,16 +405,120 @@ class Rollout {
     this.state.stageEntered = false;
   }
 
-  private async retire(): Promise<void> {
+  /** Returns what the traffic layer holds once promoted, which a revert expects to find. */
+  private async retire(): Promise<RevertWindow['promotedTraffic']> {
     if (this.plan.approvals.requiredBefore.includes('retire')) await this.gate('retire', 'plan');
     await this.waitWhilePaused();
     await this.stopShadow();
+    let promoted: TrafficState | null = null;
     if (this.plan.stages.cutover.retireBaseline) {
-      await traffic.retireBaseline({ ...this.target, candidate: this.plan.backends.candidate });
+      promoted = await traffic.retireBaseline({ ...this.target, candidate: this.plan.backends.candidate });
       this.record('baseline_retired', `${this.plan.backends.baseline.model} retired from route ${this.target.route}`);
     }
-    // Promotion is final: nothing is left to undo.
+    // Promotion is final for the saga: nothing is left to compensate (a revert is asked for, never automatic).
     this.state.saga = [];
+    return promoted
+      ? { weights: promoted.weights, backends: promoted.backends }
+      : { weights: this.state.weights, backends: ['baseline', 'candidate'] };
+  }
+
+  // ---- after promotion: the revert window ---------------------------------------------------
+
+  /**
+   * Promoted: the status and the notification say so at once (`rollout run --wait` returns here),
+   * and for the plan's revert window a `revert` Update can put the previous baseline back. Cancelling
+   * the workflow ends the window early; the promotion stands.
+   */
+  private async holdForRevert(promotedTraffic: RevertWindow['promotedTraffic']): Promise<RolloutResult> {
+    // A plan normalized before plans had a revert window has none: such a rollout ends at promotion.
+    const windowMs = this.plan.stages.cutover.revertWindow ?? 0;
+    if (windowMs <= 0) return this.finish('promoted', this.promotionReason());
+    const deadline = Date.now() + windowMs;
+    const until = new Date(deadline).toISOString();
+    this.state.revertWindow = { promotedAt: now(), until, promotedTraffic };
+    this.state.revertRequest = null;
+    await this.announce('promoted', `${this.promotionReason()}; revertible until ${until}`, 'promoted');
+    try {
+      for (;;) {
+        const left = deadline - Date.now();
+        if (!this.state.revertRequest && left > 0) await condition(() => Boolean(this.state.revertRequest), left);
+        // A revert accepted within the window is carried out even if the window ends meanwhile.
+        if (!this.state.revertRequest) break;
+        if (await CancellationScope.nonCancellable(() => this.reinstateBaseline())) {
+          const { by, reason } = this.state.reverted!;
+          return await CancellationScope.nonCancellable(() =>
+            this.finish(
+              'reverted',
+              `reverted by ${by}: ${reason}; ${this.plan.backends.baseline.model} back on route ${this.target.route} at 100 %`,
+            ),
+          );
+        }
+      }
+    } catch (error) {
+      if (!isCancellation(error)) throw error;
+    }
+    return CancellationScope.nonCancellable(async () => {
+      if (this.state.revertRequest) {
+        // Cancelled with a revert asked for but not carried out: its Update is told, not left waiting.
+        this.revertRefusal = { type: FailureType.RevertWindowClosed, message: 'the rollout was cancelled' };
+        this.state.revertRequest = null;
+      }
+      this.record('revert_window_closed', `revert window closed; ${this.plan.backends.candidate.model} stays promoted`);
+      this.state.phase = 'finished';
+      return this.result();
+    });
+  }
+
+  /** The revert Update: resolves once the previous baseline is back on the route, or fails with the traffic layer's refusal. */
+  private async revert(request: RevertRequest): Promise<RevertReceipt> {
+    const asked: RevertRecord = { by: request.by.trim(), reason: request.reason.trim(), at: now() };
+    this.state.revertRequest = asked;
+    this.record('revert_requested', `revert requested by ${asked.by}: ${asked.reason}`, asked.by);
+    await condition(() => this.state.reverted === asked || this.state.revertRequest !== asked);
+    if (this.state.reverted !== asked) {
+      const refusal = this.revertRefusal!;
+      throw ApplicationFailure.nonRetryable(`revert refused: ${refusal.message}`, refusal.type);
+    }
+    return {
+      ...asked,
+      baselineModel: this.plan.backends.baseline.model,
+      route: this.target.route,
+    };
+  }
+
+  /** Why the last revert was refused; read by the revert Update that asked for it. */
+  private revertRefusal?: { type: string; message: string };
+
+  /** The revert's traffic move, no analysis: true once the baseline is back; false (and said) when the traffic layer refused. */
+  private async reinstateBaseline(): Promise<boolean> {
+    const asked = this.state.revertRequest!;
+    this.state.phase = 'reverting';
+    try {
+      const state = await compensation.reinstateBaseline({
+        ...this.target,
+        baseline: this.plan.backends.baseline,
+        candidate: this.plan.backends.candidate,
+        promoted: this.state.revertWindow!.promotedTraffic,
+      });
+      this.state.weights = state.weights;
+      this.state.shadow = state.shadow;
+      this.state.trafficLayer = { weights: state.weights, shadow: state.shadow, at: now() };
+      this.state.reverted = asked;
+      return true;
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      const message = failureMessage(error);
+      this.revertRefusal = {
+        type: error.cause instanceof ApplicationFailure && error.cause.type ? error.cause.type : 'RevertFailed',
+        message,
+      };
+      this.state.revertRequest = null;
+      this.state.phase = 'promoted';
+      const text = `revert by ${asked.by} refused by the traffic layer: ${message}; ${this.plan.backends.candidate.model} stays promoted`;
+      this.record('revert_failed', text, asked.by);
+      await this.tell({ type: 'revert_failed', message: text, by: asked.by });
+      return false;
+    }
   }
 
   // ---- observation windows ------------------------------------------------------------------
@@ -921,26 +1054,38 @@ class Rollout {
   }
 
   private async finish(outcome: RolloutResult['outcome'], reason: string): Promise<RolloutResult> {
-    this.state.phase = 'finished';
+    await this.announce(outcome, reason);
+    return this.result();
+  }
+
+  /** The outcome in the state, the search attributes, the timeline and the owners' channel. */
+  private async announce(outcome: RolloutResult['outcome'], reason: string, phase: Phase = 'finished'): Promise<void> {
+    this.state.phase = phase;
     this.state.outcome = outcome;
     this.state.reason = reason;
     upsertSearchAttributes([
       { key: ROLLOUT_OUTCOME, value: outcome },
       { key: ROLLOUT_STAGE, value: outcome },
     ]);
-    this.record(outcome, reason);
-    await this.tell({ type: outcome, message: reason });
+    this.record(outcome, reason, this.state.reverted?.by);
+    await this.tell({ type: outcome, message: reason, ...(this.state.reverted ? { by: this.state.reverted.by } : {}) });
+  }
+
+  private async result(): Promise<RolloutResult> {
     await condition(allHandlersFinished);
+    const { outcome, reason, revertWindow, reverted } = this.state;
     return {
       rolloutId: this.plan.rollout.id,
-      outcome,
-      reason,
+      outcome: outcome!,
+      reason: reason!,
       ...(this.state.restoreFailure ? { trafficRestored: false } : {}),
       stages: this.state.stages,
       timeline: this.state.timeline,
       verdicts: this.state.verdicts,
       decisions: this.state.decisions,
       ...(this.state.rollbackRequest && { rollbackRequest: this.state.rollbackRequest }),
+      ...(revertWindow ? { revertibleUntil: revertWindow.until } : {}),
+      ...(reverted ? { reverted } : {}),
     };
   }
 
@@ -990,7 +1135,7 @@ class Rollout {
           ...event,
         },
       });
-    const forward = this.state.phase !== 'compensating' && this.state.phase !== 'finished';
+    const forward = this.state.phase !== 'compensating' && !PAST_ROLLOUT.includes(this.state.phase);
     try {
       if (forward) deprecatePatch('rollback-preempts-notify');
       await (forward ? this.untilRollback(send) : send());
@@ -1008,7 +1153,7 @@ class Rollout {
       baselineModel: this.plan.backends.baseline.model,
       candidateModel: this.plan.backends.candidate.model,
       requestedBy: s.requestedBy,
-      phase: s.paused && s.phase !== 'finished' ? 'paused' : s.phase,
+      phase: s.paused && !PAST_ROLLOUT.includes(s.phase) ? 'paused' : s.phase,
       stage: s.phase === 'finished' ? null : this.currentStageId(),
       stages: s.stages,
       weights: s.weights,
@@ -1024,6 +1169,8 @@ class Rollout {
       ...(s.warmUpUntil && { warmUpUntil: s.warmUpUntil }),
       outcome: s.outcome,
       reason: s.reason,
+      ...(s.revertWindow ? { revertibleUntil: s.revertWindow.until } : {}),
+      ...(s.reverted ? { reverted: s.reverted } : {}),
     };
   }
 }

@@ -1,11 +1,18 @@
 // The run's first moments, while its plan is normalized (a local activity): Temporal can deliver
 // a query or an Update then, and one with no handler fails ("did not register a handler") or is
 // rejected at the end of the activation. So the status answers "starting" and a decision is
-// refused (there is no gate yet); signals need nothing here, since Temporal keeps them until the
+// refused (there is no gate yet), as is a revert; signals need nothing here, since Temporal keeps them until the
 // rollout registers its own handlers, which replace these.
 import { ApplicationFailure, setHandler, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from './failure-types';
-import { approveUpdate, rejectUpdate, statusQuery, type DecisionRequest } from './model-rollout-messages';
+import {
+  approveUpdate,
+  rejectUpdate,
+  revertUpdate,
+  statusQuery,
+  type DecisionRequest,
+  type RevertRequest,
+} from './model-rollout-messages';
 import type { RolloutStatus } from './rollout-state';
 
 export function answerWhileStarting(input: { plan: unknown; requestedBy?: string }): void {
@@ -19,6 +26,13 @@ export function answerWhileStarting(input: { plan: unknown; requestedBy?: string
   };
   setHandler(approveUpdate, refuse, { validator: refuse });
   setHandler(rejectUpdate, refuse, { validator: refuse });
+  const refuseRevert = (_request: RevertRequest): never => {
+    throw ApplicationFailure.nonRetryable(
+      `rollout ${status.rolloutId} is starting: it is not promoted, so there is nothing to revert`,
+      FailureType.NotPromoted,
+    );
+  };
+  setHandler(revertUpdate, refuseRevert, { validator: refuseRevert });
 }
 
 /** What can be said before the plan is parsed: read defensively from the input as written. */

@@ -7,9 +7,18 @@ import type { Verdict } from '../judge/verdict';
 import type { RolloutPlan } from '../plan/schema';
 import type { StageKind } from './rollout-stages';
 
-export type Outcome = 'promoted' | 'rolled_back' | 'aborted';
+export type Outcome = 'promoted' | 'rolled_back' | 'aborted' | 'reverted';
+/** 'promoted': promotion is done and the rollout waits out its revert window; 'reverting': the previous baseline is being put back. */
 export type Phase =
-  'starting' | 'observing' | 'evaluating' | 'awaiting_approval' | 'paused' | 'compensating' | 'finished';
+  | 'starting'
+  | 'observing'
+  | 'evaluating'
+  | 'awaiting_approval'
+  | 'paused'
+  | 'compensating'
+  | 'promoted'
+  | 'reverting'
+  | 'finished';
 export type StageStatus = 'pending' | 'running' | 'passed' | 'failed' | 'aborted' | 'skipped';
 
 export interface StageRecord {
@@ -56,6 +65,23 @@ export interface ApprovalGate {
   /** Evidence shown to the approvers (the verdict that led here, if any). */
   evidence?: Verdict;
   decision?: Decision;
+}
+
+/** After promotion: until when the rollout can be reverted, and what the traffic layer held once promoted. */
+export interface RevertWindow {
+  /** When promotion was done. */
+  promotedAt: string;
+  /** When the window closes. */
+  until: string;
+  /** The traffic layer's state promotion left (a revert refuses to act on a route changed since). */
+  promotedTraffic: { weights: { baseline: number; candidate: number }; backends: string[] };
+}
+
+/** Who reverted a promoted rollout, and why. */
+export interface RevertRecord {
+  by: string;
+  reason: string;
+  at: string;
 }
 
 /** A compensation step, recorded before the forward step it undoes; all are idempotent. */
@@ -112,6 +138,12 @@ export interface RolloutState {
   runs: number;
   outcome?: Outcome;
   reason?: string;
+  /** Set at promotion when the plan keeps a revert window; absent before and on rollouts started without one. */
+  revertWindow?: RevertWindow;
+  /** The revert asked for (set by the revert Update, cleared again if the traffic layer refuses it). */
+  revertRequest?: RevertRecord | null;
+  /** Set once the previous baseline is back on the route. */
+  reverted?: RevertRecord;
 }
 
 /** The traffic layer's own state, as read back at a check. */
@@ -134,6 +166,10 @@ export interface RolloutResult {
   decisions?: RecordedDecision[];
   /** A rollback someone asked for (who and why); absent when none was, and on older results. */
   rollbackRequest?: NonNullable<RolloutState['rollbackRequest']>;
+  /** Until when a promoted rollout could be reverted; absent when it kept no revert window. */
+  revertibleUntil?: string;
+  /** Who reverted the promotion and why (outcome 'reverted'). */
+  reverted?: RevertRecord;
 }
 
 /** What the `status` query returns. */
@@ -162,6 +198,9 @@ export interface RolloutStatus {
   warmUpUntil?: string;
   outcome?: Outcome;
   reason?: string;
+  /** Phase 'promoted': until when `revert` is accepted. */
+  revertibleUntil?: string;
+  reverted?: RevertRecord;
 }
 
 // Bounded so a long rollout's state (and each continue-as-new input) stays small.

@@ -5,6 +5,7 @@ import type {
   PrepareRouteInput,
   ReconcileTrafficInput,
   ReconcileTrafficResult,
+  ReinstateBaselineInput,
   RestoreBaselineInput,
   RestoreBaselineResult,
   RouteTarget,
@@ -21,6 +22,7 @@ import { GatewayRouter } from './gateway-router';
 import { resolveGatewayToken } from './gateway-token';
 import { HaproxyRouter } from './haproxy-router';
 import { reconcileTraffic, restoreBaseline, type BackendsSource } from './reconcile';
+import { reinstateBaseline } from './reinstate';
 import type { ResolvedBackend, TrafficRouter } from './traffic-router';
 import { FailureType } from '../../workflows/failure-types';
 
@@ -88,6 +90,9 @@ export function createTrafficActivities(routerFor: RouterFactory = defaultRouter
     },
     async retireBaseline(input: RouteTarget & { candidate: BackendConfig }): Promise<TrafficState> {
       return router(input).retireBaseline(resolveBackend(input.candidate));
+    },
+    async reinstateBaseline(input: ReinstateBaselineInput): Promise<TrafficState> {
+      return reinstateBaseline(router(input), backendsOf(input), input.promoted);
     },
   };
 }

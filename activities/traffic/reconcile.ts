@@ -102,7 +102,7 @@ function servesBoth(state: TrafficState): boolean {
   return state.backends.includes('baseline') && state.backends.includes('candidate');
 }
 
-function sameWeights(a: TrafficState['weights'], b: TrafficState['weights']): boolean {
+export function sameWeights(a: TrafficState['weights'], b: TrafficState['weights']): boolean {
   return a.baseline === b.baseline && a.candidate === b.candidate;
 }
 

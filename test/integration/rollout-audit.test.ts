@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import type { AuditEntry } from '../../client/rollout-audit';
 import { AUTOMATIC, auditRollouts } from '../../client/rollout-audit';
-import { decide, requestRollback } from '../../client/rollout-commands';
-import { startRollout, type RolloutHandle } from '../../client/rollouts';
+import { decide, requestRollback, revert } from '../../client/rollout-commands';
+import { startRollout, watchRollout, type RolloutHandle } from '../../client/rollouts';
 import type { Verdict } from '../../judge/verdict';
 import { parsePlan, type GatePoint } from '../../plan/schema';
 import { statusQuery } from '../../workflows/model-rollout';
@@ -35,12 +35,22 @@ let running: Promise<void>;
 const handles: Record<string, RolloutHandle> = {};
 
 /** Short real windows, the statistical judge on scripted healthy records; gates as given. */
-function plan(id: string, gates: GatePoint[], { shadowCompare = false, approvalTimeout = '1h' } = {}) {
+function plan(
+  id: string,
+  gates: GatePoint[],
+  { shadow = false, shadowCompare = false, approvalTimeout = '1h', revertWindow = '0s' } = {},
+) {
   const input = testPlan({ id, gates, judge: 'statistical', shadowCompare });
   input.approvals = { ...input.approvals, timeout: approvalTimeout };
-  input.stages!.shadow = { enabled: shadowCompare, share: 0.5, window: '2s', ...(shadowCompare && { compare: {} }) };
+  // The shadow soak measures the latency references the canary judges against.
+  input.stages!.shadow = {
+    enabled: shadow || shadowCompare,
+    share: 0.5,
+    window: '2s',
+    ...(shadowCompare && { compare: {} }),
+  };
   input.stages!.canary = { steps: [{ weight: 50, window: '2s' }], checkInterval: '1s' };
-  input.stages!.cutover = { bake: '2s' };
+  input.stages!.cutover = { bake: '2s', revertWindow };
   return parsePlan(input);
 }
 
@@ -86,7 +96,7 @@ beforeAll(async () => {
   const start = async (
     id: string,
     gates: GatePoint[],
-    options?: { shadowCompare?: boolean; approvalTimeout?: string },
+    options?: { shadow?: boolean; shadowCompare?: boolean; approvalTimeout?: string; revertWindow?: string },
   ) => {
     handles[id] = await startRollout(env.client, plan(id, gates, options), {
       taskQueue: TASK_QUEUE,
@@ -94,13 +104,15 @@ beforeAll(async () => {
     });
     return handles[id]!;
   };
-  const [reviewed, rejected, rolledBack, waiting, timedOut] = await Promise.all([
+  const [reviewed, rejected, rolledBack, waiting, timedOut, reverted] = await Promise.all([
     start('audit-reviewed', ['cutover'], { shadowCompare: true }),
     start('audit-rejected', ['canary']),
     start('audit-rolled-back', ['canary']),
     start('audit-waiting', ['canary', 'cutover']),
     // Nobody decides in time: the rollout ends itself (onTimeout: abort).
     start('audit-timed-out', ['canary'], { approvalTimeout: '3s' }),
+    // Promoted, then undone by a person within its revert window.
+    start('audit-reverted', [], { shadow: true, revertWindow: '1h' }),
   ]);
   const client = env.client;
 
@@ -122,6 +134,10 @@ beforeAll(async () => {
   await rolledBack.result();
 
   expect((await timedOut.result()).outcome).toBe('aborted');
+
+  expect((await watchRollout(reverted, () => undefined)).outcome).toBe('promoted');
+  await revert(client, 'audit-reverted', { by: 'frank', reason: 'INC-20: answers truncated in prod' });
+  expect((await reverted.result()).outcome).toBe('reverted');
 
   await atGate(waiting, 'canary-1');
   await decide(client, 'audit-waiting', 'approve', { by: 'bob', reason: 'go' });
@@ -150,7 +166,7 @@ describe('rollout audit', () => {
   it('lists every decision and rollback with who, via which group, why and the evidence shown, with no worker running', async () => {
     const entries = await eventually('every rollout visible', async () => {
       const listed = JSON.parse(await rolloutCli(['audit', '--json'])) as AuditEntry[];
-      return listed.length >= 6 ? listed : undefined;
+      return listed.length >= 7 ? listed : undefined;
     });
     const brief = entries.map(({ rolloutId, kind, action, by, viaGroup, before, reason, evidence }) => ({
       rolloutId,
@@ -206,6 +222,13 @@ describe('rollout audit', () => {
           reason: 'go',
         },
         {
+          rolloutId: 'audit-reverted',
+          kind: 'rollback',
+          action: 'reverted',
+          by: 'frank',
+          reason: 'INC-20: answers truncated in prod',
+        },
+        {
           rolloutId: 'audit-timed-out',
           kind: 'rollback',
           action: 'automatic',
@@ -225,6 +248,8 @@ describe('rollout audit', () => {
     );
     expect(text).toContain('shown: length up 31% (tolerance 30%): a human should look');
     expect(text).toMatch(/audit-rolled-back\s+rollback requested\s+by dave: INC-12: wrong tokenizer/);
+    expect(text).toMatch(/audit-reverted\s+promotion reverted\s+by frank: INC-20/);
+    expect(entries.filter((entry) => entry.rolloutId === 'audit-reverted')).toHaveLength(1);
     expect(text).toMatch(/audit-timed-out\s+rolled back\s+by llm-rollout \(automatic\): aborted: no approval/);
   });
 
@@ -235,7 +260,7 @@ describe('rollout audit', () => {
       ['audit-waiting', 'approved'],
     ]);
     expect(await rolloutCli(['audit', '--since', '2999-01-01'])).toBe('no decisions or rollbacks match\n');
-    expect((await auditRollouts(env.client, { sinceMs: Date.now() - 3_600_000 })).length).toBeGreaterThanOrEqual(6);
+    expect((await auditRollouts(env.client, { sinceMs: Date.now() - 3_600_000 })).length).toBeGreaterThanOrEqual(7);
     await expect(rolloutCli(['audit', '--since', 'last tuesday'])).rejects.toMatchObject({
       stderr: expect.stringContaining('--since: expected a duration like "7d"'),
     });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPrometheusFigures } from '../../activities/metrics/prometheus-figures';
 import { decide, requestRollback } from '../../client/rollout-commands';
-import { rolloutHandle, startRollout } from '../../client/rollouts';
+import { rolloutHandle, startRollout, watchRollout } from '../../client/rollouts';
 import { demoPlan } from '../../demo/demo-plans';
 import type { RouteState, SetShadowRequest } from '../../gateway/admin-api';
 import { GatewayAdminClient } from '../../gateway/admin-client';
@@ -125,7 +125,7 @@ describe('rollouts end to end on the embedded stack', () => {
     const unpriced = plan('e2e-unpriced', 'e2e-unpriced', sims.unpriced!, [], { unpriced: true });
     expect(unpriced.backends.candidate.pricing).toEqual({ inputPer1k: 0, outputPer1k: 0 });
     const handle = await startRollout(client, unpriced, { taskQueue: stack.taskQueue, requestedBy: 'carol' });
-    const result = await handle.result();
+    const result = await watchRollout(handle, () => undefined);
     expect(result.outcome, result.reason).toBe('promoted');
     const types = result.timeline.map((event) => event.type);
     expect(types).not.toContain('gate_opened');
@@ -154,7 +154,7 @@ describe('rollouts end to end on the embedded stack', () => {
     // The candidate's mirrored copies fail while it is cold; it warms up well inside the 6 s.
     await sleep(3_000);
     sims.cold!.setBehaviour({ errorRate: 0 });
-    const result = await handle.result();
+    const result = await watchRollout(handle, () => undefined);
     expect(result.outcome, result.reason).toBe('promoted');
 
     const warmUp = result.timeline.find((event) => event.type === 'warm_up' && event.stage === 'shadow')!;
@@ -190,7 +190,7 @@ describe('rollouts end to end on the embedded stack', () => {
     });
 
     // The broken candidate errors on 30% of requests: the shadow soak catches it.
-    const brokenResult = await broken.result();
+    const brokenResult = await watchRollout(broken, () => undefined);
     expect(brokenResult.outcome).toBe('rolled_back');
     expect(brokenResult.reason).toMatch(/^shadow: critical regression: errorRate up/);
     const brokenRoute = await route('e2e-broken');
@@ -210,7 +210,7 @@ describe('rollouts end to end on the embedded stack', () => {
       reason: 'INC-77: upstream dependency degraded',
       by: 'oncall-dave',
     });
-    const incidentResult = await incident.result();
+    const incidentResult = await watchRollout(incident, () => undefined);
     expect(incidentResult.outcome).toBe('rolled_back');
     expect(incidentResult.reason).toBe('rollback requested by oncall-dave: INC-77: upstream dependency degraded');
     expect((await route('e2e-incident')).weights).toEqual({ baseline: 100, candidate: 0 });
@@ -229,7 +229,7 @@ describe('rollouts end to end on the embedded stack', () => {
       'mallory is not an approver',
     );
     await decide(client, 'e2e-healthy', 'approve', { by: 'alice', gateId: atGate.gate!.id });
-    const healthyResult = await healthy.result();
+    const healthyResult = await watchRollout(healthy, () => undefined);
     expect(healthyResult.outcome).toBe('promoted');
     const promoted = await route('e2e-healthy');
     expect(promoted.backends.map((backend) => backend.model)).toEqual(['sim-healthy']);

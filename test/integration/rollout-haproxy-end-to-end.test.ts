@@ -15,6 +15,7 @@ import type { RolloutPlanInput } from '../../plan/schema';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { startHaproxy, type RunningHaproxy } from '../../stack/haproxy';
 import { startPrometheus, type RunningPrometheus } from '../../stack/prometheus';
+import { watchRollout } from '../../client/rollouts';
 import { ModelRolloutWorkflow, statusQuery } from '../../workflows/model-rollout';
 import { createDevServerEnv, workflowBundle } from '../support/temporal';
 
@@ -171,7 +172,7 @@ describe('rollouts on real HAProxy, judged from Prometheus series', () => {
     expect((await flaky.query(statusQuery)).stage).toBe('canary-2');
     sims.flaky!.setBehaviour({ errorRate: 0.2 });
 
-    const flakyResult = await flaky.result();
+    const flakyResult = await watchRollout(flaky, () => undefined);
     expect(flakyResult.outcome, flakyResult.reason).toBe('rolled_back');
     expect(flakyResult.reason).toMatch(/^canary-2: critical regression: errorRate up/);
     expect(flakyResult.stages.map((stage) => [stage.id, stage.status, stage.verdict])).toEqual([
@@ -182,7 +183,7 @@ describe('rollouts on real HAProxy, judged from Prometheus series', () => {
     expect(await haproxyCommand(proxies.b!.statsSocket, `get weight ${backendOf('b')}/next`)).toMatch(/^0 /);
     expect(await haproxyCommand(proxies.b!.statsSocket, `get weight ${backendOf('b')}/current`)).toMatch(/^100 /);
 
-    const healthyResult = await healthy.result();
+    const healthyResult = await watchRollout(healthy, () => undefined);
     expect(healthyResult.outcome, healthyResult.reason).toBe('promoted');
     // Both canary steps ended on a pass from the series judge, not on an approval.
     expect(healthyResult.stages.filter((stage) => stage.kind === 'canary').map((stage) => stage.verdict)).toEqual([

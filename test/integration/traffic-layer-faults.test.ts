@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
-import { startRollout } from '../../client/rollouts';
+import { startRollout, watchRollout } from '../../client/rollouts';
 import type { RouteState } from '../../gateway/admin-api';
 import { GatewayAdminClient } from '../../gateway/admin-client';
 import type { JudgeVerdict } from '../../judge/canary-judge';
@@ -256,7 +256,7 @@ describe('the traffic layer failing under a live rollout', () => {
       const restored = await route(id);
       expect(restored?.weights).toEqual({ baseline: 50, candidate: 50 });
 
-      const result = await handle.result();
+      const result = await watchRollout(handle, () => undefined);
       const after = await handle.query(statusQuery);
       await load.stop();
       console.log(
@@ -326,7 +326,7 @@ describe('the traffic layer failing under a live rollout', () => {
       temporal = await startTemporal();
       const upAt = Date.now();
 
-      const result = await handle.result();
+      const result = await watchRollout(handle, () => undefined);
       await load.stop();
       console.log(
         `Temporal dev server down ${upAt - killedAt} ms (restart included); outcome ${result.outcome}: ${result.reason}`,
@@ -395,7 +395,7 @@ describe('the traffic layer failing under a live rollout', () => {
         10_000,
       );
 
-      const result = await handle.result();
+      const result = await watchRollout(handle, () => undefined);
       console.log(`gateway from an old config: outcome ${result.outcome}: ${result.reason}`);
       expect(['promoted', 'rolled_back']).toContain(result.outcome);
       await expectRouteMatches(result, id);
@@ -442,7 +442,7 @@ describe('the traffic layer failing under a live rollout', () => {
       // Back on the same ports, with no state file: the route is gone.
       const upAt = await startGateway([]);
       expect(await route(id)).toBeNull();
-      const result = await handle.result();
+      const result = await watchRollout(handle, () => undefined);
       const recreated = events(result, 'route_recreated');
       const recreatedAt = Date.parse(recreated[0]?.at ?? '');
       await eventually(
@@ -554,7 +554,7 @@ describe('the traffic layer failing under a live rollout', () => {
       expect((await handle.describe()).status.name).toBe('RUNNING');
 
       await startWorker();
-      const result = await handle.result();
+      const result = await watchRollout(handle, () => undefined);
       console.log(
         `no-worker rollback: workflow ${result.outcome} ${Date.now() - cliEnd} ms after the command, once a worker ran`,
       );

@@ -21,10 +21,13 @@ export class InMemoryRouter implements TrafficRouter {
   readonly refusals = new Map<string, { type: string; left: number }>();
   /** False once the route is gone, as from a traffic layer that restarted empty. */
   defined = true;
+  /** The model each backend name serves, as the gateway's route definition holds it. */
+  models: Record<string, string> = {};
 
   /** The route disappears: every call but defineBackends answers RouteNotFound until it is defined again. */
   forget(): void {
     this.defined = false;
+    this.models = {};
     this.state = {
       weights: { baseline: 0, candidate: 0 },
       shadow: { enabled: false, target: null, share: 0 },
@@ -32,7 +35,7 @@ export class InMemoryRouter implements TrafficRouter {
     };
   }
 
-  async defineBackends(_baseline: ResolvedBackend, _candidate: ResolvedBackend): Promise<TrafficState> {
+  async defineBackends(baseline: ResolvedBackend, candidate: ResolvedBackend): Promise<TrafficState> {
     this.maybeFail('defineBackends', false);
     // A route created afresh puts all traffic on its first backend, the baseline, as the gateway does.
     if (!this.defined)
@@ -42,6 +45,7 @@ export class InMemoryRouter implements TrafficRouter {
         backends: [],
       };
     this.defined = true;
+    this.models = { baseline: baseline.model, candidate: candidate.model };
     this.state = { ...this.state, backends: ['baseline', 'candidate'] };
     return this.changed();
   }
@@ -63,9 +67,10 @@ export class InMemoryRouter implements TrafficRouter {
     return this.state;
   }
 
-  async retireBaseline(_candidate: ResolvedBackend): Promise<TrafficState> {
+  async retireBaseline(candidate: ResolvedBackend): Promise<TrafficState> {
     this.maybeFail('retireBaseline');
     this.retired = true;
+    this.models = { baseline: candidate.model };
     this.state = { ...this.state, weights: { baseline: 100, candidate: 0 }, backends: ['baseline'] };
     return this.changed();
   }

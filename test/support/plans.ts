@@ -14,6 +14,11 @@ export interface TestPlanOptions {
   router?: 'gateway' | 'haproxy';
   /** guardrails.warmUp, e.g. '2m'. */
   warmUp?: string;
+  /**
+   * stages.cutover.revertWindow; none unless a test exercises it: awaiting a promoted run's result
+   * on the time-skipping server would otherwise skip through a day of window per test.
+   */
+  revertWindow?: string;
 }
 
 export function testPlan(options: TestPlanOptions): RolloutPlanInput {
@@ -49,7 +54,7 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
         ],
         checkInterval: '1m',
       },
-      cutover: { bake: '5m' },
+      cutover: { bake: '5m', revertWindow: options.revertWindow ?? '0s' },
     },
     approvals: {
       requiredBefore: options.gates ?? [],

@@ -64,7 +64,7 @@ describe('parsePlan defaults', () => {
       ],
       checkInterval: 60_000,
     });
-    expect(plan.stages.cutover).toEqual({ bake: 1_800_000, retireBaseline: true });
+    expect(plan.stages.cutover).toEqual({ bake: 1_800_000, retireBaseline: true, revertWindow: 86_400_000 });
     expect(plan.approvals).toEqual({
       requiredBefore: ['canary', 'cutover'],
       approvers: ['alice'],

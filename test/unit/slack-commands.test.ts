@@ -35,6 +35,11 @@ describe('parseRolloutCommand', () => {
       id: 'support-bot',
       reason: 'INC-4312 elevated 5xx',
     });
+    expect(parseRolloutCommand('Revert support-bot INC-4320 answers cut off')).toEqual({
+      kind: 'revert',
+      id: 'support-bot',
+      reason: 'INC-4320 answers cut off',
+    });
   });
 
   it('refuses unknown commands, missing ids and reasonless rollbacks', () => {
@@ -49,6 +54,14 @@ describe('parseRolloutCommand', () => {
     expect(parseRolloutCommand('rollback x')).toMatchObject({
       kind: 'invalid',
       message: expect.stringContaining('a rollback needs a reason'),
+    });
+    expect(parseRolloutCommand('revert x')).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('a revert needs a reason: `/rollout revert x <reason>`'),
+    });
+    expect(parseRolloutCommand('revert')).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('`/rollout revert <id> <reason>`'),
     });
   });
 });

@@ -10,6 +10,7 @@ import { decideCommand } from './decide';
 import { listCommand } from './list';
 import { pauseCommand } from './pause';
 import { resumeCommand } from './resume';
+import { revertCommand } from './revert';
 import { rollbackCommand } from './rollback';
 import { statusCommand } from './status';
 
@@ -21,6 +22,7 @@ const HANDLERS: { [K in RolloutCommand['kind']]: CommandHandler<K> } = {
   approve: decideCommand,
   reject: decideCommand,
   rollback: rollbackCommand,
+  revert: revertCommand,
   pause: pauseCommand,
   resume: resumeCommand,
 };
