@@ -177,6 +177,22 @@ async function readEveryGateway(
 const side = (samples: AnswerSample[], backend: 'baseline' | 'candidate') =>
   samples.filter((s) => s.backend === backend).sort((a, b) => a.at.localeCompare(b.at) || a.seq - b.seq);
 
+/**
+ * One answer per distinct request on each side, for the phrasing check: a request asked again
+ * (retries, popular prompts) gets a near-identical answer, and counting it each time would make
+ * the words of one answer look like a habit of the model (the test counts answers as independent).
+ */
+function onePerRequest(samples: AnswerSample[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const sample of samples) {
+    if (seen.has(sample.request)) continue;
+    seen.add(sample.request);
+    out.push(sample.answer);
+  }
+  return out;
+}
+
 /** Scores new candidate and baseline answers in pairs, each answer against its own request. */
 async function judgeFresh(
   config: CanaryBehaviorConfig,
@@ -240,8 +256,8 @@ export function createCanaryBehaviorActivities(read: AnswerSamplesReader = readA
         guardrails: input.guardrails,
         plannedLooks: input.plannedLooks,
         answers: {
-          baseline: side(window, 'baseline').map((s) => s.answer),
-          candidate: side(window, 'candidate').map((s) => s.answer),
+          baseline: onePerRequest(side(window, 'baseline')),
+          candidate: onePerRequest(side(window, 'candidate')),
         },
         judged,
         alongside: input.alongside,

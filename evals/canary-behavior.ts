@@ -293,7 +293,7 @@ function reasonOf(
         ? `live answers differ from the baseline; needs review (${counts}): ${regressions.map(findingOf).join('; ')}`
         : outcome.outcome === 'pass'
           ? `live answers: no behavioral regression on ${counts} (${metrics.map((m) => m.metric).join(', ')})`
-          : `live answers: not enough yet to judge (${counts}; phrasing needs ${look.config.minAnswers} each${look.config.judge ? `, the judge ${JUDGE_BURN_IN} scored each` : ''})`;
+          : `live answers: not enough yet to judge (${counts}; phrasing needs ${look.config.minAnswers} answers to distinct requests each${look.config.judge ? `, the judge ${JUDGE_BURN_IN} scored each` : ''})`;
   const judge =
     look.config.judge && state.judgeCalls > 0
       ? `; ${state.judgeCalls} judge calls in the window${

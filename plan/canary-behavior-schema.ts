@@ -17,8 +17,8 @@ export const canaryBehaviorSchema = z.strictObject({
       blocking: z.boolean().default(true),
     })
     .prefault({}),
-  /** Answers each side needs in the window before phrasing is judged. */
-  minAnswers: z.number().int().min(2).default(30),
+  /** Answers to distinct requests each side needs in the window before phrasing is judged. */
+  minAnswers: z.number().int().min(2).default(20),
   /** The LLM judge on live answers: each call scores one candidate and one baseline answer, each against its own request. */
   judge: llmJudgeSchema.optional(),
   /** Judge calls per check at most. */
