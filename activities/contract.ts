@@ -2,6 +2,7 @@
 // these types; the worker registers an implementation (createActivities). Every activity takes
 // one input object and is idempotent, because Temporal may run it more than once.
 import type { Verdict } from '../judge/verdict';
+import type { CanaryBehaviorInput, CanaryBehaviorResult } from './canary-behavior';
 import type { JudgeCanaryWindowInput, JudgeCanaryWindowResult } from './metrics/judge-canary-window';
 import type { JudgeTrafficWindowInput } from './metrics/judge-window-input';
 import type { JudgeSeriesWindowInput, JudgeSeriesWindowResult } from './metrics/judge-series-window';
@@ -122,6 +123,8 @@ export interface ShadowCompareInput {
 }
 
 export type {
+  CanaryBehaviorInput,
+  CanaryBehaviorResult,
   JudgeCanaryWindowInput,
   JudgeCanaryWindowResult,
   JudgeSeriesWindowInput,
@@ -168,5 +171,7 @@ export interface RolloutActivities {
   judgeSeriesWindow(input: JudgeSeriesWindowInput): Promise<JudgeSeriesWindowResult>;
   runGoldenEval(input: GoldenEvalInput): Promise<Verdict>;
   compareShadow(input: ShadowCompareInput): Promise<Verdict>;
+  /** The canary's behavioral check on live answers, at every check (stages.canary.behavioral). */
+  checkCanaryBehavior(input: CanaryBehaviorInput): Promise<CanaryBehaviorResult>;
   notify(input: NotifyInput): Promise<void>;
 }

@@ -1,6 +1,7 @@
 // All rollout activities, assembled for a worker. Dependencies are injectable so tests can run
 // the real activity code against their own traffic layer and metrics.
 import type { RolloutActivities } from './contract';
+import { createCanaryBehaviorActivities, readAnswerSamples, type AnswerSamplesReader } from './canary-behavior';
 import { createEvalActivities } from './evals';
 import { readGatewayRecords, type RecordsReader } from './metrics/gateway-records';
 import { createCanaryJudgeActivities } from './metrics/judge-canary-window';
@@ -20,6 +21,7 @@ export interface ActivityDependencies {
   /** Instant vectors from Prometheus for the series judge. */
   readSeries?: SeriesReader;
   readShadowPairs?: ShadowPairsReader;
+  readAnswerSamples?: AnswerSamplesReader;
   eventSinks?: EventSink[];
   /**
    * The Slack sink (activities/slack-notify.ts): options, or false for none. By default it is on
@@ -38,6 +40,7 @@ export function createActivities(deps: ActivityDependencies = {}): RolloutActivi
     ...createSeriesJudgeActivities(deps.readSeries ?? readPrometheusSeries, deps.clock),
     ...createEvalActivities(),
     ...createShadowCompareActivities(deps.readShadowPairs ?? readShadowPairs),
+    ...createCanaryBehaviorActivities(deps.readAnswerSamples ?? readAnswerSamples),
     ...createNotifyActivities(withSlackSink(deps)),
   };
 }

@@ -140,12 +140,36 @@ function behavioralLines(plan: RolloutPlan): string[] {
     if (error instanceof UnknownMetricError) return [`  behavior  ${error.message}`];
     throw error;
   }
+  lines.push(...canaryBehaviorLines(plan, lines.length === 0));
   const tolerances = [...new Set(phrasing.map((s) => `±${(s.tolerance * 100).toFixed(0)} pts`))].join(' / ');
   if (phrasing.length > 0)
     lines.push(
       `            phrasing: a phrase (2–4 word run, opening or closing) the candidate adds to more answers than the baseline, beyond ${tolerances}; no judge needed`,
     );
   return lines;
+}
+
+/** The canary's behavioral check on live answers (stages.canary.behavioral), or that it is off. */
+function canaryBehaviorLines(plan: RolloutPlan, first: boolean): string[] {
+  const lead = first ? '  behavior ' : '           ';
+  const config = plan.stages.canary.behavioral;
+  if (!config?.enabled || plan.router.kind !== 'gateway')
+    return [
+      `${lead} canary live answers: off (stages.canary.behavioral enables phrasing and judge checks at every check)`,
+    ];
+  const metrics = [
+    ...(config.phrasing.enabled
+      ? [`phrasing${config.phrasing.blocking ? '*' : ''} (±${(config.phrasing.tolerance * 100).toFixed(0)} pts)`]
+      : []),
+    ...(config.judge
+      ? config.judge.criteria.map((c) => `judge.${c.name}${plan.guardrails.judgeScore.critical ? '*' : ''}`)
+      : []),
+  ];
+  const where = config.bake ? 'every check of each canary step and the bake' : 'every check of each canary step';
+  return [
+    `${lead} canary live answers, at ${where}: ${metrics.join(', ') || 'nothing enabled'}  (* rolls back; otherwise asks a person)`,
+    `            phrasing: α spent over the window's looks (union bound)${config.judge ? `; judge: always-valid mean test, at most ${config.judgeCallsPerCheck} calls per check` : ''}; refusals, JSON and length are the canary judge's`,
+  ];
 }
 
 function judgeLines(plan: RolloutPlan): string[] {

@@ -56,6 +56,8 @@ export interface BehavioralMetricEvidence extends MetricEvidence {
   confidence: number;
   /** What changed, in one sentence, where the delta alone does not say (the phrasing check's phrase). */
   summary?: string;
+  /** Which test decided, where a gate runs more than one kind (the canary's behavioral check). */
+  decidedBy?: string;
 }
 
 /** A behavioral gate's verdict (golden eval or shadow comparison): its `report` names the saved report. */

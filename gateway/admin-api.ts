@@ -18,7 +18,9 @@
 //   PUT    /admin/routes/:route/shadow       <- SetShadowRequest  -> RouteState (idempotent)
 //   GET    /admin/routes/:route/records?since=SEQ&epoch=EPOCH&limit=N -> RecordsPage (per-request records)
 //   GET    /admin/routes/:route/shadow-pairs?since=SEQ&epoch=EPOCH&limit=N -> ShadowPairsPage
-// Paging: pass back `nextSince` and the page's `epoch`. Seqs restart in every gateway process;
+//   GET    /admin/routes/:route/answer-samples?since=SEQ&epoch=EPOCH&limit=N -> AnswerSamplesPage
+//                                               (answers kept as text: every k-th per backend; none when sampling is off)
+// Paging (all three): pass back `nextSince` and the page's `epoch`. Seqs restart in every gateway process;
 // when `epoch` names another process, the page starts at the current process's first entry
 // (since is read as 0) and says `restarted: true`. `lost` counts entries after `since` (all
 // routes, global seq) the ring buffer overwrote before they were read.
@@ -34,12 +36,14 @@
 // Stickiness key: header `x-session-id`, else `x-user-id`, else the body's `user` field; without
 // one, the request is assigned at random by weight. Response headers: `x-rollout-backend`,
 // `x-request-id`.
+import type { AnswerSample } from '../lib/answer-sample';
 import type { RequestRecord } from '../lib/request-record';
 import type { ShadowPair } from '../lib/shadow-pair';
 
 // The pair shape lives below the gateway so the evals read it without importing the gateway.
 export type { ShadowAnswer, ShadowPair } from '../lib/shadow-pair';
 export type { RequestRecord } from '../lib/request-record';
+export type { AnswerSample } from '../lib/answer-sample';
 
 export interface BackendSpec {
   /** Role name within the route, e.g. 'baseline' or 'candidate'. */
@@ -86,7 +90,7 @@ export interface SetShadowRequest {
 }
 
 export interface GatewayInfo {
-  /** This gateway process's id; records and shadow pairs carry it with their seq. */
+  /** This gateway process's id; records, shadow pairs and answer samples carry it with their seq. */
   epoch: string;
   startedAt: string;
   /** Routes currently defined. */
@@ -121,4 +125,8 @@ export interface RecordsPage extends PageCursor {
 
 export interface ShadowPairsPage extends PageCursor {
   pairs: ShadowPair[];
+}
+
+export interface AnswerSamplesPage extends PageCursor {
+  samples: AnswerSample[];
 }

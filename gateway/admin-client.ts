@@ -4,6 +4,7 @@
 // the request is wrong and will stay wrong). The token goes only into the Authorization header;
 // no message or error carries it.
 import type {
+  AnswerSamplesPage,
   GatewayInfo,
   RecordsPage,
   RouteDefinition,
@@ -111,6 +112,10 @@ export class GatewayAdminClient {
 
   shadowPairs(route: string, query: PageQuery): Promise<ShadowPairsPage> {
     return this.call<ShadowPairsPage>('GET', routePath(route, '/shadow-pairs') + pageQuery(query));
+  }
+
+  answerSamples(route: string, query: PageQuery): Promise<AnswerSamplesPage> {
+    return this.call<AnswerSamplesPage>('GET', routePath(route, '/answer-samples') + pageQuery(query));
   }
 
   info(): Promise<GatewayInfo> {

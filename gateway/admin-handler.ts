@@ -4,7 +4,7 @@
 // fully before changing anything, so a rejected request leaves the state untouched; a change is
 // answered only once it is in the state file (when there is one).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GatewayInfo, ProcessesInfo, RecordsPage, ShadowPairsPage } from './admin-api';
+import type { AnswerSamplesPage, GatewayInfo, ProcessesInfo, RecordsPage, ShadowPairsPage } from './admin-api';
 import type { AdminAuth } from './admin-auth';
 import { InvalidRequestError, RouteNotFoundError, StateNotSavedError } from './errors';
 import { readJsonObject, sendError, sendJson } from './http-io';
@@ -136,6 +136,19 @@ async function handleRoutes(
         restarted: page.restarted,
         lost: page.lost,
       } satisfies ShadowPairsPage);
+      return;
+    }
+    case 'answer-samples': {
+      if (!allow(res, method, ['GET'])) return;
+      const { since, epoch, limit } = pageParams(url, route, table);
+      const page = deps.log.samplesFor(route, since, limit, epoch);
+      sendJson(res, 200, {
+        epoch: page.epoch,
+        samples: page.items,
+        nextSince: page.nextSince,
+        restarted: page.restarted,
+        lost: page.lost,
+      } satisfies AnswerSamplesPage);
       return;
     }
     default:

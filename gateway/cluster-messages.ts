@@ -5,9 +5,9 @@
 //   primary -> worker   { type: 'routes', version, routes }      the whole route table (StoredRoute[], keys
 //                                                                included), at hello and after every change
 //   worker  -> primary  { type: 'routes-applied', version }       in force for every request from now on
-//   worker  -> primary  { type: 'traffic', exchanges, pairs }     a batch (traffic-batch.ts; exchanges as
-//                                                                exchange-wire.ts arrays): the primary
-//                                                                numbers, stamps and records them
+//   worker  -> primary  { type: 'traffic', exchanges, pairs, samples }  a batch (traffic-batch.ts; exchanges as
+//                                                                exchange-wire.ts arrays; answer samples):
+//                                                                the primary numbers, stamps and records them
 //   worker  -> primary  { type: 'failed', message }               cannot serve (e.g. a bad table); exits
 //   primary -> worker   { type: 'connection', id } + a socket     a client connection to serve (the primary
 //                                                                accepts on the data address and hands each
@@ -21,6 +21,7 @@
 // connections only after it applied its first table.
 // The worker's settings come in the environment variable WORKER_CONFIG_ENV at fork.
 import { z } from 'zod';
+import type { AnswerSamplingOptions, NewAnswerSample } from './answer-sampler';
 import type { NewShadowPair } from './exchange-recorder';
 import type { WireExchange } from './exchange-wire';
 import type { StoredRoute } from './route-table';
@@ -37,7 +38,7 @@ export type WorkerMessage =
   | { type: 'hello' }
   | { type: 'routes-applied'; version: number }
   | { type: 'connection-taken'; id: number }
-  | { type: 'traffic'; exchanges: WireExchange[]; pairs: NewShadowPair[] }
+  | { type: 'traffic'; exchanges: WireExchange[]; pairs: NewShadowPair[]; samples: NewAnswerSample[] }
   | { type: 'failed'; message: string }
   | { type: 'stopped' };
 
@@ -57,7 +58,13 @@ const workerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello') }),
   z.object({ type: z.literal('routes-applied'), version }),
   z.object({ type: z.literal('connection-taken'), id: connectionId }),
-  z.object({ type: z.literal('traffic'), exchanges: z.array(z.unknown()), pairs: z.array(z.unknown()) }),
+  z.object({
+    type: z.literal('traffic'),
+    exchanges: z.array(z.unknown()),
+    pairs: z.array(z.unknown()),
+    // A batch without samples (sampling off) may leave them out.
+    samples: z.array(z.unknown()).default([]),
+  }),
   z.object({ type: z.literal('failed'), message: z.string() }),
   z.object({ type: z.literal('stopped') }),
 ]);
@@ -79,6 +86,8 @@ export interface WorkerConfig {
   shadowTimeoutMs?: number;
   maxShadowInFlight?: number;
   maxBodyBytes: number;
+  /** Answers kept as text and sent with the batches; absent: none. */
+  answerSampling?: AnswerSamplingOptions;
 }
 
 const positiveInt = z.number().int().positive();
@@ -87,6 +96,9 @@ const workerConfigSchema = z.strictObject({
   shadowTimeoutMs: positiveInt.optional(),
   maxShadowInFlight: positiveInt.optional(),
   maxBodyBytes: positiveInt,
+  answerSampling: z
+    .strictObject({ every: positiveInt, maxAnswerChars: positiveInt, maxRequestChars: positiveInt })
+    .optional(),
 }) satisfies z.ZodType<WorkerConfig>;
 
 /** Throws, naming the field, when the environment does not hold a valid config. */

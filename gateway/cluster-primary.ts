@@ -34,9 +34,8 @@ import { decodeExchange } from './exchange-wire';
 import { DEFAULT_MAX_BODY_BYTES } from './http-io';
 import { GatewayMetrics } from './metrics';
 import { openRouteTable } from './route-setup';
-import type { GatewayHandle, GatewayOptions } from './server';
+import { answerSamplingOf, trafficLogFor, type GatewayHandle, type GatewayOptions } from './server';
 import { TableSync } from './table-sync';
-import { TrafficLog } from './traffic-log';
 import { listenOn, originOf } from '../lib/listen';
 
 export const DEFAULT_SYNC_TIMEOUT_MS = 2_000;
@@ -93,10 +92,12 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
     maxShadowInFlight: options.maxShadowInFlight,
     maxBodyBytes,
   };
+  const answerSampling = answerSamplingOf(options);
+  if (answerSampling) workerConfig.answerSampling = answerSampling;
 
   const metrics = new GatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const { table, store } = await openRouteTable(options, metrics, log);
-  const traffic = new TrafficLog({ records: options.recordsCapacity, shadowPairs: options.shadowPairsCapacity });
+  const traffic = trafficLogFor(options);
   const recorder = new ExchangeRecorder(metrics, traffic);
   const sync = new TableSync<number>();
   const slots = new Map<number, Slot>();
@@ -241,6 +242,7 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
       case 'traffic':
         for (const exchange of message.exchanges) recorder.add(decodeExchange(exchange));
         for (const pair of message.pairs) traffic.addPair(pair);
+        for (const sample of message.samples) traffic.addSample(sample);
         return;
       case 'hello':
         sync.join(worker.id);

@@ -1,11 +1,12 @@
 // The data plane as a node:http server: the OpenAI-compatible API and /healthz, over a route
-// table and two sinks (exchanges, shadow pairs). The one-process gateway gives it its own table
+// table and three sinks (exchanges, shadow pairs, answer samples). The one-process gateway gives it its own table
 // and recorder; a cluster worker gives it the table the primary sent and a batcher that
 // forwards to the primary (cluster-worker.ts).
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { handleInference } from './data-plane';
 import type { DataPlaneDeps } from './data-plane';
+import { AnswerSampler, type AnswerSamplingOptions, type SampleSink } from './answer-sampler';
 import type { ExchangeSink, PairSink } from './exchange-recorder';
 import { sendCaughtError, sendError, sendJson } from './http-io';
 import type { RouteTable } from './route-table';
@@ -18,6 +19,8 @@ export interface DataPlaneOptions {
   maxShadowInFlight?: number;
   maxBodyBytes: number;
   random: () => number;
+  /** Answers kept as text (answer-sampler.ts); absent: none. */
+  answerSampling?: AnswerSamplingOptions;
 }
 
 export interface DataPlane {
@@ -30,13 +33,15 @@ export interface DataPlane {
 
 export function createDataPlane(
   table: RouteTable,
-  sinks: { recorder: ExchangeSink; pairs: PairSink },
+  sinks: { recorder: ExchangeSink; pairs: PairSink; samples: SampleSink },
   options: DataPlaneOptions,
 ): DataPlane {
   const closing = new AbortController();
   const upstream = new UpstreamClient();
+  const sampler = options.answerSampling ? new AnswerSampler(sinks.samples, options.answerSampling) : null;
   const shadow = new ShadowMirror({
     recorder: sinks.recorder,
+    sampler,
     upstream,
     timeoutMs: options.shadowTimeoutMs ?? options.upstreamTimeoutMs,
     maxInFlight: options.maxShadowInFlight ?? DEFAULT_MAX_SHADOW_IN_FLIGHT,
@@ -47,6 +52,7 @@ export function createDataPlane(
     table,
     recorder: sinks.recorder,
     log: sinks.pairs,
+    sampler,
     shadow,
     upstream,
     upstreamTimeoutMs: options.upstreamTimeoutMs,

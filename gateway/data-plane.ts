@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { ShadowAnswer } from './admin-api';
+import type { AnswerSampler } from './answer-sampler';
 import { InvalidRequestError, RouteNotFoundError } from './errors';
 import { isoNow, type ExchangeSink, type PairSink } from './exchange-recorder';
 import { forwardedBodies } from './forwarded-body';
@@ -22,6 +23,8 @@ export interface DataPlaneDeps {
   table: RouteTable;
   recorder: ExchangeSink;
   log: PairSink;
+  /** Keeps answers as text for the canary's behavioral check; null when sampling is off. */
+  sampler: AnswerSampler | null;
   shadow: ShadowMirror;
   upstream: UpstreamClient;
   upstreamTimeoutMs: number;
@@ -107,6 +110,17 @@ export async function handleInference(
 
   const answer = inspectOutcome(outcome, path, body);
   deps.recorder.record({ route: route.route, backend, mode: 'live', requestId, stickyBucket, outcome, answer });
+  if (deps.sampler && path === 'chat/completions')
+    deps.sampler.offer({
+      route: route.route,
+      backend,
+      mode: 'live',
+      requestId,
+      status: outcome.status,
+      answer,
+      body,
+      at: isoNow(),
+    });
 
   if (shadowRun) {
     const primary = primaryAnswer(backend.name, outcome, answer);

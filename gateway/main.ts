@@ -22,6 +22,8 @@ import type { GatewayOptions } from './server';
 const USAGE = `usage: gateway [--port 8080] [--host 127.0.0.1] [--admin-port 8480] [--admin-host 127.0.0.1]
                 [--admin-socket PATH] [--state-file PATH] [--config routes.yaml]
                 [--admin-token-file PATH] [--records-capacity 100000] [--upstream-timeout-ms 60000]
+                [--answer-sample-every 1] (keep every k-th answer per backend as text; 0: none)
+                [--answer-samples-capacity 2000]
                 [--processes 1]   (N > 1: a primary with the admin plane and N data-plane worker processes)
   admin token: env ${DEFAULT_ADMIN_TOKEN_ENV}, or a file named by --admin-token-file or ${DEFAULT_ADMIN_TOKEN_ENV}_FILE
   (at least ${MIN_ADMIN_TOKEN_LENGTH} characters; ${MAKE_TOKEN_HINT})`;
@@ -61,6 +63,8 @@ async function main(): Promise<void> {
       'state-file': { type: 'string' },
       config: { type: 'string' },
       'records-capacity': { type: 'string' },
+      'answer-sample-every': { type: 'string' },
+      'answer-samples-capacity': { type: 'string' },
       'upstream-timeout-ms': { type: 'string' },
       processes: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h' },
@@ -87,6 +91,8 @@ async function main(): Promise<void> {
     adminToken,
     stateFile: values['state-file'],
     recordsCapacity: intFlag('records-capacity', values['records-capacity'], 100_000, 1),
+    answerSampleEvery: intFlag('answer-sample-every', values['answer-sample-every'], 1, 0),
+    answerSamplesCapacity: intFlag('answer-samples-capacity', values['answer-samples-capacity'], 2_000, 1),
     upstreamTimeoutMs: intFlag('upstream-timeout-ms', values['upstream-timeout-ms'], 60_000, 1),
     // The state file wins for the routes it holds (a rollout's last weights); --config adds the rest.
     configure: (table) => {

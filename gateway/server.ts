@@ -8,6 +8,7 @@ import { AdminAuth } from './admin-auth';
 import { generateAdminToken } from './admin-token';
 import { startAdminPlane } from './admin-server';
 import { closeServer, createDataPlane } from './data-plane-server';
+import { DEFAULT_ANSWER_SAMPLING, type AnswerSamplingOptions } from './answer-sampler';
 import { ExchangeRecorder } from './exchange-recorder';
 import { DEFAULT_MAX_BODY_BYTES } from './http-io';
 import { GatewayMetrics } from './metrics';
@@ -42,6 +43,16 @@ export interface GatewayOptions {
   recordsCapacity?: number;
   /** Shadow pairs kept for /admin/routes/:route/shadow-pairs (default 2,000). */
   shadowPairsCapacity?: number;
+  /**
+   * Keep every k-th successful chat answer of each backend of each route as text, for
+   * /admin/routes/:route/answer-samples and the canary's behavioral check (default 1: all;
+   * 0: none, and nothing is done per request).
+   */
+  answerSampleEvery?: number;
+  /** Answer samples kept, all routes (default 2,000). */
+  answerSamplesCapacity?: number;
+  /** Characters of each sampled answer kept, its start and end when longer (default 2,000). */
+  answerSampleChars?: number;
   /** Whole-exchange timeout for a live upstream call before it becomes a 502 (default 60 s). */
   upstreamTimeoutMs?: number;
   /** Timeout for shadow copies (default: upstreamTimeoutMs). */
@@ -85,17 +96,19 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   const metrics = new GatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const { table, store } = await openRouteTable(options, metrics, log);
-  const traffic = new TrafficLog({ records: options.recordsCapacity, shadowPairs: options.shadowPairsCapacity });
+  const traffic = trafficLogFor(options);
   const recorder = new ExchangeRecorder(metrics, traffic);
+  const answerSampling = answerSamplingOf(options);
   const dataPlane = createDataPlane(
     table,
-    { recorder, pairs: traffic },
+    { recorder, pairs: traffic, samples: traffic },
     {
       upstreamTimeoutMs: options.upstreamTimeoutMs ?? 60_000,
       shadowTimeoutMs: options.shadowTimeoutMs,
       maxShadowInFlight: options.maxShadowInFlight,
       maxBodyBytes,
       random: options.random ?? Math.random,
+      ...(answerSampling ? { answerSampling } : {}),
     },
   );
   const admin = await startAdminPlane(
@@ -145,5 +158,25 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       })();
       return closed;
     },
+  };
+}
+
+/** The traffic log's capacities from the options (one process and the multi-process primary alike). */
+export function trafficLogFor(options: GatewayOptions): TrafficLog {
+  return new TrafficLog({
+    records: options.recordsCapacity,
+    shadowPairs: options.shadowPairsCapacity,
+    answerSamples: options.answerSamplesCapacity,
+  });
+}
+
+/** The answer sampling the options ask for; null when it is off. */
+export function answerSamplingOf(options: GatewayOptions): AnswerSamplingOptions | null {
+  const every = options.answerSampleEvery ?? DEFAULT_ANSWER_SAMPLING.every;
+  if (every === 0) return null;
+  return {
+    every,
+    maxAnswerChars: options.answerSampleChars ?? DEFAULT_ANSWER_SAMPLING.maxAnswerChars,
+    maxRequestChars: DEFAULT_ANSWER_SAMPLING.maxRequestChars,
   };
 }

@@ -4,7 +4,8 @@
 // judge); it can never delay or fail the client's response. A cap on in-flight copies keeps a
 // slow or hung shadow target from accumulating unbounded work in the gateway.
 import type { BackendSpec, ShadowAnswer } from './admin-api';
-import type { ExchangeSink } from './exchange-recorder';
+import type { AnswerSampler } from './answer-sampler';
+import { isoNow, type ExchangeSink } from './exchange-recorder';
 import { inspectOutcome } from './inspect-outcome';
 import type { ResolvedRoute } from './route-table';
 import { tenthOfMs, type UpstreamClient, type UpstreamOutcome, type UpstreamPath } from './upstream';
@@ -36,6 +37,8 @@ export class ShadowMirror {
   constructor(
     private readonly options: {
       recorder: ExchangeSink;
+      /** Mirrored answers are kept as text too (the bake's baseline answers); null when sampling is off. */
+      sampler: AnswerSampler | null;
       upstream: UpstreamClient;
       timeoutMs: number;
       maxInFlight: number;
@@ -120,6 +123,16 @@ export class ShadowMirror {
       stickyBucket: options.stickyBucket ?? null,
       outcome,
       answer,
+    });
+    this.options.sampler?.offer({
+      route: options.route,
+      backend: target,
+      mode: 'shadow',
+      requestId: options.requestId,
+      status: outcome.status,
+      answer,
+      body: options.body,
+      at: isoNow(),
     });
     return {
       backend: target.name,

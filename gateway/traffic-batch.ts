@@ -1,7 +1,8 @@
-// A data-plane worker's sink for traffic (cluster-worker.ts): exchanges and shadow pairs are
+// A data-plane worker's sink for traffic (cluster-worker.ts): exchanges, shadow pairs and answer samples are
 // collected and handed to `send` as one batch at most `maxDelayMs` after the first item of the
 // batch, or as soon as it holds `maxItems`, so the IPC cost (one message, one serialization) is
 // paid per batch, not per request. The worker also flushes on shutdown.
+import type { NewAnswerSample, SampleSink } from './answer-sampler';
 import type { ExchangeEntry, ExchangeSink, NewShadowPair, PairSink } from './exchange-recorder';
 import { exchangeOf } from './exchange-recorder';
 import { encodeExchange, type WireExchange } from './exchange-wire';
@@ -13,11 +14,13 @@ export interface TrafficBatch {
   /** decodeExchange gives back each exchange as exchangeOf made it. */
   exchanges: WireExchange[];
   pairs: NewShadowPair[];
+  samples: NewAnswerSample[];
 }
 
-export class TrafficBatcher implements ExchangeSink, PairSink {
+export class TrafficBatcher implements ExchangeSink, PairSink, SampleSink {
   private exchanges: WireExchange[] = [];
   private pairs: NewShadowPair[] = [];
+  private samples: NewAnswerSample[] = [];
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -38,9 +41,14 @@ export class TrafficBatcher implements ExchangeSink, PairSink {
     this.added();
   }
 
+  addSample(sample: NewAnswerSample): void {
+    this.samples.push(sample);
+    this.added();
+  }
+
   /** Items waiting for the next batch. */
   get pending(): number {
-    return this.exchanges.length + this.pairs.length;
+    return this.exchanges.length + this.pairs.length + this.samples.length;
   }
 
   /** Sends what is waiting now (nothing when empty). */
@@ -50,9 +58,10 @@ export class TrafficBatcher implements ExchangeSink, PairSink {
       this.timer = null;
     }
     if (this.pending === 0) return;
-    const batch: TrafficBatch = { exchanges: this.exchanges, pairs: this.pairs };
+    const batch: TrafficBatch = { exchanges: this.exchanges, pairs: this.pairs, samples: this.samples };
     this.exchanges = [];
     this.pairs = [];
+    this.samples = [];
     this.send(batch);
   }
 

@@ -1,14 +1,17 @@
 // The gateway's bounded memory of recent traffic: one record per upstream exchange (live and
-// shadow) and one pair per mirrored request. Both are ring buffers with a global seq, paged per
+// shadow), one pair per mirrored request and the answers kept as text (answer-sampler.ts). All
+// are ring buffers with a global seq, paged per
 // route by the admin API. Seqs restart at 1 in every process, so each entry also carries the
 // process's epoch: a reader holding a seq from another epoch is across a restart.
 import { randomBytes } from 'node:crypto';
-import type { RequestRecord, ShadowPair } from './admin-api';
+import type { AnswerSample, RequestRecord, ShadowPair } from './admin-api';
+import type { NewAnswerSample } from './answer-sampler';
 import { SeqRingBuffer } from './seq-ring-buffer';
 import type { Page } from './seq-ring-buffer';
 
 export const DEFAULT_RECORDS_CAPACITY = 10_000;
 export const DEFAULT_SHADOW_PAIRS_CAPACITY = 2_000;
+export const DEFAULT_ANSWER_SAMPLES_CAPACITY = 2_000;
 
 /** A new id for every gateway process start: time-ordered prefix, random suffix. */
 export function newEpoch(now = Date.now()): string {
@@ -24,11 +27,13 @@ export interface EpochPage<T> extends Page<T> {
 export class TrafficLog {
   private readonly records: SeqRingBuffer<RequestRecord>;
   private readonly pairs: SeqRingBuffer<ShadowPair>;
+  private readonly samples: SeqRingBuffer<AnswerSample>;
   readonly epoch: string;
 
-  constructor(options: { records?: number; shadowPairs?: number; epoch?: string } = {}) {
+  constructor(options: { records?: number; shadowPairs?: number; answerSamples?: number; epoch?: string } = {}) {
     this.records = new SeqRingBuffer<RequestRecord>(options.records ?? DEFAULT_RECORDS_CAPACITY);
     this.pairs = new SeqRingBuffer<ShadowPair>(options.shadowPairs ?? DEFAULT_SHADOW_PAIRS_CAPACITY);
+    this.samples = new SeqRingBuffer<AnswerSample>(options.answerSamples ?? DEFAULT_ANSWER_SAMPLES_CAPACITY);
     this.epoch = options.epoch ?? newEpoch();
   }
 
@@ -69,6 +74,24 @@ export class TrafficLog {
     }));
   }
 
+  addSample(sample: NewAnswerSample): AnswerSample {
+    const { epoch } = this;
+    return this.samples.pushBuilt((seq) => ({
+      seq,
+      epoch,
+      requestId: sample.requestId,
+      route: sample.route,
+      backend: sample.backend,
+      model: sample.model,
+      mode: sample.mode,
+      status: sample.status,
+      request: sample.request,
+      answer: sample.answer,
+      cut: sample.cut,
+      at: sample.at,
+    }));
+  }
+
   /** `epoch`: the epoch the reader's `since` belongs to (omitted: this one). */
   recordsFor(route: string, since: number, limit: number, epoch?: string): EpochPage<RequestRecord> {
     return this.page(this.records, route, since, limit, epoch);
@@ -76,6 +99,10 @@ export class TrafficLog {
 
   pairsFor(route: string, since: number, limit: number, epoch?: string): EpochPage<ShadowPair> {
     return this.page(this.pairs, route, since, limit, epoch);
+  }
+
+  samplesFor(route: string, since: number, limit: number, epoch?: string): EpochPage<AnswerSample> {
+    return this.page(this.samples, route, since, limit, epoch);
   }
 
   private page<T extends { seq: number; route: string }>(

@@ -11,6 +11,7 @@ import { goldenEvalStageSchema } from './golden-eval-schema';
 import { metricsProblems, metricsSchema } from './metrics-schema';
 import { notificationsSchema } from './notifications-schema';
 import { shadowStageSchema } from './shadow-schema';
+import { canaryBehaviorSchema } from './canary-behavior-schema';
 
 const slug = z
   .string()
@@ -111,6 +112,8 @@ export const planSchema = z
             checkInterval: duration()
               .refine((ms) => ms >= 1_000, 'must be at least 1s')
               .default(60_000),
+            /** Behavioral checks on the live answers at every check (plan/canary-behavior-schema.ts); absent: off. */
+            behavioral: canaryBehaviorSchema.optional(),
             /** What the route's traffic looks like, for `rollout plan check`'s window-length calculation. */
             expected: z
               .strictObject({
@@ -250,6 +253,13 @@ export const planSchema = z
         code: 'custom',
         path: ['approvals', 'approvers'],
         message: 'at least one approver is required when the plan has approval gates',
+      });
+    }
+    if (plan.router.kind !== 'gateway' && plan.stages.canary.behavioral?.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages', 'canary', 'behavioral'],
+        message: "the canary's behavioral checks read the llm-rollout gateway's answer samples: use the gateway router, or remove stages.canary.behavioral",
       });
     }
     if (plan.router.kind === 'haproxy' && plan.stages.shadow.enabled) {

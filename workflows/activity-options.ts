@@ -70,3 +70,13 @@ export const NOTIFY: ActivityOptions = {
   startToCloseTimeout: '15s',
   retry: { initialInterval: '1s', maximumAttempts: 3 },
 };
+
+/**
+ * The canary's behavioral check at one check: reads the window's answer samples and makes at most
+ * the plan's judgeCallsPerCheck judge calls. A failed check is said on the timeline and the next
+ * check tries again.
+ */
+export const BEHAVIOR: ActivityOptions = {
+  startToCloseTimeout: '5m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 2 },
+};

@@ -28,7 +28,7 @@ import { formatDuration } from '../plan/duration';
 import { resolveMetrics } from '../plan/metrics-schema';
 import { gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
 import type { SeriesSelection } from '../plan/series-dialects';
-import { COMPENSATION, EVAL, METRICS, NOTIFY, PLAN, RECONCILE, TRAFFIC } from './activity-options';
+import { BEHAVIOR, COMPENSATION, EVAL, METRICS, NOTIFY, PLAN, RECONCILE, TRAFFIC } from './activity-options';
 import { parsePlanOrFail } from './plan-input';
 import {
   approveUpdate,
@@ -91,6 +91,7 @@ const compensation =
 const metrics =
   proxyActivities<Pick<RolloutActivities, 'judgeCanaryWindow' | 'judgeTrafficWindow' | 'judgeSeriesWindow'>>(METRICS);
 const evals = proxyActivities<Pick<RolloutActivities, 'runGoldenEval' | 'compareShadow'>>(EVAL);
+const behavior = proxyActivities<Pick<RolloutActivities, 'checkCanaryBehavior'>>(BEHAVIOR);
 const notifier = proxyActivities<Pick<RolloutActivities, 'notify'>>(NOTIFY);
 const reconciler = proxyActivities<Pick<RolloutActivities, 'reconcileTraffic'>>(RECONCILE);
 const planCheck = proxyLocalActivities<Pick<RolloutActivities, 'normalizePlan'>>(PLAN);
@@ -332,6 +333,7 @@ class Rollout {
     }
     const verdict = spec.kind === 'golden_eval' ? await this.runGoldenEval(spec) : await this.observe(spec);
     if (spec.kind === 'shadow') await this.compareShadowAnswers(spec);
+    await this.reviewBehavior();
     record.status = 'passed';
     record.verdict = verdict?.outcome;
     record.endedAt = now();
@@ -574,8 +576,74 @@ class Rollout {
     if (!patched('reassert-traffic')) return this.judgeWindow(spec);
     return this.untilRollback(async () => {
       if (!(await this.reassertTraffic(spec))) return null;
-      return this.judgeWindow(spec);
+      const verdict = await this.judgeWindow(spec);
+      if (verdict?.outcome === 'fail') return verdict;
+      const behavioral = await this.checkBehavior(spec);
+      return behavioral?.outcome === 'fail' ? behavioral : verdict;
     });
+  }
+
+  /**
+   * The canary's behavioral check on live answers (stages.canary.behavioral), after the judge at
+   * every check of a canary step (and the bake): a blocking regression fails the check, a
+   * non-blocking one is kept for a person at the window's end. Rollouts without it (all those
+   * started before it existed) never reach the patch.
+   */
+  private async checkBehavior(spec: StageSpec): Promise<Verdict | null> {
+    const config = this.plan.stages.canary.behavioral;
+    if (!config?.enabled || this.plan.router.kind !== 'gateway') return null;
+    if (spec.kind !== 'canary' && !(spec.kind === 'cutover' && config.bake)) return null;
+    if (!patched('canary-behavioral-checks')) return null;
+    const windowStartedAtMs = this.state.windowStartedAtMs;
+    if (this.state.behavior?.windowStartedAtMs !== windowStartedAtMs)
+      this.state.behavior = { windowStartedAtMs, state: null, cursors: null };
+    const memory = this.state.behavior;
+    const interval = this.plan.stages.canary.checkInterval;
+    const extensions = this.plan.guardrails.onInconclusive === 'extend_then_ask' ? 2 : 1;
+    let result;
+    try {
+      result = await behavior.checkCanaryBehavior({
+        rolloutId: this.plan.rollout.id,
+        stage: spec.id,
+        adminUrl: this.gatewayAdminUrl(),
+        ...this.gatewayReadAccess(),
+        route: this.target.route,
+        windowStartMs: windowStartedAtMs,
+        config,
+        guardrails: this.plan.guardrails,
+        plannedLooks: Math.ceil(spec.windowMs / interval) * extensions,
+        state: memory.state,
+        cursors: memory.cursors,
+        alongside: answerGuardrails(this.state.windowVerdict),
+      });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
+      this.record('behavior_check_failed', `live answers not checked: ${failureMessage(error)}`, undefined, spec.id);
+      return null;
+    }
+    memory.state = result.state;
+    memory.cursors = result.cursors;
+    const { review, ...verdict } = result.verdict;
+    memory.verdict = verdict;
+    if (review && !memory.review) {
+      memory.review = verdict;
+      this.record('behavior_differs', verdict.reason, undefined, spec.id);
+    }
+    if (verdict.outcome === 'fail') {
+      pushBounded(this.state.verdicts, verdict, MAX_VERDICTS);
+      await this.tell({ type: 'verdict', message: `${spec.id} failed: ${verdict.reason}`, stage: spec.id, verdict });
+    }
+    return verdict;
+  }
+
+  /** At the window's end: the behavioral check's last verdict joins the stage's, and a finding that does not block asks a person. */
+  private async reviewBehavior(): Promise<void> {
+    const memory = this.state.behavior;
+    if (!memory || memory.windowStartedAtMs !== this.state.windowStartedAtMs || !memory.verdict) return;
+    const { verdict, review } = memory;
+    delete this.state.behavior;
+    pushBounded(this.state.verdicts, verdict, MAX_VERDICTS);
+    if (review) await this.gate(this.state.stages[this.state.stageIndex + 1]?.id ?? 'retire', 'needs_review', review);
   }
 
   /** The traffic layer brought back to what the rollout wants; false when it could not be read (a failed check). */
@@ -1191,6 +1259,26 @@ function describeStage(spec: StageSpec): string {
     case 'cutover':
       return `cutover: 100% on the candidate, baseline kept warm on mirrored traffic (${window} bake)`;
   }
+}
+
+/** The canary judge's refusals, JSON and length at this check, for the behavioral verdict to show beside its own. */
+function answerGuardrails(verdict: Verdict | null): Verdict['metrics'] {
+  const shown = new Set(['refusalRate', 'schemaAdherence', 'length']);
+  return (verdict?.metrics ?? [])
+    .filter((m) => shown.has(m.metric))
+    .map((m) => ({
+      metric: m.metric,
+      direction: m.direction,
+      critical: m.critical,
+      baseline: m.baseline,
+      candidate: m.candidate,
+      delta: m.delta,
+      deltaKind: m.deltaKind,
+      tolerance: m.tolerance,
+      samples: m.samples,
+      classification: m.classification,
+      message: m.message,
+    }));
 }
 
 function failureMessage(error: ActivityFailure): string {

@@ -1,6 +1,8 @@
 // The rollout's durable state: everything the status query shows and everything continue-as-new
 // carries to the next run. Plain data only, so it serializes into the next run's input.
+import type { SamplesCursor } from '../activities/canary-behavior';
 import type { RecordsCursor } from '../activities/metrics/judge-canary-window';
+import type { CanaryBehaviorState } from '../evals/canary-behavior';
 import type { JudgeState, LatencyReference } from '../judge/canary-judge';
 import type { SeriesSnapshot } from '../judge/series-window';
 import type { Verdict } from '../judge/verdict';
@@ -134,6 +136,17 @@ export interface RolloutState {
     shadowFirstTokenReference?: LatencyReference;
     /** The series judge's previous look and running totals in the current window. */
     seriesSnapshot?: SeriesSnapshot;
+  };
+  /** The canary's behavioral check in the current window (stages.canary.behavioral); absent when it does not run. */
+  behavior?: {
+    /** The window it belongs to (windowStartedAtMs): a new window starts it afresh. */
+    windowStartedAtMs: number;
+    state: CanaryBehaviorState | null;
+    cursors: Record<string, SamplesCursor> | null;
+    /** Its latest verdict, recorded with the stage's verdicts when the window ends. */
+    verdict?: Verdict;
+    /** The first non-blocking regression it found: a person decides before the next stage. */
+    review?: Verdict;
   };
   runs: number;
   outcome?: Outcome;

@@ -257,6 +257,26 @@ describe('gateway --processes 2', () => {
     expect(pairs.pairs.map((pair) => pair.seq)).toEqual(pairs.pairs.map((_, i) => i + 1));
     expect(shadow).toHaveLength(mirrored.length);
 
+    // Every answer is kept as text too (the default: every answer), sent by the workers with their batches.
+    const samples = await eventually('every mirrored answer kept as text', async () => {
+      const page = await admin.answerSamples(ROUTE, { since: 0, epoch, limit: 10_000 });
+      return page.samples.filter((s) => s.mode === 'shadow').length >= mirrored.length ? page : undefined;
+    });
+    expect(samples).toMatchObject({ epoch, restarted: false, lost: 0 });
+    expect(samples.samples.map((s) => s.seq)).toEqual(samples.samples.map((_, i) => i + 1));
+    const mirroredIds = mirrored.map((reply) => reply.requestId).sort();
+    for (const [mode, backend] of [
+      ['live', 'baseline'],
+      ['shadow', 'candidate'],
+    ])
+      expect(
+        samples.samples
+          .filter((s) => s.mode === mode && s.backend === backend && mirroredIds.includes(s.requestId))
+          .map((s) => s.requestId)
+          .sort(),
+      ).toEqual(mirroredIds);
+    expect(samples.samples.every((s) => s.answer.length > 0 && s.request.length > 0)).toBe(true);
+
     expect(await metricTotal(GATEWAY_METRICS.requests, { route: ROUTE, mode: 'live' })).toBe(sent);
     expect(await metricTotal(GATEWAY_METRICS.requests, { route: ROUTE, mode: 'shadow' })).toBe(shadow.length);
     expect(await metricTotal(`${GATEWAY_METRICS.duration}_count`, { route: ROUTE, mode: 'live' })).toBe(sent);

@@ -63,3 +63,24 @@ describe('plan check: behavioral gates', () => {
     expect(text).toContain('beyond ±20 pts / ±10 pts; no judge needed');
   });
 });
+
+describe('plan check: canary behavioral checks', () => {
+  it('says they are off by default, and what they judge when the plan enables them', () => {
+    expect(describePlan(parsePlan(minimal))).toContain('canary live answers: off (stages.canary.behavioral enables');
+    const plan = {
+      ...minimal,
+      stages: {
+        ...minimal.stages,
+        canary: {
+          steps: [{ weight: 10, window: '5m' }],
+          behavioral: { judge: { baseUrl: 'http://127.0.0.1:9/v1', model: 'judge' } },
+        },
+      },
+    };
+    const text = describePlan(parsePlan(plan));
+    expect(text).toMatch(
+      /canary live answers, at every check of each canary step and the bake: phrasing\* \(±10 pts\), judge\.completeness\*/,
+    );
+    expect(text).toContain('at most 10 calls per check');
+  });
+});

@@ -1,0 +1,126 @@
+// The canary's behavioral check end to end on the embedded stack: the real gateway keeps live
+// answers as text, the worker's activity reads them at every check, and with no shadow soak, no
+// golden eval and no LLM judge, a candidate that opens half its answers with a qualifying phrase
+// is stopped during the canary on phrasing alone; a healthy one is promoted.
+import { Client, Connection } from '@temporalio/client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decide } from '../../client/rollout-commands';
+import { startRollout } from '../../client/rollouts';
+import { demoPlan } from '../../demo/demo-plans';
+import { GatewayAdminClient } from '../../gateway/admin-client';
+import { parsePlan } from '../../plan/schema';
+import { runLoad } from '../../simulator/load-generator';
+import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
+import { startEmbeddedStack, type EmbeddedStack } from '../../stack/embedded-stack';
+import { statusQuery } from '../../workflows/model-rollout';
+
+let dir: string;
+let stack: EmbeddedStack;
+let client: Client;
+let connection: Connection;
+const sims: Record<string, SimulatedBackend> = {};
+const load = new AbortController();
+let loadDone: Promise<unknown>;
+
+const gatewayAdmin = () => new GatewayAdminClient({ adminUrl: stack.gatewayAdminUrl, token: stack.gatewayAdminToken });
+
+function plan(id: string, candidate: SimulatedBackend) {
+  const input = demoPlan({ id, route: id, baseline: sims.baseline!, candidate, stack, gates: [] });
+  // Only the canary sees the candidate's answers: no shadow soak, no golden eval, no judge.
+  input.stages!.shadow = { enabled: false };
+  input.stages!.canary = {
+    checkInterval: '4s',
+    steps: [{ weight: 50, window: '12s' }],
+    behavioral: {},
+  };
+  input.stages!.cutover = { bake: '4s' };
+  // Without mirroring the bake has no live baseline: its verdict asks a person (the test approves).
+  input.guardrails = { ...input.guardrails, onInconclusive: 'ask' };
+  return parsePlan(input);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'llm-rollout-canary-behavior-'));
+  stack = await startEmbeddedStack({ dir, taskQueue: 'canary-behavior' });
+  sims.baseline = await startSimulatedBackend({
+    model: 'sim-base',
+    behaviour: { latencyMedianMs: 30, latencySigma: 0.1, seed: 1 },
+  });
+  sims.qualifier = await startSimulatedBackend({
+    model: 'sim-qualifier',
+    // The baseline's content, with the qualifier: only the phrasing changed.
+    behaviour: { latencyMedianMs: 30, latencySigma: 0.1, seed: 2, contentSeed: 1, qualifierRate: 0.5 },
+  });
+  sims.healthy = await startSimulatedBackend({
+    model: 'sim-healthy',
+    behaviour: { latencyMedianMs: 30, latencySigma: 0.1, seed: 3, contentSeed: 1 },
+  });
+  for (const name of ['cb-qualifier', 'cb-healthy'])
+    await gatewayAdmin().defineRoute(name, {
+      backends: [{ name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model }],
+    });
+  loadDone = runLoad({
+    gatewayUrl: stack.gatewayUrl,
+    routes: ['cb-qualifier', 'cb-healthy'],
+    ratePerSecond: 60,
+    durationMs: 180_000,
+    users: 200,
+    jsonShare: 0.3,
+    streamShare: 0.3,
+    signal: load.signal,
+  });
+  connection = await Connection.connect({ address: stack.temporalAddress });
+  client = new Client({ connection, namespace: stack.namespace });
+}, 120_000);
+
+afterAll(async () => {
+  load.abort();
+  await loadDone?.catch(() => undefined);
+  await connection?.close();
+  for (const sim of Object.values(sims)) await sim.close();
+  await stack?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('canary behavioral checks on the embedded stack', () => {
+  it('stops a candidate that adds a qualifying phrase during the canary, with no judge, and promotes a healthy one', async () => {
+    const bad = await startRollout(client, plan('cb-qualifier', sims.qualifier!), {
+      taskQueue: stack.taskQueue,
+      requestedBy: 'carol',
+    });
+    const good = await startRollout(client, plan('cb-healthy', sims.healthy!), {
+      taskQueue: stack.taskQueue,
+      requestedBy: 'carol',
+    });
+
+    const badResult = await bad.result();
+    expect(badResult.outcome, `${badResult.reason}; ${badResult.verdicts.map((v) => v.reason).join(' | ')}`).toBe(
+      'rolled_back',
+    );
+    expect(badResult.reason).toMatch(/^canary-1: live answers: blocking regression/);
+    expect(badResult.reason).toMatch(/candidate starts \d+\.\d% of answers with "As far as I can tell/);
+    expect(badResult.reason).toMatch(/refusals, JSON and length \(canary judge\): refusalRate/);
+    const verdict = badResult.verdicts.find((v) => v.reason.startsWith('live answers'))!;
+    expect((verdict.metrics[0] as { decidedBy?: string }).decidedBy).toMatch(/Fisher.*α spent over the looks/);
+    expect((await gatewayAdmin().getRoute('cb-qualifier'))!.weights).toEqual({ baseline: 100, candidate: 0 });
+
+    // The bake (no mirrored baseline) asks a person; the canary step passed on its own.
+    for (let i = 0; i < 240; i++) {
+      const status = await good.query(statusQuery);
+      if (status.phase === 'finished') break;
+      if (status.gate)
+        await decide(client, 'cb-healthy', 'approve', { by: 'alice', gateId: status.gate.id, reason: 'bake ok' });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const goodResult = await good.result();
+    expect(goodResult.outcome, `${goodResult.reason}; ${goodResult.verdicts.map((v) => v.reason).join(' | ')}`).toBe(
+      'promoted',
+    );
+    const behavioral = goodResult.verdicts.filter((v) => v.reason.startsWith('live answers'));
+    expect(behavioral.find((v) => v.stage === 'canary-1')?.outcome, behavioral[0]?.reason).toBe('pass');
+    expect(goodResult.timeline.map((e) => e.type)).not.toContain('behavior_differs');
+  }, 180_000);
+});
