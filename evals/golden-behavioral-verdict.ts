@@ -9,14 +9,10 @@ import type { GoldenItem } from './golden-dataset';
 import type { ItemOutcome } from './golden-eval-runner';
 import { passRateCheck } from './golden-pass-rate';
 import type { GoldenRunState, ItemJudgement } from './golden-pipeline';
-import {
-  familyConfidence,
-  judgeMetric,
-  type BehavioralMetricEvidence,
-  type BehavioralVerdict,
-} from './metric-judgement';
-import { pairedSamples, type PairObservation } from './paired-samples';
-import { judgePhrasing, PHRASING_METRIC, type PhrasingSamples } from './phrasing-metric';
+import { familyConfidence, type BehavioralMetricEvidence, type BehavioralVerdict } from './metric-judgement';
+import { judgeGateMetrics } from './gate-metrics';
+import type { PairObservation } from './paired-samples';
+import type { PhrasingSamples } from './phrasing-metric';
 
 export interface GoldenVerdictInput {
   stage: string;
@@ -103,20 +99,14 @@ export function behavioralGoldenVerdict(input: GoldenVerdictInput): BehavioralVe
   const policy = goldenPolicy(config);
   const specs = goldenMetricSpecs(config, guardrails);
   const confidence = familyConfidence(guardrails.alpha, specs.length);
-  const metrics: BehavioralMetricEvidence[] = specs.map((spec) =>
-    spec.metric === PHRASING_METRIC
-      ? judgePhrasing(spec, goldenPhrasingSamples(pairs), {
-          confidence,
-          minPairs: policy.minPairs,
-          maxNoScoreShare: policy.maxNoScoreShare,
-        })
-      : judgeMetric(spec, pairedSamples(spec, observations), {
-          confidence,
-          minPairs: policy.minPairs,
-          maxNoScoreShare: policy.maxNoScoreShare,
-          seedLabel: `${stage}|${items.length}`,
-        }),
-  );
+  const metrics: BehavioralMetricEvidence[] = judgeGateMetrics({
+    specs,
+    observations,
+    phrasing: () => goldenPhrasingSamples(pairs),
+    confidence,
+    policy,
+    seedLabel: `${stage}|${items.length}`,
+  });
   // The plan's pass-rate floor and allowance, when the dataset has anything to check.
   const checked = items.some((item) => item.expected !== undefined || item.schema !== undefined);
   let passRate: { evidence: MetricEvidence; failed: boolean; reason: string } | undefined;

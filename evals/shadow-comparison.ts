@@ -16,15 +16,11 @@ import { EmbeddingSimilarity, type SimilarityResult } from './embedding-similari
 import { judgementFindings, lastUserMessage, writeReport, type ReportRow } from './eval-report';
 import { Limiter } from './limiter';
 import { LlmJudge, type LlmJudgeVerdict } from './llm-judge';
-import {
-  familyConfidence,
-  judgeMetric,
-  type BehavioralMetricEvidence,
-  type BehavioralVerdict,
-} from './metric-judgement';
+import { familyConfidence, type BehavioralMetricEvidence, type BehavioralVerdict } from './metric-judgement';
 import { seedOf } from './paired-bootstrap';
-import { pairedSamples, type PairObservation } from './paired-samples';
-import { judgePhrasing, PHRASING_METRIC, type PhrasingSamples } from './phrasing-metric';
+import { judgeGateMetrics } from './gate-metrics';
+import type { PairObservation } from './paired-samples';
+import type { PhrasingSamples } from './phrasing-metric';
 
 type Pricing = RolloutPlan['backends']['baseline']['pricing'];
 
@@ -251,20 +247,14 @@ export async function runShadowComparison(
   const confidence = familyConfidence(run.guardrails.alpha, specs.length);
   const schema = compare.schema;
   const observations = shadowObservations(pairs, sampled, judgements, run.pricing, schema);
-  const metrics: BehavioralMetricEvidence[] = specs.map((spec) =>
-    spec.metric === PHRASING_METRIC
-      ? judgePhrasing(spec, shadowPhrasingSamples(pairs), {
-          confidence,
-          minPairs: policy.minPairs,
-          maxNoScoreShare: policy.maxNoScoreShare,
-        })
-      : judgeMetric(spec, pairedSamples(spec, observations), {
-          confidence,
-          minPairs: policy.minPairs,
-          maxNoScoreShare: policy.maxNoScoreShare,
-          seedLabel: `${run.stage}|${pairs.length}`,
-        }),
-  );
+  const metrics: BehavioralMetricEvidence[] = judgeGateMetrics({
+    specs,
+    observations,
+    phrasing: () => shadowPhrasingSamples(pairs),
+    confidence,
+    policy,
+    seedLabel: `${run.stage}|${pairs.length}`,
+  });
   const decision = shadowDecision(metrics, {
     pairs: pairs.length,
     minPairs: compare.minPairs,

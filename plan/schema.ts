@@ -259,7 +259,8 @@ export const planSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['stages', 'canary', 'behavioral'],
-        message: "the canary's behavioral checks read the llm-rollout gateway's answer samples: use the gateway router, or remove stages.canary.behavioral",
+        message:
+          "the canary's behavioral checks read the llm-rollout gateway's answer samples: use the gateway router, or remove stages.canary.behavioral",
       });
     }
     if (plan.router.kind === 'haproxy' && plan.stages.shadow.enabled) {
