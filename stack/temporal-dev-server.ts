@@ -38,7 +38,22 @@ export interface TemporalDevServer {
 const HOST = '127.0.0.1';
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * The dev server's internal services (history, matching) take ports of their own choosing after
+ * ours are picked, so one can land on a port we chose but had not bound yet. That start fails
+ * with "address already in use"; it is started again on fresh ports, a few times.
+ */
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof Error) || !error.message.includes('address already in use')) throw error;
+    }
+  }
+}
+
+async function startOnce(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const namespace = options.namespace ?? 'default';
   const searchAttributes = options.searchAttributes ?? {};
   for (const name of Object.keys(searchAttributes)) {

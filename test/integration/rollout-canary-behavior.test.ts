@@ -36,7 +36,7 @@ function plan(id: string, candidate: SimulatedBackend) {
     steps: [{ weight: 50, window: '12s' }],
     behavioral: {},
   };
-  input.stages!.cutover = { bake: '4s' };
+  input.stages!.cutover = { bake: '4s', revertWindow: '0s' }; // ends at promotion: no revert window to wait out
   // Without mirroring the bake has no live baseline: its verdict asks a person (the test approves).
   input.guardrails = { ...input.guardrails, onInconclusive: 'ask' };
   return parsePlan(input);
