@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import type { AuditEntry } from '../../client/rollout-audit';
 import { AUTOMATIC, auditRollouts } from '../../client/rollout-audit';
-import { decide, requestRollback, revert } from '../../client/rollout-commands';
+import { decide, requestRollback } from '../../client/rollout-commands';
 import { startRollout, watchRollout, type RolloutHandle } from '../../client/rollouts';
 import type { Verdict } from '../../judge/verdict';
 import { parsePlan, type GatePoint } from '../../plan/schema';
@@ -136,7 +136,13 @@ beforeAll(async () => {
   expect((await timedOut.result()).outcome).toBe('aborted');
 
   expect((await watchRollout(reverted, () => undefined)).outcome).toBe('promoted');
-  await revert(client, 'audit-reverted', { by: 'frank', reason: 'INC-20: answers truncated in prod' });
+  // As a person would: the CLI refuses a revert without a reason, then reverts.
+  await expect(rolloutCli(['revert', 'audit-reverted', '--as', 'frank'])).rejects.toMatchObject({
+    stderr: expect.stringContaining('--reason is required'),
+  });
+  expect(
+    await rolloutCli(['revert', 'audit-reverted', '--as', 'frank', '--reason', 'INC-20: answers truncated in prod']),
+  ).toMatch(/^audit-reverted: reverted by frank: INC-20: answers truncated in prod; sim-baseline back on route/);
   expect((await reverted.result()).outcome).toBe('reverted');
 
   await atGate(waiting, 'canary-1');
