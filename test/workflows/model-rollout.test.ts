@@ -3,7 +3,7 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createActivities } from '../../activities';
 import type { GoldenEvalInput, TrafficState } from '../../activities/contract';
 import type { GatePoint } from '../../plan/schema';
@@ -27,6 +27,10 @@ import { noTraffic, scriptedFigures, type FiguresScript } from '../support/scrip
 import { scriptedRecords } from '../support/scripted-records';
 import { scriptedSeries, type SeriesScript } from '../support/scripted-series';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal';
+
+// Each test takes seconds alone; beside the end-to-end suites on a loaded CI machine the test
+// server's workflow tasks slow down many times over, so allow more than the default minute.
+vi.setConfig({ testTimeout: 180_000 });
 
 const taskQueue = 'rollout-workflow-tests';
 const routers = new Map<string, InMemoryRouter>();
