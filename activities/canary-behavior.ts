@@ -6,6 +6,7 @@
 // verdict (bar a judge that answers differently when asked again).
 import { setMaxListeners } from 'node:events';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { GatewayReadTarget } from './gateway-read-target';
 import type { AnswerSample } from '../lib/answer-sample';
 import { GatewayAdminClient, GatewayRefusedError } from '../gateway/admin-client';
 import { DEFAULT_REQUEST_RETRIES } from '../evals/behavioral-settings';
@@ -36,14 +37,9 @@ export interface SamplesCursor {
   readThrough: number;
 }
 
-export interface CanaryBehaviorInput {
+export interface CanaryBehaviorInput extends GatewayReadTarget {
   rolloutId: string;
   stage: string;
-  adminUrl: string;
-  /** Every gateway serving the route (router.adminUrl and its replicas); default [adminUrl]. */
-  replicas?: string[];
-  adminTokenEnv?: string;
-  route: string;
   /** Epoch ms: only samples from here on (the window's start, after any warm-up). */
   windowStartMs: number;
   config: CanaryBehaviorConfig;

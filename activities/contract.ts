@@ -3,6 +3,7 @@
 // one input object and is idempotent, because Temporal may run it more than once.
 import type { Verdict } from '../judge/verdict';
 import type { CanaryBehaviorInput, CanaryBehaviorResult } from './canary-behavior';
+import type { GatewayReadTarget } from './gateway-read-target';
 import type { JudgeCanaryWindowInput, JudgeCanaryWindowResult } from './metrics/judge-canary-window';
 import type { JudgeTrafficWindowInput } from './metrics/judge-window-input';
 import type { JudgeSeriesWindowInput, JudgeSeriesWindowResult } from './metrics/judge-series-window';
@@ -104,16 +105,9 @@ export interface GoldenEvalInput {
  * report's path): fail (2+ breached thresholds) → roll back, inconclusive (1 breach, or not enough
  * evidence) → human gate, pass → continue. Heartbeats; resumable.
  */
-export interface ShadowCompareInput {
+export interface ShadowCompareInput extends GatewayReadTarget {
   rolloutId: string;
   stage: string;
-  /** The gateway's admin URL (router.adminUrl) and the route mirrored. */
-  adminUrl: string;
-  /** Every gateway serving the route (router.adminUrl and its replicas); default [adminUrl]. */
-  replicas?: string[];
-  /** router.adminTokenEnv (default GATEWAY_ADMIN_TOKEN): where the worker finds the admin token. */
-  adminTokenEnv?: string;
-  route: string;
   /** Epoch ms: only pairs recorded from here on (the shadow window's start). */
   windowStartMs: number;
   /** plan.stages.shadow; its optional `compare` holds the comparison's settings. */
