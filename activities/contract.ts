@@ -34,6 +34,12 @@ export interface SetCandidateWeightInput extends RouteTarget {
   candidatePercent: number;
 }
 
+export interface MarkRolloutStageInput extends RouteTarget {
+  rolloutId: string;
+  /** The stage id, or the outcome once the rollout is over. */
+  stage: string;
+}
+
 export interface SetShadowInput extends RouteTarget {
   enabled: boolean;
   /** Which backend receives the mirrored copies. */
@@ -159,6 +165,8 @@ export interface RolloutActivities {
   restoreBaseline(input: RestoreBaselineInput): Promise<RestoreBaselineResult>;
   retireBaseline(input: RouteTarget & { candidate: BackendConfig }): Promise<TrafficState>;
   reinstateBaseline(input: ReinstateBaselineInput): Promise<TrafficState>;
+  /** Tells the traffic layer which stage the rollout is in (dashboards draw it); best effort. */
+  markRolloutStage(input: MarkRolloutStageInput): Promise<TrafficState>;
   judgeTrafficWindow(input: JudgeTrafficWindowInput): Promise<Verdict>;
   judgeCanaryWindow(input: JudgeCanaryWindowInput): Promise<JudgeCanaryWindowResult>;
   /** The statistical judge on Prometheus series (any traffic layer), differenced per look. */

@@ -16,6 +16,8 @@
 //   DELETE /admin/routes/:route              -> 204
 //   PUT    /admin/routes/:route/weights      <- SetWeightsRequest -> RouteState (idempotent)
 //   PUT    /admin/routes/:route/shadow       <- SetShadowRequest  -> RouteState (idempotent)
+//   PUT    /admin/routes/:route/rollout      <- RolloutMarker     -> RouteState (idempotent; which
+//                                               rollout is in which stage on the route, for dashboards)
 //   GET    /admin/routes/:route/records?since=SEQ&epoch=EPOCH&limit=N -> RecordsPage (per-request records)
 //   GET    /admin/routes/:route/shadow-pairs?since=SEQ&epoch=EPOCH&limit=N -> ShadowPairsPage
 //   GET    /admin/routes/:route/answer-samples?since=SEQ&epoch=EPOCH&limit=N -> AnswerSamplesPage
@@ -54,6 +56,14 @@ export interface BackendSpec {
   model: string;
   /** Optional bearer token sent upstream. Never echoed back by the admin API. */
   apiKey?: string;
+  /** What the backend's tokens cost; the gateway then counts spend per series (llm_gateway_cost_usd_total). */
+  pricing?: TokenPricing;
+}
+
+/** USD per 1,000 tokens. */
+export interface TokenPricing {
+  inputPer1k: number;
+  outputPer1k: number;
 }
 
 export interface RouteDefinition {
@@ -74,6 +84,8 @@ export interface RouteState {
   /** Integer weights per backend name, summing to 100. */
   weights: Record<string, number>;
   shadow: ShadowState;
+  /** The rollout last marked on the route and its stage (or outcome); null when none was. */
+  rollout: RolloutMarker | null;
   /** Increases on every effective change (a no-op PUT leaves it unchanged). */
   version: number;
   updatedAt: string;
@@ -81,6 +93,15 @@ export interface RouteState {
 
 export interface SetWeightsRequest {
   weights: Record<string, number>;
+}
+
+/**
+ * Which rollout is in which stage on the route (the stage id, or its outcome once it ended). The
+ * gateway exports it as llm_gateway_rollout_stage, which dashboards draw as annotations.
+ */
+export interface RolloutMarker {
+  rollout: string;
+  stage: string;
 }
 
 export interface SetShadowRequest {

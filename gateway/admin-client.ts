@@ -7,6 +7,7 @@ import type {
   AnswerSamplesPage,
   GatewayInfo,
   RecordsPage,
+  RolloutMarker,
   RouteDefinition,
   RouteState,
   SetShadowRequest,
@@ -100,6 +101,10 @@ export class GatewayAdminClient {
 
   setShadow(route: string, request: SetShadowRequest): Promise<RouteState> {
     return this.call<RouteState>('PUT', routePath(route, '/shadow'), request);
+  }
+
+  markRollout(route: string, marker: RolloutMarker): Promise<RouteState> {
+    return this.call<RouteState>('PUT', routePath(route, '/rollout'), marker);
   }
 
   async deleteRoute(route: string): Promise<void> {

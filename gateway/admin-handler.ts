@@ -112,6 +112,13 @@ async function handleRoutes(
       sendJson(res, 200, state);
       return;
     }
+    case 'rollout': {
+      if (!allow(res, method, ['PUT'])) return;
+      const { state } = table.markRollout(route, await readJsonObject(req, deps.maxBodyBytes));
+      await durable(deps);
+      sendJson(res, 200, state);
+      return;
+    }
     case 'records': {
       if (!allow(res, method, ['GET'])) return;
       const { since, epoch, limit } = pageParams(url, route, table);

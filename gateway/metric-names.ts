@@ -14,10 +14,14 @@ export const GATEWAY_METRICS = {
   flagged: 'llm_gateway_responses_flagged_total',
   /** Counter of successful responses to requests that asked for JSON output (the denominator for invalid_json). */
   jsonRequested: 'llm_gateway_json_requests_total',
+  /** Counter of USD spent, from the tokens and the backend's pricing (backends defined without pricing add nothing). */
+  cost: 'llm_gateway_cost_usd_total',
   /** Gauge; labels route, backend. */
   weight: 'llm_gateway_backend_weight',
   /** Gauge; label route. */
   shadowShare: 'llm_gateway_shadow_share',
+  /** Gauge, 1 while a rollout is in a stage; labels route, rollout, stage (rollout-marker.ts). */
+  rolloutStage: 'llm_gateway_rollout_stage',
 } as const;
 
 export const DURATION_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30];

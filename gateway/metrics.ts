@@ -2,7 +2,7 @@
 // live in one process. Series names and label sets come from metric-names.ts, the contract the
 // PromQL reader in activities/metrics is built against.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RequestRecord, RouteState } from './admin-api';
+import type { RequestRecord, RouteState, TokenPricing } from './admin-api';
 import { DURATION_BUCKETS_SECONDS, GATEWAY_METRICS } from './metric-names';
 
 export type TrafficMode = RequestRecord['mode'];
@@ -23,6 +23,7 @@ interface Series {
   refusals: number;
   invalidJson: number;
   jsonRequested: number;
+  costUsd: number;
 }
 
 export class GatewayMetrics {
@@ -35,6 +36,10 @@ export class GatewayMetrics {
   private readonly jsonRequested: Counter<'route' | 'backend' | 'model' | 'mode'>;
   private readonly weight: Gauge<'route' | 'backend'>;
   private readonly shadowShare: Gauge<'route'>;
+  private readonly rolloutStage: Gauge<'route' | 'rollout' | 'stage'>;
+  private readonly cost: Counter<'route' | 'backend' | 'model' | 'mode'>;
+  /** Per route, each priced backend's pricing (kept equal to the route table by reflectRoute). */
+  private readonly pricing = new Map<string, Map<string, TokenPricing>>();
   private readonly series = new Map<string, Series>();
   private unflushed = false;
 
@@ -84,6 +89,13 @@ export class GatewayMetrics {
       registers,
       collect,
     });
+    this.cost = new Counter({
+      name: GATEWAY_METRICS.cost,
+      help: 'USD spent on upstream tokens, at the pricing the route defines for the backend.',
+      labelNames: [...SERIES_LABELS],
+      registers,
+      collect,
+    });
     this.weight = new Gauge({
       name: GATEWAY_METRICS.weight,
       help: 'Current routing weight (0-100) of each backend.',
@@ -94,6 +106,12 @@ export class GatewayMetrics {
       name: GATEWAY_METRICS.shadowShare,
       help: 'Fraction of live requests mirrored to the shadow target (0 when disabled).',
       labelNames: ['route'],
+      registers,
+    });
+    this.rolloutStage = new Gauge({
+      name: GATEWAY_METRICS.rolloutStage,
+      help: 'The rollout last marked on the route and its stage (1 while marked; the previous marker is removed).',
+      labelNames: ['route', 'rollout', 'stage'],
       registers,
     });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -113,6 +131,12 @@ export class GatewayMetrics {
     series.byCode.set(o.status, (series.byCode.get(o.status) ?? 0) + 1);
     series.promptTokens += o.promptTokens > 0 ? o.promptTokens : 0;
     series.completionTokens += o.completionTokens > 0 ? o.completionTokens : 0;
+    const price = this.pricing.get(o.route)?.get(o.backend);
+    if (price)
+      series.costUsd +=
+        ((o.promptTokens > 0 ? o.promptTokens : 0) * price.inputPer1k +
+          (o.completionTokens > 0 ? o.completionTokens : 0) * price.outputPer1k) /
+        1000;
     if (o.status < 200 || o.status >= 300) return;
     if (o.refusal) series.refusals++;
     if (o.validJson !== null) {
@@ -134,6 +158,7 @@ export class GatewayMetrics {
         refusals: 0,
         invalidJson: 0,
         jsonRequested: 0,
+        costUsd: 0,
       };
       this.series.set(key, series);
     }
@@ -155,6 +180,8 @@ export class GatewayMetrics {
       if (series.refusals > 0) this.flagged.inc({ ...labels, flag: 'refusal' }, series.refusals);
       if (series.jsonRequested > 0) this.jsonRequested.inc(labels, series.jsonRequested);
       if (series.invalidJson > 0) this.flagged.inc({ ...labels, flag: 'invalid_json' }, series.invalidJson);
+      if (series.costUsd > 0) this.cost.inc(labels, series.costUsd);
+      series.costUsd = 0;
       series.promptTokens = series.completionTokens = series.refusals = series.jsonRequested = series.invalidJson = 0;
     }
   }
@@ -164,13 +191,19 @@ export class GatewayMetrics {
     for (const backend of previous?.backends ?? []) {
       if (!state || !(backend.name in state.weights)) this.weight.remove({ route, backend: backend.name });
     }
+    const before = previous?.rollout;
+    if (before && (before.rollout !== state?.rollout?.rollout || before.stage !== state?.rollout?.stage))
+      this.rolloutStage.remove({ route, rollout: before.rollout, stage: before.stage });
     if (!state) {
       this.shadowShare.remove({ route });
+      this.pricing.delete(route);
       return;
     }
+    this.pricing.set(route, new Map(state.backends.flatMap((b) => (b.pricing ? [[b.name, b.pricing] as const] : []))));
     for (const backend of state.backends)
       this.weight.set({ route, backend: backend.name }, state.weights[backend.name] ?? 0);
     this.shadowShare.set({ route }, state.shadow.enabled ? state.shadow.share : 0);
+    if (state.rollout) this.rolloutStage.set({ route, ...state.rollout }, 1);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

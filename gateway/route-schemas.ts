@@ -3,7 +3,7 @@
 // are strict: an unknown field is a 400 rather than silently ignored, since a typo such as
 // `wieghts` would otherwise be a no-op the caller believes succeeded.
 import { z } from 'zod';
-import type { BackendSpec, RouteDefinition, SetShadowRequest, SetWeightsRequest } from './admin-api';
+import type { BackendSpec, RolloutMarker, RouteDefinition, SetShadowRequest, SetWeightsRequest } from './admin-api';
 import { InvalidRequestError } from './errors';
 
 /** Route names are public model names; kept to characters safe in URLs, headers and labels. */
@@ -22,6 +22,12 @@ const backendSpecSchema = z.strictObject({
   baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   model: z.string().min(1, 'must be a non-empty string'),
   apiKey: z.string().min(1, 'must be a non-empty string when given').optional(),
+  pricing: z
+    .strictObject({
+      inputPer1k: z.number('must be a number').min(0, 'must be >= 0'),
+      outputPer1k: z.number('must be a number').min(0, 'must be >= 0'),
+    })
+    .optional(),
 }) satisfies z.ZodType<BackendSpec>;
 
 export const routeDefinitionSchema = z
@@ -51,3 +57,11 @@ export const setShadowSchema = z.strictObject({
   target: z.string().min(1, 'must be a non-empty string').optional(),
   share: z.number('must be a number').min(0, 'must be >= 0').max(1, 'must be <= 1').optional(),
 }) satisfies z.ZodType<SetShadowRequest>;
+
+/** Rollout ids and stage names become metric labels: kept to the characters route names allow. */
+const MARKER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}$/;
+
+export const rolloutMarkerSchema = z.strictObject({
+  rollout: z.string().regex(MARKER_PATTERN, `must match ${MARKER_PATTERN.source}`),
+  stage: z.string().regex(MARKER_PATTERN, `must match ${MARKER_PATTERN.source}`),
+}) satisfies z.ZodType<RolloutMarker>;

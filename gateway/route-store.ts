@@ -26,6 +26,7 @@ const stateFileSchema = z.strictObject({
       backends: z.array(z.unknown()),
       weights: z.record(z.string(), z.number()),
       shadow: z.strictObject({ enabled: z.boolean(), target: z.string().nullable(), share: z.number() }),
+      rollout: z.unknown().optional(),
       version: z.number(),
       updatedAt: z.string(),
     }),

@@ -4,6 +4,7 @@
 // that changes nothing leaves `version` alone, which makes every admin PUT idempotent.
 import type {
   BackendSpec,
+  RolloutMarker,
   RouteDefinition,
   RouteState,
   SetShadowRequest,
@@ -11,7 +12,13 @@ import type {
   ShadowState,
 } from './admin-api';
 import { InvalidRequestError, RouteConflictError, RouteNotFoundError } from './errors';
-import { assertRouteName, routeDefinitionSchema, setShadowSchema, setWeightsSchema } from './route-schemas';
+import {
+  assertRouteName,
+  rolloutMarkerSchema,
+  routeDefinitionSchema,
+  setShadowSchema,
+  setWeightsSchema,
+} from './route-schemas';
 import { parseOrThrow } from './zod-errors';
 
 /** A route as the data plane needs it, including upstream credentials. */
@@ -21,6 +28,7 @@ export interface ResolvedRoute {
   backends: readonly BackendSpec[];
   weights: Readonly<Record<string, number>>;
   shadow: Readonly<ShadowState>;
+  rollout: Readonly<RolloutMarker> | null;
   version: number;
 }
 
@@ -30,6 +38,8 @@ export interface StoredRoute {
   backends: BackendSpec[];
   weights: Record<string, number>;
   shadow: ShadowState;
+  /** Absent in files written before rollouts were marked. */
+  rollout?: RolloutMarker;
   version: number;
   updatedAt: string;
 }
@@ -86,7 +96,7 @@ export class RouteTable {
     const existing = this.routes.get(route);
     if (!existing) {
       const weights = Object.fromEntries(backends.map((b, i) => [b.name, i === 0 ? 100 : 0]));
-      return this.commit(route, undefined, { route, backends, weights, shadow: { ...SHADOW_OFF } });
+      return this.commit(route, undefined, { route, backends, weights, shadow: { ...SHADOW_OFF }, rollout: null });
     }
 
     const names = new Set(backends.map((b) => b.name));
@@ -103,7 +113,7 @@ export class RouteTable {
     // A removed shadow target simply stops receiving copies; mirroring less is always safe.
     const targetGone = existing.shadow.target !== null && !names.has(existing.shadow.target);
     const shadow = targetGone ? { enabled: false, target: null, share: existing.shadow.share } : { ...existing.shadow };
-    return this.commit(route, existing, { route, backends, weights, shadow });
+    return this.commit(route, existing, { route, backends, weights, shadow, rollout: existing.rollout });
   }
 
   remove(route: string): void {
@@ -147,6 +157,13 @@ export class RouteTable {
     return this.commit(route, existing, { ...existing, shadow: { enabled: request.enabled, target, share } });
   }
 
+  /** Marks which rollout is in which stage on the route; marking the same again changes nothing. */
+  markRollout(route: string, body: unknown): MutationResult {
+    const existing = this.entry(route);
+    const marker: RolloutMarker = parseOrThrow(rolloutMarkerSchema, body);
+    return this.commit(route, existing, { ...existing, rollout: { rollout: marker.rollout, stage: marker.stage } });
+  }
+
   /** Every route with its upstream credentials, for the state file. */
   snapshot(): StoredRoute[] {
     return [...this.routes.values()].map((entry) => ({
@@ -154,6 +171,7 @@ export class RouteTable {
       backends: entry.backends.map(copyBackend),
       weights: { ...entry.weights },
       shadow: { ...entry.shadow },
+      ...(entry.rollout && { rollout: { ...entry.rollout } }),
       version: entry.version,
       updatedAt: entry.updatedAt,
     }));
@@ -184,12 +202,14 @@ export class RouteTable {
     if (!(share >= 0 && share <= 1)) throw new InvalidRequestError('shadow.share', `must be in 0..1, got ${share}`);
     if (!Number.isInteger(saved.version) || saved.version < 1)
       throw new InvalidRequestError('version', `must be a positive integer, got ${saved.version}`);
+    const rollout = saved.rollout === undefined ? null : parseOrThrow(rolloutMarkerSchema, saved.rollout);
     const existing = this.routes.get(route);
     const entry: RouteEntry = {
       route,
       backends,
       weights,
       shadow: { enabled, target, share },
+      rollout,
       version: saved.version,
       updatedAt: saved.updatedAt,
     };
@@ -214,6 +234,7 @@ export class RouteTable {
       backends: next.backends,
       weights: next.weights,
       shadow: next.shadow,
+      rollout: next.rollout,
       version: (existing?.version ?? 0) + 1,
       updatedAt: new Date().toISOString(),
     };
@@ -230,6 +251,7 @@ export class RouteTable {
 function copyBackend(backend: BackendSpec): BackendSpec {
   const copy: BackendSpec = { name: backend.name, baseUrl: backend.baseUrl, model: backend.model };
   if (backend.apiKey !== undefined) copy.apiKey = backend.apiKey;
+  if (backend.pricing !== undefined) copy.pricing = { ...backend.pricing };
   return copy;
 }
 
@@ -239,21 +261,29 @@ function sameContent(a: Omit<ResolvedRoute, 'version'>, b: Omit<ResolvedRoute, '
     a.backends.every((x, i) => {
       const y = b.backends[i];
       return (
-        y !== undefined && x.name === y.name && x.baseUrl === y.baseUrl && x.model === y.model && x.apiKey === y.apiKey
+        y !== undefined &&
+        x.name === y.name &&
+        x.baseUrl === y.baseUrl &&
+        x.model === y.model &&
+        x.apiKey === y.apiKey &&
+        x.pricing?.inputPer1k === y.pricing?.inputPer1k &&
+        x.pricing?.outputPer1k === y.pricing?.outputPer1k
       );
     });
   const sameWeights = a.backends.every((x) => a.weights[x.name] === b.weights[x.name]);
   const sameShadow =
     a.shadow.enabled === b.shadow.enabled && a.shadow.target === b.shadow.target && a.shadow.share === b.shadow.share;
-  return sameBackends && sameWeights && sameShadow;
+  const sameRollout = a.rollout?.rollout === b.rollout?.rollout && a.rollout?.stage === b.rollout?.stage;
+  return sameBackends && sameWeights && sameShadow && sameRollout;
 }
 
 function toState(entry: RouteEntry): RouteState {
   return {
     route: entry.route,
-    backends: entry.backends.map((b) => ({ name: b.name, baseUrl: b.baseUrl, model: b.model })),
+    backends: entry.backends.map(({ apiKey: _secret, ...shown }) => copyBackend(shown)),
     weights: { ...entry.weights },
     shadow: { ...entry.shadow },
+    rollout: entry.rollout && { ...entry.rollout },
     version: entry.version,
     updatedAt: entry.updatedAt,
   };

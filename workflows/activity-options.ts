@@ -65,6 +65,17 @@ export const EVAL: ActivityOptions = {
   },
 };
 
+/** Telling the traffic layer which stage the rollout is in (for dashboards): best effort, a few quick tries. */
+export const MARK: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: {
+    initialInterval: '250ms',
+    backoffCoefficient: 2,
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [FailureType.InvalidRouterConfig, FailureType.RouteNotFound],
+  },
+};
+
 /** Telling people: best effort, never blocks or fails the rollout. */
 export const NOTIFY: ActivityOptions = {
   startToCloseTimeout: '15s',

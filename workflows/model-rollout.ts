@@ -28,7 +28,7 @@ import { formatDuration } from '../plan/duration';
 import { resolveMetrics } from '../plan/metrics-schema';
 import { gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
 import type { SeriesSelection } from '../plan/series-dialects';
-import { BEHAVIOR, COMPENSATION, EVAL, METRICS, NOTIFY, PLAN, RECONCILE, TRAFFIC } from './activity-options';
+import { BEHAVIOR, COMPENSATION, EVAL, MARK, METRICS, NOTIFY, PLAN, RECONCILE, TRAFFIC } from './activity-options';
 import { parsePlanOrFail } from './plan-input';
 import {
   approveUpdate,
@@ -94,6 +94,7 @@ const evals = proxyActivities<Pick<RolloutActivities, 'runGoldenEval' | 'compare
 const behavior = proxyActivities<Pick<RolloutActivities, 'checkCanaryBehavior'>>(BEHAVIOR);
 const notifier = proxyActivities<Pick<RolloutActivities, 'notify'>>(NOTIFY);
 const reconciler = proxyActivities<Pick<RolloutActivities, 'reconcileTraffic'>>(RECONCILE);
+const marker = proxyActivities<Pick<RolloutActivities, 'markRolloutStage'>>(MARK);
 const planCheck = proxyLocalActivities<Pick<RolloutActivities, 'normalizePlan'>>(PLAN);
 
 const DEFAULT_HISTORY_EVENT_LIMIT = 10_000;
@@ -359,6 +360,7 @@ class Rollout {
     record.startedAt = now();
     this.state.phase = spec.kind === 'golden_eval' ? 'evaluating' : 'observing';
     upsertSearchAttributes([{ key: ROLLOUT_STAGE, value: spec.id }]);
+    await this.markStage(spec.id);
     if (spec.kind === 'shadow') {
       await this.startShadow('candidate', this.plan.stages.shadow.share);
     } else if (spec.kind === 'canary' || spec.kind === 'cutover') {
@@ -1135,8 +1137,23 @@ class Rollout {
       { key: ROLLOUT_OUTCOME, value: outcome },
       { key: ROLLOUT_STAGE, value: outcome },
     ]);
+    await this.markStage(outcome);
     this.record(outcome, reason, this.state.reverted?.by);
     await this.tell({ type: outcome, message: reason, ...(this.state.reverted ? { by: this.state.reverted.by } : {}) });
+  }
+
+  /**
+   * The traffic layer learns the stage too (RolloutStage's value), so dashboards over it can draw
+   * stages. Best effort: a marker that cannot be set never holds the rollout up. Rollouts started
+   * before markers existed set none.
+   */
+  private async markStage(stage: string): Promise<void> {
+    if (!patched('rollout-stage-marker')) return;
+    try {
+      await marker.markRolloutStage({ ...this.target, rolloutId: this.plan.rollout.id, stage });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
+    }
   }
 
   private async result(): Promise<RolloutResult> {

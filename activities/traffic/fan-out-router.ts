@@ -5,7 +5,7 @@
 // on its own (reconcile.ts), since replicas can drift apart.
 import { ApplicationFailure } from '@temporalio/common';
 import type { TrafficState } from '../contract';
-import type { ResolvedBackend, TrafficRouter } from './traffic-router';
+import type { ResolvedBackend, RolloutMarker, TrafficRouter } from './traffic-router';
 
 export interface Replica {
   /** How people know it: its admin URL. */
@@ -37,6 +37,10 @@ export class FanOutRouter implements TrafficRouter {
 
   retireBaseline(candidate: ResolvedBackend): Promise<TrafficState> {
     return this.each((router) => router.retireBaseline(candidate));
+  }
+
+  markRollout(marker: RolloutMarker): Promise<TrafficState> {
+    return this.each((router) => router.markRollout(marker));
   }
 
   private async each(operation: (router: TrafficRouter) => Promise<TrafficState>): Promise<TrafficState> {

@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { RouteDefinition, RouteState, SetShadowRequest, SetWeightsRequest } from '../../gateway/admin-api';
 import { GatewayRefusedError, GatewayUnreachableError, type GatewayAdminClient } from '../../gateway/admin-client';
 import type { TrafficState } from '../contract';
-import type { ResolvedBackend, TrafficRouter } from './traffic-router';
+import type { ResolvedBackend, RolloutMarker, TrafficRouter } from './traffic-router';
 import { FailureType } from '../../workflows/failure-types';
 
 export class GatewayRouter implements TrafficRouter {
@@ -86,6 +86,10 @@ export class GatewayRouter implements TrafficRouter {
         } satisfies RouteDefinition),
       ),
     );
+  }
+
+  async markRollout(marker: RolloutMarker): Promise<TrafficState> {
+    return toTrafficState(await this.call(() => this.client.markRollout(this.route, marker)));
   }
 
   private async fetchRoute(): Promise<RouteState | null> {

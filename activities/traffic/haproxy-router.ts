@@ -4,7 +4,7 @@
 import { connect } from 'node:net';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { RouterConfig, TrafficState } from '../contract';
-import type { ResolvedBackend, TrafficRouter } from './traffic-router';
+import type { ResolvedBackend, RolloutMarker, TrafficRouter } from './traffic-router';
 import { FailureType } from '../../workflows/failure-types';
 
 type HaproxyConfig = Extract<RouterConfig, { kind: 'haproxy' }>;
@@ -87,6 +87,11 @@ export class HaproxyRouter implements TrafficRouter {
     const { haproxyBackend, baselineServer } = this.config;
     await this.run(`set server ${haproxyBackend}/${baselineServer} weight 0`);
     await this.run(`set server ${haproxyBackend}/${baselineServer} state maint`);
+    return this.read();
+  }
+
+  /** HAProxy has nowhere to keep a marker: dashboards over HAProxy take stages from the rollout's own timeline. */
+  async markRollout(_marker: RolloutMarker): Promise<TrafficState> {
     return this.read();
   }
 

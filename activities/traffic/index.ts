@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type {
   BackendConfig,
+  MarkRolloutStageInput,
   PrepareRouteInput,
   ReconcileTrafficInput,
   ReconcileTrafficResult,
@@ -42,9 +43,13 @@ export const defaultRouterFactory: RouterFactory = (router, route) => {
 /** API keys stay out of workflow history: the plan names an environment variable, read here. */
 export function resolveBackend(backend: BackendConfig, env: NodeJS.ProcessEnv = process.env): ResolvedBackend {
   const apiKey = apiKeyFrom(backend.apiKeyEnv, backend.model, env);
-  return apiKey === undefined
-    ? { baseUrl: backend.baseUrl, model: backend.model }
-    : { baseUrl: backend.baseUrl, model: backend.model, apiKey };
+  const { inputPer1k, outputPer1k } = backend.pricing;
+  return {
+    baseUrl: backend.baseUrl,
+    model: backend.model,
+    ...(apiKey !== undefined && { apiKey }),
+    ...((inputPer1k > 0 || outputPer1k > 0) && { pricing: { inputPer1k, outputPer1k } }),
+  };
 }
 
 /** The plan's two backends, resolved (API keys read) only when a route must be (re)defined. */
@@ -93,6 +98,9 @@ export function createTrafficActivities(routerFor: RouterFactory = defaultRouter
     },
     async reinstateBaseline(input: ReinstateBaselineInput): Promise<TrafficState> {
       return reinstateBaseline(router(input), backendsOf(input), input.promoted);
+    },
+    async markRolloutStage(input: MarkRolloutStageInput): Promise<TrafficState> {
+      return router(input).markRollout({ rollout: input.rolloutId, stage: input.stage });
     },
   };
 }

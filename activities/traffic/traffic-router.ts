@@ -6,6 +6,8 @@ export interface ResolvedBackend {
   baseUrl: string;
   model: string;
   apiKey?: string;
+  /** Given to a traffic layer that counts spend (the gateway); absent when the plan prices nothing. */
+  pricing?: { inputPer1k: number; outputPer1k: number };
 }
 
 export interface TrafficRouter {
@@ -16,4 +18,12 @@ export interface TrafficRouter {
   read(): Promise<TrafficState>;
   /** After promotion: the candidate becomes the route's only (baseline) backend. */
   retireBaseline(candidate: ResolvedBackend): Promise<TrafficState>;
+  /** Which rollout is in which stage, for dashboards; a layer with nowhere to keep it only reads its state. */
+  markRollout(marker: RolloutMarker): Promise<TrafficState>;
+}
+
+export interface RolloutMarker {
+  rollout: string;
+  /** The stage id, or the outcome once the rollout is over. */
+  stage: string;
 }

@@ -2,7 +2,7 @@
 // workflow tests can see every state the rollout put traffic in, and make the router fail.
 import { ApplicationFailure } from '@temporalio/common';
 import type { TrafficState } from '../../activities/contract';
-import type { ResolvedBackend, TrafficRouter } from '../../activities/traffic/traffic-router';
+import type { ResolvedBackend, RolloutMarker, TrafficRouter } from '../../activities/traffic/traffic-router';
 import { FailureType } from '../../workflows/failure-types';
 
 export class InMemoryRouter implements TrafficRouter {
@@ -17,6 +17,8 @@ export class InMemoryRouter implements TrafficRouter {
   /** Operation name → number of calls left that throw. Infinity fails forever. */
   readonly failures = new Map<string, number>();
   readonly calls: string[] = [];
+  /** Every stage marker the rollout sent, oldest first. */
+  readonly markers: RolloutMarker[] = [];
   /** Operation name → non-retryable refusals (ApplicationFailure of that type) left to throw. Infinity refuses forever. */
   readonly refusals = new Map<string, { type: string; left: number }>();
   /** False once the route is gone, as from a traffic layer that restarted empty. */
@@ -73,6 +75,12 @@ export class InMemoryRouter implements TrafficRouter {
     this.models = { baseline: candidate.model };
     this.state = { ...this.state, weights: { baseline: 100, candidate: 0 }, backends: ['baseline'] };
     return this.changed();
+  }
+
+  async markRollout(marker: RolloutMarker): Promise<TrafficState> {
+    this.maybeFail('markRollout');
+    this.markers.push({ ...marker });
+    return this.state;
   }
 
   private maybeFail(operation: string, needsRoute = true): void {

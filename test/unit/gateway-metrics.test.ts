@@ -82,4 +82,47 @@ describe('GatewayMetrics', () => {
     out = await text(metrics);
     expect(out).not.toContain('route="chat"');
   });
+
+  it('counts spend at the pricing the route gives each backend, and nothing for an unpriced one', async () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    const table = new RouteTable();
+    table.onChange((route, state, previous) => metrics.reflectRoute(route, state, previous));
+    table.define('chat', {
+      backends: [
+        { name: 'baseline', baseUrl: 'http://127.0.0.1:1/v1', model: 'sim-a' },
+        {
+          name: 'candidate',
+          baseUrl: 'http://127.0.0.1:2/v1',
+          model: 'sim-b',
+          pricing: { inputPer1k: 1, outputPer1k: 3 },
+        },
+      ],
+    });
+    metrics.observe(BASE);
+    metrics.observe({ ...BASE, mode: 'shadow' });
+    metrics.observe({ ...BASE, backend: 'baseline', model: 'sim-a' });
+    const out = await text(metrics);
+    // (10 × 1 + 20 × 3) / 1000 per request.
+    expect(out).toContain(`llm_gateway_cost_usd_total{${LABELS}} 0.07`);
+    expect(out).toContain(
+      'llm_gateway_cost_usd_total{route="chat",backend="candidate",model="sim-b",mode="shadow"} 0.07',
+    );
+    expect(out).not.toMatch(/llm_gateway_cost_usd_total\{[^}]*backend="baseline"/);
+  });
+
+  it('exports the rollout marked on a route, replacing the previous stage', async () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    const table = new RouteTable();
+    table.onChange((route, state, previous) => metrics.reflectRoute(route, state, previous));
+    table.define('chat', { backends: [{ name: 'baseline', baseUrl: 'http://127.0.0.1:1/v1', model: 'sim-a' }] });
+    expect(await text(metrics)).not.toContain('llm_gateway_rollout_stage{');
+    table.markRollout('chat', { rollout: 'r1', stage: 'shadow' });
+    table.markRollout('chat', { rollout: 'r1', stage: 'canary-1' });
+    let out = await text(metrics);
+    expect(out).toContain('llm_gateway_rollout_stage{route="chat",rollout="r1",stage="canary-1"} 1');
+    expect(out).not.toContain('stage="shadow"');
+    table.remove('chat');
+    out = await text(metrics);
+    expect(out).not.toContain('llm_gateway_rollout_stage{');
+  });
 });

@@ -222,3 +222,56 @@ describe('RouteTable change listeners', () => {
     expect(() => table.get('chat')).toThrow(RouteNotFoundError);
   });
 });
+
+describe('RouteTable.markRollout', () => {
+  it('keeps the rollout and stage, idempotently, through a redefinition and the state file', () => {
+    const table = tableWithRoute();
+    const marked = table.markRollout('chat', { rollout: 'support-bot-v2', stage: 'canary-1' });
+    expect(marked.changed).toBe(true);
+    expect(marked.state.rollout).toEqual({ rollout: 'support-bot-v2', stage: 'canary-1' });
+    expect(table.markRollout('chat', { rollout: 'support-bot-v2', stage: 'canary-1' }).changed).toBe(false);
+    table.define('chat', { backends: [BASELINE, { ...CANDIDATE, model: 'sim-c' }] });
+    expect(table.get('chat').rollout).toEqual({ rollout: 'support-bot-v2', stage: 'canary-1' });
+
+    const restored = new RouteTable();
+    for (const saved of table.snapshot()) restored.restore(saved);
+    expect(restored.get('chat')).toEqual(table.get('chat'));
+  });
+
+  it('rejects a marker that cannot be a metric label, naming the field', () => {
+    const table = tableWithRoute();
+    expectRejected(
+      table,
+      () => table.markRollout('chat', { rollout: 'a\nb', stage: 'x' }),
+      InvalidRequestError,
+      'rollout',
+    );
+    expectRejected(table, () => table.markRollout('chat', { rollout: 'a', stage: '' }), InvalidRequestError, 'stage');
+    expectRejected(
+      table,
+      () => table.markRollout('chat', { rollout: 'a', stage: 'b', extra: 1 }),
+      InvalidRequestError,
+      'extra',
+    );
+    expect(() => table.markRollout('nope', { rollout: 'a', stage: 'b' })).toThrow(RouteNotFoundError);
+  });
+});
+
+describe('RouteTable pricing', () => {
+  it('keeps a backend pricing, shows it (never the key), and counts a price change as a change', () => {
+    const table = new RouteTable();
+    const priced = { ...BASELINE, apiKey: 'sk-x', pricing: { inputPer1k: 0.5, outputPer1k: 1.5 } };
+    table.define('chat', { backends: [priced, CANDIDATE] });
+    expect(table.get('chat').backends[0]).toEqual({ ...BASELINE, pricing: { inputPer1k: 0.5, outputPer1k: 1.5 } });
+    expect(
+      table.define('chat', { backends: [{ ...priced, pricing: { inputPer1k: 0.5, outputPer1k: 2 } }, CANDIDATE] })
+        .changed,
+    ).toBe(true);
+    expectRejected(
+      table,
+      () => table.define('chat', { backends: [{ ...BASELINE, pricing: { inputPer1k: -1, outputPer1k: 0 } }] }),
+      InvalidRequestError,
+      'backends[0].pricing.inputPer1k',
+    );
+  });
+});

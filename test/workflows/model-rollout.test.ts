@@ -191,7 +191,17 @@ describe('ModelRolloutWorkflow', () => {
     expect(candidateWeights).toEqual([0, 5, 25, 50, 100, 0]);
     expect(router.retired).toBe(true);
     expect(router.state.shadow.enabled).toBe(false);
-    expect(result.timeline.filter((event) => event.type === 'gate_approved')).toHaveLength(ALL_GATES.length);
+    expect(result.timeline.filter((event) => event.type === 'gate_approved')).toHaveLength(ALL_GATES.length); // The traffic layer was told every stage, then the outcome (dashboards draw them).
+    expect(router.markers.map((marker) => marker.stage)).toEqual([
+      'shadow',
+      'golden_eval',
+      'canary-1',
+      'canary-2',
+      'canary-3',
+      'cutover',
+      'promoted',
+    ]);
+    expect(new Set(router.markers.map((marker) => marker.rollout))).toEqual(new Set([result.rolloutId]));
   });
 
   it.each(ALL_GATES)(
@@ -250,6 +260,7 @@ describe('ModelRolloutWorkflow', () => {
     expect(result.outcome).toBe('rolled_back');
     expect(result.reason).toContain('golden eval');
     expect(atBaseline(router.state)).toBe(true);
+    expect(router.markers.at(-1)?.stage).toBe('rolled_back');
   });
 
   it('asks a human when the golden eval finds the candidate different but not worse', async () => {
