@@ -6,7 +6,7 @@
 // verdict (bar a judge that answers differently when asked again).
 import { setMaxListeners } from 'node:events';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { GatewayReadTarget } from './gateway-read-target';
+import { readEveryGateway, type GatewayReadTarget } from './gateway-read-target';
 import type { AnswerSample } from '../lib/answer-sample';
 import { GatewayAdminClient, GatewayRefusedError } from '../gateway/admin-client';
 import { DEFAULT_REQUEST_RETRIES } from '../evals/behavioral-settings';
@@ -115,40 +115,33 @@ function spread<T>(items: readonly T[], count: number): T[] {
   return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]!);
 }
 
-async function readEveryGateway(
+async function readWindowSamples(
   read: AnswerSamplesReader,
   input: CanaryBehaviorInput,
 ): Promise<{ window: AnswerSample[]; fresh: AnswerSample[]; cursors: Record<string, SamplesCursor>; notes: string[] }> {
-  const gateways = input.replicas && input.replicas.length > 0 ? input.replicas : [input.adminUrl];
-  const reads = await Promise.allSettled(
-    gateways.map((adminUrl) => {
-      const cursor = input.cursors?.[adminUrl];
-      return read({
-        adminUrl,
-        route: input.route,
-        sinceSeq: cursor?.sinceSeq ?? 0,
-        epoch: cursor?.epoch || undefined,
-        adminTokenEnv: input.adminTokenEnv,
-      });
-    }),
-  );
+  const answers = await readEveryGateway(input, 'answer samples', (adminUrl) => {
+    const cursor = input.cursors?.[adminUrl];
+    return read({
+      adminUrl,
+      route: input.route,
+      sinceSeq: cursor?.sinceSeq ?? 0,
+      epoch: cursor?.epoch || undefined,
+      adminTokenEnv: input.adminTokenEnv,
+    });
+  });
   const window: AnswerSample[] = [];
   const fresh: AnswerSample[] = [];
   const cursors: Record<string, SamplesCursor> = {};
   const notes: string[] = [];
-  const failures: string[] = [];
-  reads.forEach((result, index) => {
-    const adminUrl = gateways[index]!;
+  for (const answer of answers) {
+    const { adminUrl, where } = answer;
     const previous = input.cursors?.[adminUrl];
-    const where = gateways.length > 1 ? `gateway ${adminUrl}` : 'the gateway';
-    if (result.status === 'rejected') {
-      const message = result.reason instanceof Error ? result.reason.message : String(result.reason);
-      failures.push(`${adminUrl}: ${message}`);
-      notes.push(`${where}'s answer samples could not be read (${message}); judged on the others`);
+    if (!answer.ok) {
+      notes.push(`${where}'s answer samples could not be read (${answer.message}); judged on the others`);
       if (previous) cursors[adminUrl] = previous;
-      return;
+      continue;
     }
-    const { value } = result;
+    const { value } = answer;
     const inWindow = value.samples.filter((s) => Date.parse(s.at) >= input.windowStartMs);
     if (value.restarted) notes.push(`${where} restarted: its answer samples from before the restart are gone`);
     if (value.lost > 0)
@@ -164,9 +157,7 @@ async function readEveryGateway(
       sinceSeq: first !== undefined ? first - 1 : value.restarted ? 0 : (previous?.sinceSeq ?? 0),
       readThrough: Math.max(readThrough, value.lastSeq),
     };
-  });
-  if (failures.length === gateways.length)
-    throw new Error(`no gateway's answer samples could be read: ${failures.join('; ')}`);
+  }
   return { window, fresh, cursors, notes };
 }
 
@@ -243,7 +234,7 @@ export function createCanaryBehaviorActivities(read: AnswerSamplesReader = readA
   return {
     async checkCanaryBehavior(input: CanaryBehaviorInput): Promise<CanaryBehaviorResult> {
       const context = Context.current();
-      const { window, fresh, cursors, notes } = await readEveryGateway(read, input);
+      const { window, fresh, cursors, notes } = await readWindowSamples(read, input);
       const judged = await judgeFresh(input.config, fresh, context.cancellationSignal);
       const { verdict, state } = judgeCanaryBehavior({
         stage: input.stage,

@@ -9,6 +9,7 @@ import type { BehavioralVerdict } from '../evals/metric-judgement';
 import { runShadowComparison, type ShadowRunState } from '../evals/shadow-comparison';
 import type { ShadowCompareInput } from './contract';
 import { apiKeyFrom } from './api-key';
+import { readEveryGateway } from './gateway-read-target';
 import { resolveGatewayToken } from './traffic/gateway-token';
 import { FailureType } from '../workflows/failure-types';
 
@@ -50,37 +51,18 @@ export const readShadowPairs: ShadowPairsReader = async ({ adminUrl, route, sinc
   return pairs;
 };
 
-/**
- * The shadow pairs of every gateway serving the route (router.adminUrl and its replicas). Which
- * gateway mirrored a request has nothing to do with how the candidate answered it, so a gateway
- * that cannot be read leaves a smaller sample, named in the verdict; none readable fails the read.
- */
+/** The shadow pairs of every gateway serving the route; the unreadable ones are named in the verdict. */
 async function readEveryGatewaysPairs(
   readPairs: ShadowPairsReader,
   input: ShadowCompareInput,
 ): Promise<{ pairs: ShadowPair[]; unreadable: string[] }> {
-  const gateways = input.replicas && input.replicas.length > 0 ? input.replicas : [input.adminUrl];
-  const reads = await Promise.allSettled(
-    gateways.map((adminUrl) =>
-      readPairs({ adminUrl, route: input.route, sinceSeq: 0, adminTokenEnv: input.adminTokenEnv }),
-    ),
+  const answers = await readEveryGateway(input, 'shadow pairs', (adminUrl) =>
+    readPairs({ adminUrl, route: input.route, sinceSeq: 0, adminTokenEnv: input.adminTokenEnv }),
   );
-  const pairs: ShadowPair[] = [];
-  const unreadable: string[] = [];
-  reads.forEach((read, index) => {
-    if (read.status === 'fulfilled') pairs.push(...read.value);
-    else
-      unreadable.push(
-        `${gateways[index]} (${read.reason instanceof Error ? read.reason.message : String(read.reason)})`,
-      );
-  });
-  if (unreadable.length === gateways.length) {
-    const [only] = reads;
-    // One gateway: its own failure as it was (a missing route stays non-retryable).
-    if (gateways.length === 1 && only?.status === 'rejected') throw only.reason;
-    throw new Error(`no gateway's shadow pairs could be read: ${unreadable.join('; ')}`);
-  }
-  return { pairs, unreadable };
+  return {
+    pairs: answers.flatMap((answer) => (answer.ok ? answer.value : [])),
+    unreadable: answers.flatMap((answer) => (answer.ok ? [] : [`${answer.adminUrl} (${answer.message})`])),
+  };
 }
 
 export function createShadowCompareActivities(readPairs: ShadowPairsReader = readShadowPairs) {

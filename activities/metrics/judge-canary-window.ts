@@ -17,6 +17,7 @@ import type { JudgeTrafficWindowInput } from './judge-window-input';
 import type { RequestRecord } from '../../gateway/admin-api';
 import type { RecordsReader } from './gateway-records';
 import { sidesFor } from './judge-window';
+import { gatewaysOf, readEveryGateway } from '../gateway-read-target';
 
 export interface JudgeCanaryWindowInput extends Omit<JudgeTrafficWindowInput, 'prometheusUrl'> {
   adminUrl: string;
@@ -98,7 +99,7 @@ export function createCanaryJudgeActivities(readRecords: RecordsReader, clock: (
         state: input.judgeState ?? initialJudgeState(),
         ...(split && { split }),
       });
-      const primary = cursors[replicasOf(input)[0]!];
+      const primary = cursors[gatewaysOf(input)[0]!];
       return {
         verdict: notes.length > 0 ? { ...verdict, notes: [...(verdict.notes ?? []), ...notes] } : verdict,
         judgeState: state,
@@ -122,10 +123,6 @@ function requestSplit(records: RequestRecord[], input: JudgeCanaryWindowInput): 
   return { expectedCandidateShare: share, baseline, candidate };
 }
 
-function replicasOf(input: JudgeCanaryWindowInput): string[] {
-  return input.replicas && input.replicas.length > 0 ? input.replicas : [input.adminUrl];
-}
-
 /**
  * The window's records from every gateway serving the route, read at once. A gateway that restarted
  * is read from its new process's first record, and the verdict says what was lost; one that cannot
@@ -135,44 +132,38 @@ async function readWindowRecords(
   readRecords: RecordsReader,
   input: JudgeCanaryWindowInput,
 ): Promise<{ records: RequestRecord[]; cursors: Record<string, RecordsCursor>; notes: string[] }> {
-  const replicas = replicasOf(input);
   const legacy: RecordsCursor = { epoch: '', sinceSeq: input.sinceSeq, seen: 0 };
-  const reads = await Promise.allSettled(
-    replicas.map((adminUrl) => {
-      const cursor = input.cursors?.[adminUrl] ?? (adminUrl === input.adminUrl && !input.cursors ? legacy : undefined);
-      return readRecords({
-        adminUrl,
-        route: input.route,
-        sinceSeq: cursor?.sinceSeq ?? 0,
-        epoch: cursor?.epoch || undefined,
-        adminTokenEnv: input.adminTokenEnv,
-      });
-    }),
-  );
+  const answers = await readEveryGateway(input, 'records', (adminUrl) => {
+    const cursor = input.cursors?.[adminUrl] ?? (adminUrl === input.adminUrl && !input.cursors ? legacy : undefined);
+    return readRecords({
+      adminUrl,
+      route: input.route,
+      sinceSeq: cursor?.sinceSeq ?? 0,
+      epoch: cursor?.epoch || undefined,
+      adminTokenEnv: input.adminTokenEnv,
+    });
+  });
   const records: RequestRecord[] = [];
   const cursors: Record<string, RecordsCursor> = {};
   const notes: string[] = [];
-  const failures: string[] = [];
-  reads.forEach((read, index) => {
-    const adminUrl = replicas[index]!;
+  for (const answer of answers) {
+    const { adminUrl, where } = answer;
     const previous = input.cursors?.[adminUrl];
-    const where = replicas.length > 1 ? `gateway ${adminUrl}` : 'the gateway';
-    if (read.status === 'rejected') {
-      const message = read.reason instanceof Error ? read.reason.message : String(read.reason);
-      failures.push(`${adminUrl}: ${message}`);
-      notes.push(`${where} could not be read (${message}); judged on the other gateways' records`);
+    if (!answer.ok) {
+      notes.push(`${where} could not be read (${answer.message}); judged on the other gateways' records`);
       if (previous) cursors[adminUrl] = previous;
-      return;
+      continue;
     }
-    const inWindow = read.value.records.filter((record) => Date.parse(record.at) >= input.windowStartMs);
-    if (read.value.restarted) {
+    const page = answer.value;
+    const inWindow = page.records.filter((record) => Date.parse(record.at) >= input.windowStartMs);
+    if (page.restarted) {
       notes.push(
-        `${where} restarted (process ${previous?.epoch || 'unknown'} → ${read.value.epoch}): the ${previous?.seen ?? 0} records of this window read before the restart, and any served after the last look, are gone; judging from the new process's first record`,
+        `${where} restarted (process ${previous?.epoch || 'unknown'} → ${page.epoch}): the ${previous?.seen ?? 0} records of this window read before the restart, and any served after the last look, are gone; judging from the new process's first record`,
       );
     }
-    if (read.value.lost > 0)
+    if (page.lost > 0)
       notes.push(
-        `${where} had already overwritten ${read.value.lost} records (all routes) before they could be read: raise --records-capacity or check more often`,
+        `${where} had already overwritten ${page.lost} records (all routes) before they could be read: raise --records-capacity or check more often`,
       );
     records.push(...inWindow);
     const firstSeq = inWindow[0]?.seq;
@@ -180,11 +171,10 @@ async function readWindowRecords(
     const sinceSeq =
       firstSeq !== undefined
         ? firstSeq - 1
-        : read.value.restarted
+        : page.restarted
           ? 0
           : (previous?.sinceSeq ?? (adminUrl === input.adminUrl ? input.sinceSeq : 0));
-    cursors[adminUrl] = { epoch: read.value.epoch, sinceSeq, seen: inWindow.length };
-  });
-  if (failures.length === replicas.length) throw new Error(`no gateway could be read: ${failures.join('; ')}`);
+    cursors[adminUrl] = { epoch: page.epoch, sinceSeq, seen: inWindow.length };
+  }
   return { records, cursors, notes };
 }

@@ -151,7 +151,7 @@ describe('several gateways behind one load balancer', () => {
     expect((await adminOf(gateways[0]!).getRoute(ROUTE))?.weights).toEqual({ baseline: 100, candidate: 0 });
     const first = gateways[0]!;
     await first.close();
-    await expect(judge(null, start)).rejects.toThrow(/no gateway could be read/);
+    await expect(judge(null, start)).rejects.toThrow(/no gateway's records could be read/);
     gateways.splice(0, 2);
   });
 });
