@@ -580,3 +580,46 @@ describe('Socket Mode', () => {
     }
   });
 });
+
+describe('/rollout revert', () => {
+  it('puts the previous model back after promotion, for approvers and on-call only, with a reason, and only once promoted', async () => {
+    const id = 'slack-revert';
+    // No traffic: every window is inconclusive and asks a person, which is how this one gets promoted.
+    await start(id, {
+      stages: {
+        shadow: { enabled: false },
+        canary: { steps: [{ weight: 50, window: '2s' }], checkInterval: '1s' },
+        cutover: { bake: '2s', revertWindow: '1h' },
+      },
+      approvals: { requiredBefore: [], approvers: ['U0ALICE', 'U0BOB', 'U0CAROL'], timeout: '1h' },
+      guardrails: { judge: 'statistical', onInconclusive: 'ask' },
+    });
+    const approveNextGate = async (before: string) => {
+      await eventually(`the gate before ${before}`, async () => (await status(id)).gate?.before === before, 60_000);
+      expect((await command('U0BOB', `approve ${id} no traffic in the test`)).response_type).toBe('in_channel');
+    };
+    await approveNextGate('cutover');
+    // Not promoted yet: nothing to revert.
+    await eventually('the bake', async () => (await status(id)).stage === 'cutover');
+    expect((await command('U0ALICE', `revert ${id} too early`)).text).toContain('is not promoted');
+    await approveNextGate('retire');
+    await eventually('promotion', async () => (await status(id)).phase === 'promoted', 60_000);
+    expect((await route(id)).backends.map((backend) => backend.model)).toEqual(['sim-candidate']);
+
+    expect((await command('U0ALICE', `revert ${id}`)).text).toContain('a revert needs a reason');
+    expect((await command('U0MALLORY', `revert ${id} I say so`)).text).toContain(
+      'only the approvers and the on-call group',
+    );
+    const reverted = await command('U0ONCALL', `revert ${id} INC-4320 answers cut off`, 'C0INCIDENT');
+    expect(reverted.response_type).toBe('in_channel');
+    expect(reverted.text).toContain('`slack-revert` reverted by <@U0ONCALL>: INC-4320 answers cut off');
+    expect(reverted.text).toContain('sim-base is back on route `slack-revert` at 100 %');
+    // The gateway serves the previous baseline again, and the rollout ends reverted.
+    expect((await route(id)).backends.find((backend) => backend.name === 'baseline')?.model).toBe('sim-base');
+    expect((await route(id)).weights.baseline).toBe(100);
+    const result = await rolloutHandle(client, id).result();
+    expect(result.outcome).toBe('reverted');
+    expect(result.reverted).toMatchObject({ by: 'U0ONCALL', reason: 'INC-4320 answers cut off' });
+    expect((await command('U0ALICE', `revert ${id} again`)).text).toContain('has finished (reverted');
+  });
+});
