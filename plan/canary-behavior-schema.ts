@@ -1,6 +1,6 @@
 // stages.canary.behavioral: behavioral checks on the canary's live answers at every check
 // (activities/canary-behavior.ts, evals/canary-behavior.ts), read from the gateway's answer
-// samples. Absent: off, and plans written before it parse exactly as before.
+// samples. On by default with the gateway router (plan/schema.ts); `enabled: false` turns it off.
 import { z } from 'zod';
 import { llmJudgeSchema } from './golden-eval-schema';
 

@@ -178,11 +178,11 @@ export const planSchema = z
          * quantiles of latency (and of time to first token where the traffic streams), each a
          * relative tolerance of `tolerance`, as one always-valid test per distribution. Catches a
          * candidate slower at the median or p75 whose p99 is unchanged. Needs the shadow soak (the
-         * baseline's quantiles are measured there).
+         * baseline's quantiles are measured there); without one it is left out, with a note.
          */
         latencyDistribution: z
           .strictObject({
-            enabled: z.boolean().default(false),
+            enabled: z.boolean().default(true),
             quantiles: z
               .array(z.number().gt(0, 'quantiles must be in (0, 1)').lt(1, 'quantiles must be in (0, 1)'))
               .min(1, 'at least one quantile')
@@ -286,7 +286,17 @@ export const planSchema = z
         message: 'candidate is the same backend and model as the baseline',
       });
     }
-  });
+  })
+  // The canary's behavioral checks run by default wherever there are live answers to read (the
+  // gateway keeps them); `behavioral: { enabled: false }` turns them off.
+  .transform((plan) =>
+    plan.router.kind === 'gateway' && plan.stages.canary.behavioral === undefined
+      ? {
+          ...plan,
+          stages: { ...plan.stages, canary: { ...plan.stages.canary, behavioral: canaryBehaviorSchema.parse({}) } },
+        }
+      : plan,
+  );
 
 export type RolloutPlanInput = z.input<typeof planSchema>;
 export type RolloutPlan = z.output<typeof planSchema>;

@@ -1137,8 +1137,8 @@ class Rollout {
       { key: ROLLOUT_OUTCOME, value: outcome },
       { key: ROLLOUT_STAGE, value: outcome },
     ]);
-    await this.markStage(outcome);
     this.record(outcome, reason, this.state.reverted?.by);
+    await this.markStage(outcome);
     await this.tell({ type: outcome, message: reason, ...(this.state.reverted ? { by: this.state.reverted.by } : {}) });
   }
 

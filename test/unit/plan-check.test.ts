@@ -36,12 +36,14 @@ describe('plan check: guardrails with nothing to measure', () => {
     expect(() => parsePlan({ ...minimal, guardrails: { warmUp: 'soon' } })).toThrow(/guardrails\.warmUp/);
   });
 
-  it('shows the whole-distribution guard when enabled, and rejects a quantile outside (0, 1)', () => {
-    expect(describePlan(parsePlan(minimal))).not.toContain('latencyDistribution');
-    const text = describePlan(parsePlan({ ...minimal, guardrails: { latencyDistribution: { enabled: true } } }));
+  it('shows the whole-distribution guard (on by default), not when turned off, and rejects a quantile outside (0, 1)', () => {
+    const text = describePlan(parsePlan(minimal));
     expect(text).toContain(
       'latencyDistribution* +0.1 at p50/p75/p90 of latency and time to first token: one always-valid test across them',
     );
+    expect(
+      describePlan(parsePlan({ ...minimal, guardrails: { latencyDistribution: { enabled: false } } })),
+    ).not.toContain('latencyDistribution');
     expect(() =>
       parsePlan({ ...minimal, guardrails: { latencyDistribution: { enabled: true, quantiles: [0.5, 1] } } }),
     ).toThrow(/quantiles must be in \(0, 1\)/);
@@ -65,8 +67,15 @@ describe('plan check: behavioral gates', () => {
 });
 
 describe('plan check: canary behavioral checks', () => {
-  it('says they are off by default, and what they judge when the plan enables them', () => {
-    expect(describePlan(parsePlan(minimal))).toContain('canary live answers: off (stages.canary.behavioral enables');
+  it('says they run by default on the gateway, off when turned off, and what they judge with a judge', () => {
+    expect(describePlan(parsePlan(minimal))).toMatch(
+      /canary live answers, at every check of each canary step and the bake: phrasing\* \(±10 pts\)  /,
+    );
+    const off = {
+      ...minimal,
+      stages: { ...minimal.stages, canary: { steps: [{ weight: 10, window: '5m' }], behavioral: { enabled: false } } },
+    };
+    expect(describePlan(parsePlan(off))).toContain('canary live answers: off (stages.canary.behavioral enables');
     const plan = {
       ...minimal,
       stages: {

@@ -63,6 +63,14 @@ describe('parsePlan defaults', () => {
         { weight: 50, window: 1_800_000, requireApproval: false },
       ],
       checkInterval: 60_000,
+      // On by default on the gateway, which keeps the live answers.
+      behavioral: {
+        enabled: true,
+        bake: true,
+        phrasing: { enabled: true, tolerance: 0.1, blocking: true },
+        minAnswers: 20,
+        judgeCallsPerCheck: 10,
+      },
     });
     expect(plan.stages.cutover).toEqual({ bake: 1_800_000, retireBaseline: true, revertWindow: 86_400_000 });
     expect(plan.approvals).toEqual({
