@@ -15,7 +15,14 @@ import type {
 import { approveUpdate, rejectUpdate, revertUpdate, rollbackSignal } from '../workflows/model-rollout-messages';
 import type { ModelRolloutInput } from '../workflows/model-rollout';
 import type { RolloutResult } from '../workflows/rollout-state';
-import { eventTime, listRuns, payloadDecoder, runHistory, type HistoryEvent, type PayloadDecoder } from './rollout-history';
+import {
+  eventTime,
+  listRuns,
+  payloadDecoder,
+  runHistory,
+  type HistoryEvent,
+  type PayloadDecoder,
+} from './rollout-history';
 
 export interface AuditEntry {
   at: string;

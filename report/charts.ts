@@ -89,7 +89,10 @@ export function guardrailChart(metric: string, points: GuardrailPoint[], relativ
         mark: { type: 'area', opacity: 0.15, color: '#2e7d32', interpolate: 'step-after' },
         transform: [
           { calculate: 'datum.bandLow === null ? datum.low - abs(datum.high - datum.low) : datum.bandLow', as: 'y0' },
-          { calculate: 'datum.bandHigh === null ? datum.high + abs(datum.high - datum.low) : datum.bandHigh', as: 'y1' },
+          {
+            calculate: 'datum.bandHigh === null ? datum.high + abs(datum.high - datum.low) : datum.bandHigh',
+            as: 'y1',
+          },
         ],
         encoding: { x, y: { ...y, field: 'y0' }, y2: { field: 'y1' } },
       },
@@ -102,7 +105,12 @@ export function guardrailChart(metric: string, points: GuardrailPoint[], relativ
         encoding: {
           x,
           y: { ...y, field: 'delta' },
-          tooltip: [{ field: 'stage' }, { field: 'delta', format }, { field: 'low', format }, { field: 'high', format }],
+          tooltip: [
+            { field: 'stage' },
+            { field: 'delta', format },
+            { field: 'low', format },
+            { field: 'high', format },
+          ],
         },
       },
       { mark: { type: 'rule', color: '#888', strokeDash: [4, 4] }, encoding: { y: { datum: 0 } } },
@@ -128,7 +136,11 @@ export function deltasChart(metrics: MetricEvidence[]): Promise<string> | null {
     layer: [
       {
         mark: { type: 'rule', strokeWidth: 2 },
-        encoding: { y, x: { field: 'low', type: 'quantitative', title: 'candidate − baseline' }, x2: { field: 'high' } },
+        encoding: {
+          y,
+          x: { field: 'low', type: 'quantitative', title: 'candidate − baseline' },
+          x2: { field: 'high' },
+        },
       },
       {
         mark: { type: 'point', filled: true, size: 60 },

@@ -116,7 +116,9 @@ function metricRow(metric: MetricEvidence): string {
   const m = metric as Partial<BehavioralMetricEvidence> & MetricEvidence;
   const unit = m.unit ?? 'rate';
   const evidence = { deltaKind: m.deltaKind, unit };
-  const interval = m.interval ? `${formatDelta(m.interval[0], evidence)} … ${formatDelta(m.interval[1], evidence)}` : '—';
+  const interval = m.interval
+    ? `${formatDelta(m.interval[0], evidence)} … ${formatDelta(m.interval[1], evidence)}`
+    : '—';
   return `<tr><td>${e(m.label ?? m.metric)}</td><td>${m.critical ? 'yes' : 'no'}</td><td class="num">${e(formatValue(m.baseline, unit))}</td><td class="num">${e(formatValue(m.candidate, unit))}</td><td class="num delta">${e(formatDelta(m.delta, evidence))}</td><td class="num">${e(interval)}</td><td class="num">${e(m.samples.candidate)}</td><td class="${e(m.classification)}">${e(m.change ?? m.classification)}</td></tr>`;
 }
 

@@ -43,9 +43,7 @@ export interface RolloutReportData {
 }
 
 /** The status fields a report takes as they are. */
-export function fromStatus(
-  status: RolloutStatus,
-): Omit<RolloutReportData, 'verdicts' | 'evalReports' | 'generatedAt'> {
+export function fromStatus(status: RolloutStatus): Omit<RolloutReportData, 'verdicts' | 'evalReports' | 'generatedAt'> {
   return {
     rolloutId: status.rolloutId,
     ...(status.name && { name: status.name }),
