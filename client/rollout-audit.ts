@@ -22,7 +22,7 @@ import {
   runHistory,
   type HistoryEvent,
   type PayloadDecoder,
-} from './rollout-history';
+} from '../lib/temporal-history';
 
 export interface AuditEntry {
   at: string;
