@@ -80,21 +80,20 @@ export function guardrailChart(metric: string, points: GuardrailPoint[], relativ
   const x = { field: 'at', type: 'temporal', title: 'time (UTC)', axis: { format: '%H:%M:%S' } } as const;
   const format = relative ? '+.1%' : '+.3~g';
   const y = { type: 'quantitative', title: `${metric}: candidate − baseline`, axis: { format } } as const;
+  // A side the direction leaves open is drawn to the chart's edge: everything there is acceptable.
+  const edges = points.flatMap((p) => [p.low, p.high, p.bandLow ?? p.low, p.bandHigh ?? p.high]);
+  const margin = (Math.max(...edges) - Math.min(...edges)) * 0.1 || Math.abs(points[0]?.delta ?? 1) || 1;
+  const bottom = Math.min(...edges) - margin;
+  const top = Math.max(...edges) + margin;
+  const values = points.map((p) => ({ ...p, bandFrom: p.bandLow ?? bottom, bandTo: p.bandHigh ?? top }));
   return toSvg({
     width: WIDTH,
     height: 180,
-    data: { values: points },
+    data: { values },
     layer: [
       {
         mark: { type: 'area', opacity: 0.15, color: '#2e7d32', interpolate: 'step-after' },
-        transform: [
-          { calculate: 'datum.bandLow === null ? datum.low - abs(datum.high - datum.low) : datum.bandLow', as: 'y0' },
-          {
-            calculate: 'datum.bandHigh === null ? datum.high + abs(datum.high - datum.low) : datum.bandHigh',
-            as: 'y1',
-          },
-        ],
-        encoding: { x, y: { ...y, field: 'y0' }, y2: { field: 'y1' } },
+        encoding: { x, y: { ...y, field: 'bandFrom', scale: { domain: [bottom, top] } }, y2: { field: 'bandTo' } },
       },
       {
         mark: { type: 'area', opacity: 0.3, color: '#1565c0' },
