@@ -2,15 +2,7 @@
 // (client/rollout-report.ts) and drawn by report/render-report.ts. Nothing here reads anything.
 import type { ReportRow } from '../evals/eval-report';
 import type { Verdict } from '../judge/verdict';
-import type {
-  ApprovalGate,
-  Outcome,
-  Phase,
-  RecordedDecision,
-  RolloutStatus,
-  StageRecord,
-  TimelineEvent,
-} from '../workflows/rollout-state';
+import type { RolloutStatus } from '../workflows/rollout-state';
 
 /** A golden eval's or shadow comparison's JSON report (evals/eval-report.ts), as far as the rollout report reads it. */
 export interface EvalReportFile {
@@ -20,27 +12,28 @@ export interface EvalReportFile {
   items?: ReportRow[];
 }
 
-export interface RolloutReportData {
-  rolloutId: string;
-  name?: string;
-  baselineModel: string;
-  candidateModel: string;
-  requestedBy: string;
-  phase: Phase;
-  /** Absent while the rollout runs. */
-  outcome?: Outcome;
-  reason?: string;
-  stages: StageRecord[];
-  timeline: TimelineEvent[];
-  decisions: RecordedDecision[];
-  /** The gate open now, if any. */
-  gate: ApprovalGate | null;
+/** The status's facts a report shows (`gate`: the one open now, if any), and what only the report gathers. */
+export type RolloutReportData = Pick<
+  RolloutStatus,
+  | 'rolloutId'
+  | 'name'
+  | 'baselineModel'
+  | 'candidateModel'
+  | 'requestedBy'
+  | 'phase'
+  | 'outcome'
+  | 'reason'
+  | 'stages'
+  | 'timeline'
+  | 'decisions'
+  | 'gate'
+> & {
   /** Every verdict the rollout reached, oldest first (from its history, not just the status's last few). */
   verdicts: Verdict[];
   /** The behavioral gates' reports, keyed by the verdict's `report` path. */
   evalReports: Record<string, EvalReportFile>;
   generatedAt: string;
-}
+};
 
 /** The status fields a report takes as they are. */
 export function fromStatus(status: RolloutStatus): Omit<RolloutReportData, 'verdicts' | 'evalReports' | 'generatedAt'> {

@@ -21,7 +21,7 @@ import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/si
 import { statusQuery } from '../../workflows/model-rollout';
 import type { RolloutResult } from '../../workflows/rollout-state';
 import { launchBrowser, saveScreenshot } from '../support/browser';
-import { InMemoryRouter } from '../support/in-memory-router';
+import { inMemoryRouters } from '../support/in-memory-router';
 import { testPlan } from '../support/plans';
 import { scriptedRecords } from '../support/scripted-records';
 import { createDevServerEnv, workflowBundle } from '../support/temporal';
@@ -31,11 +31,7 @@ const ID = 'report-e2e';
 const DATASET = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples/golden/support-bot.jsonl');
 const QUICK = { latencyMedianMs: 3, latencySigma: 0, maxConcurrency: 64, contentSeed: 7 };
 const run = promisify(execFile);
-const routers = new Map<string, InMemoryRouter>();
-const routerFor = (route: string) => {
-  if (!routers.has(route)) routers.set(route, new InMemoryRouter());
-  return routers.get(route)!;
-};
+const { routerFor } = inMemoryRouters();
 
 let env: TestWorkflowEnvironment;
 let worker: Worker | undefined;
