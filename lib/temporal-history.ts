@@ -38,7 +38,8 @@ export async function listRuns(client: Client, query: string): Promise<RunRef[]>
   return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
 }
 
-export async function runHistory(client: Client, run: Pick<RunRef, 'workflowId' | 'runId'>): Promise<HistoryEvent[]> {
+/** A run's events; without a run id, the latest run's. */
+export async function runHistory(client: Client, run: { workflowId: string; runId?: string }): Promise<HistoryEvent[]> {
   const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
   return history.events ?? [];
 }

@@ -9,7 +9,7 @@ import { fromStatus, type RolloutReportData } from './report-data';
 import { readEvalReports } from './report-file';
 import { statusQuery, type ModelRolloutInput, type ModelRolloutWorkflow } from '../workflows/model-rollout';
 import type { RolloutResult, RolloutState, RolloutStatus } from '../workflows/rollout-state';
-import { listRuns, payloadDecoder, runHistory, type HistoryEvent, type PayloadDecoder } from '../lib/temporal-history';
+import { payloadDecoder, runHistory, type HistoryEvent, type PayloadDecoder } from '../lib/temporal-history';
 
 /** Activities whose result is a verdict, and those whose result carries one as `verdict`. */
 const VERDICT_RESULTS = new Set(['judgeTrafficWindow', 'runGoldenEval', 'compareShadow']);
@@ -95,13 +95,19 @@ export async function collectRolloutReport(
 ): Promise<RolloutReportData> {
   const handle = client.workflow.getHandle<typeof ModelRolloutWorkflow>(rolloutId);
   const decode = payloadDecoder(client);
-  const runs = await listRuns(client, `WorkflowId = '${rolloutId.replace(/'/g, "\\'")}'`);
+  // The latest run first, then back along continue-as-new (each run names the one it continues).
+  const histories: HistoryEvent[][] = [];
+  let runId: string | undefined = undefined;
+  do {
+    const events = await runHistory(client, { workflowId: rolloutId, runId });
+    histories.unshift(events);
+    runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+  } while (runId);
   const verdicts: Verdict[] = [];
   let firstInput: ModelRolloutInput | undefined;
   let lastInput: ModelRolloutInput | undefined;
   let result: RolloutResult | undefined;
-  for (const run of runs) {
-    const events = await runHistory(client, run);
+  for (const events of histories) {
     const input = decode<ModelRolloutInput>(events[0]?.workflowExecutionStartedEventAttributes?.input);
     firstInput ??= input;
     lastInput = input ?? lastInput;
