@@ -29,6 +29,8 @@ export interface ReportRow {
   findings: string[];
   /** Sort key for "worst items": 0 when nothing is worse. */
   badness: number;
+  /** The segments the input belongs to (a golden item's tags); absent where inputs have none. */
+  segments?: string[];
 }
 
 /** The prompt a report row shows: the last user message. */

@@ -122,6 +122,33 @@ function metricRow(metric: MetricEvidence): string {
   return `<tr><td>${e(m.label ?? m.metric)}</td><td>${m.critical ? 'yes' : 'no'}</td><td class="num">${e(formatValue(m.baseline, unit))}</td><td class="num">${e(formatValue(m.candidate, unit))}</td><td class="num delta">${e(formatDelta(m.delta, evidence))}</td><td class="num">${e(interval)}</td><td class="num">${e(m.samples.candidate)}</td><td class="${e(m.classification)}">${e(m.change ?? m.classification)}</td></tr>`;
 }
 
+/** Per segment: how many inputs, and on how many the candidate looks worse. */
+export function segmentFigures(rows: ReportRow[]): Array<{ segment: string; items: number; worse: number }> {
+  const figures = new Map<string, { segment: string; items: number; worse: number }>();
+  for (const row of rows)
+    for (const segment of row.segments ?? []) {
+      const figure = figures.get(segment) ?? { segment, items: 0, worse: 0 };
+      figure.items += 1;
+      if (row.badness > 0) figure.worse += 1;
+      figures.set(segment, figure);
+    }
+  return [...figures.values()].sort(
+    (a, b) => b.worse / b.items - a.worse / a.items || a.segment.localeCompare(b.segment),
+  );
+}
+
+function segmentsTable(rows: ReportRow[]): string {
+  const figures = segmentFigures(rows);
+  if (figures.length === 0) return '';
+  const body = figures
+    .map(
+      (f) =>
+        `<tr class="segment"><td>${e(f.segment)}</td><td class="num">${f.items}</td><td class="num">${f.worse}</td><td class="num">${((100 * f.worse) / f.items).toFixed(0)}%</td></tr>`,
+    )
+    .join('\n');
+  return `<h3>Per segment</h3><table><thead><tr><th>segment</th><th>items</th><th>candidate worse</th><th>share</th></tr></thead><tbody>${body}</tbody></table>`;
+}
+
 function worstItem(row: ReportRow): string {
   return `<div class="worst-item"><h4>${e(row.key)}: ${e(row.findings.join(', '))}</h4>
 <div class="prompt">${e(clip(row.prompt, 400))}</div>
@@ -145,6 +172,7 @@ async function evalSection(verdict: Verdict, file: EvalReportFile | undefined): 
 <table><thead><tr><th>metric</th><th>blocking</th><th>baseline</th><th>candidate</th><th>Δ</th><th>interval</th><th>n</th><th>verdict</th></tr></thead>
 <tbody>${verdict.metrics.map(metricRow).join('\n')}</tbody></table>
 ${chart ? `<div class="chart">${await chart}</div>` : ''}
+${segmentsTable(file?.items ?? [])}
 ${items}</div>`;
 }
 

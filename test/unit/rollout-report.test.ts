@@ -67,6 +67,21 @@ describe('rollout report rendering', () => {
     expect(html).toContain('<div class="answer candidate">I cannot help with that.</div>');
   });
 
+  it('shows per-segment figures where the items have segments, the worst segment first', async () => {
+    const html = await renderReport(reportFixture());
+    expect(
+      [...html.matchAll(/<tr class="segment"><td>([^<]+)<\/td><td class="num">(\d+)<\/td><td class="num">(\d+)</g)].map(
+        (m) => m.slice(1),
+      ),
+    ).toEqual([
+      ['billing', '1', '1'],
+      ['account', '2', '1'],
+    ]);
+    const noSegments = reportFixture();
+    for (const item of Object.values(noSegments.evalReports)[0]!.items!) delete item.segments;
+    expect(await renderReport(noSegments)).not.toContain('Per segment');
+  });
+
   it('says so when an eval report cannot be read', async () => {
     const html = await renderReport(reportFixture({ evalReports: {} }));
     expect(html).toContain(`The item-level report (${EVAL_REPORT}) could not be read.`);
