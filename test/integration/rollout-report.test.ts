@@ -117,6 +117,7 @@ interface SeenReport {
   worstItems: number;
   candidateAnswers: string[];
   bold: number;
+  segments: string[];
 }
 
 /** Opens a report file with every request other than the file itself refused and recorded. */
@@ -151,6 +152,7 @@ async function openReport(path: string, screenshot: string) {
       worstItems: document.querySelectorAll('.worst-item').length,
       candidateAnswers: text('.worst-item .answer.candidate'),
       bold: document.querySelectorAll('tr.decision b').length,
+      segments: text('tr.segment td:first-child'),
     };
   })()`)) as SeenReport;
   const screenshotPath = await saveScreenshot(page, screenshot);
@@ -171,6 +173,8 @@ function expectFullReport(seen: SeenReport) {
   expect(seen.evalStages).toEqual(['golden_eval']);
   expect(seen.deltas.length).toBeGreaterThan(0);
   expect(seen.worstItems).toBeGreaterThan(0);
+  // Every item of the example dataset is tagged "support".
+  expect(seen.segments).toEqual(['support']);
   expect(seen.candidateAnswers.every((answer) => answer.length > 0)).toBe(true);
 }
 
