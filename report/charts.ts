@@ -7,6 +7,8 @@ import type { MetricEvidence, Verdict } from '../judge/verdict';
 import type { StageRecord } from '../workflows/rollout-state';
 
 const WIDTH = 640;
+// Every layer of a chart over time uses this same x (a layer with another time axis makes Vega fail under UTC formatting).
+const TIME_X = { field: 'at', type: 'temporal', title: 'time (UTC)', axis: { format: '%H:%M:%S' } } as const;
 
 async function toSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
@@ -35,7 +37,7 @@ export function weightsChart(stages: StageRecord[], now: string): Promise<string
     data: { values },
     mark: { type: 'line', interpolate: 'step-after', point: true },
     encoding: {
-      x: { field: 'at', type: 'temporal', title: 'time (UTC)', axis: { format: '%H:%M:%S' } },
+      x: TIME_X,
       y: { field: 'weight', type: 'quantitative', title: 'candidate weight %', scale: { domain: [0, 100] } },
       tooltip: [{ field: 'stage' }, { field: 'weight' }],
     },
@@ -76,8 +78,20 @@ export function guardrailSeries(verdicts: Verdict[]): Map<string, GuardrailPoint
   return series;
 }
 
-export function guardrailChart(metric: string, points: GuardrailPoint[], relative: boolean): Promise<string> {
-  const x = { field: 'at', type: 'temporal', title: 'time (UTC)', axis: { format: '%H:%M:%S' } } as const;
+/** Where each stage began, for marking stage boundaries on a chart over time. */
+export type StageStart = { at: string; stage: string };
+
+export function stageStarts(stages: StageRecord[]): StageStart[] {
+  return stages.flatMap((stage) => (stage.startedAt ? [{ at: stage.startedAt, stage: stage.id }] : []));
+}
+
+export function guardrailChart(
+  metric: string,
+  points: GuardrailPoint[],
+  relative: boolean,
+  starts: StageStart[] = [],
+): Promise<string> {
+  const x = TIME_X;
   const format = relative ? '+.1%' : '+.3~g';
   const y = { type: 'quantitative', title: `${metric}: candidate − baseline`, axis: { format } } as const;
   // A side the direction leaves open is drawn to the chart's edge: everything there is acceptable.
@@ -113,9 +127,32 @@ export function guardrailChart(metric: string, points: GuardrailPoint[], relativ
         },
       },
       { mark: { type: 'rule', color: '#888', strokeDash: [4, 4] }, encoding: { y: { datum: 0 } } },
+      // Stage boundaries within the looks' time span, labelled at the top.
+      ...stageLayers(
+        starts.filter((s) => s.at >= (points[0]?.at ?? '') && s.at <= (points[points.length - 1]?.at ?? '')),
+        top,
+        y.title,
+      ),
     ],
     config: { timeFormatType: 'utc' } as never,
   });
+}
+
+function stageLayers(
+  starts: StageStart[],
+  top: number,
+  yTitle: string,
+): NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']> {
+  if (starts.length === 0) return [];
+  const x = TIME_X;
+  return [
+    { data: { values: starts }, mark: { type: 'rule', color: '#555', strokeWidth: 1 }, encoding: { x } },
+    {
+      data: { values: starts.map((s) => ({ ...s, top })) },
+      mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, dy: 2, fontSize: 10, color: '#555' },
+      encoding: { x, y: { field: 'top', type: 'quantitative', title: yTitle }, text: { field: 'stage' } },
+    },
+  ];
 }
 
 /** Per-metric deltas with their intervals, one row per metric (a golden eval or shadow comparison). */

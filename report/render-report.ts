@@ -5,7 +5,7 @@ import { deltaText } from '../lib/delta-format';
 import type { MetricEvidence, Verdict } from '../judge/verdict';
 import { formatDelta, formatValue, type BehavioralMetricEvidence } from '../evals/metric-judgement';
 import type { ReportRow } from '../evals/eval-report';
-import { deltasChart, guardrailChart, guardrailSeries, weightsChart } from './charts';
+import { deltasChart, guardrailChart, guardrailSeries, stageStarts, weightsChart, type StageStart } from './charts';
 import type { EvalReportFile, RolloutReportData } from './report-data';
 
 /** How many of an eval's worst items the report shows side by side. */
@@ -91,7 +91,7 @@ function guardrailText(value: number, metric: MetricEvidence): string {
     : deltaText(value, { unit: 'plain', digits: 3, significant: true, sign: 'typographic' });
 }
 
-async function guardrailsSection(verdicts: Verdict[]): Promise<string> {
+async function guardrailsSection(verdicts: Verdict[], starts: StageStart[]): Promise<string> {
   const series = guardrailSeries(verdicts);
   if (series.size === 0) return '<h2 id="guardrails">Guardrails</h2><p>No guardrail was measured yet.</p>';
   const latest = new Map<string, MetricEvidence>();
@@ -105,7 +105,7 @@ async function guardrailsSection(verdicts: Verdict[]): Promise<string> {
     const stages = [...new Set(points.map((p) => p.stage))].join(', ');
     parts.push(`<div class="guardrail" data-metric="${e(name)}"><h3>${e(name)}</h3>
 <p>Latest: ${e(metric.delta === null ? 'no data' : guardrailText(metric.delta, metric))}${e(interval)} against a tolerance of ${e(guardrailText(metric.tolerance, metric))} (${e(metric.direction.replace(/_/g, ' '))}${metric.critical ? ', critical' : ''}): <span class="${e(metric.classification)}">${e(metric.classification)}</span>. ${points.length} looks in ${e(stages)}.</p>
-<div class="chart">${await guardrailChart(name, points, metric.deltaKind === 'relative')}</div></div>`);
+<div class="chart">${await guardrailChart(name, points, metric.deltaKind === 'relative', starts)}</div></div>`);
   }
   return `<h2 id="guardrails">Guardrails</h2>
 <p class="meta">Candidate − baseline estimate (line) and its always-valid interval (blue) at each look, against the tolerance band (green).</p>
@@ -206,7 +206,7 @@ export async function renderReport(data: RolloutReportData): Promise<string> {
     header(data),
     await stagesSection(data),
     gatesSection(data),
-    await guardrailsSection(guardrailVerdicts),
+    await guardrailsSection(guardrailVerdicts, stageStarts(data.stages)),
     await evalsSection(data, evalVerdicts),
     timelineSection(data),
   ].join('\n');
