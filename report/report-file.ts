@@ -5,22 +5,20 @@
 import { readFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { reportsDir } from '../evals/eval-report';
+import { reportsDir, safePathPart } from '../evals/eval-report';
 import type { EvalReportFile, RolloutReportData } from './report-data';
 import { renderReport } from './render-report';
 
 export const REPORT_FILE = 'report.html';
 
-const safe = (part: string) => part.replace(/[^A-Za-z0-9._-]/g, '_') || '_';
-
 export function reportPath(rolloutId: string, dir = reportsDir()): string {
-  return join(dir, safe(rolloutId), REPORT_FILE);
+  return join(dir, safePathPart(rolloutId), REPORT_FILE);
 }
 
 /** The link people are given: under ROLLOUT_REPORTS_URL when set, else the file's file:// URL. */
 export function reportLink(rolloutId: string, env: NodeJS.ProcessEnv = process.env): string {
   const base = env.ROLLOUT_REPORTS_URL?.trim();
-  if (base) return `${base.replace(/\/+$/, '')}/${encodeURIComponent(safe(rolloutId))}/${REPORT_FILE}`;
+  if (base) return `${base.replace(/\/+$/, '')}/${encodeURIComponent(safePathPart(rolloutId))}/${REPORT_FILE}`;
   return pathToFileURL(reportPath(rolloutId, reportsDir(env))).href;
 }
 
