@@ -9,6 +9,7 @@ import type { JudgeTrafficWindowInput } from './metrics/judge-window-input';
 import type { JudgeSeriesWindowInput, JudgeSeriesWindowResult } from './metrics/judge-series-window';
 import type { RolloutPlan } from '../plan/schema';
 import type { NormalizePlanInput } from './plan';
+import type { WriteReportInput, WriteReportResult } from './rollout-report';
 
 export type RouterConfig = RolloutPlan['router'];
 export type BackendConfig = RolloutPlan['backends']['baseline'];
@@ -123,6 +124,8 @@ export interface ShadowCompareInput extends GatewayReadTarget {
 }
 
 export type {
+  WriteReportInput,
+  WriteReportResult,
   CanaryBehaviorInput,
   CanaryBehaviorResult,
   JudgeCanaryWindowInput,
@@ -145,6 +148,8 @@ export interface RolloutEvent {
   by?: string;
   verdict?: Verdict;
   gate?: { id: string; before: string; reason: string; deadline: string; approvers: string[] };
+  /** The rollout report's link (a URL under ROLLOUT_REPORTS_URL or a file:// URL), once one is written. */
+  report?: string;
   at: string;
 }
 
@@ -176,4 +181,6 @@ export interface RolloutActivities {
   /** The canary's behavioral check on live answers, at every check (stages.canary.behavioral). */
   checkCanaryBehavior(input: CanaryBehaviorInput): Promise<CanaryBehaviorResult>;
   notify(input: NotifyInput): Promise<void>;
+  /** The rollout report regenerated from Temporal and written under the reports dir (report/). */
+  writeRolloutReport(input: WriteReportInput): Promise<WriteReportResult>;
 }

@@ -10,6 +10,7 @@ import { createMetricsActivities, type FiguresReader } from './metrics/judge-win
 import { readPrometheusFigures } from './metrics/prometheus-figures';
 import { createNotifyActivities, type EventSink } from './notify';
 import { createPlanActivities } from './plan';
+import { createReportActivities } from './rollout-report';
 import { createSlackEventSink, slackSinkFromEnv, type SlackSinkOptions } from './slack-notify';
 import { createShadowCompareActivities, readShadowPairs, type ShadowPairsReader } from './shadow-compare';
 import { createTrafficActivities, defaultRouterFactory, type RouterFactory } from './traffic';
@@ -42,6 +43,7 @@ export function createActivities(deps: ActivityDependencies = {}): RolloutActivi
     ...createShadowCompareActivities(deps.readShadowPairs ?? readShadowPairs),
     ...createCanaryBehaviorActivities(deps.readAnswerSamples ?? readAnswerSamples),
     ...createNotifyActivities(withSlackSink(deps)),
+    ...createReportActivities(),
   };
 }
 

@@ -177,7 +177,7 @@ export function createSlackEventSink(options: SlackSinkOptions): EventSink {
       threads.set(event.rolloutId, found);
       return found;
     }
-    const facts = { ...(await describe(event)), uiLink };
+    const facts = { ...(await describe(event)), uiLink, ...(event.report && { report: event.report }) };
     const root = rootMessage(facts, rootState(event));
     const result = await call('chat.postMessage (rollout root)', () =>
       client.chat.postMessage({
@@ -255,6 +255,7 @@ export function createSlackEventSink(options: SlackSinkOptions): EventSink {
       event.rolloutId,
     );
     const thread = await threadFor(event, slack.channel, uiLink);
+    if (event.report) thread.facts = { ...thread.facts, report: event.report };
 
     if (event.type === 'gate_opened' && event.gate) {
       const opened = event.gate;
@@ -342,6 +343,7 @@ function compactFacts(facts: RolloutFacts): Record<string, string> {
     candidateModel: facts.candidateModel,
     requestedBy: facts.requestedBy,
     uiLink: facts.uiLink,
+    report: facts.report,
   });
   return Object.fromEntries(entries.filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }

@@ -36,6 +36,8 @@ export interface RolloutFacts {
   requestedBy?: string;
   /** Link to the rollout in the Temporal UI. */
   uiLink?: string;
+  /** Link to the rollout report (report/), once the rollout has written one. */
+  report?: string;
 }
 
 /** Slack mrkdwn needs &, < and > escaped in text we did not write. */
@@ -66,7 +68,12 @@ function title(facts: RolloutFacts): string {
 }
 
 function uiLinkText(facts: RolloutFacts): string {
-  return facts.uiLink ? `<${facts.uiLink}|Open in the Temporal UI>` : `Temporal workflow \`${facts.rolloutId}\``;
+  const ui = facts.uiLink ? `<${facts.uiLink}|Open in the Temporal UI>` : `Temporal workflow \`${facts.rolloutId}\``;
+  return facts.report ? `${ui} · ${reportLinkText(facts.report)}` : ui;
+}
+
+function reportLinkText(report: string): string {
+  return `<${report.replace(/[<>|]/g, encodeURIComponent)}|Rollout report>`;
 }
 
 // ---- the rollout's root message ----------------------------------------------------------------
@@ -397,6 +404,7 @@ export function statusText(status: RolloutStatus, uiLink?: string): string {
     lines.push(
       `:page_facing_up: ${escapeText(reported.stage)} report (${reported.outcome}): \`${escapeText(reported.report!)}\``,
     );
+  if (status.report) lines.push(`:bar_chart: ${reportLinkText(status.report)}`);
   if (uiLink) lines.push(`<${uiLink}|Open in the Temporal UI>`);
   return lines.join('\n');
 }

@@ -49,6 +49,7 @@ export function formatStatus(status: RolloutStatus, uiLink?: string): string {
   // Every saved report of the behavioral gates, not just the latest verdict's.
   const reports = status.verdicts.filter((verdict) => verdict.report && verdict !== last);
   for (const verdict of reports) lines.push(`report    ${verdict.stage} (${verdict.outcome}): ${verdict.report}`);
+  if (status.report) lines.push(`report    rollout report: ${status.report}`);
   if (uiLink) lines.push(`ui        ${uiLink}`);
   lines.push('timeline');
   for (const event of status.timeline.slice(-12)) lines.push('  ' + formatEvent(event));
@@ -70,6 +71,7 @@ export function formatResult(result: RolloutResult): string {
     !result.timeline.some((e) => e.type === 'revert_window_closed')
   )
     lines.push(`revertible until ${result.revertibleUntil}: rollout revert ${result.rolloutId} --reason TEXT`);
+  if (result.report) lines.push(`rollout report: ${result.report}`);
   if (result.trafficRestored === false)
     lines.push('WARNING: traffic could not be put back on the baseline; see the timeline and restore it by hand');
   return lines.join('\n');

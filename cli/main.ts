@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { describeBreakGlass } from '../client/break-glass';
 import { connectTemporal, TemporalUnreachableError } from '../client/connection';
 import { auditRollouts } from '../client/rollout-audit';
+import { regenerateRolloutReport } from '../client/rollout-report';
 import { decide, requestRollback, revert, setPaused } from '../client/rollout-commands';
 import { listRollouts, RolloutCommandError, rolloutStatus, startRollout, watchRollout } from '../client/rollouts';
 import { readStackFile, STACK_FILE, type StackFile } from '../client/stack-file';
@@ -44,6 +45,9 @@ const USAGE = `usage: rollout <command> [options]
                                               every gate decision (who, via which group, why, the
                                               evidence shown) and rollback across rollouts, from
                                               Temporal's histories (no worker needed)
+  report <id> [--out FILE]                   write the rollout report (one self-contained HTML file:
+                                              stages, gates, guardrails over time, evals) from
+                                              Temporal's histories (no worker needed once closed)
   plan check <plan> [--json] [--as USER]     validate a plan and show its stages and timings;
                                               --json prints the workflow input for the temporal CLI
   up                                         run the embedded stack (Temporal dev server + UI,
@@ -220,6 +224,17 @@ async function main(argv: string[]): Promise<number> {
         if (values.json) console.log(toJson(entries));
         else if (entries.length === 0) console.log('no decisions or rollbacks match');
         else for (const entry of entries) console.log(formatAuditEntry(entry));
+        return 0;
+      } finally {
+        await close();
+      }
+    }
+    case 'report': {
+      const id = need(rest[0], 'a rollout id');
+      const { client, close } = await connectTemporal();
+      try {
+        const path = await regenerateRolloutReport(client, id, values.out && resolve(values.out));
+        console.log(`rollout report: ${path}`);
         return 0;
       } finally {
         await close();

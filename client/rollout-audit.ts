@@ -4,7 +4,6 @@
 // finished rollouts and for running ones whose worker is gone. Only accepted decisions are in a
 // history: a refused one (a stranger, a stale button) never changed anything, so it is not audited.
 import type { Client } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
 import type { NotifyInput } from '../activities/contract';
 import type { RolloutPlanInput } from '../plan/schema';
 import type {
@@ -16,6 +15,14 @@ import type {
 import { approveUpdate, rejectUpdate, revertUpdate, rollbackSignal } from '../workflows/model-rollout-messages';
 import type { ModelRolloutInput } from '../workflows/model-rollout';
 import type { RolloutResult } from '../workflows/rollout-state';
+import {
+  eventTime,
+  listRuns,
+  payloadDecoder,
+  runHistory,
+  type HistoryEvent,
+  type PayloadDecoder,
+} from '../lib/temporal-history';
 
 export interface AuditEntry {
   at: string;
@@ -50,22 +57,12 @@ export interface AuditQuery {
 /** Who the trail names when the rollout rolled itself back. */
 export const AUTOMATIC = 'llm-rollout (automatic)';
 
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-type Payloads = temporal.api.common.v1.IPayloads | null | undefined;
-
-function eventTime(event: HistoryEvent): string {
-  const time = event.eventTime;
-  const seconds = time?.seconds ?? 0;
-  const ms = (typeof seconds === 'number' ? seconds : seconds.toNumber()) * 1_000 + (time?.nanos ?? 0) / 1e6;
-  return new Date(ms).toISOString();
-}
-
 /** The audit entries of one run, oldest first. */
 export function auditRun(
   rolloutId: string,
   runId: string,
   events: HistoryEvent[],
-  decode: <T>(payloads: Payloads) => T | undefined,
+  decode: PayloadDecoder,
 ): AuditEntry[] {
   const entries: AuditEntry[] = [];
   const requests = new Map<string, DecisionRequest>();
@@ -187,23 +184,16 @@ export async function auditRollouts(client: Client, query: AuditQuery = {}): Pro
   const since = query.sinceMs !== undefined ? new Date(query.sinceMs).toISOString() : undefined;
   // A rollout started long ago may still be deciding now: running ones are always read.
   const visibility = `WorkflowType = 'ModelRolloutWorkflow'${since ? ` AND (ExecutionStatus = 'Running' OR CloseTime >= '${since}')` : ''}`;
-  const runs: Array<{ workflowId: string; runId: string }> = [];
-  for await (const execution of client.workflow.list({ query: visibility }))
-    runs.push({ workflowId: execution.workflowId, runId: execution.runId });
-
-  const converter = client.options.loadedDataConverter.payloadConverter;
-  const decode = <T>(payloads: Payloads): T | undefined => {
-    const first = payloads?.payloads?.[0];
-    return first ? converter.fromPayload<T>(first) : undefined;
-  };
+  const runs = await listRuns(client, visibility);
+  const decode = payloadDecoder(client);
   const entries: AuditEntry[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.max(1, query.concurrency ?? 8) }, async () => {
       while (next < runs.length) {
         const { workflowId, runId } = runs[next++]!;
-        const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-        entries.push(...auditRun(workflowId, runId, history.events ?? [], decode).filter((e) => matches(e, query)));
+        const events = await runHistory(client, { workflowId, runId });
+        entries.push(...auditRun(workflowId, runId, events, decode).filter((e) => matches(e, query)));
       }
     }),
   );

@@ -152,5 +152,6 @@ function promotionOf(status: RolloutStatus): RolloutResult {
     timeline: status.timeline,
     verdicts: status.verdicts,
     ...(status.revertibleUntil ? { revertibleUntil: status.revertibleUntil } : {}),
+    ...(status.report && { report: status.report }),
   };
 }

@@ -201,6 +201,7 @@ async function main(): Promise<number> {
         .join(' ');
       say(`  gateway route ${route.route.padEnd(12)} ${backends}; shadow ${route.shadow.enabled ? 'on' : 'off'}`);
     }
+    for (const result of outcomes) if (result.report) say(`  ${result.rolloutId}'s rollout report: ${result.report}`);
     const goldenReport = outcomes[2]!.verdicts.find((verdict) => verdict.stage === 'golden_eval')?.report;
     if (goldenReport) say(`  faq-bot's golden eval report: ${goldenReport}`);
     const expected =

@@ -29,6 +29,8 @@ export interface ReportRow {
   findings: string[];
   /** Sort key for "worst items": 0 when nothing is worse. */
   badness: number;
+  /** The segments the input belongs to (a golden item's tags); absent where inputs have none. */
+  segments?: string[];
 }
 
 /** The prompt a report row shows: the last user message. */
@@ -91,13 +93,14 @@ export interface ReportInput {
   worst?: number;
 }
 
-const safe = (part: string) => part.replace(/[^A-Za-z0-9._-]/g, '_') || '_';
+/** A rollout id or stage as a file or folder name under the reports dir. */
+export const safePathPart = (part: string) => part.replace(/[^A-Za-z0-9._-]/g, '_') || '_';
 
 /** Writes both files and returns the Markdown file's absolute path. */
 export async function writeReport(input: ReportInput, dir = reportsDir()): Promise<string> {
-  const folder = join(dir, safe(input.rolloutId));
+  const folder = join(dir, safePathPart(input.rolloutId));
   await mkdir(folder, { recursive: true });
-  const base = join(folder, safe(input.verdict.stage));
+  const base = join(folder, safePathPart(input.verdict.stage));
   const json = JSON.stringify(
     {
       kind: input.kind,

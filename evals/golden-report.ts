@@ -46,6 +46,7 @@ export function goldenReportRows(pairs: ItemPair[], minSimilarity: number | null
       ...judged.fields,
       findings,
       badness: Math.round(badness * 1000) / 1000,
+      ...(item.tags.length > 0 && { segments: item.tags }),
     };
   });
 }

@@ -82,6 +82,12 @@ export const NOTIFY: ActivityOptions = {
   retry: { initialInterval: '1s', maximumAttempts: 3 },
 };
 
+/** Writing the rollout report: best effort, short; a failure is said on the timeline and the rollout goes on. */
+export const REPORT: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumAttempts: 2 },
+};
+
 /**
  * The canary's behavioral check at one check: reads the window's answer samples and makes at most
  * the plan's judgeCallsPerCheck judge calls. A failed check is said on the timeline and the next

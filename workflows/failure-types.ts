@@ -48,6 +48,8 @@ export const FailureType = {
   WebhookRefused: 'WebhookRefused',
   // Notify activity: more than one destination failed; non-retryable only when every failure was.
   NotifyFailed: 'NotifyFailed',
+  // Report activity: the worker has no Temporal client to read the rollout's history with. Non-retryable.
+  NoTemporalClient: 'NoTemporalClient',
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];

@@ -28,7 +28,18 @@ import { formatDuration } from '../plan/duration';
 import { resolveMetrics } from '../plan/metrics-schema';
 import { gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
 import type { SeriesSelection } from '../plan/series-dialects';
-import { BEHAVIOR, COMPENSATION, EVAL, MARK, METRICS, NOTIFY, PLAN, RECONCILE, TRAFFIC } from './activity-options';
+import {
+  BEHAVIOR,
+  COMPENSATION,
+  EVAL,
+  MARK,
+  METRICS,
+  NOTIFY,
+  PLAN,
+  RECONCILE,
+  REPORT,
+  TRAFFIC,
+} from './activity-options';
 import { parsePlanOrFail } from './plan-input';
 import {
   approveUpdate,
@@ -93,6 +104,7 @@ const metrics =
 const evals = proxyActivities<Pick<RolloutActivities, 'runGoldenEval' | 'compareShadow'>>(EVAL);
 const behavior = proxyActivities<Pick<RolloutActivities, 'checkCanaryBehavior'>>(BEHAVIOR);
 const notifier = proxyActivities<Pick<RolloutActivities, 'notify'>>(NOTIFY);
+const reporter = proxyActivities<Pick<RolloutActivities, 'writeRolloutReport'>>(REPORT);
 const reconciler = proxyActivities<Pick<RolloutActivities, 'reconcileTraffic'>>(RECONCILE);
 const marker = proxyActivities<Pick<RolloutActivities, 'markRolloutStage'>>(MARK);
 const planCheck = proxyLocalActivities<Pick<RolloutActivities, 'normalizePlan'>>(PLAN);
@@ -340,6 +352,7 @@ class Rollout {
     record.endedAt = now();
     await this.leaveStage(spec);
     this.record('stage_passed', `${spec.id} passed${verdict ? `: ${verdict.reason}` : ''}`, undefined, spec.id);
+    await this.writeReport();
     await this.tellStageChange({
       type: 'stage_passed',
       message: `${spec.id} passed${verdict ? `: ${verdict.reason}` : ''}`,
@@ -939,6 +952,7 @@ class Rollout {
           ? 'the window ended without a clear verdict'
           : 'the candidate differs from the baseline';
     this.record('gate_opened', `approval needed before ${before}: ${why}`, undefined, before);
+    await this.writeReport();
     await this.tell({
       type: 'gate_opened',
       message: `approval needed before ${before}: ${why}`,
@@ -1139,6 +1153,7 @@ class Rollout {
     ]);
     this.record(outcome, reason, this.state.reverted?.by);
     await this.markStage(outcome);
+    await this.writeReport();
     await this.tell({ type: outcome, message: reason, ...(this.state.reverted ? { by: this.state.reverted.by } : {}) });
   }
 
@@ -1171,6 +1186,7 @@ class Rollout {
       ...(this.state.rollbackRequest && { rollbackRequest: this.state.rollbackRequest }),
       ...(revertWindow ? { revertibleUntil: revertWindow.until } : {}),
       ...(reverted ? { reverted } : {}),
+      ...(this.state.report && { report: this.state.report }),
     };
   }
 
@@ -1217,6 +1233,7 @@ class Rollout {
           requestedBy: this.state.requestedBy,
           at: now(),
           stage: this.currentStageId(),
+          ...(this.state.report && { report: this.state.report }),
           ...event,
         },
       });
@@ -1256,7 +1273,25 @@ class Rollout {
       reason: s.reason,
       ...(s.revertWindow ? { revertibleUntil: s.revertWindow.until } : {}),
       ...(s.reverted ? { reverted: s.reverted } : {}),
+      ...(s.report && { report: s.report }),
     };
+  }
+
+  /**
+   * The rollout report rewritten (at a stage's end, a gate, the outcome) before the owners are
+   * told, so their message links it. Best effort like a notification: a failure is recorded, and
+   * on the forward path a rollback request cuts it short.
+   */
+  private async writeReport(): Promise<void> {
+    if (!patched('rollout-report')) return;
+    const write = () => reporter.writeRolloutReport({ rolloutId: this.plan.rollout.id });
+    const forward = this.state.phase !== 'compensating' && !PAST_ROLLOUT.includes(this.state.phase);
+    try {
+      this.state.report = (await (forward ? this.untilRollback(write) : write())).link;
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      this.record('report_failed', `the rollout report could not be written: ${failureMessage(error)}`);
+    }
   }
 }
 

@@ -157,6 +157,8 @@ export interface RolloutState {
   revertRequest?: RevertRecord | null;
   /** Set once the previous baseline is back on the route. */
   reverted?: RevertRecord;
+  /** The rollout report's link, once one is written (report/). */
+  report?: string;
 }
 
 /** The traffic layer's own state, as read back at a check. */
@@ -183,6 +185,8 @@ export interface RolloutResult {
   revertibleUntil?: string;
   /** Who reverted the promotion and why (outcome 'reverted'). */
   reverted?: RevertRecord;
+  /** The rollout report's link; absent when none was written, and on older results. */
+  report?: string;
 }
 
 /** What the `status` query returns. */
@@ -214,6 +218,8 @@ export interface RolloutStatus {
   /** Phase 'promoted': until when `revert` is accepted. */
   revertibleUntil?: string;
   reverted?: RevertRecord;
+  /** The rollout report's link, once one is written. */
+  report?: string;
 }
 
 // Bounded so a long rollout's state (and each continue-as-new input) stays small.

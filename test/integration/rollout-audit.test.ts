@@ -16,18 +16,14 @@ import type { Verdict } from '../../judge/verdict';
 import { parsePlan, type GatePoint } from '../../plan/schema';
 import { statusQuery } from '../../workflows/model-rollout';
 import { eventually } from '../support/eventually';
-import { InMemoryRouter } from '../support/in-memory-router';
+import { inMemoryRouters } from '../support/in-memory-router';
 import { testPlan } from '../support/plans';
 import { scriptedRecords } from '../support/scripted-records';
 import { createDevServerEnv, workflowBundle } from '../support/temporal';
 
 const TASK_QUEUE = 'rollout-audit-test';
 const run = promisify(execFile);
-const routers = new Map<string, InMemoryRouter>();
-const routerFor = (route: string) => {
-  if (!routers.has(route)) routers.set(route, new InMemoryRouter());
-  return routers.get(route)!;
-};
+const { routerFor } = inMemoryRouters();
 
 let env: TestWorkflowEnvironment;
 let worker: Worker | undefined;

@@ -104,3 +104,16 @@ export class InMemoryRouter implements TrafficRouter {
     return this.state;
   }
 }
+
+/** One in-memory router per route, made on first use: the `routerFor` a test's activities get. */
+export function inMemoryRouters(): {
+  routers: Map<string, InMemoryRouter>;
+  routerFor: (route: string) => InMemoryRouter;
+} {
+  const routers = new Map<string, InMemoryRouter>();
+  const routerFor = (route: string) => {
+    if (!routers.has(route)) routers.set(route, new InMemoryRouter());
+    return routers.get(route)!;
+  };
+  return { routers, routerFor };
+}

@@ -95,6 +95,13 @@ describe('gateMessage', () => {
     });
   });
 
+  it('links the rollout report once the rollout has written one', () => {
+    const without = JSON.stringify(gateMessage({ rolloutId: 'r', gate }).blocks);
+    expect(without).not.toContain('Rollout report');
+    const { blocks } = gateMessage({ rolloutId: 'r', gate, report: 'https://reports.example/r/report.html?a|<b>' });
+    expect(JSON.stringify(blocks)).toContain('<https://reports.example/r/report.html?a%7C%3Cb%3E|Rollout report>');
+  });
+
   it('decided and closed gates lose their buttons; deciding twice renders once', () => {
     const { blocks } = gateMessage({ rolloutId: 'r', gate });
     const once = decidedGateBlocks(blocks, {
