@@ -11,6 +11,7 @@ const KEY_FIGURES = 4;
 
 const RELATIVE: DeltaFormat = { unit: 'percent', digits: 1, sign: 'plus' };
 const POINTS: DeltaFormat = { unit: 'points', digits: 2, sign: 'plus' };
+const PLAIN: DeltaFormat = { unit: 'plain', digits: 3, significant: true, sign: 'plus' };
 
 export function progressLines(status: RolloutStatus): string[] {
   const lines = [`rollout  ${status.rolloutId}  ${status.baselineModel} → ${status.candidateModel}`];
@@ -21,14 +22,18 @@ export function progressLines(status: RolloutStatus): string[] {
   lines.push(`stage    ${status.stage ?? '—'}${weight}  ${phaseText(status)}${position}`);
   if (stage && stage.windowMs > 0 && isWatching(status)) {
     const warmUp = status.warmUpUntil ? `  warm-up until ${status.warmUpUntil.slice(11, 19)}` : '';
-    lines.push(`window   ${bar(status.windowElapsedMs / stage.windowMs)}  ${windowText(status.windowElapsedMs, stage.windowMs)}${warmUp}`);
+    lines.push(
+      `window   ${bar(status.windowElapsedMs / stage.windowMs)}  ${windowText(status.windowElapsedMs, stage.windowMs)}${warmUp}`,
+    );
   }
   const verdict = status.verdicts.at(-1);
   if (verdict) lines.push(`verdict  ${verdictText(verdict)}`);
   if (status.paused)
     lines.push(`paused   by ${status.paused.by}${status.paused.reason ? `: ${status.paused.reason}` : ''}`);
   if (status.gate && !status.gate.decision) {
-    lines.push(`gate     waiting for approval before ${status.gate.before} until ${status.gate.deadline.slice(11, 19)}`);
+    lines.push(
+      `gate     waiting for approval before ${status.gate.before} until ${status.gate.deadline.slice(11, 19)}`,
+    );
     lines.push(`         approve: ${approveCommand(status)}`);
   }
   return lines;
@@ -52,7 +57,8 @@ function isWatching(status: RolloutStatus): boolean {
 function phaseText(status: RolloutStatus): string {
   if (status.phase === 'promoted')
     return status.revertibleUntil ? `promoted (revertible until ${status.revertibleUntil})` : 'promoted';
-  if (status.phase === 'finished') return `${status.outcome ?? 'finished'}${status.reason ? ` — ${status.reason}` : ''}`;
+  if (status.phase === 'finished')
+    return `${status.outcome ?? 'finished'}${status.reason ? ` — ${status.reason}` : ''}`;
   return status.phase.replace('_', ' ');
 }
 
@@ -64,7 +70,9 @@ function seconds(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+  return m < 60
+    ? `${m}m${String(s % 60).padStart(2, '0')}s`
+    : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
 /** The verdict's outcome and its key figures: each metric's change and how the judge classed it. */
@@ -79,7 +87,11 @@ export function verdictText(verdict: Verdict): string {
 }
 
 function figureText(metric: MetricEvidence): string {
-  const delta =
-    metric.delta === null ? 'no data' : deltaText(metric.delta, metric.deltaKind === 'relative' ? RELATIVE : POINTS);
-  return `${metric.metric} ${delta} ${metric.classification}`;
+  return `${metric.metric} ${metric.delta === null ? 'no data' : deltaText(metric.delta, formatOf(metric))} ${metric.classification}`;
+}
+
+/** Relative changes in percent, differences of rates (errorRate, schemaAdherence…) in points, others as they are. */
+function formatOf(metric: MetricEvidence): DeltaFormat {
+  if (metric.deltaKind === 'relative') return RELATIVE;
+  return /(Rate|Adherence)$/.test(metric.metric) ? POINTS : PLAIN;
 }

@@ -105,7 +105,10 @@ export async function simulatedExamplePlans(dir: string): Promise<Array<{ file: 
   for (const file of files) {
     const plan = await loadPlanFile(join(dir, file));
     const { baseline, candidate } = plan.backends;
-    if (plan.router.kind === 'gateway' && [baseline, candidate].every((b) => b.model.startsWith(SIMULATED_MODEL_PREFIX)))
+    if (
+      plan.router.kind === 'gateway' &&
+      [baseline, candidate].every((b) => b.model.startsWith(SIMULATED_MODEL_PREFIX))
+    )
       plans.push({ file, plan });
   }
   return plans;
