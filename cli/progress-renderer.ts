@@ -50,7 +50,7 @@ class TerminalRenderer implements ProgressRenderer {
   private draw(): void {
     // A line wider than the terminal wraps onto two rows, and the next redraw would climb one
     // row short: each line is cut to the width.
-    const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+    const width = Math.max(20, (this.stream.columns || 80) - 1);
     for (const line of this.block)
       this.stream.write(`${line.length > width ? `${line.slice(0, width - 1)}…` : line}\n`);
     this.drawn = this.block.length;
