@@ -303,7 +303,7 @@ describe("the README's commands, as written", () => {
         async (command) => {
           const { code, output } = await run(command);
           expect(code, output).toBe(0);
-          expect(output).toContain(`"rolloutId": "${ROLLOUT_ID}"`);
+          expect(output).toContain(`"rolloutId":"${ROLLOUT_ID}"`);
         },
       ],
       [
