@@ -127,6 +127,18 @@ function portInUse(port: number): Promise<boolean> {
   });
 }
 
+/** A command the README may run, and how to run and check it. */
+type KnownCommand = [RegExp, (command: string) => Promise<void>];
+
+/** Runs the block's commands in order, each by the first entry that matches it. */
+async function runBlock(commands: string[], known: KnownCommand[]): Promise<void> {
+  for (const command of commands) {
+    const entry = known.find(([pattern]) => pattern.test(command));
+    if (!entry) throw new Error(`the README runs a command this test does not check: ${command}`);
+    await entry[1](command);
+  }
+}
+
 let stack: Background | null = null;
 let watcher: Background | null = null;
 let connection: Connection | null = null;
@@ -166,7 +178,7 @@ describe("the README's commands, as written", () => {
     connection = await Connection.connect({ address: '127.0.0.1:7233' });
     client = new Client({ connection, namespace: 'default' });
 
-    const known: Array<[RegExp, (command: string) => Promise<void>]> = [
+    const known: KnownCommand[] = [
       [
         /^npx rollout plan check examples\/quickstart\.yaml/,
         async (command) => {
@@ -260,18 +272,14 @@ describe("the README's commands, as written", () => {
         },
       ],
     ];
-    for (const command of rolloutBlock.slice(1)) {
-      const entry = known.find(([pattern]) => pattern.test(command));
-      if (!entry) throw new Error(`the README runs a command this test does not check: ${command}`);
-      await entry[1](command);
-    }
+    await runBlock(rolloutBlock.slice(1), known);
     const result = await client.workflow.getHandle(ROLLOUT_ID).result();
     expect(result.outcome).toBe('reverted');
   }, 420_000);
 
   it('the temporal CLI block: the same rollout again, started, steered and reverted through Temporal alone', async () => {
     expect(stack, 'the stack from the rollout CLI block').not.toBeNull();
-    const known: Array<[RegExp, (command: string) => Promise<void>]> = [
+    const known: KnownCommand[] = [
       [
         /^npx rollout plan check examples\/quickstart\.yaml --json --as carol > input\.json$/,
         async (command) => {
@@ -353,11 +361,7 @@ describe("the README's commands, as written", () => {
         },
       ],
     ];
-    for (const command of temporalBlock) {
-      const entry = known.find(([pattern]) => pattern.test(command));
-      if (!entry) throw new Error(`the README runs a command this test does not check: ${command}`);
-      await entry[1](command);
-    }
+    await runBlock(temporalBlock, known);
     expect(existsSync(join(workDir, 'input.json'))).toBe(true);
   }, 300_000);
 });
