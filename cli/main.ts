@@ -2,13 +2,21 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeBreakGlass } from '../client/break-glass';
 import { connectTemporal, TemporalUnreachableError } from '../client/connection';
 import { auditRollouts } from '../client/rollout-audit';
 import { regenerateRolloutReport } from '../client/rollout-report';
 import { decide, requestRollback, revert, setPaused } from '../client/rollout-commands';
-import { listRollouts, RolloutCommandError, rolloutStatus, startRollout, watchRollout } from '../client/rollouts';
+import {
+  listRollouts,
+  RolloutCommandError,
+  rolloutStatus,
+  startRollout,
+  watchRollout,
+  type RolloutHandle,
+} from '../client/rollouts';
 import { readStackFile, STACK_FILE, type StackFile } from '../client/stack-file';
 import {
   DEFAULT_ADMIN_TOKEN_ENV,
@@ -26,6 +34,10 @@ import { CliError } from './cli-error';
 import { compactResult, compactStatus } from './compact-result';
 import { exitWhenWritten, tolerateReaderLeaving } from '../lib/output-streams';
 import { rolloutUiLink } from '../lib/ui-link';
+import type { RolloutResult } from '../workflows/rollout-state';
+import type { ExampleSimulators } from '../stack/example-simulators';
+import { progressRenderer } from './progress-renderer';
+import { progressLines } from './rollout-progress';
 
 const USAGE = `usage: rollout <command> [options]
 
@@ -50,9 +62,11 @@ const USAGE = `usage: rollout <command> [options]
                                               Temporal's histories (no worker needed once closed)
   plan check <plan> [--json] [--as USER]     validate a plan and show its stages and timings;
                                               --json prints the workflow input for the temporal CLI
-  up                                         run the embedded stack (Temporal dev server + UI,
+  up [--simulators]                          run the embedded stack (Temporal dev server + UI,
                                               Prometheus, gateway data :8080 + admin :8480, worker)
-                                              until Ctrl-C
+                                              until Ctrl-C; --simulators adds simulated backends on
+                                              the example plans' addresses (:9001, :9002) and light
+                                              load on their routes (examples/quickstart.yaml)
 
 \`status --json\` and \`run --wait --json\` print a compact result (outcome, stages, each verdict's
 outcome and figures, decisions, the latest timeline events); add --full for all the evidence, or
@@ -72,6 +86,7 @@ const options = {
   out: { type: 'string' },
   since: { type: 'string' },
   approver: { type: 'string' },
+  simulators: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -106,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'up':
-      return runStackInForeground();
+      return runStackInForeground({ simulators: values.simulators ?? false });
     case 'run':
     case 'start': {
       const plan = await loadPlanFile(need(rest[0], 'a plan file'));
@@ -121,9 +136,7 @@ async function main(argv: string[]): Promise<number> {
           if (link) console.log(`Temporal UI: ${link}`);
         }
         if (command === 'start' || !values.wait) return 0;
-        const result = await watchRollout(handle, (event) => {
-          if (!values.json) console.log(formatEvent(event));
-        });
+        const result = values.json ? await watchRollout(handle, () => undefined) : await followWithProgress(handle);
         if (values.out) saveFullJson(values.out, result);
         console.log(values.json ? toJson(values.full ? result : compactResult(result)) : formatResult(result));
         return EXIT_CODES[result.outcome];
@@ -245,7 +258,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function runStackInForeground(): Promise<number> {
+async function runStackInForeground({ simulators }: { simulators: boolean }): Promise<number> {
   const running = readStackFile();
   if (running)
     throw new CliError(`the embedded stack is already running (pid ${running.pid}); Temporal UI ${running.uiUrl}`);
@@ -266,6 +279,22 @@ async function runStackInForeground(): Promise<number> {
     gatewayAdminToken: adminToken,
     log: (line) => console.log(line),
   });
+  let examples: ExampleSimulators | null = null;
+  if (simulators) {
+    const { startExampleSimulators } = await import('../stack/example-simulators');
+    try {
+      examples = await startExampleSimulators({
+        examplesDir: fileURLToPath(new URL('../examples', import.meta.url)),
+        gatewayUrl: stack.gatewayUrl,
+        gatewayAdminUrl: stack.gatewayAdminUrl,
+        gatewayAdminToken: adminToken,
+        log: (line) => console.log(line),
+      });
+    } catch (error) {
+      await stack.stop();
+      throw new CliError(`--simulators: ${(error as Error).message}`);
+    }
+  }
   const file: StackFile = {
     temporalAddress: stack.temporalAddress,
     namespace: stack.namespace,
@@ -284,15 +313,33 @@ async function runStackInForeground(): Promise<number> {
     `  gateway admin plane ${stack.gatewayAdminUrl} (plans' router.adminUrl; token in ${tokenFile}: export ${DEFAULT_ADMIN_TOKEN_ENV}_FILE=${tokenFile} for a separate worker or CLI)`,
   );
   console.log(`  Prometheus          ${stack.prometheusUrl} (plans' prometheus.url)`);
+  if (examples) {
+    for (const backend of examples.backends)
+      console.log(`  simulated backend   ${backend.url} serving ${backend.model}`);
+    console.log(`  load                ${examples.ratePerSecond} requests/s on route ${examples.routes.join(', ')}`);
+  }
   console.log(`Temporal Web UI: ${stack.uiUrl}    Ctrl-C to stop.`);
   await new Promise<void>((resolveStop) => {
     process.once('SIGINT', resolveStop);
     process.once('SIGTERM', resolveStop);
   });
   console.log('stopping the embedded stack…');
+  await examples?.stop();
   await stack.stop();
   rmSync(STACK_FILE, { force: true });
   return 0;
+}
+
+/** `run --wait` without --json: the timeline's events, and the progress block below them. */
+async function followWithProgress(handle: RolloutHandle): Promise<RolloutResult> {
+  const renderer = progressRenderer(process.stdout);
+  try {
+    return await watchRollout(handle, (event) => renderer.log(formatEvent(event)), {
+      onStatus: (status) => renderer.update(progressLines(status)),
+    });
+  } finally {
+    renderer.done();
+  }
 }
 
 /** `--since`: a duration back from now ("7d", "12h") or a date ("2026-12-01", an ISO time). */

@@ -95,12 +95,13 @@ export async function listRollouts(client: Client, query?: string, limit = 200):
 /**
  * Follows a rollout to its end, reporting each new timeline event once. A promoted rollout ends
  * here at promotion, though its workflow stays open for the plan's revert window: the result is
- * then the promotion as the status shows it (with `revertibleUntil`).
+ * then the promotion as the status shows it (with `revertibleUntil`). `onStatus` sees every
+ * status polled, for a caller that shows progress between events.
  */
 export async function watchRollout(
   handle: RolloutHandle,
   onEvent: (event: TimelineEvent, status?: RolloutStatus) => void,
-  pollMs = 1_000,
+  { pollMs = 1_000, onStatus }: { pollMs?: number; onStatus?: (status: RolloutStatus) => void } = {},
 ): Promise<RolloutResult> {
   const seen = new Set<string>();
   let finished = false;
@@ -121,6 +122,7 @@ export async function watchRollout(
     try {
       const status = await handle.query(statusQuery);
       report(status);
+      onStatus?.(status);
       if (status.phase === 'promoted') {
         result.catch(() => undefined);
         stopWaiting.abort();
