@@ -69,7 +69,7 @@ describe('plan check: behavioral gates', () => {
 describe('plan check: canary behavioral checks', () => {
   it('says they run by default on the gateway, off when turned off, and what they judge with a judge', () => {
     expect(describePlan(parsePlan(minimal))).toMatch(
-      /canary live answers, at every check of each canary step and the bake: phrasing\* \(±10 pts\)  /,
+      /canary live answers, at every check of each canary step and the bake: phrasing\* \(±10 pts\) /,
     );
     const off = {
       ...minimal,
