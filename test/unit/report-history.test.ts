@@ -21,7 +21,8 @@ function events(name: string) {
 
 describe('runVerdicts', () => {
   it('finds every verdict of a run, the ones its result kept among them, in order', () => {
-    const history = events('e2e-healthy');
+    // A finished run (the healthy one stays open through its revert window).
+    const history = events('e2e-broken');
     const verdicts = runVerdicts(history, decode);
     const done = history.find((event) => event.workflowExecutionCompletedEventAttributes);
     const result = decode<RolloutResult>(done!.workflowExecutionCompletedEventAttributes!.result)!;
