@@ -83,9 +83,15 @@ export function createDataPlane(
     sendError(res, 404, 'not_found', `no endpoint ${method} ${pathname}`);
   }
 
-  const server = createServer((req, res) => {
-    void dispatch(req, res).catch((error: unknown) => sendCaughtError(res, error));
-  });
+  const server = createServer(
+    // Node closes an idle keep-alive connection after 5 s; a client or load balancer that sends on
+    // it just then gets a reset. Idle connections stay open longer than the usual 60 s idle timeout
+    // of the balancers in front, so the client side is the one that closes them.
+    { keepAliveTimeout: DATA_PLANE_KEEP_ALIVE_MS, headersTimeout: DATA_PLANE_KEEP_ALIVE_MS + 1_000 },
+    (req, res) => {
+      void dispatch(req, res).catch((error: unknown) => sendCaughtError(res, error));
+    },
+  );
   let stopped: Promise<void> | null = null;
   return {
     server,
@@ -103,6 +109,9 @@ export function createDataPlane(
     },
   };
 }
+
+/** How long an idle client connection stays open on the data plane. */
+export const DATA_PLANE_KEEP_ALIVE_MS = 65_000;
 
 /** Request targets that are already a bare path: parsing them as a URL gives them back unchanged. */
 const PLAIN_PATHS = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/healthz']);

@@ -240,7 +240,27 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
  * POSTs one chat request and drains the answer, a JSON body or an event stream alike, so it
  * resolves when the whole answer has arrived; rejects on network errors and aborts.
  */
-function post(
+async function post(
+  url: string,
+  user: string,
+  body: string,
+  agent: Agent,
+  signal: AbortSignal,
+): Promise<{ status: number; backend: string | null }> {
+  try {
+    return await postOnce(url, user, body, agent, signal);
+  } catch (error) {
+    // A kept-alive socket the server closed just as this request went out on it: nothing reached
+    // the server, so the request is sent again once on a fresh one, as HTTP clients do (Node's
+    // docs for reusedSocket; the OpenAI SDK retries connection errors). Any other failure counts.
+    if (!(error instanceof StaleSocketError)) throw error;
+    return postOnce(url, user, body, agent, signal);
+  }
+}
+
+class StaleSocketError extends Error {}
+
+function postOnce(
   url: string,
   user: string,
   body: string,
@@ -265,7 +285,12 @@ function post(
         res.resume();
       },
     );
-    req.on('error', reject);
+    let answered = false;
+    req.on('response', () => (answered = true));
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      const stale = req.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+      reject(stale ? new StaleSocketError(error.message, { cause: error }) : error);
+    });
     req.end(body);
   });
 }

@@ -1,5 +1,6 @@
 // Weighted, sticky routing through a real gateway in front of two simulated backends.
 import { afterAll, beforeAll, describe, it, expect } from 'vitest';
+import { DATA_PLANE_KEEP_ALIVE_MS } from '../../gateway/data-plane-server';
 import type { GatewayHandle } from '../../gateway/server';
 import { runLoad } from '../../simulator/load-generator';
 import { startSimulatedBackend } from '../../simulator/sim-backend';
@@ -75,6 +76,14 @@ describe('weighted routing', () => {
     // 2,000 distinct users hash independently: binomial SD of the share is
     // sqrt(0.25 * 0.75 / 2000) ≈ 0.97 points, so ±4 points is > 4 SD.
     expect(Math.abs(share - 0.25)).toBeLessThan(0.04);
+  });
+
+  it('tells clients it keeps an idle connection open for 65 s, longer than the balancers in front wait', async () => {
+    const res = await chat({});
+    await res.arrayBuffer();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('keep-alive')).toBe(`timeout=${DATA_PLANE_KEEP_ALIVE_MS / 1000}`);
+    expect(DATA_PLANE_KEEP_ALIVE_MS).toBeGreaterThan(60_000);
   });
 
   it('assigns requests without a stickiness key at random by weight', async () => {

@@ -111,3 +111,58 @@ describe('load generator streaming', () => {
     }
   });
 });
+
+describe('load generator connections', () => {
+  /** A stand-in gateway that answers 200 and names the backend, resetting the sockets `reset` picks. */
+  async function gateway(reset: (requestOnSocket: number) => boolean) {
+    const seen = new WeakMap<object, number>();
+    let resets = 0;
+    const server = createServer((req, res) => {
+      const onSocket = (seen.get(req.socket) ?? 0) + 1;
+      seen.set(req.socket, onSocket);
+      req.resume();
+      req.on('end', () => {
+        if (reset(onSocket)) {
+          resets++;
+          req.socket.destroy();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json', 'x-rollout-backend': 'sim' });
+        res.end('{}');
+      });
+    });
+    const { origin } = await listenOn(server, '127.0.0.1');
+    return {
+      origin,
+      resets: () => resets,
+      async close() {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+
+  it('sends a request again once when the kept-alive socket it went out on was closed under it', async () => {
+    // Every socket's second request is cut, as when the server timed out the idle connection just then.
+    const stand = await gateway((onSocket) => onSocket === 2);
+    try {
+      const summary = await runLoad({ ...BASE, gatewayUrl: stand.origin, ratePerSecond: 20, maxRequests: 6 });
+      expect(stand.resets()).toBeGreaterThan(0);
+      expect(summary).toMatchObject({ sent: 6, completed: 6, networkErrors: 0, byStatus: { '200': 6 } });
+    } finally {
+      await stand.close();
+    }
+  });
+
+  it('counts a reset on a fresh connection, and a second reset after the retry, as network errors', async () => {
+    const stand = await gateway(() => true);
+    try {
+      const summary = await runLoad({ ...BASE, gatewayUrl: stand.origin, ratePerSecond: 20, maxRequests: 3 });
+      expect(summary).toMatchObject({ sent: 3, completed: 0, networkErrors: 3 });
+      // No request is sent more than twice.
+      expect(stand.resets()).toBeLessThanOrEqual(6);
+    } finally {
+      await stand.close();
+    }
+  });
+});
