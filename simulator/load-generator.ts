@@ -240,21 +240,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
  * POSTs one chat request and drains the answer, a JSON body or an event stream alike, so it
  * resolves when the whole answer has arrived; rejects on network errors and aborts.
  */
-async function post(
-  url: string,
-  user: string,
-  body: string,
-  agent: Agent,
-  signal: AbortSignal,
-): Promise<{ status: number; backend: string | null }> {
+async function post(...request: Parameters<typeof postOnce>): ReturnType<typeof postOnce> {
   try {
-    return await postOnce(url, user, body, agent, signal);
+    return await postOnce(...request);
   } catch (error) {
     // A kept-alive socket the server closed just as this request went out on it: nothing reached
     // the server, so the request is sent again once on a fresh one, as HTTP clients do (Node's
     // docs for reusedSocket; the OpenAI SDK retries connection errors). Any other failure counts.
     if (!(error instanceof StaleSocketError)) throw error;
-    return postOnce(url, user, body, agent, signal);
+    return postOnce(...request);
   }
 }
 

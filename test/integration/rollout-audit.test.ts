@@ -7,7 +7,6 @@ import { Worker } from '@temporalio/worker';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities';
 import type { AuditEntry } from '../../client/rollout-audit';
 import { AUTOMATIC, auditRollouts } from '../../client/rollout-audit';
 import { decide, requestRollback } from '../../client/rollout-commands';
@@ -18,7 +17,7 @@ import { statusQuery } from '../../workflows/model-rollout';
 import { eventually } from '../support/eventually';
 import { inMemoryRouters } from '../support/in-memory-router';
 import { testPlan } from '../support/plans';
-import { scriptedRecords } from '../support/scripted-records';
+import { scriptedRolloutActivities } from '../support/scripted-activities';
 import { createDevServerEnv, workflowBundle } from '../support/temporal';
 
 const TASK_QUEUE = 'rollout-audit-test';
@@ -63,11 +62,7 @@ async function atGate(handle: RolloutHandle, before: string) {
 
 beforeAll(async () => {
   env = await createDevServerEnv();
-  const activities = createActivities({
-    slack: false,
-    routerFor: (_config, route) => routerFor(route),
-    readRecords: scriptedRecords((route) => routerFor(route).state),
-  });
+  const activities = scriptedRolloutActivities(routerFor);
   worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',

@@ -13,7 +13,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities';
 import { decide } from '../../client/rollout-commands';
 import { startRollout } from '../../client/rollouts';
 import { parsePlan } from '../../plan/schema';
@@ -23,7 +22,7 @@ import type { RolloutResult } from '../../workflows/rollout-state';
 import { launchBrowser, saveScreenshot } from '../support/browser';
 import { inMemoryRouters } from '../support/in-memory-router';
 import { testPlan } from '../support/plans';
-import { scriptedRecords } from '../support/scripted-records';
+import { scriptedRolloutActivities } from '../support/scripted-activities';
 import { createDevServerEnv, workflowBundle } from '../support/temporal';
 
 const TASK_QUEUE = 'rollout-report-test';
@@ -58,11 +57,7 @@ beforeAll(async () => {
     namespace: env.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      slack: false,
-      routerFor: (_config, route) => routerFor(route),
-      readRecords: scriptedRecords((route) => routerFor(route).state),
-    }),
+    activities: scriptedRolloutActivities(routerFor),
   });
   running = worker.run();
 

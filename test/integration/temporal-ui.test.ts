@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createActivities } from '../../activities';
 import type { RolloutPlanInput } from '../../plan/schema';
 import { startTemporalDevServer, type TemporalDevServer } from '../../stack/temporal-dev-server';
 import { statusQuery } from '../../workflows/model-rollout';
@@ -24,7 +23,7 @@ import { launchBrowser, saveScreenshot } from '../support/browser';
 import { eventually } from '../support/eventually';
 import { inMemoryRouters } from '../support/in-memory-router';
 import { testPlan } from '../support/plans';
-import { scriptedRecords } from '../support/scripted-records';
+import { scriptedRolloutActivities } from '../support/scripted-activities';
 import { workflowBundle } from '../support/temporal';
 import { TemporalUi } from '../support/temporal-ui';
 
@@ -114,11 +113,7 @@ beforeAll(async () => {
     connection: await NativeConnection.connect({ address: server.address }),
     taskQueue: TASK_QUEUE,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      slack: false,
-      routerFor: (_config, route) => routerFor(route),
-      readRecords: scriptedRecords((route) => routerFor(route).state),
-    }),
+    activities: scriptedRolloutActivities(routerFor),
   });
   running = worker.run();
   const page = await browser.newPage();

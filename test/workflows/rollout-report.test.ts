@@ -8,12 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities';
 import type { WriteReportInput } from '../../activities/contract';
 import { ModelRolloutWorkflow } from '../../workflows/model-rollout';
 import { inMemoryRouters } from '../support/in-memory-router';
 import { testPlan } from '../support/plans';
-import { scriptedRecords } from '../support/scripted-records';
+import { scriptedRolloutActivities } from '../support/scripted-activities';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal';
 
 const taskQueue = 'rollout-report-workflow';
@@ -30,11 +29,7 @@ beforeAll(async () => {
   reports = await mkdtemp(join(tmpdir(), 'report-workflow-'));
   process.env.ROLLOUT_REPORTS_DIR = reports;
   env = await createTimeSkippingEnv();
-  const activities = createActivities({
-    slack: false,
-    routerFor: (_config, route) => routerFor(route),
-    readRecords: scriptedRecords((route) => routerFor(route).state),
-  });
+  const activities = scriptedRolloutActivities(routerFor);
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
