@@ -57,6 +57,19 @@ export interface AuditQuery {
 /** Who the trail names when the rollout rolled itself back. */
 export const AUTOMATIC = 'llm-rollout (automatic)';
 
+/** Gate id → the verdict reason its approvers were shown, from the run's gate notices. */
+function gateEvidence(events: HistoryEvent[], decode: PayloadDecoder): Map<string, string> {
+  const evidence = new Map<string, string>();
+  for (const event of events) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name !== 'notify') continue;
+    const notice = decode<NotifyInput>(scheduled.input)?.event;
+    if (notice?.type === 'gate_opened' && notice.gate && notice.verdict)
+      evidence.set(notice.gate.id, notice.verdict.reason);
+  }
+  return evidence;
+}
+
 /** The audit entries of one run, oldest first. */
 export function auditRun(
   rolloutId: string,
@@ -67,7 +80,9 @@ export function auditRun(
   const entries: AuditEntry[] = [];
   const requests = new Map<string, DecisionRequest>();
   const reverts = new Set<string>();
-  const evidence = new Map<string, string>();
+  // Collected first: an approval can land before the gate's notice is sent (the gate opens, then
+  // its report is written, then owners are told), so the notice may follow the decision in history.
+  const evidence = gateEvidence(events, decode);
   let approvers: string[] = [];
   let rollbackAsked = false;
   let rejected = false;
@@ -78,13 +93,6 @@ export function auditRun(
       const plan = (input?.resume?.plan ?? input?.plan) as RolloutPlanInput | undefined;
       approvers = plan?.approvals?.approvers ?? [];
       rollbackAsked = input?.resume?.rollbackRequest != null;
-      continue;
-    }
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled?.activityType?.name === 'notify') {
-      const notice = decode<NotifyInput>(scheduled.input)?.event;
-      if (notice?.type === 'gate_opened' && notice.gate && notice.verdict)
-        evidence.set(notice.gate.id, notice.verdict.reason);
       continue;
     }
     const accepted = event.workflowExecutionUpdateAcceptedEventAttributes;

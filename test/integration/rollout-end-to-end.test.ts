@@ -296,6 +296,7 @@ describe('rollouts end to end on the embedded stack', () => {
     expect(figures.candidate.errorRate).toBeGreaterThan(0.15);
     expect(figures.candidate.errorRate).toBeLessThan(0.45);
     expect(figures.baseline.p99LatencySeconds).toBeGreaterThan(0.02);
-    expect(figures.baseline.p99LatencySeconds).toBeLessThan(0.2);
+    // Milliseconds, not seconds or an empty histogram: a loaded CI machine adds tens of ms at p99.
+    expect(figures.baseline.p99LatencySeconds).toBeLessThan(0.5);
   });
 });

@@ -170,12 +170,14 @@ export class TemporalUi {
       `the rows for ${query}`,
       async () => {
         // Done when the count above the list agrees with the rows shown.
-        const counted = /^(\d+) Workflows?$/m.exec(await this.pageText());
+        const counted = await this.page.$$eval('[data-testid="workflow-count"]', (counts) =>
+          counts.map((count) => count.textContent?.trim() ?? ''),
+        );
         const ids = await this.page.$$eval('input[aria-label^="Select Workflow "]', (boxes) =>
           boxes.map((checkbox) => checkbox.getAttribute('aria-label')!.replace(/^Select Workflow /, '')),
         );
         const shown = [...new Set(ids)].sort();
-        return counted && Number(counted[1]) === shown.length ? shown : undefined;
+        return counted.length > 0 && counted.every((count) => Number(count) === shown.length) ? shown : undefined;
       },
       STEP_TIMEOUT_MS,
     );
