@@ -48,18 +48,14 @@ const inputFiles: Record<string, string> = {};
 const previousReports = process.env.ROLLOUT_REPORTS_DIR;
 
 /**
- * Windows of seconds; no live answers to sample (no gateway here). The shadow soak measures the
+ * Windows of seconds. The shadow soak measures the
  * references the cutover's bake is judged against.
  */
 function plan(id: string, candidateModel: string, options: { gate: 'canary' | 'cutover' }) {
   const input: RolloutPlanInput = testPlan({ id, gates: [options.gate], judge: 'statistical' });
   input.backends!.candidate = { ...input.backends!.candidate!, model: candidateModel };
   input.stages!.shadow = { enabled: true, share: 0.5, window: '2s' };
-  input.stages!.canary = {
-    steps: [{ weight: 50, window: '2s' }],
-    checkInterval: '1s',
-    behavioral: { enabled: false },
-  };
+  input.stages!.canary = { ...input.stages!.canary, steps: [{ weight: 50, window: '2s' }], checkInterval: '1s' };
   input.stages!.cutover = { bake: '2s', revertWindow: '1h' };
   return input;
 }

@@ -53,6 +53,9 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
           { weight: 50, window: '5m' },
         ],
         checkInterval: '1m',
+        // On by default for gateway plans, but these tests' traffic layers keep no live answers
+        // to sample: test/workflows/canary-behavior.test.ts turns it on with answers to read.
+        behavioral: { enabled: false },
       },
       cutover: { bake: '5m', revertWindow: options.revertWindow ?? '0s' },
     },
