@@ -13,7 +13,7 @@ import { rollbackSignal } from '../workflows/model-rollout';
 // CommonJS package: its named exports are not visible to Node's ESM loader.
 const { temporal } = proto;
 const EventType = temporal.api.enums.v1.EventType;
-const CANARY_WEIGHT = 10;
+export const CANARY_WEIGHT = 10;
 const SETUP_TIMEOUT_MS = 30_000;
 const RESTORE_TIMEOUT_MS = 30_000;
 
@@ -98,7 +98,7 @@ export async function measureRollback(options: MeasureOptions): Promise<Rollback
   return { id, ms, breakdown: await breakdownOf(handle) };
 }
 
-async function pollUntil(
+export async function pollUntil(
   gateway: GatewayAdminClient,
   id: string,
   done: (route: RouteState | null) => boolean,

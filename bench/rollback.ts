@@ -10,8 +10,10 @@
 // gateway, and several pollers at once slow the worker down (`--overlap` measures that way).
 // From each run's history it also splits the time: signal → workflow task started (dispatch) →
 // task done on the worker, signal → restore activity scheduled, scheduled → started, started →
-// completed (the gateway call). The last line is one JSON object: {"rollouts", "p50_ms",
-// "p99_ms", "max_ms", …}.
+// completed (the gateway call). Then, on the same stack, the floor: as many rollbacks of a
+// minimal workflow whose signal handler runs one activity making the same weight change
+// (bench/rollback-floor.ts), timed the same way. The last line is one JSON object: {"rollouts",
+// "p50_ms", "p99_ms", "max_ms", "floor_p50_ms", "ratio_to_floor", …}.
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { rankQuantileSorted } from '../lib/quantiles';
 import { startEmbeddedStack, type EmbeddedStack } from '../stack/embedded-stack';
+import { measureFloor, startFloorWorker } from './rollback-floor';
 import { createLock, measureRollback, summarizeBreakdowns, type RollbackSample } from './rollback-measure';
 import { runBench } from './run-bench';
 
@@ -61,6 +64,7 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 const dir = mkdtempSync(join(tmpdir(), 'llm-rollout-bench-rollback-'));
 let stack: EmbeddedStack | undefined;
 let connection: Connection | undefined;
+let floorWorker: Awaited<ReturnType<typeof startFloorWorker>> | undefined;
 
 async function main(): Promise<string> {
   const startedAt = performance.now();
@@ -96,6 +100,24 @@ async function main(): Promise<string> {
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, rollouts) }, runner));
 
+  // The floor, one at a time (as the rollouts' measured stretches are), on the same stack.
+  floorWorker = await startFloorWorker(stack, 'bench-rollback-floor');
+  const floor: number[] = [];
+  for (let index = 0; index < rollouts; index++) {
+    const ms = await measureFloor({
+      client,
+      stack,
+      taskQueue: 'bench-rollback-floor',
+      id: `bench-floor-${tag}-${index}`,
+      pollMs,
+    });
+    floor.push(ms);
+    console.log(
+      `${String(index + 1).padStart(4)}  floor ${`bench-floor-${tag}-${index}`.padEnd(22)} ${ms.toFixed(1).padStart(8)} ms`,
+    );
+  }
+  floor.sort((a, b) => a - b);
+
   const times = samples.map((sample) => sample.ms).sort((a, b) => a - b);
   const breakdown = summarizeBreakdowns(samples);
   console.log('');
@@ -106,6 +128,12 @@ async function main(): Promise<string> {
   console.log(
     `  median split (server event times): signal → workflow task started ${fmt(breakdown.signalToTaskStartedMs)}, task on the worker ${fmt(breakdown.taskStartedToCompletedMs)}, signal → restore scheduled ${fmt(breakdown.signalToScheduledMs)}, scheduled → started ${fmt(breakdown.scheduledToStartedMs)}, started → completed ${fmt(breakdown.startedToCompletedMs)}`,
   );
+  const floorP50 = rankQuantileSorted(floor, 0.5);
+  const ratioToFloor = rankQuantileSorted(times, 0.5) / floorP50;
+  console.log(
+    `  floor (a workflow whose signal handler runs the one weight change): p50 ${floorP50.toFixed(1)} ms   p99 ${rankQuantileSorted(floor, 0.99).toFixed(1)} ms`,
+  );
+  console.log(`  ratio to the floor at p50 ${ratioToFloor.toFixed(2)} (goal ≤ 2)`);
   console.log('  goal: p50 ≤ 200 ms, p99 ≤ 1,000 ms');
   return JSON.stringify({
     rollouts: times.length,
@@ -117,6 +145,9 @@ async function main(): Promise<string> {
     concurrency,
     settle_ms: settleMs,
     overlapping_measurements: values.overlap === true,
+    floor_p50_ms: round(floorP50),
+    floor_p99_ms: round(rankQuantileSorted(floor, 0.99)),
+    ratio_to_floor: Math.round(ratioToFloor * 100) / 100,
     median_signal_to_task_started_ms: breakdown.signalToTaskStartedMs,
     median_task_on_worker_ms: breakdown.taskStartedToCompletedMs,
     median_signal_to_scheduled_ms: breakdown.signalToScheduledMs,
@@ -134,6 +165,7 @@ function round(ms: number): number {
 }
 
 async function shutdown(): Promise<void> {
+  await floorWorker?.stop();
   await connection?.close().catch(() => undefined);
   await stack?.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,1 @@
+export { RollbackFloorWorkflow } from './rollback-floor';
