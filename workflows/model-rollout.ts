@@ -633,9 +633,15 @@ class Rollout {
       });
     } catch (error) {
       if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
-      this.record('behavior_check_failed', `live answers not checked: ${failureMessage(error)}`, undefined, spec.id);
+      const why = failureMessage(error);
+      // A check that cannot run (a gateway token missing, the gateway down) fails the same way at
+      // every check: said once per window until it changes or a check runs again.
+      const repeated = why === memory.failure && patched('behavior-failure-said-once');
+      memory.failure = why;
+      if (!repeated) this.record('behavior_check_failed', `live answers not checked: ${why}`, undefined, spec.id);
       return null;
     }
+    memory.failure = undefined;
     memory.state = result.state;
     memory.cursors = result.cursors;
     const { review, ...verdict } = result.verdict;

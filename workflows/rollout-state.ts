@@ -147,6 +147,8 @@ export interface RolloutState {
     verdict?: Verdict;
     /** The first non-blocking regression it found: a person decides before the next stage. */
     review?: Verdict;
+    /** Why the latest check could not run, once said on the timeline (the same failure is not repeated every check). */
+    failure?: string;
   };
   runs: number;
   outcome?: Outcome;

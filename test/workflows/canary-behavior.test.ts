@@ -3,12 +3,14 @@
 // back during the first canary step, a healthy one is promoted with one behavioral verdict per
 // stage, and a non-blocking finding asks a person before the next stage.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { createCanaryBehaviorActivities, type CanaryBehaviorInput } from '../../activities/canary-behavior';
 import type { AnswerSample } from '../../lib/answer-sample';
 import { ModelRolloutWorkflow, rejectUpdate, statusQuery } from '../../workflows/model-rollout';
+import { replayAndRecord } from '../support/histories';
 import { InMemoryRouter } from '../support/in-memory-router';
 import { testPlan } from '../support/plans';
 import { scriptedFigures } from '../support/scripted-figures';
@@ -17,7 +19,7 @@ import { createTimeSkippingEnv, workflowBundle } from '../support/temporal';
 
 const taskQueue = 'canary-behavior-tests';
 const routers = new Map<string, InMemoryRouter>();
-type Style = 'qualifier' | 'healthy';
+type Style = 'qualifier' | 'healthy' | 'unreadable';
 const styles = new Map<string, Style>();
 const looks = new Map<string, CanaryBehaviorInput[]>();
 
@@ -79,6 +81,12 @@ beforeAll(async () => {
       ...activities,
       async checkCanaryBehavior(input: CanaryBehaviorInput) {
         looks.set(input.rolloutId, [...(looks.get(input.rolloutId) ?? []), input]);
+        // A gateway the worker cannot read answers from: the same failure at every check.
+        if (styles.get(input.route) === 'unreadable')
+          throw ApplicationFailure.nonRetryable(
+            'gateway admin API unreachable at http://127.0.0.1:3',
+            'GatewayUnreachable',
+          );
         // The gateway as the activity reads it: the window's samples after the cursor.
         const { checkCanaryBehavior } = createCanaryBehaviorActivities(async ({ route, sinceSeq }) => {
           const samples = samplesFor(route, input.windowStartMs).filter((s) => s.seq > sinceSeq);
@@ -159,5 +167,22 @@ describe('canary behavioral checks', () => {
     const result = await handle.result();
     expect(result.outcome).toBe('aborted');
     expect(router.state.weights).toEqual({ baseline: 100, candidate: 0 });
+  });
+  it('says once per window that live answers could not be checked, not at every check, and still promotes', async () => {
+    const { id, handle } = await start('unreadable');
+    const result = await handle.result();
+    // Kept as a fixture: the replay test proves both branches of patched('behavior-failure-said-once').
+    await replayAndRecord([{ name: 'behavior-check-unreadable', history: await handle.fetchHistory() }]);
+    expect(result.outcome, result.reason).toBe('promoted');
+    const failures = result.timeline.filter((event) => event.type === 'behavior_check_failed');
+    expect(failures[0]?.message).toBe('live answers not checked: gateway admin API unreachable at http://127.0.0.1:3');
+    // Every check of every canary step tried (five a window), and each window said it once.
+    const tried = looks.get(id)!.filter((look) => look.stage === 'canary-1').length;
+    expect(tried).toBeGreaterThanOrEqual(5);
+    for (const stage of ['canary-1', 'canary-2', 'canary-3'])
+      expect(
+        failures.filter((event) => event.stage === stage),
+        stage,
+      ).toHaveLength(1);
   });
 });
