@@ -4,6 +4,7 @@
 // It only talks to plain-HTTP loopback addresses: it exists to drive a local gateway and
 // simulated backends, and must never put load on a real service by accident. node:http with a
 // keep-alive agent keeps the client's own overhead small next to the system under test.
+import { setMaxListeners } from 'node:events';
 import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rankQuantileSorted } from '../lib/quantiles';
@@ -131,6 +132,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
   const maxInFlight = options.maxInFlight ?? 512;
   const cancel = new AbortController();
+  // One listener per request in flight (removed as each ends), so up to maxInFlight at once: not
+  // the leak Node warns about past 10.
+  setMaxListeners(maxInFlight + 1, cancel.signal);
   const onAbort = () => cancel.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) cancel.abort();
