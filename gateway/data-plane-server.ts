@@ -8,7 +8,7 @@ import { handleInference } from './data-plane';
 import type { DataPlaneDeps } from './data-plane';
 import { AnswerSampler, type AnswerSamplingOptions, type SampleSink } from './answer-sampler';
 import type { ExchangeSink, PairSink } from './exchange-recorder';
-import { sendCaughtError, sendError, sendJson } from './http-io';
+import { answerClientError, DEFAULT_CLIENT_BODY_TIMEOUT_MS, sendCaughtError, sendError, sendJson } from './http-io';
 import type { RouteTable } from './route-table';
 import { DEFAULT_MAX_SHADOW_IN_FLIGHT, ShadowMirror } from './shadow-mirror';
 import { UpstreamClient } from './upstream';
@@ -18,6 +18,8 @@ export interface DataPlaneOptions {
   shadowTimeoutMs?: number;
   maxShadowInFlight?: number;
   maxBodyBytes: number;
+  /** How long a client may take to send its body (default DEFAULT_CLIENT_BODY_TIMEOUT_MS). */
+  clientBodyTimeoutMs?: number;
   random: () => number;
   /** Answers kept as text (answer-sampler.ts); absent: none. */
   answerSampling?: AnswerSamplingOptions;
@@ -57,6 +59,7 @@ export function createDataPlane(
     upstream,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     maxBodyBytes: options.maxBodyBytes,
+    bodyTimeoutMs: options.clientBodyTimeoutMs ?? DEFAULT_CLIENT_BODY_TIMEOUT_MS,
     closing: closing.signal,
     random: options.random,
   };
@@ -92,6 +95,7 @@ export function createDataPlane(
       void dispatch(req, res).catch((error: unknown) => sendCaughtError(res, error));
     },
   );
+  server.on('clientError', answerClientError);
   let stopped: Promise<void> | null = null;
   return {
     server,

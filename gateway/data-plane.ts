@@ -29,6 +29,8 @@ export interface DataPlaneDeps {
   upstream: UpstreamClient;
   upstreamTimeoutMs: number;
   maxBodyBytes: number;
+  /** How long a client may take to send its body before it gets 408. */
+  bodyTimeoutMs: number;
   /** Aborted when the gateway shuts down. */
   closing: AbortSignal;
   random: () => number;
@@ -51,7 +53,7 @@ export async function handleInference(
 ): Promise<void> {
   const requestId = requestIdFrom(req.headers);
   res.setHeader('x-request-id', requestId);
-  const body = await readJsonObject(req, deps.maxBodyBytes);
+  const body = await readJsonObject(req, deps.maxBodyBytes, deps.bodyTimeoutMs);
   const routeName = body.model;
   if (typeof routeName !== 'string' || routeName === '')
     throw new InvalidRequestError('model', 'must be a non-empty string naming a route');
