@@ -2,6 +2,7 @@
 // JSON responses in the OpenAI error shape ({ error: { type, message } }).
 import { STATUS_CODES, maxHeaderSize, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { requestTargetUrl } from '../lib/request-target';
 import { BodyTooLargeError, InvalidRequestError, RequestTimeoutError, isGatewayHttpError } from './errors';
 
 export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -60,6 +61,14 @@ export function readBody(
     });
     req.on('error', reject);
   });
+}
+
+/** The request's target as a URL (lib/request-target.ts); a malformed one is a 400 naming `path`. */
+export function requestUrl(req: IncomingMessage): URL {
+  const target = req.url ?? '/';
+  const url = requestTargetUrl(target);
+  if (!url) throw new InvalidRequestError('path', `'${target}' is not a valid request target`);
+  return url;
 }
 
 /** Reads and parses a JSON object body; anything else is a 400 naming `body`. */

@@ -20,7 +20,7 @@ const PATH = '/v1/chat/completions';
 let live: ScriptedUpstream;
 let shadow: ScriptedUpstream;
 let gateway: GatewayHandle;
-const inputs = { bodies: 0, sizes: 0, headers: 0, trickles: 0, streams: 0 };
+const inputs = { bodies: 0, sizes: 0, headers: 0, targets: 0, trickles: 0, streams: 0 };
 
 beforeAll(async () => {
   live = await startScriptedUpstream();
@@ -206,6 +206,32 @@ describe('gateway data plane under hostile input', () => {
         }
       }),
       { numRuns: 150 },
+    );
+    await expectStillServes();
+  });
+
+  it('answers odd request targets (//host forms, broken encoding, dot segments) with a 4xx, never a 500', async () => {
+    const target = fc.oneof(
+      fc.constantFrom('//%', '//x/v1/chat/completions', '/v1/chat/completions/../models', '/%zz', '*', '/v1//chat'),
+      fc
+        .array(fc.constantFrom('', 'v1', 'chat', 'completions', '..', '%', '%2F', '\u00e9', '?', '#', 'x'), {
+          maxLength: 6,
+        })
+        .map((parts) => `/${parts.join('/')}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(target, fc.constantFrom('GET', 'POST'), async (path, method) => {
+        inputs.targets++;
+        live.script = { kind: 'json' };
+        const head =
+          `${method} ${encodeURI(path).replace(/%25/g, '%')} HTTP/1.1\r\nhost: gateway\r\nconnection: close\r\n` +
+          `content-type: application/json\r\ncontent-length: ${ORDINARY.length}\r\n\r\n`;
+        const reply = await rawRequest(gateway.url, head, ORDINARY);
+        expect(reply.status).toBeGreaterThanOrEqual(200);
+        expect(reply.status).toBeLessThan(500);
+        if (reply.status >= 400) expectOpenAiError(reply.body);
+      }),
+      { numRuns: 100 },
     );
     await expectStillServes();
   });
