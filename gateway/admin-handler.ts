@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnswerSamplesPage, GatewayInfo, ProcessesInfo, RecordsPage, ShadowPairsPage } from './admin-api';
 import type { AdminAuth } from './admin-auth';
 import { InvalidRequestError, RouteNotFoundError, StateNotSavedError } from './errors';
-import { readJsonObject, sendError, sendJson } from './http-io';
+import { readJsonObject, requestUrl, sendError, sendJson } from './http-io';
 import type { GatewayMetrics } from './metrics';
 import type { RouteTable } from './route-table';
 import type { TrafficLog } from './traffic-log';
@@ -32,7 +32,7 @@ export interface AdminDeps {
 }
 
 export async function handleAdminPlane(req: IncomingMessage, res: ServerResponse, deps: AdminDeps): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+  const url = requestUrl(req);
   const method = req.method ?? 'GET';
   if (method === 'GET' && url.pathname === '/healthz') {
     sendJson(res, 200, { ok: true });

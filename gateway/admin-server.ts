@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { handleAdminPlane } from './admin-handler';
 import type { AdminDeps } from './admin-handler';
-import { sendCaughtError } from './http-io';
+import { answerClientError, sendCaughtError } from './http-io';
 import { listenOn, listenOnSocket } from '../lib/listen';
 
 export interface AdminListen {
@@ -18,6 +18,7 @@ export async function startAdminPlane(deps: AdminDeps, listen: AdminListen): Pro
   const server = createServer((req, res) => {
     void handleAdminPlane(req, res, deps).catch((error: unknown) => sendCaughtError(res, error));
   });
+  server.on('clientError', answerClientError);
   if (listen.adminSocket) {
     await listenOnSocket(server, listen.adminSocket);
     return { server, url: `unix:${listen.adminSocket}` };

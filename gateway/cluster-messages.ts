@@ -86,6 +86,7 @@ export interface WorkerConfig {
   shadowTimeoutMs?: number;
   maxShadowInFlight?: number;
   maxBodyBytes: number;
+  clientBodyTimeoutMs?: number;
   /** Answers kept as text and sent with the batches; absent: none. */
   answerSampling?: AnswerSamplingOptions;
 }
@@ -96,6 +97,7 @@ const workerConfigSchema = z.strictObject({
   shadowTimeoutMs: positiveInt.optional(),
   maxShadowInFlight: positiveInt.optional(),
   maxBodyBytes: positiveInt,
+  clientBodyTimeoutMs: positiveInt.optional(),
   answerSampling: z
     .strictObject({ every: positiveInt, maxAnswerChars: positiveInt, maxRequestChars: positiveInt })
     .optional(),

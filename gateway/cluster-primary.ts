@@ -91,6 +91,7 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
     shadowTimeoutMs: options.shadowTimeoutMs,
     maxShadowInFlight: options.maxShadowInFlight,
     maxBodyBytes,
+    clientBodyTimeoutMs: options.clientBodyTimeoutMs,
   };
   const answerSampling = answerSamplingOf(options);
   if (answerSampling) workerConfig.answerSampling = answerSampling;

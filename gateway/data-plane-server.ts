@@ -8,7 +8,14 @@ import { handleInference } from './data-plane';
 import type { DataPlaneDeps } from './data-plane';
 import { AnswerSampler, type AnswerSamplingOptions, type SampleSink } from './answer-sampler';
 import type { ExchangeSink, PairSink } from './exchange-recorder';
-import { sendCaughtError, sendError, sendJson } from './http-io';
+import {
+  answerClientError,
+  DEFAULT_CLIENT_BODY_TIMEOUT_MS,
+  requestUrl,
+  sendCaughtError,
+  sendError,
+  sendJson,
+} from './http-io';
 import type { RouteTable } from './route-table';
 import { DEFAULT_MAX_SHADOW_IN_FLIGHT, ShadowMirror } from './shadow-mirror';
 import { UpstreamClient } from './upstream';
@@ -18,6 +25,8 @@ export interface DataPlaneOptions {
   shadowTimeoutMs?: number;
   maxShadowInFlight?: number;
   maxBodyBytes: number;
+  /** How long a client may take to send its body (default DEFAULT_CLIENT_BODY_TIMEOUT_MS). */
+  clientBodyTimeoutMs?: number;
   random: () => number;
   /** Answers kept as text (answer-sampler.ts); absent: none. */
   answerSampling?: AnswerSamplingOptions;
@@ -57,12 +66,13 @@ export function createDataPlane(
     upstream,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     maxBodyBytes: options.maxBodyBytes,
+    bodyTimeoutMs: options.clientBodyTimeoutMs ?? DEFAULT_CLIENT_BODY_TIMEOUT_MS,
     closing: closing.signal,
     random: options.random,
   };
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const pathname = pathnameOf(req.url ?? '/');
+    const pathname = pathnameOf(req);
     const method = req.method ?? 'GET';
     if (method === 'POST' && pathname === '/v1/chat/completions')
       return handleInference(req, res, 'chat/completions', deps);
@@ -92,6 +102,7 @@ export function createDataPlane(
       void dispatch(req, res).catch((error: unknown) => sendCaughtError(res, error));
     },
   );
+  server.on('clientError', answerClientError);
   let stopped: Promise<void> | null = null;
   return {
     server,
@@ -116,9 +127,10 @@ export const DATA_PLANE_KEEP_ALIVE_MS = 65_000;
 /** Request targets that are already a bare path: parsing them as a URL gives them back unchanged. */
 const PLAIN_PATHS = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/healthz']);
 
-/** The target's path, as `new URL` reads it (a URL parse per request showed in profiles, so the usual ones skip it). */
-function pathnameOf(target: string): string {
-  return PLAIN_PATHS.has(target) ? target : new URL(target, 'http://gateway.invalid').pathname;
+/** The target's path, as requestUrl reads it (a URL parse per request showed in profiles, so the usual ones skip it). */
+function pathnameOf(req: IncomingMessage): string {
+  const target = req.url ?? '/';
+  return PLAIN_PATHS.has(target) ? target : requestUrl(req).pathname;
 }
 
 /** Stops listening and cuts every connection; resolves once the server is closed. */

@@ -29,6 +29,8 @@ export interface DataPlaneDeps {
   upstream: UpstreamClient;
   upstreamTimeoutMs: number;
   maxBodyBytes: number;
+  /** How long a client may take to send its body before it gets 408. */
+  bodyTimeoutMs: number;
   /** Aborted when the gateway shuts down. */
   closing: AbortSignal;
   random: () => number;
@@ -51,7 +53,7 @@ export async function handleInference(
 ): Promise<void> {
   const requestId = requestIdFrom(req.headers);
   res.setHeader('x-request-id', requestId);
-  const body = await readJsonObject(req, deps.maxBodyBytes);
+  const body = await readJsonObject(req, deps.maxBodyBytes, deps.bodyTimeoutMs);
   const routeName = body.model;
   if (typeof routeName !== 'string' || routeName === '')
     throw new InvalidRequestError('model', 'must be a non-empty string naming a route');
@@ -132,17 +134,26 @@ export async function handleInference(
 }
 
 function relayTo(res: ServerResponse): ResponseSink {
+  // The status line waits for the first byte of the body (node:http holds it until then anyway), so
+  // a backend that fails before sending any still leaves the client a whole 502 rather than a cut.
+  let head: [number, Record<string, string>] | null = null;
+  const writeHead = () => {
+    if (head) res.writeHead(head[0], head[1]);
+    head = null;
+  };
   return {
     headers(status, headers) {
-      res.writeHead(status, headers);
+      head = [status, headers];
     },
     // Ending here rather than once the exchange has settled saves a write (a syscall) per request:
     // the chunked body's terminator joins the last chunk instead of following it alone.
     end() {
+      writeHead();
       res.end();
     },
     // Not async: a resolved promise per chunk would make the upstream pause and resume every time.
     chunk(data) {
+      writeHead();
       if (res.write(data)) return;
       // Respect backpressure from a slow client; a client that disconnects releases us too.
       return new Promise<void>((resolve) => {
@@ -161,7 +172,7 @@ function relayTo(res: ServerResponse): ResponseSink {
 function finishClientResponse(res: ServerResponse, outcome: UpstreamOutcome, backendName: string): void {
   if (outcome.failure === null) {
     if (!res.writableEnded) res.end();
-  } else if (outcome.failedAfterHeaders) {
+  } else if (res.headersSent) {
     // Part of the body is already on the wire; a cut connection is the only honest signal left.
     res.destroy();
   } else if (!res.destroyed) {

@@ -49,6 +49,16 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/** 408: the client did not send its whole body in time; the connection is closed after the answer. */
+export class RequestTimeoutError extends Error {
+  readonly status = 408;
+  readonly type = 'request_timeout';
+  constructor(readonly timeoutMs: number) {
+    super(`request body not received within ${timeoutMs} ms`);
+    this.name = 'RequestTimeoutError';
+  }
+}
+
 /** 500: the change is made in memory but the state file could not be written; retry the request. */
 export class StateNotSavedError extends Error {
   readonly status = 500;
@@ -63,7 +73,12 @@ export class StateNotSavedError extends Error {
 }
 
 export type GatewayHttpError =
-  InvalidRequestError | RouteNotFoundError | RouteConflictError | BodyTooLargeError | StateNotSavedError;
+  | InvalidRequestError
+  | RouteNotFoundError
+  | RouteConflictError
+  | BodyTooLargeError
+  | RequestTimeoutError
+  | StateNotSavedError;
 
 export function isGatewayHttpError(error: unknown): error is GatewayHttpError {
   return (
@@ -71,6 +86,7 @@ export function isGatewayHttpError(error: unknown): error is GatewayHttpError {
     error instanceof RouteNotFoundError ||
     error instanceof RouteConflictError ||
     error instanceof BodyTooLargeError ||
+    error instanceof RequestTimeoutError ||
     error instanceof StateNotSavedError
   );
 }

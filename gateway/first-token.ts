@@ -45,6 +45,8 @@ export function carriesToken(event: string): boolean {
   } catch {
     return false;
   }
+  // `data: null` is valid JSON too; reading a field of it would throw in the middle of the relay.
+  if (typeof parsed !== 'object' || parsed === null) return false;
   const choices = (parsed as { choices?: unknown }).choices;
   if (!Array.isArray(choices)) return false;
   return choices.some((choice: unknown) => {

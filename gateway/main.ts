@@ -15,6 +15,7 @@ import {
 import { startClusterGateway } from './cluster-primary';
 import { runClusterWorker } from './cluster-worker';
 import { applyGatewayConfig, loadGatewayConfig } from './config-file';
+import { DEFAULT_CLIENT_BODY_TIMEOUT_MS } from './http-io';
 import { RouteTable } from './route-table';
 import { startGateway } from './server';
 import type { GatewayOptions } from './server';
@@ -24,6 +25,7 @@ const USAGE = `usage: gateway [--port 8080] [--host 127.0.0.1] [--admin-port 848
                 [--admin-token-file PATH] [--records-capacity 100000] [--upstream-timeout-ms 60000]
                 [--answer-sample-every 1] (keep every k-th answer per backend as text; 0: none)
                 [--answer-samples-capacity 2000]
+                [--client-body-timeout-ms 30000] (a client still sending its body then gets 408)
                 [--processes 1]   (N > 1: a primary with the admin plane and N data-plane worker processes)
   admin token: env ${DEFAULT_ADMIN_TOKEN_ENV}, or a file named by --admin-token-file or ${DEFAULT_ADMIN_TOKEN_ENV}_FILE
   (at least ${MIN_ADMIN_TOKEN_LENGTH} characters; ${MAKE_TOKEN_HINT})`;
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
       'answer-sample-every': { type: 'string' },
       'answer-samples-capacity': { type: 'string' },
       'upstream-timeout-ms': { type: 'string' },
+      'client-body-timeout-ms': { type: 'string' },
       processes: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -94,6 +97,12 @@ async function main(): Promise<void> {
     answerSampleEvery: intFlag('answer-sample-every', values['answer-sample-every'], 1, 0),
     answerSamplesCapacity: intFlag('answer-samples-capacity', values['answer-samples-capacity'], 2_000, 1),
     upstreamTimeoutMs: intFlag('upstream-timeout-ms', values['upstream-timeout-ms'], 60_000, 1),
+    clientBodyTimeoutMs: intFlag(
+      'client-body-timeout-ms',
+      values['client-body-timeout-ms'],
+      DEFAULT_CLIENT_BODY_TIMEOUT_MS,
+      1,
+    ),
     // The state file wins for the routes it holds (a rollout's last weights); --config adds the rest.
     configure: (table) => {
       if (!config) return;

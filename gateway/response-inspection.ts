@@ -58,12 +58,14 @@ export function summarizeEventStream(streamText: string): AnswerSummary {
     if (!line.startsWith('data:')) continue;
     const data = line.slice(5).trim();
     if (data === '' || data === '[DONE]') continue;
-    let chunk: { choices?: unknown; usage?: unknown };
+    let chunk: { choices?: unknown; usage?: unknown } | null;
     try {
       chunk = JSON.parse(data) as typeof chunk;
     } catch {
       continue;
     }
+    // `data: null` parses too; an event that is not an object carries nothing.
+    if (typeof chunk !== 'object' || chunk === null) continue;
     const piece = firstChoiceText(chunk.choices, 'delta');
     if (piece !== null) content = (content ?? '') + piece;
     if (chunk.usage) usage = usageOf(chunk.usage);

@@ -61,6 +61,8 @@ export interface GatewayOptions {
   maxShadowInFlight?: number;
   /** Request body limit; larger bodies get 413 (default 2 MiB). */
   maxBodyBytes?: number;
+  /** How long a data plane client may take to send its body once its headers are in; then 408 (default 30 s). */
+  clientBodyTimeoutMs?: number;
   /** Export prom-client's default process metrics too (default true). */
   defaultMetrics?: boolean;
   /** Source of randomness for keyless routing and shadow sampling (default Math.random). */
@@ -107,6 +109,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       shadowTimeoutMs: options.shadowTimeoutMs,
       maxShadowInFlight: options.maxShadowInFlight,
       maxBodyBytes,
+      clientBodyTimeoutMs: options.clientBodyTimeoutMs,
       random: options.random ?? Math.random,
       ...(answerSampling ? { answerSampling } : {}),
     },

@@ -7,7 +7,7 @@
 //   200  every alert handled; the body lists what was done with each (`results`)
 //   400  malformed JSON or not a version 4 payload        401  missing or wrong bearer token
 //   404  the alerts name only rollouts that do not exist  409  only finished rollouts
-//   405, 413, 415  wrong method, body too large, not JSON
+//   405, 408, 413, 415  wrong method, body not sent within 30 s, body too large, not JSON
 //   503  Temporal unreachable: Alertmanager retries
 // Alertmanager retries 5xx only; the 4xx answers are permanent and show in its log.
 import { describeBreakGlass } from '../client/break-glass';
@@ -15,7 +15,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { RolloutService } from '../client/rollout-service';
 import { parseAlertmanagerPayload, type Alert, type AlertmanagerPayload } from './alertmanager-payload';
+import { isGatewayHttpError } from '../gateway/errors';
+import { readBody } from '../gateway/http-io';
 import { listenOn } from '../lib/listen';
+import { requestTargetUrl } from '../lib/request-target';
 
 export type AlertAction =
   | 'rollback_requested'
@@ -133,9 +136,9 @@ export async function startIncidentReceiver(options: IncidentReceiverOptions): P
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method === 'GET' && url.pathname === '/healthz') return reply(res, 200, { ok: true });
-    if (url.pathname !== path) return reply(res, 404, { error: `not found; Alertmanager posts to ${path}` });
+    const url = requestTargetUrl(req.url ?? '/');
+    if (req.method === 'GET' && url?.pathname === '/healthz') return reply(res, 200, { ok: true });
+    if (url?.pathname !== path) return reply(res, 404, { error: `not found; Alertmanager posts to ${path}` });
     if (req.method !== 'POST') return reply(res, 405, { error: 'POST only' }, { allow: 'POST' });
     const auth = req.headers.authorization ?? '';
     const presented = /^Bearer (.+)$/i.exec(auth)?.[1]?.trim();
@@ -155,9 +158,11 @@ export async function startIncidentReceiver(options: IncidentReceiverOptions): P
     }
     let text: string;
     try {
-      text = await readBody(req);
+      text = (await readBody(req, BODY_LIMIT)).toString('utf8');
     } catch (error) {
-      return reply(res, 413, { error: (error as Error).message });
+      // Too large (413) or too slow (408); the gateway's reader drains the rest so the answer arrives.
+      if (isGatewayHttpError(error)) return reply(res, error.status, { error: error.message });
+      throw error;
     }
     let body: unknown;
     try {
@@ -212,15 +217,4 @@ function digest(token: string): Buffer {
 function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_LIMIT) throw new Error(`body larger than ${BODY_LIMIT} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

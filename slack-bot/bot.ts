@@ -30,6 +30,7 @@ import type { BotContext } from './bot-context';
 import { GateDecisions } from './gate-decisions';
 import { registerListeners } from './listeners';
 import { RequestGuard } from './request-guard';
+import { requestTargetUrl } from '../lib/request-target';
 
 export interface RolloutBotOptions {
   temporal: Client;
@@ -172,7 +173,13 @@ function guardEvents(
 ): void {
   const bolt = receiver.requestListener;
   receiver.requestListener = (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://localhost').pathname !== path) return bolt(req, res);
+    // Bolt reads the target with `new URL(req.url, base)`, which throws on some (`//%`) and is then
+    // answered 500: such a target names no endpoint here.
+    if (!boltParsesTarget(req.url ?? '/')) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    if (req.method !== 'POST' || requestTargetUrl(req.url ?? '/')?.pathname !== path) return bolt(req, res);
     void guard.admit(req, res).then(
       (admitted) => {
         if (admitted) bolt(req, res);
@@ -185,6 +192,15 @@ function guardEvents(
   };
 }
 
+function boltParsesTarget(target: string): boolean {
+  try {
+    new URL(target, 'http://localhost');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Requests Bolt routes nowhere: 405 on the events path (POST only), 404 elsewhere. */
 function answerUnrouted({ error, logger, request, response }: ReceiverDispatchErrorHandlerArgs, path: string): void {
   if ((error as { code?: string }).code !== ErrorCode.HTTPReceiverDeferredRequestError) {
@@ -192,7 +208,7 @@ function answerUnrouted({ error, logger, request, response }: ReceiverDispatchEr
     response.writeHead(500).end();
     return;
   }
-  if (new URL(request.url ?? '/', 'http://localhost').pathname === path) {
+  if (requestTargetUrl(request.url ?? '/')?.pathname === path) {
     response.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' }).end('POST only\n');
     return;
   }

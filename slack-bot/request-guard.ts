@@ -8,6 +8,10 @@
 // every request itself; only requests that pass Bolt's own check are remembered here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verifySlackRequest } from '@slack/bolt';
+// Drains the rest of an oversized body so the 413 arrives (breaking off reading reset the
+// connection), and gives a body that trickles in 408 after 30 s.
+import { readBody } from '../gateway/http-io';
+import { unreadablePayloadField } from './payload-shape';
 
 const WINDOW_SEC = 5 * 60;
 
@@ -40,16 +44,26 @@ export class RequestGuard {
       return false;
     }
     (req as IncomingMessage & { rawBody?: Buffer }).rawBody = body;
-    const verdict = this.check(req.headers, body.toString('utf8'));
-    if (!verdict.ok) refuse(res, verdict.status, verdict.message);
-    return verdict.ok;
+    const text = body.toString('utf8');
+    const verdict = this.check(req.headers, text);
+    if (!verdict.ok) {
+      refuse(res, verdict.status, verdict.message);
+      return false;
+    }
+    // Only a signed request is looked into: an unsigned one gets Bolt's 401 whatever it holds.
+    const field = this.verified(req.headers, text) ? unreadablePayloadField(text, req.headers['content-type']) : null;
+    if (field !== null) {
+      refuse(res, 400, `malformed Slack payload: ${field} is missing or not an object`);
+      return false;
+    }
+    return true;
   }
 
-  check(headers: IncomingMessage['headers'], body: string): GuardVerdict {
+  /** Whether the request carries a valid signature of this body at an acceptable time (as Bolt checks it). */
+  private verified(headers: IncomingMessage['headers'], body: string): boolean {
     const signature = headers['x-slack-signature'];
     const timestamp = Number(headers['x-slack-request-timestamp']);
-    // Missing or malformed headers and bad signatures: Bolt refuses those itself, with 401.
-    if (typeof signature !== 'string' || !Number.isFinite(timestamp)) return { ok: true };
+    if (typeof signature !== 'string' || !Number.isFinite(timestamp)) return false;
     try {
       verifySlackRequest({
         signingSecret: this.options.signingSecret,
@@ -57,9 +71,17 @@ export class RequestGuard {
         headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp },
         nowMilliseconds: this.now(),
       });
+      return true;
     } catch {
-      return { ok: true };
+      return false;
     }
+  }
+
+  check(headers: IncomingMessage['headers'], body: string): GuardVerdict {
+    // Missing or malformed headers and bad signatures: Bolt refuses those itself, with 401.
+    if (!this.verified(headers, body)) return { ok: true };
+    const signature = headers['x-slack-signature'] as string;
+    const timestamp = Number(headers['x-slack-request-timestamp']);
     const nowSec = Math.floor(this.now() / 1000);
     if (timestamp > nowSec + WINDOW_SEC)
       return { ok: false, status: 401, message: 'request timestamp is more than 5 minutes in the future' };
@@ -81,15 +103,4 @@ export class RequestGuard {
 function refuse(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
   res.end(`${message}\n`);
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw Object.assign(new Error(`request body larger than ${limit} bytes`), { status: 413 });
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }

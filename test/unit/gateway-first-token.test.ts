@@ -18,6 +18,8 @@ describe('carriesToken', () => {
     ['a usage-only chunk', `data: ${JSON.stringify({ choices: [], usage: { completion_tokens: 3 } })}\n\n`, false],
     ['a comment line', ': keep-alive\n\n', false],
     ['broken JSON', 'data: {"choices": [\n\n', false],
+    ['JSON null', 'data: null\n\n', false],
+    ['a bare number', 'data: 7\n\n', false],
   ])('%s → %s', (_what, text, expected) => {
     expect(carriesToken(text.trimEnd())).toBe(expected);
   });

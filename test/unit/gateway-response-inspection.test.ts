@@ -93,6 +93,11 @@ describe('summaries', () => {
     const text = `${events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('')}data: [DONE]\n\n`;
     expect(summarizeEventStream(text)).toEqual({ content: 'Hello world', promptTokens: 4, completionTokens: 2 });
   });
+
+  it('skips events whose data is JSON but not an object', () => {
+    const text = `data: null\n\ndata: 3\n\ndata: ${JSON.stringify({ choices: [{ delta: { content: 'ok' } }] })}\n\n`;
+    expect(summarizeEventStream(text)).toEqual({ content: 'ok', promptTokens: 0, completionTokens: 0 });
+  });
 });
 
 describe('inspectOutcome', () => {

@@ -1,0 +1,60 @@
+// A stand-in OpenAI backend whose next answer the test scripts: a JSON completion, or an event
+// stream of arbitrary pieces that ends, is cut mid-event, or never ends. Keeps what it was sent.
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { listenOn } from '../../lib/listen';
+import { closeServer } from '../../gateway/data-plane-server';
+
+export type UpstreamScript = { kind: 'json' } | { kind: 'sse'; pieces: string[]; ending: 'end' | 'truncate' | 'hang' };
+
+export interface ScriptedUpstream {
+  /** OpenAI-style base URL (…/v1). */
+  baseUrl: string;
+  /** What the next requests get (until set again). */
+  script: UpstreamScript;
+  /** The last request received. */
+  last: { headers: IncomingHttpHeaders; body: string } | null;
+  close(): Promise<void>;
+}
+
+export const COMPLETION = {
+  id: 'cmpl-stand-in',
+  object: 'chat.completion',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'fine' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 3, completion_tokens: 1 },
+};
+
+export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
+  const hanging = new Set<ServerResponse>();
+  const upstream: ScriptedUpstream = {
+    baseUrl: '',
+    script: { kind: 'json' },
+    last: null,
+    close: () => {
+      for (const res of hanging) res.destroy();
+      return closeServer(server);
+    },
+  };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      upstream.last = { headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const script = upstream.script;
+      if (script.kind === 'json') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(COMPLETION));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      // The status reaches the gateway even when no piece follows.
+      res.flushHeaders();
+      for (const piece of script.pieces) res.write(piece);
+      if (script.ending === 'end') res.end();
+      else if (script.ending === 'truncate') setTimeout(() => res.destroy(), 20);
+      else hanging.add(res);
+    });
+  });
+  const { origin } = await listenOn(server, '127.0.0.1', 0);
+  upstream.baseUrl = `${origin}/v1`;
+  return upstream;
+}
