@@ -9,14 +9,29 @@ export interface IssueProblem {
   problem: string;
 }
 
-/** A field path as code would write it: dots between keys, brackets around indices. */
+/**
+ * A field path as code would write it: dots between keys, brackets around indices. A key no one
+ * could read back as written (empty, spaces, line breaks, control characters) is quoted in
+ * brackets, and a long one is cut short, so a problem stays one readable line.
+ */
 export function issuePath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
+    else if (typeof part === 'string' && PLAIN_KEY.test(part) && part.length <= MAX_KEY_SHOWN)
+      out += out ? `.${part}` : part;
+    else out += `[${quotedKey(String(part))}]`;
   }
   return out;
+}
+
+const PLAIN_KEY = /^[^\s"'[\]\\\p{C}]+$/u;
+const MAX_KEY_SHOWN = 60;
+
+function quotedKey(key: string): string {
+  const quoted = JSON.stringify(key.length > MAX_KEY_SHOWN ? `${key.slice(0, MAX_KEY_SHOWN)}…` : key);
+  // JSON leaves some invisible characters (U+2028, bidi controls) as they are.
+  return quoted.replace(/\p{C}/gu, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Parses with each issue's input kept, so a missing field can be told from a wrong type ("required"). */

@@ -6,7 +6,7 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
 export function parseDurationMs(value: string | number): number | null {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value) : null;
   const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text);
+  if (/^\d+$/.test(text)) return finiteOrNull(Number(text));
   PART.lastIndex = 0;
   let total = 0;
   let consumed = 0;
@@ -14,7 +14,12 @@ export function parseDurationMs(value: string | number): number | null {
     total += Number(match[1]) * UNIT_MS[match[2]!]!;
     consumed = PART.lastIndex;
   }
-  return consumed === text.length && consumed > 0 ? Math.round(total) : null;
+  return consumed === text.length && consumed > 0 ? finiteOrNull(Math.round(total)) : null;
+}
+
+/** Four hundred digits read as a number are Infinity, which no timer, date or sum survives. */
+function finiteOrNull(ms: number): number | null {
+  return Number.isFinite(ms) ? ms : null;
 }
 
 export function formatDuration(ms: number): string {

@@ -1,28 +1,56 @@
 // Reads a plan file (YAML or JSON) from disk for the CLI and the demo. Relative paths inside the
 // plan (the golden dataset) are resolved against the plan file's folder, so the workflow carries
 // absolute paths the worker can open.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parsePlan, PlanValidationError, type RolloutPlan } from './schema';
 
+/** A plan is a few kilobytes; past this the file is not a plan, and parsing it could take minutes and gigabytes. */
+export const MAX_PLAN_FILE_BYTES = 1024 * 1024;
+/**
+ * YAML aliases expanded per document ("billion laughs": each alias of an alias multiplies the
+ * value). The yaml package's own default, written here so an upgrade cannot lift it.
+ */
+const MAX_ALIAS_COUNT = 100;
+
 export async function loadPlanFile(path: string): Promise<RolloutPlan> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new PlanValidationError([`cannot read plan file ${path}: ${(error as Error).message}`]);
-  }
+  const text = await readPlanText(path);
+  const format = path.endsWith('.json') ? 'JSON' : 'YAML';
+  if (!text.trim()) throw new PlanValidationError([`${path}: the file is empty`]);
   let raw: unknown;
   try {
-    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    // Warnings (an unknown tag, say) are not printed: the value is read as a string, and the schema says what is wrong with it.
+    raw = format === 'JSON' ? JSON.parse(text) : parseYaml(text, { maxAliasCount: MAX_ALIAS_COUNT, logLevel: 'error' });
   } catch (error) {
-    throw new PlanValidationError([
-      `${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
-    ]);
+    // The yaml package reads nesting recursively; thousands of levels deep it runs out of stack.
+    const why = /Maximum call stack size exceeded/.test((error as Error).message)
+      ? `nested too deeply to read (a plan is nested a few levels)`
+      : (error as Error).message;
+    throw new PlanValidationError([`${path} is not valid ${format}: ${why}`]);
   }
   const plan = parsePlan(raw);
   const dataset = plan.stages.goldenEval.dataset;
   if (dataset && !isAbsolute(dataset)) plan.stages.goldenEval.dataset = resolve(dirname(path), dataset);
   return plan;
+}
+
+/** The file's text without a byte-order mark; refuses what is not a regular file or is too big to be a plan. */
+async function readPlanText(path: string): Promise<string> {
+  let text: string;
+  try {
+    // Checked before reading: /dev/zero or a named pipe would otherwise be read until memory runs out.
+    const info = await stat(path);
+    if (!info.isFile()) throw new PlanValidationError([`${path}: not a regular file`]);
+    if (info.size > MAX_PLAN_FILE_BYTES)
+      throw new PlanValidationError([
+        `${path}: ${info.size} bytes; a plan file is at most ${MAX_PLAN_FILE_BYTES} bytes (1 MiB)`,
+      ]);
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (error instanceof PlanValidationError) throw error;
+    throw new PlanValidationError([`cannot read plan file ${path}: ${(error as Error).message}`]);
+  }
+  // Windows editors write one; JSON.parse refuses it.
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
 }

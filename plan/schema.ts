@@ -10,6 +10,7 @@ import { duration, httpUrl } from './common-schema';
 import { goldenEvalStageSchema } from './golden-eval-schema';
 import { metricsProblems, metricsSchema } from './metrics-schema';
 import { notificationsSchema } from './notifications-schema';
+import { planShapeProblem } from './plan-shape';
 import { shadowStageSchema } from './shadow-schema';
 import { canaryBehaviorSchema } from './canary-behavior-schema';
 
@@ -337,6 +338,8 @@ export class PlanValidationError extends Error {
 
 /** Validates and normalizes a plan object; throws PlanValidationError naming every bad field. */
 export function parsePlan(input: unknown): RolloutPlan {
+  const shape = planShapeProblem(input);
+  if (shape) throw new PlanValidationError([shape]);
   const result = safeParseReportingInput(planSchema, input);
   if (result.success) return result.data;
   throw new PlanValidationError(issueProblems(result.error, '(plan)').map(formatIssueProblem));

@@ -6,7 +6,7 @@ export const FailureType = {
   // Workflow start: the plan fails its schema (fails the workflow); golden-eval and shadow activities:
   // the plan names an unknown metric. Non-retryable.
   InvalidPlan: 'InvalidPlan',
-  // Approve/reject/revert update validator: `by` is missing. Rejects the update; non-retryable.
+  // Approve/reject/revert update validator: `by` is missing, the request is not an object, or a field is not a string or is too long. Rejects the update; non-retryable.
   InvalidDecision: 'InvalidDecision',
   // Approve/reject update validator (and the bot, for a closed workflow): the rollout has ended. Non-retryable.
   RolloutFinished: 'RolloutFinished',

@@ -41,6 +41,7 @@ import {
   TRAFFIC,
 } from './activity-options';
 import { parsePlanOrFail } from './plan-input';
+import { checkUpdateFields, MAX_BY_CHARS, MAX_ID_CHARS, MAX_REASON_CHARS, messageFields } from './message-input';
 import {
   approveUpdate,
   pauseSignal,
@@ -110,6 +111,9 @@ const marker = proxyActivities<Pick<RolloutActivities, 'markRolloutStage'>>(MARK
 const planCheck = proxyLocalActivities<Pick<RolloutActivities, 'normalizePlan'>>(PLAN);
 
 const DEFAULT_HISTORY_EVENT_LIMIT = 10_000;
+
+/** Signals' junk fields dropped and long ones cut (Rollout.keptString). */
+const SIGNAL_INPUT_CHECKS = 'signal-input-checks';
 
 /** Phases after the rollout itself is over, in which stage signals (rollback, pause) have nothing to act on. */
 const PAST_ROLLOUT: readonly Phase[] = ['promoted', 'reverting', 'finished'];
@@ -204,31 +208,74 @@ class Rollout {
     setHandler(revertUpdate, (request) => this.revert(request), {
       validator: (request) => validateRevert(this.state, request),
     });
-    setHandler(rollbackSignal, ({ reason, by }) => {
+    // Signals arrive unchecked (the `temporal` CLI sends any JSON) and a signal handler that throws
+    // fails the workflow task over and over: the fields are read through messageFields, never
+    // destructured from the argument (null or nothing would throw).
+    setHandler(rollbackSignal, (request) => {
+      const { reason, by } = messageFields(request);
       if (this.state.phase === 'finished' || this.state.rollbackRequest) return;
-      const who = typeof by === 'string' && by ? by : 'unknown';
+      const who = typeof by === 'string' && by ? this.keptString(by, MAX_BY_CHARS) : 'unknown';
       if (PAST_ROLLOUT.includes(this.state.phase)) {
         // Promoted: a rollback has nothing left to undo; putting the old model back is a revert.
         this.record('rollback_ignored', `rollback by ${who} ignored: the rollout is promoted; revert it instead`, who);
         return;
       }
-      const why = typeof reason === 'string' && reason.trim() ? reason.trim() : 'no reason given';
+      const why =
+        typeof reason === 'string' && reason.trim()
+          ? this.keptString(reason.trim(), MAX_REASON_CHARS)
+          : 'no reason given';
       this.state.rollbackRequest = { reason: why, by: who, at: now() };
       this.record('rollback_requested', `rollback requested by ${who}: ${why}`, who);
     });
-    setHandler(pauseSignal, ({ by, reason }) => {
+    setHandler(pauseSignal, (request) => {
+      const fields = messageFields(request);
       if (PAST_ROLLOUT.includes(this.state.phase) || this.state.paused) return;
+      const by = this.keptSignalBy(fields.by);
+      const reason = this.keptOptionalText(fields.reason, MAX_REASON_CHARS);
       this.state.paused = { by, reason, at: now() };
       this.record('paused', `paused by ${by}${reason ? `: ${reason}` : ''}`, by);
     });
-    setHandler(resumeSignal, ({ by }) => {
+    setHandler(resumeSignal, (request) => {
+      const fields = messageFields(request);
       if (!this.state.paused) return;
+      const by = this.keptSignalBy(fields.by);
       this.state.paused = null;
       this.record('resumed', `resumed by ${by}`, by);
     });
   }
 
+  // A signal's text fields as the run keeps them. A string within bounds is kept as sent, as
+  // always. Anything else (a number, an object, a megabyte) was kept raw before
+  // 'signal-input-checks' ("paused by 42", an object in the status) and a run recorded so replays
+  // as it ran; from the patch on, a long string is cut and what is not a string is dropped.
+  // (Null or no argument at all threw before, failing every workflow task: no such run completed,
+  // so messageFields reads those without a patch.)
+
+  private keptString(value: string, max: number): string {
+    if (value.length <= max) return value;
+    return patched(SIGNAL_INPUT_CHECKS) ? `${value.slice(0, max)}…` : value;
+  }
+
+  /** An optional text field (the pause's reason). */
+  private keptOptionalText(value: unknown, max: number): string | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value === 'string') return this.keptString(value, max);
+    return patched(SIGNAL_INPUT_CHECKS) ? undefined : (value as string);
+  }
+
+  /** A pause or resume signal's `by`: who sent it, or 'unknown' when the signal does not say. */
+  private keptSignalBy(by: unknown): string {
+    if (typeof by === 'string') return this.keptString(by, MAX_BY_CHARS);
+    return patched(SIGNAL_INPUT_CHECKS) ? 'unknown' : (by as string);
+  }
+
   private validateDecision(decision: 'approved' | 'rejected', request: DecisionRequest): void {
+    // Types first: the update handler trusts them, and a handler that throws fails the workflow task.
+    checkUpdateFields(
+      request,
+      { by: MAX_BY_CHARS, reason: MAX_REASON_CHARS, gateId: MAX_ID_CHARS, viaGroup: MAX_ID_CHARS },
+      '{"by": "alice", "gateId": "…"}',
+    );
     const { gate } = this.state;
     const by = typeof request?.by === 'string' ? request.by.trim() : '';
     if (!by) throw ApplicationFailure.nonRetryable('`by` (who decides) is required', FailureType.InvalidDecision);

@@ -2,11 +2,13 @@
 // state, so the refusals (each a registered failure type) read the same wherever they are raised.
 import { ApplicationFailure } from '@temporalio/workflow';
 import { FailureType } from './failure-types';
+import { checkUpdateFields, MAX_BY_CHARS, MAX_REASON_CHARS } from './message-input';
 import type { RevertRequest } from './model-rollout-messages';
 import type { RolloutState } from './rollout-state';
 
 export function validateRevert(state: RolloutState, request: RevertRequest): void {
   const id = state.plan.rollout.id;
+  checkUpdateFields(request, { by: MAX_BY_CHARS, reason: MAX_REASON_CHARS }, '{"by": "alice", "reason": "…"}');
   if (typeof request?.by !== 'string' || !request.by.trim())
     throw ApplicationFailure.nonRetryable('`by` (who reverts) is required', FailureType.InvalidDecision);
   if (typeof request.reason !== 'string' || !request.reason.trim())

@@ -21,6 +21,15 @@ describe('zod issues', () => {
     expect(issuePath([])).toBe('');
   });
 
+  it('quotes a key no one could read back as written, and cuts a long one short (found by fuzzing plan files)', () => {
+    expect(issuePath(['guardrails', 'score', ' '])).toBe('guardrails.score[" "]');
+    expect(issuePath(['a', ''])).toBe('a[""]');
+    expect(issuePath(['a', 'line\nbreak'])).toBe('a["line\\nbreak"]');
+    expect(issuePath(['a', '\u202eevil'])).toBe('a["\\u202eevil"]');
+    expect(issuePath(['metrics', 'answer.length', 'tolerance'])).toBe('metrics.answer.length.tolerance');
+    expect(issuePath(['a', 'x'.repeat(1_000)])).toBe(`a["${'x'.repeat(60)}…"]`);
+  });
+
   it('names each unknown field by its own path, a missing one "required", and keeps a schema\'s own message', () => {
     expect(
       problems({ backends: [{ baseUrl: 'http://a/v1', model: 'm', extra: 1 }], weights: {}, stray: true, other: 2 }),
