@@ -5,6 +5,7 @@
 // lookups and rollbacks, so a good alert afterwards shows the receiver still acts.
 import type { Client } from '@temporalio/client';
 import fc from 'fast-check';
+import '../support/fuzz-seed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RolloutService, type RollbackResult, type RolloutLookup } from '../../client/rollout-service';
 import type { RollbackRequest } from '../../workflows/model-rollout-messages';

@@ -5,6 +5,8 @@
 // route table (apiKeys included) is exactly as before; no answer ever holds the admin token or a
 // backend's apiKey.
 import fc from 'fast-check';
+import { issuePath } from '../../lib/zod-issues';
+import '../support/fuzz-seed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_NAME_PATTERN } from '../../gateway/route-schemas';
 import { startGateway, type GatewayHandle } from '../../gateway/server';
@@ -132,7 +134,7 @@ const refusedChanges: fc.Arbitrary<Case> = fc.oneof(
     ),
   fc
     .tuple(unknownKey, json)
-    .map(([key, value]) => at('/admin/routes/chat', 400, key)({ backends: BACKENDS, [key]: value })),
+    .map(([key, value]) => at('/admin/routes/chat', 400, issuePath([key]))({ backends: BACKENDS, [key]: value })),
   // Dropping a backend that carries weight is a conflict.
   fc.constant(at('/admin/routes/chat', 409, 'backends')({ backends: [BACKENDS[1]] })),
   // Weights.
@@ -159,7 +161,9 @@ const refusedChanges: fc.Arbitrary<Case> = fc.oneof(
     .oneof(notA('number'), fc.double({ min: 1.0001, noNaN: true }), fc.double({ max: -0.0001, noNaN: true }))
     .map((share) => at('/admin/routes/chat/shadow', 400, 'share')({ enabled: true, share })),
   fc.constant(at('/admin/routes/chat/shadow', 409, 'target')({ enabled: true, target: 'ghost' })),
-  fc.tuple(unknownKey, json).map(([key, v]) => at('/admin/routes/chat/shadow', 400, key)({ enabled: false, [key]: v })),
+  fc
+    .tuple(unknownKey, json)
+    .map(([key, v]) => at('/admin/routes/chat/shadow', 400, issuePath([key]))({ enabled: false, [key]: v })),
   // Rollout marker.
   badMarker.map((rollout) => at('/admin/routes/chat/rollout', 400, 'rollout')({ rollout, stage: 'canary-10' })),
   badMarker.map((stage) => at('/admin/routes/chat/rollout', 400, 'stage')({ rollout: 'r-2', stage })),

@@ -4,6 +4,7 @@
 // send garbage events, cut a stream mid-event or never end it. Each gets an OpenAI-style error or
 // a clean end of stream, and after each batch an ordinary request is still served as before.
 import fc from 'fast-check';
+import '../support/fuzz-seed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { eventually } from '../support/eventually';

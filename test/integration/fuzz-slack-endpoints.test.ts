@@ -7,6 +7,7 @@
 import { LogLevel } from '@slack/bolt';
 import type { Client } from '@temporalio/client';
 import fc from 'fast-check';
+import '../support/fuzz-seed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRolloutBot, type RunningRolloutBot } from '../../slack-bot/bot';
 import { eventually } from '../support/eventually';

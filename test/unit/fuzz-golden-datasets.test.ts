@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import fc from 'fast-check';
+import '../support/fuzz-seed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GoldenEvalInput } from '../../activities/contract';
 import { createEvalActivities } from '../../activities/evals';
