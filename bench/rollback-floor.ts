@@ -8,7 +8,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { GatewayAdminClient } from '../gateway/admin-client';
-import { CANARY_WEIGHT, pollUntil } from './rollback-measure';
+import { CANARY_WEIGHT, untilBaselineRestored } from './rollback-measure';
 import { createRollbackFloorActivities } from './rollback-floor-activities';
 import { RollbackFloorWorkflow, floorRollbackSignal } from './workflows/rollback-floor';
 
@@ -72,14 +72,7 @@ export async function measureFloor(options: {
   }
   const sentAt = performance.now();
   await handle.signal(floorRollbackSignal);
-  await pollUntil(
-    gateway,
-    id,
-    (route) => route?.weights.baseline === 100 && (route.weights.candidate ?? 0) === 0,
-    RESTORE_TIMEOUT_MS,
-    options.pollMs,
-    `${id}: baseline weights not restored by the floor workflow`,
-  );
+  await untilBaselineRestored(gateway, id, RESTORE_TIMEOUT_MS, options.pollMs);
   const ms = performance.now() - sentAt;
   await handle.result();
   await gateway.deleteRoute(id);

@@ -81,14 +81,7 @@ export async function measureRollback(options: MeasureOptions): Promise<Rollback
     if (options.settleMs) await new Promise((resolve) => setTimeout(resolve, options.settleMs));
     const sentAt = performance.now();
     await handle.signal(rollbackSignal, { reason: 'rollback bench', by: 'bench' });
-    await pollUntil(
-      gateway,
-      id,
-      (route) => route?.weights.baseline === 100 && (route.weights.candidate ?? 0) === 0,
-      RESTORE_TIMEOUT_MS,
-      options.pollMs,
-      `${id}: baseline weights not restored`,
-    );
+    await untilBaselineRestored(gateway, id, RESTORE_TIMEOUT_MS, options.pollMs);
     return { handle, ms: performance.now() - sentAt };
   });
 
@@ -96,6 +89,18 @@ export async function measureRollback(options: MeasureOptions): Promise<Rollback
   if (result.outcome !== 'rolled_back')
     throw new Error(`${id}: expected rolled_back, got ${result.outcome} (${result.reason})`);
   return { id, ms, breakdown: await breakdownOf(handle) };
+}
+
+/** Polls the route every `pollMs` until the baseline has 100 % and the candidate none. */
+export function untilBaselineRestored(gateway: GatewayAdminClient, id: string, timeoutMs: number, pollMs: number) {
+  return pollUntil(
+    gateway,
+    id,
+    (route) => route?.weights.baseline === 100 && (route.weights.candidate ?? 0) === 0,
+    timeoutMs,
+    pollMs,
+    `${id}: baseline weights not restored`,
+  );
 }
 
 export async function pollUntil(

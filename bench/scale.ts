@@ -27,7 +27,7 @@ import { runLoad } from '../simulator/load-generator';
 import { startSimulatedBackend, type SimulatedBackend } from '../simulator/sim-backend';
 import { startEmbeddedStack, type EmbeddedStack } from '../stack/embedded-stack';
 import { rollbackSignal } from '../workflows/model-rollout';
-import { CANARY_WEIGHT, pollUntil } from './rollback-measure';
+import { CANARY_WEIGHT, untilBaselineRestored } from './rollback-measure';
 import { runBench } from './run-bench';
 
 // CommonJS package: its named exports are not visible to Node's ESM loader.
@@ -174,14 +174,7 @@ async function main(): Promise<string> {
     const sentAt = performance.now();
     await handles.get(id)!.signal(rollbackSignal, { reason: 'scale bench', by: 'bench' });
     try {
-      await pollUntil(
-        gateway,
-        id,
-        (route) => route?.weights.baseline === 100 && (route.weights.candidate ?? 0) === 0,
-        RESTORE_TIMEOUT_MS,
-        5,
-        `${id}: baseline weights not restored`,
-      );
+      await untilBaselineRestored(gateway, id, RESTORE_TIMEOUT_MS, 5);
     } catch (error) {
       // Counted, and timed at the limit: an overloaded worker is what this bench is for.
       notRestored++;
