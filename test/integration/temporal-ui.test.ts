@@ -1,8 +1,8 @@
 // The Temporal Web UI, used as the README tells a UI user to, in headless Chromium against the dev
-// server's own UI: two rollouts started from the Start Workflow form with the JSON that `rollout
+// server's own UI: three rollouts started from the Start Workflow form with the JSON that `rollout
 // plan check --json --as carol` prints; the list filtered by RolloutStage, RolloutOutcome and
-// CandidateModel in its query box; `status` read from Queries; `approve` and `revert` sent from
-// Update; `pause`, `resume` and `rollback` sent from Signal. Every step is checked against what
+// CandidateModel in its query box; `status` read from Queries; `approve`, `reject` and `revert`
+// sent from Update; `pause`, `resume` and `rollback` sent from Signal. Every step is checked against what
 // the workflow and the traffic layer then hold. The worker moves traffic on in-memory routers and
 // judges scripted healthy records, so the UI is what is under test.
 import { Client, Connection } from '@temporalio/client';
@@ -34,6 +34,7 @@ vi.setConfig({ testTimeout: 180_000 });
 const TASK_QUEUE = 'llm-rollout';
 const LARGE = 'ui-sim-large';
 const SMALL = 'ui-sim-small';
+const REJECTED = 'ui-sim-tiny';
 const run = promisify(execFile);
 const { routerFor } = inMemoryRouters();
 
@@ -117,6 +118,7 @@ beforeAll(async () => {
   ui = new TemporalUi(page, server.uiUrl);
   inputFiles[LARGE] = await workflowInput(LARGE, plan(LARGE, 'sim-large', { gate: 'cutover' }));
   inputFiles[SMALL] = await workflowInput(SMALL, plan(SMALL, 'sim-small', { gate: 'canary' }));
+  inputFiles[REJECTED] = await workflowInput(REJECTED, plan(REJECTED, 'sim-tiny', { gate: 'canary' }));
 }, 180_000);
 
 afterAll(async () => {
@@ -136,7 +138,7 @@ describe('the Temporal UI', () => {
   });
 
   it('starts rollouts from Start Workflow with the JSON `rollout plan check --json` prints', async () => {
-    for (const id of [LARGE, SMALL]) {
+    for (const id of [LARGE, SMALL, REJECTED]) {
       await ui.startWorkflow({
         workflowId: id,
         taskQueue: TASK_QUEUE,
@@ -152,13 +154,14 @@ describe('the Temporal UI', () => {
     const large = await waitForStatus(LARGE, 'at the gate before cutover', (s) => s.gate?.before === 'cutover');
     expect(large.requestedBy).toBe('carol');
     expect(large.candidateModel).toBe('sim-large');
-    await waitForStatus(SMALL, 'at the gate before canary-1', (s) => s.gate?.before === 'canary-1');
+    for (const id of [SMALL, REJECTED])
+      await waitForStatus(id, 'at the gate before canary-1', (s) => s.gate?.before === 'canary-1');
   });
 
   it('filters the rollout list by RolloutStage', async () => {
-    // The large rollout waits after canary-1; the small one after its shadow soak.
+    // The large rollout waits after canary-1; the other two after their shadow soak.
     expect(await ui.listWorkflowIds("RolloutStage = 'canary-1'")).toEqual([LARGE]);
-    expect(await ui.listWorkflowIds("RolloutStage = 'shadow'")).toEqual([SMALL]);
+    expect(await ui.listWorkflowIds("RolloutStage = 'shadow'")).toEqual([SMALL, REJECTED]);
     await saveScreenshot(ui.page, 'temporal-ui-list-by-stage');
   });
 
@@ -203,7 +206,18 @@ describe('the Temporal UI', () => {
     await saveScreenshot(ui.page, 'temporal-ui-rolled-back');
   });
 
+  it('rejects at a gate from Update, ending the rollout aborted on its baseline', async () => {
+    await ui.send('update', REJECTED, 'reject', { by: 'bob', reason: 'p99 too close to the limit' });
+    const result = (await client.workflow.getHandle(REJECTED).result()) as RolloutResult;
+    expect(result.outcome).toBe('aborted');
+    const rejection = result.timeline.find((event) => event.type === 'gate_rejected');
+    expect(rejection).toMatchObject({ by: 'bob', stage: 'canary-1' });
+    expect(rejection?.message).toContain('p99 too close to the limit');
+    expect(routerFor(REJECTED).state.weights).toEqual({ baseline: 100, candidate: 0 });
+  });
+
   it('filters the list by RolloutOutcome and CandidateModel, with the README query', async () => {
+    expect(await ui.listWorkflowIds("RolloutOutcome = 'aborted'")).toEqual([REJECTED]);
     expect(await ui.listWorkflowIds("RolloutOutcome = 'rolled_back'")).toEqual([SMALL]);
     expect(await ui.listWorkflowIds("CandidateModel = 'sim-large'")).toEqual([LARGE]);
     expect(await ui.listWorkflowIds("WorkflowType = 'ModelRolloutWorkflow' AND RolloutOutcome = 'reverted'")).toEqual([
