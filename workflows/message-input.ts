@@ -13,9 +13,12 @@ export const MAX_REASON_CHARS = 2_000;
 
 /** The message's fields; none when the argument is not an object (null, a number, a list, nothing). */
 export function messageFields(request: unknown): Record<string, unknown> {
-  return request !== null && typeof request === 'object' && !Array.isArray(request)
-    ? (request as Record<string, unknown>)
-    : {};
+  return isFieldObject(request) ? request : {};
+}
+
+/** An argument with fields: an object, not null or a list. */
+function isFieldObject(request: unknown): request is Record<string, unknown> {
+  return request !== null && typeof request === 'object' && !Array.isArray(request);
 }
 
 /** What a value is, for an error message: "a number", "null", "a list". */
@@ -31,13 +34,13 @@ function kindOf(value: unknown): string {
  * words that refusal itself, so only the types and lengths are checked here.
  */
 export function checkUpdateFields(request: unknown, fields: Record<string, number>, example: string): void {
-  if (request === null || typeof request !== 'object' || Array.isArray(request))
+  if (!isFieldObject(request))
     throw ApplicationFailure.nonRetryable(
       `the request must be an object like ${example}, got ${kindOf(request)}`,
       FailureType.InvalidDecision,
     );
   for (const [field, max] of Object.entries(fields)) {
-    const value = (request as Record<string, unknown>)[field];
+    const value = request[field];
     if (value === undefined) continue;
     if (typeof value !== 'string')
       throw ApplicationFailure.nonRetryable(
