@@ -55,7 +55,16 @@ export interface Behaviour {
   wordingDrift: number;
   /** SIMULATED judge only: share of grading requests answered with prose instead of JSON scores, 0..1. */
   judgeMalformedRate: number;
+  /**
+   * A broken server, for fault injection (bench:chaos): 'hang' accepts inference requests and
+   * never answers; 'reset' drops the connection; 'garbage' answers 200 with a body that is not
+   * an OpenAI response (or a stream of unparseable events). 'none' serves normally.
+   */
+  fault: BackendFault;
 }
+
+export const BACKEND_FAULTS = ['none', 'hang', 'reset', 'garbage'] as const;
+export type BackendFault = (typeof BACKEND_FAULTS)[number];
 
 export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = Object.freeze({
   latencyMedianMs: 120,
@@ -77,6 +86,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = Object.freeze({
   jsonRenameFields: Object.freeze({}) as Record<string, string>,
   wordingDrift: 0,
   judgeMalformedRate: 0,
+  fault: 'none',
 });
 
 const rate = z.number('must be a number').min(0, 'must be >= 0').max(1, 'must be <= 1');
@@ -119,6 +129,7 @@ export const behaviourPatchSchema = z.strictObject({
     .optional(),
   wordingDrift: rate.optional(),
   judgeMalformedRate: rate.optional(),
+  fault: z.enum(BACKEND_FAULTS, `must be one of ${BACKEND_FAULTS.join(', ')}`).optional(),
 });
 
 export type BehaviourPatch = z.output<typeof behaviourPatchSchema>;

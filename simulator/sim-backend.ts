@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_BEHAVIOUR, mergeBehaviour } from './behaviour';
-import type { Behaviour } from './behaviour';
+import type { BackendFault, Behaviour } from './behaviour';
 import { chatAnswer } from './chat-answer';
 import { ConcurrencyGate } from './concurrency-gate';
 import { embedText } from './embeddings';
@@ -123,6 +123,7 @@ export async function startSimulatedBackend(options: SimulatedBackendOptions): P
   ): Promise<void> {
     requests++;
     const snapshot = { ...behaviour };
+    if (snapshot.fault !== 'none') return misbehave(res, streamed, snapshot.fault);
     const draws = drawRequest(random, snapshot);
     const release = await gate.acquire();
     try {
@@ -140,6 +141,34 @@ export async function startSimulatedBackend(options: SimulatedBackendOptions): P
     } finally {
       release();
     }
+  }
+
+  /** The broken server `behaviour.fault` asks for (bench:chaos injects these into a live candidate). */
+  async function misbehave(
+    res: ServerResponse,
+    streamed: boolean,
+    fault: Exclude<BackendFault, 'none'>,
+  ): Promise<void> {
+    if (fault === 'reset') {
+      // A TCP reset, as a crashing server or a proxy in between would send.
+      res.socket?.resetAndDestroy();
+      return;
+    }
+    if (fault === 'hang') {
+      // Holds the connection open without a byte until the client gives up or the server closes.
+      await new Promise<void>((resolve) => {
+        res.once('close', resolve);
+        closing.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      return;
+    }
+    if (streamed) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.end('data: {"choices": [{"delta": {"content": \n\ndata: \u0000\u0007garbage\n\n');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('<html><body>\u0000\u0007 upstream garbage {"choices": [</body>');
   }
 
   /**

@@ -35,6 +35,7 @@ describe('mergeBehaviour', () => {
     expect(fieldOf({ seed: -1 })).toBe('seed');
     expect(fieldOf({ latencyMs: 100 })).toBe('latencyMs');
     expect(fieldOf('fast')).toBe('behaviour');
+    expect(fieldOf({ fault: 'explode' })).toBe('fault');
   });
 
   it('takes a first-token share in 0..1, 0.25 by default', () => {
