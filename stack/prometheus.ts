@@ -35,6 +35,8 @@ export interface RunningPrometheus {
   url: string;
   configFile: string;
   logFile: string;
+  /** The server's process id (what a fault injection's SIGSTOP acts on). */
+  pid: number;
   stop(): Promise<void>;
   /** Resolves once every target of the given jobs (default: all) has `up == 1`. */
   waitForTargetsUp(jobs?: string[], timeoutMs?: number): Promise<void>;
@@ -109,7 +111,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
     );
   };
 
-  return { url, configFile, logFile: child.logFile, stop: () => child.stop(), waitForTargetsUp };
+  return { url, configFile, logFile: child.logFile, pid: child.pid, stop: () => child.stop(), waitForTargetsUp };
 }
 
 /** Prometheus's own view of the targets (health and last scrape error), for timeout messages. */

@@ -15,7 +15,7 @@ import { GATEWAY_METRICS } from '../../gateway/metric-names';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { freePort } from '../../stack/free-port';
 import { eventually } from '../support/eventually';
-import { GatewayCli, isAlive, workerPids, type RunningGateway } from '../support/gateway-cli';
+import { GatewayCli, isAlive, workerPids, type RunningGateway } from '../../stack/gateway-cli';
 
 const TOKEN = 'processes-test-admin-token-0123456789';
 const ROUTE = 'support-chat';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayAdminClient } from '../../gateway/admin-client';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { freePort } from '../../stack/free-port';
-import { GatewayCli } from '../support/gateway-cli';
+import { GatewayCli } from '../../stack/gateway-cli';
 
 const TOKEN = 'restart-test-admin-token-0123456789';
 const ROUTE = 'support-chat';

@@ -25,7 +25,7 @@ import { startTemporalDevServer, type TemporalDevServer } from '../../stack/temp
 import { statusQuery } from '../../workflows/model-rollout';
 import type { RolloutResult, TimelineEvent } from '../../workflows/rollout-state';
 import { eventually } from '../support/eventually';
-import { GatewayCli, type RunningGateway } from '../support/gateway-cli';
+import { GatewayCli, type RunningGateway } from '../../stack/gateway-cli';
 import { workflowBundle } from '../support/temporal';
 import { ROLLOUT_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
