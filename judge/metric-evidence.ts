@@ -162,6 +162,25 @@ function fmtDelta(x: number, kind: 'absolute' | 'relative', proportionLike: bool
   return deltaText(x, kind === 'relative' ? RELATIVE : proportionLike ? POINTS : PLAIN);
 }
 
+/**
+ * The running interval as a reader takes it. A difference of two shares lies within ±100 pts, so the
+ * normal radius is cut there. The running intersection of the looks' intervals is empty when the
+ * metric itself moved within the window (a candidate that broke mid-canary): that is said, never
+ * printed as an upside-down range.
+ */
+function intervalText(
+  interval: [number, number],
+  confidence: string,
+  kind: 'absolute' | 'relative',
+  proportionLike: boolean,
+): string {
+  const [lower, upper] =
+    kind === 'absolute' && proportionLike ? interval.map((x) => Math.max(-1, Math.min(1, x))) : interval;
+  if (lower! > upper!)
+    return `always-valid ${confidence} intervals of this window's looks do not overlap: the metric moved within the window`;
+  return `always-valid ${confidence} ${fmtDelta(lower!, kind, proportionLike)} to ${fmtDelta(upper!, kind, proportionLike)}`;
+}
+
 function describe(
   m: Prepared,
   s: SequentialTest,
@@ -178,7 +197,7 @@ function describe(
       ? `${m.cfg.name} (share above ${m.parts ? "the baseline's " : ''}p${quantileLabel(m.latency?.quantile ?? 0.99)})`
       : m.cfg.name;
   const confidence = `${+(100 * (1 - s.level)).toPrecision(4)} %`;
-  const ci = `always-valid ${confidence} ${fmtDelta(interval[0], m.deltaKind, pl)} to ${fmtDelta(interval[1], m.deltaKind, pl)}`;
+  const ci = intervalText(interval, confidence, m.deltaKind, pl);
   const sign = m.cfg.direction === 'either' ? '±' : m.cfg.direction === 'higher_is_worse' ? '+' : '−';
   const tol = `tolerance ${sign}${fmtDelta(m.toleranceShown, m.deltaKind, pl).replace('+', '')}`;
   const pv = `p = ${s.p.toPrecision(2)} against the tolerance`;

@@ -195,4 +195,31 @@ describe('judge evidence agrees with itself', () => {
       /^critical regression: errorRate up \+7\.00 pts, beyond the tolerance \(always-valid 99\.29 % \+\d\.\d\d pts to \+\d+\.\d\d pts; tolerance \+1\.00 pts; p = .* against the tolerance; n = 1000\/1000; decided by always-valid mSPRT \(one side of the tolerance\) at α\/7 = 0\.00714\)$/,
     );
   });
+
+  it('a candidate that breaks within the window: the reason says its looks disagree, and a share stays within ±100 pts', () => {
+    const look = (candidateEvents: number, at: string, state?: JudgeState) =>
+      judgeCanary({
+        stage: 'canary-1',
+        at,
+        config: config(),
+        state,
+        data: {
+          errorRate: {
+            type: 'counts',
+            baseline: { events: 0, total: 400 },
+            candidate: { events: candidateEvents, total: 400 },
+          },
+        },
+      });
+    const healthy = look(0, 'first');
+    const broken = look(400, 'second', JSON.parse(JSON.stringify(healthy.state)) as JudgeState);
+    expect(broken.verdict.outcome).toBe('fail');
+    expect(broken.verdict.reason).toContain(
+      "intervals of this window's looks do not overlap: the metric moved within the window",
+    );
+    const fresh = look(400, 'alone');
+    expect(fresh.verdict.outcome).toBe('fail');
+    const [, upper] = /always-valid [\d.]+ % \+[\d.]+ pts to \+([\d.]+) pts/.exec(fresh.verdict.reason)!;
+    expect(Number(upper)).toBeLessThanOrEqual(100);
+  });
 });
