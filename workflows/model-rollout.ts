@@ -114,6 +114,8 @@ const DEFAULT_HISTORY_EVENT_LIMIT = 10_000;
 
 /** Signals' junk fields dropped and long ones cut (Rollout.keptString). */
 const SIGNAL_INPUT_CHECKS = 'signal-input-checks';
+/** An observation window advances by its timers' durations, not by workflow-clock deltas. */
+const WINDOW_COUNTS_SLICES = 'window-counts-slices';
 
 /** Phases after the rollout itself is over, in which stage signals (rollback, pause) have nothing to act on. */
 const PAST_ROLLOUT: readonly Phase[] = ['promoted', 'reverting', 'finished'];
@@ -595,8 +597,13 @@ class Rollout {
         const slice = Math.min(interval, spec.windowMs - this.state.windowElapsedMs);
         const sliceStart = Date.now();
         if (await condition(() => this.state.rollbackRequest !== null, slice)) throw this.rollbackHalt();
-        // A paused rollout keeps being judged, but its window does not advance.
-        if (!this.state.paused) this.state.windowElapsedMs += Date.now() - sliceStart;
+        // A paused rollout keeps being judged, but its window does not advance. The window advances
+        // by the slice its timer waited: workflow time read across a crash is not the same on
+        // replay (a workflow task that timed out with a killed worker is stamped with its first
+        // attempt's start on the new worker, its last attempt's on a later replay), so a window
+        // counted in clock deltas ended at different checks and the run could never replay.
+        if (!this.state.paused)
+          this.state.windowElapsedMs += patched(WINDOW_COUNTS_SLICES) ? slice : Date.now() - sliceStart;
         const verdict = await this.check(spec);
         if (verdict?.outcome === 'fail') throw new RolloutHalted('breach', `${spec.id}: ${verdict.reason}`);
         await this.continueAsNewIfHistoryIsLong();
