@@ -1,8 +1,11 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The production-Temporal profile builds and runs the real server: its own script,
+    // `npm run test:temporal-prod` (vitest.prod-temporal.config.ts).
+    exclude: [...configDefaults.exclude, 'test/prod-temporal/**'],
     // Native Temporal core bridge and real child processes: isolate per file in forks.
     pool: 'forks',
     testTimeout: 60_000,

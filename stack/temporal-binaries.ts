@@ -36,3 +36,20 @@ export function temporalTestServerPath(): string {
   const version = pinnedVersions().TEMPORAL_TEST_SERVER_VERSION;
   return installed(join(cacheDir(), `temporal-test-server-${version}`, 'bin', 'temporal-test-server'));
 }
+
+/** The Temporal server, its SQL schema tool and schema (scripts/setup-temporal-server.sh). */
+export function temporalServerInstall(): { server: string; sqlTool: string; postgresSchemaDir: string } {
+  const dir = join(cacheDir(), `temporal-server-${pinnedVersions().TEMPORAL_SERVER_VERSION}`);
+  const built = (path: string) => {
+    if (!existsSync(path))
+      throw new Error(
+        `Temporal server install missing at ${path}; run \`bash scripts/setup-temporal-server.sh\` first`,
+      );
+    return path;
+  };
+  return {
+    server: built(join(dir, 'bin', 'temporal-server')),
+    sqlTool: built(join(dir, 'bin', 'temporal-sql-tool')),
+    postgresSchemaDir: built(join(dir, 'schema', 'postgresql', 'v12')),
+  };
+}
