@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The Kubernetes router suites need scripts/setup-kube.sh's API server: `npm run test:kube`.
+    exclude: [...configDefaults.exclude, 'test/kube/**'],
     // Native Temporal core bridge and real child processes: isolate per file in forks.
     pool: 'forks',
     testTimeout: 60_000,
