@@ -126,7 +126,11 @@ function behavioralLines(plan: RolloutPlan): string[] {
       phrasing.push(...specs.filter((s) => s.metric === PHRASING_METRIC));
       lines.push(`  behavior  golden eval: ${names(specs)}  (* a regression fails the eval)`);
     }
-    if (plan.stages.shadow.enabled) {
+    if (plan.stages.shadow.enabled && plan.router.kind !== 'gateway') {
+      lines.push(
+        `  ${lines.length === 0 ? 'behavior ' : '         '} shadow soak: answers not compared: the mirrored answer pairs are the llm-rollout gateway's, and ${plan.router.kind} keeps none`,
+      );
+    } else if (plan.stages.shadow.enabled) {
       const compare = shadowCompare(plan.stages.shadow);
       const { baseline, candidate } = plan.backends;
       const priced = [baseline.pricing, candidate.pricing].some((p) => p.inputPer1k > 0 || p.outputPer1k > 0);

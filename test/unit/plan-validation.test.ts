@@ -487,7 +487,14 @@ describe('loadPlanFile', () => {
   it('parses every example plan shipped in examples/', async () => {
     // Protects the docs: an example that no longer parses is the first thing a new user hits.
     const files = (await readdir(EXAMPLES)).filter((name) => /\.(ya?ml|json)$/.test(name)).sort();
-    expect(files).toEqual(['haproxy.yaml', 'minimal.json', 'quickstart.yaml', 'support-bot.yaml']);
+    expect(files).toEqual([
+      'gateway-api.yaml',
+      'haproxy.yaml',
+      'istio.yaml',
+      'minimal.json',
+      'quickstart.yaml',
+      'support-bot.yaml',
+    ]);
     for (const name of files) {
       const plan = await loadPlanFile(join(EXAMPLES, name));
       expect(plan.rollout.id, name).toMatch(/^[a-z0-9]/);
