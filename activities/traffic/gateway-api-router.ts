@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { TrafficState } from '../contract';
 import type { BackendRef, GatewayApiRouterConfig } from '../../plan/kube-router-schema';
 import { kubeRouteName, kubeRuleOf } from '../../plan/kube-router-schema';
-import { namesOf, percentagesOf } from './kube-weights';
+import { namesOf, percentagesOf, selectRule } from './kube-weights';
 import { kubeConfigFor, KubeRouteRouter, type KubeObject, type RouteObjectKind } from './kube-route-router';
 import { FailureType } from '../../workflows/failure-types';
 
@@ -137,9 +137,7 @@ export class HttpRouteRuleKind implements RouteObjectKind {
 
   private ruleOf(object: KubeObject): HttpRouteRule {
     const rules = (object.spec?.rules ?? []) as HttpRouteRule[];
-    const selector = this.config.rule;
-    const rule =
-      typeof selector === 'number' ? rules[selector] : rules.find((candidate) => candidate.name === selector);
+    const rule = selectRule(rules, this.config.rule);
     if (!rule)
       throw ApplicationFailure.nonRetryable(
         `HTTPRoute ${kubeRouteName(this.config)} has no rule ${kubeRuleOf(this.config)} (it has ${rules.length} rule(s)${namesOf(rules)})`,

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { TrafficState } from '../contract';
 import type { IstioRouterConfig } from '../../plan/kube-router-schema';
 import { kubeRouteName, kubeRuleOf } from '../../plan/kube-router-schema';
-import { namesOf, percentagesOf } from './kube-weights';
+import { namesOf, percentagesOf, selectRule } from './kube-weights';
 import { kubeConfigFor, KubeRouteRouter, type KubeObject, type RouteObjectKind } from './kube-route-router';
 import { FailureType } from '../../workflows/failure-types';
 
@@ -195,9 +195,7 @@ export class VirtualServiceRouteKind implements RouteObjectKind {
 
   private routeOf(object: KubeObject): HttpRoute {
     const routes = (object.spec?.http ?? []) as HttpRoute[];
-    const selector = this.config.route;
-    const route =
-      typeof selector === 'number' ? routes[selector] : routes.find((candidate) => candidate.name === selector);
+    const route = selectRule(routes, this.config.route);
     if (!route)
       throw ApplicationFailure.nonRetryable(
         `VirtualService ${kubeRouteName(this.config)} has no http route ${kubeRuleOf(this.config)} (it has ${routes.length}${namesOf(routes)})`,

@@ -13,6 +13,11 @@ export function percentagesOf(baseline: number, candidate: number): TrafficState
   return { baseline: baselinePercent, candidate: 100 - baselinePercent };
 }
 
+/** The rule (HTTPRoute) or http route (VirtualService) a plan names by index or by name, or undefined. */
+export function selectRule<T extends { name?: string }>(rules: readonly T[], selector: number | string): T | undefined {
+  return typeof selector === 'number' ? rules[selector] : rules.find((rule) => rule.name === selector);
+}
+
 /** ", named a, b" for an error listing a route object's rules, or "" when none is named. */
 export function namesOf(rules: ReadonlyArray<{ name?: string }>): string {
   const names = rules.flatMap((rule) => (rule.name ? [rule.name] : []));

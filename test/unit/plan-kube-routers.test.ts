@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { namesOf, percentagesOf } from '../../activities/traffic/kube-weights';
 import { resolveMetrics } from '../../plan/metrics-schema';
-import { parsePlan, PlanValidationError, routeOf, routerLocationOf } from '../../plan/schema';
+import { parsePlan, routeOf, routerLocationOf } from '../../plan/schema';
+import { problemsOf } from '../support/plans';
 
 const gatewayApi = {
   kind: 'gateway-api',
@@ -38,16 +39,6 @@ function plan(router: Record<string, unknown>, extra: Record<string, unknown> = 
     approvals: { approvers: ['alice'] },
     ...extra,
   };
-}
-
-function problemsOf(input: unknown): string[] {
-  try {
-    parsePlan(input);
-  } catch (error) {
-    expect(error).toBeInstanceOf(PlanValidationError);
-    return (error as PlanValidationError).problems;
-  }
-  throw new Error('expected the plan to be rejected, but it parsed');
 }
 
 describe('router kind gateway-api', () => {
