@@ -3,9 +3,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The production-Temporal profile builds and runs the real server: its own script,
-    // `npm run test:temporal-prod` (vitest.prod-temporal.config.ts).
-    exclude: [...configDefaults.exclude, 'test/prod-temporal/**'],
+    // Suites with their own servers and scripts: the production Temporal (`npm run test:temporal-prod`,
+    // vitest.prod-temporal.config.ts) and the Kubernetes API server (`npm run test:kube`).
+    exclude: [...configDefaults.exclude, 'test/prod-temporal/**', 'test/kube/**'],
     // Native Temporal core bridge and real child processes: isolate per file in forks.
     pool: 'forks',
     testTimeout: 60_000,

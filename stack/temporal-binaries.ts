@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 const versionsFile = fileURLToPath(new URL('../scripts/temporal-versions.env', import.meta.url));
 
-function pinnedVersions(): Record<string, string> {
-  const entries = readFileSync(versionsFile, 'utf8')
+/** KEY=value lines of a versions file the install scripts `source` as well. */
+export function pinnedVersions(file = versionsFile): Record<string, string> {
+  const entries = readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => /^[A-Z_]+=/.test(line))
     .map((line) => line.split('=', 2) as [string, string]);

@@ -1,5 +1,6 @@
 // Plans for tests: short windows, every knob explicit where the test depends on it.
-import type { GatePoint, RolloutPlanInput } from '../../plan/schema';
+import { expect } from 'vitest';
+import { parsePlan, PlanValidationError, type GatePoint, type RolloutPlanInput } from '../../plan/schema';
 
 export interface TestPlanOptions {
   id: string;
@@ -71,4 +72,15 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
       ...(options.warmUp && { warmUp: options.warmUp }),
     },
   };
+}
+
+/** The problems parsePlan reports for `input`; fails the test if the plan is accepted. */
+export function problemsOf(input: unknown): string[] {
+  try {
+    parsePlan(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PlanValidationError);
+    return (error as PlanValidationError).problems;
+  }
+  throw new Error('expected the plan to be rejected, but it parsed');
 }
