@@ -12,6 +12,7 @@ import { connectTemporal, TemporalUnreachableError, type TemporalClient } from '
 import { rolloutHandle, startRollout, watchRollout } from '../../client/rollouts';
 import { temporalConfig } from '../../client/temporal-config';
 import { demoPlan } from '../../demo/demo-plans';
+import { withShortWindows } from '../support/plans';
 import { GatewayAdminClient } from '../../gateway/admin-client';
 import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { parsePlan } from '../../plan/schema';
@@ -164,16 +165,8 @@ describe('a production Temporal: PostgreSQL, mTLS', () => {
       stack: { gatewayAdminUrl: gateway.adminUrl, prometheusUrl: prometheus.url, uiUrl: 'http://127.0.0.1:8233' },
       gates: [],
     });
-    input.stages!.shadow = { enabled: true, share: 0.5, window: '8s' };
-    input.stages!.canary = {
-      checkInterval: '4s',
-      steps: [
-        { weight: 25, window: '12s' },
-        { weight: 50, window: '10s' },
-      ],
-    };
-    input.stages!.cutover = { bake: '6s' };
-    const handle = await startRollout(temporal.client, parsePlan(input), {
+    // The first step is long enough for the server's kill and restart inside it.
+    const handle = await startRollout(temporal.client, parsePlan(withShortWindows(input, '12s')), {
       taskQueue: TASK_QUEUE,
       requestedBy: 'carol',
     });

@@ -84,3 +84,20 @@ export function problemsOf(input: unknown): string[] {
   }
   throw new Error('expected the plan to be rejected, but it parsed');
 }
+
+/**
+ * A demo plan cut down for an end-to-end test that only needs every stage to run on real data:
+ * an 8 s shadow soak, two canary steps (25 % and 50 %) checked every 4 s, a 6 s bake.
+ */
+export function withShortWindows(input: RolloutPlanInput, firstStepWindow = '10s'): RolloutPlanInput {
+  input.stages!.shadow = { enabled: true, share: 0.5, window: '8s' };
+  input.stages!.canary = {
+    checkInterval: '4s',
+    steps: [
+      { weight: 25, window: firstStepWindow },
+      { weight: 50, window: '10s' },
+    ],
+  };
+  input.stages!.cutover = { bake: '6s' };
+  return input;
+}
