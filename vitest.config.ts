@@ -1,8 +1,11 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Suites with their own servers and scripts: the production Temporal (`npm run test:temporal-prod`,
+    // vitest.prod-temporal.config.ts) and the Kubernetes API server (`npm run test:kube`).
+    exclude: [...configDefaults.exclude, 'test/prod-temporal/**', 'test/kube/**'],
     // Native Temporal core bridge and real child processes: isolate per file in forks.
     pool: 'forks',
     testTimeout: 60_000,

@@ -22,6 +22,7 @@ import { judgeOrder, LlmJudge, type LlmJudgeVerdict } from '../evals/llm-judge';
 import type { MetricEvidence } from '../judge/verdict';
 import type { RolloutPlan } from '../plan/schema';
 import { apiKeyFrom } from './api-key';
+import { whileHeartbeating } from './heartbeat';
 import { resolveGatewayToken } from './traffic/gateway-token';
 import { FailureType } from '../workflows/failure-types';
 
@@ -233,25 +234,28 @@ async function judgeFresh(
 export function createCanaryBehaviorActivities(read: AnswerSamplesReader = readAnswerSamples) {
   return {
     async checkCanaryBehavior(input: CanaryBehaviorInput): Promise<CanaryBehaviorResult> {
-      const context = Context.current();
-      const { window, fresh, cursors, notes } = await readWindowSamples(read, input);
-      const judged = await judgeFresh(input.config, fresh, context.cancellationSignal);
-      const { verdict, state } = judgeCanaryBehavior({
-        stage: input.stage,
-        at: new Date().toISOString(),
-        config: input.config,
-        guardrails: input.guardrails,
-        plannedLooks: input.plannedLooks,
-        answers: {
-          baseline: onePerRequest(side(window, 'baseline')),
-          candidate: onePerRequest(side(window, 'candidate')),
-        },
-        judged,
-        alongside: input.alongside,
-        state: input.state ?? initialCanaryBehaviorState(),
-        notes,
+      // Heartbeating: the judge calls can take minutes; a lost worker must not hold the check that long.
+      return whileHeartbeating(async () => {
+        const context = Context.current();
+        const { window, fresh, cursors, notes } = await readWindowSamples(read, input);
+        const judged = await judgeFresh(input.config, fresh, context.cancellationSignal);
+        const { verdict, state } = judgeCanaryBehavior({
+          stage: input.stage,
+          at: new Date().toISOString(),
+          config: input.config,
+          guardrails: input.guardrails,
+          plannedLooks: input.plannedLooks,
+          answers: {
+            baseline: onePerRequest(side(window, 'baseline')),
+            candidate: onePerRequest(side(window, 'candidate')),
+          },
+          judged,
+          alongside: input.alongside,
+          state: input.state ?? initialCanaryBehaviorState(),
+          notes,
+        });
+        return { verdict, state, cursors };
       });
-      return { verdict, state, cursors };
     },
   };
 }

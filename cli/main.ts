@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeBreakGlass } from '../client/break-glass';
 import { connectTemporal, TemporalUnreachableError } from '../client/connection';
+import { TemporalConfigError } from '../client/temporal-config';
 import { auditRollouts } from '../client/rollout-audit';
 import { regenerateRolloutReport } from '../client/rollout-report';
 import { decide, requestRollback, revert, setPaused } from '../client/rollout-commands';
@@ -376,6 +377,7 @@ main(process.argv.slice(2)).then(
       error instanceof CliError ||
       error instanceof RolloutCommandError ||
       error instanceof TemporalUnreachableError ||
+      error instanceof TemporalConfigError ||
       error instanceof PlanValidationError
     )
       console.error(`rollout: ${error.message}`);

@@ -1,7 +1,7 @@
 // `rollout plan check`: what a plan will do, before it does it.
 import { formatDuration } from '../plan/duration';
 import { resolveMetrics } from '../plan/metrics-schema';
-import { enabledDistribution, enabledGuardrail, gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
+import { enabledDistribution, enabledGuardrail, routeOf, routerLocationOf, type RolloutPlan } from '../plan/schema';
 import { describeSelector, DIALECTS } from '../plan/series-dialects';
 import { unjudgedFromSeries } from '../judge/series-window';
 import { canaryPower } from '../judge/plan-power';
@@ -17,7 +17,7 @@ export function describePlan(plan: RolloutPlan): string {
     `plan ok: ${plan.rollout.id}${plan.rollout.name ? ` (${plan.rollout.name})` : ''}`,
     `  baseline  ${plan.backends.baseline.model} at ${plan.backends.baseline.baseUrl}`,
     `  candidate ${plan.backends.candidate.model} at ${plan.backends.candidate.baseUrl}`,
-    `  router    ${plan.router.kind} ${plan.router.kind === 'gateway' ? gatewayAdminUrls(plan.router).join(', ') : plan.router.statsSocket}, route ${routeOf(plan)}`,
+    `  router    ${plan.router.kind} ${routerLocationOf(plan.router)}, route ${routeOf(plan)}`,
     `  metrics   Prometheus at ${plan.prometheus.url}, checked every ${formatDuration(plan.stages.canary.checkInterval)}`,
     '  stages',
   ];
@@ -126,7 +126,11 @@ function behavioralLines(plan: RolloutPlan): string[] {
       phrasing.push(...specs.filter((s) => s.metric === PHRASING_METRIC));
       lines.push(`  behavior  golden eval: ${names(specs)}  (* a regression fails the eval)`);
     }
-    if (plan.stages.shadow.enabled) {
+    if (plan.stages.shadow.enabled && plan.router.kind !== 'gateway') {
+      lines.push(
+        `  ${lines.length === 0 ? 'behavior ' : '         '} shadow soak: answers not compared: the mirrored answer pairs are the llm-rollout gateway's, and ${plan.router.kind} keeps none`,
+      );
+    } else if (plan.stages.shadow.enabled) {
       const compare = shadowCompare(plan.stages.shadow);
       const { baseline, candidate } = plan.backends;
       const priced = [baseline.pricing, candidate.pricing].some((p) => p.inputPer1k > 0 || p.outputPer1k > 0);

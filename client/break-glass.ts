@@ -6,7 +6,7 @@
 import type { TrafficState } from '../activities/contract';
 import { backendsSource, defaultRouterFactory, type RouterFactory } from '../activities/traffic';
 import { restoreBaseline } from '../activities/traffic/reconcile';
-import { routeOf, type RolloutPlan } from '../plan/schema';
+import { routeOf, routerLocationOf, type RolloutPlan } from '../plan/schema';
 
 export type BreakGlassResult =
   | { restored: true; alreadyRestored: boolean; state: TrafficState; elapsedMs: number; where: string }
@@ -14,7 +14,8 @@ export type BreakGlassResult =
 
 /** Where a plan's traffic layer is, in words for people. */
 export function trafficLayerOf(plan: RolloutPlan): string {
-  if (plan.router.kind !== 'gateway') return `HAProxy ${plan.router.statsSocket} backend ${plan.router.haproxyBackend}`;
+  if (plan.router.kind === 'haproxy') return `HAProxy ${plan.router.statsSocket} backend ${plan.router.haproxyBackend}`;
+  if (plan.router.kind !== 'gateway') return `${plan.router.kind} ${routeOf(plan)}, ${routerLocationOf(plan.router)}`;
   const replicas = plan.router.replicas?.length ?? 0;
   return `gateway ${plan.router.adminUrl}${replicas > 0 ? ` and ${replicas} replica(s)` : ''} route ${routeOf(plan)}`;
 }

@@ -3,8 +3,10 @@
 //   INCIDENTS_HOST / _PORT    where to listen (default 127.0.0.1:9095)
 //   INCIDENTS_PATH            default /alertmanager
 //   INCIDENTS_ROLLOUT_LABELS  labels naming the rollout, comma-separated (default rollout_id,rollout)
-// Temporal from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE or the running embedded stack.
+// Temporal from Temporal's environment configuration (TEMPORAL_ADDRESS, TEMPORAL_PROFILE, TLS, API
+// key; client/temporal-config.ts) or the running embedded stack.
 import { connectTemporal, TemporalUnreachableError, type TemporalClient } from '../client/connection';
+import { describeTemporal, TemporalConfigError } from '../client/temporal-config';
 import { RolloutService } from '../client/rollout-service';
 import { startIncidentReceiver } from './receiver';
 import { exitWhenWritten } from '../lib/output-streams';
@@ -26,7 +28,7 @@ async function main(): Promise<number> {
   try {
     connected = await connectTemporal();
   } catch (error) {
-    if (!(error instanceof TemporalUnreachableError)) throw error;
+    if (!(error instanceof TemporalUnreachableError || error instanceof TemporalConfigError)) throw error;
     console.error(`incidents: ${error.message}`);
     return 1;
   }
@@ -43,9 +45,7 @@ async function main(): Promise<number> {
       .filter(Boolean),
     log: (line) => console.log(line),
   });
-  console.log(
-    `incident receiver: Alertmanager webhook URL ${receiver.url} (Temporal ${temporal.address}, namespace ${temporal.namespace})`,
-  );
+  console.log(`incident receiver: Alertmanager webhook URL ${receiver.url} (Temporal ${describeTemporal(temporal)})`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

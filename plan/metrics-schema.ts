@@ -57,7 +57,8 @@ export interface MetricsPlanView {
   backends: { baseline: { model: string }; candidate: { model: string } };
   router:
     | { kind: 'gateway'; route?: string }
-    | { kind: 'haproxy'; haproxyBackend: string; baselineServer: string; candidateServer: string };
+    | { kind: 'haproxy'; haproxyBackend: string; baselineServer: string; candidateServer: string }
+    | { kind: 'gateway-api' | 'istio' };
   metrics?: MetricsBlock;
 }
 
@@ -69,10 +70,8 @@ function defaultLabels(plan: MetricsPlanView, dialect: SeriesDialect, arm: 'base
   const { router } = plan;
   switch (dialect) {
     case 'gateway':
-      return {
-        route: router.kind === 'gateway' ? (router.route ?? plan.rollout.id) : router.haproxyBackend,
-        backend: arm,
-      };
+      if (router.kind === 'gateway') return { route: router.route ?? plan.rollout.id, backend: arm };
+      return router.kind === 'haproxy' ? { route: router.haproxyBackend, backend: arm } : {};
     case 'haproxy':
       return router.kind === 'haproxy'
         ? { proxy: router.haproxyBackend, server: arm === 'baseline' ? router.baselineServer : router.candidateServer }
@@ -86,11 +85,20 @@ function defaultLabels(plan: MetricsPlanView, dialect: SeriesDialect, arm: 'base
   }
 }
 
+/** Whose request and error series a router's plan reads unless it says: its own traffic layer's. */
+const DEFAULT_TRAFFIC_DIALECT: Record<MetricsPlanView['router']['kind'], SeriesDialect> = {
+  gateway: 'gateway',
+  haproxy: 'haproxy',
+  istio: 'istio',
+  // Envoy Gateway, Istio's and kgateway's Gateway API implementations all run Envoy.
+  'gateway-api': 'envoy',
+};
+
 export function resolveMetrics(plan: MetricsPlanView): ResolvedMetrics {
   const block = plan.metrics ?? {};
   const source = block.source ?? (plan.router.kind === 'gateway' ? 'records' : 'prometheus');
   if (source === 'records') return { source };
-  const traffic: SeriesDialect = block.traffic ?? (plan.router.kind === 'haproxy' ? 'haproxy' : 'gateway');
+  const traffic: SeriesDialect = block.traffic ?? DEFAULT_TRAFFIC_DIALECT[plan.router.kind];
   const latency: LatencyDialect = block.latency ?? (DIALECTS[traffic].latency ? traffic : 'vllm');
   const labels = (side: 'traffic' | 'latency', dialect: LatencyDialect, arm: 'baseline' | 'candidate'): LabelSet =>
     dialect === 'none' ? {} : { ...defaultLabels(plan, dialect, arm), ...block[arm]?.[side] };

@@ -13,6 +13,13 @@ import { notificationsSchema } from './notifications-schema';
 import { planShapeProblem } from './plan-shape';
 import { shadowStageSchema } from './shadow-schema';
 import { canaryBehaviorSchema } from './canary-behavior-schema';
+import {
+  gatewayApiRouterSchema,
+  istioRouterSchema,
+  kubeAccessOf,
+  kubeRouteName,
+  kubeRuleOf,
+} from './kube-router-schema';
 
 const slug = z
   .string()
@@ -61,6 +68,8 @@ const router = z.discriminatedUnion('kind', [
     baselineServer: z.string().min(1),
     candidateServer: z.string().min(1),
   }),
+  gatewayApiRouterSchema,
+  istioRouterSchema,
 ]);
 
 const guardrail = (defaults: { direction: Direction; tolerance: number; critical: boolean; enabled?: boolean }) =>
@@ -350,7 +359,28 @@ export function gatewayAdminUrls(router: RolloutPlan['router']): string[] {
   return router.kind === 'gateway' ? [...new Set([router.adminUrl, ...(router.replicas ?? [])])] : [];
 }
 
-/** The gateway route a plan moves. */
+/** Where a router's traffic layer is reached, in words: admin planes, a socket, or a cluster. */
+export function routerLocationOf(router: RolloutPlan['router']): string {
+  switch (router.kind) {
+    case 'gateway':
+      return gatewayAdminUrls(router).join(', ');
+    case 'haproxy':
+      return router.statsSocket;
+    case 'gateway-api':
+      return `HTTPRoute rule ${kubeRuleOf(router)} via ${kubeAccessOf(router)}`;
+    case 'istio':
+      return `VirtualService http route ${kubeRuleOf(router)} (DestinationRule ${router.destinationRule}, subsets ${router.baselineSubset} → ${router.candidateSubset}) via ${kubeAccessOf(router)}`;
+  }
+}
+
+/** The route a plan moves: the gateway's route, HAProxy's backend, or the route object's namespace/name. */
 export function routeOf(plan: RolloutPlan): string {
-  return plan.router.kind === 'gateway' ? (plan.router.route ?? plan.rollout.id) : plan.router.haproxyBackend;
+  switch (plan.router.kind) {
+    case 'gateway':
+      return plan.router.route ?? plan.rollout.id;
+    case 'haproxy':
+      return plan.router.haproxyBackend;
+    default:
+      return kubeRouteName(plan.router);
+  }
 }

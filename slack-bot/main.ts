@@ -1,7 +1,9 @@
 // `npm run slack-bot`: the rollout Slack bot as its own process. Slack settings from SLACK_*
-// variables (slack-bot/config.ts), Temporal from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE /
-// TEMPORAL_UI_URL or the running embedded stack. SIGINT/SIGTERM stop it.
+// variables (slack-bot/config.ts), Temporal from Temporal's environment configuration
+// (client/temporal-config.ts: TEMPORAL_ADDRESS, TEMPORAL_PROFILE, TLS, API key), TEMPORAL_UI_URL
+// or the running embedded stack. SIGINT/SIGTERM stop it.
 import { connectTemporal, TemporalUnreachableError } from '../client/connection';
+import { describeTemporal, TemporalConfigError } from '../client/temporal-config';
 import { startRolloutBot } from './bot';
 import { ConfigError, slackBotConfig } from './config';
 
@@ -25,8 +27,8 @@ async function main(): Promise<void> {
   });
   console.log(
     config.mode === 'http'
-      ? `rollout Slack bot: request URL ${bot.url} (Temporal ${temporal.address}, namespace ${temporal.namespace})`
-      : `rollout Slack bot connected in Socket Mode (Temporal ${temporal.address}, namespace ${temporal.namespace})`,
+      ? `rollout Slack bot: request URL ${bot.url} (Temporal ${describeTemporal(temporal)})`
+      : `rollout Slack bot connected in Socket Mode (Temporal ${describeTemporal(temporal)})`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -39,7 +41,11 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    console.error(error instanceof ConfigError || error instanceof TemporalUnreachableError ? error.message : error);
+    console.error(
+      error instanceof ConfigError || error instanceof TemporalUnreachableError || error instanceof TemporalConfigError
+        ? error.message
+        : error,
+    );
     process.exit(1);
   },
 );

@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 const versionsFile = fileURLToPath(new URL('../scripts/temporal-versions.env', import.meta.url));
 
-function pinnedVersions(): Record<string, string> {
-  const entries = readFileSync(versionsFile, 'utf8')
+/** KEY=value lines of a versions file the install scripts `source` as well. */
+export function pinnedVersions(file = versionsFile): Record<string, string> {
+  const entries = readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => /^[A-Z_]+=/.test(line))
     .map((line) => line.split('=', 2) as [string, string]);
@@ -35,4 +36,21 @@ export function temporalCliPath(): string {
 export function temporalTestServerPath(): string {
   const version = pinnedVersions().TEMPORAL_TEST_SERVER_VERSION;
   return installed(join(cacheDir(), `temporal-test-server-${version}`, 'bin', 'temporal-test-server'));
+}
+
+/** The Temporal server, its SQL schema tool and schema (scripts/setup-temporal-server.sh). */
+export function temporalServerInstall(): { server: string; sqlTool: string; postgresSchemaDir: string } {
+  const dir = join(cacheDir(), `temporal-server-${pinnedVersions().TEMPORAL_SERVER_VERSION}`);
+  const built = (path: string) => {
+    if (!existsSync(path))
+      throw new Error(
+        `Temporal server install missing at ${path}; run \`bash scripts/setup-temporal-server.sh\` first`,
+      );
+    return path;
+  };
+  return {
+    server: built(join(dir, 'bin', 'temporal-server')),
+    sqlTool: built(join(dir, 'bin', 'temporal-sql-tool')),
+    postgresSchemaDir: built(join(dir, 'schema', 'postgresql', 'v12')),
+  };
 }

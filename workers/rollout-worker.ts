@@ -2,11 +2,12 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDependencies } from '../activities';
+import { temporalConnectionOptions } from '../client/connection';
+import type { TemporalConfig } from '../client/temporal-config';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-export interface RolloutWorkerOptions {
-  address: string;
+export interface RolloutWorkerOptions extends Pick<TemporalConfig, 'address' | 'tls' | 'apiKey' | 'metadata'> {
   namespace: string;
   taskQueue: string;
   activities?: ActivityDependencies;
@@ -20,7 +21,7 @@ export interface RunningWorker {
 }
 
 export async function startRolloutWorker(options: RolloutWorkerOptions): Promise<RunningWorker> {
-  const connection = await NativeConnection.connect({ address: options.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(options));
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,

@@ -95,5 +95,7 @@ export const REPORT: ActivityOptions = {
  */
 export const BEHAVIOR: ActivityOptions = {
   startToCloseTimeout: '5m',
+  // It heartbeats while it works: a worker lost mid-check is noticed in seconds, not in 5 minutes.
+  heartbeatTimeout: '15s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 2 },
 };

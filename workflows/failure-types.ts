@@ -34,6 +34,10 @@ export const FailureType = {
   RouteNotFound: 'RouteNotFound',
   // Traffic activities: the traffic layer refused the request as wrong (gateway 4xx, HAProxy refusal, bad percent). Non-retryable.
   InvalidRouterConfig: 'InvalidRouterConfig',
+  // Traffic activities (gateway-api, istio): the HTTPRoute or VirtualService lacks the llm-rollout.io/managed: "true" annotation that hands it to the rollout. Non-retryable.
+  RouteNotOwned: 'RouteNotOwned',
+  // Traffic activities (gateway-api, istio): the route's weights or mirror differ from what the rollout last wrote (another controller or a person changed them); never overwritten. Non-retryable.
+  RouteChangedUnderRollout: 'RouteChangedUnderRollout',
   // Traffic activities: the gateway answered 409 (e.g. weights naming backends the route lacks). Non-retryable.
   RouteConflict: 'RouteConflict',
   // Traffic and shadow-pair activities: the worker has no gateway admin token. Non-retryable.

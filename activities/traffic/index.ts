@@ -1,4 +1,4 @@
-// Traffic activities: steer the plan's router (gateway or HAProxy). Each is idempotent.
+// Traffic activities: steer the plan's router (gateway, HAProxy, Gateway API HTTPRoute or Istio VirtualService). Each is idempotent.
 import { ApplicationFailure } from '@temporalio/activity';
 import type {
   BackendConfig,
@@ -22,6 +22,8 @@ import { FanOutRouter } from './fan-out-router';
 import { GatewayRouter } from './gateway-router';
 import { resolveGatewayToken } from './gateway-token';
 import { HaproxyRouter } from './haproxy-router';
+import { gatewayApiRouter } from './gateway-api-router';
+import { istioRouter } from './istio-router';
 import { reconcileTraffic, restoreBaseline, type BackendsSource } from './reconcile';
 import { reinstateBaseline } from './reinstate';
 import type { ResolvedBackend, TrafficRouter } from './traffic-router';
@@ -30,7 +32,9 @@ import { FailureType } from '../../workflows/failure-types';
 export type RouterFactory = (router: RouterConfig, route: string) => TrafficRouter;
 
 export const defaultRouterFactory: RouterFactory = (router, route) => {
-  if (router.kind !== 'gateway') return new HaproxyRouter(router);
+  if (router.kind === 'haproxy') return new HaproxyRouter(router);
+  if (router.kind === 'gateway-api') return gatewayApiRouter(router);
+  if (router.kind === 'istio') return istioRouter(router);
   const token = resolveGatewayToken(router);
   const gatewayAt = (adminUrl: string) => new GatewayRouter(new GatewayAdminClient({ adminUrl, token }), route);
   const adminUrls = gatewayAdminUrls(router);

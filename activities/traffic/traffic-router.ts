@@ -1,4 +1,5 @@
-// A traffic layer the rollout can steer: our gateway (the embedded default) or HAProxy. Every
+// A traffic layer the rollout can steer: our gateway (the embedded default), HAProxy, or a
+// Kubernetes route object (Gateway API HTTPRoute, Istio VirtualService). Every
 // operation is idempotent and returns the state it leaves behind.
 import type { TrafficState } from '../contract';
 

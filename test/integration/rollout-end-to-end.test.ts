@@ -11,6 +11,7 @@ import { readPrometheusFigures } from '../../activities/metrics/prometheus-figur
 import { decide, requestRollback } from '../../client/rollout-commands';
 import { rolloutHandle, startRollout, watchRollout } from '../../client/rollouts';
 import { demoPlan } from '../../demo/demo-plans';
+import { withShortWindows } from '../support/plans';
 import type { RouteState, SetShadowRequest } from '../../gateway/admin-api';
 import { GatewayAdminClient } from '../../gateway/admin-client';
 import { parsePlan } from '../../plan/schema';
@@ -51,17 +52,7 @@ function plan(
   if (warmUp) input.guardrails = { ...input.guardrails, warmUp };
   // As examples/minimal.json: no prices on either backend.
   if (unpriced) for (const backend of Object.values(input.backends)) delete backend.pricing;
-  // Shorter windows than the demo: the test only needs every stage to run on real data.
-  input.stages!.shadow = { enabled: true, share: 0.5, window: '8s' };
-  input.stages!.canary = {
-    checkInterval: '4s',
-    steps: [
-      { weight: 25, window: '10s' },
-      { weight: 50, window: '10s' },
-    ],
-  };
-  input.stages!.cutover = { bake: '6s' };
-  return parsePlan(input);
+  return parsePlan(withShortWindows(input));
 }
 
 beforeAll(async () => {

@@ -1,5 +1,6 @@
 // Plans for tests: short windows, every knob explicit where the test depends on it.
-import type { GatePoint, RolloutPlanInput } from '../../plan/schema';
+import { expect } from 'vitest';
+import { parsePlan, PlanValidationError, type GatePoint, type RolloutPlanInput } from '../../plan/schema';
 
 export interface TestPlanOptions {
   id: string;
@@ -71,4 +72,32 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
       ...(options.warmUp && { warmUp: options.warmUp }),
     },
   };
+}
+
+/** The problems parsePlan reports for `input`; fails the test if the plan is accepted. */
+export function problemsOf(input: unknown): string[] {
+  try {
+    parsePlan(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PlanValidationError);
+    return (error as PlanValidationError).problems;
+  }
+  throw new Error('expected the plan to be rejected, but it parsed');
+}
+
+/**
+ * A demo plan cut down for an end-to-end test that only needs every stage to run on real data:
+ * an 8 s shadow soak, two canary steps (25 % and 50 %) checked every 4 s, a 6 s bake.
+ */
+export function withShortWindows(input: RolloutPlanInput, firstStepWindow = '10s'): RolloutPlanInput {
+  input.stages!.shadow = { enabled: true, share: 0.5, window: '8s' };
+  input.stages!.canary = {
+    checkInterval: '4s',
+    steps: [
+      { weight: 25, window: firstStepWindow },
+      { weight: 50, window: '10s' },
+    ],
+  };
+  input.stages!.cutover = { bake: '6s' };
+  return input;
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPlanFile } from '../../plan/load';
 import { resolveMetrics } from '../../plan/metrics-schema';
 import { parsePlan, PlanValidationError, type RolloutPlan, type RolloutPlanInput } from '../../plan/schema';
+import { problemsOf } from '../support/plans';
 
 const EXAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples');
 
@@ -26,17 +27,6 @@ function minimal(): RolloutPlanInput {
 /** A plan input with one part replaced (shallow per top-level key, as a person would edit it). */
 function withPart(part: Record<string, unknown>): unknown {
   return { ...minimal(), ...part };
-}
-
-/** The problems parsePlan reports for `input`; fails the test if the plan is accepted. */
-function problemsOf(input: unknown): string[] {
-  try {
-    parsePlan(input);
-  } catch (error) {
-    expect(error).toBeInstanceOf(PlanValidationError);
-    return (error as PlanValidationError).problems;
-  }
-  throw new Error('expected the plan to be rejected, but it parsed');
 }
 
 describe('parsePlan defaults', () => {
@@ -487,7 +477,14 @@ describe('loadPlanFile', () => {
   it('parses every example plan shipped in examples/', async () => {
     // Protects the docs: an example that no longer parses is the first thing a new user hits.
     const files = (await readdir(EXAMPLES)).filter((name) => /\.(ya?ml|json)$/.test(name)).sort();
-    expect(files).toEqual(['haproxy.yaml', 'minimal.json', 'quickstart.yaml', 'support-bot.yaml']);
+    expect(files).toEqual([
+      'gateway-api.yaml',
+      'haproxy.yaml',
+      'istio.yaml',
+      'minimal.json',
+      'quickstart.yaml',
+      'support-bot.yaml',
+    ]);
     for (const name of files) {
       const plan = await loadPlanFile(join(EXAMPLES, name));
       expect(plan.rollout.id, name).toMatch(/^[a-z0-9]/);
