@@ -8,6 +8,14 @@
 //   value went down                  the process restarted (counter reset): increment = current
 //                                    (what it counted since restarting; what it counted between the
 //                                    previous look and the restart is lost, and says so nowhere)
+//   another series of the same       the same: a restart resets every counter of the process, and
+//   process went down                one that has already counted past its old value would
+//                                    otherwise give current − previous. In a histogram that mixes
+//                                    whole and differenced buckets, which are cumulative, so the
+//                                    shares above a threshold came out as garbage (a healthy
+//                                    candidate read +99 pts above the baseline's p99 after a
+//                                    gateway restart). The process is the scrape target (job and
+//                                    instance); a series without either is one with its buckets.
 //   series new since the last look   increment = current (born since, as Prometheus saw no
 //                                    sample for it before)
 //   series gone                      no increment (its last moments are lost)
@@ -42,12 +50,45 @@ export function readingsOf(samples: readonly SeriesSample[]): Readings {
   return readings;
 }
 
-/** Each series' increment since the previous look (see the rules above). */
-export function increments(previous: Readings, current: Readings): Readings {
+/** The process a series came from (see the rules above). */
+function processOf(key: string): string {
+  let labels: LabelSet;
+  try {
+    labels = labelsOfKey(key);
+  } catch {
+    return key;
+  }
+  if (labels.job !== undefined || labels.instance !== undefined)
+    return JSON.stringify([labels.job ?? '', labels.instance ?? '']);
+  const { le: _bucket, ...series } = labels;
+  return seriesKey(series);
+}
+
+/** The processes that restarted between two looks: one of their series went down. */
+export function restartedProcesses(...families: Array<[previous: Readings, current: Readings]>): Set<string> {
+  const restarted = new Set<string>();
+  for (const [previous, current] of families)
+    for (const [key, value] of Object.entries(current)) {
+      const before = previous[key];
+      if (before !== undefined && value < before) restarted.add(processOf(key));
+    }
+  return restarted;
+}
+
+/**
+ * Each series' increment since the previous look (see the rules above). `restarted` is what
+ * restartedProcesses found over every family read from the same processes; by default, this one's.
+ */
+export function increments(
+  previous: Readings,
+  current: Readings,
+  restarted: ReadonlySet<string> = restartedProcesses([previous, current]),
+): Readings {
   const result: Readings = {};
   for (const [key, value] of Object.entries(current)) {
     const before = previous[key];
-    result[key] = before === undefined || value < before ? value : value - before;
+    const whole = before === undefined || value < before || (restarted.size > 0 && restarted.has(processOf(key)));
+    result[key] = whole ? value : value - before;
   }
   return result;
 }

@@ -17,7 +17,7 @@
 //
 // Pure: the snapshot is small plain JSON the workflow hands back at the next look.
 import type { LatencyReference, MetricData } from './canary-input';
-import { increments, resets, sumWhere, type Readings } from './series-counters';
+import { increments, restartedProcesses, resets, sumWhere, type Readings } from './series-counters';
 import { DIALECTS, type SeriesSelection } from '../plan/series-dialects';
 import { addBuckets, bucketsOf, boundaryAtOrAbove, countAbove, totalOf, type Buckets } from './series-histogram';
 import { NO_JSON, NO_STREAM, notApplicable, type TailReferences } from './traffic-window';
@@ -89,11 +89,18 @@ export function armIncrements(
 ): { totals: ArmTotals; resets: number } {
   const totals = emptyTotals();
   let resetCount = 0;
+  // A process that restarted reset every family it exports, not only the series seen to drop.
+  const restarted = restartedProcesses(
+    ...(Object.keys(current) as Family[]).map((family): [Readings, Readings] => [
+      previous[family] ?? {},
+      current[family] ?? {},
+    ]),
+  );
   const inc = (family: Family): Readings => {
     const before = previous[family] ?? {};
     const now = current[family] ?? {};
     resetCount += resets(before, now);
-    return increments(before, now);
+    return increments(before, now, restarted);
   };
   const responses = DIALECTS[selection.traffic.dialect].responses;
   if (responses) {

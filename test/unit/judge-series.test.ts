@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { seriesQueries } from '../../activities/metrics/series-queries';
 import { judgeCanary } from '../../judge/canary-judge';
-import { increments, readingsOf, resets, seriesKey, sumWhere } from '../../judge/series-counters';
+import { increments, readingsOf, resets, restartedProcesses, seriesKey, sumWhere } from '../../judge/series-counters';
 import type { SeriesSelection } from '../../plan/series-dialects';
 import { boundaryAtOrAbove, bucketsOf, countAbove, referenceFromBuckets } from '../../judge/series-histogram';
 import {
@@ -49,6 +49,37 @@ describe('per-series differencing', () => {
     expect(increments(before, after)).toEqual({ a: 5, b: 2, fresh: 4 });
     expect(resets(before, after)).toBe(1);
     expect(increments(after, after)).toEqual({ a: 0, b: 0, fresh: 0 });
+  });
+
+  it('a restarted process resets all its series: a histogram is never half whole, half differenced', () => {
+    // The gateway restarted and has already served more fast requests than before: its le=0.05
+    // bucket is above its old value, the others below.
+    const before = {
+      ...buckets('m', { '0.05': 100, '0.1': 200, '+Inf': 200 }, 'gw:1'),
+      ...buckets('m', { '0.05': 40, '0.1': 50, '+Inf': 50 }, 'gw:2'),
+    };
+    const after = {
+      ...buckets('m', { '0.05': 150, '0.1': 160, '+Inf': 160 }, 'gw:1'),
+      ...buckets('m', { '0.05': 45, '0.1': 60, '+Inf': 60 }, 'gw:2'),
+    };
+    const inc = increments(before, after);
+    const of = (instance: string, le: string) => inc[seriesKey({ model_name: 'm', le, job: 'vllm', instance })];
+    // gw:1 restarted: everything it counted since, whole (cumulative buckets stay ordered).
+    expect([of('gw:1', '0.05'), of('gw:1', '0.1'), of('gw:1', '+Inf')]).toEqual([150, 160, 160]);
+    // gw:2 did not: differenced as before.
+    expect([of('gw:2', '0.05'), of('gw:2', '0.1'), of('gw:2', '+Inf')]).toEqual([5, 10, 10]);
+    // Series without a scrape target group by their buckets.
+    const bare = (counts: Record<string, number>) =>
+      readingsOf(Object.entries(counts).map(([le, value]) => ({ labels: { le }, value })));
+    expect(Object.values(increments(bare({ '1': 10, '+Inf': 20 }), bare({ '1': 12, '+Inf': 15 })))).toEqual([12, 15]);
+    // A restart seen in one family (the counter went down) resets the same process's other families.
+    const responses = readingsOf([{ labels: { code: '200', job: 'vllm', instance: 'gw:1' }, value: 90 }]);
+    const responsesAfter = readingsOf([{ labels: { code: '200', job: 'vllm', instance: 'gw:1' }, value: 120 }]);
+    expect(
+      Object.values(
+        increments(responses, responsesAfter, restartedProcesses([before, after], [responses, responsesAfter])),
+      ),
+    ).toEqual([120]);
   });
 
   it('keys series by their labels in name order, without the metric name, and skips non-finite values', () => {
