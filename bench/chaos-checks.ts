@@ -22,6 +22,8 @@ export interface Injection {
   moment: InjectionMoment;
   /** The rollout it was aimed at (its stage, its candidate, its rollback signal), if any. */
   rollout?: string;
+  /** Aimed at a rollback signal: whether the server took the signal (it may have been down). */
+  signalled?: boolean;
   /** Epoch ms: from the fault until the component was healthy again (restarted and ready, resumed, healed). */
   from: number;
   to: number;
@@ -48,6 +50,8 @@ export interface RolloutRun {
   status: string;
   outcome?: string;
   reason?: string;
+  /** The types of the run's timeline events (rollback_requested, rollback_ignored, …). */
+  events: string[];
   /** The route as the gateway holds it after the run. */
   route: { weights: Record<string, number>; shadowEnabled: boolean; models: string[] } | null;
   candidateModel: string;
@@ -55,16 +59,37 @@ export interface RolloutRun {
 
 export type Expected = 'promoted' | 'rolled_back';
 
-/** What the right outcome is: rolled back after a rollback signal or with a candidate that is (or became) broken; promoted otherwise. */
+/**
+ * What the right outcome is: rolled back with a candidate that is (or became) broken, or after a
+ * rollback signal the server took, unless the run says it came after the promotion
+ * (rollback_ignored: nothing left to undo); promoted otherwise.
+ */
 export function expectedOutcome(run: RolloutRun, injections: readonly Injection[]): Expected {
   const aimed = injections.filter((injection) => injection.rollout === run.id);
   if (run.candidate === 'bad') return 'rolled_back';
-  if (aimed.some((injection) => injection.moment === 'rollback_signal')) return 'rolled_back';
+  const signalled = aimed.some((injection) => injection.moment === 'rollback_signal' && injection.signalled !== false);
+  if (signalled && !run.events.includes('rollback_ignored')) return 'rolled_back';
   if (aimed.some((injection) => BACKEND_FAULTS.has(injection.kind))) return 'rolled_back';
   return 'promoted';
 }
 
 const overlaps = (injection: Injection, from: number, to: number) => injection.from <= to && injection.to >= from;
+
+/** The reasons a rollout gives for a canary it could not see, or traffic it could not move. */
+const OUTAGE_REASON = /cannot be observed|^\w+ failed: /;
+
+/** A good candidate rolled back because the traffic layer or Prometheus was out during its life. */
+export function rolledBackByOutage(run: RolloutRun, injections: readonly Injection[]): boolean {
+  return (
+    run.candidate === 'good' &&
+    run.outcome === 'rolled_back' &&
+    OUTAGE_REASON.test(run.reason ?? '') &&
+    injections.some(
+      (injection) =>
+        OBSERVATION_OUTAGES.has(injection.kind) && overlaps(injection, run.startedAt, run.endedAt ?? Infinity),
+    )
+  );
+}
 
 export interface RolloutCheck {
   id: string;
@@ -88,16 +113,10 @@ export function checkRollout(run: RolloutRun, injections: readonly Injection[]):
       problems.push(`workflow ${run.status}`);
     } else if (run.outcome !== expected) {
       // A healthy candidate may be rolled back when an outage hid its canary past the failure
-      // budget: the plan's rule for a canary nobody can see, not a wrong call.
-      const unobserved =
-        expected === 'promoted' &&
-        run.outcome === 'rolled_back' &&
-        /cannot be observed/.test(run.reason ?? '') &&
-        injections.some(
-          (injection) =>
-            OBSERVATION_OUTAGES.has(injection.kind) && overlaps(injection, run.startedAt, run.endedAt ?? Infinity),
-        );
-      if (!unobserved) {
+      // budget, or kept a traffic move from landing within its retries: the plan's rule for a
+      // canary nobody can see or steer, not a wrong call (counted apart as rolledBackByOutage).
+      const unobserved = rolledBackByOutage(run, injections);
+      if (expected !== 'promoted' || !unobserved) {
         wrongOutcome = true;
         problems.push(`expected ${expected}, got ${run.outcome ?? 'no outcome'}: ${run.reason ?? ''}`);
       }

@@ -79,9 +79,10 @@ export class ChaosInjector {
     const moment = this.pickMoment();
     const target = moment === 'any' ? null : await this.waitFor(moment);
     const aimed: InjectionMoment = target ? moment : 'any';
+    let signalled: boolean | undefined;
     if (aimed === 'rollback_signal') {
       // The fault lands within milliseconds of the signal, before or after it reaches the worker.
-      await target!.rollback('chaos: rollback just before a crash').catch(() => undefined);
+      signalled = await target!.rollback('chaos: rollback just before a crash');
       await sleep(Math.floor(this.random() * 20));
     }
     const from = Date.now();
@@ -89,7 +90,14 @@ export class ChaosInjector {
     if (kind === 'worker_kill') await this.stack.killWorker(downMs);
     else if (kind === 'temporal_kill') await this.stack.killTemporal(downMs);
     else await this.stack.killGateway(downMs);
-    this.record({ kind, moment: aimed, ...(target && { rollout: target.options.id }), from, to: Date.now() });
+    this.record({
+      kind,
+      moment: aimed,
+      ...(target && { rollout: target.options.id }),
+      ...(signalled !== undefined && { signalled }),
+      from,
+      to: Date.now(),
+    });
   }
 
   private async outage(kind: InjectionKind): Promise<void> {

@@ -67,8 +67,12 @@ export class ChaosRollout {
     this.sim?.setBehaviour({ fault });
   }
 
-  async rollback(reason: string): Promise<void> {
-    await rolloutHandle(this.client, this.options.id).signal(rollbackSignal, { reason, by: OWNER });
+  /** Sends `rollback`; false when the server did not take it (it was down). */
+  async rollback(reason: string): Promise<boolean> {
+    return rolloutHandle(this.client, this.options.id)
+      .signal(rollbackSignal, { reason, by: OWNER })
+      .then(() => true)
+      .catch(() => false);
   }
 
   /** Runs the rollout to its end (or `deadline`), then reads what it left. */
@@ -171,7 +175,9 @@ export class ChaosRollout {
         }
       }
       if (this.endedAt === null)
-        console.log(`  approval of ${this.options.id} gave up: ${(lastError as Error)?.message}`);
+        console.log(
+          `  approval of ${this.options.id} gave up: ${(lastError as Error)?.message} (${(lastError as { cause?: Error })?.cause?.message ?? 'no cause'})`,
+        );
     })();
   }
 
@@ -179,10 +185,12 @@ export class ChaosRollout {
     const { id } = this.options;
     let outcome: string | undefined;
     let reason: string | undefined;
+    let events: string[] = [];
     if (this.endedAt !== null) {
       const final = await retry(deadline + 60_000, () => this.handle!.result()).catch(() => null);
       outcome = final?.outcome;
       reason = final?.reason;
+      events = final?.timeline.map((event) => event.type) ?? [];
       if (!final) this.workflowStatus = (await this.handle!.describe().catch(() => null))?.status.name ?? 'FAILED';
     } else {
       outcome = this.status?.outcome ?? this.status?.phase;
@@ -196,6 +204,7 @@ export class ChaosRollout {
       status: this.workflowStatus,
       ...(outcome !== undefined && { outcome }),
       ...(reason !== undefined && { reason }),
+      events,
       route: route && {
         weights: route.weights,
         shadowEnabled: route.shadow.enabled,

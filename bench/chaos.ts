@@ -15,7 +15,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '../lib/seeded-random';
 import { startSimulatedBackend, type SimulatedBackend } from '../simulator/sim-backend';
-import { checkRollout, INJECTION_KINDS, tallyClientErrors, type ClientAnswer, type RolloutRun } from './chaos-checks';
+import {
+  checkRollout,
+  INJECTION_KINDS,
+  rolledBackByOutage,
+  tallyClientErrors,
+  type ClientAnswer,
+  type RolloutRun,
+} from './chaos-checks';
 import { ChaosInjector } from './chaos-injector';
 import { ChaosRollout } from './chaos-rollouts';
 import { sleep, ChaosStack } from './chaos-stack';
@@ -146,6 +153,7 @@ async function main(): Promise<string> {
     moments: count(injector.injections.map((injection) => injection.moment)),
     outcomes: count(outcomes),
     bad_candidates: finished.filter(({ run }) => run.candidate === 'bad').length,
+    rolled_back_by_outage: finished.filter(({ run }) => rolledBackByOutage(run, injector.injections)).length,
     client_requests: answers.length,
     client_errors_during_gateway_outage: clientErrors.duringGatewayOutage,
     client_errors_on_candidate: clientErrors.onCandidate,
@@ -158,6 +166,9 @@ async function main(): Promise<string> {
   console.log(`aimed at                     ${JSON.stringify(summary.moments)}`);
   console.log(
     `rollouts                     ${summary.rollouts} (${summary.bad_candidates} with a bad candidate): ${JSON.stringify(summary.outcomes)}`,
+  );
+  console.log(
+    `  of them healthy candidates rolled back because the gateway or Prometheus was out: ${summary.rolled_back_by_outage}`,
   );
   console.log(`stuck                        ${summary.stuck} (goal 0)`);
   console.log(`wrong outcome                ${summary.wrong_outcome} (goal 0)`);

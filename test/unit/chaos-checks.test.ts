@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkRollout,
   expectedOutcome,
+  rolledBackByOutage,
   tallyClientErrors,
   type ClientAnswer,
   type Injection,
@@ -18,6 +19,7 @@ const run = (over: Partial<RolloutRun> = {}): RolloutRun => ({
   outcome: 'promoted',
   route: { weights: { baseline: 0, candidate: 100 }, shadowEnabled: false, models: ['cand'] },
   candidateModel: 'cand',
+  events: [],
   ...over,
 });
 const rolledBack = (over: Partial<RolloutRun> = {}) =>
@@ -27,6 +29,7 @@ const rolledBack = (over: Partial<RolloutRun> = {}) =>
     route: { weights: { baseline: 100, candidate: 0 }, shadowEnabled: false, models: ['base'] },
     ...over,
   });
+const rolledBackOf = (reason: string) => rolledBack({ reason });
 const injection = (over: Partial<Injection>): Injection => ({
   kind: 'worker_kill',
   moment: 'any',
@@ -45,6 +48,15 @@ describe('expectedOutcome', () => {
     expect(expectedOutcome(run(), [injection({ kind: 'backend_hang', moment: 'canary', rollout: 'r1' })])).toBe(
       'rolled_back',
     );
+    // A signal the server did not take (it was down), or one that came after the promotion.
+    expect(expectedOutcome(run(), [injection({ moment: 'rollback_signal', rollout: 'r1', signalled: false })])).toBe(
+      'promoted',
+    );
+    expect(
+      expectedOutcome(run({ events: ['promoted', 'rollback_ignored'] }), [
+        injection({ moment: 'rollback_signal', rollout: 'r1', signalled: true }),
+      ]),
+    ).toBe('promoted');
     // Aimed at another rollout: not this one's business.
     expect(expectedOutcome(run(), [injection({ kind: 'backend_reset', moment: 'shadow', rollout: 'r2' })])).toBe(
       'promoted',
@@ -75,6 +87,12 @@ describe('checkRollout', () => {
     expect(
       checkRollout(hidden, [injection({ kind: 'prometheus_unreachable', from: 5_000, to: 70_000 })]).problems,
     ).toEqual([]);
+    // So is one whose traffic move could not land while the gateway was out.
+    const unmoved = rolledBackByOutage(
+      rolledBackOf('setCandidateWeight failed: The operation was aborted due to timeout'),
+      [injection({ kind: 'gateway_unreachable', from: 5_000, to: 70_000 })],
+    );
+    expect(unmoved).toBe(true);
     // …but only with an outage during its life.
     expect(
       checkRollout(hidden, [injection({ kind: 'prometheus_unreachable', from: 90_000, to: 150_000 })]).wrongOutcome,
