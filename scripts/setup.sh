@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One idempotent setup for a fresh machine: npm dependencies, the pinned Temporal server binaries,
 # and the Debian packages the embedded stack and the integration tests run (Prometheus,
-# Alertmanager, HAProxy, Chromium). Fast and silent when everything is already there.
+# Alertmanager, HAProxy, Chromium, and docker-compose, which checks docker-compose.yml offline). Fast and silent when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +19,9 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alert
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 # Headless Chromium for the report, UI and dashboard tests (driven by puppeteer-core: no download).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# Debian's docker-compose (1.29): `docker-compose config -q` validates docker-compose.yml without a
+# container engine (test/unit/docker-compose.test.ts). Nothing here runs containers.
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[setup] apt-get install ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -6,6 +6,8 @@ export interface AlertmanagerConfigInput {
   webhookUrl: string;
   /** Sent as `Authorization: Bearer <token>` with every notification. */
   webhookBearerToken?: string;
+  /** Or a file holding that token, read by Alertmanager (a container secret, say); not both. */
+  webhookBearerTokenFile?: string;
   groupBy?: string[];
   groupWait: string;
   groupInterval: string;
@@ -18,8 +20,13 @@ export function buildAlertmanagerConfig(input: AlertmanagerConfigInput): string 
     // Resolutions matter too: a rollout waiting on an alert must learn that it cleared.
     send_resolved: true,
   };
+  if (input.webhookBearerToken && input.webhookBearerTokenFile) {
+    throw new Error('give the webhook bearer token or a file holding it, not both');
+  }
   if (input.webhookBearerToken) {
     webhook.http_config = { authorization: { type: 'Bearer', credentials: input.webhookBearerToken } };
+  } else if (input.webhookBearerTokenFile) {
+    webhook.http_config = { authorization: { type: 'Bearer', credentials_file: input.webhookBearerTokenFile } };
   }
   return stringify({
     route: {

@@ -28,6 +28,9 @@ export interface RunningAlertmanager {
 
 const HOST = '127.0.0.1';
 
+/** Group timings unless given: alerts reach the webhook within about a second (docker/ uses them too). */
+export const DEFAULT_GROUP_TIMINGS = { groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' } as const;
+
 export async function startAlertmanager(options: AlertmanagerOptions): Promise<RunningAlertmanager> {
   const port = options.port ?? (await freePort());
   const url = `http://${HOST}:${port}`;
@@ -41,9 +44,9 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<R
       webhookUrl: options.webhookUrl,
       webhookBearerToken: options.webhookBearerToken,
       groupBy: options.groupBy,
-      groupWait: options.groupWait ?? '1s',
-      groupInterval: options.groupInterval ?? '1s',
-      repeatInterval: options.repeatInterval ?? '1h',
+      groupWait: options.groupWait ?? DEFAULT_GROUP_TIMINGS.groupWait,
+      groupInterval: options.groupInterval ?? DEFAULT_GROUP_TIMINGS.groupInterval,
+      repeatInterval: options.repeatInterval ?? DEFAULT_GROUP_TIMINGS.repeatInterval,
     }),
     { mode: 0o600 },
   );

@@ -17,6 +17,7 @@ import { runLoad, type LoadSummary } from '../../simulator/load-generator';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { startPrometheus, type RunningPrometheus } from '../../stack/prometheus';
 import { eventually } from '../support/eventually';
+import { DASHBOARD_FILE } from '../support/deploy-files';
 
 interface Target {
   expr: string;
@@ -28,9 +29,8 @@ interface Dashboard {
   templating: { list: Array<{ name: string; definition?: string }> };
 }
 
-const dashboard = JSON.parse(
-  readFileSync(new URL('../../dashboards/llm-rollout.json', import.meta.url), 'utf8'),
-) as Dashboard;
+// The file the compose stack's Grafana provisions (docker-compose.yml).
+const dashboard = JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as Dashboard;
 
 const ROUTE = 'dash-chat';
 const ROLLOUT = 'dash-rollout-v2';

@@ -6,7 +6,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,7 @@ import { temporalCliPath } from '../../stack/temporal-binaries';
 import { statusQuery } from '../../workflows/model-rollout';
 import { createDevServerEnv, workflowBundle } from '../support/temporal';
 import { eventually } from '../support/eventually';
+import { ALERT_RULES_FILE } from '../support/deploy-files';
 
 const TOKEN = 'incident-token-0123456789abcdef';
 const TASK_QUEUE = 'incidents-test';
@@ -302,30 +303,12 @@ describe('a Prometheus alert rule on the gateway, through the real Alertmanager'
       groupBy: ['alertname', 'rollout_id'],
     });
     cleanups.push(() => alertmanager.stop());
-    const rules = join(dir, 'rollout-rules.yml');
-    writeFileSync(
-      rules,
-      [
-        'groups:',
-        '  - name: llm-rollout',
-        '    rules:',
-        '      - alert: CandidateErrorRateHigh',
-        '        expr: |',
-        '          label_replace(',
-        '            sum by (route) (rate(llm_gateway_requests_total{backend="candidate",mode="live",code=~"5.."}[10s]))',
-        '              / sum by (route) (rate(llm_gateway_requests_total{backend="candidate",mode="live"}[10s])) > 0.2,',
-        '            "rollout_id", "$1", "route", "(.*)")',
-        '        labels: { severity: critical }',
-        '        annotations:',
-        '          summary: "candidate 5xx rate {{ $value | humanizePercentage }} on route {{ $labels.route }}"',
-        '',
-      ].join('\n'),
-    );
     const prometheus = await startPrometheus({
       dataDir: join(dir, 'prom'),
       logDir: join(dir, 'logs'),
       targets: [{ job: 'llm-gateway', target: new URL(gateway.adminUrl).host }],
-      ruleFiles: [rules],
+      // The rules file the compose stack's Prometheus loads (docker-compose.yml).
+      ruleFiles: [ALERT_RULES_FILE],
       alertmanagerUrl: alertmanager.url,
     });
     cleanups.push(() => prometheus.stop());
