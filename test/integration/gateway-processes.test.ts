@@ -406,7 +406,7 @@ describe('gateway --processes 2', () => {
       () => null,
       (reason: Error) => reason,
     );
-    expect(error?.message).toContain('gateway exited with 1');
+    expect(error?.message).toContain('gateway/main.ts exited with 1');
     expect(error?.message).toContain(`EADDRINUSE: address already in use 127.0.0.1:${taken}`);
     // The primary binds before it starts any worker: no process of this gateway is left (workers inherit its environment).
     const config = `TEST_MARK=${mark}`;

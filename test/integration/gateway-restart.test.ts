@@ -154,7 +154,7 @@ describe('gateway restart with a state file', () => {
       () => null,
       (reason: Error) => reason,
     );
-    expect(error?.message).toContain('gateway exited with 1');
+    expect(error?.message).toContain('gateway/main.ts exited with 1');
     expect(error?.message).toContain(`gateway state file ${stateFile}: is not valid JSON`);
     expect(error?.message).toContain('refusing to start');
     expect(await chat(`http://127.0.0.1:${port}`).catch(() => 'refused')).toBe('refused');
