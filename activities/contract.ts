@@ -147,7 +147,16 @@ export interface RolloutEvent {
   stage?: string | null;
   by?: string;
   verdict?: Verdict;
-  gate?: { id: string; before: string; reason: string; deadline: string; approvers: string[] };
+  gate?: {
+    id: string;
+    before: string;
+    reason: string;
+    deadline: string;
+    approvers: string[];
+    /** A gate needing several approvers (plan approvals.required > 1): who has approved so far, and how many it needs. */
+    approvedBy?: string[];
+    required?: number;
+  };
   /** The rollout report's link (a URL under ROLLOUT_REPORTS_URL or a file:// URL), once one is written. */
   report?: string;
   at: string;

@@ -170,6 +170,11 @@ export const planSchema = z
         onTimeout: z.enum(['abort', 'approve']).default('abort'),
         /** When false, the rollout's requester may not approve their own rollout. */
         allowSelfApproval: z.boolean().default(false),
+        /**
+         * How many distinct approvers each gate needs (a rejection by any one of them rejects).
+         * The requester never counts toward more than one.
+         */
+        required: z.number().int().min(1).max(10).default(1),
       })
       .prefault({}),
     guardrails: z
@@ -263,6 +268,23 @@ export const planSchema = z
         code: 'custom',
         path: ['approvals', 'approvers'],
         message: 'at least one approver is required when the plan has approval gates',
+      });
+    }
+    const { required, approvers, allowSelfApproval } = plan.approvals;
+    if (required > 1 && allowSelfApproval) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approvals', 'allowSelfApproval'],
+        message: `the requester never counts toward ${required} approvals: remove allowSelfApproval or set approvals.required to 1`,
+      });
+    }
+    // A group may hold any number of people; named approvers are counted.
+    const named = new Set(approvers).size;
+    if (required > 1 && required > named && !approvers.some((approver) => approver.startsWith('group:'))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approvals', 'required'],
+        message: `${required} distinct approvals are required but only ${named} approver${named === 1 ? ' is' : 's are'} named`,
       });
     }
     if (plan.router.kind !== 'gateway' && plan.stages.canary.behavioral?.enabled) {

@@ -20,6 +20,8 @@ export const FailureType = {
   UnauthorizedApprover: 'UnauthorizedApprover',
   // Approve update validator: the requester approving their own rollout. Non-retryable.
   SelfApprovalForbidden: 'SelfApprovalForbidden',
+  // Approve update validator: this approver has already approved the open gate, which needs more than one. Non-retryable.
+  AlreadyApproved: 'AlreadyApproved',
   // Reject and revert update validators: no reason given. Non-retryable.
   ReasonRequired: 'ReasonRequired',
   // Revert update validator (and the clients): the rollout was not promoted (it is still rolling out, or ended otherwise). Non-retryable.

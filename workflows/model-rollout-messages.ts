@@ -22,6 +22,21 @@ export interface DecisionReceipt {
   before: string;
   decision: 'approved' | 'rejected';
   by: string;
+  /**
+   * A gate needing several approvers: who has approved so far (this one included) and how many
+   * it needs. The gate is decided once `approvedBy.length` reaches `required`, or on a rejection.
+   */
+  approvedBy?: string[];
+  required?: number;
+}
+
+/** Whether this receipt is an approval that still leaves the gate open, waiting for more. */
+export function awaitsMoreApprovals(receipt: DecisionReceipt): boolean {
+  return (
+    receipt.decision === 'approved' &&
+    receipt.required !== undefined &&
+    (receipt.approvedBy?.length ?? 0) < receipt.required
+  );
 }
 
 export interface RollbackRequest {

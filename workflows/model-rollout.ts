@@ -64,6 +64,7 @@ import {
   MAX_VERDICTS,
   pushBounded,
   type ApprovalGate,
+  type Decision,
   type GateReason,
   type Phase,
   type RevertRecord,
@@ -311,6 +312,11 @@ class Rollout {
         FailureType.UnauthorizedApprover,
       );
     }
+    if (decision === 'approved' && gate.approvals?.some((approval) => approval.by === by))
+      throw ApplicationFailure.nonRetryable(
+        `${by} has already approved gate ${gate.id}; it needs ${this.stillNeeded(gate)} more from other approvers`,
+        FailureType.AlreadyApproved,
+      );
     if (decision === 'approved' && !this.plan.approvals.allowSelfApproval && by === this.state.requestedBy) {
       throw ApplicationFailure.nonRetryable(
         `${by} requested this rollout and may not approve it`,
@@ -328,14 +334,37 @@ class Rollout {
       typeof request.viaGroup === 'string' && !this.plan.approvals.approvers.includes(by)
         ? request.viaGroup
         : undefined;
-    gate.decision = {
+    const made: Decision = {
       decision,
       by,
       reason: request.reason?.trim() || undefined,
       at: now(),
       ...(viaGroup && { viaGroup }),
     };
-    return { gateId: gate.id, before: gate.before, decision, by };
+    const receipt: DecisionReceipt = { gateId: gate.id, before: gate.before, decision, by };
+    if (gate.approvals && gate.required) {
+      receipt.required = gate.required;
+      if (decision === 'approved') {
+        gate.approvals.push(made);
+        receipt.approvedBy = gate.approvals.map((approval) => approval.by);
+        if (gate.approvals.length < gate.required) {
+          this.record(
+            'gate_approval',
+            `approved by ${by} before ${gate.before} (${gate.approvals.length} of ${gate.required}; ${this.stillNeeded(gate)} more needed)`,
+            by,
+            gate.before,
+          );
+          return receipt;
+        }
+      } else receipt.approvedBy = gate.approvals.map((approval) => approval.by);
+    }
+    gate.decision = made;
+    return receipt;
+  }
+
+  /** How many more approvals an open multi-approver gate needs. */
+  private stillNeeded(gate: ApprovalGate): number {
+    return Math.max(0, (gate.required ?? 1) - (gate.approvals?.length ?? 0));
   }
 
   // ---- the rollout ------------------------------------------------------------------------
@@ -994,6 +1023,10 @@ class Rollout {
 
   private async gate(before: string, reason: GateReason, evidence?: Verdict): Promise<void> {
     const { timeout, onTimeout, approvers } = this.plan.approvals;
+    // Plans recorded before approvals.required existed hold no value: one approver, as they ran.
+    // No patch guards the multi-approver path: only a run whose recorded plan asks for more than
+    // one takes it, and no earlier release could start such a run (its schema refused the field).
+    const required = this.plan.approvals.required ?? 1;
     const gate: ApprovalGate = {
       id: uuid4(),
       before,
@@ -1001,6 +1034,7 @@ class Rollout {
       openedAt: now(),
       deadline: new Date(Date.now() + timeout).toISOString(),
       evidence,
+      ...(required > 1 && { approvals: [], required }),
     };
     this.state.gate = gate;
     const previousPhase = this.state.phase;
@@ -1018,12 +1052,9 @@ class Rollout {
       message: `approval needed before ${before}: ${why}`,
       stage: before,
       verdict: evidence,
-      gate: { id: gate.id, before, reason, deadline: gate.deadline, approvers },
+      gate: this.gateFacts(gate, approvers),
     });
-    const decided = await condition(
-      () => this.state.gate?.decision !== undefined || this.state.rollbackRequest !== null,
-      timeout,
-    );
+    const decided = await this.awaitDecision(gate, approvers, timeout);
     this.state.gate = null;
     this.state.phase = previousPhase;
     if (this.state.rollbackRequest) throw this.rollbackHalt();
@@ -1042,21 +1073,27 @@ class Rollout {
       return;
     }
     const decision = gate.decision!;
-    this.state.decisions.push({
-      ...decision,
-      gateId: gate.id,
-      before,
-      // What the approver was shown: the audit trail keeps it beside the decision.
-      ...(gate.evidence && { evidence: gate.evidence.reason }),
-    });
-    const text = `${decision.decision} by ${decision.by} before ${before}${decision.reason ? `: ${decision.reason}` : ''}`;
+    // Every approval is in the audit trail; a rejection after some approvals follows them.
+    const made =
+      decision.decision === 'approved' && gate.approvals ? gate.approvals : [...(gate.approvals ?? []), decision];
+    for (const each of made)
+      this.state.decisions.push({
+        ...each,
+        gateId: gate.id,
+        before,
+        // What the approver was shown: the audit trail keeps it beside the decision.
+        ...(gate.evidence && { evidence: gate.evidence.reason }),
+      });
+    const deciders =
+      decision.decision === 'approved' && gate.approvals ? gate.approvals.map((a) => a.by).join(' and ') : decision.by;
+    const text = `${decision.decision} by ${deciders} before ${before}${decision.reason ? `: ${decision.reason}` : ''}`;
     this.record(`gate_${decision.decision}`, text, decision.by, before);
     await this.tell({
       type: `gate_${decision.decision}`,
       message: text,
       stage: before,
       by: decision.by,
-      gate: { id: gate.id, before, reason, deadline: gate.deadline, approvers },
+      gate: this.gateFacts(gate, approvers),
     });
     if (decision.decision === 'rejected')
       throw new RolloutHalted(
@@ -1064,6 +1101,46 @@ class Rollout {
         `rejected by ${decision.by} before ${before}: ${decision.reason}`,
         decision.by,
       );
+  }
+
+  /** The gate as events carry it to the sinks; a multi-approver gate says who has approved. */
+  private gateFacts(gate: ApprovalGate, approvers: string[]): NonNullable<RolloutEvent['gate']> {
+    return {
+      id: gate.id,
+      before: gate.before,
+      reason: gate.reason,
+      deadline: gate.deadline,
+      approvers,
+      ...(gate.approvals && gate.required && { approvedBy: gate.approvals.map((a) => a.by), required: gate.required }),
+    };
+  }
+
+  /**
+   * Waits for the gate's decision, a rollback or the approval timeout; true when decided. A gate
+   * needing several approvers tells the owners of each approval while it stays open (the deadline
+   * is the gate's, however many wake-ups). A single-approver gate waits exactly as it always has.
+   */
+  private async awaitDecision(gate: ApprovalGate, approvers: string[], timeout: number): Promise<boolean> {
+    const settled = () => gate.decision !== undefined || this.state.rollbackRequest !== null;
+    if (!gate.approvals) return condition(settled, timeout);
+    const deadline = Date.parse(gate.deadline);
+    let told = 0;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return false;
+      const woke = await condition(() => settled() || gate.approvals!.length > told, remaining);
+      if (!woke) return false;
+      if (settled()) return gate.decision !== undefined;
+      const last = gate.approvals[gate.approvals.length - 1]!;
+      told = gate.approvals.length;
+      await this.tell({
+        type: 'gate_approval',
+        message: `approved by ${last.by} before ${gate.before} (${told} of ${gate.required}; ${this.stillNeeded(gate)} more needed)`,
+        stage: gate.before,
+        by: last.by,
+        gate: this.gateFacts(gate, approvers),
+      });
+    }
   }
 
   private async waitWhilePaused(): Promise<void> {

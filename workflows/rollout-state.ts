@@ -66,7 +66,14 @@ export interface ApprovalGate {
   deadline: string;
   /** Evidence shown to the approvers (the verdict that led here, if any). */
   evidence?: Verdict;
+  /** Set once the gate is decided: a rejection, or the approval that made up the plan's count. */
   decision?: Decision;
+  /**
+   * A gate needing more than one approver (plan approvals.required > 1): the distinct approvals so
+   * far, in order, and how many it needs. Absent on single-approver gates.
+   */
+  approvals?: Decision[];
+  required?: number;
 }
 
 /** After promotion: until when the rollout can be reverted, and what the traffic layer held once promoted. */

@@ -20,6 +20,8 @@ export interface TestPlanOptions {
    * on the time-skipping server would otherwise skip through a day of window per test.
    */
   revertWindow?: string;
+  /** approvals.required: distinct approvers per gate. */
+  approvalsRequired?: number;
 }
 
 export function testPlan(options: TestPlanOptions): RolloutPlanInput {
@@ -65,6 +67,7 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
       approvers: ['alice', 'bob', 'carol', 'group:S-RELEASE-OWNERS'],
       timeout: '1h',
       onTimeout: options.onTimeout ?? 'abort',
+      ...(options.approvalsRequired && { required: options.approvalsRequired }),
     },
     guardrails: {
       onInconclusive: options.onInconclusive ?? 'extend_then_ask',

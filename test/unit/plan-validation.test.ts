@@ -69,6 +69,7 @@ describe('parsePlan defaults', () => {
       timeout: 14_400_000,
       onTimeout: 'abort',
       allowSelfApproval: false,
+      required: 1,
     });
     expect(plan.guardrails.errorRate).toEqual({
       enabled: true,
@@ -268,6 +269,27 @@ describe('parsePlan errors name the field', () => {
         }),
       ),
     ).toEqual([message]);
+  });
+
+  it('takes approvals.required as a whole number of distinct approvers it can reach, the requester never among them', () => {
+    expect(parsePlan(withPart({ approvals: { approvers: ['alice', 'bob'], required: 2 } })).approvals.required).toBe(2);
+    // A group may hold any number of people.
+    expect(parsePlan(withPart({ approvals: { approvers: ['group:S0OWNERS'], required: 3 } })).approvals.required).toBe(
+      3,
+    );
+    expect(problemsOf(withPart({ approvals: { approvers: ['alice', 'bob', 'alice'], required: 3 } }))).toEqual([
+      'approvals.required: 3 distinct approvals are required but only 2 approvers are named',
+    ]);
+    expect(
+      problemsOf(withPart({ approvals: { approvers: ['alice', 'bob'], required: 2, allowSelfApproval: true } })),
+    ).toEqual([
+      'approvals.allowSelfApproval: the requester never counts toward 2 approvals: remove allowSelfApproval or set approvals.required to 1',
+    ]);
+    expect(problemsOf(withPart({ approvals: { approvers: ['alice'], required: 0 } }))).toHaveLength(1);
+    expect(problemsOf(withPart({ approvals: { approvers: ['alice'], required: 1.5 } }))).toHaveLength(1);
+    expect(problemsOf(withPart({ approvals: { approvers: ['alice'], required: '2' } }))[0]).toMatch(
+      /^approvals\.required: /,
+    );
   });
 
   it('requires a dataset when the golden eval is enabled', () => {
@@ -493,6 +515,7 @@ describe('loadPlanFile', () => {
     // Its dataset is relative to the plan and must point at the shipped golden file.
     expect(supportBot.stages.goldenEval.dataset).toBe(join(EXAMPLES, 'golden/support-bot.jsonl'));
     expect(supportBot.backends.candidate.apiKeyEnv).toBe('CANDIDATE_API_KEY');
+    expect(supportBot.approvals).toMatchObject({ required: 2, approvers: ['alice', 'bob', 'dave'] });
   });
 });
 

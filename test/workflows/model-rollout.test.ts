@@ -360,6 +360,80 @@ describe('ModelRolloutWorkflow', () => {
     expect((await handle.result()).outcome).toBe('promoted');
   });
 
+  it('waits at a two-approver gate for two distinct approvers: a repeat and the requester never count, each approval is recorded', async () => {
+    const { handlePromise } = start({ gates: ['canary'], approvalsRequired: 2 });
+    const handle = await handlePromise;
+    const opened = await waitFor(handle, gateBefore('canary-1'), 'gate before canary');
+    expect(opened.gate).toMatchObject({ required: 2, approvals: [] });
+    const first = await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', gateId: opened.gate!.id }] });
+    expect(first).toMatchObject({ decision: 'approved', by: 'alice', approvedBy: ['alice'], required: 2 });
+    let status = await handle.query(statusQuery);
+    expect(status.phase).toBe('awaiting_approval');
+    expect(status.gate?.decision).toBeUndefined();
+    expect(status.gate?.approvals?.map((approval) => approval.by)).toEqual(['alice']);
+    expect(status.timeline.at(-1)).toMatchObject({
+      type: 'gate_approval',
+      by: 'alice',
+      message: 'approved by alice before canary-1 (1 of 2; 1 more needed)',
+    });
+    const refused = async (by: string) => {
+      const error = await handle.executeUpdate(approveUpdate, { args: [{ by }] }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+      return (error as WorkflowUpdateFailedError).cause as Error & { type?: string };
+    };
+    const again = await refused('alice');
+    expect(again.type).toBe(FailureType.AlreadyApproved);
+    expect(again.message).toContain('alice has already approved');
+    expect((await refused('carol')).type).toBe(FailureType.SelfApprovalForbidden);
+    status = await handle.query(statusQuery);
+    expect(status.gate?.approvals).toHaveLength(1);
+    const second = await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', gateId: opened.gate!.id }] });
+    expect(second).toMatchObject({ by: 'bob', approvedBy: ['alice', 'bob'], required: 2 });
+    const result = await handle.result();
+    expect(result.outcome).toBe('promoted');
+    expect(result.decisions?.map((decision) => [decision.by, decision.decision, decision.gateId])).toEqual([
+      ['alice', 'approved', opened.gate!.id],
+      ['bob', 'approved', opened.gate!.id],
+    ]);
+    expect(result.timeline.find((event) => event.type === 'gate_approved')?.message).toBe(
+      'approved by alice and bob before canary-1',
+    );
+    // Kept as a fixture: every later release must replay a gate that took two approvals.
+    await replayAndRecord([{ name: 'two-approver-gate', history: await handle.fetchHistory() }]);
+  });
+
+  it('ends a two-approver gate on one rejection after an approval', async () => {
+    const rejected = start({ gates: ['canary'], approvalsRequired: 2 });
+    const rejecting = await rejected.handlePromise;
+    await waitFor(rejecting, gateBefore('canary-1'), 'gate before canary');
+    await rejecting.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+    await rejecting.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'not with the holiday freeze on' }] });
+    const rejection = await rejecting.result();
+    expect(rejection.outcome).toBe('aborted');
+    expect(rejection.reason).toContain('rejected by bob');
+    expect(rejection.decisions?.map((decision) => [decision.by, decision.decision])).toEqual([
+      ['alice', 'approved'],
+      ['bob', 'rejected'],
+    ]);
+    expect(atBaseline(rejected.router.state)).toBe(true);
+  });
+
+  it('closes a two-approver gate with one approval at its own deadline', async () => {
+    const timedOut = start({ gates: ['canary'], approvalsRequired: 2 });
+    const waiting = await timedOut.handlePromise;
+    await waitFor(waiting, gateBefore('canary-1'), 'gate before canary');
+    await waiting.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+    const timeout = await waiting.result();
+    expect(timeout.outcome).toBe('aborted');
+    expect(timeout.reason).toContain('no approval before canary-1');
+    // The approval in between did not restart the clock: the gate closed at its own deadline.
+    const at = (type: string) => Date.parse(timeout.timeline.find((event) => event.type === type)!.at);
+    expect(at('gate_timed_out') - at('gate_opened')).toBeGreaterThanOrEqual(3_600_000);
+    expect(at('gate_timed_out') - at('gate_opened')).toBeLessThan(3_600_000 + 60_000);
+    expect(timeout.decisions).toEqual([]);
+    expect(atBaseline(timedOut.router.state)).toBe(true);
+  });
+
   it('compensates when moving traffic keeps failing, and retries the compensation until traffic is back', async () => {
     const { router, handlePromise } = start({});
     const handle = await handlePromise;
