@@ -17,6 +17,7 @@ import {
   FINAL_EVENTS,
   GATE_METADATA,
   gateMessage,
+  gateProgressBlocks,
   hasOpenButtons,
   ROOT_METADATA,
   rootMessage,
@@ -290,11 +291,31 @@ export function createSlackEventSink(options: SlackSinkOptions): EventSink {
         const reason = /^(?:approved|rejected) by .+? before .+?: (.*)$/s.exec(event.message)?.[1];
         await updateGate(
           gate,
-          decidedGateBlocks(gate.blocks, { decision, by: event.by ?? 'unknown', at: event.at, reason }),
+          decidedGateBlocks(gate.blocks, {
+            decision,
+            by: event.by ?? 'unknown',
+            at: event.at,
+            reason,
+            ...(event.gate.approvedBy && { approvedBy: event.gate.approvedBy }),
+          }),
           `${decision} by ${event.by ?? 'unknown'}`,
         );
       }
       if (thread.openGate?.gateId === event.gate.id) thread.openGate = undefined;
+    } else if (event.type === 'gate_approval' && event.gate?.required) {
+      // One approval of several: the gate stays open, its message says who has approved and who may still.
+      const gate = await findGate(thread, event.gate.id);
+      if (gate)
+        await updateGate(
+          gate,
+          gateProgressBlocks(gate.blocks, {
+            approvedBy: event.gate.approvedBy ?? [],
+            required: event.gate.required,
+            approvers: event.gate.approvers,
+            requestedBy: event.requestedBy,
+          }),
+          event.message,
+        );
     } else if (thread.openGate && hasOpenButtons(thread.openGate.blocks)) {
       // The gate closed without a decision (rollback, timeout, cancellation): no live buttons left behind.
       await updateGate(

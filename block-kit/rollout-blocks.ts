@@ -16,6 +16,7 @@ export const REASON_BLOCK = 'reason';
 export const REASON_INPUT = 'reason_input';
 export const GATE_ACTIONS_BLOCK = 'gate_actions';
 export const GATE_OUTCOME_BLOCK = 'gate_outcome';
+export const GATE_PROGRESS_BLOCK = 'gate_approvals';
 
 /** Message metadata event types: how the sink finds a rollout's thread and a gate's message again. */
 export const ROOT_METADATA = 'llm_rollout';
@@ -185,6 +186,15 @@ export function gateMessage(facts: GateFacts): { text: string; blocks: Block[] }
   ];
   if (facts.verdict)
     blocks.push({ type: 'section', block_id: 'evidence', text: { type: 'mrkdwn', text: verdictText(facts.verdict) } });
+  if (gate.required)
+    blocks.push(
+      progressBlock({
+        approvedBy: gate.approvedBy ?? [],
+        required: gate.required,
+        approvers: gate.approvers,
+        requestedBy: facts.requestedBy,
+      }),
+    );
   blocks.push({
     type: 'context',
     elements: [
@@ -222,13 +232,61 @@ export interface DecisionFacts {
   by: string;
   at: string;
   reason?: string;
+  /** A gate that needed several approvers: everyone who approved it, in order. */
+  approvedBy?: string[];
 }
 
 /** The gate message once decided: buttons gone, who decided and when. Idempotent. */
 export function decidedGateBlocks(blocks: Block[], decision: DecisionFacts): Block[] {
   const icon = decision.decision === 'approved' ? ':white_check_mark: *Approved*' : ':no_entry: *Rejected*';
-  const text = `${icon} by ${mention(decision.by)} on ${slackDate(decision.at)}${decision.reason ? `: ${escapeText(decision.reason)}` : ''}`;
-  return withOutcome(blocks, text);
+  const deciders =
+    decision.decision === 'approved' && decision.approvedBy?.length
+      ? decision.approvedBy.map(mention).join(' and ')
+      : mention(decision.by);
+  const text = `${icon} by ${deciders} on ${slackDate(decision.at)}${decision.reason ? `: ${escapeText(decision.reason)}` : ''}`;
+  return withOutcome(
+    blocks.filter((block) => block.block_id !== GATE_PROGRESS_BLOCK),
+    text,
+  );
+}
+
+/** A gate needing several approvers: who has approved, and who may still. */
+export interface ApprovalProgress {
+  approvedBy: string[];
+  required: number;
+  /** The plan's approvers (names and `group:` entries). */
+  approvers: string[];
+  /** The rollout's requester, who never counts. */
+  requestedBy?: string;
+}
+
+/** "1 of 2 approvals (@alice); 1 more needed from @bob or @carol", as mrkdwn. */
+export function approvalProgressText(progress: ApprovalProgress): string {
+  const { approvedBy, required, approvers, requestedBy } = progress;
+  const missing = Math.max(0, required - approvedBy.length);
+  const may = approvers.filter((who) => !approvedBy.includes(who) && who !== requestedBy);
+  const done = `${approvedBy.length} of ${required} approvals${approvedBy.length ? ` (${approvedBy.map(mention).join(', ')})` : ''}`;
+  if (missing === 0) return done;
+  return `${done}; ${missing} more needed${may.length ? ` from ${may.map(mention).join(' or ')}` : ''}`;
+}
+
+function progressBlock(progress: ApprovalProgress): Block {
+  return {
+    type: 'section',
+    block_id: GATE_PROGRESS_BLOCK,
+    text: { type: 'mrkdwn', text: `*Approvals:* ${approvalProgressText(progress)}` },
+  };
+}
+
+/** The open gate message after an approval that leaves it open: the progress line, buttons kept. Idempotent. */
+export function gateProgressBlocks(blocks: Block[], progress: ApprovalProgress): Block[] {
+  const line = progressBlock(progress);
+  const at = blocks.findIndex((block) => block.block_id === GATE_PROGRESS_BLOCK);
+  if (at >= 0) return blocks.map((block, i) => (i === at ? line : block));
+  // Before the approvers' line and the buttons.
+  const actions = blocks.findIndex((block) => block.type === 'actions');
+  const before = actions > 0 && blocks[actions - 1]!.type === 'context' ? actions - 1 : actions;
+  return before < 0 ? [...blocks, line] : [...blocks.slice(0, before), line, ...blocks.slice(before)];
 }
 
 /** The gate message once the gate closed without a decision (rollback, timeout, finished rollout). */
@@ -277,6 +335,7 @@ const EVENT_ICON: Record<string, string> = {
   verdict: ':bar_chart:',
   gate_opened: ':raised_hand:',
   gate_approved: ':white_check_mark:',
+  gate_approval: ':ballot_box_with_check:',
   gate_rejected: ':no_entry:',
   rollback_requested: ':rotating_light:',
   compensated: ':leftwards_arrow_with_hook:',
@@ -312,6 +371,8 @@ export function rootState(event: RolloutEvent): string {
       return `reverted: ${event.message}`;
     case 'gate_opened':
       return `waiting for approval before ${event.gate?.before ?? event.stage ?? 'the next stage'}`;
+    case 'gate_approval':
+      return `waiting for approval before ${event.gate?.before ?? event.stage ?? 'the next stage'} (${event.gate?.approvedBy?.length ?? 0} of ${event.gate?.required ?? 1})`;
     default:
       return event.stage ? `in progress (${event.stage})` : 'in progress';
   }
@@ -387,7 +448,7 @@ export function statusText(status: RolloutStatus, uiLink?: string): string {
   if (status.outcome) lines.push(`outcome *${status.outcome}*: ${escapeText(status.reason ?? '')}`);
   if (status.gate)
     lines.push(
-      `:raised_hand: waiting for approval before *${escapeText(status.gate.before)}* (gate \`${status.gate.id}\`, decide by ${slackDate(status.gate.deadline)})`,
+      `:raised_hand: waiting for approval before *${escapeText(status.gate.before)}* (gate \`${status.gate.id}\`, decide by ${slackDate(status.gate.deadline)})${status.gate.required ? `: ${approvalProgressText({ approvedBy: (status.gate.approvals ?? []).map((a) => a.by), required: status.gate.required, approvers: [], requestedBy: status.requestedBy })}` : ''}`,
     );
   if (status.paused)
     lines.push(

@@ -35,6 +35,11 @@ export function formatStatus(status: RolloutStatus, uiLink?: string): string {
     lines.push(
       `gate      waiting for approval before ${status.gate.before} (${status.gate.reason}); gate id ${status.gate.id}; deadline ${status.gate.deadline}`,
     );
+    const { approvals, required } = status.gate;
+    if (required)
+      lines.push(
+        `approvals ${approvals?.length ?? 0} of ${required}${approvals?.length ? `: ${approvals.map((a) => a.by).join(', ')}` : ''}; ${required - (approvals?.length ?? 0)} more needed`,
+      );
   }
   if (status.warmUpUntil)
     lines.push(`warm-up   until ${status.warmUpUntil.slice(11, 19)}: not judged yet (the window starts then)`);

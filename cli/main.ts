@@ -32,6 +32,7 @@ import { PlanValidationError } from '../plan/schema';
 import { describePlan } from './plan-check';
 import { EXIT_CODES, formatAuditEntry, formatEvent, formatResult, formatStatus } from './format';
 import { CliError } from './cli-error';
+import { awaitsMoreApprovals } from '../workflows/model-rollout-messages';
 import { compactResult, compactStatus } from './compact-result';
 import { exitWhenWritten, tolerateReaderLeaving } from '../lib/output-streams';
 import { rolloutUiLink } from '../lib/ui-link';
@@ -169,7 +170,10 @@ async function main(argv: string[]): Promise<number> {
       const { client, close } = await connectTemporal();
       try {
         const receipt = await decide(client, id, command, { by, reason: values.reason, gateId: values.gate });
-        console.log(`${id}: ${receipt.decision} by ${receipt.by} before ${receipt.before}`);
+        const progress = receipt.required
+          ? `: ${receipt.approvedBy?.length ?? 0} of ${receipt.required} approvals (${receipt.approvedBy?.join(', ')})${awaitsMoreApprovals(receipt) ? `; ${receipt.required - (receipt.approvedBy?.length ?? 0)} more needed, the gate stays open` : ''}`
+          : '';
+        console.log(`${id}: ${receipt.decision} by ${receipt.by} before ${receipt.before}${progress}`);
         return 0;
       } finally {
         await close();

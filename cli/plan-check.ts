@@ -50,7 +50,7 @@ export function describePlan(plan: RolloutPlan): string {
     `  time      at least ${formatDuration(observed)} of observation${warmUps}, plus the golden eval and approvals`,
   );
   lines.push(
-    `  approvals ${plan.approvals.approvers.join(', ') || '(none)'}; timeout ${formatDuration(plan.approvals.timeout)} → ${plan.approvals.onTimeout}${plan.approvals.allowSelfApproval ? '' : '; requester may not approve'}`,
+    `  approvals ${plan.approvals.required > 1 ? `${plan.approvals.required} distinct of ` : ''}${plan.approvals.approvers.join(', ') || '(none)'}; timeout ${formatDuration(plan.approvals.timeout)} → ${plan.approvals.onTimeout}${plan.approvals.allowSelfApproval ? '' : '; requester may not approve'}`,
   );
   const rails = (
     [

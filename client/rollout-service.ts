@@ -50,9 +50,12 @@ export type RollbackResult = { ok: true; traffic: BreakGlassResult } | { ok: fal
 
 export type RevertResult = { ok: true; receipt: RevertReceipt } | { ok: false; kind: string; message: string };
 
-/** The update id of a gate's decision: one per gate, whoever clicks and whichever button. */
-export function decisionUpdateId(gateId: string): string {
-  return `decision:${gateId}`;
+/**
+ * The update id of a gate's decision: one per gate, whoever clicks and whichever button; on a gate
+ * needing several approvers, one per gate and approver, so each approval is its own.
+ */
+export function decisionUpdateId(gateId: string, by?: string): string {
+  return by === undefined ? `decision:${gateId}` : `decision:${gateId}:${by}`;
 }
 
 /** How long a query or an Update may take before the caller is told the rollout is not answering. */
@@ -128,14 +131,31 @@ export class RolloutService {
   /**
    * Decides gate `gateId` as an Update whose id is the gate's: a second click (any button, anyone)
    * or a retried request gets the first decision's receipt back instead of deciding again. Without
-   * a gate id (the CLI's `approve` without --gate) it decides whichever gate is open.
+   * a gate id (the CLI's `approve` without --gate) it decides whichever gate is open. A gate that
+   * needs several approvers (`required`, from the caller's status, else asked here) takes one
+   * Update per approver.
    */
-  async decide(id: string, decision: 'approve' | 'reject', request: DecisionRequest): Promise<DecisionResult> {
+  async decide(
+    id: string,
+    decision: 'approve' | 'reject',
+    request: DecisionRequest,
+    gate?: { required?: number },
+  ): Promise<DecisionResult> {
     const wanted = decision === 'approve' ? 'approved' : 'rejected';
+    const handle = rolloutHandle(this.client, id);
+    let updateId: string | undefined;
+    if (request.gateId) {
+      const required =
+        gate?.required ??
+        (await this.status(handle).then((status) =>
+          status?.gate?.id === request.gateId ? status?.gate?.required : undefined,
+        ));
+      updateId = decisionUpdateId(request.gateId, (required ?? 1) > 1 ? request.by : undefined);
+    }
     try {
       const receipt = await this.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
-        rolloutHandle(this.client, id).executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, {
-          ...(request.gateId ? { updateId: decisionUpdateId(request.gateId) } : {}),
+        handle.executeUpdate(decision === 'approve' ? approveUpdate : rejectUpdate, {
+          ...(updateId ? { updateId } : {}),
           args: [request],
         }),
       );

@@ -1,9 +1,19 @@
 // Deciding a gate from Slack, whichever way it is asked (a button, the reject form, `/rollout
 // approve|reject`): the access check, the Update (its id is the gate's, so a second click gets the
-// first decision back), and the gate message updated in place.
+// first decision back; on a gate needing several approvers, the gate's and the approver's), and the
+// gate message updated in place.
 import type { types, webApi } from '@slack/bolt';
 import type { DecisionResult, RolloutService } from '../client/rollout-service';
-import { decidedGateBlocks, escapeText, mention, type GateButtonValue } from '../block-kit/rollout-blocks';
+import {
+  approvalProgressText,
+  decidedGateBlocks,
+  escapeText,
+  gateProgressBlocks,
+  mention,
+  type GateButtonValue,
+} from '../block-kit/rollout-blocks';
+import { FailureType } from '../workflows/failure-types';
+import { awaitsMoreApprovals } from '../workflows/model-rollout-messages';
 import type { Requester, SlackAccess } from './access';
 import { notAnswering, refusalText } from './replies';
 
@@ -16,9 +26,17 @@ export interface DecisionCheck {
   openGateDecided: boolean;
   /** The approver group through which the user may decide, if not named directly. */
   viaGroup?: string;
+  /** The open gate needs this many distinct approvers (absent: one), and these have approved it. */
+  required?: number;
+  approvedBy?: string[];
+  /** The plan's approvers and the rollout's requester, for the gate message's progress line. */
+  approvers: string[];
+  requestedBy: string;
 }
 
-export type DecisionOutcome = { refusal: string } | (Extract<DecisionResult, { ok: true }> & { text: string });
+export type DecisionOutcome =
+  | { refusal: string }
+  | (Extract<DecisionResult, { ok: true }> & { text: string; approvers: string[]; requestedBy: string });
 
 export class GateDecisions {
   constructor(
@@ -40,6 +58,9 @@ export class GateDecisions {
       openBefore: gate?.before ?? null,
       openGateDecided: gate?.decision !== undefined,
       viaGroup: allowed.viaGroup,
+      ...(gate?.required && { required: gate.required, approvedBy: (gate.approvals ?? []).map((a) => a.by) }),
+      approvers: found.plan.approvals.approvers,
+      requestedBy: found.status.requestedBy,
     };
   }
 
@@ -58,18 +79,30 @@ export class GateDecisions {
     if ('refusal' in check) return check;
     // Already decided when we looked (a double click, a late click): a receipt can only be the first decision's.
     const decidedEarlier = check.openGateId !== gate.gateId || check.openGateDecided;
-    const decided = await this.service.decide(gate.rolloutId, decision, {
-      by: who.userId,
-      gateId: gate.gateId,
-      reason,
-      viaGroup: check.viaGroup,
-    });
+    // A repeat approval's Update would only hand back the first one's receipt (same update id).
+    if (decision === 'approve' && !decidedEarlier && check.approvedBy?.includes(who.userId))
+      return {
+        refusal: refusalText(
+          FailureType.AlreadyApproved,
+          `${who.userId} has already approved this gate; it needs ${(check.required ?? 1) - check.approvedBy.length} more from other approvers`,
+        ),
+      };
+    const decided = await this.service.decide(
+      gate.rolloutId,
+      decision,
+      { by: who.userId, gateId: gate.gateId, reason, viaGroup: check.viaGroup },
+      { required: check.required ?? 1 },
+    );
     if (!decided.ok) return { refusal: refusalText(decided.kind, decided.message) };
     const result = { ...decided, duplicate: decided.duplicate || decidedEarlier };
+    const { receipt } = result;
+    const progress = receipt.required
+      ? ` · ${approvalProgressText({ approvedBy: receipt.approvedBy ?? [], required: receipt.required, approvers: check.approvers, requestedBy: check.requestedBy })}`
+      : '';
     const text = result.duplicate
-      ? `This gate was already ${result.receipt.decision} by ${mention(result.receipt.by)}; nothing changed.`
-      : `${result.receipt.decision === 'approved' ? ':white_check_mark: Approved' : ':no_entry: Rejected'} \`${gate.rolloutId}\` before *${escapeText(result.receipt.before)}*${reason ? `: ${escapeText(reason)}` : ''} (by ${mention(who.userId)})`;
-    return { ...result, text };
+      ? `This gate was already ${receipt.decision} by ${mention(receipt.by)}; nothing changed.`
+      : `${receipt.decision === 'approved' ? ':white_check_mark: Approved' : ':no_entry: Rejected'} \`${gate.rolloutId}\` before *${escapeText(receipt.before)}*${reason ? `: ${escapeText(reason)}` : ''} (by ${mention(who.userId)})${progress}`;
+    return { ...result, text, approvers: check.approvers, requestedBy: check.requestedBy };
   }
 
   /** Updates the gate message in place: buttons gone, who decided and when. */
@@ -77,7 +110,7 @@ export class GateDecisions {
     channel: string,
     ts: string,
     blocks: Block[] | null,
-    outcome: Extract<DecisionResult, { ok: true }>,
+    outcome: Extract<DecisionOutcome, { text: string }>,
     reason: string | undefined,
   ): Promise<void> {
     let current = blocks;
@@ -89,6 +122,21 @@ export class GateDecisions {
     }
     if (!current) return; // the worker's Slack sink updates it on the decision event
     const { receipt } = outcome;
+    if (awaitsMoreApprovals(receipt)) {
+      // One approval of several: the buttons stay for the others.
+      await this.slack.chat.update({
+        channel,
+        ts,
+        text: `approved by ${receipt.by} before ${receipt.before}`,
+        blocks: gateProgressBlocks(current, {
+          approvedBy: receipt.approvedBy ?? [],
+          required: receipt.required!,
+          approvers: outcome.approvers,
+          requestedBy: outcome.requestedBy,
+        }),
+      });
+      return;
+    }
     await this.slack.chat.update({
       channel,
       ts,
@@ -98,6 +146,7 @@ export class GateDecisions {
         by: receipt.by,
         at: new Date().toISOString(),
         reason,
+        ...(receipt.required && receipt.decision === 'approved' && { approvedBy: receipt.approvedBy }),
       }),
     });
   }

@@ -25,6 +25,7 @@ const REFUSALS: Partial<Record<FailureTypeName, string>> = {
   [FailureType.SelfApprovalForbidden]: 'you requested this rollout, so someone else must approve it',
   [FailureType.NoOpenGate]: 'the rollout is not waiting for approval',
   [FailureType.GateAlreadyDecided]: 'this gate was already decided',
+  [FailureType.AlreadyApproved]: 'you have already approved this gate; it needs other approvers',
   [FailureType.StaleGate]: 'this gate is no longer open',
   [FailureType.ReasonRequired]: 'a reason is required to reject',
   [FailureType.RolloutFinished]: 'the rollout has finished',

@@ -255,6 +255,62 @@ describe('gate messages and Approve clicks', () => {
     await rolloutHandle(client, id).result();
   });
 
+  it('a gate needing two approvers: each Approve is recorded and shown with who is still needed, a second click by the same person is refused, the second approver moves the rollout on', async () => {
+    const id = 'slack-two-approvers';
+    await start(id, {
+      approvals: {
+        requiredBefore: ['canary'],
+        approvers: ['U0ALICE', 'U0BOB', 'U0CAROL', 'group:S0OWNERS'],
+        timeout: '1h',
+        required: 2,
+      },
+    });
+    const gate = await gateMessage(id);
+    expect(JSON.stringify(gate.blocks)).toContain(
+      '0 of 2 approvals; 2 more needed from <@U0ALICE> or <@U0BOB> or <!subteam^S0OWNERS>',
+    );
+    const first = await click('U0ALICE', structuredClone(gate), APPROVE_ACTION);
+    expect(first.response.status).toBe(200);
+    // The message shows the approval and keeps its buttons for the others.
+    const progressed = await slack.waitFor('the gate message showing one approval', () => {
+      const message = slack.message(CHANNEL, gate.ts)!;
+      return message.edited &&
+        JSON.stringify(message.blocks).includes(
+          '1 of 2 approvals (<@U0ALICE>); 1 more needed from <@U0BOB> or <!subteam^S0OWNERS>',
+        )
+        ? message
+        : undefined;
+    });
+    expect(progressed.blocks?.some((block) => block.type === 'actions')).toBe(true);
+    let now = await status(id);
+    expect(now.gate?.approvals?.map((approval) => approval.by)).toEqual(['U0ALICE']);
+    expect((await route(id)).weights.candidate).toBe(0);
+
+    const again = await reply((await click('U0ALICE', progressed, APPROVE_ACTION)).responseUrl);
+    expect(again.text).toContain('you have already approved this gate');
+    expect(again.text).toContain('nothing changed');
+    const self = await reply((await click('U0CAROL', progressed, APPROVE_ACTION)).responseUrl);
+    expect(self.text).toContain('you requested this rollout');
+
+    expect((await click('U0BOB', progressed, APPROVE_ACTION)).response.status).toBe(200);
+    await eventually('the canary weight at the gateway', async () => (await route(id)).weights.candidate === 5);
+    const decided = await slack.waitFor('the gate message decided', () => {
+      const message = slack.message(CHANNEL, gate.ts)!;
+      return message.blocks?.some((block) => block.type === 'actions') ? undefined : message;
+    });
+    expect(JSON.stringify(decided.blocks)).toMatch(/Approved\* by <@U0ALICE> and <@U0BOB> on/);
+    now = await status(id);
+    expect(now.decisions.map((decision) => decision.by)).toEqual(['U0ALICE', 'U0BOB']);
+    // The thread has the first approval as its own line.
+    await slack.waitFor('the approval in the thread', () =>
+      slack.messages.find(
+        (m) => m.thread_ts === gate.thread_ts && (m.text ?? '').startsWith('gate_approval: approved by U0ALICE'),
+      ),
+    );
+    await rolloutHandle(client, id).signal('rollback', { reason: 'test over', by: 'test' });
+    await rolloutHandle(client, id).result();
+  });
+
   it('a member of an approver group rejects through the modal, which insists on a reason', async () => {
     const id = 'slack-reject';
     await start(id);

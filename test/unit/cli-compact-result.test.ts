@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { COMPACT_TIMELINE_EVENTS, compactResult, compactStatus } from '../../cli/compact-result';
 import type { MetricEvidence, Verdict } from '../../judge/verdict';
-import type { RolloutResult, RolloutStatus, StageRecord, TimelineEvent } from '../../workflows/rollout-state';
+import type { RolloutResult, StageRecord, TimelineEvent } from '../../workflows/rollout-state';
+import { rolloutStatus } from '../support/rollout-status';
 
 const errorRate: MetricEvidence = {
   metric: 'errorRate',
@@ -129,17 +130,10 @@ describe('the compact --json result', () => {
   });
 
   it("compacts the status the same way, the open gate's evidence included, and keeps decisions", () => {
-    const status: RolloutStatus = {
+    const status = rolloutStatus({
       rolloutId: 'r2',
-      baselineModel: 'base',
-      candidateModel: 'cand',
-      requestedBy: 'carol',
       phase: 'awaiting_approval',
-      stage: 'canary-1',
       stages,
-      weights: { baseline: 95, candidate: 5 },
-      shadow: { enabled: false, target: null, share: 0 },
-      trafficLayer: null,
       gate: {
         id: 'g1',
         before: 'canary-2',
@@ -148,15 +142,13 @@ describe('the compact --json result', () => {
         deadline: '2026-12-03T10:06:00.000Z',
         evidence: failed,
       },
-      paused: null,
-      rollbackRequest: null,
       verdicts: [failed, failed],
       decisions: [
         { decision: 'approved', by: 'alice', at: '2026-12-02T10:01:00.000Z', gateId: 'g0', before: 'canary-1' },
       ],
       timeline: timeline.slice(0, 3),
       windowElapsedMs: 30_000,
-    };
+    });
     const compact = compactStatus(status);
     expect(compact.gate?.evidence?.metrics[0]).not.toHaveProperty('message');
     expect(compact.gate?.deadline).toBe('2026-12-03T10:06:00.000Z');

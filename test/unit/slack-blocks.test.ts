@@ -7,6 +7,8 @@ import {
   decidedGateBlocks,
   escapeText,
   gateMessage,
+  gateProgressBlocks,
+  GATE_PROGRESS_BLOCK,
   hasOpenButtons,
   mention,
   parseGateButtonValue,
@@ -125,6 +127,34 @@ describe('gateMessage', () => {
     const closed = closedGateBlocks(blocks, 'rolled back: INC-1', '2026-11-22T10:00:00.000Z');
     expect(hasOpenButtons(closed)).toBe(false);
     expect(JSON.stringify(closed)).toContain('Closed without a decision');
+  });
+
+  it('a gate needing two approvers says who has approved and who may still, keeps its buttons until the last, then names both', () => {
+    const two = { ...gate, approvers: ['U0ALICE', 'U0BOB', 'U0CAROL', 'group:S0OWNERS'], required: 2, approvedBy: [] };
+    const { blocks } = gateMessage({ rolloutId: 'r', gate: two, requestedBy: 'U0CAROL' });
+    const line = (of: typeof blocks) => JSON.stringify(of.find((block) => block.block_id === GATE_PROGRESS_BLOCK));
+    // The requester is never offered as a remaining approver.
+    expect(line(blocks)).toContain(
+      '0 of 2 approvals; 2 more needed from <@U0ALICE> or <@U0BOB> or <!subteam^S0OWNERS>',
+    );
+    const progress = { approvedBy: ['U0ALICE'], required: 2, approvers: two.approvers, requestedBy: 'U0CAROL' };
+    const once = gateProgressBlocks(blocks, progress);
+    expect(gateProgressBlocks(once, progress)).toEqual(once);
+    expect(once.filter((block) => block.block_id === GATE_PROGRESS_BLOCK)).toHaveLength(1);
+    expect(hasOpenButtons(once)).toBe(true);
+    expect(line(once)).toContain('1 of 2 approvals (<@U0ALICE>); 1 more needed from <@U0BOB> or <!subteam^S0OWNERS>');
+    // The progress line sits above the approvers' line and the buttons.
+    const ids = once.map((block) => block.block_id ?? block.type);
+    expect(ids.slice(-3)).toEqual([GATE_PROGRESS_BLOCK, 'context', 'gate_actions']);
+    const decided = decidedGateBlocks(once, {
+      decision: 'approved',
+      by: 'U0BOB',
+      at: '2026-11-22T10:00:00.000Z',
+      approvedBy: ['U0ALICE', 'U0BOB'],
+    });
+    expect(hasOpenButtons(decided)).toBe(false);
+    expect(line(decided)).toBeUndefined();
+    expect(JSON.stringify(decided)).toContain(':white_check_mark: *Approved* by <@U0ALICE> and <@U0BOB> on');
   });
 
   it('marks a guardrail with nothing to measure as not applicable and shows the notes, even when the metrics are cut', () => {

@@ -5,6 +5,7 @@ import { formatStatus } from '../../cli/format';
 import type { Verdict } from '../../judge/verdict';
 import { statusText, verdictText } from '../../block-kit/rollout-blocks';
 import type { RolloutStatus } from '../../workflows/rollout-state';
+import { rolloutStatus } from '../support/rollout-status';
 
 const golden: Verdict = {
   stage: 'golden_eval',
@@ -23,25 +24,7 @@ const canary: Verdict = {
 };
 
 function status(verdicts: Verdict[]): RolloutStatus {
-  return {
-    rolloutId: 'r1',
-    baselineModel: 'base',
-    candidateModel: 'cand',
-    requestedBy: 'carol',
-    phase: 'observing',
-    stage: 'canary-1',
-    stages: [],
-    weights: { baseline: 95, candidate: 5 },
-    shadow: { enabled: false, target: null, share: 0 },
-    trafficLayer: null,
-    gate: null,
-    paused: null,
-    rollbackRequest: null,
-    verdicts,
-    decisions: [],
-    timeline: [],
-    windowElapsedMs: 0,
-  };
+  return rolloutStatus({ verdicts });
 }
 
 describe('report links', () => {
