@@ -62,7 +62,11 @@ const toolSchema = z.looseObject({
 /** The bundle's fields; the plan's schema adds where a system prompt may come from (a file next to the plan). */
 export const configBundleShape = {
   /** Sent as the first system message of every chat request. */
-  systemPrompt: z.string().min(1, 'must not be empty').max(MAX_SYSTEM_PROMPT_CHARS, 'at most 100000 characters').optional(),
+  systemPrompt: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(MAX_SYSTEM_PROMPT_CHARS, 'at most 100000 characters')
+    .optional(),
   /** prepend: before the client's own system messages; replace: instead of them. */
   systemPromptMode: z.enum(['prepend', 'replace']).default('prepend'),
   /** Sampling settings; each replaces what the client sent. */
@@ -149,7 +153,9 @@ export function describeConfigBundle(bundle: ConfigBundle, source?: string): str
   if (sampling.length) parts.push(sampling.join(', '));
   if (bundle.tools) parts.push(`${bundle.tools.length} tool${bundle.tools.length === 1 ? '' : 's'}`);
   if (bundle.toolChoice !== undefined)
-    parts.push(`tool choice ${typeof bundle.toolChoice === 'string' ? bundle.toolChoice : bundle.toolChoice.function.name}`);
+    parts.push(
+      `tool choice ${typeof bundle.toolChoice === 'string' ? bundle.toolChoice : bundle.toolChoice.function.name}`,
+    );
   const extra = Object.keys(bundle.extraBody ?? {});
   if (extra.length) parts.push(`extra ${extra.join(', ')}`);
   return parts.length ? parts.join('; ') : 'no settings';

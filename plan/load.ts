@@ -56,7 +56,9 @@ async function inlineSystemPrompts(raw: unknown, planPath: string): Promise<void
       'a system prompt file',
       `room for ${MAX_SYSTEM_PROMPT_CHARS} characters`,
     ).catch((error: unknown) => {
-      throw new PlanValidationError([`${where}.systemPromptFile: ${(error as PlanValidationError).problems.join('; ')}`]);
+      throw new PlanValidationError([
+        `${where}.systemPromptFile: ${(error as PlanValidationError).problems.join('; ')}`,
+      ]);
     });
     // A trailing newline is how editors end files, not part of the prompt.
     (config as Record<string, unknown>).systemPrompt = text.replace(/\r?\n$/, '');

@@ -80,20 +80,29 @@ describe('applyConfigBundle', () => {
 
 describe('configBundleSchema', () => {
   it.each([
-    [{ extraBody: { messages: [] } }, 'extraBody.messages: extraBody cannot set messages: the conversation is the client’s; use systemPrompt'],
-    [{ extraBody: { temperature: 0 } }, 'extraBody.temperature: extraBody cannot set temperature: use sampling.temperature'],
+    [
+      { extraBody: { messages: [] } },
+      'extraBody.messages: extraBody cannot set messages: the conversation is the client’s; use systemPrompt',
+    ],
+    [
+      { extraBody: { temperature: 0 } },
+      'extraBody.temperature: extraBody cannot set temperature: use sampling.temperature',
+    ],
     [{ sampling: { temperature: 3 } }, 'sampling.temperature: must be 0–2'],
     [{ sampling: { max_tokens: 1.5 } }, 'sampling.max_tokens: must be a whole number'],
     [{ toolChoice: 'required' }, 'toolChoice: toolChoice needs tools in the same bundle'],
     [
-      { tools: [{ type: 'function', function: { name: 'a' } }], toolChoice: { type: 'function', function: { name: 'b' } } },
+      {
+        tools: [{ type: 'function', function: { name: 'a' } }],
+        toolChoice: { type: 'function', function: { name: 'b' } },
+      },
       "toolChoice.function.name: no tool named 'b' in tools",
     ],
-    [{ tools: [{ type: 'retrieval' }] }, 'tools.0.type: only function tools are supported'],
+    [{ tools: [{ type: 'retrieval' }] }, 'tools[0].type: only function tools are supported'],
     [{ systemPrompt: '' }, 'systemPrompt: must not be empty'],
     [{ systemPrompt: 'x'.repeat(100_001) }, 'systemPrompt: at most 100000 characters'],
     [{ temperature: 0.2 }, 'temperature: unknown field'],
-  ])('refuses %j', (input, problem) => {
+  ])('refuses case %#', (input, problem) => {
     expect(problemsOf(input)).toContain(problem);
   });
 });

@@ -30,7 +30,10 @@ describe('forwardedBodies', () => {
   it('handles a single model and a body without a model key', () => {
     expect(forwardedBodies(body, [{ model: 'only' }])).toEqual([plain(body, 'only')]);
     const noModel = { input: 'x' };
-    expect(forwardedBodies(noModel, [{ model: 'a' }, { model: 'b' }])).toEqual([plain(noModel, 'a'), plain(noModel, 'b')]);
+    expect(forwardedBodies(noModel, [{ model: 'a' }, { model: 'b' }])).toEqual([
+      plain(noModel, 'a'),
+      plain(noModel, 'b'),
+    ]);
   });
 
   it('applies each target’s bundle to its own text only (a prompt rollout mirrored to its candidate)', () => {

@@ -312,8 +312,42 @@ describe('parsePlan errors name the field', () => {
     expect(parsePlan(withPart({ router, stages: { shadow: { enabled: false } } })).router).toEqual(router);
   });
 
+  it('takes the same backend and model with another configuration bundle (a prompt rollout), on the gateway only', () => {
+    const { baseline } = minimal().backends;
+    const candidate = { ...baseline, config: { systemPrompt: 'You are support v2.', sampling: { temperature: 0.2 } } };
+    const plan = parsePlan(withPart({ backends: { baseline, candidate } }));
+    expect(plan.backends.candidate.config).toEqual({
+      systemPrompt: 'You are support v2.',
+      systemPromptMode: 'prepend',
+      sampling: { temperature: 0.2 },
+    });
+    expect(problemsOf(withPart({ backends: { baseline: candidate, candidate } }))).toEqual([
+      'backends.candidate: candidate is the same backend, model and configuration as the baseline',
+    ]);
+    const router = {
+      kind: 'haproxy',
+      statsSocket: '/run/haproxy.sock',
+      haproxyBackend: 'llm',
+      baselineServer: 'a',
+      candidateServer: 'b',
+    };
+    expect(
+      problemsOf(withPart({ backends: { baseline, candidate }, router, stages: { shadow: { enabled: false } } })),
+    ).toContain(
+      'backends.candidate.config: a configuration bundle is applied by the gateway, which rewrites each request; haproxy routes requests as they are: use router.kind gateway, or serve the configuration from the backend itself',
+    );
+    expect(
+      problemsOf(
+        withPart({ backends: { baseline, candidate: { ...baseline, config: { systemPromptFile: 'p.txt' } } } }),
+      ),
+    ).toEqual([
+      'backends.candidate.config.systemPromptFile: systemPromptFile is read when a plan file is loaded (`rollout start`, `rollout plan check`); a plan started another way must carry systemPrompt inline',
+    ]);
+  });
+
   it('refuses a candidate that is the baseline, even written with a trailing slash', () => {
-    const message = 'backends.candidate: candidate is the same backend and model as the baseline';
+    const message =
+      'backends.candidate: candidate is the same backend and model as the baseline (a prompt or settings rollout gives either side a config)';
     const { baseline } = minimal().backends;
     expect(problemsOf(withPart({ backends: { baseline, candidate: { ...baseline } } }))).toEqual([message]);
     expect(
