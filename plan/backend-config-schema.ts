@@ -2,7 +2,14 @@
 // plus `systemPromptFile`, a file next to the plan that loading reads into `systemPrompt` (and
 // keeps the name, so the record says where the text came from).
 import { z } from 'zod';
-import { configBundleProblems, configBundleShape, type ConfigBundle } from '../lib/config-bundle';
+import {
+  configBundleProblems,
+  configBundleShape,
+  configDigest,
+  describeConfigBundle,
+  shortDigest,
+  type ConfigBundle,
+} from '../lib/config-bundle';
 
 export const backendConfigSchema = z
   .strictObject({
@@ -31,4 +38,19 @@ export function bundleOf(config: BackendConfigPlan | undefined): ConfigBundle | 
   if (!config) return undefined;
   const { systemPromptFile: _source, ...bundle } = config;
   return bundle;
+}
+
+/** Each side's bundle as the record names it: short digest and what it sets; empty when neither has one. */
+export function configurationLines(backends: {
+  baseline: { config?: BackendConfigPlan | undefined };
+  candidate: { config?: BackendConfigPlan | undefined };
+}): string[] {
+  return (['baseline', 'candidate'] as const).flatMap((side) => {
+    const config = backends[side].config;
+    if (!config) return [];
+    const bundle = bundleOf(config);
+    return [
+      `${side} configuration ${shortDigest(configDigest(bundle)!)}: ${describeConfigBundle(bundle, config.systemPromptFile)}`,
+    ];
+  });
 }

@@ -1,6 +1,6 @@
 // The plan is what a release owner writes; parsePlan is the only thing between a typo and a
 // rollout moving production traffic. These tests pin its defaults and its error messages.
-import { mkdtemp, readdir, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -539,6 +539,7 @@ describe('loadPlanFile', () => {
       'istio.yaml',
       'minimal.json',
       'quickstart.yaml',
+      'support-bot-prompt.yaml',
       'support-bot.yaml',
     ]);
     for (const name of files) {
@@ -550,6 +551,14 @@ describe('loadPlanFile', () => {
     expect(supportBot.stages.goldenEval.dataset).toBe(join(EXAMPLES, 'golden/support-bot.jsonl'));
     expect(supportBot.backends.candidate.apiKeyEnv).toBe('CANDIDATE_API_KEY');
     expect(supportBot.approvals).toMatchObject({ required: 2, approvers: ['alice', 'bob', 'dave'] });
+    // The prompt rollout's candidate prompt is read from the file next to it, which it still names.
+    const promptRollout = await loadPlanFile(join(EXAMPLES, 'support-bot-prompt.yaml'));
+    const prompt = (await readFile(join(EXAMPLES, 'prompts/support-v2.txt'), 'utf8')).trimEnd();
+    expect(promptRollout.backends.candidate.config).toMatchObject({
+      systemPrompt: prompt,
+      systemPromptFile: 'prompts/support-v2.txt',
+      sampling: { temperature: 0.3, max_tokens: 400 },
+    });
   });
 });
 
