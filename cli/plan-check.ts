@@ -1,4 +1,5 @@
 // `rollout plan check`: what a plan will do, before it does it.
+import { configurationLines } from '../plan/backend-config-schema';
 import { formatDuration } from '../plan/duration';
 import { resolveMetrics } from '../plan/metrics-schema';
 import { enabledDistribution, enabledGuardrail, routeOf, routerLocationOf, type RolloutPlan } from '../plan/schema';
@@ -17,6 +18,7 @@ export function describePlan(plan: RolloutPlan): string {
     `plan ok: ${plan.rollout.id}${plan.rollout.name ? ` (${plan.rollout.name})` : ''}`,
     `  baseline  ${plan.backends.baseline.model} at ${plan.backends.baseline.baseUrl}`,
     `  candidate ${plan.backends.candidate.model} at ${plan.backends.candidate.baseUrl}`,
+    ...configurationLines(plan.backends).map((line) => `  ${line}`),
     `  router    ${plan.router.kind} ${routerLocationOf(plan.router)}, route ${routeOf(plan)}`,
     `  metrics   Prometheus at ${plan.prometheus.url}, checked every ${formatDuration(plan.stages.canary.checkInterval)}`,
     '  stages',

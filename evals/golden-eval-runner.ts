@@ -1,6 +1,7 @@
 // Asks one backend one golden item and scores the answer: the per-request step of the golden
 // eval (golden-pipeline.ts runs every item on both sides, bounded, and resumes).
 import type OpenAI from 'openai';
+import { applyConfigBundle, type ConfigBundle } from '../lib/config-bundle';
 import { withLinkedSignal } from './abort-link';
 import { scoreAnswer, type AnswerScores } from './answer-scores';
 import { phrasingText } from './phrasing-metric';
@@ -17,6 +18,8 @@ export interface EvalBackend {
   baseUrl: string;
   model: string;
   apiKey?: string;
+  /** Applied to every item's request, as the gateway applies it to live traffic. */
+  config?: ConfigBundle;
 }
 
 export interface ItemOutcome {
@@ -54,11 +57,14 @@ export async function runOne(
   try {
     const response = await withLinkedSignal(signal, (linked) =>
       client.chat.completions.create(
-        {
-          model: backend.model,
-          messages: item.messages,
-          ...(item.schema ? { response_format: { type: 'json_object' as const } } : {}),
-        },
+        withBundle(
+          {
+            model: backend.model,
+            messages: item.messages,
+            ...(item.schema ? { response_format: { type: 'json_object' as const } } : {}),
+          },
+          backend.config,
+        ),
         { signal: linked },
       ),
     );
@@ -95,4 +101,16 @@ export async function runOne(
       },
     };
   }
+}
+
+/** The item's request as the backend's bundle makes it (the model stays the backend's own). */
+function withBundle(
+  request: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+  bundle: ConfigBundle | undefined,
+): OpenAI.Chat.ChatCompletionCreateParamsNonStreaming {
+  if (!bundle) return request;
+  return {
+    ...applyConfigBundle(request as unknown as Record<string, unknown>, bundle),
+    model: request.model,
+  } as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
 }

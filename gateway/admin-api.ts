@@ -39,6 +39,7 @@
 // one, the request is assigned at random by weight. Response headers: `x-rollout-backend`,
 // `x-request-id`.
 import type { AnswerSample } from '../lib/answer-sample';
+import type { ConfigBundle } from '../lib/config-bundle';
 import type { RequestRecord } from '../lib/request-record';
 import type { ShadowPair } from '../lib/shadow-pair';
 
@@ -58,6 +59,11 @@ export interface BackendSpec {
   apiKey?: string;
   /** What the backend's tokens cost; the gateway then counts spend per series (llm_gateway_cost_usd_total). */
   pricing?: TokenPricing;
+  /**
+   * Applied to every chat request sent to this backend: system prompt, sampling, tools, extra
+   * fields (lib/config-bundle.ts). Embeddings requests are forwarded without it.
+   */
+  config?: ConfigBundle;
 }
 
 /** USD per 1,000 tokens. */
@@ -80,7 +86,8 @@ export interface ShadowState {
 
 export interface RouteState {
   route: string;
-  backends: Array<Omit<BackendSpec, 'apiKey'>>;
+  /** `configDigest` names the bundle the gateway applies (sha256 of its canonical JSON). */
+  backends: Array<Omit<BackendSpec, 'apiKey'> & { configDigest?: string }>;
   /** Integer weights per backend name, summing to 100. */
   weights: Record<string, number>;
   shadow: ShadowState;

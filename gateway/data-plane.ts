@@ -71,7 +71,7 @@ export async function handleInference(
   let forwardedBody: string;
   let shadowRun: Promise<ShadowAnswer | null> | null = null;
   if (shadowTarget) {
-    const [live, copy] = forwardedBodies(body, [backend.model, shadowTarget.model]);
+    const [live, copy] = forwardedBodies(body, [backend, shadowTarget]);
     forwardedBody = live!;
     shadowRun = deps.shadow.mirror({
       route: route.route,
@@ -83,7 +83,8 @@ export async function handleInference(
       stickyBucket,
     });
   } else {
-    forwardedBody = forwardedBodies(body, [backend.model])[0]!;
+    // Embeddings take no system prompt or sampling: the bundle is for chat requests.
+    forwardedBody = forwardedBodies(body, [path === 'chat/completions' ? backend : { model: backend.model }])[0]!;
   }
 
   let clientGone = false;

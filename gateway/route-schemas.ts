@@ -3,6 +3,7 @@
 // are strict: an unknown field is a 400 rather than silently ignored, since a typo such as
 // `wieghts` would otherwise be a no-op the caller believes succeeded.
 import { z } from 'zod';
+import { configBundleSchema } from '../lib/config-bundle';
 import type { BackendSpec, RolloutMarker, RouteDefinition, SetShadowRequest, SetWeightsRequest } from './admin-api';
 import { InvalidRequestError } from './errors';
 
@@ -28,6 +29,7 @@ const backendSpecSchema = z.strictObject({
       outputPer1k: z.number('must be a number').min(0, 'must be >= 0'),
     })
     .optional(),
+  config: configBundleSchema.optional(),
 }) satisfies z.ZodType<BackendSpec>;
 
 export const routeDefinitionSchema = z

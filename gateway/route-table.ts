@@ -11,6 +11,7 @@ import type {
   SetWeightsRequest,
   ShadowState,
 } from './admin-api';
+import { configDigest, type ConfigBundle } from '../lib/config-bundle';
 import { InvalidRequestError, RouteConflictError, RouteNotFoundError } from './errors';
 import {
   assertRouteName,
@@ -252,6 +253,8 @@ function copyBackend(backend: BackendSpec): BackendSpec {
   const copy: BackendSpec = { name: backend.name, baseUrl: backend.baseUrl, model: backend.model };
   if (backend.apiKey !== undefined) copy.apiKey = backend.apiKey;
   if (backend.pricing !== undefined) copy.pricing = { ...backend.pricing };
+  // Parsed JSON all the way down: a JSON copy is a deep one.
+  if (backend.config !== undefined) copy.config = JSON.parse(JSON.stringify(backend.config)) as ConfigBundle;
   return copy;
 }
 
@@ -267,7 +270,8 @@ function sameContent(a: Omit<ResolvedRoute, 'version'>, b: Omit<ResolvedRoute, '
         x.model === y.model &&
         x.apiKey === y.apiKey &&
         x.pricing?.inputPer1k === y.pricing?.inputPer1k &&
-        x.pricing?.outputPer1k === y.pricing?.outputPer1k
+        x.pricing?.outputPer1k === y.pricing?.outputPer1k &&
+        configDigest(x.config) === configDigest(y.config)
       );
     });
   const sameWeights = a.backends.every((x) => a.weights[x.name] === b.weights[x.name]);
@@ -280,7 +284,10 @@ function sameContent(a: Omit<ResolvedRoute, 'version'>, b: Omit<ResolvedRoute, '
 function toState(entry: RouteEntry): RouteState {
   return {
     route: entry.route,
-    backends: entry.backends.map(({ apiKey: _secret, ...shown }) => copyBackend(shown)),
+    backends: entry.backends.map(({ apiKey: _secret, ...shown }) => {
+      const digest = configDigest(shown.config);
+      return { ...copyBackend(shown), ...(digest !== null && { configDigest: digest }) };
+    }),
     weights: { ...entry.weights },
     shadow: { ...entry.shadow },
     rollout: entry.rollout && { ...entry.rollout },

@@ -4,6 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { MAX_SYSTEM_PROMPT_CHARS } from '../lib/config-bundle';
 import { parsePlan, PlanValidationError, type RolloutPlan } from './schema';
 
 /** A plan is a few kilobytes; past this the file is not a plan, and parsing it could take minutes and gigabytes. */
@@ -15,7 +16,7 @@ export const MAX_PLAN_FILE_BYTES = 1024 * 1024;
 const MAX_ALIAS_COUNT = 100;
 
 export async function loadPlanFile(path: string): Promise<RolloutPlan> {
-  const text = await readPlanText(path);
+  const text = await readBoundedText(path, MAX_PLAN_FILE_BYTES, 'a plan file', '1 MiB');
   const format = path.endsWith('.json') ? 'JSON' : 'YAML';
   if (!text.trim()) throw new PlanValidationError([`${path}: the file is empty`]);
   let raw: unknown;
@@ -29,27 +30,60 @@ export async function loadPlanFile(path: string): Promise<RolloutPlan> {
       : (error as Error).message;
     throw new PlanValidationError([`${path} is not valid ${format}: ${why}`]);
   }
+  await inlineSystemPrompts(raw, path);
   const plan = parsePlan(raw);
   const dataset = plan.stages.goldenEval.dataset;
   if (dataset && !isAbsolute(dataset)) plan.stages.goldenEval.dataset = resolve(dirname(path), dataset);
   return plan;
 }
 
-/** The file's text without a byte-order mark; refuses what is not a regular file or is too big to be a plan. */
-async function readPlanText(path: string): Promise<string> {
+/**
+ * Reads each backend's `config.systemPromptFile` (relative to the plan's folder) into
+ * `config.systemPrompt`, so the workflow carries the text itself; the file's name stays beside it.
+ */
+async function inlineSystemPrompts(raw: unknown, planPath: string): Promise<void> {
+  const backends = field(raw, 'backends');
+  for (const side of ['baseline', 'candidate']) {
+    const config = field(field(backends, side), 'config');
+    const file = field(config, 'systemPromptFile');
+    if (typeof file !== 'string' || file === '') continue; // the schema says what is wrong with it
+    const where = `backends.${side}.config`;
+    if (field(config, 'systemPrompt') !== undefined)
+      throw new PlanValidationError([`${where}: give systemPrompt or systemPromptFile, not both`]);
+    const text = await readBoundedText(
+      resolve(dirname(planPath), file),
+      MAX_SYSTEM_PROMPT_CHARS * 4,
+      'a system prompt file',
+      `room for ${MAX_SYSTEM_PROMPT_CHARS} characters`,
+    ).catch((error: unknown) => {
+      throw new PlanValidationError([
+        `${where}.systemPromptFile: ${(error as PlanValidationError).problems.join('; ')}`,
+      ]);
+    });
+    // A trailing newline is how editors end files, not part of the prompt.
+    (config as Record<string, unknown>).systemPrompt = text.replace(/\r?\n$/, '');
+  }
+}
+
+function field(value: unknown, name: string): unknown {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)[name]
+    : undefined;
+}
+
+/** The file's text without a byte-order mark; refuses what is not a regular file or is bigger than `maxBytes`. */
+async function readBoundedText(path: string, maxBytes: number, what: string, limit: string): Promise<string> {
   let text: string;
   try {
     // Checked before reading: /dev/zero or a named pipe would otherwise be read until memory runs out.
     const info = await stat(path);
     if (!info.isFile()) throw new PlanValidationError([`${path}: not a regular file`]);
-    if (info.size > MAX_PLAN_FILE_BYTES)
-      throw new PlanValidationError([
-        `${path}: ${info.size} bytes; a plan file is at most ${MAX_PLAN_FILE_BYTES} bytes (1 MiB)`,
-      ]);
+    if (info.size > maxBytes)
+      throw new PlanValidationError([`${path}: ${info.size} bytes; ${what} is at most ${maxBytes} bytes (${limit})`]);
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (error instanceof PlanValidationError) throw error;
-    throw new PlanValidationError([`cannot read plan file ${path}: ${(error as Error).message}`]);
+    throw new PlanValidationError([`cannot read ${what.replace(/^an? /, '')} ${path}: ${(error as Error).message}`]);
   }
   // Windows editors write one; JSON.parse refuses it.
   return text.startsWith('\uFEFF') ? text.slice(1) : text;

@@ -13,6 +13,8 @@ import { notificationsSchema } from './notifications-schema';
 import { planShapeProblem } from './plan-shape';
 import { shadowStageSchema } from './shadow-schema';
 import { canaryBehaviorSchema } from './canary-behavior-schema';
+import { backendConfigSchema, bundleOf } from './backend-config-schema';
+import { configDigest } from '../lib/config-bundle';
 import {
   gatewayApiRouterSchema,
   istioRouterSchema,
@@ -40,6 +42,11 @@ const backend = z.strictObject({
   pricing: z
     .strictObject({ inputPer1k: z.number().min(0).default(0), outputPer1k: z.number().min(0).default(0) })
     .prefault({}),
+  /**
+   * What the gateway applies to every chat request it sends this backend (system prompt,
+   * sampling, tools, extra fields): a prompt or settings rollout (lib/config-bundle.ts).
+   */
+  config: backendConfigSchema.optional(),
 });
 
 const router = z.discriminatedUnion('kind', [
@@ -311,13 +318,30 @@ export const planSchema = z
     }
     for (const [path, message] of metricsProblems(plan)) ctx.addIssue({ code: 'custom', path, message });
     const { baseline, candidate } = plan.backends;
-    if (baseline.baseUrl === candidate.baseUrl && baseline.model === candidate.model) {
+    if (
+      baseline.baseUrl === candidate.baseUrl &&
+      baseline.model === candidate.model &&
+      configDigest(bundleOf(baseline.config)) === configDigest(bundleOf(candidate.config))
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['backends', 'candidate'],
-        message: 'candidate is the same backend and model as the baseline',
+        message:
+          baseline.config || candidate.config
+            ? 'candidate is the same backend, model and configuration as the baseline'
+            : 'candidate is the same backend and model as the baseline (a prompt or settings rollout gives either side a config)',
       });
     }
+    // Only the gateway rewrites request bodies; another layer would send the candidate's traffic
+    // without its bundle while the golden eval judged it with one.
+    if (plan.router.kind !== 'gateway')
+      for (const side of ['baseline', 'candidate'] as const)
+        if (plan.backends[side].config)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['backends', side, 'config'],
+            message: `a configuration bundle is applied by the gateway, which rewrites each request; ${plan.router.kind} routes requests as they are: use router.kind gateway, or serve the configuration from the backend itself`,
+          });
   })
   // The canary's behavioral checks run by default wherever there are live answers to read (the
   // gateway keeps them); `behavioral: { enabled: false }` turns them off.

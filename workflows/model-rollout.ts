@@ -24,6 +24,7 @@ import {
 } from '@temporalio/workflow';
 import type { RolloutActivities, RolloutEvent, TrafficState } from '../activities/contract';
 import type { Verdict } from '../judge/verdict';
+import { configurationLines } from '../plan/backend-config-schema';
 import { formatDuration } from '../plan/duration';
 import { resolveMetrics } from '../plan/metrics-schema';
 import { gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
@@ -402,7 +403,11 @@ class Rollout {
     ]);
     this.record(
       'started',
-      `rollout of ${this.plan.backends.candidate.model} (baseline ${this.plan.backends.baseline.model}) requested by ${this.state.requestedBy}`,
+      // Only plans with a configuration bundle (a field older runs' plans cannot hold) add to the line.
+      [
+        `rollout of ${this.plan.backends.candidate.model} (baseline ${this.plan.backends.baseline.model}) requested by ${this.state.requestedBy}`,
+        ...configurationLines(this.plan.backends),
+      ].join('; '),
       this.state.requestedBy,
     );
     // The rollout starts from a known state: both backends on the route, all traffic on the baseline.

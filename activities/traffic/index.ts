@@ -28,6 +28,7 @@ import { reconcileTraffic, restoreBaseline, type BackendsSource } from './reconc
 import { reinstateBaseline } from './reinstate';
 import type { ResolvedBackend, TrafficRouter } from './traffic-router';
 import { FailureType } from '../../workflows/failure-types';
+import { bundleOf } from '../../plan/backend-config-schema';
 
 export type RouterFactory = (router: RouterConfig, route: string) => TrafficRouter;
 
@@ -53,6 +54,7 @@ export function resolveBackend(backend: BackendConfig, env: NodeJS.ProcessEnv = 
     model: backend.model,
     ...(apiKey !== undefined && { apiKey }),
     ...((inputPer1k > 0 || outputPer1k > 0) && { pricing: { inputPer1k, outputPer1k } }),
+    ...(backend.config && { config: bundleOf(backend.config) }),
   };
 }
 

@@ -1,6 +1,7 @@
 // A traffic layer the rollout can steer: our gateway (the embedded default), HAProxy, or a
 // Kubernetes route object (Gateway API HTTPRoute, Istio VirtualService). Every
 // operation is idempotent and returns the state it leaves behind.
+import type { ConfigBundle } from '../../lib/config-bundle';
 import type { TrafficState } from '../contract';
 
 export interface ResolvedBackend {
@@ -9,6 +10,8 @@ export interface ResolvedBackend {
   apiKey?: string;
   /** Given to a traffic layer that counts spend (the gateway); absent when the plan prices nothing. */
   pricing?: { inputPer1k: number; outputPer1k: number };
+  /** The backend's configuration bundle, for a layer that applies it (the gateway) and the golden eval. */
+  config?: ConfigBundle;
 }
 
 export interface TrafficRouter {

@@ -22,6 +22,8 @@ export interface TestPlanOptions {
   revertWindow?: string;
   /** approvals.required: distinct approvers per gate. */
   approvalsRequired?: number;
+  /** backends.candidate.config: a prompt or settings rollout's bundle. */
+  candidateConfig?: Record<string, unknown>;
 }
 
 export function testPlan(options: TestPlanOptions): RolloutPlanInput {
@@ -29,7 +31,11 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
     rollout: { id: options.id, name: `test ${options.id}`, requestedBy: 'carol' },
     backends: {
       baseline: { baseUrl: 'http://127.0.0.1:1/v1', model: 'sim-baseline' },
-      candidate: { baseUrl: 'http://127.0.0.1:2/v1', model: 'sim-candidate' },
+      candidate: {
+        baseUrl: 'http://127.0.0.1:2/v1',
+        model: 'sim-candidate',
+        ...(options.candidateConfig && { config: options.candidateConfig }),
+      },
     },
     router:
       options.router === 'haproxy'

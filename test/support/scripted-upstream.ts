@@ -13,6 +13,8 @@ export interface ScriptedUpstream {
   script: UpstreamScript;
   /** The last request received. */
   last: { headers: IncomingHttpHeaders; body: string } | null;
+  /** Every request body received, in order. */
+  bodies: string[];
   close(): Promise<void>;
 }
 
@@ -29,6 +31,7 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
     baseUrl: '',
     script: { kind: 'json' },
     last: null,
+    bodies: [],
     close: () => {
       for (const res of hanging) res.destroy();
       return closeServer(server);
@@ -39,6 +42,7 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       upstream.last = { headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      upstream.bodies.push(upstream.last.body);
       const script = upstream.script;
       if (script.kind === 'json') {
         res.writeHead(200, { 'content-type': 'application/json' });

@@ -1,6 +1,6 @@
 // The plan is what a release owner writes; parsePlan is the only thing between a typo and a
 // rollout moving production traffic. These tests pin its defaults and its error messages.
-import { mkdtemp, readdir, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -312,8 +312,42 @@ describe('parsePlan errors name the field', () => {
     expect(parsePlan(withPart({ router, stages: { shadow: { enabled: false } } })).router).toEqual(router);
   });
 
+  it('takes the same backend and model with another configuration bundle (a prompt rollout), on the gateway only', () => {
+    const { baseline } = minimal().backends;
+    const candidate = { ...baseline, config: { systemPrompt: 'You are support v2.', sampling: { temperature: 0.2 } } };
+    const plan = parsePlan(withPart({ backends: { baseline, candidate } }));
+    expect(plan.backends.candidate.config).toEqual({
+      systemPrompt: 'You are support v2.',
+      systemPromptMode: 'prepend',
+      sampling: { temperature: 0.2 },
+    });
+    expect(problemsOf(withPart({ backends: { baseline: candidate, candidate } }))).toEqual([
+      'backends.candidate: candidate is the same backend, model and configuration as the baseline',
+    ]);
+    const router = {
+      kind: 'haproxy',
+      statsSocket: '/run/haproxy.sock',
+      haproxyBackend: 'llm',
+      baselineServer: 'a',
+      candidateServer: 'b',
+    };
+    expect(
+      problemsOf(withPart({ backends: { baseline, candidate }, router, stages: { shadow: { enabled: false } } })),
+    ).toContain(
+      'backends.candidate.config: a configuration bundle is applied by the gateway, which rewrites each request; haproxy routes requests as they are: use router.kind gateway, or serve the configuration from the backend itself',
+    );
+    expect(
+      problemsOf(
+        withPart({ backends: { baseline, candidate: { ...baseline, config: { systemPromptFile: 'p.txt' } } } }),
+      ),
+    ).toEqual([
+      'backends.candidate.config.systemPromptFile: systemPromptFile is read when a plan file is loaded (`rollout start`, `rollout plan check`); a plan started another way must carry systemPrompt inline',
+    ]);
+  });
+
   it('refuses a candidate that is the baseline, even written with a trailing slash', () => {
-    const message = 'backends.candidate: candidate is the same backend and model as the baseline';
+    const message =
+      'backends.candidate: candidate is the same backend and model as the baseline (a prompt or settings rollout gives either side a config)';
     const { baseline } = minimal().backends;
     expect(problemsOf(withPart({ backends: { baseline, candidate: { ...baseline } } }))).toEqual([message]);
     expect(
@@ -505,6 +539,7 @@ describe('loadPlanFile', () => {
       'istio.yaml',
       'minimal.json',
       'quickstart.yaml',
+      'support-bot-prompt.yaml',
       'support-bot.yaml',
     ]);
     for (const name of files) {
@@ -516,6 +551,14 @@ describe('loadPlanFile', () => {
     expect(supportBot.stages.goldenEval.dataset).toBe(join(EXAMPLES, 'golden/support-bot.jsonl'));
     expect(supportBot.backends.candidate.apiKeyEnv).toBe('CANDIDATE_API_KEY');
     expect(supportBot.approvals).toMatchObject({ required: 2, approvers: ['alice', 'bob', 'dave'] });
+    // The prompt rollout's candidate prompt is read from the file next to it, which it still names.
+    const promptRollout = await loadPlanFile(join(EXAMPLES, 'support-bot-prompt.yaml'));
+    const prompt = (await readFile(join(EXAMPLES, 'prompts/support-v2.txt'), 'utf8')).trimEnd();
+    expect(promptRollout.backends.candidate.config).toMatchObject({
+      systemPrompt: prompt,
+      systemPromptFile: 'prompts/support-v2.txt',
+      sampling: { temperature: 0.3, max_tokens: 400 },
+    });
   });
 });
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createActivities } from '../../activities';
 import type { GoldenEvalInput, TrafficState } from '../../activities/contract';
 import type { GatePoint } from '../../plan/schema';
+import { configBundleSchema, configDigest, shortDigest } from '../../lib/config-bundle';
 import type { Verdict } from '../../judge/verdict';
 import {
   ModelRolloutWorkflow,
@@ -400,6 +401,19 @@ describe('ModelRolloutWorkflow', () => {
     );
     // Kept as a fixture: every later release must replay a gate that took two approvals.
     await replayAndRecord([{ name: 'two-approver-gate', history: await handle.fetchHistory() }]);
+  });
+
+  it('records the candidate’s configuration bundle (digest and what it sets) when the rollout starts', async () => {
+    const config = { systemPrompt: 'You are support v2.', sampling: { temperature: 0.2 } };
+    const bundled = start({ gates: ['canary'], candidateConfig: config });
+    const handle = await bundled.handlePromise;
+    const status = await waitFor(handle, gateBefore('canary-1'), 'gate before canary');
+    const digest = configDigest(configBundleSchema.parse(config))!;
+    expect(status.timeline.find((event) => event.type === 'started')!.message).toBe(
+      `rollout of sim-candidate (baseline sim-baseline) requested by carol; candidate configuration ${shortDigest(digest)}: system prompt (prepend, 19 characters); temperature 0.2`,
+    );
+    await handle.signal(rollbackSignal, { by: 'carol', reason: 'test over' });
+    expect((await handle.result()).outcome).toBe('rolled_back');
   });
 
   it('ends a two-approver gate on one rejection after an approval', async () => {
