@@ -103,14 +103,14 @@ export async function runOne(
   }
 }
 
-/** The item's request as the backend's bundle makes it (the model stays the backend's own). */
+/** The item's request as the backend's bundle makes it (the bundle never sets the model). */
 function withBundle(
   request: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
   bundle: ConfigBundle | undefined,
 ): OpenAI.Chat.ChatCompletionCreateParamsNonStreaming {
   if (!bundle) return request;
-  return {
-    ...applyConfigBundle(request as unknown as Record<string, unknown>, bundle),
-    model: request.model,
-  } as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
+  return applyConfigBundle(
+    request as unknown as Record<string, unknown>,
+    bundle,
+  ) as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
 }

@@ -5,6 +5,7 @@ import { progressRenderer } from '../../cli/progress-renderer';
 import { approveCommand, bar, BAR_WIDTH, progressLines, verdictText } from '../../cli/rollout-progress';
 import type { MetricEvidence, Verdict } from '../../judge/verdict';
 import type { RolloutStatus, StageRecord } from '../../workflows/rollout-state';
+import { rolloutStatus } from '../support/rollout-status';
 
 const stages: StageRecord[] = [
   { id: 'shadow', kind: 'shadow', status: 'passed', candidateWeight: 0, windowMs: 20_000 },
@@ -44,26 +45,15 @@ const verdict: Verdict = {
 };
 
 function status(overrides: Partial<RolloutStatus> = {}): RolloutStatus {
-  return {
+  return rolloutStatus({
     rolloutId: 'quickstart-sim-llama-70b',
     baselineModel: 'sim-llama-8b',
     candidateModel: 'sim-llama-70b',
-    requestedBy: 'carol',
-    phase: 'observing',
-    stage: 'canary-1',
     stages,
     weights: { baseline: 75, candidate: 25 },
-    shadow: { enabled: false, target: null, share: 0 },
-    trafficLayer: null,
-    gate: null,
-    paused: null,
-    rollbackRequest: null,
-    verdicts: [],
-    decisions: [],
-    timeline: [],
     windowElapsedMs: 10_000,
     ...overrides,
-  };
+  });
 }
 
 describe('the progress block', () => {
