@@ -349,18 +349,18 @@ class Rollout {
         gate.approvals.push(made);
         receipt.approvedBy = gate.approvals.map((approval) => approval.by);
         if (gate.approvals.length < gate.required) {
-          this.record(
-            'gate_approval',
-            `approved by ${by} before ${gate.before} (${gate.approvals.length} of ${gate.required}; ${this.stillNeeded(gate)} more needed)`,
-            by,
-            gate.before,
-          );
+          this.record('gate_approval', this.approvalProgress(gate, by), by, gate.before);
           return receipt;
         }
       } else receipt.approvedBy = gate.approvals.map((approval) => approval.by);
     }
     gate.decision = made;
     return receipt;
+  }
+
+  /** One approval on a gate that stays open, as the timeline and the owners see it. */
+  private approvalProgress(gate: ApprovalGate, by: string): string {
+    return `approved by ${by} before ${gate.before} (${gate.approvals?.length ?? 0} of ${gate.required}; ${this.stillNeeded(gate)} more needed)`;
   }
 
   /** How many more approvals an open multi-approver gate needs. */
@@ -1140,7 +1140,7 @@ class Rollout {
       told = gate.approvals.length;
       await this.tell({
         type: 'gate_approval',
-        message: `approved by ${last.by} before ${gate.before} (${told} of ${gate.required}; ${this.stillNeeded(gate)} more needed)`,
+        message: this.approvalProgress(gate, last.by),
         stage: gate.before,
         by: last.by,
         gate: this.gateFacts(gate, approvers),
