@@ -77,7 +77,9 @@ const lookData = fc
     errorRate: counts(4000),
     schemaAdherence: counts(4000),
     p99Latency: counts(400),
-    body: fc.record({ b: samples, c: samples, slower: fc.double({ min: 0.7, max: 1.6, noNaN: true }) }),
+    // Up to 2× slower: at α/7 split over three quantiles, about 7 % of looks are then a regression
+    // (at 1.6× it was 0.6 %, so 300 runs missed one about one time in six).
+    body: fc.record({ b: samples, c: samples, slower: fc.double({ min: 0.7, max: 2, noNaN: true }) }),
     ttft: fc.record({ b: samples, c: samples, slower: fc.double({ min: 0.5, max: 5, noNaN: true }) }),
     length: fc.record({ b: summary(0.5, 3), c: summary(0.5, 3) }),
     cost: fc.record({ b: summary(-3, 1), c: summary(-3, 1) }),
