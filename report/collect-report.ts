@@ -5,7 +5,7 @@
 import type { Client } from '@temporalio/client';
 import type { Verdict } from '../judge/verdict';
 import type { RolloutPlan } from '../plan/schema';
-import { fromStatus, type RolloutReportData } from './report-data';
+import { fromStatus, reportConfigurations, type RolloutReportData } from './report-data';
 import { readEvalReports } from './report-file';
 import { statusQuery, type ModelRolloutInput, type ModelRolloutWorkflow } from '../workflows/model-rollout';
 import type { RolloutResult, RolloutState, RolloutStatus } from '../workflows/rollout-state';
@@ -131,10 +131,12 @@ export async function collectRolloutReport(
     }
   }
   const reports = verdicts.flatMap((verdict) => (verdict.report ? [verdict.report] : []));
+  const configurations = reportConfigurations(plan.backends);
   return {
     ...base,
     verdicts,
     evalReports: await readEvalReports(reports),
+    ...(configurations.length > 0 && { configurations }),
     generatedAt: (options.now?.() ?? new Date()).toISOString(),
   };
 }

@@ -55,6 +55,33 @@ function header(data: RolloutReportData): string {
 <p class="meta">Rollout <code>${e(data.rolloutId)}</code>: ${e(data.baselineModel)} → ${e(data.candidateModel)}, requested by ${e(data.requestedBy)}. Report written ${time(data.generatedAt)}.</p>`;
 }
 
+/** A prompt or settings rollout: each side's bundle, its digest and its whole text, as recorded. */
+function configurationSection(data: RolloutReportData): string {
+  const configurations = data.configurations ?? [];
+  if (configurations.length === 0) return '';
+  const rows = configurations
+    .map(
+      (c) =>
+        `<tr class="configuration" data-side="${e(c.side)}"><td>${e(c.side)}</td><td>${e(c.model)}</td><td><code class="digest">${e(c.digest)}</code></td><td>${e(c.summary)}</td></tr>`,
+    )
+    .join('\n');
+  const texts = configurations
+    .map((c) => {
+      const prompt =
+        c.systemPrompt === undefined
+          ? ''
+          : `<h3>${e(c.side)} system prompt${c.systemPromptFile ? ` (from ${e(c.systemPromptFile)})` : ''}</h3>
+<div class="answer system-prompt" data-side="${e(c.side)}">${e(c.systemPrompt)}</div>`;
+      return `${prompt}<h3>${e(c.side)} settings</h3>
+<div class="answer settings" data-side="${e(c.side)}">${e(c.settings)}</div>`;
+    })
+    .join('\n');
+  return `<h2 id="configuration">Configuration</h2>
+<p class="meta">The configuration bundle of each side that has one, as the rollout recorded it: the gateway applied it to every chat request it routed there, and the golden eval to every request it sent. A side without one was sent the client's requests as they came.</p>
+<table><thead><tr><th>side</th><th>model</th><th>digest</th><th>what it sets</th></tr></thead><tbody>${rows}</tbody></table>
+${texts}`;
+}
+
 async function stagesSection(data: RolloutReportData): Promise<string> {
   const chart = await weightsChart(data.stages, data.generatedAt);
   const rows = data.stages
@@ -204,6 +231,7 @@ export async function renderReport(data: RolloutReportData): Promise<string> {
   const guardrailVerdicts = data.verdicts.filter((v) => !v.report);
   const body = [
     header(data),
+    configurationSection(data),
     await stagesSection(data),
     gatesSection(data),
     await guardrailsSection(guardrailVerdicts, stageStarts(data.stages)),

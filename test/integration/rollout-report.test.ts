@@ -15,6 +15,8 @@ import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide } from '../../client/rollout-commands';
 import { startRollout } from '../../client/rollouts';
+import { configDigest } from '../../lib/config-bundle';
+import { bundleOf } from '../../plan/backend-config-schema';
 import { parsePlan } from '../../plan/schema';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { statusQuery } from '../../workflows/model-rollout';
@@ -30,6 +32,7 @@ const ID = 'report-e2e';
 const DATASET = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples/golden/support-bot.jsonl');
 const QUICK = { latencyMedianMs: 3, latencySigma: 0, maxConcurrency: 64, contentSeed: 7 };
 const run = promisify(execFile);
+const CANDIDATE_CONFIG = { systemPrompt: 'Answer in <b>two</b> sentences.', sampling: { temperature: 0.2 } };
 const { routerFor } = inMemoryRouters();
 
 let env: TestWorkflowEnvironment;
@@ -40,6 +43,7 @@ let candidate: SimulatedBackend;
 let reports: string;
 let result: RolloutResult;
 let browser: Browser;
+let candidateDigest: string;
 const previousReports = process.env.ROLLOUT_REPORTS_DIR;
 
 beforeAll(async () => {
@@ -64,13 +68,16 @@ beforeAll(async () => {
   const input = testPlan({ id: ID, gates: ['canary'], judge: 'statistical', goldenEval: true });
   input.backends = {
     baseline: { baseUrl: baseline.url, model: baseline.model },
-    candidate: { baseUrl: candidate.url, model: candidate.model },
+    // A model and a prompt change at once: the report shows the candidate's bundle and its digest.
+    candidate: { baseUrl: candidate.url, model: candidate.model, config: CANDIDATE_CONFIG },
   };
   input.stages!.goldenEval = { enabled: true, dataset: DATASET, concurrency: 8, minPassRate: 0.5, maxRegression: 0.3 };
   input.stages!.shadow = { enabled: true, share: 0.5, window: '2s' };
   input.stages!.canary = { steps: [{ weight: 50, window: '3s' }], checkInterval: '1s' };
   input.stages!.cutover = { bake: '2s', revertWindow: '0s' };
-  const handle = await startRollout(env.client, parsePlan(input), { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
+  const plan = parsePlan(input);
+  candidateDigest = configDigest(bundleOf(plan.backends.candidate.config))!;
+  const handle = await startRollout(env.client, plan, { taskQueue: TASK_QUEUE, requestedBy: 'carol' });
 
   // Every gate (the plan's, and one the eval may open) is decided by a named person, with a reason.
   const outcome = handle.result();
@@ -113,6 +120,8 @@ interface SeenReport {
   candidateAnswers: string[];
   bold: number;
   segments: string[];
+  configurations: Array<{ side: string | null; digest: string }>;
+  candidatePrompt?: string;
 }
 
 /** Opens a report file with every request other than the file itself refused and recorded. */
@@ -148,6 +157,11 @@ async function openReport(path: string, screenshot: string) {
       candidateAnswers: text('.worst-item .answer.candidate'),
       bold: document.querySelectorAll('tr.decision b').length,
       segments: text('tr.segment td:first-child'),
+      configurations: [...document.querySelectorAll('tr.configuration')].map((row) => ({
+        side: row.getAttribute('data-side'),
+        digest: row.querySelector('.digest')?.textContent ?? '',
+      })),
+      candidatePrompt: text('.system-prompt[data-side="candidate"]')[0],
     };
   })()`)) as SeenReport;
   const screenshotPath = await saveScreenshot(page, screenshot);
@@ -171,6 +185,8 @@ function expectFullReport(seen: SeenReport) {
   // Every item of the example dataset is tagged "support".
   expect(seen.segments).toEqual(['support']);
   expect(seen.candidateAnswers.every((answer) => answer.length > 0)).toBe(true);
+  expect(seen.configurations).toEqual([{ side: 'candidate', digest: candidateDigest }]);
+  expect(seen.candidatePrompt).toBe(CANDIDATE_CONFIG.systemPrompt);
 }
 
 describe('the rollout report', () => {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { guardrailSeries, weightPoints } from '../../report/charts';
+import { reportConfigurations } from '../../report/report-data';
 import { escapeHtml, renderReport } from '../../report/render-report';
+import { configDigest } from '../../lib/config-bundle';
+import { bundleOf } from '../../plan/backend-config-schema';
+import { parsePlan } from '../../plan/schema';
+import { testPlan } from '../support/plans';
 import { reportLink } from '../../report/report-file';
 import { EVAL_REPORT, HOSTILE, reportFixture } from '../support/report-fixture';
 
@@ -80,6 +85,47 @@ describe('rollout report rendering', () => {
     const noSegments = reportFixture();
     for (const item of Object.values(noSegments.evalReports)[0]!.items!) delete item.segments;
     expect(await renderReport(noSegments)).not.toContain('Per segment');
+  });
+
+  it('shows each side’s configuration bundle: its digest, what it sets, and its whole text, escaped', async () => {
+    const plan = parsePlan(
+      testPlan({
+        id: 'prompt-report',
+        candidateConfig: {
+          systemPrompt: `Answer in two sentences.\n${HOSTILE}`,
+          systemPromptFile: 'prompts/support-v2.txt',
+          sampling: { temperature: 0.2 },
+        },
+      }),
+    );
+    const configurations = reportConfigurations(plan.backends);
+    expect(configurations).toEqual([
+      {
+        side: 'candidate',
+        model: 'sim-candidate',
+        digest: configDigest(bundleOf(plan.backends.candidate.config!)),
+        summary: expect.stringMatching(
+          /^system prompt \(prepend, \d+ characters from prompts\/support-v2\.txt\); temperature 0\.2$/,
+        ),
+        systemPromptFile: 'prompts/support-v2.txt',
+        systemPrompt: `Answer in two sentences.\n${HOSTILE}`,
+        settings: JSON.stringify({ systemPromptMode: 'prepend', sampling: { temperature: 0.2 } }, null, 2),
+      },
+    ]);
+    const html = await renderReport(reportFixture({ configurations }));
+    const body = html.slice(html.indexOf('<body>'));
+    expect(body.indexOf('id="outcome"')).toBeLessThan(body.indexOf('id="configuration"'));
+    expect(body.indexOf('id="configuration"')).toBeLessThan(body.indexOf('id="stages"'));
+    expect(body).toContain(`<code class="digest">${configurations[0]!.digest}</code>`);
+    expect(body).toContain('candidate system prompt (from prompts/support-v2.txt)');
+    expect(body).toContain(
+      `<div class="answer system-prompt" data-side="candidate">Answer in two sentences.\n${escapeHtml(HOSTILE)}</div>`,
+    );
+    expect(body).toContain('&quot;temperature&quot;: 0.2');
+    expect(body).not.toContain('<script');
+    // A model rollout (no bundle on either side) has no such section.
+    expect(reportConfigurations(parsePlan(testPlan({ id: 'model-report' })).backends)).toEqual([]);
+    expect(await renderReport(reportFixture())).not.toContain('id="configuration"');
   });
 
   it('says so when an eval report cannot be read', async () => {
