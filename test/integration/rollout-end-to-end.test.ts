@@ -12,8 +12,10 @@ import { decide, requestRollback } from '../../client/rollout-commands';
 import { rolloutHandle, startRollout, watchRollout } from '../../client/rollouts';
 import { demoPlan } from '../../demo/demo-plans';
 import { withShortWindows } from '../support/plans';
-import type { RouteState, SetShadowRequest } from '../../gateway/admin-api';
+import type { RequestRecord, RouteState, SetShadowRequest } from '../../gateway/admin-api';
 import { GatewayAdminClient } from '../../gateway/admin-client';
+import { configDigest, shortDigest } from '../../lib/config-bundle';
+import { bundleOf } from '../../plan/backend-config-schema';
 import { parsePlan } from '../../plan/schema';
 import { runLoad } from '../../simulator/load-generator';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
@@ -41,17 +43,33 @@ async function route(name: string): Promise<RouteState> {
   return state;
 }
 
+/** A prompt rollout's two system prompts: the candidate's is about 100 tokens longer. */
+const PROMPT_V1 = 'You are the support assistant. Be brief.';
+const PROMPT_V2 = `${PROMPT_V1} ${'Cite the help-centre article that answers the question, and say when a human should take over. '.repeat(4)}`;
+
 function plan(
   id: string,
   routeName: string,
   candidate: SimulatedBackend,
   gates: Array<'cutover'> = [],
-  { unpriced = false, warmUp }: { unpriced?: boolean; warmUp?: string } = {},
+  {
+    unpriced = false,
+    warmUp,
+    configs,
+  }: {
+    unpriced?: boolean;
+    warmUp?: string;
+    configs?: { baseline: Record<string, unknown>; candidate: Record<string, unknown> };
+  } = {},
 ) {
   const input = demoPlan({ id, route: routeName, baseline: sims.baseline!, candidate, stack, gates });
   if (warmUp) input.guardrails = { ...input.guardrails, warmUp };
   // As examples/minimal.json: no prices on either backend.
   if (unpriced) for (const backend of Object.values(input.backends)) delete backend.pricing;
+  if (configs) {
+    input.backends.baseline.config = configs.baseline;
+    input.backends.candidate.config = configs.candidate;
+  }
   return parsePlan(withShortWindows(input));
 }
 
@@ -83,10 +101,18 @@ beforeAll(async () => {
     model: 'sim-cold',
     behaviour: { latencyMedianMs: 40, latencySigma: 0.1, errorRate: 0.6, seed: 6 },
   });
-  const routes = ['e2e-unpriced', 'e2e-healthy', 'e2e-broken', 'e2e-incident', 'e2e-warmup'];
+  const routes = ['e2e-unpriced', 'e2e-healthy', 'e2e-broken', 'e2e-incident', 'e2e-warmup', 'e2e-prompt'];
   for (const name of routes) {
     await gatewayAdmin().defineRoute(name, {
-      backends: [{ name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model }],
+      backends: [
+        {
+          name: 'baseline',
+          baseUrl: sims.baseline.url,
+          model: sims.baseline.model,
+          // The prompt rollout's route serves the current prompt before the rollout starts.
+          ...(name === 'e2e-prompt' && { config: { systemPrompt: PROMPT_V1, systemPromptMode: 'prepend' as const } }),
+        },
+      ],
     });
   }
   // 24 requests/s per route. Enough traffic that even the JSON-only guardrail (schema adherence) and the streamed-only one
@@ -94,8 +120,8 @@ beforeAll(async () => {
   loadDone = runLoad({
     gatewayUrl: stack.gatewayUrl,
     routes,
-    ratePerSecond: 120,
-    durationMs: 330_000,
+    ratePerSecond: 144,
+    durationMs: 400_000,
     users: 300,
     jsonShare: 0.5,
     streamShare: 0.5,
@@ -262,6 +288,57 @@ describe('rollouts end to end on the embedded stack', () => {
       ),
     );
   }, 180_000);
+
+  it('promotes a prompt change on the same model at the same URL: the gateway applies each side’s bundle to live traffic', async () => {
+    const prompted = plan('e2e-prompt', 'e2e-prompt', sims.baseline!, [], {
+      unpriced: true, // a longer prompt costs more per request; prices would judge that as well
+      configs: {
+        baseline: { systemPrompt: PROMPT_V1 },
+        candidate: { systemPrompt: PROMPT_V2, sampling: { temperature: 0.3 } },
+      },
+    });
+    const digest = (side: 'baseline' | 'candidate') => configDigest(bundleOf(prompted.backends[side].config))!;
+    const handle = await startRollout(client, prompted, { taskQueue: stack.taskQueue, requestedBy: 'carol' });
+    // The gateway keeps the latest 10,000 records of all routes: read the route's as the rollout goes.
+    const gateway = gatewayAdmin();
+    const records: RequestRecord[] = [];
+    let cursor = { since: 0, epoch: (await gateway.info()).epoch };
+    let finished = false;
+    const reading = (async () => {
+      while (!finished) {
+        const page = await gateway.records('e2e-prompt', { ...cursor, limit: 10_000 });
+        records.push(...page.records);
+        cursor = { since: page.nextSince, epoch: page.epoch };
+        if (page.records.length < 10_000) await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    })();
+    const result = await watchRollout(handle, () => undefined).finally(() => (finished = true));
+    await reading;
+    expect(result.outcome, result.reason).toBe('promoted');
+    // The record names both bundles.
+    const started = result.timeline.find((event) => event.type === 'started')!;
+    expect(started.message).toContain(`baseline configuration ${shortDigest(digest('baseline'))}: system prompt`);
+    expect(started.message).toContain(`candidate configuration ${shortDigest(digest('candidate'))}: system prompt`);
+    // Both sides were the same server and model; the candidate's requests carried its longer prompt.
+    // Until the cutover: once promoted, 'baseline' names the same server with the candidate's bundle.
+    const cutoverAt = Date.parse(result.stages.find((stage) => stage.kind === 'cutover')!.startedAt!);
+    const meanPromptTokens = (backend: string) => {
+      const served = records.filter(
+        (r) => r.backend === backend && r.mode === 'live' && r.status === 200 && Date.parse(r.at) < cutoverAt,
+      );
+      expect(served.length, backend).toBeGreaterThan(50);
+      return served.reduce((sum, r) => sum + r.promptTokens, 0) / served.length;
+    };
+    const longer = Math.ceil(PROMPT_V2.length / 4) - Math.ceil(PROMPT_V1.length / 4);
+    const difference = meanPromptTokens('candidate') - meanPromptTokens('baseline');
+    expect(difference).toBeGreaterThan(0.8 * longer);
+    expect(difference).toBeLessThan(1.2 * longer);
+    // Promoted: the route's one backend is the same server with the candidate's bundle.
+    const promoted = await route('e2e-prompt');
+    expect(promoted.backends).toEqual([
+      expect.objectContaining({ name: 'baseline', model: 'sim-base', configDigest: digest('candidate') }),
+    ]);
+  }, 150_000);
 
   it('reads the gateway series back from Prometheus: a 30% error candidate reads near 0.3, the baseline near 0', async () => {
     // Mirror all of the route's traffic to the broken candidate for a few seconds of its own.
