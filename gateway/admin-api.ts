@@ -14,7 +14,8 @@
 //   PUT    /admin/routes/:route              <- RouteDefinition  -> RouteState  (create or update
 //                                               backends; existing weights and shadow are kept)
 //   DELETE /admin/routes/:route              -> 204
-//   PUT    /admin/routes/:route/weights      <- SetWeightsRequest -> RouteState (idempotent)
+//   PUT    /admin/routes/:route/weights      <- SetWeightsRequest -> RouteState (idempotent; an optional
+//                                               `cohort` is set, or cleared with null, in the same change)
 //   PUT    /admin/routes/:route/shadow       <- SetShadowRequest  -> RouteState (idempotent)
 //   PUT    /admin/routes/:route/rollout      <- RolloutMarker     -> RouteState (idempotent; which
 //                                               rollout is in which stage on the route, for dashboards)
@@ -36,9 +37,11 @@
 // GET /v1/models and GET /healthz; anything else is a 404. The two POSTs pick the route from the body's
 // `model` field (the route name); the chosen backend's own model name is substituted upstream.
 // Stickiness key: header `x-session-id`, else `x-user-id`, else the body's `user` field; without
-// one, the request is assigned at random by weight. Response headers: `x-rollout-backend`,
-// `x-request-id`.
+// one, the request is assigned at random by weight. A request the route's cohort matches is assigned
+// by the cohort's weights instead (same sticky buckets), and its records say `cohort: true`.
+// Response headers: `x-rollout-backend`, `x-request-id`.
 import type { AnswerSample } from '../lib/answer-sample';
+import type { CohortMatch } from '../lib/cohort-match';
 import type { ConfigBundle } from '../lib/config-bundle';
 import type { RequestRecord } from '../lib/request-record';
 import type { ShadowPair } from '../lib/shadow-pair';
@@ -93,12 +96,25 @@ export interface RouteState {
   shadow: ShadowState;
   /** The rollout last marked on the route and its stage (or outcome); null when none was. */
   rollout: RolloutMarker | null;
+  /** Requests this rule matches are assigned by its own weights instead of `weights`; null: none. */
+  cohort: CohortRule | null;
   /** Increases on every effective change (a no-op PUT leaves it unchanged). */
   version: number;
   updatedAt: string;
 }
 
 export interface SetWeightsRequest {
+  weights: Record<string, number>;
+  /** Set with the weights, atomically: absent leaves the route's cohort as it is, null clears it. */
+  cohort?: CohortRule | null;
+}
+
+/**
+ * A chosen cohort (lib/cohort-match.ts) routed by weights of its own, so a rollout can expose the
+ * candidate to it first. `weights` are per backend name, integers summing to 100, like a route's.
+ */
+export interface CohortRule {
+  match: CohortMatch;
   weights: Record<string, number>;
 }
 

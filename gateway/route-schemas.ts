@@ -3,8 +3,16 @@
 // are strict: an unknown field is a 400 rather than silently ignored, since a typo such as
 // `wieghts` would otherwise be a no-op the caller believes succeeded.
 import { z } from 'zod';
+import { cohortMatchSchema } from '../lib/cohort-match';
 import { configBundleSchema } from '../lib/config-bundle';
-import type { BackendSpec, RolloutMarker, RouteDefinition, SetShadowRequest, SetWeightsRequest } from './admin-api';
+import type {
+  BackendSpec,
+  CohortRule,
+  RolloutMarker,
+  RouteDefinition,
+  SetShadowRequest,
+  SetWeightsRequest,
+} from './admin-api';
 import { InvalidRequestError } from './errors';
 
 /** Route names are public model names; kept to characters safe in URLs, headers and labels. */
@@ -50,8 +58,20 @@ export const routeDefinitionSchema = z
     });
   }) satisfies z.ZodType<RouteDefinition>;
 
+/** Per backend name; which names the route has and the sum of 100 are checked by the route table. */
+const weightsSchema = z.record(
+  z.string(),
+  z.int('must be an integer').min(0, 'must be >= 0').max(100, 'must be <= 100'),
+);
+
+export const cohortRuleSchema = z.strictObject({
+  match: cohortMatchSchema,
+  weights: weightsSchema,
+}) satisfies z.ZodType<CohortRule>;
+
 export const setWeightsSchema = z.strictObject({
-  weights: z.record(z.string(), z.int('must be an integer').min(0, 'must be >= 0').max(100, 'must be <= 100')),
+  weights: weightsSchema,
+  cohort: cohortRuleSchema.nullable().optional(),
 }) satisfies z.ZodType<SetWeightsRequest>;
 
 export const setShadowSchema = z.strictObject({

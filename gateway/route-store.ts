@@ -27,6 +27,7 @@ const stateFileSchema = z.strictObject({
       weights: z.record(z.string(), z.number()),
       shadow: z.strictObject({ enabled: z.boolean(), target: z.string().nullable(), share: z.number() }),
       rollout: z.unknown().optional(),
+      cohort: z.unknown().optional(),
       version: z.number(),
       updatedAt: z.string(),
     }),

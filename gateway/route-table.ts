@@ -4,6 +4,7 @@
 // that changes nothing leaves `version` alone, which makes every admin PUT idempotent.
 import type {
   BackendSpec,
+  CohortRule,
   RolloutMarker,
   RouteDefinition,
   RouteState,
@@ -11,10 +12,13 @@ import type {
   SetWeightsRequest,
   ShadowState,
 } from './admin-api';
+import { cohortMatcher, type CohortMatch, type CohortMatcher } from '../lib/cohort-match';
 import { configDigest, type ConfigBundle } from '../lib/config-bundle';
+import stableStringify from 'fast-json-stable-stringify';
 import { InvalidRequestError, RouteConflictError, RouteNotFoundError } from './errors';
 import {
   assertRouteName,
+  cohortRuleSchema,
   rolloutMarkerSchema,
   routeDefinitionSchema,
   setShadowSchema,
@@ -30,6 +34,10 @@ export interface ResolvedRoute {
   weights: Readonly<Record<string, number>>;
   shadow: Readonly<ShadowState>;
   rollout: Readonly<RolloutMarker> | null;
+  /** Weights over every backend (0 for those not named), like `weights`. */
+  cohort: Readonly<CohortRule> | null;
+  /** `cohort.match` prepared once per route version, so a request pays one lookup; null without a cohort. */
+  inCohort: CohortMatcher | null;
   version: number;
 }
 
@@ -41,6 +49,8 @@ export interface StoredRoute {
   shadow: ShadowState;
   /** Absent in files written before rollouts were marked. */
   rollout?: RolloutMarker;
+  /** Absent when the route has none (and in files written before cohorts). */
+  cohort?: CohortRule;
   version: number;
   updatedAt: string;
 }
@@ -56,6 +66,9 @@ export type RouteChangeListener = (route: string, state: RouteState | null, prev
 interface RouteEntry extends ResolvedRoute {
   updatedAt: string;
 }
+
+/** What a mutation decides; the version, update time and prepared matcher are the table's to add. */
+type RouteContent = Omit<ResolvedRoute, 'version' | 'inCohort'>;
 
 const SHADOW_OFF: ShadowState = { enabled: false, target: null, share: 0 };
 
@@ -97,7 +110,14 @@ export class RouteTable {
     const existing = this.routes.get(route);
     if (!existing) {
       const weights = Object.fromEntries(backends.map((b, i) => [b.name, i === 0 ? 100 : 0]));
-      return this.commit(route, undefined, { route, backends, weights, shadow: { ...SHADOW_OFF }, rollout: null });
+      return this.commit(route, undefined, {
+        route,
+        backends,
+        weights,
+        shadow: { ...SHADOW_OFF },
+        rollout: null,
+        cohort: null,
+      });
     }
 
     const names = new Set(backends.map((b) => b.name));
@@ -114,7 +134,14 @@ export class RouteTable {
     // A removed shadow target simply stops receiving copies; mirroring less is always safe.
     const targetGone = existing.shadow.target !== null && !names.has(existing.shadow.target);
     const shadow = targetGone ? { enabled: false, target: null, share: existing.shadow.share } : { ...existing.shadow };
-    return this.commit(route, existing, { route, backends, weights, shadow, rollout: existing.rollout });
+    return this.commit(route, existing, {
+      route,
+      backends,
+      weights,
+      shadow,
+      rollout: existing.rollout,
+      cohort: cohortOver(existing.cohort, backends),
+    });
   }
 
   remove(route: string): void {
@@ -124,23 +151,23 @@ export class RouteTable {
     for (const listener of this.listeners) listener(route, null, previous);
   }
 
-  /** Sets all weights at once; backends not named get 0. Integers >= 0 summing to 100. */
+  /**
+   * Sets all weights at once; backends not named get 0. Integers >= 0 summing to 100. The cohort,
+   * when the body has one, is checked by the same rules and set in the same change (null clears it,
+   * absent keeps it); a bad cohort leaves the weights unchanged too.
+   */
   setWeights(route: string, body: unknown): MutationResult {
     const existing = this.entry(route);
     const request: SetWeightsRequest = parseOrThrow(setWeightsSchema, body);
-    const known = new Set(existing.backends.map((b) => b.name));
-    for (const name of Object.keys(request.weights)) {
-      if (!known.has(name)) {
-        throw new RouteConflictError(
-          `weights.${name}`,
-          `route '${route}' has no backend '${name}' (backends: ${[...known].join(', ')})`,
-        );
-      }
-    }
-    const weights = Object.fromEntries(existing.backends.map((b) => [b.name, request.weights[b.name] ?? 0]));
-    const sum = Object.values(weights).reduce((a, b) => a + b, 0);
-    if (sum !== 100) throw new InvalidRequestError('weights', `must sum to 100, got ${sum}`);
-    return this.commit(route, existing, { ...existing, weights });
+    const weights = fullWeights(route, existing.backends, request.weights, 'weights');
+    const cohort =
+      request.cohort === undefined
+        ? existing.cohort
+        : request.cohort && {
+            match: request.cohort.match,
+            weights: fullWeights(route, existing.backends, request.cohort.weights, 'cohort.weights'),
+          };
+    return this.commit(route, existing, { ...existing, weights, cohort });
   }
 
   /** Enables/disables mirroring; omitted target/share keep their current values. */
@@ -173,6 +200,7 @@ export class RouteTable {
       weights: { ...entry.weights },
       shadow: { ...entry.shadow },
       ...(entry.rollout && { rollout: { ...entry.rollout } }),
+      ...(entry.cohort && { cohort: copyCohort(entry.cohort) }),
       version: entry.version,
       updatedAt: entry.updatedAt,
     }));
@@ -188,13 +216,12 @@ export class RouteTable {
     const backends = parseOrThrow(routeDefinitionSchema, { backends: saved.backends }).backends.map(copyBackend);
     const names = new Set(backends.map((b) => b.name));
     const requested = parseOrThrow(setWeightsSchema, { weights: saved.weights }).weights;
-    for (const name of Object.keys(requested)) {
-      if (!names.has(name))
-        throw new RouteConflictError(`weights.${name}`, `route '${route}' has no backend '${name}'`);
-    }
-    const weights = Object.fromEntries(backends.map((b) => [b.name, requested[b.name] ?? 0]));
-    const sum = Object.values(weights).reduce((a, b) => a + b, 0);
-    if (sum !== 100) throw new InvalidRequestError('weights', `must sum to 100, got ${sum}`);
+    const weights = fullWeights(route, backends, requested, 'weights');
+    const savedCohort = saved.cohort === undefined ? null : parseOrThrow(cohortRuleSchema, saved.cohort, 'cohort');
+    const cohort = savedCohort && {
+      match: savedCohort.match,
+      weights: fullWeights(route, backends, savedCohort.weights, 'cohort.weights'),
+    };
     const { enabled, target, share } = saved.shadow;
     if (target !== null && !names.has(target))
       throw new RouteConflictError('shadow.target', `route '${route}' has no backend '${target}'`);
@@ -211,6 +238,8 @@ export class RouteTable {
       weights,
       shadow: { enabled, target, share },
       rollout,
+      cohort,
+      inCohort: cohort && cohortMatcher(cohort.match),
       version: saved.version,
       updatedAt: saved.updatedAt,
     };
@@ -224,11 +253,7 @@ export class RouteTable {
     return entry;
   }
 
-  private commit(
-    route: string,
-    existing: RouteEntry | undefined,
-    next: Omit<ResolvedRoute, 'version'>,
-  ): MutationResult {
+  private commit(route: string, existing: RouteEntry | undefined, next: RouteContent): MutationResult {
     if (existing && sameContent(existing, next)) return { state: toState(existing), changed: false };
     const entry: RouteEntry = {
       route,
@@ -236,6 +261,8 @@ export class RouteTable {
       weights: next.weights,
       shadow: next.shadow,
       rollout: next.rollout,
+      cohort: next.cohort,
+      inCohort: next.cohort && cohortMatcher(next.cohort.match),
       version: (existing?.version ?? 0) + 1,
       updatedAt: new Date().toISOString(),
     };
@@ -258,7 +285,7 @@ function copyBackend(backend: BackendSpec): BackendSpec {
   return copy;
 }
 
-function sameContent(a: Omit<ResolvedRoute, 'version'>, b: Omit<ResolvedRoute, 'version'>): boolean {
+function sameContent(a: RouteContent, b: RouteContent): boolean {
   const sameBackends =
     a.backends.length === b.backends.length &&
     a.backends.every((x, i) => {
@@ -278,7 +305,62 @@ function sameContent(a: Omit<ResolvedRoute, 'version'>, b: Omit<ResolvedRoute, '
   const sameShadow =
     a.shadow.enabled === b.shadow.enabled && a.shadow.target === b.shadow.target && a.shadow.share === b.shadow.share;
   const sameRollout = a.rollout?.rollout === b.rollout?.rollout && a.rollout?.stage === b.rollout?.stage;
-  return sameBackends && sameWeights && sameShadow && sameRollout;
+  return sameBackends && sameWeights && sameShadow && sameRollout && sameCohort(a, b);
+}
+
+function sameCohort(a: RouteContent, b: RouteContent): boolean {
+  if (a.cohort === null || b.cohort === null) return a.cohort === b.cohort;
+  const { weights } = b.cohort;
+  return (
+    a.backends.every((x) => a.cohort!.weights[x.name] === weights[x.name]) && sameMatch(a.cohort.match, b.cohort.match)
+  );
+}
+
+/** Rules are parsed JSON: equal rules have equal canonical JSON whatever order their keys came in. */
+function sameMatch(a: CohortMatch, b: CohortMatch): boolean {
+  return stableStringify(a) === stableStringify(b);
+}
+
+/**
+ * `requested` over all of the route's backends (0 for those not named): every name must be one of
+ * them (409, like a weight for a backend the route does not have) and the whole must sum to 100.
+ */
+function fullWeights(
+  route: string,
+  backends: readonly BackendSpec[],
+  requested: Readonly<Record<string, number>>,
+  field: string,
+): Record<string, number> {
+  for (const name of Object.keys(requested)) {
+    if (!backends.some((b) => b.name === name)) {
+      throw new RouteConflictError(
+        `${field}.${name}`,
+        `route '${route}' has no backend '${name}' (backends: ${backends.map((b) => b.name).join(', ')})`,
+      );
+    }
+  }
+  const weights = Object.fromEntries(backends.map((b) => [b.name, requested[b.name] ?? 0]));
+  const sum = Object.values(weights).reduce((x, y) => x + y, 0);
+  if (sum !== 100) throw new InvalidRequestError(field, `must sum to 100, got ${sum}`);
+  return weights;
+}
+
+/**
+ * The cohort over a route's new backends, or null when a backend it sends traffic to was removed.
+ * Cleared rather than refused (as removing a weighted backend is): the cohort is an overlay on the
+ * route's weights, and without it its requests follow those weights, which are whole and checked;
+ * handing the removed backend's share of the cohort to some other backend would be a guess.
+ */
+function cohortOver(cohort: Readonly<CohortRule> | null, backends: readonly BackendSpec[]): CohortRule | null {
+  if (cohort === null) return null;
+  const weights = Object.fromEntries(backends.map((b) => [b.name, cohort.weights[b.name] ?? 0]));
+  const sum = Object.values(weights).reduce((x, y) => x + y, 0);
+  return sum === 100 ? { match: cohort.match, weights } : null;
+}
+
+/** Parsed JSON all the way down: a JSON copy is a deep one. */
+function copyCohort(cohort: Readonly<CohortRule>): CohortRule {
+  return JSON.parse(JSON.stringify(cohort)) as CohortRule;
 }
 
 function toState(entry: RouteEntry): RouteState {
@@ -291,6 +373,7 @@ function toState(entry: RouteEntry): RouteState {
     weights: { ...entry.weights },
     shadow: { ...entry.shadow },
     rollout: entry.rollout && { ...entry.rollout },
+    cohort: entry.cohort && copyCohort(entry.cohort),
     version: entry.version,
     updatedAt: entry.updatedAt,
   };

@@ -275,3 +275,139 @@ describe('RouteTable pricing', () => {
     );
   });
 });
+
+describe('RouteTable cohort', () => {
+  const ACME = { header: 'x-tenant', values: ['acme'] };
+  const ACME_ON_CANDIDATE = { match: ACME, weights: { candidate: 100 } };
+
+  it('sets the cohort with the weights in one change, over every backend, idempotently', () => {
+    const table = tableWithRoute();
+    const set = table.setWeights('chat', { weights: { baseline: 100 }, cohort: ACME_ON_CANDIDATE });
+    expect(set).toMatchObject({ changed: true, state: { version: 2, weights: { baseline: 100, candidate: 0 } } });
+    expect(set.state.cohort).toEqual({ match: ACME, weights: { baseline: 0, candidate: 100 } });
+    expect(table.setWeights('chat', { weights: { baseline: 100 }, cohort: ACME_ON_CANDIDATE }).changed).toBe(false);
+    // The same rule with its keys in another order is the same rule.
+    const reordered = { weights: { candidate: 100 }, match: { values: ['acme'], header: 'x-tenant' } };
+    expect(table.setWeights('chat', { weights: { baseline: 100 }, cohort: reordered }).changed).toBe(false);
+  });
+
+  it('keeps the cohort when a weights change leaves it out, and clears it on null', () => {
+    const table = tableWithRoute();
+    table.setWeights('chat', { weights: { baseline: 100 }, cohort: ACME_ON_CANDIDATE });
+    const moved = table.setWeights('chat', { weights: { baseline: 90, candidate: 10 } });
+    expect(moved.state.cohort?.match).toEqual(ACME);
+    const cleared = table.setWeights('chat', { weights: { baseline: 90, candidate: 10 }, cohort: null });
+    expect(cleared).toMatchObject({ changed: true, state: { cohort: null, version: moved.state.version + 1 } });
+    expect(table.resolve('chat')?.inCohort).toBeNull();
+    expect(table.setWeights('chat', { weights: { baseline: 90, candidate: 10 }, cohort: null }).changed).toBe(false);
+  });
+
+  it('counts a change of rule or of cohort weights as a change', () => {
+    const table = tableWithRoute();
+    const first = table.setWeights('chat', { weights: { baseline: 100 }, cohort: ACME_ON_CANDIDATE });
+    const split = table.setWeights('chat', {
+      weights: { baseline: 100 },
+      cohort: { match: ACME, weights: { baseline: 50, candidate: 50 } },
+    });
+    expect(split.state.version).toBe(first.state.version + 1);
+    const other = table.setWeights('chat', {
+      weights: { baseline: 100 },
+      cohort: { match: { header: 'x-tenant', values: ['acme', 'globex'] }, weights: { baseline: 50, candidate: 50 } },
+    });
+    expect(other.state.version).toBe(split.state.version + 1);
+  });
+
+  it('refuses each bad cohort, naming the field, and changes nothing (weights included)', () => {
+    const table = tableWithRoute();
+    table.setWeights('chat', { weights: { baseline: 100 }, cohort: ACME_ON_CANDIDATE });
+    const withCohort = (cohort: unknown) => () =>
+      table.setWeights('chat', { weights: { baseline: 50, candidate: 50 }, cohort });
+    expectRejected(
+      table,
+      withCohort({ match: ACME, weights: { ghost: 100 } }),
+      RouteConflictError,
+      'cohort.weights.ghost',
+    );
+    expectRejected(
+      table,
+      withCohort({ match: ACME, weights: { baseline: 60, candidate: 30 } }),
+      InvalidRequestError,
+      'cohort.weights',
+    );
+    expectRejected(
+      table,
+      withCohort({ match: ACME, weights: { candidate: 100.5 } }),
+      InvalidRequestError,
+      'cohort.weights.candidate',
+    );
+    expectRejected(
+      table,
+      withCohort({ match: { header: 'X Tenant', values: ['acme'] }, weights: { candidate: 100 } }),
+      InvalidRequestError,
+      'cohort.match.header',
+    );
+    expectRejected(
+      table,
+      withCohort({ match: { header: 'authorization', values: ['acme'] }, weights: { candidate: 100 } }),
+      InvalidRequestError,
+      'cohort.match.header',
+    );
+    expectRejected(
+      table,
+      withCohort({ match: { header: 'x-tenant', values: [] }, weights: { candidate: 100 } }),
+      InvalidRequestError,
+      'cohort.match.values',
+    );
+    expectRejected(
+      table,
+      withCohort({ match: { keyRange: { from: 0.5, to: 0.5 } }, weights: { candidate: 100 } }),
+      InvalidRequestError,
+      'cohort.match.keyRange.to',
+    );
+    expectRejected(
+      table,
+      withCohort({ match: ACME, weights: { candidate: 100 }, share: 1 }),
+      InvalidRequestError,
+      'cohort.share',
+    );
+    expectRejected(table, withCohort({ match: ACME }), InvalidRequestError, 'cohort.weights');
+  });
+
+  it('keeps the cohort through a redefinition that keeps its backends, and clears it when one it uses goes', () => {
+    const table = tableWithRoute();
+    table.setWeights('chat', { weights: { baseline: 100 }, cohort: ACME_ON_CANDIDATE });
+    const extra = { name: 'extra', baseUrl: 'http://127.0.0.1:9003/v1', model: 'sim-x' };
+    const grown = table.define('chat', { backends: [BASELINE, CANDIDATE, extra] });
+    expect(grown.state.cohort).toEqual({ match: ACME, weights: { baseline: 0, candidate: 100, extra: 0 } });
+    // Dropping a backend the cohort gives nothing keeps it.
+    expect(table.define('chat', { backends: [BASELINE, CANDIDATE] }).state.cohort?.weights).toEqual({
+      baseline: 0,
+      candidate: 100,
+    });
+    // The candidate carries no route weight, so it may go; the cohort that sent its users there goes too.
+    const shrunk = table.define('chat', { backends: [BASELINE] });
+    expect(shrunk).toMatchObject({ changed: true, state: { cohort: null, weights: { baseline: 100 } } });
+    expect(table.resolve('chat')?.inCohort).toBeNull();
+  });
+
+  it('goes to the state file and comes back, prepared, and a file without one restores none', () => {
+    const table = tableWithRoute();
+    table.setWeights('chat', { weights: { baseline: 100 }, cohort: ACME_ON_CANDIDATE });
+    const [saved] = JSON.parse(JSON.stringify(table.snapshot())) as ReturnType<RouteTable['snapshot']>;
+    expect(saved!.cohort).toEqual({ match: ACME, weights: { baseline: 0, candidate: 100 } });
+    const restored = new RouteTable();
+    restored.restore(saved!);
+    expect(restored.get('chat')).toEqual(table.get('chat'));
+    expect(restored.resolve('chat')?.inCohort).not.toBeNull();
+
+    const { cohort: _cohort, ...older } = saved!;
+    const fromOlder = new RouteTable();
+    fromOlder.restore(older);
+    expect(fromOlder.get('chat').cohort).toBeNull();
+
+    const edited = new RouteTable();
+    expect(() => edited.restore({ ...saved!, cohort: { match: ACME, weights: { ghost: 100 } } })).toThrow(
+      RouteConflictError,
+    );
+  });
+});
