@@ -9,13 +9,14 @@ import type { AnswerSampler } from './answer-sampler';
 import { InvalidRequestError, RouteNotFoundError } from './errors';
 import { isoNow, type ExchangeSink, type PairSink } from './exchange-recorder';
 import { forwardedBodies } from './forwarded-body';
-import { readJsonObject, sendError } from './http-io';
+import { firstHeaderValue, readJsonObject, sendError } from './http-io';
 import { inspectOutcome } from './inspect-outcome';
 import type { InspectedAnswer } from './inspect-outcome';
 import { requestMessages } from './request-messages';
 import type { RouteTable } from './route-table';
 import type { ShadowMirror } from './shadow-mirror';
 import { bucketOf, chooseByBucket, stickinessKey } from './stickiness';
+import { cohortProbe } from './cohort-probe';
 import { tenthOfMs, type ResponseSink, type UpstreamClient, type UpstreamOutcome, type UpstreamPath } from './upstream';
 
 export interface DataPlaneDeps {
@@ -40,8 +41,7 @@ export interface DataPlaneDeps {
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function requestIdFrom(headers: IncomingHttpHeaders): string {
-  const value = headers['x-request-id'];
-  const id = Array.isArray(value) ? value[0] : value;
+  const id = firstHeaderValue(headers, 'x-request-id');
   return id && REQUEST_ID_PATTERN.test(id) ? id : randomUUID();
 }
 
@@ -63,7 +63,11 @@ export async function handleInference(
   const key = stickinessKey(req.headers, body);
   // Kept on the record: the unit of assignment, which the judge's sample-ratio check counts.
   const stickyBucket = key === null ? null : bucketOf(route.route, key);
-  const backend = chooseByBucket(route.backends, route.weights, stickyBucket, deps.random);
+  // A route without a cohort pays one null check; with one, its requests are split by the
+  // cohort's weights over the same buckets, so they stay as sticky as everyone else.
+  const inCohort = route.inCohort !== null && route.inCohort(cohortProbe(route.route, req.headers, body, key));
+  const weights = inCohort ? route.cohort!.weights : route.weights;
+  const backend = chooseByBucket(route.backends, weights, stickyBucket, deps.random);
   res.setHeader('x-rollout-backend', backend.name);
 
   // Started before the primary so both see the same moment; the copy is never awaited here.
@@ -81,6 +85,7 @@ export async function handleInference(
       forwardedBody: copy!,
       requestId,
       stickyBucket,
+      cohort: inCohort,
     });
   } else {
     // Embeddings take no system prompt or sampling: the bundle is for chat requests.
@@ -112,7 +117,16 @@ export async function handleInference(
   finishClientResponse(res, outcome, backend.name);
 
   const answer = inspectOutcome(outcome, path, body);
-  deps.recorder.record({ route: route.route, backend, mode: 'live', requestId, stickyBucket, outcome, answer });
+  deps.recorder.record({
+    route: route.route,
+    backend,
+    mode: 'live',
+    requestId,
+    stickyBucket,
+    cohort: inCohort,
+    outcome,
+    answer,
+  });
   if (deps.sampler && path === 'chat/completions')
     deps.sampler.offer({
       route: route.route,

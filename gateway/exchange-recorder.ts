@@ -40,6 +40,8 @@ export interface ExchangeEntry {
   requestId: string;
   /** The sticky-routing bucket of the request's session/user key; null when it had none. */
   stickyBucket: number | null;
+  /** The request was in the route's cohort (for a shadow copy: the live request was). */
+  cohort: boolean;
   outcome: UpstreamOutcome;
   answer: InspectedAnswer;
 }
@@ -80,6 +82,7 @@ export function exchangeOf(entry: ExchangeEntry): Exchange {
     validJson: answer.validJson,
     requestId: entry.requestId,
     stickyBucket: entry.stickyBucket,
+    cohort: entry.cohort,
     at: isoNow(),
   };
 }
@@ -113,6 +116,7 @@ export class ExchangeRecorder implements ExchangeSink {
       validJson: exchange.validJson,
       requestId: exchange.requestId,
       stickyBucket: exchange.stickyBucket,
+      cohort: exchange.cohort,
       at: exchange.at,
     });
   }

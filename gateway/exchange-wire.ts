@@ -19,6 +19,8 @@ export type WireExchange = [
   requestId: string,
   at: string,
   stickyBucket: number | null,
+  // Absent from workers that predate cohorts.
+  cohort?: boolean,
 ];
 
 export function encodeExchange(e: Exchange): WireExchange {
@@ -37,6 +39,7 @@ export function encodeExchange(e: Exchange): WireExchange {
     e.requestId,
     e.at,
     e.stickyBucket,
+    e.cohort,
   ];
 }
 
@@ -55,6 +58,7 @@ export function decodeExchange(w: WireExchange): Exchange {
     validJson: w[10],
     requestId: w[11],
     stickyBucket: w[13] ?? null,
+    cohort: w[14] ?? false,
     at: w[12],
   };
 }

@@ -1,11 +1,23 @@
 // Small node:http helpers shared by the admin API and the data plane: bounded body reading and
 // JSON responses in the OpenAI error shape ({ error: { type, message } }).
-import { STATUS_CODES, maxHeaderSize, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  STATUS_CODES,
+  maxHeaderSize,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import { requestTargetUrl } from '../lib/request-target';
 import { BodyTooLargeError, InvalidRequestError, RequestTimeoutError, isGatewayHttpError } from './errors';
 
 export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+/** A request header's value; the first one when the client repeated the header. */
+export function firstHeaderValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
 
 /**
  * How long a client may take to send its body once the headers are in. node:http's own

@@ -26,6 +26,8 @@ export interface MirrorOptions {
   requestId: string;
   /** The live request's sticky-routing bucket (null without a key), carried onto the copy's record. */
   stickyBucket?: number | null;
+  /** Whether the live request was in the route's cohort, carried onto the copy's record. */
+  cohort?: boolean;
 }
 
 export class ShadowMirror {
@@ -121,6 +123,7 @@ export class ShadowMirror {
       mode: 'shadow',
       requestId: options.requestId,
       stickyBucket: options.stickyBucket ?? null,
+      cohort: options.cohort ?? false,
       outcome,
       answer,
     });

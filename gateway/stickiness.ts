@@ -13,14 +13,14 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BackendSpec } from './admin-api';
+import { firstHeaderValue } from './http-io';
 
 export const BUCKETS = 10_000;
 
 /** The key requests are pinned by: `x-session-id`, else `x-user-id`, else the body's `user`. */
 export function stickinessKey(headers: IncomingHttpHeaders, body: Record<string, unknown>): string | null {
   for (const name of ['x-session-id', 'x-user-id'] as const) {
-    const value = headers[name];
-    const text = Array.isArray(value) ? value[0] : value;
+    const text = firstHeaderValue(headers, name);
     if (text && text.trim() !== '') return text.trim();
   }
   if (typeof body.user === 'string' && body.user.trim() !== '') return body.user.trim();

@@ -56,6 +56,7 @@ export class TrafficLog {
       refusal: record.refusal,
       validJson: record.validJson,
       requestId: record.requestId,
+      cohort: record.cohort,
       at: record.at,
     }));
   }

@@ -25,5 +25,10 @@ export interface RequestRecord {
    * none (then it was routed at random, on its own). Absent from gateways that predate it.
    */
   stickyBucket?: number | null;
+  /**
+   * The request was in the route's cohort (assigned by the cohort's weights); a shadow copy's
+   * record carries its live request's flag.
+   */
+  cohort: boolean;
   at: string;
 }

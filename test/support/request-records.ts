@@ -20,6 +20,7 @@ export function requestRecord(partial: Partial<RequestRecord> = {}): RequestReco
     completionTokens: 50,
     refusal: false,
     validJson: null,
+    cohort: false,
     at: '2026-11-22T10:00:10.000Z',
     ...partial,
   };

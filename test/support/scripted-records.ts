@@ -39,6 +39,7 @@ export function scriptedRecords(stateOf: (route: string) => TrafficState, perArm
           completionTokens: 150 + (spread % 100),
           refusal: false,
           validJson: null,
+          cohort: false,
           at: AT,
         });
       }

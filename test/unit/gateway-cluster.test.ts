@@ -13,6 +13,7 @@ import {
 import { restartDelayMs } from '../../gateway/cluster-primary';
 import { tableFrom } from '../../gateway/cluster-worker';
 import { ExchangeRecorder, exchangeOf } from '../../gateway/exchange-recorder';
+import { cohortProbe } from '../../gateway/cohort-probe';
 import { decodeExchange, encodeExchange } from '../../gateway/exchange-wire';
 import type { ExchangeEntry, NewShadowPair } from '../../gateway/exchange-recorder';
 import { InvalidRequestError } from '../../gateway/errors';
@@ -38,6 +39,7 @@ function entry(requestId: string, overrides: Partial<ExchangeEntry['outcome']> =
     mode: 'live',
     requestId,
     stickyBucket: 4_217,
+    cohort: false,
     outcome: {
       status: 200,
       contentType: 'application/json',
@@ -118,6 +120,7 @@ describe('forwarded exchanges', () => {
       entry('r-1'),
       entry('r-2', { status: 502, failure: 'connect ECONNREFUSED', latencyMs: 0.26, firstTokenMs: null }),
       { ...entry('r-3'), mode: 'shadow' as const, backend: CANDIDATE },
+      { ...entry('r-4'), cohort: true },
     ];
     const recorder = new ExchangeRecorder(direct.metrics, direct.log);
     const directRecords = entries.map((e) => recorder.record(e));
@@ -133,7 +136,8 @@ describe('forwarded exchanges', () => {
     // `at` is stamped when the exchange ends, in either process.
     const withoutTime = (records: typeof forwarded) => records.map(({ at: _at, ...rest }) => rest);
     expect(withoutTime(forwarded)).toEqual(withoutTime(directRecords));
-    expect(forwarded[0]).toMatchObject({ seq: 1, epoch: 'e1', latencyMs: 12.3, ttftMs: 4 });
+    expect(forwarded[0]).toMatchObject({ seq: 1, epoch: 'e1', latencyMs: 12.3, ttftMs: 4, cohort: false });
+    expect(forwarded[3]).toMatchObject({ requestId: 'r-4', cohort: true });
     expect((await primary.metrics.render()).body).toBe((await direct.metrics.render()).body);
     expect(JSON.stringify(overIpc)).not.toContain('sk-upstream');
   });
@@ -147,6 +151,7 @@ describe('exchange wire form', () => {
         ...entry('r-2', { status: 502, firstTokenMs: null }),
         mode: 'shadow',
         stickyBucket: null,
+        cohort: true,
         answer: { content: null, promptTokens: 0, completionTokens: 0, refusal: true, validJson: false },
       }),
     ];
@@ -154,6 +159,12 @@ describe('exchange wire form', () => {
       const overIpc = JSON.parse(JSON.stringify(encodeExchange(exchange))) as ReturnType<typeof encodeExchange>;
       expect(decodeExchange(overIpc)).toStrictEqual(exchange);
     }
+  });
+
+  it('reads an exchange from a worker that predates cohorts as not in a cohort', () => {
+    const exchange = exchangeOf({ ...entry('r-1'), cohort: true });
+    const old = encodeExchange(exchange).slice(0, 14) as ReturnType<typeof encodeExchange>;
+    expect(decodeExchange(old)).toStrictEqual({ ...exchange, cohort: false });
   });
 });
 
@@ -288,11 +299,20 @@ describe('tableFrom', () => {
   it("holds exactly the primary's routes, keys, weights, shadow and versions", () => {
     const primary = new RouteTable();
     primary.define('chat', { backends: [BASELINE, CANDIDATE] });
-    primary.setWeights('chat', { weights: { baseline: 70, candidate: 30 } });
+    primary.setWeights('chat', {
+      weights: { baseline: 70, candidate: 30 },
+      cohort: { match: { header: 'x-tenant', values: ['acme'] }, weights: { candidate: 100 } },
+    });
     primary.setShadow('chat', { enabled: true, target: 'candidate', share: 0.25 });
     primary.define('embed', { backends: [BASELINE] });
     const table = tableFrom(JSON.parse(JSON.stringify(primary.snapshot())));
     expect(table.snapshot()).toEqual(primary.snapshot());
+    expect(table.get('chat').cohort).toEqual({
+      match: { header: 'x-tenant', values: ['acme'] },
+      weights: { baseline: 0, candidate: 100 },
+    });
+    const acme = cohortProbe('chat', { 'x-tenant': 'acme' }, {}, null);
+    expect(table.resolve('chat')?.inCohort?.(acme)).toBe(true);
     expect(table.resolve('chat')?.backends[1]?.apiKey).toBe('sk-upstream');
   });
 

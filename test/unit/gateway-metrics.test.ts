@@ -15,6 +15,7 @@ const BASE: Observation = {
   completionTokens: 20,
   refusal: false,
   validJson: null,
+  cohort: false,
 };
 const LABELS = 'route="chat",backend="candidate",model="sim-b",mode="live"';
 
