@@ -2,6 +2,7 @@
 // these types; the worker registers an implementation (createActivities). Every activity takes
 // one input object and is idempotent, because Temporal may run it more than once.
 import type { Verdict } from '../judge/verdict';
+import type { CohortMatch } from '../lib/cohort-match';
 import type { CanaryBehaviorInput, CanaryBehaviorResult } from './canary-behavior';
 import type { GatewayReadTarget } from './gateway-read-target';
 import type { JudgeCanaryWindowInput, JudgeCanaryWindowResult } from './metrics/judge-canary-window';
@@ -18,6 +19,11 @@ export interface TrafficState {
   weights: { baseline: number; candidate: number };
   shadow: { enabled: boolean; target: 'candidate' | 'baseline' | null; share: number };
   backends: string[];
+  /**
+   * Requests this rule matches are split by their own weights. Absent (or null) when the route has
+   * none, as always on traffic layers without cohorts (only the gateway has them).
+   */
+  cohort?: { match: CohortMatch; weights: { baseline: number; candidate: number } } | null;
 }
 
 export interface RouteTarget {
@@ -33,6 +39,12 @@ export interface PrepareRouteInput extends RouteTarget {
 export interface SetCandidateWeightInput extends RouteTarget {
   /** Percent of live traffic for the candidate; the baseline gets the rest. */
   candidatePercent: number;
+  /**
+   * A cohort given its own candidate share (the rest to the baseline), set in the same change;
+   * only the gateway router has cohorts. Absent: the route's cohort is left as it is (and cleared
+   * when candidatePercent is 0).
+   */
+  cohort?: { match: CohortMatch; candidatePercent: number };
 }
 
 export interface MarkRolloutStageInput extends RouteTarget {

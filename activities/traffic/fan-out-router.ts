@@ -5,7 +5,13 @@
 // on its own (reconcile.ts), since replicas can drift apart.
 import { ApplicationFailure } from '@temporalio/common';
 import type { TrafficState } from '../contract';
-import type { ResolvedBackend, RolloutMarker, TrafficRouter } from './traffic-router';
+import {
+  cohortsNeedTheGateway,
+  type CohortWeights,
+  type ResolvedBackend,
+  type RolloutMarker,
+  type TrafficRouter,
+} from './traffic-router';
 
 export interface Replica {
   /** How people know it: its admin URL. */
@@ -24,6 +30,14 @@ export class FanOutRouter implements TrafficRouter {
 
   setWeights(weights: TrafficState['weights']): Promise<TrafficState> {
     return this.each((router) => router.setWeights(weights));
+  }
+
+  /** Refused before any replica is changed when one of them has no cohorts. */
+  setCohortWeights(weights: TrafficState['weights'], cohort: CohortWeights): Promise<TrafficState> {
+    const without = this.replicas.filter((replica) => !replica.router.setCohortWeights);
+    if (without.length > 0)
+      return Promise.reject(cohortsNeedTheGateway(`${without.map((r) => r.name).join(', ')} cannot route one`));
+    return this.each((router) => router.setCohortWeights!(weights, cohort));
   }
 
   setShadow(shadow: TrafficState['shadow']): Promise<TrafficState> {

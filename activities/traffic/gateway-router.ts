@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { RouteDefinition, RouteState, SetShadowRequest, SetWeightsRequest } from '../../gateway/admin-api';
 import { GatewayRefusedError, GatewayUnreachableError, type GatewayAdminClient } from '../../gateway/admin-client';
 import type { TrafficState } from '../contract';
-import type { ResolvedBackend, RolloutMarker, TrafficRouter } from './traffic-router';
+import type { CohortWeights, ResolvedBackend, RolloutMarker, TrafficRouter } from './traffic-router';
 import { FailureType } from '../../workflows/failure-types';
 
 export class GatewayRouter implements TrafficRouter {
@@ -14,11 +14,16 @@ export class GatewayRouter implements TrafficRouter {
 
   async defineBackends(baseline: ResolvedBackend, candidate: ResolvedBackend): Promise<TrafficState> {
     const existing = await this.fetchRoute();
-    // A route left with traffic on a candidate (say, by a crashed earlier rollout) is put back on
-    // its baseline before its backends are redefined, so no request reaches the new candidate early.
-    if (existing && (existing.weights.candidate ?? 0) > 0 && 'baseline' in existing.weights) {
+    // A route left with traffic on a candidate (say, by a crashed earlier rollout), its cohort's
+    // included, is put back on its baseline before its backends are redefined, so no request
+    // reaches the new candidate early.
+    const onCandidate = (existing?.weights.candidate ?? 0) > 0 || (existing?.cohort?.weights.candidate ?? 0) > 0;
+    if (existing && onCandidate && 'baseline' in existing.weights) {
       await this.call(() =>
-        this.client.setWeights(this.route, { weights: { baseline: 100, candidate: 0 } } satisfies SetWeightsRequest),
+        this.client.setWeights(this.route, {
+          weights: { baseline: 100, candidate: 0 },
+          cohort: null,
+        } satisfies SetWeightsRequest),
       );
     }
     // Mirroring left on by that rollout would send copies to the new candidate as soon as it is
@@ -35,9 +40,16 @@ export class GatewayRouter implements TrafficRouter {
   }
 
   async setWeights(weights: TrafficState['weights']): Promise<TrafficState> {
-    return toTrafficState(
-      await this.call(() => this.client.setWeights(this.route, { weights } satisfies SetWeightsRequest)),
-    );
+    // Candidate 0 means nobody is left on the candidate, cohort included: compensation, rollback
+    // and a restore to the baseline all come through here and rely on it. Any other weights leave
+    // the route's cohort as it is.
+    const body: SetWeightsRequest = weights.candidate === 0 ? { weights, cohort: null } : { weights };
+    return toTrafficState(await this.call(() => this.client.setWeights(this.route, body)));
+  }
+
+  async setCohortWeights(weights: TrafficState['weights'], cohort: CohortWeights): Promise<TrafficState> {
+    const body: SetWeightsRequest = { weights, cohort: { match: cohort.match, weights: cohort.weights } };
+    return toTrafficState(await this.call(() => this.client.setWeights(this.route, body)));
   }
 
   async setShadow(shadow: TrafficState['shadow']): Promise<TrafficState> {
@@ -123,5 +135,13 @@ export function toTrafficState(route: RouteState): TrafficState {
       share: route.shadow.enabled ? route.shadow.share : 0,
     },
     backends: route.backends.map((backend) => backend.name),
+    // Only when the route has one (a gateway that predates cohorts says nothing, which means none):
+    // a state without a cohort stays the same value it was before cohorts, in workflow histories too.
+    ...(route.cohort && {
+      cohort: {
+        match: route.cohort.match,
+        weights: { baseline: route.cohort.weights.baseline ?? 0, candidate: route.cohort.weights.candidate ?? 0 },
+      },
+    }),
   };
 }

@@ -26,7 +26,7 @@ import { gatewayApiRouter } from './gateway-api-router';
 import { istioRouter } from './istio-router';
 import { reconcileTraffic, restoreBaseline, type BackendsSource } from './reconcile';
 import { reinstateBaseline } from './reinstate';
-import type { ResolvedBackend, TrafficRouter } from './traffic-router';
+import { cohortsNeedTheGateway, type ResolvedBackend, type TrafficRouter } from './traffic-router';
 import { FailureType } from '../../workflows/failure-types';
 import { bundleOf } from '../../plan/backend-config-schema';
 
@@ -63,6 +63,17 @@ export function backendsSource(baseline: BackendConfig, candidate: BackendConfig
   return () => ({ baseline: resolveBackend(baseline), candidate: resolveBackend(candidate) });
 }
 
+/** A share of traffic as the routers take it: a whole percent. */
+function percentOrRefuse(field: string, percent: number): number {
+  if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
+    throw ApplicationFailure.nonRetryable(
+      `${field} must be a whole number 0–100, got ${percent}`,
+      FailureType.InvalidRouterConfig,
+    );
+  }
+  return percent;
+}
+
 export function createTrafficActivities(routerFor: RouterFactory = defaultRouterFactory) {
   const router = ({ router: config, route }: RouteTarget) => routerFor(config, route);
   const backendsOf = (input: PrepareRouteInput) => backendsSource(input.baseline, input.candidate);
@@ -71,14 +82,17 @@ export function createTrafficActivities(routerFor: RouterFactory = defaultRouter
       return router(input).defineBackends(resolveBackend(input.baseline), resolveBackend(input.candidate));
     },
     async setCandidateWeight(input: SetCandidateWeightInput): Promise<TrafficState> {
-      const candidate = input.candidatePercent;
-      if (!Number.isInteger(candidate) || candidate < 0 || candidate > 100) {
-        throw ApplicationFailure.nonRetryable(
-          `candidatePercent must be a whole number 0–100, got ${candidate}`,
-          FailureType.InvalidRouterConfig,
-        );
-      }
-      return router(input).setWeights({ baseline: 100 - candidate, candidate });
+      const candidate = percentOrRefuse('candidatePercent', input.candidatePercent);
+      const weights = { baseline: 100 - candidate, candidate };
+      if (!input.cohort) return router(input).setWeights(weights);
+      const inCohort = percentOrRefuse('cohort.candidatePercent', input.cohort.candidatePercent);
+      const target = router(input);
+      if (!target.setCohortWeights)
+        throw cohortsNeedTheGateway(`the plan's ${input.router.kind} router cannot route a cohort`);
+      return target.setCohortWeights(weights, {
+        match: input.cohort.match,
+        weights: { baseline: 100 - inCohort, candidate: inCohort },
+      });
     },
     async setShadow(input: SetShadowInput): Promise<TrafficState> {
       return router(input).setShadow({

@@ -74,8 +74,9 @@ async function reconcileOne(
 }
 
 /**
- * Compensation's one step: all live traffic on the baseline, mirroring off. A route that is gone is
- * recreated (its baseline takes all traffic on creation); one already restored is left as it is.
+ * Compensation's one step: all live traffic on the baseline, a cohort's included, mirroring off. A
+ * route that is gone is recreated (its baseline takes all traffic on creation); one already
+ * restored is left as it is.
  */
 export async function restoreBaseline(router: TrafficRouter, backends: BackendsSource): Promise<RestoreBaselineResult> {
   if (router instanceof FanOutRouter) {
@@ -91,11 +92,24 @@ export async function restoreBaseline(router: TrafficRouter, backends: BackendsS
 
 async function restoreOne(router: TrafficRouter, backends: BackendsSource): Promise<RestoreBaselineResult> {
   const found = await readIfDefined(router);
-  if (found && sameWeights(found.weights, BASELINE_ONLY.weights) && sameShadow(found.shadow, BASELINE_ONLY.shadow)) {
+  if (
+    found &&
+    sameWeights(found.weights, BASELINE_ONLY.weights) &&
+    sameShadow(found.shadow, BASELINE_ONLY.shadow) &&
+    !cohortOnCandidate(found)
+  ) {
     return { state: found, alreadyRestored: true, recreated: false };
   }
-  const { state } = await reconcileOne(router, backends, BASELINE_ONLY);
+  let { state } = await reconcileOne(router, backends, BASELINE_ONLY);
+  // Route weights already at baseline 100 are not set again by reconcileOne, which would leave a
+  // cohort still on the candidate; setting them clears it (the gateway router sends cohort: null
+  // with candidate 0).
+  if (cohortOnCandidate(state)) state = await router.setWeights(BASELINE_ONLY.weights);
   return { state, alreadyRestored: false, recreated: found === null };
+}
+
+function cohortOnCandidate(state: TrafficState): boolean {
+  return (state.cohort?.weights.candidate ?? 0) > 0;
 }
 
 function servesBoth(state: TrafficState): boolean {

@@ -1,6 +1,9 @@
 // A traffic layer the rollout can steer: our gateway (the embedded default), HAProxy, or a
 // Kubernetes route object (Gateway API HTTPRoute, Istio VirtualService). Every
 // operation is idempotent and returns the state it leaves behind.
+import { ApplicationFailure } from '@temporalio/common';
+import type { CohortMatch } from '../../lib/cohort-match';
+import { FailureType } from '../../workflows/failure-types';
 import type { ConfigBundle } from '../../lib/config-bundle';
 import type { TrafficState } from '../contract';
 
@@ -18,12 +21,30 @@ export interface TrafficRouter {
   /** Puts both backends on the route without moving traffic onto the candidate. */
   defineBackends(baseline: ResolvedBackend, candidate: ResolvedBackend): Promise<TrafficState>;
   setWeights(weights: TrafficState['weights']): Promise<TrafficState>;
+  /**
+   * The route's weights and a cohort split by weights of its own, in one change. Only a layer
+   * that can tell a cohort's requests apart has it (the gateway); the others leave it out.
+   */
+  setCohortWeights?(weights: TrafficState['weights'], cohort: CohortWeights): Promise<TrafficState>;
   setShadow(shadow: TrafficState['shadow']): Promise<TrafficState>;
   read(): Promise<TrafficState>;
   /** After promotion: the candidate becomes the route's only (baseline) backend. */
   retireBaseline(candidate: ResolvedBackend): Promise<TrafficState>;
   /** Which rollout is in which stage, for dashboards; a layer with nowhere to keep it only reads its state. */
   markRollout(marker: RolloutMarker): Promise<TrafficState>;
+}
+
+export interface CohortWeights {
+  match: CohortMatch;
+  weights: TrafficState['weights'];
+}
+
+/** The refusal for a cohort on a traffic layer without setCohortWeights; `detail` says which. */
+export function cohortsNeedTheGateway(detail: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `cohorts need the llm-rollout gateway router: ${detail}`,
+    FailureType.InvalidRouterConfig,
+  );
 }
 
 export interface RolloutMarker {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouterConfig } from '../../activities/contract';
 import { createTrafficActivities, resolveBackend, type RouterFactory } from '../../activities/traffic/index';
 import { GatewayRouter } from '../../activities/traffic/gateway-router';
+import { restoreBaseline } from '../../activities/traffic/reconcile';
 import { resolveGatewayToken } from '../../activities/traffic/gateway-token';
 import type { ResolvedBackend } from '../../activities/traffic/traffic-router';
 import type { RouteState } from '../../gateway/admin-api';
@@ -19,6 +20,7 @@ import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { freePort } from '../../stack/managed-process';
 import { FailureType } from '../../workflows/failure-types';
+import { InMemoryRouter } from '../support/in-memory-router';
 
 const INSTANT = { latencyMedianMs: 0, latencySigma: 0, maxConcurrency: 1000 };
 
@@ -522,5 +524,137 @@ describe('createTrafficActivities', () => {
       target: null,
       share: 0,
     });
+  });
+});
+
+describe('cohorts through the gateway router', () => {
+  const gatewayConfig = (): RouterConfig => ({ kind: 'gateway', adminUrl: gateway.adminUrl });
+  const ACME = { header: 'x-tenant', values: ['acme'] };
+
+  async function tenantChat(route: string, tenant: string, user: string): Promise<string | null> {
+    const res = await fetch(`${gateway.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-tenant': tenant, 'x-user-id': user },
+      body: JSON.stringify({ model: route, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    await res.arrayBuffer();
+    return res.headers.get('x-rollout-backend');
+  }
+
+  it('setCandidateWeight with a cohort sets both splits in one change, and candidate 0 clears the cohort', async () => {
+    const router = routerOn('cohort-weights');
+    await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
+    const before = changesOf('cohort-weights').length;
+    const activities = createTrafficActivities((_config, route) => routerOn(route));
+    const state = await activities.setCandidateWeight({
+      router: gatewayConfig(),
+      route: 'cohort-weights',
+      candidatePercent: 0,
+      cohort: { match: ACME, candidatePercent: 100 },
+    });
+    expect(state).toMatchObject({
+      weights: { baseline: 100, candidate: 0 },
+      cohort: { match: ACME, weights: { baseline: 0, candidate: 100 } },
+    });
+    expect(changesOf('cohort-weights').length).toBe(before + 1);
+    expect(await tenantChat('cohort-weights', 'acme', 'u-1')).toBe('candidate');
+    expect(await tenantChat('cohort-weights', 'globex', 'u-1')).toBe('baseline');
+
+    // A ramp step without a cohort keeps it; a step back to 0 leaves nobody on the candidate.
+    const ramped = await activities.setCandidateWeight({
+      router: gatewayConfig(),
+      route: 'cohort-weights',
+      candidatePercent: 10,
+    });
+    expect(ramped.cohort?.weights).toEqual({ baseline: 0, candidate: 100 });
+    const back = await activities.setCandidateWeight({
+      router: gatewayConfig(),
+      route: 'cohort-weights',
+      candidatePercent: 0,
+    });
+    expect(back.cohort).toBeUndefined();
+    expect((await admin('GET', 'cohort-weights')).json.cohort).toBeNull();
+    expect(await tenantChat('cohort-weights', 'acme', 'u-1')).toBe('baseline');
+  });
+
+  it('refuses a cohort percent that is not a whole 0–100, and a router without cohorts, before any change', async () => {
+    const activities = createTrafficActivities((_config, route) => routerOn(route));
+    const error = await rejectionOf(
+      activities.setCandidateWeight({
+        router: gatewayConfig(),
+        route: 'cohort-weights',
+        candidatePercent: 0,
+        cohort: { match: ACME, candidatePercent: 120 },
+      }),
+    );
+    expect((error as ApplicationFailure).type).toBe(FailureType.InvalidRouterConfig);
+    expect(error.message).toBe('cohort.candidatePercent must be a whole number 0–100, got 120');
+
+    const memory = new InMemoryRouter();
+    const withoutCohorts = createTrafficActivities(() => memory);
+    const refused = await rejectionOf(
+      withoutCohorts.setCandidateWeight({
+        router: {
+          kind: 'haproxy',
+          statsSocket: '127.0.0.1:1',
+          haproxyBackend: 'llm',
+          baselineServer: 'baseline',
+          candidateServer: 'candidate',
+        },
+        route: 'chat',
+        candidatePercent: 5,
+        cohort: { match: ACME, candidatePercent: 50 },
+      }),
+    );
+    expect((refused as ApplicationFailure).nonRetryable).toBe(true);
+    expect((refused as ApplicationFailure).type).toBe(FailureType.InvalidRouterConfig);
+    expect(refused.message).toMatch(/^cohorts need the llm-rollout gateway router: the plan's haproxy router/);
+    expect(memory.history).toEqual([]);
+  });
+
+  it('a restore to the baseline leaves no cohort on the candidate, even when the route weights already were', async () => {
+    const router = routerOn('cohort-restore');
+    await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
+    await router.setCohortWeights(
+      { baseline: 100, candidate: 0 },
+      { match: ACME, weights: { baseline: 0, candidate: 100 } },
+    );
+    expect(await tenantChat('cohort-restore', 'acme', 'u-2')).toBe('candidate');
+
+    const result = await restoreBaseline(router, () => ({
+      baseline: backendOf(oldBaseline),
+      candidate: backendOf(candidate),
+    }));
+    expect(result.alreadyRestored).toBe(false);
+    expect(result.state.cohort).toBeUndefined();
+    expect((await admin('GET', 'cohort-restore')).json.cohort).toBeNull();
+    expect(await tenantChat('cohort-restore', 'acme', 'u-2')).toBe('baseline');
+    // Restored now: a second restore writes nothing.
+    const version = (await admin('GET', 'cohort-restore')).json.version;
+    expect(
+      (await restoreBaseline(router, () => ({ baseline: backendOf(oldBaseline), candidate: backendOf(candidate) })))
+        .alreadyRestored,
+    ).toBe(true);
+    expect((await admin('GET', 'cohort-restore')).json.version).toBe(version);
+  });
+
+  it('defineBackends takes a cohort left on a candidate off it before the new candidate is defined', async () => {
+    await admin('PUT', 'cohort-crashed', {
+      backends: [
+        { name: 'baseline', ...backendOf(oldBaseline) },
+        { name: 'candidate', ...backendOf(staleCandidate) },
+      ],
+    });
+    await admin('PUT', 'cohort-crashed/weights', {
+      weights: { baseline: 100 },
+      cohort: { match: ACME, weights: { candidate: 100 } },
+    });
+    const before = changesOf('cohort-crashed').length;
+    const state = await routerOn('cohort-crashed').defineBackends(backendOf(oldBaseline), backendOf(candidate));
+    expect(state.cohort).toBeUndefined();
+    for (const step of changesOf('cohort-crashed').slice(before)) {
+      if (step.backends.some((backend) => backend.model === 'sim-gw-cand')) expect(step.cohort).toBeNull();
+    }
+    expect(await tenantChat('cohort-crashed', 'acme', 'u-3')).toBe('baseline');
   });
 });
