@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../../gateway/admin-api';
-import { GatewayAdminClient } from '../../gateway/admin-client';
+import type { GatewayAdminClient } from '../../gateway/admin-client';
 import { cohortKeyPosition } from '../../gateway/cohort-probe';
-import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
-import { freePort } from '../../stack/free-port';
 import { GatewayCli, type RunningGateway } from '../../stack/gateway-cli';
 import { eventually } from '../support/eventually';
+import { gatewayCliAddresses } from '../support/gateway-cli-addresses';
+import { closePair, pairRoute, startInstantPair, type BackendPair } from '../support/gateway-over-pair';
 
 const TOKEN = 'cohort-test-admin-token-0123456789';
 const ROUTE = 'support-chat';
@@ -22,7 +22,7 @@ const ACME = { header: 'x-tenant', values: ['acme'] };
 const CONCURRENCY = 20;
 
 let dir: string;
-let sims: { baseline: SimulatedBackend; candidate: SimulatedBackend };
+let sims: BackendPair;
 let args: string[];
 let dataUrl: string;
 let admin: GatewayAdminClient;
@@ -91,28 +91,15 @@ function expectTenantCohort(sent: Sent[], records: Map<string, RequestRecord>): 
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gateway-cohort-'));
-  const instant = { latencyMedianMs: 1, latencySigma: 0 };
-  sims = {
-    baseline: await startSimulatedBackend({ model: 'sim-cohort-a', behaviour: instant }),
-    candidate: await startSimulatedBackend({ model: 'sim-cohort-b', behaviour: instant }),
-  };
-  const [dataPort, adminPort] = [await freePort(), await freePort()];
-  args = ['--port', String(dataPort), '--admin-port', String(adminPort), '--state-file', join(dir, 'state.json')];
-  dataUrl = `http://127.0.0.1:${dataPort}`;
-  admin = new GatewayAdminClient({ adminUrl: `http://127.0.0.1:${adminPort}`, token: TOKEN });
+  sims = await startInstantPair('cohort');
+  ({ args, dataUrl, admin } = await gatewayCliAddresses(TOKEN, join(dir, 'state.json')));
   gateway = await gateways.start(args);
-  await admin.defineRoute(ROUTE, {
-    backends: [
-      { name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model },
-      { name: 'candidate', baseUrl: sims.candidate.url, model: sims.candidate.model },
-    ],
-  });
+  await admin.defineRoute(ROUTE, pairRoute(sims));
 }, 60_000);
 
 afterAll(async () => {
   gateways.killAll();
-  await sims?.baseline.close();
-  await sims?.candidate.close();
+  await closePair(sims);
   rmSync(dir, { recursive: true, force: true });
   expect(gateways.allOutput()).not.toContain(TOKEN);
 });

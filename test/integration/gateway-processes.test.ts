@@ -10,11 +10,11 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayAdminClient } from '../../gateway/admin-client';
+import type { GatewayAdminClient } from '../../gateway/admin-client';
 import { GATEWAY_METRICS } from '../../gateway/metric-names';
-import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
-import { freePort } from '../../stack/free-port';
 import { eventually } from '../support/eventually';
+import { gatewayCliAddresses } from '../support/gateway-cli-addresses';
+import { closePair, pairRoute, startInstantPair, type BackendPair } from '../support/gateway-over-pair';
 import { GatewayCli, isAlive, workerPids, type RunningGateway } from '../../stack/gateway-cli';
 
 const TOKEN = 'processes-test-admin-token-0123456789';
@@ -22,7 +22,7 @@ const ROUTE = 'support-chat';
 const CONCURRENCY = 40;
 
 let dir: string;
-let sims: { baseline: SimulatedBackend; candidate: SimulatedBackend };
+let sims: BackendPair;
 let args: string[];
 let dataUrl: string;
 let admin: GatewayAdminClient;
@@ -156,37 +156,17 @@ async function metricTotal(name: string, labels: Record<string, string>): Promis
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gateway-processes-'));
-  const instant = { latencyMedianMs: 1, latencySigma: 0 };
-  sims = {
-    baseline: await startSimulatedBackend({ model: 'sim-processes-a', behaviour: instant }),
-    candidate: await startSimulatedBackend({ model: 'sim-processes-b', behaviour: instant }),
-  };
-  const [dataPort, adminPort] = [await freePort(), await freePort()];
-  args = [
-    '--processes',
-    '2',
-    '--port',
-    String(dataPort),
-    '--admin-port',
-    String(adminPort),
-    '--state-file',
-    join(dir, 'gateway-state.json'),
-  ];
-  dataUrl = `http://127.0.0.1:${dataPort}`;
-  admin = new GatewayAdminClient({ adminUrl: `http://127.0.0.1:${adminPort}`, token: TOKEN });
+  sims = await startInstantPair('processes');
+  const addresses = await gatewayCliAddresses(TOKEN, join(dir, 'gateway-state.json'));
+  args = ['--processes', '2', ...addresses.args];
+  ({ dataUrl, admin } = addresses);
   gateway = await gateways.start(args);
-  await admin.defineRoute(ROUTE, {
-    backends: [
-      { name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model },
-      { name: 'candidate', baseUrl: sims.candidate.url, model: sims.candidate.model },
-    ],
-  });
+  await admin.defineRoute(ROUTE, pairRoute(sims));
 }, 90_000);
 
 afterAll(async () => {
   gateways.killAll();
-  await sims?.baseline.close();
-  await sims?.candidate.close();
+  await closePair(sims);
   rmSync(dir, { recursive: true, force: true });
   expect(gateways.allOutput()).not.toContain(TOKEN);
 });

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayAdminClient } from '../../gateway/admin-client';
-import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
+import { gatewayCliAddresses } from '../support/gateway-cli-addresses';
+import { closePair, startInstantPair, type BackendPair } from '../support/gateway-over-pair';
 import { freePort } from '../../stack/free-port';
 import { GatewayCli } from '../../stack/gateway-cli';
 
@@ -17,7 +17,7 @@ const TOKEN = 'restart-test-admin-token-0123456789';
 const ROUTE = 'support-chat';
 
 let dir: string;
-let sims: { baseline: SimulatedBackend; candidate: SimulatedBackend };
+let sims: BackendPair;
 const gateways = new GatewayCli(TOKEN);
 const startGatewayProcess = (args: string[]) => gateways.start(args);
 
@@ -49,28 +49,20 @@ async function split(dataUrl: string, requests: number): Promise<Record<string, 
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gateway-restart-'));
-  const instant = { latencyMedianMs: 1, latencySigma: 0 };
-  sims = {
-    baseline: await startSimulatedBackend({ model: 'sim-restart-a', behaviour: instant }),
-    candidate: await startSimulatedBackend({ model: 'sim-restart-b', behaviour: instant }),
-  };
+  sims = await startInstantPair('restart');
 });
 
 afterAll(async () => {
   gateways.killAll();
-  await sims?.baseline.close();
-  await sims?.candidate.close();
+  await closePair(sims);
   rmSync(dir, { recursive: true, force: true });
   expect(gateways.allOutput()).not.toContain(TOKEN);
 });
 
 describe('gateway restart with a state file', () => {
   it('serves the route with its last weights and mirroring at once after kill -9, under a new epoch', async () => {
-    const [dataPort, adminPort] = [await freePort(), await freePort()];
     const stateFile = join(dir, 'gateway-state.json');
-    const args = ['--port', String(dataPort), '--admin-port', String(adminPort), '--state-file', stateFile];
-    const dataUrl = `http://127.0.0.1:${dataPort}`;
-    const admin = new GatewayAdminClient({ adminUrl: `http://127.0.0.1:${adminPort}`, token: TOKEN });
+    const { args, dataUrl, admin } = await gatewayCliAddresses(TOKEN, stateFile);
 
     const first = await startGatewayProcess(args);
     expect(first.output()).toContain(`[gateway] data plane ${dataUrl}`);
