@@ -10,6 +10,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouterConfig } from '../../activities/contract';
 import { createTrafficActivities, resolveBackend, type RouterFactory } from '../../activities/traffic/index';
+import { FanOutRouter } from '../../activities/traffic/fan-out-router';
 import { GatewayRouter } from '../../activities/traffic/gateway-router';
 import { restoreBaseline } from '../../activities/traffic/reconcile';
 import { resolveGatewayToken } from '../../activities/traffic/gateway-token';
@@ -609,6 +610,29 @@ describe('cohorts through the gateway router', () => {
     expect((refused as ApplicationFailure).nonRetryable).toBe(true);
     expect((refused as ApplicationFailure).type).toBe(FailureType.InvalidRouterConfig);
     expect(refused.message).toMatch(/^cohorts need the llm-rollout gateway router: the plan's haproxy router/);
+    expect(memory.history).toEqual([]);
+  });
+
+  it('the fan-out router sets the cohort on every gateway, and refuses before any change when one cannot', async () => {
+    const replicas = ['cohort-fan-a', 'cohort-fan-b'].map((route) => ({ name: route, router: routerOn(route) }));
+    for (const { router } of replicas) await router.defineBackends(backendOf(oldBaseline), backendOf(candidate));
+    const cohort = { match: ACME, weights: { baseline: 0, candidate: 100 } };
+    await new FanOutRouter(replicas).setCohortWeights({ baseline: 100, candidate: 0 }, cohort);
+    for (const { name } of replicas) {
+      expect((await admin('GET', name)).json.cohort).toEqual(cohort);
+      expect(await tenantChat(name, 'acme', 'u-4')).toBe('candidate');
+    }
+
+    const memory = new InMemoryRouter();
+    const mixed = new FanOutRouter([
+      { name: 'cohort-fan-a', router: routerOn('cohort-fan-a') },
+      { name: 'memory', router: memory },
+    ]);
+    const version = (await admin('GET', 'cohort-fan-a')).json.version;
+    const refused = await rejectionOf(mixed.setCohortWeights({ baseline: 90, candidate: 10 }, cohort));
+    expect((refused as ApplicationFailure).type).toBe(FailureType.InvalidRouterConfig);
+    expect(refused.message).toBe('cohorts need the llm-rollout gateway router: memory cannot route one');
+    expect((await admin('GET', 'cohort-fan-a')).json.version).toBe(version);
     expect(memory.history).toEqual([]);
   });
 
