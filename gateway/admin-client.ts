@@ -95,6 +95,7 @@ export class GatewayAdminClient {
     return this.call<RouteState>('PUT', routePath(route), definition);
   }
 
+  /** The route's weights and, when `request.cohort` is given, its cohort in the same change (null clears it). */
   setWeights(route: string, request: SetWeightsRequest): Promise<RouteState> {
     return this.call<RouteState>('PUT', routePath(route, '/weights'), request);
   }
