@@ -64,6 +64,8 @@ export interface SetShadowInput extends RouteTarget {
 export interface DesiredTraffic {
   weights: TrafficState['weights'];
   shadow: TrafficState['shadow'];
+  /** A cohort plan's cohort once exposed: put back with the weights if the layer lost or changed it. */
+  cohort?: NonNullable<TrafficState['cohort']>;
 }
 
 /**

@@ -26,7 +26,12 @@ export function formatStatus(status: RolloutStatus, uiLink?: string): string {
     `rollout   ${status.rolloutId}${status.name ? ` (${status.name})` : ''}`,
     `models    ${status.baselineModel} → ${status.candidateModel}   requested by ${status.requestedBy}`,
     `phase     ${status.phase}${status.stage ? ` at ${status.stage}` : ''}${status.outcome ? `   outcome: ${status.outcome} — ${status.reason}` : ''}`,
-    `traffic   ${describeTraffic(status.weights, status.shadow)}   (wanted by the rollout)`,
+    `traffic   ${describeTraffic(status.weights, status.shadow)}   (wanted by the rollout${status.cohort ? ', outside the cohort' : ''})`,
+    ...(status.cohort
+      ? [
+          `cohort    ${status.cohort.describe}: ${status.cohort.weights ? `${status.cohort.weights.candidate}% of its traffic on the candidate` : 'not exposed yet'}`,
+        ]
+      : []),
     // Status query answers from older workers have no trafficLayer.
     `layer     ${status.trafficLayer ? `${describeTraffic(status.trafficLayer.weights, status.trafficLayer.shadow)}   (read from the traffic layer at ${status.trafficLayer.at.slice(11, 19)})` : 'not read yet'}`,
     `stages    ${status.stages.map((stage) => `${stage.id}:${stage.status}`).join('  ')}`,

@@ -7,7 +7,8 @@ import { describeSelector, DIALECTS } from '../plan/series-dialects';
 import { unjudgedFromSeries } from '../judge/series-window';
 import { canaryPower } from '../judge/plan-power';
 import { unjudgedByPlan } from '../judge/plan-judge-config';
-import { stagesOf } from '../workflows/rollout-stages';
+import { COHORT_JUDGING_TEXT, describeCohort } from '../lib/cohort-match';
+import { cohortJudging, stagesOf, type StageSpec } from '../workflows/rollout-stages';
 import { goldenMetricSpecs, shadowCompare, shadowMetricSpecs, UnknownMetricError } from '../evals/behavioral-settings';
 import type { MetricSpec } from '../evals/metric-judgement';
 import { PHRASING_METRIC } from '../evals/phrasing-metric';
@@ -19,6 +20,7 @@ export function describePlan(plan: RolloutPlan): string {
     `  baseline  ${plan.backends.baseline.model} at ${plan.backends.baseline.baseUrl}`,
     `  candidate ${plan.backends.candidate.model} at ${plan.backends.candidate.baseUrl}`,
     ...configurationLines(plan.backends).map((line) => `  ${line}`),
+    ...(plan.stages.canary.cohort ? [`  cohort    ${describeCohort(plan.stages.canary.cohort.match)}`] : []),
     `  router    ${plan.router.kind} ${routerLocationOf(plan.router)}, route ${routeOf(plan)}`,
     `  metrics   Prometheus at ${plan.prometheus.url}, checked every ${formatDuration(plan.stages.canary.checkInterval)}`,
     '  stages',
@@ -31,7 +33,7 @@ export function describePlan(plan: RolloutPlan): string {
         : stage.kind === 'golden_eval'
           ? `golden dataset ${plan.stages.goldenEval.dataset} (pass rate ≥ ${plan.stages.goldenEval.minPassRate}, drop ≤ ${plan.stages.goldenEval.maxRegression})`
           : stage.kind === 'canary'
-            ? `${stage.candidateWeight}% for ${formatDuration(stage.windowMs)}`
+            ? canaryText(stage)
             : `100% with a ${formatDuration(stage.windowMs)} bake, ${plan.stages.shadow.enabled ? 'baseline kept warm on mirrored traffic' : 'no live baseline to compare (no mirroring): a human signs off the bake'}${plan.stages.cutover.retireBaseline ? ', then retired' : ''}`;
     lines.push(`    ${stage.id.padEnd(12)} ${what}${gate}`);
   }
@@ -86,6 +88,8 @@ export function describePlan(plan: RolloutPlan): string {
     lines.push(
       `  power     windows needed at ${plan.stages.canary.expected!.requestsPerMinute} requests/min to catch twice the tolerances (80% power):`,
     );
+    if (plan.stages.canary.cohort)
+      lines.push("    (the cohort's steps are not planned: the cohort's share of the route's traffic is not known)");
     for (const step of power) {
       const needed = Number.isFinite(step.neededMinutes) ? `${step.neededMinutes.toFixed(1)} min` : 'cannot be planned';
       const verdict = step.neededMinutes <= step.plannedMinutes ? 'ok' : 'TOO SHORT';
@@ -218,4 +222,16 @@ function judgeLines(plan: RolloutPlan): string[] {
       `            not judged from these series: ${unjudged.map(([name, why]) => `${name} (${why})`).join('; ')}`,
     );
   return lines;
+}
+
+/** A canary step's share and, in a cohort plan, whose traffic it is and what it is judged against. */
+function canaryText(stage: StageSpec): string {
+  const window = formatDuration(stage.windowMs);
+  const judging = cohortJudging(stage);
+  if (!judging) return `${stage.candidateWeight}% for ${window}`;
+  const share =
+    stage.candidateWeight === 0
+      ? `${stage.cohortWeight}% of the cohort for ${window}, everyone else on the baseline`
+      : `${stage.candidateWeight}% of the rest for ${window}, the cohort kept at ${stage.cohortWeight}%`;
+  return `${share}; ${COHORT_JUDGING_TEXT[judging]}`;
 }

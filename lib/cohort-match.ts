@@ -104,3 +104,18 @@ export function describeCohort(match: CohortMatch): string {
   }
   return `requests tagged metadata.${match.metadata}: ${list(match.values)}`;
 }
+
+/**
+ * In a cohort plan, what a canary stage's candidate traffic is judged against:
+ * - 'cohort_baseline': the cohort's own baseline traffic (a cohort step below 100 %: both exist);
+ * - 'route_baseline': the route's baseline, everyone outside the cohort (the whole cohort is on the candidate);
+ * - 'all': the random steps after the cohort, every request on either side as in any canary.
+ */
+export type CohortJudging = 'cohort_baseline' | 'route_baseline' | 'all';
+
+export const COHORT_JUDGING_TEXT: Record<CohortJudging, string> = {
+  cohort_baseline: "judged on the cohort's own traffic: its candidate requests against its baseline requests",
+  route_baseline:
+    "the whole cohort is on the candidate: judged against the route's baseline (everyone outside the cohort)",
+  all: 'judged on all traffic: the cohort and the random share against everyone else',
+};

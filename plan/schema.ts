@@ -8,13 +8,14 @@ import { z } from 'zod';
 import { formatIssueProblem, issueProblems, safeParseReportingInput } from '../lib/zod-issues';
 import { duration, httpUrl } from './common-schema';
 import { goldenEvalStageSchema } from './golden-eval-schema';
-import { metricsProblems, metricsSchema } from './metrics-schema';
+import { metricsProblems, metricsSchema, resolveMetrics } from './metrics-schema';
 import { notificationsSchema } from './notifications-schema';
 import { planShapeProblem } from './plan-shape';
 import { shadowStageSchema } from './shadow-schema';
 import { canaryBehaviorSchema } from './canary-behavior-schema';
 import { backendConfigSchema, bundleOf } from './backend-config-schema';
 import { configDigest } from '../lib/config-bundle';
+import { cohortMatchSchema } from '../lib/cohort-match';
 import {
   gatewayApiRouterSchema,
   istioRouterSchema,
@@ -104,6 +105,50 @@ const canaryStep = z.strictObject({
   requireApproval: z.boolean().default(false),
 });
 
+/** Where a cohort can be served and judged: the gateway matches requests and flags its records. */
+function cohortProblems(plan: {
+  router: { kind: string };
+  guardrails: { judge: string };
+  stages: { canary: { cohort?: unknown } };
+  metrics?: Parameters<typeof resolveMetrics>[0]['metrics'];
+}): Array<[string[], string]> {
+  if (!plan.stages.canary.cohort) return [];
+  const path = ['stages', 'canary', 'cohort'];
+  if (plan.router.kind !== 'gateway')
+    return [
+      [
+        path,
+        `a cohort is matched request by request by the llm-rollout gateway; ${plan.router.kind} splits traffic by weight only: use router.kind gateway, or remove stages.canary.cohort`,
+      ],
+    ];
+  if (plan.guardrails.judge !== 'statistical' || resolveMetrics(plan as never).source !== 'records')
+    return [
+      [
+        path,
+        "a cohort's traffic is judged from the gateway's per-request records: use guardrails.judge statistical with metrics.source records (the gateway's default)",
+      ],
+    ];
+  return [];
+}
+
+/** A step of the cohort's exposure: the share of the cohort's traffic on the candidate (100: all of it). */
+const cohortStep = canaryStep.extend({
+  weight: z
+    .number()
+    .int('weight must be a whole percent')
+    .min(1, 'weight must be 1–100')
+    .max(100, 'weight must be 1–100 (100: the whole cohort)'),
+});
+
+/**
+ * The cohort the canary exposes first (or only): everyone else stays on the baseline through its
+ * steps; the canary's random steps, if any, follow with the cohort kept where its last step left it.
+ */
+const canaryCohort = z.strictObject({
+  match: cohortMatchSchema,
+  steps: z.array(cohortStep).min(1, 'at least one cohort step'),
+});
+
 export const planSchema = z
   .strictObject({
     apiVersion: z.literal('llm-rollout/v1').default('llm-rollout/v1'),
@@ -124,7 +169,9 @@ export const planSchema = z
         goldenEval: goldenEvalStageSchema,
         canary: z
           .strictObject({
-            steps: z.array(canaryStep).min(1, 'at least one canary step'),
+            /** May be empty when a cohort is given: the cohort instead of a random share. */
+            steps: z.array(canaryStep),
+            cohort: canaryCohort.optional(),
             /** At least a second: every check is an activity that reads the metrics. */
             checkInterval: duration()
               .refine((ms) => ms >= 1_000, 'must be at least 1s')
@@ -256,19 +303,30 @@ export const planSchema = z
     notifications: notificationsSchema,
   })
   .superRefine((plan, ctx) => {
-    const steps = plan.stages.canary.steps;
-    steps.forEach((step, index) => {
-      if (index > 0 && step.weight <= steps[index - 1]!.weight) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['stages', 'canary', 'steps', index, 'weight'],
-          message: `canary weights must increase (step ${index} has ${step.weight} after ${steps[index - 1]!.weight})`,
-        });
-      }
-    });
+    const { steps, cohort } = plan.stages.canary;
+    const increasing = (list: ReadonlyArray<{ weight: number }>, path: string[], what: string) =>
+      list.forEach((step, index) => {
+        if (index > 0 && step.weight <= list[index - 1]!.weight) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, index, 'weight'],
+            message: `${what} weights must increase (step ${index} has ${step.weight} after ${list[index - 1]!.weight})`,
+          });
+        }
+      });
+    increasing(steps, ['stages', 'canary', 'steps'], 'canary');
+    if (cohort) increasing(cohort.steps, ['stages', 'canary', 'cohort', 'steps'], 'cohort');
+    if (steps.length === 0 && !cohort)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages', 'canary', 'steps'],
+        message: 'at least one canary step (or a stages.canary.cohort to expose instead)',
+      });
+    for (const [path, message] of cohortProblems(plan)) ctx.addIssue({ code: 'custom', path, message });
     const needsHuman =
       plan.approvals.requiredBefore.length > 0 ||
       steps.some((step) => step.requireApproval) ||
+      (cohort?.steps ?? []).some((step) => step.requireApproval) ||
       plan.guardrails.onInconclusive !== 'rollback';
     if (needsHuman && plan.approvals.approvers.length === 0) {
       ctx.addIssue({

@@ -87,7 +87,7 @@ async function stagesSection(data: RolloutReportData): Promise<string> {
   const rows = data.stages
     .map(
       (s) =>
-        `<tr><td>${e(s.id)}</td><td>${e(s.kind)}</td><td class="num">${e(s.candidateWeight)}%</td><td class="${e(s.status)}">${e(s.status)}</td><td>${time(s.startedAt)}</td><td>${time(s.endedAt)}</td><td class="${e(s.verdict ?? '')}">${e(s.verdict ?? '—')}</td></tr>`,
+        `<tr><td>${e(s.id)}</td><td>${e(s.kind)}</td><td class="num">${e(s.candidateWeight)}%${s.cohortWeight !== undefined ? ` (cohort ${e(s.cohortWeight)}%)` : ''}</td><td class="${e(s.status)}">${e(s.status)}</td><td>${time(s.startedAt)}</td><td>${time(s.endedAt)}</td><td class="${e(s.verdict ?? '')}">${e(s.verdict ?? '—')}</td></tr>`,
     )
     .join('\n');
   return `<h2 id="stages">Stages</h2>

@@ -25,6 +25,7 @@ import {
 import type { RolloutActivities, RolloutEvent, TrafficState } from '../activities/contract';
 import type { Verdict } from '../judge/verdict';
 import { configurationLines } from '../plan/backend-config-schema';
+import { describeCohort, type CohortMatch } from '../lib/cohort-match';
 import { formatDuration } from '../plan/duration';
 import { resolveMetrics } from '../plan/metrics-schema';
 import { gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
@@ -59,7 +60,7 @@ import {
 import { validateRevert } from './rollout-revert';
 import { RolloutHalted } from './rollout-halt';
 import { answerWhileStarting } from './rollout-starting';
-import { stagesOf, type StageSpec } from './rollout-stages';
+import { cohortJudging, stagesOf, type StageSpec } from './rollout-stages';
 import {
   MAX_TIMELINE,
   MAX_VERDICTS,
@@ -160,6 +161,7 @@ function initialState(input: ModelRolloutInput, plan: RolloutPlan): RolloutState
       kind: spec.kind,
       status: 'pending',
       candidateWeight: spec.candidateWeight,
+      ...(spec.cohortWeight !== undefined && { cohortWeight: spec.cohortWeight }),
       windowMs: spec.windowMs,
     })),
     stageIndex: 0,
@@ -460,7 +462,7 @@ class Rollout {
     if (spec.kind === 'shadow') {
       await this.startShadow('candidate', this.plan.stages.shadow.share);
     } else if (spec.kind === 'canary' || spec.kind === 'cutover') {
-      await this.setCandidateWeight(spec.candidateWeight);
+      await this.setCandidateWeight(spec.candidateWeight, spec.cohortWeight);
       // During the bake the old backend stays warm on mirrored traffic, which also gives the
       // judge a live baseline to compare the candidate against.
       // (A router that cannot mirror, like HAProxy, has no live baseline in the bake: its verdicts
@@ -755,6 +757,12 @@ class Rollout {
     if (review) await this.gate(this.state.stages[this.state.stageIndex + 1]?.id ?? 'retire', 'needs_review', review);
   }
 
+  /** A cohort plan's cohort, once its first step exposed it: part of what the traffic layer must hold. */
+  private desiredCohort(): { cohort?: { match: CohortMatch; weights: RolloutState['weights'] } } {
+    const match = this.plan.stages.canary.cohort?.match;
+    return match && this.state.cohortWeights ? { cohort: { match, weights: this.state.cohortWeights } } : {};
+  }
+
   /** The traffic layer brought back to what the rollout wants; false when it could not be read (a failed check). */
   private async reassertTraffic(spec: StageSpec): Promise<boolean> {
     try {
@@ -762,7 +770,7 @@ class Rollout {
         ...this.target,
         baseline: this.plan.backends.baseline,
         candidate: this.plan.backends.candidate,
-        desired: { weights: this.state.weights, shadow: this.state.shadow },
+        desired: { weights: this.state.weights, shadow: this.state.shadow, ...this.desiredCohort() },
       });
       this.state.trafficLayer = { weights: result.state.weights, shadow: result.state.shadow, at: now() };
       if (result.corrections.length > 0) {
@@ -823,6 +831,7 @@ class Rollout {
           latencyReference: judge.latencyReference,
           firstTokenReference: judge.firstTokenReference ?? null,
           ...this.expectedSplit(spec),
+          ...(cohortJudging(spec) && { cohort: cohortJudging(spec)! }),
         });
         judge.state = result.judgeState;
         judge.sinceSeq = result.sinceSeq;
@@ -857,6 +866,11 @@ class Rollout {
    */
   private expectedSplit(spec: StageSpec): { expectedCandidateShare?: number } {
     if (spec.kind !== 'canary' || !patched('sample-ratio-check')) return {};
+    // A cohort plan: inside the cohort its step's weight is the planned split; with the whole
+    // cohort on the candidate, or the cohort pinned beside a random share, no split was planned.
+    const judging = cohortJudging(spec);
+    if (judging === 'cohort_baseline') return { expectedCandidateShare: spec.cohortWeight! / 100 };
+    if (judging) return {};
     return { expectedCandidateShare: spec.candidateWeight / 100 };
   }
 
@@ -1184,11 +1198,23 @@ class Rollout {
     if (!this.state.saga.includes(undo)) this.state.saga.push(undo);
   }
 
-  private async setCandidateWeight(percent: number): Promise<void> {
+  /** `cohortPercent`: a cohort plan's share inside the cohort, set with the rest in one change. */
+  private async setCandidateWeight(percent: number, cohortPercent?: number): Promise<void> {
     // Recorded before the move: a timed-out call may still have moved traffic.
     this.addUndo('restore_baseline_weights');
-    const result = await traffic.setCandidateWeight({ ...this.target, candidatePercent: percent });
+    const match = this.plan.stages.canary.cohort?.match;
+    const cohort = match && cohortPercent !== undefined ? { match, candidatePercent: cohortPercent } : undefined;
+    const result = await traffic.setCandidateWeight({
+      ...this.target,
+      candidatePercent: percent,
+      ...(cohort && { cohort }),
+    });
     this.state.weights = result.weights;
+    if (cohort)
+      this.state.cohortWeights = result.cohort?.weights ?? {
+        baseline: 100 - cohortPercent!,
+        candidate: cohortPercent!,
+      };
   }
 
   private async startShadow(target: 'candidate' | 'baseline', share: number): Promise<void> {
@@ -1253,6 +1279,8 @@ class Rollout {
         candidate: this.plan.backends.candidate,
       });
       this.state.weights = result.state.weights;
+      // Restored: nobody is on the candidate, cohort included (the gateway drops the cohort then).
+      if (this.state.cohortWeights) this.state.cohortWeights = { baseline: 100, candidate: 0 };
       this.state.shadow = result.state.shadow;
       this.state.trafficLayer = { weights: result.state.weights, shadow: result.state.shadow, at: now() };
       if (result.recreated)
@@ -1401,6 +1429,9 @@ class Rollout {
       stage: s.phase === 'finished' ? null : this.currentStageId(),
       stages: s.stages,
       weights: s.weights,
+      ...(this.plan.stages.canary.cohort && {
+        cohort: { describe: describeCohort(this.plan.stages.canary.cohort.match), weights: s.cohortWeights ?? null },
+      }),
       shadow: s.shadow,
       trafficLayer: s.trafficLayer ?? null,
       gate: s.gate,
@@ -1449,6 +1480,10 @@ function describeStage(spec: StageSpec): string {
     case 'golden_eval':
       return 'golden eval: running the golden dataset on both backends';
     case 'canary':
+      if (spec.cohortWeight !== undefined && spec.candidateWeight === 0)
+        return `cohort canary: ${spec.cohortWeight}% of the cohort's traffic on the candidate, everyone else on the baseline (${window})`;
+      if (spec.cohortWeight !== undefined)
+        return `canary: ${spec.candidateWeight}% of live traffic outside the cohort on the candidate, the cohort's ${spec.cohortWeight}% kept (${window})`;
       return `canary: ${spec.candidateWeight}% of live traffic on the candidate (${window})`;
     case 'cutover':
       return `cutover: 100% on the candidate, baseline kept warm on mirrored traffic (${window} bake)`;

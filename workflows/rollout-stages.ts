@@ -1,5 +1,6 @@
 // The ordered stages a plan expands to. Pure: the workflow and the CLI (`rollout plan check`)
 // both derive the same list from a plan.
+import type { CohortJudging } from '../lib/cohort-match';
 import type { GatePoint, RolloutPlan } from '../plan/schema';
 
 export type StageKind = 'shadow' | 'golden_eval' | 'canary' | 'cutover';
@@ -8,8 +9,17 @@ export interface StageSpec {
   /** Stable id: 'shadow', 'golden_eval', 'canary-1'…, 'cutover'. */
   id: string;
   kind: StageKind;
-  /** Candidate weight (percent) while the stage runs; 0 for shadow and golden eval. */
+  /**
+   * Candidate weight (percent of the traffic outside the cohort, if the plan has one) while the
+   * stage runs; 0 for shadow, golden eval and the cohort's own steps.
+   */
   candidateWeight: number;
+  /**
+   * The candidate's share of the cohort's traffic, from the first cohort step on: the step's own
+   * weight in a cohort step, the last cohort step's in the random steps after it, 100 at the cutover.
+   * Absent when the plan has no cohort (and before it is reached).
+   */
+  cohortWeight?: number;
   /** Observation window; 0 for the golden eval, which ends when its run ends. */
   windowMs: number;
   /** Human approval required before the stage starts. */
@@ -41,21 +51,43 @@ export function stagesOf(plan: RolloutPlan): StageSpec[] {
       approvalBefore: gateBefore(plan, 'golden_eval'),
     });
   }
+  // The plan's canary gate comes before its first step, the cohort's if it has one.
+  const cohortSteps = canary.cohort?.steps ?? [];
+  cohortSteps.forEach((step, index) => {
+    stages.push({
+      id: `cohort-${index + 1}`,
+      kind: 'canary',
+      candidateWeight: 0,
+      cohortWeight: step.weight,
+      windowMs: step.window,
+      approvalBefore: step.requireApproval || (index === 0 && gateBefore(plan, 'canary')),
+    });
+  });
+  const pinned = cohortSteps.at(-1)?.weight;
   canary.steps.forEach((step, index) => {
     stages.push({
       id: `canary-${index + 1}`,
       kind: 'canary',
       candidateWeight: step.weight,
+      ...(pinned !== undefined && { cohortWeight: pinned }),
       windowMs: step.window,
-      approvalBefore: step.requireApproval || (index === 0 && gateBefore(plan, 'canary')),
+      approvalBefore: step.requireApproval || (index === 0 && cohortSteps.length === 0 && gateBefore(plan, 'canary')),
     });
   });
   stages.push({
     id: 'cutover',
     kind: 'cutover',
     candidateWeight: 100,
+    ...(pinned !== undefined && { cohortWeight: 100 }),
     windowMs: cutover.bake,
     approvalBefore: gateBefore(plan, 'cutover'),
   });
   return stages;
+}
+
+/** In a cohort plan, what a canary stage's candidate traffic is judged against (lib/cohort-match.ts). */
+export function cohortJudging(spec: StageSpec): CohortJudging | null {
+  if (spec.kind !== 'canary' || spec.cohortWeight === undefined) return null;
+  if (spec.candidateWeight > 0) return 'all';
+  return spec.cohortWeight < 100 ? 'cohort_baseline' : 'route_baseline';
 }

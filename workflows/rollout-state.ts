@@ -28,6 +28,8 @@ export interface StageRecord {
   kind: StageKind;
   status: StageStatus;
   candidateWeight: number;
+  /** A cohort plan's candidate share inside the cohort (rollout-stages.ts); `candidateWeight` is everyone else's. */
+  cohortWeight?: number;
   windowMs: number;
   startedAt?: string;
   endedAt?: string;
@@ -112,6 +114,8 @@ export interface RolloutState {
   /** Whether the current stage's forward actions (weights, shadow) are already in place. */
   stageEntered: boolean;
   weights: { baseline: number; candidate: number };
+  /** A cohort plan's weights inside the cohort, once its first step set them (`weights` is everyone else's). */
+  cohortWeights?: { baseline: number; candidate: number };
   shadow: { enabled: boolean; target: 'candidate' | 'baseline' | null; share: number };
   saga: Undo[];
   verdicts: Verdict[];
@@ -210,6 +214,8 @@ export interface RolloutStatus {
   stages: StageRecord[];
   /** The weights and mirroring the rollout wants. */
   weights: RolloutState['weights'];
+  /** A cohort plan's: who the cohort is, and the weights inside it once its first step set them. */
+  cohort?: { describe: string; weights: RolloutState['weights'] | null };
   shadow: RolloutState['shadow'];
   /** What the traffic layer really held at the last check; null before the first check. */
   trafficLayer: TrafficLayerReading | null;

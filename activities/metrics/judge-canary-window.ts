@@ -15,6 +15,7 @@ import {
 import { enabledDistribution, enabledGuardrail } from '../../plan/schema';
 import type { JudgeTrafficWindowInput } from './judge-window-input';
 import type { RequestRecord } from '../../gateway/admin-api';
+import { COHORT_JUDGING_TEXT, type CohortJudging } from '../../lib/cohort-match';
 import type { RecordsReader } from './gateway-records';
 import { sidesFor } from './judge-window';
 import { gatewaysOf, readEveryGateway } from '../gateway-read-target';
@@ -40,6 +41,12 @@ export interface JudgeCanaryWindowInput extends Omit<JudgeTrafficWindowInput, 'p
    * soak, bake, rollouts that predate the check), it is not checked.
    */
   expectedCandidateShare?: number;
+  /**
+   * A cohort plan's canary step: 'cohort_baseline' judges only the cohort's records (both sides
+   * serve it), 'route_baseline' and 'all' judge every record (the whole cohort is on the candidate,
+   * or the random steps after it). The verdict says which. Absent: a plan without a cohort.
+   */
+  cohort?: CohortJudging;
 }
 
 /** Where one gateway's records of the current window begin. */
@@ -67,7 +74,9 @@ export interface JudgeCanaryWindowResult {
 export function createCanaryJudgeActivities(readRecords: RecordsReader, clock: () => number = Date.now) {
   return {
     async judgeCanaryWindow(input: JudgeCanaryWindowInput): Promise<JudgeCanaryWindowResult> {
-      const { records: inWindow, cursors, notes } = await readWindowRecords(readRecords, input);
+      const { records: read, cursors, notes } = await readWindowRecords(readRecords, input);
+      const inWindow = input.cohort === 'cohort_baseline' ? read.filter((record) => record.cohort === true) : read;
+      if (input.cohort) notes.push(COHORT_JUDGING_TEXT[input.cohort]);
       const sides = sidesFor(input.mode);
       const baseline = armTraffic(inWindow, sides.baseline, input.windowStartMs, input.pricing.baseline);
       const candidate = armTraffic(inWindow, sides.candidate, input.windowStartMs, input.pricing.candidate);

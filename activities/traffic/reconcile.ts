@@ -3,6 +3,7 @@
 // edited by hand is corrected, and every correction is said. Only reads and idempotent writes, so
 // an activity that runs this may be retried at will.
 import { ApplicationFailure } from '@temporalio/common';
+import stableStringify from 'fast-json-stable-stringify';
 import type { DesiredTraffic, ReconcileTrafficResult, RestoreBaselineResult, TrafficState } from '../contract';
 import { FanOutRouter, settleEach } from './fan-out-router';
 import type { ResolvedBackend, TrafficRouter } from './traffic-router';
@@ -62,7 +63,18 @@ async function reconcileOne(
         : 'the route was not defined on the traffic layer; recreated from the plan',
     );
   }
-  if (!sameWeights(state.weights, desired.weights)) {
+  const cohortLost = desired.cohort !== undefined && !sameCohort(state.cohort, desired.cohort);
+  if (cohortLost && router.setCohortWeights) {
+    // Weights and cohort in one change, as the rollout set them.
+    corrections.push(
+      `the cohort's weights were ${state.cohort ? describeWeights(state.cohort.weights) : 'gone'}; set back to ${describeWeights(desired.cohort!.weights)}`,
+    );
+    if (!sameWeights(state.weights, desired.weights))
+      corrections.push(
+        `weights were ${describeWeights(state.weights)}; set back to ${describeWeights(desired.weights)}`,
+      );
+    state = await router.setCohortWeights(desired.weights, desired.cohort!);
+  } else if (!sameWeights(state.weights, desired.weights)) {
     corrections.push(`weights were ${describeWeights(state.weights)}; set back to ${describeWeights(desired.weights)}`);
     state = await router.setWeights(desired.weights);
   }
@@ -131,4 +143,8 @@ function describeWeights(weights: TrafficState['weights']): string {
 
 function describeShadow(shadow: TrafficState['shadow']): string {
   return shadow.enabled ? `on (${shadow.target}, ${Math.round(shadow.share * 100)} %)` : 'off';
+}
+
+function sameCohort(a: TrafficState['cohort'], b: NonNullable<TrafficState['cohort']>): boolean {
+  return !!a && sameWeights(a.weights, b.weights) && stableStringify(a.match) === stableStringify(b.match);
 }

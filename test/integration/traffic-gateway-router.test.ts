@@ -591,7 +591,7 @@ describe('cohorts through the gateway router', () => {
     expect((error as ApplicationFailure).type).toBe(FailureType.InvalidRouterConfig);
     expect(error.message).toBe('cohort.candidatePercent must be a whole number 0–100, got 120');
 
-    const memory = new InMemoryRouter();
+    const memory = new InMemoryRouter({ cohorts: false });
     const withoutCohorts = createTrafficActivities(() => memory);
     const refused = await rejectionOf(
       withoutCohorts.setCandidateWeight({
@@ -623,7 +623,7 @@ describe('cohorts through the gateway router', () => {
       expect(await tenantChat(name, 'acme', 'u-4')).toBe('candidate');
     }
 
-    const memory = new InMemoryRouter();
+    const memory = new InMemoryRouter({ cohorts: false });
     const mixed = new FanOutRouter([
       { name: 'cohort-fan-a', router: routerOn('cohort-fan-a') },
       { name: 'memory', router: memory },

@@ -54,8 +54,28 @@ export class InMemoryRouter implements TrafficRouter {
 
   async setWeights(weights: TrafficState['weights']): Promise<TrafficState> {
     this.maybeFail('setWeights');
-    this.state = { ...this.state, weights: { ...weights } };
+    // As the gateway router: nobody left on the candidate means no cohort on it either.
+    const cohort = weights.candidate === 0 ? null : (this.state.cohort ?? null);
+    this.state = { ...this.state, weights: { ...weights }, ...(this.state.cohort !== undefined && { cohort }) };
     return this.changed();
+  }
+
+  /** As the gateway's; absent on a router made with `{ cohorts: false }`, like every other traffic layer. */
+  setCohortWeights?: (
+    weights: TrafficState['weights'],
+    cohort: NonNullable<TrafficState['cohort']>,
+  ) => Promise<TrafficState> = async (weights, cohort) => {
+    this.maybeFail('setWeights');
+    this.state = {
+      ...this.state,
+      weights: { ...weights },
+      cohort: { match: cohort.match, weights: { ...cohort.weights } },
+    };
+    return this.changed();
+  };
+
+  constructor(options: { cohorts?: boolean } = {}) {
+    if (options.cohorts === false) this.setCohortWeights = undefined;
   }
 
   async setShadow(shadow: TrafficState['shadow']): Promise<TrafficState> {
@@ -73,7 +93,12 @@ export class InMemoryRouter implements TrafficRouter {
     this.maybeFail('retireBaseline');
     this.retired = true;
     this.models = { baseline: candidate.model };
-    this.state = { ...this.state, weights: { baseline: 100, candidate: 0 }, backends: ['baseline'] };
+    this.state = {
+      ...this.state,
+      weights: { baseline: 100, candidate: 0 },
+      backends: ['baseline'],
+      ...(this.state.cohort !== undefined && { cohort: null }),
+    };
     return this.changed();
   }
 

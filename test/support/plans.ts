@@ -24,6 +24,9 @@ export interface TestPlanOptions {
   approvalsRequired?: number;
   /** backends.candidate.config: a prompt or settings rollout's bundle. */
   candidateConfig?: Record<string, unknown>;
+  /** stages.canary.cohort (a cohort plan needs judge 'statistical'); `canarySteps` replaces the three random steps. */
+  cohort?: NonNullable<NonNullable<NonNullable<RolloutPlanInput['stages']>['canary']>['cohort']>;
+  canarySteps?: Array<{ weight: number; window: string }>;
 }
 
 export function testPlan(options: TestPlanOptions): RolloutPlanInput {
@@ -56,11 +59,12 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
       },
       goldenEval: { enabled: options.goldenEval ?? false, dataset: '/dev/null' },
       canary: {
-        steps: [
+        steps: options.canarySteps ?? [
           { weight: 5, window: '5m' },
           { weight: 25, window: '5m' },
           { weight: 50, window: '5m' },
         ],
+        ...(options.cohort && { cohort: options.cohort }),
         checkInterval: '1m',
         // On by default for gateway plans, but these tests' traffic layers keep no live answers
         // to sample: test/workflows/canary-behavior.test.ts turns it on with answers to read.

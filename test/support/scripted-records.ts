@@ -15,10 +15,14 @@ export function scriptedRecords(stateOf: (route: string) => TrafficState, perArm
     const log = logs.get(route) ?? [];
     logs.set(route, log);
     const state = stateOf(route);
-    const arms: { backend: 'baseline' | 'candidate'; mode: 'live' | 'shadow' }[] = [];
-    if (state.weights.baseline > 0) arms.push({ backend: 'baseline', mode: 'live' });
-    if (state.weights.candidate > 0) arms.push({ backend: 'candidate', mode: 'live' });
-    if (state.shadow.enabled && state.shadow.target) arms.push({ backend: state.shadow.target, mode: 'shadow' });
+    const arms: { backend: 'baseline' | 'candidate'; mode: 'live' | 'shadow'; cohort: boolean }[] = [];
+    if (state.weights.baseline > 0) arms.push({ backend: 'baseline', mode: 'live', cohort: false });
+    if (state.weights.candidate > 0) arms.push({ backend: 'candidate', mode: 'live', cohort: false });
+    // A route with a cohort: the cohort's requests are served by its own weights, and flagged.
+    if (state.cohort?.weights.baseline) arms.push({ backend: 'baseline', mode: 'live', cohort: true });
+    if (state.cohort?.weights.candidate) arms.push({ backend: 'candidate', mode: 'live', cohort: true });
+    if (state.shadow.enabled && state.shadow.target)
+      arms.push({ backend: state.shadow.target, mode: 'shadow', cohort: false });
     for (const arm of arms) {
       for (let i = 0; i < perArm; i++) {
         const seq = log.length + 1;
@@ -39,7 +43,7 @@ export function scriptedRecords(stateOf: (route: string) => TrafficState, perArm
           completionTokens: 150 + (spread % 100),
           refusal: false,
           validJson: null,
-          cohort: false,
+          cohort: arm.cohort,
           at: AT,
         });
       }

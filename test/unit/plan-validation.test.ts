@@ -220,7 +220,7 @@ describe('parsePlan errors name the field', () => {
       'stages.canary.steps[1].weight: canary weights must increase (step 1 has 10 after 10)',
     ]);
     expect(problemsOf(withPart({ stages: { canary: { steps: [] } } }))).toEqual([
-      'stages.canary.steps: at least one canary step',
+      'stages.canary.steps: at least one canary step (or a stages.canary.cohort to expose instead)',
     ]);
   });
 
@@ -539,6 +539,7 @@ describe('loadPlanFile', () => {
       'istio.yaml',
       'minimal.json',
       'quickstart.yaml',
+      'support-bot-cohort.yaml',
       'support-bot-prompt.yaml',
       'support-bot.yaml',
     ]);

@@ -24,6 +24,26 @@ function routerAt(desired: DesiredTraffic): InMemoryRouter {
 }
 
 describe('reconcileTraffic', () => {
+  it('puts back a cohort the layer lost or changed, with the weights in one change, and keeps one it holds', async () => {
+    const cohort = { match: { header: 'x-tenant', values: ['acme'] }, weights: { baseline: 50, candidate: 50 } };
+    const exposed: DesiredTraffic = { ...canary, weights: { baseline: 100, candidate: 0 }, cohort };
+    const held = routerAt(exposed);
+    expect((await reconcileTraffic(held, backends, exposed)).corrections).toEqual([]);
+
+    // A layer restarted from an old config: route weights right, cohort gone.
+    const lost = routerAt({ weights: exposed.weights, shadow: exposed.shadow });
+    const result = await reconcileTraffic(lost, backends, exposed);
+    expect(result.corrections).toEqual(["the cohort's weights were gone; set back to baseline 50 % / candidate 50 %"]);
+    expect(result.state.cohort).toEqual(cohort);
+    expect(lost.history).toHaveLength(1);
+
+    // Edited by hand: another rule with the same weights is not the rollout's cohort.
+    const edited = routerAt({ weights: exposed.weights, shadow: exposed.shadow });
+    edited.state = { ...edited.state, cohort: { ...cohort, match: { header: 'x-tenant', values: ['globex'] } } };
+    await reconcileTraffic(edited, backends, exposed);
+    expect(edited.state.cohort).toEqual(cohort);
+  });
+
   it('changes nothing on a layer that holds the desired state', async () => {
     const router = routerAt(canary);
     const result = await reconcileTraffic(router, backends, canary);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createActivities } from '../../activities';
 import type { GoldenEvalInput, TrafficState } from '../../activities/contract';
 import type { GatePoint } from '../../plan/schema';
+import { COHORT_JUDGING_TEXT, type CohortJudging } from '../../lib/cohort-match';
 import { configBundleSchema, configDigest, shortDigest } from '../../lib/config-bundle';
 import type { Verdict } from '../../judge/verdict';
 import {
@@ -65,8 +66,11 @@ async function scriptedGoldenEval(input: GoldenEvalInput): Promise<Verdict> {
 }
 
 const planChecksHeld = new Map<string, Promise<void>>();
-/** Every window the statistical judge was asked to read, by rollout. */
-const judgedWindows = new Map<string, Array<{ stage: string; windowStartMs: number }>>();
+/** Every window the statistical judge was asked to read, by rollout: what against (a cohort plan's) and the notes. */
+const judgedWindows = new Map<
+  string,
+  Array<{ stage: string; windowStartMs: number; cohort?: CohortJudging; notes: string[] }>
+>();
 
 const shadowScripts = new Map<string, Verdict['outcome']>();
 async function scriptedShadowCompare(input: { rolloutId: string; stage: string }): Promise<Verdict> {
@@ -97,10 +101,16 @@ beforeAll(async () => {
       runGoldenEval: scriptedGoldenEval,
       compareShadow: scriptedShadowCompare,
       async judgeCanaryWindow(input: Parameters<typeof activities.judgeCanaryWindow>[0]) {
+        const result = await activities.judgeCanaryWindow(input);
         const windows = judgedWindows.get(input.rolloutId) ?? [];
-        windows.push({ stage: input.stage, windowStartMs: input.windowStartMs });
+        windows.push({
+          stage: input.stage,
+          windowStartMs: input.windowStartMs,
+          ...(input.cohort && { cohort: input.cohort }),
+          notes: result.verdict.notes ?? [],
+        });
         judgedWindows.set(input.rolloutId, windows);
-        return activities.judgeCanaryWindow(input);
+        return result;
       },
       // A rollout can hold its plan check until the test lets it go (planChecksHeld).
       async normalizePlan(input: { plan: unknown }) {
@@ -811,5 +821,78 @@ describe('ModelRolloutWorkflow and a traffic layer that does not keep its state'
     expect(result.trafficRestored).toBeUndefined();
     expect(router.failures.get('setWeights')).toBe(0);
     expect(atBaseline(router.state)).toBe(true);
+  });
+});
+
+const ACME = {
+  match: { header: 'x-tenant', values: ['acme'] },
+  steps: [
+    { weight: 50, window: '5m' },
+    { weight: 100, window: '5m' },
+  ],
+};
+
+/** A cohort plan: its statistical judge reads the scripted records, flagged in or out of the cohort. */
+async function startCohort(options: Omit<TestPlanOptions, 'id'> = {}) {
+  const started = start({ judge: 'statistical', cohort: ACME, ...options });
+  return { ...started, handle: await started.handlePromise };
+}
+
+/** Candidate weight outside and inside the cohort, at each change, repeats dropped. */
+function moves(history: TrafficState[]): Array<[number, number | null]> {
+  const seen: Array<[number, number | null]> = [];
+  for (const state of history) {
+    const move: [number, number | null] = [state.weights.candidate, state.cohort?.weights.candidate ?? null];
+    const last = seen.at(-1);
+    if (!last || last[0] !== move[0] || last[1] !== move[1]) seen.push(move);
+  }
+  return seen;
+}
+
+describe('ModelRolloutWorkflow with a cohort', () => {
+  it('exposes the cohort first, keeps it through the random step and the cutover, judging each step against the right baseline', async () => {
+    const { id, handle, router } = await startCohort({ canarySteps: [{ weight: 25, window: '5m' }] });
+    const result = await handle.result();
+    expect(result.outcome, result.reason).toBe('promoted');
+    expect(moves(router.history)).toEqual([
+      [0, null], // the route defined, everyone on the baseline (and the shadow soak)
+      [0, 50], // cohort-1: half of the cohort's users on the candidate, nobody else
+      [0, 100], // cohort-2: the whole cohort
+      [25, 100], // canary-1: a random quarter of everyone else, the cohort kept
+      [100, 100], // cutover
+      [0, null], // retired: the candidate is the route's only backend, no cohort left
+    ]);
+    const judged = new Map((judgedWindows.get(id) ?? []).map((look) => [look.stage, look]));
+    expect(judged.get('shadow')?.cohort).toBeUndefined();
+    for (const [stage, judging] of [
+      ['cohort-1', 'cohort_baseline'],
+      ['cohort-2', 'route_baseline'],
+      ['canary-1', 'all'],
+    ] as const) {
+      expect(judged.get(stage)?.cohort, stage).toBe(judging);
+      expect(judged.get(stage)?.notes, stage).toContain(COHORT_JUDGING_TEXT[judging]);
+    }
+    expect(result.timeline.find((e) => e.type === 'stage_started' && e.stage === 'cohort-1')?.message).toBe(
+      "cohort canary: 50% of the cohort's traffic on the candidate, everyone else on the baseline (300s window)",
+    );
+    // Kept as a fixture: every later release must replay a cohort rollout.
+    await replayAndRecord([{ name: 'cohort-rollout', history: await handle.fetchHistory() }]);
+  });
+
+  it('shows the cohort in its status, and a rollback during a cohort step leaves nobody on the candidate', async () => {
+    const { handle, router } = await startCohort();
+    const status = await waitFor(handle, (s) => s.stage === 'cohort-1' && s.cohort?.weights != null, 'cohort-1');
+    expect(status.cohort).toEqual({
+      describe: 'requests with x-tenant: acme',
+      weights: { baseline: 50, candidate: 50 },
+    });
+    expect(status.weights).toEqual({ baseline: 100, candidate: 0 });
+    expect(router.state.cohort?.weights).toEqual({ baseline: 50, candidate: 50 });
+    await handle.signal(rollbackSignal, { by: 'oncall-dave', reason: 'acme reports odd answers' });
+    const result = await handle.result();
+    expect(result.outcome).toBe('rolled_back');
+    expect(router.state.weights).toEqual({ baseline: 100, candidate: 0 });
+    expect(router.state.cohort ?? null).toBeNull();
+    expect((await handle.query(statusQuery)).cohort?.weights).toEqual({ baseline: 100, candidate: 0 });
   });
 });
