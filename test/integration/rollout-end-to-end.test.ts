@@ -14,6 +14,7 @@ import { demoPlan } from '../../demo/demo-plans';
 import { withShortWindows } from '../support/plans';
 import type { RequestRecord, RouteState, SetShadowRequest } from '../../gateway/admin-api';
 import { GatewayAdminClient } from '../../gateway/admin-client';
+import { COHORT_JUDGING_TEXT } from '../../lib/cohort-match';
 import { configDigest, shortDigest } from '../../lib/config-bundle';
 import { bundleOf } from '../../plan/backend-config-schema';
 import { parsePlan } from '../../plan/schema';
@@ -41,6 +42,28 @@ async function route(name: string): Promise<RouteState> {
   const state = await gatewayAdmin().getRoute(name);
   if (!state) throw new Error(`gateway route ${name} is not defined`);
   return state;
+}
+
+/**
+ * Waits for a rollout's result while reading its route's records as it goes: the gateway keeps
+ * only the latest 10,000 records of all routes, fewer than a rollout's worth under this load.
+ */
+async function watchReadingRecords(handle: Parameters<typeof watchRollout>[0], routeName: string) {
+  const gateway = gatewayAdmin();
+  const records: RequestRecord[] = [];
+  let cursor = { since: 0, epoch: (await gateway.info()).epoch };
+  let finished = false;
+  const reading = (async () => {
+    while (!finished) {
+      const page = await gateway.records(routeName, { ...cursor, limit: 10_000 });
+      records.push(...page.records);
+      cursor = { since: page.nextSince, epoch: page.epoch };
+      if (page.records.length < 10_000) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  })();
+  const result = await watchRollout(handle, () => undefined).finally(() => (finished = true));
+  await reading;
+  return { result, records };
 }
 
 /** A prompt rollout's two system prompts: the candidate's is about 100 tokens longer. */
@@ -101,7 +124,15 @@ beforeAll(async () => {
     model: 'sim-cold',
     behaviour: { latencyMedianMs: 40, latencySigma: 0.1, errorRate: 0.6, seed: 6 },
   });
-  const routes = ['e2e-unpriced', 'e2e-healthy', 'e2e-broken', 'e2e-incident', 'e2e-warmup', 'e2e-prompt'];
+  const routes = [
+    'e2e-unpriced',
+    'e2e-healthy',
+    'e2e-broken',
+    'e2e-incident',
+    'e2e-warmup',
+    'e2e-prompt',
+    'e2e-cohort',
+  ];
   for (const name of routes) {
     await gatewayAdmin().defineRoute(name, {
       backends: [
@@ -120,8 +151,8 @@ beforeAll(async () => {
   loadDone = runLoad({
     gatewayUrl: stack.gatewayUrl,
     routes,
-    ratePerSecond: 144,
-    durationMs: 400_000,
+    ratePerSecond: 168,
+    durationMs: 460_000,
     users: 300,
     jsonShare: 0.5,
     streamShare: 0.5,
@@ -299,21 +330,7 @@ describe('rollouts end to end on the embedded stack', () => {
     });
     const digest = (side: 'baseline' | 'candidate') => configDigest(bundleOf(prompted.backends[side].config))!;
     const handle = await startRollout(client, prompted, { taskQueue: stack.taskQueue, requestedBy: 'carol' });
-    // The gateway keeps the latest 10,000 records of all routes: read the route's as the rollout goes.
-    const gateway = gatewayAdmin();
-    const records: RequestRecord[] = [];
-    let cursor = { since: 0, epoch: (await gateway.info()).epoch };
-    let finished = false;
-    const reading = (async () => {
-      while (!finished) {
-        const page = await gateway.records('e2e-prompt', { ...cursor, limit: 10_000 });
-        records.push(...page.records);
-        cursor = { since: page.nextSince, epoch: page.epoch };
-        if (page.records.length < 10_000) await new Promise((resolve) => setTimeout(resolve, 1_000));
-      }
-    })();
-    const result = await watchRollout(handle, () => undefined).finally(() => (finished = true));
-    await reading;
+    const { result, records } = await watchReadingRecords(handle, 'e2e-prompt');
     expect(result.outcome, result.reason).toBe('promoted');
     // The record names both bundles.
     const started = result.timeline.find((event) => event.type === 'started')!;
@@ -338,6 +355,53 @@ describe('rollouts end to end on the embedded stack', () => {
     expect(promoted.backends).toEqual([
       expect.objectContaining({ name: 'baseline', model: 'sim-base', configDigest: digest('candidate') }),
     ]);
+  }, 150_000);
+
+  it('exposes a cohort of users first (a key range): only its users reach the candidate, judged on its own traffic, then promoted', async () => {
+    const input = withShortWindows(
+      demoPlan({
+        id: 'e2e-cohort',
+        route: 'e2e-cohort',
+        baseline: sims.baseline!,
+        candidate: sims.healthy!,
+        stack,
+        gates: [],
+      }),
+    );
+    // 40 % of the load's users, half of them on the candidate; no random share after it.
+    input.stages!.canary = {
+      ...input.stages!.canary,
+      cohort: { match: { keyRange: { from: 0, to: 0.4 } }, steps: [{ weight: 50, window: '12s' }] },
+      steps: [],
+    };
+    const handle = await startRollout(client, parsePlan(input), { taskQueue: stack.taskQueue, requestedBy: 'carol' });
+    const { result, records } = await watchReadingRecords(handle, 'e2e-cohort');
+    expect(result.outcome, result.reason).toBe('promoted');
+    expect(result.stages.map((stage) => stage.id)).toEqual(['shadow', 'cohort-1', 'cutover']);
+
+    // Before the cutover only the cohort's users reached the candidate, and about half of them did.
+    const startOf = (id: string) => Date.parse(result.stages.find((stage) => stage.id === id)!.startedAt!);
+    const beforeCutover = records.filter((r) => r.mode === 'live' && Date.parse(r.at) < startOf('cutover'));
+    expect(beforeCutover.filter((r) => r.backend === 'candidate' && !r.cohort)).toEqual([]);
+    const live = beforeCutover.filter((r) => Date.parse(r.at) >= startOf('cohort-1'));
+    const inCohort = live.filter((r) => r.cohort);
+    const onCandidate = inCohort.filter((r) => r.backend === 'candidate').length;
+    expect(inCohort.length).toBeGreaterThan(60);
+    expect(onCandidate / inCohort.length).toBeGreaterThan(0.2);
+    expect(onCandidate / inCohort.length).toBeLessThan(0.8);
+    // The cohort is about 40 % of the users, so of the requests.
+    const cohortShare = inCohort.length / live.length;
+    expect(cohortShare).toBeGreaterThan(0.25);
+    expect(cohortShare).toBeLessThan(0.55);
+    // Judged on the cohort's own traffic, and the verdicts say so.
+    const cohortVerdicts = result.verdicts.filter((v) => v.stage === 'cohort-1' && !isLiveAnswersVerdict(v));
+    expect(cohortVerdicts.length).toBeGreaterThan(0);
+    for (const verdict of cohortVerdicts)
+      expect((verdict as { notes?: string[] }).notes).toContain(COHORT_JUDGING_TEXT.cohort_baseline);
+    // Promoted: everyone on the candidate's model, no cohort left on the route.
+    const promoted = await route('e2e-cohort');
+    expect(promoted.backends.map((backend) => backend.model)).toEqual(['sim-healthy']);
+    expect(promoted.cohort).toBeNull();
   }, 150_000);
 
   it('reads the gateway series back from Prometheus: a 30% error candidate reads near 0.3, the baseline near 0', async () => {
