@@ -1,6 +1,7 @@
 // `rollout plan check`: what a plan will do, before it does it.
 import { configurationLines } from '../plan/backend-config-schema';
 import { formatDuration } from '../plan/duration';
+import { goldenSegmentsSchema } from '../plan/golden-eval-schema';
 import { resolveMetrics } from '../plan/metrics-schema';
 import { enabledDistribution, enabledGuardrail, routeOf, routerLocationOf, type RolloutPlan } from '../plan/schema';
 import { describeSelector, DIALECTS } from '../plan/series-dialects';
@@ -31,7 +32,7 @@ export function describePlan(plan: RolloutPlan): string {
       stage.kind === 'shadow'
         ? `mirror ${Math.round(plan.stages.shadow.share * 100)}% of live traffic for ${formatDuration(stage.windowMs)}`
         : stage.kind === 'golden_eval'
-          ? `golden dataset ${plan.stages.goldenEval.dataset} (pass rate ≥ ${plan.stages.goldenEval.minPassRate}, drop ≤ ${plan.stages.goldenEval.maxRegression})`
+          ? `golden dataset ${plan.stages.goldenEval.dataset} (pass rate ≥ ${plan.stages.goldenEval.minPassRate}, drop ≤ ${plan.stages.goldenEval.maxRegression}${segmentsText(plan)})`
           : stage.kind === 'canary'
             ? canaryText(stage)
             : `100% with a ${formatDuration(stage.windowMs)} bake, ${plan.stages.shadow.enabled ? 'baseline kept warm on mirrored traffic' : 'no live baseline to compare (no mirroring): a human signs off the bake'}${plan.stages.cutover.retireBaseline ? ', then retired' : ''}`;
@@ -234,4 +235,10 @@ function canaryText(stage: StageSpec): string {
       ? `${stage.cohortWeight}% of the cohort for ${window}, everyone else on the baseline`
       : `${stage.candidateWeight}% of the rest for ${window}, the cohort kept at ${stage.cohortWeight}%`;
   return `${share}; ${COHORT_JUDGING_TEXT[judging]}`;
+}
+
+/** The golden eval's per-segment verdicts, as the eval will apply them (evals/golden-segments.ts). */
+function segmentsText(plan: RolloutPlan): string {
+  const segments = plan.stages.goldenEval.segments ?? goldenSegmentsSchema.parse({});
+  return segments.enabled ? `; each tag with ≥ ${segments.minItems} items judged on its own` : '';
 }

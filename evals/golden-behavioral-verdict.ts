@@ -3,7 +3,9 @@
 // metric-judgement.ts), decided by the policy in behavioral-policy.ts.
 import type { MetricEvidence } from '../judge/verdict';
 import type { RolloutPlan } from '../plan/schema';
-import { goldenDecision } from './behavioral-policy';
+import { goldenDecision, shortEvidence, type Decision } from './behavioral-policy';
+import { judgeGoldenSegments } from './golden-segments';
+import { goldenSegmentsSchema } from '../plan/golden-eval-schema';
 import { goldenMetricSpecs, goldenPolicy } from './behavioral-settings';
 import type { GoldenItem } from './golden-dataset';
 import type { ItemOutcome } from './golden-eval-runner';
@@ -115,6 +117,31 @@ export function behavioralGoldenVerdict(input: GoldenVerdictInput): BehavioralVe
     passRate = { evidence: check.evidence, failed: check.outcome === 'fail', reason: check.reason };
   }
   const decision = goldenDecision(metrics, passRate);
-  const all: MetricEvidence[] = [...(passRate ? [passRate.evidence] : []), ...metrics];
-  return { stage, outcome: decision.outcome, reason: decision.reason, metrics: all, at };
+  const segmentsConfig = config.segments ?? goldenSegmentsSchema.parse({});
+  const segments = segmentsConfig.enabled
+    ? judgeGoldenSegments({
+        stage,
+        pairs,
+        specs,
+        policy,
+        alpha: guardrails.alpha,
+        minItems: segmentsConfig.minItems,
+        observe: goldenObservations,
+      })
+    : { regressions: [], notes: [] };
+  // A metric that regressed over the whole dataset is not confined to a segment: said once, there.
+  const regressedOverall = new Set(metrics.filter((m) => m.change === 'regression').map((m) => m.metric));
+  const confined = segments.regressions.filter((m) => !regressedOverall.has(m.metric.split('@')[0]!));
+  const { outcome, reason } = withSegmentRegressions(decision, confined);
+  const all: MetricEvidence[] = [...(passRate ? [passRate.evidence] : []), ...metrics, ...confined];
+  return { stage, outcome, reason, metrics: all, at, ...(segments.notes.length > 0 && { notes: segments.notes }) };
+}
+
+/** A blocking regression in one segment fails the eval even where the whole dataset's figures hide it. */
+function withSegmentRegressions(decision: Decision, regressions: BehavioralMetricEvidence[]): Decision {
+  if (regressions.length === 0) return decision;
+  const named = `regression in segment${regressions.length === 1 ? '' : 's'}: ${regressions.map(shortEvidence).join('; ')}`;
+  return decision.outcome === 'fail'
+    ? { outcome: 'fail', reason: `${decision.reason}; ${named}` }
+    : { outcome: 'fail', reason: named };
 }

@@ -76,6 +76,12 @@ export const behavioralPolicySchema = z.strictObject({
   metrics: z.record(z.string().regex(/^[a-zA-Z][\w.]*$/, 'a metric name'), metricPolicy).default({}),
 });
 
+/** A regression confined to one tag's items fails the eval; `minItems`: a smaller segment has too little data. */
+export const goldenSegmentsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  minItems: z.number().int().min(2, 'minItems must be ≥ 2').default(12),
+});
+
 export const goldenEvalStageSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
@@ -94,5 +100,7 @@ export const goldenEvalStageSchema = z
     /** Embedding similarity of the candidate's answer to the baseline's (off unless set). */
     embeddings: embeddingsSchema.optional(),
     policy: behavioralPolicySchema.optional(),
+    /** Per-segment verdicts over the items' tags (evals/golden-segments.ts); on unless turned off. */
+    segments: goldenSegmentsSchema.optional(),
   })
   .prefault({});

@@ -53,7 +53,7 @@ afterAll(async () => {
 
 async function evalWith(
   patch: Partial<Behaviour>,
-  options: { judge?: boolean } = {},
+  options: { judge?: boolean; guardrails?: RolloutPlan['guardrails'] } = {},
 ): Promise<{ verdict: BehavioralVerdict; byName: Record<string, BehavioralMetricEvidence> }> {
   candidate.setBehaviour({ ...DEFAULT_BEHAVIOUR, ...QUICK, seed: 12, ...patch });
   const config = {
@@ -73,7 +73,7 @@ async function evalWith(
     stage,
     items,
     config,
-    guardrails: plan.guardrails,
+    guardrails: options.guardrails ?? plan.guardrails,
     baseline: { baseUrl: baseline.url, model: baseline.model },
     candidate: { baseUrl: candidate.url, model: candidate.model },
     reportsDir: reports,
@@ -153,6 +153,33 @@ describe('golden eval: behavioral gates on simulated regressions', () => {
     expect(verdict.outcome).toBe('fail');
     expect(byName.refusalRate).toMatchObject({ change: 'regression', blocking: true, baseline: 0, candidate: 0.1 });
     expect(verdict.reason).toMatch(/refusalRate \+10\.0 pts/);
+  });
+
+  it('fails refusals confined to one segment, which the whole dataset’s figures would let through, naming the segment', async () => {
+    // Half of the 40 "open" items (topics 5 and 10) are refused: +50 pts there, +10 pts over all 200,
+    // inside a refusal tolerance of 12 pts.
+    const guardrails = { ...plan.guardrails, refusalRate: { ...plan.guardrails.refusalRate, tolerance: 0.12 } };
+    const { verdict, byName } = await evalWith(
+      { refusalTopics: ['downgrade', 'deleted'] },
+      { judge: false, guardrails },
+    );
+    expect(byName.refusalRate).toMatchObject({ baseline: 0, candidate: 0.1 });
+    expect(byName.refusalRate!.change).not.toBe('regression');
+    expect(verdict.outcome).toBe('fail');
+    expect(verdict.reason).toMatch(
+      /^regression in segment: refusalRate@open \+50\.0 pts \[.*\] vs tolerance ±12\.0 pts$/,
+    );
+    expect(byName['refusalRate@open']).toMatchObject({
+      change: 'regression',
+      samples: { baseline: 40, candidate: 40 },
+    });
+    // The other segments were judged too; the topics (10 items each) are too small on their own.
+    expect(verdict.notes).toEqual([
+      expect.stringMatching(/^too little data to judge on its own \(fewer than 12 items\): segment topic-1 \(10\), /),
+      expect.stringMatching(
+        /^per segment: json \(80 items\), open \(40 items\), prose \(80 items\) judged on \d+ blocking metrics each/,
+      ),
+    ]);
   });
 
   it('fails JSON that drops a field, on schema validity and the plan’s pass-rate floor', async () => {
