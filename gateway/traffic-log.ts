@@ -56,6 +56,8 @@ export class TrafficLog {
       refusal: record.refusal,
       validJson: record.validJson,
       requestId: record.requestId,
+      // The unit of assignment: the judge's sample-ratio check counts each key's bucket once.
+      stickyBucket: record.stickyBucket,
       cohort: record.cohort,
       at: record.at,
     }));

@@ -1,6 +1,7 @@
 // Weighted, sticky routing through a real gateway in front of two simulated backends.
 import { afterAll, beforeAll, describe, it, expect } from 'vitest';
 import { DATA_PLANE_KEEP_ALIVE_MS } from '../../gateway/data-plane-server';
+import { bucketOf } from '../../gateway/stickiness';
 import type { GatewayHandle } from '../../gateway/server';
 import { runLoad } from '../../simulator/load-generator';
 import { startSimulatedBackend } from '../../simulator/sim-backend';
@@ -134,6 +135,19 @@ describe('sticky routing', () => {
       byBodyUser.add(res.headers.get('x-rollout-backend'));
     }
     expect(byBodyUser.size).toBe(1);
+  });
+
+  it('records each request’s sticky bucket, the unit the judge’s sample-ratio check counts: one per key, null without one', async () => {
+    await setWeights({ baseline: 50, candidate: 50 });
+    const { nextSince, epoch } = await adminOf(gateway).records(ROUTE, { since: 0, limit: 10_000 });
+    const keyed: Record<string, string> = { 'x-user-id': 'bucket-user' };
+    for (const headers of [keyed, keyed, {}]) await (await chat(headers, { user: undefined })).arrayBuffer();
+    const { records } = await adminOf(gateway).records(ROUTE, { since: nextSince, epoch, limit: 10_000 });
+    const buckets = records.map((record) => record.stickyBucket);
+    expect(buckets).toHaveLength(3);
+    expect(buckets[0]).toBe(bucketOf(ROUTE, 'bucket-user'));
+    expect(buckets[1]).toBe(buckets[0]);
+    expect(buckets[2]).toBeNull();
   });
 
   it('keeps candidate users on the candidate when its weight rises from 5 to 25', async () => {
