@@ -5,7 +5,7 @@
 // before the client saw any of its answer and the route has a fallback, the fallback answers instead.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { ShadowAnswer } from './admin-api';
+import type { BackendSpec, ShadowAnswer } from './admin-api';
 import type { AnswerSampler } from './answer-sampler';
 import { InvalidRequestError, RouteNotFoundError } from './errors';
 import { isoNow, type ExchangeSink, type PairSink } from './exchange-recorder';
@@ -20,7 +20,6 @@ import type { ShadowMirror } from './shadow-mirror';
 import { bucketOf, chooseByBucket, stickinessKey } from './stickiness';
 import { cohortProbe } from './cohort-probe';
 import { tenthOfMs, type ResponseSink, type UpstreamClient, type UpstreamOutcome, type UpstreamPath } from './upstream';
-import type { BackendSpec } from './admin-api';
 
 export interface DataPlaneDeps {
   /** Read on every request: a worker swaps in each new table the primary sends. */
