@@ -81,6 +81,19 @@ function shape(record: RequestRecord) {
   return { backend, mode, status, ...(fallbackTo && { fallbackTo }), ...(fallbackFor && { fallbackFor }) };
 }
 
+/** The candidate answers `status`: the client gets that answer as it is, one record, the fallback is not asked. */
+async function expectCandidatesOwnAnswer(status: number): Promise<void> {
+  candidate.script = { kind: 'status', status };
+  const sparesBefore = spare.bodies.length;
+  const reply = await chat();
+  expect(reply.status).toBe(status);
+  expect(reply.headers.get('x-rollout-backend')).toBe('candidate');
+  expect(reply.headers.get('x-rollout-fallback-from')).toBeNull();
+  expect(await reply.json()).toEqual({ error: { type: 'scripted', message: `scripted ${status}` } });
+  expect((await nextRecords(1)).map(shape)).toEqual([{ backend: 'candidate', mode: 'live', status }]);
+  expect(spare.bodies.length).toBe(sparesBefore);
+}
+
 async function fallbacksCounted(): Promise<number> {
   const text = await (await fetch(`${adminUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith('llm_gateway_fallbacks_total{'));
@@ -183,15 +196,7 @@ describe('a route fallback', () => {
   });
 
   it("does not retry a 400: the client gets the candidate's own answer", async () => {
-    candidate.script = { kind: 'status', status: 400 };
-    const sparesBefore = spare.bodies.length;
-    const reply = await chat();
-    expect(reply.status).toBe(400);
-    expect(reply.headers.get('x-rollout-backend')).toBe('candidate');
-    expect(reply.headers.get('x-rollout-fallback-from')).toBeNull();
-    expect(await reply.json()).toEqual({ error: { type: 'scripted', message: 'scripted 400' } });
-    expect((await nextRecords(1)).map(shape)).toEqual([{ backend: 'candidate', mode: 'live', status: 400 }]);
-    expect(spare.bodies.length).toBe(sparesBefore);
+    await expectCandidatesOwnAnswer(400);
   });
 
   it('is bounded: a failing fallback is tried maxAttempts times, then its failure is the answer', async () => {
@@ -242,15 +247,7 @@ describe('a route fallback', () => {
   it("is removed by a definition without it: the candidate's 503 is then the answer, as before", async () => {
     const state = await admin.defineRoute(ROUTE, route(candidate.baseUrl));
     expect(state.fallback).toBeNull();
-    candidate.script = { kind: 'status', status: 503 };
-    const sparesBefore = spare.bodies.length;
-    const reply = await chat();
-    expect(reply.status).toBe(503);
-    expect(reply.headers.get('x-rollout-backend')).toBe('candidate');
-    expect(reply.headers.get('x-rollout-fallback-from')).toBeNull();
-    expect(await reply.json()).toEqual({ error: { type: 'scripted', message: 'scripted 503' } });
-    expect((await nextRecords(1)).map(shape)).toEqual([{ backend: 'candidate', mode: 'live', status: 503 }]);
-    expect(spare.bodies.length).toBe(sparesBefore);
+    await expectCandidatesOwnAnswer(503);
   });
 
   it('survives kill -9 in the state file, and a two-process gateway answers with it from its first request', async () => {
