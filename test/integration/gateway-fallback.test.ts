@@ -164,6 +164,23 @@ describe('a route fallback', () => {
     ]);
   });
 
+  it('answers an embeddings request too, forwarded with the fallback model only', async () => {
+    candidate.script = { kind: 'status', status: 503 };
+    const reply = await fetch(`${dataUrl}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: ROUTE, input: 'where is my order?' }),
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get('x-rollout-backend')).toBe('spare');
+    await reply.arrayBuffer();
+    expect(JSON.parse(spare.last!.body)).toEqual({ model: 'spare-model', input: 'where is my order?' });
+    expect((await nextRecords(2)).map(shape)).toEqual([
+      { backend: 'candidate', mode: 'live', status: 503, fallbackTo: 'spare' },
+      { backend: 'spare', mode: 'live', status: 200, fallbackFor: 'candidate' },
+    ]);
+  });
+
   it('answers for a candidate that sends no header before the deadline, within its own timeoutMs', async () => {
     await admin.defineRoute(ROUTE, route(candidate.baseUrl, { backend: SPARE(), timeoutMs: 5_000 }));
     candidate.script = { kind: 'silent' };
