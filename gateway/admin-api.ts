@@ -100,9 +100,15 @@ export interface RouteFallback {
   timeoutMs?: number;
 }
 
-/** A route's fallback as the admin API shows it: the backend without its apiKey, maxAttempts filled in. */
+/**
+ * A backend as the admin API shows it: never its apiKey; `configDigest` names the bundle the
+ * gateway applies (sha256 of its canonical JSON).
+ */
+export type ShownBackend = Omit<BackendSpec, 'apiKey'> & { configDigest?: string };
+
+/** A route's fallback as the admin API shows it: the backend as backends are shown, maxAttempts filled in. */
 export interface FallbackState {
-  backend: Omit<BackendSpec, 'apiKey'> & { configDigest?: string };
+  backend: ShownBackend;
   maxAttempts: number;
   timeoutMs?: number;
 }
@@ -117,8 +123,7 @@ export interface ShadowState {
 
 export interface RouteState {
   route: string;
-  /** `configDigest` names the bundle the gateway applies (sha256 of its canonical JSON). */
-  backends: Array<Omit<BackendSpec, 'apiKey'> & { configDigest?: string }>;
+  backends: ShownBackend[];
   /** Integer weights per backend name, summing to 100. */
   weights: Record<string, number>;
   shadow: ShadowState;

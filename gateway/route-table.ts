@@ -11,6 +11,7 @@ import type {
   RouteFallback,
   RouteState,
   SetShadowRequest,
+  ShownBackend,
   SetWeightsRequest,
   ShadowState,
 } from './admin-api';
@@ -412,7 +413,7 @@ function copyCohort(cohort: Readonly<CohortRule>): CohortRule {
 }
 
 /** A backend as the admin API shows it: without its apiKey, with its bundle's digest. */
-function shownBackend({ apiKey: _secret, ...shown }: BackendSpec): RouteState['backends'][number] {
+function shownBackend({ apiKey: _secret, ...shown }: BackendSpec): ShownBackend {
   const digest = configDigest(shown.config);
   return { ...copyBackend(shown), ...(digest !== null && { configDigest: digest }) };
 }
