@@ -116,7 +116,7 @@ export async function handleInference(
     deps.upstreamTimeoutMs,
     fallback ? holdingServerErrors(relay) : relay,
   );
-  const fallingBack = fallback !== null && mayFallBack(outcome, res, call.clientGone, deps.closing);
+  const fallingBack = fallback !== null && mayFallBack(outcome, res, call.clientGone);
   if (!fallingBack) finishClientResponse(res, outcome, backend.name);
   const answer = recordLive(call, backend, outcome, fallingBack ? fallback.backend.name : undefined, undefined);
   if (fallingBack) await answerOnFallback(call, fallback, backend.name);
@@ -238,7 +238,7 @@ async function answerOnFallback(
       timeoutMs,
       last ? relay : holdingServerErrors(relay),
     );
-    const again = !last && mayFallBack(outcome, res, call.clientGone, deps.closing);
+    const again = !last && mayFallBack(outcome, res, call.clientGone);
     if (!again) finishClientResponse(res, outcome, target.name);
     recordLive(call, target, outcome, undefined, failedBackend);
     if (!again) return;

@@ -27,15 +27,12 @@ export function holdingServerErrors(relay: ResponseSink): ResponseSink {
 
 /**
  * The exchange failed (unreachable, timed out, cut, or a 5xx status) before any byte of an answer
- * reached the client, which is still there, and the gateway is not closing. After a 4xx or a 499,
- * or once the client has seen a status line, a retry would change what the client was told.
+ * reached the client, which is still there. After a 4xx or a 499, or once the client has seen a
+ * status line, a retry would change what the client was told. A closing gateway is not asked
+ * about: a 5xx held back (holdingServerErrors) must still reach the client as some answer, and the
+ * fallback's exchange, refused at once while the gateway closes, gives it a 502.
  */
-export function mayFallBack(
-  outcome: UpstreamOutcome,
-  res: ServerResponse,
-  clientGone: boolean,
-  closing: AbortSignal,
-): boolean {
-  if (clientGone || closing.aborted || res.headersSent || res.destroyed) return false;
+export function mayFallBack(outcome: UpstreamOutcome, res: ServerResponse, clientGone: boolean): boolean {
+  if (clientGone || res.headersSent || res.destroyed) return false;
   return outcome.failure !== null || outcome.status >= 500;
 }
