@@ -94,7 +94,7 @@ export interface RouteDefinition {
  */
 export interface RouteFallback {
   backend: BackendSpec;
-  /** Attempts on the fallback after the backend failed, 1–3; default 1. Each attempt is retried under the same rules. */
+  /** Attempts on the fallback, 1–3 (default 1); a failed one is followed by the next under the same rules. */
   maxAttempts?: number;
   /** Deadline of each fallback attempt in ms; default the gateway's upstream timeout. */
   timeoutMs?: number;

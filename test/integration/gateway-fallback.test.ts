@@ -267,7 +267,7 @@ describe('a route fallback', () => {
     await expectCandidatesOwnAnswer(503);
   });
 
-  it('survives kill -9 in the state file, and a two-process gateway answers with it from its first request', async () => {
+  it('survives kill -9 in the state file: a two-process gateway answers with it from its first request', async () => {
     const defined = await admin.defineRoute(ROUTE, route(candidate.baseUrl, { backend: SPARE(), timeoutMs: 4_000 }));
     await gateway.kill9();
     gateway = await gateways.start(['--processes', '2', ...args]);
