@@ -12,7 +12,8 @@
 //   GET    /admin/routes                     -> { routes: RouteState[] }
 //   GET    /admin/routes/:route              -> RouteState                      (404 if unknown)
 //   PUT    /admin/routes/:route              <- RouteDefinition  -> RouteState  (create or update
-//                                               backends; existing weights and shadow are kept)
+//                                               backends and fallback; existing weights and shadow are
+//                                               kept; a definition without `fallback` removes it)
 //   DELETE /admin/routes/:route              -> 204
 //   PUT    /admin/routes/:route/weights      <- SetWeightsRequest -> RouteState (idempotent; an optional
 //                                               `cohort` is set, or cleared with null, in the same change)
@@ -39,7 +40,8 @@
 // Stickiness key: header `x-session-id`, else `x-user-id`, else the body's `user` field; without
 // one, the request is assigned at random by weight. A request the route's cohort matches is assigned
 // by the cohort's weights instead (same sticky buckets), and its records say `cohort: true`.
-// Response headers: `x-rollout-backend`, `x-request-id`.
+// Response headers: `x-rollout-backend`, `x-request-id`; an answer from the route's fallback
+// (RouteFallback) also has `x-rollout-fallback-from: <the backend that failed>`.
 import type { AnswerSample } from '../lib/answer-sample';
 import type { CohortMatch } from '../lib/cohort-match';
 import type { ConfigBundle } from '../lib/config-bundle';
@@ -77,6 +79,38 @@ export interface TokenPricing {
 
 export interface RouteDefinition {
   backends: BackendSpec[];
+  /** Where a live request goes when its backend fails before answering; absent: nowhere (and removed). */
+  fallback?: RouteFallback;
+}
+
+/**
+ * A backend outside the route's weights that answers a live request in place of the chosen backend
+ * when that one fails before the first byte reached the client: connection refused or reset, no
+ * answer within the upstream timeout, or a 5xx status. Never for a 4xx, a client that went away
+ * (499), a shadow copy, or an answer already being relayed (a stream cut after its first chunk).
+ * The client gets the fallback's answer, or the last fallback attempt's failure when every attempt
+ * failed. Its name is its own (no backend of the route may have it), so its records and series are
+ * counted apart and the failed backend's own record keeps the status it failed with.
+ */
+export interface RouteFallback {
+  backend: BackendSpec;
+  /** Attempts on the fallback, 1–3 (default 1); a failed one is followed by the next under the same rules. */
+  maxAttempts?: number;
+  /** Deadline of each fallback attempt in ms; default the gateway's upstream timeout. */
+  timeoutMs?: number;
+}
+
+/**
+ * A backend as the admin API shows it: never its apiKey; `configDigest` names the bundle the
+ * gateway applies (sha256 of its canonical JSON).
+ */
+export type ShownBackend = Omit<BackendSpec, 'apiKey'> & { configDigest?: string };
+
+/** A route's fallback as the admin API shows it: the backend as backends are shown, maxAttempts filled in. */
+export interface FallbackState {
+  backend: ShownBackend;
+  maxAttempts: number;
+  timeoutMs?: number;
 }
 
 export interface ShadowState {
@@ -89,8 +123,7 @@ export interface ShadowState {
 
 export interface RouteState {
   route: string;
-  /** `configDigest` names the bundle the gateway applies (sha256 of its canonical JSON). */
-  backends: Array<Omit<BackendSpec, 'apiKey'> & { configDigest?: string }>;
+  backends: ShownBackend[];
   /** Integer weights per backend name, summing to 100. */
   weights: Record<string, number>;
   shadow: ShadowState;
@@ -98,6 +131,8 @@ export interface RouteState {
   rollout: RolloutMarker | null;
   /** Requests this rule matches are assigned by its own weights instead of `weights`; null: none. */
   cohort: CohortRule | null;
+  /** Answers live requests whose backend failed before answering (RouteFallback); null: none. */
+  fallback: FallbackState | null;
   /** Increases on every effective change (a no-op PUT leaves it unchanged). */
   version: number;
   updatedAt: string;

@@ -1,5 +1,5 @@
-// The gateway CLI's --config file (JSON or YAML): initial routes, optionally with weights and
-// shadow settings. Each entry is applied through the same RouteTable methods as the admin API,
+// The gateway CLI's --config file (JSON or YAML): initial routes, optionally with weights, shadow
+// settings and a fallback backend. Each entry is applied through the same RouteTable methods as the admin API,
 // so the file obeys exactly the same rules; errors name the offending path in the file.
 //
 //   routes:
@@ -9,6 +9,9 @@
 //         - { name: candidate, baseUrl: http://127.0.0.1:9002/v1, model: sim-llama-8b-v2 }
 //       weights: { baseline: 95, candidate: 5 }              # optional
 //       shadow: { enabled: true, target: candidate, share: 0.2 }  # optional
+//       fallback:                                            # optional
+//         backend: { name: spare, baseUrl: http://127.0.0.1:9003/v1, model: sim-llama-8b }
+//         maxAttempts: 1
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -23,8 +26,9 @@ const configSchema = z.strictObject({
       backends: z.unknown(),
       weights: z.unknown().optional(),
       shadow: z.unknown().optional(),
+      fallback: z.unknown().optional(),
     }),
-    'must be a map of route name to { backends, weights?, shadow? }',
+    'must be a map of route name to { backends, weights?, shadow?, fallback? }',
   ),
 });
 
@@ -57,7 +61,8 @@ export function applyGatewayConfig(
   for (const [route, entry] of Object.entries(config.routes)) {
     if (options.onlyMissing && table.has(route)) continue;
     applied.push(route);
-    withPath(`routes.${route}`, () => table.define(route, { backends: entry.backends }));
+    const definition = { backends: entry.backends, ...(entry.fallback !== undefined && { fallback: entry.fallback }) };
+    withPath(`routes.${route}`, () => table.define(route, definition));
     // setWeights/setShadow name fields inside their own bodies ('weights.x', 'target'), so the
     // shadow body needs its key prepended to point into the file.
     if (entry.weights !== undefined)

@@ -1,19 +1,21 @@
 // The OpenAI-compatible data plane: POST /v1/chat/completions and /v1/embeddings. The body's
 // `model` names the route; the route picks a backend (sticky by session/user), the request is
 // forwarded with the backend's own model name, and the response (status, body, streaming or
-// not) is relayed as-is with `x-rollout-backend` and `x-request-id` added.
+// not) is relayed as-is with `x-rollout-backend` and `x-request-id` added. When the backend fails
+// before the client saw any of its answer and the route has a fallback, the fallback answers instead.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { ShadowAnswer } from './admin-api';
+import type { BackendSpec, ShadowAnswer } from './admin-api';
 import type { AnswerSampler } from './answer-sampler';
 import { InvalidRequestError, RouteNotFoundError } from './errors';
 import { isoNow, type ExchangeSink, type PairSink } from './exchange-recorder';
 import { forwardedBodies } from './forwarded-body';
+import { holdingServerErrors, mayFallBack } from './fallback-relay';
 import { firstHeaderValue, readJsonObject, sendError } from './http-io';
 import { inspectOutcome } from './inspect-outcome';
 import type { InspectedAnswer } from './inspect-outcome';
 import { requestMessages } from './request-messages';
-import type { RouteTable } from './route-table';
+import type { ResolvedFallback, ResolvedRoute, RouteTable } from './route-table';
 import type { ShadowMirror } from './shadow-mirror';
 import { bucketOf, chooseByBucket, stickinessKey } from './stickiness';
 import { cohortProbe } from './cohort-probe';
@@ -92,52 +94,32 @@ export async function handleInference(
     forwardedBody = forwardedBodies(body, [path === 'chat/completions' ? backend : { model: backend.model }])[0]!;
   }
 
-  let clientGone = false;
-  let abortUpstream: (() => void) | null = null;
+  const call: LiveCall = {
+    req: { route, path, body, requestId, stickyBucket, cohort: inCohort },
+    res,
+    deps,
+    clientGone: false,
+    abortUpstream: null,
+  };
   res.on('close', () => {
     if (res.writableFinished) return;
-    clientGone = true;
-    abortUpstream?.();
+    call.clientGone = true;
+    call.abortUpstream?.();
   });
-  const exchanged = await deps.upstream.exchange({
+  const { fallback } = route;
+  const relay = relayTo(res);
+  // With a fallback, a 5xx is kept from the client until it is known whether the fallback answers.
+  const outcome = await exchangeLive(
+    call,
     backend,
-    path,
-    body: forwardedBody,
-    requestId,
-    timeoutMs: deps.upstreamTimeoutMs,
-    signal: deps.closing,
-    onAbortable(abort) {
-      abortUpstream = abort;
-    },
-    sink: relayTo(res),
-  });
-  // A client that hangs up is not the backend's fault: record it as 499 (client closed request,
-  // the nginx convention) so it never counts as a 5xx against the backend.
-  const outcome = exchanged.failure !== null && clientGone ? { ...exchanged, status: 499 } : exchanged;
-  finishClientResponse(res, outcome, backend.name);
-
-  const answer = inspectOutcome(outcome, path, body);
-  deps.recorder.record({
-    route: route.route,
-    backend,
-    mode: 'live',
-    requestId,
-    stickyBucket,
-    cohort: inCohort,
-    outcome,
-    answer,
-  });
-  if (deps.sampler && path === 'chat/completions')
-    deps.sampler.offer({
-      route: route.route,
-      backend,
-      mode: 'live',
-      requestId,
-      status: outcome.status,
-      answer,
-      body,
-      at: isoNow(),
-    });
+    forwardedBody,
+    deps.upstreamTimeoutMs,
+    fallback ? holdingServerErrors(relay) : relay,
+  );
+  const fallingBack = fallback !== null && mayFallBack(outcome, res, call.clientGone);
+  if (!fallingBack) finishClientResponse(res, outcome, backend.name);
+  const answer = recordLive(call, backend, outcome, fallingBack ? fallback.backend.name : undefined, undefined);
+  if (fallingBack) await answerOnFallback(call, fallback, backend.name);
 
   if (shadowRun) {
     const primary = primaryAnswer(backend.name, outcome, answer);
@@ -145,6 +127,121 @@ export async function handleInference(
     void shadowRun.then((shadow: ShadowAnswer | null) => {
       if (shadow) deps.log.addPair({ requestId, route: route.route, messages, primary, shadow, at: isoNow() });
     });
+  }
+}
+
+/** The request, as the attempts on the backend and then on the fallback share it. */
+interface LiveRequest {
+  route: ResolvedRoute;
+  path: UpstreamPath;
+  body: Record<string, unknown>;
+  requestId: string;
+  stickyBucket: number | null;
+  cohort: boolean;
+}
+
+/** One live request in flight: set by the response's 'close' listener, read by every attempt. */
+interface LiveCall {
+  req: LiveRequest;
+  res: ServerResponse;
+  deps: DataPlaneDeps;
+  clientGone: boolean;
+  /** Aborts the attempt in flight (the client hung up). */
+  abortUpstream: (() => void) | null;
+}
+
+async function exchangeLive(
+  call: LiveCall,
+  backend: BackendSpec,
+  forwardedBody: string,
+  timeoutMs: number,
+  sink: ResponseSink,
+): Promise<UpstreamOutcome> {
+  const exchanged = await call.deps.upstream.exchange({
+    backend,
+    path: call.req.path,
+    body: forwardedBody,
+    requestId: call.req.requestId,
+    timeoutMs,
+    signal: call.deps.closing,
+    onAbortable(abort) {
+      call.abortUpstream = abort;
+    },
+    sink,
+  });
+  // A client that hangs up is not the backend's fault: record it as 499 (client closed request,
+  // the nginx convention) so it never counts as a 5xx against the backend.
+  return exchanged.failure !== null && call.clientGone ? { ...exchanged, status: 499 } : exchanged;
+}
+
+/** Records one live attempt (and offers its answer to the sampler) under the backend that made it. */
+function recordLive(
+  call: LiveCall,
+  backend: BackendSpec,
+  outcome: UpstreamOutcome,
+  fallbackTo: string | undefined,
+  fallbackFor: string | undefined,
+): InspectedAnswer {
+  const { req, deps } = call;
+  const answer = inspectOutcome(outcome, req.path, req.body);
+  deps.recorder.record({
+    route: req.route.route,
+    backend,
+    mode: 'live',
+    requestId: req.requestId,
+    stickyBucket: req.stickyBucket,
+    cohort: req.cohort,
+    outcome,
+    answer,
+    fallbackTo,
+    fallbackFor,
+  });
+  if (deps.sampler && req.path === 'chat/completions')
+    deps.sampler.offer({
+      route: req.route.route,
+      backend,
+      mode: 'live',
+      requestId: req.requestId,
+      status: outcome.status,
+      answer,
+      body: req.body,
+      at: isoNow(),
+    });
+  return answer;
+}
+
+/**
+ * Asks the fallback, up to `maxAttempts` times, each attempt recorded under the fallback's own name
+ * and `fallbackFor`. An attempt that fails as a retry may (mayFallBack) is followed by the next; the
+ * last is relayed whatever it is, so a client whose every attempt failed gets the last one's failure.
+ */
+async function answerOnFallback(
+  call: LiveCall,
+  fallback: Readonly<ResolvedFallback>,
+  failedBackend: string,
+): Promise<void> {
+  const { req, res, deps } = call;
+  const target = fallback.backend;
+  res.setHeader('x-rollout-backend', target.name);
+  res.setHeader('x-rollout-fallback-from', failedBackend);
+  const forwardedBody = forwardedBodies(req.body, [
+    req.path === 'chat/completions' ? target : { model: target.model },
+  ])[0]!;
+  const relay = relayTo(res);
+  for (let attempt = 1; ; attempt++) {
+    const last = attempt === fallback.maxAttempts;
+    const timeoutMs = fallback.timeoutMs ?? deps.upstreamTimeoutMs;
+    const outcome = await exchangeLive(
+      call,
+      target,
+      forwardedBody,
+      timeoutMs,
+      last ? relay : holdingServerErrors(relay),
+    );
+    const again = !last && mayFallBack(outcome, res, call.clientGone);
+    if (!again) finishClientResponse(res, outcome, target.name);
+    recordLive(call, target, outcome, undefined, failedBackend);
+    if (!again) return;
   }
 }
 

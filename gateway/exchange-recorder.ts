@@ -44,6 +44,10 @@ export interface ExchangeEntry {
   cohort: boolean;
   outcome: UpstreamOutcome;
   answer: InspectedAnswer;
+  /** A live exchange that failed, after which the route's fallback (this name) was asked. */
+  fallbackTo?: string | undefined;
+  /** A fallback attempt, answering for the backend named here. */
+  fallbackFor?: string | undefined;
 }
 
 /** One exchange, serializable: the raw observation (exact latencies, for the histograms) plus its identity. */
@@ -68,7 +72,7 @@ export interface PairSink {
 
 export function exchangeOf(entry: ExchangeEntry): Exchange {
   const { outcome, answer } = entry;
-  return {
+  const exchange: Exchange = {
     route: entry.route,
     backend: entry.backend.name,
     model: entry.backend.model,
@@ -85,6 +89,9 @@ export function exchangeOf(entry: ExchangeEntry): Exchange {
     cohort: entry.cohort,
     at: isoNow(),
   };
+  if (entry.fallbackTo !== undefined) exchange.fallbackTo = entry.fallbackTo;
+  if (entry.fallbackFor !== undefined) exchange.fallbackFor = entry.fallbackFor;
+  return exchange;
 }
 
 export class ExchangeRecorder implements ExchangeSink {
@@ -117,6 +124,8 @@ export class ExchangeRecorder implements ExchangeSink {
       requestId: exchange.requestId,
       stickyBucket: exchange.stickyBucket,
       cohort: exchange.cohort,
+      fallbackTo: exchange.fallbackTo,
+      fallbackFor: exchange.fallbackFor,
       at: exchange.at,
     });
   }

@@ -21,10 +21,14 @@ export type WireExchange = [
   stickyBucket: number | null,
   // Absent from workers that predate cohorts.
   cohort?: boolean,
+  // Only on exchanges a fallback followed or answered (null when just one of the two is set);
+  // absent otherwise and from workers that predate fallbacks.
+  fallbackTo?: string | null,
+  fallbackFor?: string,
 ];
 
 export function encodeExchange(e: Exchange): WireExchange {
-  return [
+  const wire: WireExchange = [
     e.route,
     e.backend,
     e.model,
@@ -41,10 +45,14 @@ export function encodeExchange(e: Exchange): WireExchange {
     e.stickyBucket,
     e.cohort,
   ];
+  // Appended only when set: the exchanges without a fallback, nearly all of them, carry nothing more.
+  if (e.fallbackFor !== undefined) wire.push(e.fallbackTo ?? null, e.fallbackFor);
+  else if (e.fallbackTo !== undefined) wire.push(e.fallbackTo);
+  return wire;
 }
 
 export function decodeExchange(w: WireExchange): Exchange {
-  return {
+  const exchange: Exchange = {
     route: w[0],
     backend: w[1],
     model: w[2],
@@ -61,4 +69,8 @@ export function decodeExchange(w: WireExchange): Exchange {
     cohort: w[14] ?? false,
     at: w[12],
   };
+  const [fallbackTo, fallbackFor] = [w[15], w[16]];
+  if (typeof fallbackTo === 'string') exchange.fallbackTo = fallbackTo;
+  if (typeof fallbackFor === 'string') exchange.fallbackFor = fallbackFor;
+  return exchange;
 }

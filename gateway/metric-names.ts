@@ -22,6 +22,11 @@ export const GATEWAY_METRICS = {
   shadowShare: 'llm_gateway_shadow_share',
   /** Gauge, 1 while a rollout is in a stage; labels route, rollout, stage (rollout-marker.ts). */
   rolloutStage: 'llm_gateway_rollout_stage',
+  /**
+   * Counter of attempts on a route's fallback; labels route, from (the backend that failed), to (the
+   * fallback). The fallback's answers are also counted under its own `backend` in the series above.
+   */
+  fallbacks: 'llm_gateway_fallbacks_total',
 } as const;
 
 export const DURATION_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30];

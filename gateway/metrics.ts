@@ -38,6 +38,12 @@ export class GatewayMetrics {
   private readonly shadowShare: Gauge<'route'>;
   private readonly rolloutStage: Gauge<'route' | 'rollout' | 'stage'>;
   private readonly cost: Counter<'route' | 'backend' | 'model' | 'mode'>;
+  private readonly fallbacks: Counter<'route' | 'from' | 'to'>;
+  /** Fallback attempts per route/from/to not yet handed to prom-client (as `series` holds the rest). */
+  private readonly fallbackCounts = new Map<
+    string,
+    { labels: Record<'route' | 'from' | 'to', string>; count: number }
+  >();
   /** Per route, each priced backend's pricing (kept equal to the route table by reflectRoute). */
   private readonly pricing = new Map<string, Map<string, TokenPricing>>();
   private readonly series = new Map<string, Series>();
@@ -96,6 +102,13 @@ export class GatewayMetrics {
       registers,
       collect,
     });
+    this.fallbacks = new Counter({
+      name: GATEWAY_METRICS.fallbacks,
+      help: "Attempts on a route's fallback after its backend failed before answering.",
+      labelNames: ['route', 'from', 'to'],
+      registers,
+      collect,
+    });
     this.weight = new Gauge({
       name: GATEWAY_METRICS.weight,
       help: 'Current routing weight (0-100) of each backend.',
@@ -126,6 +139,7 @@ export class GatewayMetrics {
    */
   observe(o: Observation): void {
     const series = this.seriesFor(o);
+    if (o.fallbackFor !== undefined) this.countFallback(o.route, o.fallbackFor, o.backend);
     this.duration.observe(series.labels, o.latencyMs / 1000);
     if (o.ttftMs !== null) this.timeToFirstToken.observe(series.labels, o.ttftMs / 1000);
     series.byCode.set(o.status, (series.byCode.get(o.status) ?? 0) + 1);
@@ -166,10 +180,21 @@ export class GatewayMetrics {
     return series;
   }
 
+  private countFallback(route: string, from: string, to: string): void {
+    const key = `${route}\n${from}\n${to}`;
+    const counted = this.fallbackCounts.get(key);
+    if (counted) counted.count++;
+    else this.fallbackCounts.set(key, { labels: { route, from, to }, count: 1 });
+  }
+
   /** Moves the counts gathered since the last read into the prom-client counters. */
   private flush(): void {
     if (!this.unflushed) return;
     this.unflushed = false;
+    for (const counted of this.fallbackCounts.values()) {
+      if (counted.count > 0) this.fallbacks.inc(counted.labels, counted.count);
+      counted.count = 0;
+    }
     for (const series of this.series.values()) {
       const { labels } = series;
       for (const [code, count] of series.byCode)
@@ -199,7 +224,8 @@ export class GatewayMetrics {
       this.pricing.delete(route);
       return;
     }
-    this.pricing.set(route, new Map(state.backends.flatMap((b) => (b.pricing ? [[b.name, b.pricing] as const] : []))));
+    const priced = state.fallback ? [...state.backends, state.fallback.backend] : state.backends;
+    this.pricing.set(route, new Map(priced.flatMap((b) => (b.pricing ? [[b.name, b.pricing] as const] : []))));
     for (const backend of state.backends)
       this.weight.set({ route, backend: backend.name }, state.weights[backend.name] ?? 0);
     this.shadowShare.set({ route }, state.shadow.enabled ? state.shadow.share : 0);

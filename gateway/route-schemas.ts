@@ -10,6 +10,7 @@ import type {
   CohortRule,
   RolloutMarker,
   RouteDefinition,
+  RouteFallback,
   SetShadowRequest,
   SetWeightsRequest,
 } from './admin-api';
@@ -40,9 +41,23 @@ const backendSpecSchema = z.strictObject({
   config: configBundleSchema.optional(),
 }) satisfies z.ZodType<BackendSpec>;
 
+/** More than three fallback attempts per request would turn a failing backend into a request storm. */
+export const MAX_FALLBACK_ATTEMPTS = 3;
+
+const routeFallbackSchema = z.strictObject({
+  backend: backendSpecSchema,
+  maxAttempts: z
+    .int('must be an integer')
+    .min(1, 'must be >= 1')
+    .max(MAX_FALLBACK_ATTEMPTS, `must be <= ${MAX_FALLBACK_ATTEMPTS}`)
+    .optional(),
+  timeoutMs: z.int('must be an integer').min(1, 'must be >= 1').optional(),
+}) satisfies z.ZodType<RouteFallback>;
+
 export const routeDefinitionSchema = z
   .strictObject({
     backends: z.array(backendSpecSchema).min(1, 'must list at least one backend'),
+    fallback: routeFallbackSchema.optional(),
   })
   .superRefine((definition, ctx) => {
     const seen = new Set<string>();
@@ -56,6 +71,16 @@ export const routeDefinitionSchema = z
       }
       seen.add(backend.name);
     });
+    // Records and series are told apart by backend name alone: a fallback named like one of the
+    // route's backends would count its answers as that backend's.
+    const fallbackName = definition.fallback?.backend.name;
+    if (fallbackName !== undefined && seen.has(fallbackName)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fallback', 'backend', 'name'],
+        message: `'${fallbackName}' is already a backend of the route; the fallback needs a name of its own`,
+      });
+    }
   }) satisfies z.ZodType<RouteDefinition>;
 
 /** Per backend name; which names the route has and the sum of 100 are checked by the route table. */

@@ -28,6 +28,7 @@ const stateFileSchema = z.strictObject({
       shadow: z.strictObject({ enabled: z.boolean(), target: z.string().nullable(), share: z.number() }),
       rollout: z.unknown().optional(),
       cohort: z.unknown().optional(),
+      fallback: z.unknown().optional(),
       version: z.number(),
       updatedAt: z.string(),
     }),

@@ -5,10 +5,13 @@
 import type {
   BackendSpec,
   CohortRule,
+  FallbackState,
   RolloutMarker,
   RouteDefinition,
+  RouteFallback,
   RouteState,
   SetShadowRequest,
+  ShownBackend,
   SetWeightsRequest,
   ShadowState,
 } from './admin-api';
@@ -38,7 +41,17 @@ export interface ResolvedRoute {
   cohort: Readonly<CohortRule> | null;
   /** `cohort.match` prepared once per route version, so a request pays one lookup; null without a cohort. */
   inCohort: CohortMatcher | null;
+  /** Where a live request goes when its backend fails before answering; null: the failure is the answer. */
+  fallback: Readonly<ResolvedFallback> | null;
   version: number;
+}
+
+/** A route's fallback with its defaults filled in (RouteFallback), credentials included. */
+export interface ResolvedFallback {
+  backend: BackendSpec;
+  maxAttempts: number;
+  /** Absent: the gateway's upstream timeout. */
+  timeoutMs?: number;
 }
 
 /** A route as the state file keeps it (route-store.ts): everything, upstream credentials included. */
@@ -51,6 +64,8 @@ export interface StoredRoute {
   rollout?: RolloutMarker;
   /** Absent when the route has none (and in files written before cohorts). */
   cohort?: CohortRule;
+  /** Absent when the route has none (and in files written before fallbacks). */
+  fallback?: RouteFallback;
   version: number;
   updatedAt: string;
 }
@@ -99,7 +114,8 @@ export class RouteTable {
 
   /**
    * Creates a route (weight 100 on the first backend, the baseline; 0 elsewhere; shadow off) or
-   * replaces its backends, keeping weights and shadow settings for backends that still exist.
+   * replaces its backends, keeping weights and shadow settings for backends that still exist. The
+   * fallback is the definition's: one without it leaves the route with none.
    * Removing a backend that still carries weight is refused: silently handing its traffic to
    * someone else is exactly the kind of surprise a rollout tool must not produce.
    */
@@ -107,6 +123,7 @@ export class RouteTable {
     assertRouteName(route);
     const definition: RouteDefinition = parseOrThrow(routeDefinitionSchema, body);
     const backends = definition.backends.map(copyBackend);
+    const fallback = resolvedFallback(definition.fallback);
     const existing = this.routes.get(route);
     if (!existing) {
       const weights = Object.fromEntries(backends.map((b, i) => [b.name, i === 0 ? 100 : 0]));
@@ -117,6 +134,7 @@ export class RouteTable {
         shadow: { ...SHADOW_OFF },
         rollout: null,
         cohort: null,
+        fallback,
       });
     }
 
@@ -141,6 +159,7 @@ export class RouteTable {
       shadow,
       rollout: existing.rollout,
       cohort: cohortOver(existing.cohort, backends),
+      fallback,
     });
   }
 
@@ -201,6 +220,7 @@ export class RouteTable {
       shadow: { ...entry.shadow },
       ...(entry.rollout && { rollout: { ...entry.rollout } }),
       ...(entry.cohort && { cohort: copyCohort(entry.cohort) }),
+      ...(entry.fallback && { fallback: copyFallback(entry.fallback) }),
       version: entry.version,
       updatedAt: entry.updatedAt,
     }));
@@ -213,7 +233,12 @@ export class RouteTable {
   restore(saved: StoredRoute): void {
     const { route } = saved;
     assertRouteName(route);
-    const backends = parseOrThrow(routeDefinitionSchema, { backends: saved.backends }).backends.map(copyBackend);
+    const definition = parseOrThrow(routeDefinitionSchema, {
+      backends: saved.backends,
+      ...(saved.fallback !== undefined && { fallback: saved.fallback }),
+    });
+    const backends = definition.backends.map(copyBackend);
+    const fallback = resolvedFallback(definition.fallback);
     const names = new Set(backends.map((b) => b.name));
     const requested = parseOrThrow(setWeightsSchema, { weights: saved.weights }).weights;
     const weights = fullWeights(route, backends, requested, 'weights');
@@ -240,6 +265,7 @@ export class RouteTable {
       rollout,
       cohort,
       inCohort: cohort && cohortMatcher(cohort.match),
+      fallback,
       version: saved.version,
       updatedAt: saved.updatedAt,
     };
@@ -263,6 +289,7 @@ export class RouteTable {
       rollout: next.rollout,
       cohort: next.cohort,
       inCohort: next.cohort && cohortMatcher(next.cohort.match),
+      fallback: next.fallback,
       version: (existing?.version ?? 0) + 1,
       updatedAt: new Date().toISOString(),
     };
@@ -285,27 +312,49 @@ function copyBackend(backend: BackendSpec): BackendSpec {
   return copy;
 }
 
+/** The definition's fallback with maxAttempts filled in; null when it has none. */
+function resolvedFallback(fallback: RouteFallback | undefined): ResolvedFallback | null {
+  if (fallback === undefined) return null;
+  const resolved: ResolvedFallback = { backend: copyBackend(fallback.backend), maxAttempts: fallback.maxAttempts ?? 1 };
+  if (fallback.timeoutMs !== undefined) resolved.timeoutMs = fallback.timeoutMs;
+  return resolved;
+}
+
+function copyFallback(fallback: Readonly<ResolvedFallback>): ResolvedFallback {
+  return { ...fallback, backend: copyBackend(fallback.backend) };
+}
+
+function sameBackend(x: BackendSpec, y: BackendSpec): boolean {
+  return (
+    x.name === y.name &&
+    x.baseUrl === y.baseUrl &&
+    x.model === y.model &&
+    x.apiKey === y.apiKey &&
+    x.pricing?.inputPer1k === y.pricing?.inputPer1k &&
+    x.pricing?.outputPer1k === y.pricing?.outputPer1k &&
+    configDigest(x.config) === configDigest(y.config)
+  );
+}
+
+function sameFallback(a: Readonly<ResolvedFallback> | null, b: Readonly<ResolvedFallback> | null): boolean {
+  if (a === null || b === null) return a === b;
+  return sameBackend(a.backend, b.backend) && a.maxAttempts === b.maxAttempts && a.timeoutMs === b.timeoutMs;
+}
+
 function sameContent(a: RouteContent, b: RouteContent): boolean {
   const sameBackends =
     a.backends.length === b.backends.length &&
     a.backends.every((x, i) => {
       const y = b.backends[i];
-      return (
-        y !== undefined &&
-        x.name === y.name &&
-        x.baseUrl === y.baseUrl &&
-        x.model === y.model &&
-        x.apiKey === y.apiKey &&
-        x.pricing?.inputPer1k === y.pricing?.inputPer1k &&
-        x.pricing?.outputPer1k === y.pricing?.outputPer1k &&
-        configDigest(x.config) === configDigest(y.config)
-      );
+      return y !== undefined && sameBackend(x, y);
     });
   const sameWeights = a.backends.every((x) => a.weights[x.name] === b.weights[x.name]);
   const sameShadow =
     a.shadow.enabled === b.shadow.enabled && a.shadow.target === b.shadow.target && a.shadow.share === b.shadow.share;
   const sameRollout = a.rollout?.rollout === b.rollout?.rollout && a.rollout?.stage === b.rollout?.stage;
-  return sameBackends && sameWeights && sameShadow && sameRollout && sameCohort(a, b);
+  return (
+    sameBackends && sameWeights && sameShadow && sameRollout && sameCohort(a, b) && sameFallback(a.fallback, b.fallback)
+  );
 }
 
 function sameCohort(a: RouteContent, b: RouteContent): boolean {
@@ -363,17 +412,29 @@ function copyCohort(cohort: Readonly<CohortRule>): CohortRule {
   return JSON.parse(JSON.stringify(cohort)) as CohortRule;
 }
 
+/** A backend as the admin API shows it: without its apiKey, with its bundle's digest. */
+function shownBackend({ apiKey: _secret, ...shown }: BackendSpec): ShownBackend {
+  const digest = configDigest(shown.config);
+  return { ...copyBackend(shown), ...(digest !== null && { configDigest: digest }) };
+}
+
+function fallbackState(fallback: Readonly<ResolvedFallback>): FallbackState {
+  return {
+    backend: shownBackend(fallback.backend),
+    maxAttempts: fallback.maxAttempts,
+    ...(fallback.timeoutMs !== undefined && { timeoutMs: fallback.timeoutMs }),
+  };
+}
+
 function toState(entry: RouteEntry): RouteState {
   return {
     route: entry.route,
-    backends: entry.backends.map(({ apiKey: _secret, ...shown }) => {
-      const digest = configDigest(shown.config);
-      return { ...copyBackend(shown), ...(digest !== null && { configDigest: digest }) };
-    }),
+    backends: entry.backends.map(shownBackend),
     weights: { ...entry.weights },
     shadow: { ...entry.shadow },
     rollout: entry.rollout && { ...entry.rollout },
     cohort: entry.cohort && copyCohort(entry.cohort),
+    fallback: entry.fallback && fallbackState(entry.fallback),
     version: entry.version,
     updatedAt: entry.updatedAt,
   };

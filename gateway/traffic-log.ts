@@ -41,26 +41,32 @@ export class TrafficLog {
   // order is the admin API's JSON order.
   addRecord(record: Omit<RequestRecord, 'seq' | 'epoch'>): RequestRecord {
     const { epoch } = this;
-    return this.records.pushBuilt((seq) => ({
-      seq,
-      epoch,
-      route: record.route,
-      backend: record.backend,
-      model: record.model,
-      mode: record.mode,
-      status: record.status,
-      latencyMs: record.latencyMs,
-      ttftMs: record.ttftMs,
-      promptTokens: record.promptTokens,
-      completionTokens: record.completionTokens,
-      refusal: record.refusal,
-      validJson: record.validJson,
-      requestId: record.requestId,
-      // The unit of assignment: the judge's sample-ratio check counts each key's bucket once.
-      stickyBucket: record.stickyBucket,
-      cohort: record.cohort,
-      at: record.at,
-    }));
+    return this.records.pushBuilt((seq) => {
+      const built: RequestRecord = {
+        seq,
+        epoch,
+        route: record.route,
+        backend: record.backend,
+        model: record.model,
+        mode: record.mode,
+        status: record.status,
+        latencyMs: record.latencyMs,
+        ttftMs: record.ttftMs,
+        promptTokens: record.promptTokens,
+        completionTokens: record.completionTokens,
+        refusal: record.refusal,
+        validJson: record.validJson,
+        requestId: record.requestId,
+        // The unit of assignment: the judge's sample-ratio check counts each key's bucket once.
+        stickyBucket: record.stickyBucket,
+        cohort: record.cohort,
+        at: record.at,
+      };
+      // Set only when a fallback happened, so every other record keeps its shape (and JSON) as before.
+      if (record.fallbackTo !== undefined) built.fallbackTo = record.fallbackTo;
+      if (record.fallbackFor !== undefined) built.fallbackFor = record.fallbackFor;
+      return built;
+    });
   }
 
   addPair(pair: Omit<ShadowPair, 'seq' | 'epoch'>): ShadowPair {

@@ -30,5 +30,16 @@ export interface RequestRecord {
    * record carries its live request's flag.
    */
   cohort: boolean;
+  /**
+   * This live exchange failed before its answer reached the client and the route's fallback was
+   * asked instead: its name. The record keeps the status it failed with, so it is still judged as
+   * this backend's failure. Absent when no fallback followed.
+   */
+  fallbackTo?: string;
+  /**
+   * This live exchange was a fallback attempt, answering for the backend named here (`backend` is
+   * the fallback's own name). Absent on every other record.
+   */
+  fallbackFor?: string;
   at: string;
 }

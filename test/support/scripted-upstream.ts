@@ -1,10 +1,15 @@
-// A stand-in OpenAI backend whose next answer the test scripts: a JSON completion, or an event
-// stream of arbitrary pieces that ends, is cut mid-event, or never ends. Keeps what it was sent.
+// A stand-in OpenAI backend whose next answer the test scripts: a JSON completion, an error status,
+// no answer at all, or an event stream of arbitrary pieces that ends, is cut mid-event, or never
+// ends. Keeps what it was sent.
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import { listenOn } from '../../lib/listen';
 import { closeServer } from '../../gateway/data-plane-server';
 
-export type UpstreamScript = { kind: 'json' } | { kind: 'sse'; pieces: string[]; ending: 'end' | 'truncate' | 'hang' };
+export type UpstreamScript =
+  | { kind: 'json' }
+  | { kind: 'status'; status: number }
+  | { kind: 'silent' }
+  | { kind: 'sse'; pieces: string[]; ending: 'end' | 'truncate' | 'hang' };
 
 export interface ScriptedUpstream {
   /** OpenAI-style base URL (…/v1). */
@@ -47,6 +52,16 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
       if (script.kind === 'json') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(COMPLETION));
+        return;
+      }
+      if (script.kind === 'status') {
+        res.writeHead(script.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { type: 'scripted', message: `scripted ${script.status}` } }));
+        return;
+      }
+      if (script.kind === 'silent') {
+        // Not even a status line: the gateway's deadline runs out before any header.
+        hanging.add(res);
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream' });

@@ -161,6 +161,22 @@ describe('exchange wire form', () => {
     }
   });
 
+  it("carries a fallback's fields, and an exchange without them stays as short as before", () => {
+    const plain = encodeExchange(exchangeOf(entry('r-0')));
+    const exchanges = [
+      exchangeOf({ ...entry('r-1', { status: 503 }), fallbackTo: 'spare' }),
+      exchangeOf({ ...entry('r-1'), backend: { ...BASELINE, name: 'spare' }, fallbackFor: 'baseline' }),
+    ];
+    for (const exchange of exchanges) {
+      const wire = encodeExchange(exchange);
+      expect(wire.length).toBeGreaterThan(plain.length);
+      const overIpc = JSON.parse(JSON.stringify(wire)) as ReturnType<typeof encodeExchange>;
+      expect(decodeExchange(overIpc)).toStrictEqual(exchange);
+    }
+    expect(decodeExchange(plain)).not.toHaveProperty('fallbackTo');
+    expect(decodeExchange(plain)).not.toHaveProperty('fallbackFor');
+  });
+
   it('reads an exchange from a worker that predates cohorts as not in a cohort', () => {
     const exchange = exchangeOf({ ...entry('r-1'), cohort: true });
     const old = encodeExchange(exchange).slice(0, 14) as ReturnType<typeof encodeExchange>;

@@ -42,6 +42,35 @@ describe('gateway config file', () => {
     });
   });
 
+  it("loads a route's fallback, and reports a bad one with its path in the file", async () => {
+    const route = (fallback: string) =>
+      write(
+        'fallback.yaml',
+        `routes:
+  support-chat:
+    backends:
+      - { name: baseline, baseUrl: http://127.0.0.1:9001/v1, model: sim-a }
+    fallback: ${fallback}
+`,
+      );
+    const table = new RouteTable();
+    const good = await route(
+      '{ backend: { name: spare, baseUrl: http://127.0.0.1:9003/v1, model: sim-s }, maxAttempts: 2 }',
+    );
+    applyGatewayConfig(table, await loadGatewayConfig(good));
+    expect(table.get('support-chat').fallback).toEqual({
+      backend: { name: 'spare', baseUrl: 'http://127.0.0.1:9003/v1', model: 'sim-s' },
+      maxAttempts: 2,
+    });
+    const bad = await route(
+      '{ backend: { name: spare, baseUrl: http://127.0.0.1:9003/v1, model: sim-s }, maxAttempts: 9 }',
+    );
+    const badConfig = await loadGatewayConfig(bad);
+    expect(() => applyGatewayConfig(new RouteTable(), badConfig)).toThrow(
+      'routes.support-chat.fallback.maxAttempts: must be <= 3',
+    );
+  });
+
   it('loads JSON and reports errors with their path in the file', async () => {
     const path = await write(
       'routes.json',

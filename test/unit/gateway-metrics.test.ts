@@ -24,6 +24,23 @@ async function text(metrics: GatewayMetrics): Promise<string> {
 }
 
 describe('GatewayMetrics', () => {
+  it("counts a fallback's answers under its own backend and each attempt in llm_gateway_fallbacks_total", async () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    metrics.observe({ ...BASE, status: 503, fallbackTo: 'spare' });
+    metrics.observe({ ...BASE, backend: 'spare', model: 'sim-s', status: 502, fallbackFor: 'candidate' });
+    metrics.observe({ ...BASE, backend: 'spare', model: 'sim-s', fallbackFor: 'candidate' });
+    metrics.observe(BASE);
+    const out = await text(metrics);
+    expect(out).toContain(`llm_gateway_requests_total{${LABELS},code="503"} 1`);
+    expect(out).toContain(`llm_gateway_requests_total{${LABELS},code="200"} 1`);
+    const spare = 'route="chat",backend="spare",model="sim-s",mode="live"';
+    expect(out).toContain(`llm_gateway_requests_total{${spare},code="502"} 1`);
+    expect(out).toContain(`llm_gateway_requests_total{${spare},code="200"} 1`);
+    expect(out).toContain('llm_gateway_fallbacks_total{route="chat",from="candidate",to="spare"} 2');
+    metrics.observe({ ...BASE, backend: 'spare', model: 'sim-s', fallbackFor: 'candidate' });
+    expect(await text(metrics)).toContain('llm_gateway_fallbacks_total{route="chat",from="candidate",to="spare"} 3');
+  });
+
   it('counts requests, tokens, durations and flags with the contract labels', async () => {
     const metrics = new GatewayMetrics({ defaultMetrics: false });
     metrics.observe({ ...BASE, refusal: true, validJson: false });
