@@ -23,6 +23,11 @@ export function describePlan(plan: RolloutPlan): string {
     ...configurationLines(plan.backends).map((line) => `  ${line}`),
     ...(plan.stages.canary.cohort ? [`  cohort    ${describeCohort(plan.stages.canary.cohort.match)}`] : []),
     `  router    ${plan.router.kind} ${routerLocationOf(plan.router)}, route ${routeOf(plan)}`,
+    ...(plan.router.kind === 'gateway' && plan.router.fallback
+      ? [
+          `  fallback  ${plan.router.fallback.model} at ${plan.router.fallback.baseUrl}: live requests failing before the first byte retried there (up to ${plan.router.fallback.maxAttempts} attempt${plan.router.fallback.maxAttempts === 1 ? '' : 's'}), its answers counted apart`,
+        ]
+      : []),
     `  metrics   Prometheus at ${plan.prometheus.url}, checked every ${formatDuration(plan.stages.canary.checkInterval)}`,
     '  stages',
   ];

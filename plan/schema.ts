@@ -67,6 +67,19 @@ const router = z.discriminatedUnion('kind', [
      * every traffic change goes to each, and the judge reads the records of all of them.
      */
     replicas: z.array(httpUrl).max(64, 'at most 64 replicas').optional(),
+    /**
+     * Where the gateway retries a live request whose backend failed before answering (connection
+     * error, timeout, 5xx before the first byte); its answers are counted apart, so the candidate's
+     * own failures are still judged. Kept on the route through the rollout (gateway/fallback-relay.ts).
+     */
+    fallback: backend
+      .extend({
+        /** Attempts on the fallback, 1–3. */
+        maxAttempts: z.int('must be a whole number').min(1, 'must be 1–3').max(3, 'must be 1–3').default(1),
+        /** Deadline of each fallback attempt; default the gateway's upstream timeout. */
+        timeout: duration().optional(),
+      })
+      .optional(),
   }),
   z.strictObject({
     kind: z.literal('haproxy'),
@@ -390,6 +403,14 @@ export const planSchema = z
             : 'candidate is the same backend and model as the baseline (a prompt or settings rollout gives either side a config)',
       });
     }
+    const fallback = plan.router.kind === 'gateway' ? plan.router.fallback : undefined;
+    if (fallback && fallback.baseUrl === candidate.baseUrl && fallback.model === candidate.model)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['router', 'fallback'],
+        message:
+          "the fallback is the candidate itself: a retry there would meet the candidate's own failure; name another backend (the baseline, a spare pool)",
+      });
     // Only the gateway rewrites request bodies; another layer would send the candidate's traffic
     // without its bundle while the golden eval judged it with one.
     if (plan.router.kind !== 'gateway')

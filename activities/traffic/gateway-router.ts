@@ -1,16 +1,29 @@
 // TrafficRouter over the gateway's admin API (gateway/admin-api.ts), through its one client.
 import { ApplicationFailure } from '@temporalio/activity';
-import type { RouteDefinition, RouteState, SetShadowRequest, SetWeightsRequest } from '../../gateway/admin-api';
+import type {
+  RouteDefinition,
+  RouteFallback,
+  RouteState,
+  SetShadowRequest,
+  SetWeightsRequest,
+} from '../../gateway/admin-api';
 import { GatewayRefusedError, GatewayUnreachableError, type GatewayAdminClient } from '../../gateway/admin-client';
 import type { TrafficState } from '../contract';
 import type { CohortWeights, ResolvedBackend, RolloutMarker, TrafficRouter } from './traffic-router';
 import { FailureType } from '../../workflows/failure-types';
 
 export class GatewayRouter implements TrafficRouter {
+  /** `fallback`: the plan's, part of every definition of the route this router makes. */
   constructor(
     private readonly client: GatewayAdminClient,
     private readonly route: string,
+    private readonly fallback?: RouteFallback,
   ) {}
+
+  /** The route's backends as one definition, with the plan's fallback (a definition without one would drop it). */
+  private definition(backends: RouteDefinition['backends']): RouteDefinition {
+    return { backends, ...(this.fallback && { fallback: this.fallback }) };
+  }
 
   async defineBackends(baseline: ResolvedBackend, candidate: ResolvedBackend): Promise<TrafficState> {
     const existing = await this.fetchRoute();
@@ -30,12 +43,10 @@ export class GatewayRouter implements TrafficRouter {
     // defined, and nothing in this rollout would turn it off unless it ran a shadow stage.
     if (existing?.shadow.enabled)
       await this.call(() => this.client.setShadow(this.route, { enabled: false } satisfies SetShadowRequest));
-    const definition: RouteDefinition = {
-      backends: [
-        { name: 'baseline', ...baseline },
-        { name: 'candidate', ...candidate },
-      ],
-    };
+    const definition = this.definition([
+      { name: 'baseline', ...baseline },
+      { name: 'candidate', ...candidate },
+    ]);
     return toTrafficState(await this.call(() => this.client.defineRoute(this.route, definition)));
   }
 
@@ -81,22 +92,19 @@ export class GatewayRouter implements TrafficRouter {
     // Three steps, each keeping every request on the candidate's model: point 'baseline' at the
     // candidate, move the weight onto that name, then drop the 'candidate' entry.
     await this.call(() =>
-      this.client.defineRoute(this.route, {
-        backends: [
+      this.client.defineRoute(
+        this.route,
+        this.definition([
           { name: 'baseline', ...candidate },
           { name: 'candidate', ...candidate },
-        ],
-      } satisfies RouteDefinition),
+        ]),
+      ),
     );
     await this.call(() =>
       this.client.setWeights(this.route, { weights: { baseline: 100, candidate: 0 } } satisfies SetWeightsRequest),
     );
     return toTrafficState(
-      await this.call(() =>
-        this.client.defineRoute(this.route, {
-          backends: [{ name: 'baseline', ...candidate }],
-        } satisfies RouteDefinition),
-      ),
+      await this.call(() => this.client.defineRoute(this.route, this.definition([{ name: 'baseline', ...candidate }]))),
     );
   }
 

@@ -15,6 +15,7 @@ import type {
   SetShadowInput,
   TrafficState,
 } from '../contract';
+import type { RouteFallback } from '../../gateway/admin-api';
 import { GatewayAdminClient } from '../../gateway/admin-client';
 import { apiKeyFrom } from '../api-key';
 import { gatewayAdminUrls } from '../../plan/schema';
@@ -30,6 +31,9 @@ import { cohortsNeedTheGateway, type ResolvedBackend, type TrafficRouter } from 
 import { FailureType } from '../../workflows/failure-types';
 import { bundleOf } from '../../plan/backend-config-schema';
 
+/** The name a plan's fallback has on the gateway route: its records and series are counted under it. */
+export const FALLBACK_BACKEND = 'fallback';
+
 export type RouterFactory = (router: RouterConfig, route: string) => TrafficRouter;
 
 export const defaultRouterFactory: RouterFactory = (router, route) => {
@@ -37,7 +41,9 @@ export const defaultRouterFactory: RouterFactory = (router, route) => {
   if (router.kind === 'gateway-api') return gatewayApiRouter(router);
   if (router.kind === 'istio') return istioRouter(router);
   const token = resolveGatewayToken(router);
-  const gatewayAt = (adminUrl: string) => new GatewayRouter(new GatewayAdminClient({ adminUrl, token }), route);
+  const fallback = router.fallback && resolveFallback(router.fallback);
+  const gatewayAt = (adminUrl: string) =>
+    new GatewayRouter(new GatewayAdminClient({ adminUrl, token }), route, fallback);
   const adminUrls = gatewayAdminUrls(router);
   // More than one gateway serves the route: every change goes to each of them.
   return adminUrls.length === 1
@@ -55,6 +61,19 @@ export function resolveBackend(backend: BackendConfig, env: NodeJS.ProcessEnv = 
     ...(apiKey !== undefined && { apiKey }),
     ...((inputPer1k > 0 || outputPer1k > 0) && { pricing: { inputPer1k, outputPer1k } }),
     ...(backend.config && { config: bundleOf(backend.config) }),
+  };
+}
+
+/** The plan's fallback as the gateway's route definition takes it: its API key read here, like the backends'. */
+export function resolveFallback(
+  fallback: NonNullable<Extract<RouterConfig, { kind: 'gateway' }>['fallback']>,
+  env: NodeJS.ProcessEnv = process.env,
+): RouteFallback {
+  const { maxAttempts, timeout, ...backend } = fallback;
+  return {
+    backend: { name: FALLBACK_BACKEND, ...resolveBackend(backend, env) },
+    maxAttempts,
+    ...(timeout !== undefined && { timeoutMs: timeout }),
   };
 }
 

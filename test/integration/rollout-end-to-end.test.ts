@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPrometheusFigures } from '../../activities/metrics/prometheus-figures';
+import { FALLBACK_BACKEND } from '../../activities/traffic/index';
 import { decide, requestRollback } from '../../client/rollout-commands';
 import { rolloutHandle, startRollout, watchRollout } from '../../client/rollouts';
 import { demoPlan } from '../../demo/demo-plans';
@@ -132,6 +133,7 @@ beforeAll(async () => {
     'e2e-warmup',
     'e2e-prompt',
     'e2e-cohort',
+    'e2e-fallback',
   ];
   for (const name of routes) {
     await gatewayAdmin().defineRoute(name, {
@@ -151,8 +153,8 @@ beforeAll(async () => {
   loadDone = runLoad({
     gatewayUrl: stack.gatewayUrl,
     routes,
-    ratePerSecond: 168,
-    durationMs: 460_000,
+    ratePerSecond: 192,
+    durationMs: 520_000,
     users: 300,
     jsonShare: 0.5,
     streamShare: 0.5,
@@ -402,6 +404,45 @@ describe('rollouts end to end on the embedded stack', () => {
     const promoted = await route('e2e-cohort');
     expect(promoted.backends.map((backend) => backend.model)).toEqual(['sim-healthy']);
     expect(promoted.cohort).toBeNull();
+  }, 150_000);
+
+  it('serves a failing candidate’s clients from the plan’s fallback while the judge still sees its failures and rolls it back', async () => {
+    const input = withShortWindows(
+      demoPlan({
+        id: 'e2e-fallback',
+        route: 'e2e-fallback',
+        baseline: sims.baseline!,
+        candidate: sims.broken!,
+        stack,
+        gates: [],
+      }),
+    );
+    // No shadow soak: the candidate's 30 % errors meet live clients in the canary.
+    input.stages!.shadow = { enabled: false };
+    input.router = {
+      ...input.router!,
+      fallback: { baseUrl: sims.baseline!.url, model: sims.baseline!.model },
+    } as typeof input.router;
+    const handle = await startRollout(client, parsePlan(input), { taskQueue: stack.taskQueue, requestedBy: 'carol' });
+    const { result, records } = await watchReadingRecords(handle, 'e2e-fallback');
+    expect(result.outcome).toBe('rolled_back');
+    expect(result.reason).toMatch(/^canary-1: critical regression: errorRate up/);
+    // Every candidate failure was answered by the fallback, under its own name and the same request id.
+    const failed = records.filter((r) => r.backend === 'candidate' && r.mode === 'live' && r.status >= 500);
+    expect(failed.length).toBeGreaterThan(5);
+    const answered = new Map(
+      records
+        .filter((r) => r.backend === FALLBACK_BACKEND && r.fallbackFor === 'candidate')
+        .map((r) => [r.requestId, r]),
+    );
+    for (const record of failed) {
+      expect(record.fallbackTo).toBe(FALLBACK_BACKEND);
+      expect(answered.get(record.requestId)?.status).toBe(200);
+    }
+    // Rolled back: nobody on the candidate, the fallback still on the route.
+    const after = await route('e2e-fallback');
+    expect(after.weights).toEqual({ baseline: 100, candidate: 0 });
+    expect(after.fallback?.backend).toMatchObject({ name: FALLBACK_BACKEND, model: sims.baseline!.model });
   }, 150_000);
 
   it('reads the gateway series back from Prometheus: a 30% error candidate reads near 0.3, the baseline near 0', async () => {

@@ -9,7 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/activity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouterConfig } from '../../activities/contract';
-import { createTrafficActivities, resolveBackend, type RouterFactory } from '../../activities/traffic/index';
+import {
+  createTrafficActivities,
+  FALLBACK_BACKEND,
+  resolveBackend,
+  type RouterFactory,
+} from '../../activities/traffic/index';
 import { FanOutRouter } from '../../activities/traffic/fan-out-router';
 import { GatewayRouter } from '../../activities/traffic/gateway-router';
 import { restoreBaseline } from '../../activities/traffic/reconcile';
@@ -21,6 +26,7 @@ import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { freePort } from '../../stack/managed-process';
 import { FailureType } from '../../workflows/failure-types';
+import { parsePlan } from '../../plan/schema';
 import { InMemoryRouter } from '../support/in-memory-router';
 
 const INSTANT = { latencyMedianMs: 0, latencySigma: 0, maxConcurrency: 1000 };
@@ -525,6 +531,66 @@ describe('createTrafficActivities', () => {
       target: null,
       share: 0,
     });
+  });
+});
+
+describe("the plan's fallback through the gateway router", () => {
+  it('is part of every definition the rollout makes: prepared, recreated, retired, its API key read on the worker', async () => {
+    const plan = parsePlan({
+      rollout: { id: 'fallback-kept' },
+      backends: {
+        baseline: { baseUrl: oldBaseline.url, model: oldBaseline.model },
+        candidate: { baseUrl: candidate.url, model: candidate.model },
+      },
+      router: {
+        kind: 'gateway',
+        adminUrl: gateway.adminUrl,
+        fallback: {
+          baseUrl: oldBaseline.url,
+          model: oldBaseline.model,
+          apiKeyEnv: 'SPARE_KEY',
+          maxAttempts: 2,
+          timeout: '5s',
+        },
+      },
+      approvals: { approvers: ['alice'] },
+    });
+    const target = { router: plan.router, route: 'fallback-kept' };
+    const backends = { baseline: plan.backends.baseline, candidate: plan.backends.candidate };
+    const shown = {
+      backend: { name: FALLBACK_BACKEND, baseUrl: oldBaseline.url, model: oldBaseline.model },
+      maxAttempts: 2,
+      timeoutMs: 5_000,
+    };
+    process.env.SPARE_KEY = 'sk-spare-0123';
+    try {
+      const activities = createTrafficActivities();
+      await activities.prepareRoute({ ...target, ...backends });
+      expect((await admin('GET', 'fallback-kept')).json.fallback).toEqual(shown);
+      // A route lost from the traffic layer is recreated with it.
+      await new GatewayAdminClient({ adminUrl: gateway.adminUrl, token: gateway.adminToken }).deleteRoute(
+        'fallback-kept',
+      );
+      await activities.restoreBaseline({ ...target, ...backends });
+      expect((await admin('GET', 'fallback-kept')).json.fallback).toEqual(shown);
+      await activities.setCandidateWeight({ ...target, candidatePercent: 100 });
+      await activities.retireBaseline({ ...target, candidate: plan.backends.candidate });
+      const retired = (await admin('GET', 'fallback-kept')).json;
+      expect(retired.backends.map((backend) => backend.model)).toEqual([candidate.model]);
+      expect(retired.fallback).toEqual(shown);
+      // The key never shows; without it on the worker nothing is defined.
+      expect(JSON.stringify(retired)).not.toContain('sk-spare');
+      delete process.env.SPARE_KEY;
+      const refused = await rejectionOf(activities.prepareRoute({ ...target, route: 'fallback-unkeyed', ...backends }));
+      expect((refused as ApplicationFailure).type).toBe(FailureType.MissingApiKey);
+      expect(
+        await new GatewayAdminClient({ adminUrl: gateway.adminUrl, token: gateway.adminToken }).getRoute(
+          'fallback-unkeyed',
+        ),
+      ).toBeNull();
+    } finally {
+      delete process.env.SPARE_KEY;
+    }
   });
 });
 

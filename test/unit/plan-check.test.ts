@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { describePlan } from '../../cli/plan-check';
+import { loadPlanFile } from '../../plan/load';
 import { parsePlan } from '../../plan/schema';
 
 const minimal = JSON.parse(readFileSync(new URL('../../examples/minimal.json', import.meta.url), 'utf8'));
@@ -91,5 +92,15 @@ describe('plan check: canary behavioral checks', () => {
       /canary live answers, at every check of each canary step and the bake: phrasing\* \(±10 pts\), judge\.completeness\*/,
     );
     expect(text).toContain('at most 10 calls per check');
+  });
+});
+
+describe('plan check: the fallback', () => {
+  it('says where failed requests are retried, and that its answers are counted apart', async () => {
+    const text = describePlan(await loadPlanFile(new URL('../../examples/support-bot.yaml', import.meta.url).pathname));
+    expect(text).toContain(
+      '  fallback  support-bot-spare at http://127.0.0.1:9003/v1: live requests failing before the first byte retried there (up to 1 attempt), its answers counted apart',
+    );
+    expect(describePlan(parsePlan(minimal))).not.toContain('fallback');
   });
 });

@@ -345,6 +345,34 @@ describe('parsePlan errors name the field', () => {
     ]);
   });
 
+  it('takes a fallback on the gateway router, refusing the candidate itself, attempts outside 1–3 and other routers', () => {
+    const fallback = { baseUrl: 'http://127.0.0.1:9001/v1', model: 'llama-8b' };
+    const plan = parsePlan(withPart({ router: { kind: 'gateway', fallback } }));
+    expect(plan.router).toMatchObject({ fallback: { ...fallback, maxAttempts: 1 } });
+    expect(problemsOf(withPart({ router: { kind: 'gateway', fallback: { ...fallback, maxAttempts: 4 } } }))).toEqual([
+      'router.fallback.maxAttempts: must be 1–3',
+    ]);
+    expect(
+      problemsOf(
+        withPart({
+          router: { kind: 'gateway', fallback: { baseUrl: 'http://127.0.0.1:9002/v1', model: 'llama-70b' } },
+        }),
+      ),
+    ).toEqual([
+      "router.fallback: the fallback is the candidate itself: a retry there would meet the candidate's own failure; name another backend (the baseline, a spare pool)",
+    ]);
+    const haproxy = {
+      kind: 'haproxy',
+      statsSocket: '/run/h.sock',
+      haproxyBackend: 'b',
+      baselineServer: 'x',
+      candidateServer: 'y',
+    };
+    expect(problemsOf(withPart({ router: { ...haproxy, fallback }, stages: { shadow: { enabled: false } } }))).toEqual([
+      expect.stringMatching(/^router: unknown field "fallback"|^router\.fallback: /),
+    ]);
+  });
+
   it('refuses a candidate that is the baseline, even written with a trailing slash', () => {
     const message =
       'backends.candidate: candidate is the same backend and model as the baseline (a prompt or settings rollout gives either side a config)';
