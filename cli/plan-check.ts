@@ -36,11 +36,13 @@ export function describePlan(plan: RolloutPlan): string {
     const what =
       stage.kind === 'shadow'
         ? `mirror ${Math.round(plan.stages.shadow.share * 100)}% of live traffic for ${formatDuration(stage.windowMs)}`
-        : stage.kind === 'golden_eval'
-          ? `golden dataset ${plan.stages.goldenEval.dataset} (pass rate ≥ ${plan.stages.goldenEval.minPassRate}, drop ≤ ${plan.stages.goldenEval.maxRegression}${segmentsText(plan)})`
-          : stage.kind === 'canary'
-            ? canaryText(stage)
-            : `100% with a ${formatDuration(stage.windowMs)} bake, ${plan.stages.shadow.enabled ? 'baseline kept warm on mirrored traffic' : 'no live baseline to compare (no mirroring): a human signs off the bake'}${plan.stages.cutover.retireBaseline ? ', then retired' : ''}`;
+        : stage.id === 'replay'
+          ? `captured traffic ${plan.stages.replay.dataset} sent to both backends, judged like the golden eval${segmentsText(plan.stages.replay)}`
+          : stage.kind === 'golden_eval'
+            ? `golden dataset ${plan.stages.goldenEval.dataset} (pass rate ≥ ${plan.stages.goldenEval.minPassRate}, drop ≤ ${plan.stages.goldenEval.maxRegression}${segmentsText(plan.stages.goldenEval)})`
+            : stage.kind === 'canary'
+              ? canaryText(stage)
+              : `100% with a ${formatDuration(stage.windowMs)} bake, ${plan.stages.shadow.enabled ? 'baseline kept warm on mirrored traffic' : 'no live baseline to compare (no mirroring): a human signs off the bake'}${plan.stages.cutover.retireBaseline ? ', then retired' : ''}`;
     lines.push(`    ${stage.id.padEnd(12)} ${what}${gate}`);
   }
   if (plan.approvals.requiredBefore.includes('retire')) lines.push('    retire       [approval first]');
@@ -243,7 +245,7 @@ function canaryText(stage: StageSpec): string {
 }
 
 /** The golden eval's per-segment verdicts, as the eval will apply them (evals/golden-segments.ts). */
-function segmentsText(plan: RolloutPlan): string {
-  const segments = plan.stages.goldenEval.segments ?? goldenSegmentsSchema.parse({});
+function segmentsText(stage: RolloutPlan['stages']['goldenEval']): string {
+  const segments = stage.segments ?? goldenSegmentsSchema.parse({});
   return segments.enabled ? `; each tag with ≥ ${segments.minItems} items judged on its own` : '';
 }

@@ -83,7 +83,7 @@ export function judgementFindings(
 }
 
 export interface ReportInput {
-  kind: 'golden eval' | 'shadow comparison';
+  kind: 'golden eval' | 'replay of captured traffic' | 'shadow comparison';
   rolloutId: string;
   verdict: Verdict;
   /** Facts shown under the title (dataset, items, pairs, judge model, …). */

@@ -92,7 +92,7 @@ export async function runBehavioralGoldenEval(
     const judged = state.judgements.filter((j) => j.judge);
     verdict.report = await writeReport(
       {
-        kind: 'golden eval',
+        kind: run.stage === 'replay' ? 'replay of captured traffic' : 'golden eval',
         rolloutId: run.rolloutId,
         verdict,
         facts: {

@@ -32,8 +32,9 @@ export async function loadPlanFile(path: string): Promise<RolloutPlan> {
   }
   await inlineSystemPrompts(raw, path);
   const plan = parsePlan(raw);
-  const dataset = plan.stages.goldenEval.dataset;
-  if (dataset && !isAbsolute(dataset)) plan.stages.goldenEval.dataset = resolve(dirname(path), dataset);
+  for (const stage of [plan.stages.goldenEval, plan.stages.replay]) {
+    if (stage.dataset && !isAbsolute(stage.dataset)) stage.dataset = resolve(dirname(path), stage.dataset);
+  }
   return plan;
 }
 

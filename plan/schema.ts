@@ -104,7 +104,7 @@ const guardrail = (defaults: { direction: Direction; tolerance: number; critical
     .prefault({});
 type Direction = 'higher_is_worse' | 'lower_is_worse' | 'either';
 
-export const GATE_POINTS = ['shadow', 'golden_eval', 'canary', 'cutover', 'retire'] as const;
+export const GATE_POINTS = ['shadow', 'golden_eval', 'replay', 'canary', 'cutover', 'retire'] as const;
 export type GatePoint = (typeof GATE_POINTS)[number];
 
 const canaryStep = z.strictObject({
@@ -180,6 +180,12 @@ export const planSchema = z
       .strictObject({
         shadow: shadowStageSchema,
         goldenEval: goldenEvalStageSchema,
+        /**
+         * Captured live traffic (`rollout capture`) replayed to both backends with no user involved,
+         * judged like the golden eval (paired deltas, behavioral checks, the LLM judge): its own stage
+         * after the golden eval, with the same fields.
+         */
+        replay: goldenEvalStageSchema,
         canary: z
           .strictObject({
             /** May be empty when a cohort is given: the cohort instead of a random share. */
@@ -385,6 +391,13 @@ export const planSchema = z
         code: 'custom',
         path: ['stages', 'goldenEval', 'dataset'],
         message: 'a dataset path is required when the golden eval is enabled',
+      });
+    }
+    if (plan.stages.replay.enabled && !plan.stages.replay.dataset) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages', 'replay', 'dataset'],
+        message: 'a captured dataset is required when the replay is enabled (`rollout capture <route> --out file.jsonl`)',
       });
     }
     for (const [path, message] of metricsProblems(plan)) ctx.addIssue({ code: 'custom', path, message });

@@ -874,12 +874,15 @@ class Rollout {
     return { expectedCandidateShare: spec.candidateWeight / 100 };
   }
 
+  /** The golden eval, or the replay of captured traffic (the same activity on its own dataset). */
   private async runGoldenEval(spec: StageSpec): Promise<Verdict> {
+    const replay = spec.id === 'replay';
+    const what = replay ? 'replay' : 'golden eval';
     const verdict = await this.untilRollback(() =>
       evals.runGoldenEval({
         rolloutId: this.plan.rollout.id,
         stage: spec.id,
-        config: this.plan.stages.goldenEval,
+        config: replay ? this.plan.stages.replay : this.plan.stages.goldenEval,
         baseline: this.plan.backends.baseline,
         candidate: this.plan.backends.candidate,
         guardrails: this.plan.guardrails,
@@ -888,11 +891,11 @@ class Rollout {
     pushBounded(this.state.verdicts, verdict, MAX_VERDICTS);
     await this.tell({
       type: 'verdict',
-      message: `golden eval: ${verdict.outcome}: ${verdict.reason}`,
+      message: `${what}: ${verdict.outcome}: ${verdict.reason}`,
       stage: spec.id,
       verdict,
     });
-    if (verdict.outcome === 'fail') throw new RolloutHalted('breach', `golden eval: ${verdict.reason}`);
+    if (verdict.outcome === 'fail') throw new RolloutHalted('breach', `${what}: ${verdict.reason}`);
     // Different but not worse, or not enough evidence: a human looks at the evidence.
     if (verdict.outcome === 'inconclusive')
       await this.gate(this.state.stages[this.state.stageIndex + 1]?.id ?? 'retire', 'needs_review', verdict);
@@ -1478,7 +1481,9 @@ function describeStage(spec: StageSpec): string {
     case 'shadow':
       return `shadow soak: mirroring live traffic to the candidate (${window})`;
     case 'golden_eval':
-      return 'golden eval: running the golden dataset on both backends';
+      return spec.id === 'replay'
+        ? 'replay: sending the captured requests to both backends'
+        : 'golden eval: running the golden dataset on both backends';
     case 'canary':
       if (spec.cohortWeight !== undefined && spec.candidateWeight === 0)
         return `cohort canary: ${spec.cohortWeight}% of the cohort's traffic on the candidate, everyone else on the baseline (${window})`;

@@ -6,7 +6,7 @@ import type { GatePoint, RolloutPlan } from '../plan/schema';
 export type StageKind = 'shadow' | 'golden_eval' | 'canary' | 'cutover';
 
 export interface StageSpec {
-  /** Stable id: 'shadow', 'golden_eval', 'canary-1'…, 'cutover'. */
+  /** Stable id: 'shadow', 'golden_eval', 'replay', 'cohort-1'…, 'canary-1'…, 'cutover'. */
   id: string;
   kind: StageKind;
   /**
@@ -32,7 +32,7 @@ function gateBefore(plan: RolloutPlan, point: GatePoint): boolean {
 
 export function stagesOf(plan: RolloutPlan): StageSpec[] {
   const stages: StageSpec[] = [];
-  const { shadow, goldenEval, canary, cutover } = plan.stages;
+  const { shadow, goldenEval, replay, canary, cutover } = plan.stages;
   if (shadow.enabled) {
     stages.push({
       id: 'shadow',
@@ -49,6 +49,17 @@ export function stagesOf(plan: RolloutPlan): StageSpec[] {
       candidateWeight: 0,
       windowMs: 0,
       approvalBefore: gateBefore(plan, 'golden_eval'),
+    });
+  }
+  // Captured traffic judged like the golden eval (the same activity), on its own dataset.
+  // (Plans written before the replay existed have it disabled by default.)
+  if (replay?.enabled) {
+    stages.push({
+      id: 'replay',
+      kind: 'golden_eval',
+      candidateWeight: 0,
+      windowMs: 0,
+      approvalBefore: gateBefore(plan, 'replay'),
     });
   }
   // The plan's canary gate comes before its first step, the cohort's if it has one.

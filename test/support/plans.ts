@@ -6,6 +6,8 @@ export interface TestPlanOptions {
   id: string;
   gates?: GatePoint[];
   goldenEval?: boolean;
+  /** stages.replay on a captured dataset at /tmp/captured.jsonl (the workflow tests script the eval). */
+  replay?: boolean;
   onTimeout?: 'abort' | 'approve';
   onInconclusive?: 'extend_then_ask' | 'ask' | 'rollback';
   judge?: 'statistical' | 'threshold';
@@ -58,6 +60,7 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
         ...(options.shadowCompare ? { compare: {} } : {}),
       },
       goldenEval: { enabled: options.goldenEval ?? false, dataset: '/dev/null' },
+      ...(options.replay && { replay: { enabled: true, dataset: '/tmp/captured.jsonl' } }),
       canary: {
         steps: options.canarySteps ?? [
           { weight: 5, window: '5m' },

@@ -53,8 +53,17 @@ function routerFor(route: string): InMemoryRouter {
   return router;
 }
 
+/** Per rollout: the replay stage's scripted outcome, and the datasets each eval stage was given. */
+const replayScripts = new Map<string, Verdict['outcome']>();
+const evalDatasets = new Map<string, Array<[string, string | undefined]>>();
+
 async function scriptedGoldenEval(input: GoldenEvalInput): Promise<Verdict> {
-  const outcome = evalScripts.get(input.rolloutId) ?? 'pass';
+  evalDatasets.set(input.rolloutId, [
+    ...(evalDatasets.get(input.rolloutId) ?? []),
+    [input.stage, input.config.dataset],
+  ]);
+  const outcome =
+    (input.stage === 'replay' ? replayScripts.get(input.rolloutId) : evalScripts.get(input.rolloutId)) ?? 'pass';
   if (outcome === 'throw') throw new Error('simulated eval crash');
   return {
     stage: input.stage,
@@ -172,6 +181,7 @@ const ALL_GATES: GatePoint[] = ['shadow', 'golden_eval', 'canary', 'cutover', 'r
 const GATE_STAGE: Record<GatePoint, string> = {
   shadow: 'shadow',
   golden_eval: 'golden_eval',
+  replay: 'replay',
   canary: 'canary-1',
   cutover: 'cutover',
   retire: 'retire',
@@ -411,6 +421,27 @@ describe('ModelRolloutWorkflow', () => {
     );
     // Kept as a fixture: every later release must replay a gate that took two approvals.
     await replayAndRecord([{ name: 'two-approver-gate', history: await handle.fetchHistory() }]);
+  });
+
+  it('replays captured traffic after the golden eval, on its own dataset, and rolls back on a regression it finds', async () => {
+    const passing = start({ goldenEval: true, replay: true });
+    const promoted = await (await passing.handlePromise).result();
+    expect(promoted.outcome).toBe('promoted');
+    expect(promoted.stages.map((stage) => stage.id).slice(0, 3)).toEqual(['shadow', 'golden_eval', 'replay']);
+    expect(evalDatasets.get(passing.id)).toEqual([
+      ['golden_eval', '/dev/null'],
+      ['replay', '/tmp/captured.jsonl'],
+    ]);
+    expect(promoted.timeline.find((e) => e.type === 'stage_started' && e.stage === 'replay')?.message).toBe(
+      'replay: sending the captured requests to both backends',
+    );
+
+    const failing = start({ goldenEval: true, replay: true });
+    replayScripts.set(failing.id, 'fail');
+    const rolledBack = await (await failing.handlePromise).result();
+    expect(rolledBack.outcome).toBe('rolled_back');
+    expect(rolledBack.reason).toBe('replay: scripted golden eval: fail');
+    expect(atBaseline(failing.router.state)).toBe(true);
   });
 
   it('records the candidate’s configuration bundle (digest and what it sets) when the rollout starts', async () => {
