@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import type { SetCaptureRequest } from '../../gateway/admin-api';
 import { captureSettingOf, compileCapture, redactText, type CompiledCapture } from '../../gateway/capture-redaction';
 import { capturedRequest, RequestCapturer, type NewCaptureEntry } from '../../gateway/request-capture';
+import { parseWorkerConfig, parseWorkerMessage } from '../../gateway/cluster-messages';
 import { setCaptureSchema } from '../../gateway/route-schemas';
+import { TrafficBatcher, type TrafficBatch } from '../../gateway/traffic-batch';
+import { TrafficLog } from '../../gateway/traffic-log';
 import { mulberry32 } from '../../lib/seeded-random';
 
 function rules(request: SetCaptureRequest): CompiledCapture {
@@ -121,5 +124,30 @@ describe('capturedRequest', () => {
     kept.length = 0;
     for (let i = 0; i < 100; i++) capturer.offer('chat', rules({ enabled: true }), `r${i}`, BODY);
     expect(kept).toHaveLength(100);
+  });
+});
+
+describe('captures across processes', () => {
+  it("ride in a worker's batch, already redacted, and arrive as the one-process gateway keeps them", () => {
+    const capture = rules({ enabled: true, redact: { mask: ['email'] } });
+    const body = { model: 'chat', user: 'jane@example.com', messages: [{ role: 'user', content: 'jane@example.com' }] };
+    const sent: TrafficBatch[] = [];
+    const batcher = new TrafficBatcher((batch) => sent.push(batch));
+    const direct = new TrafficLog({ epoch: 'e1' });
+    new RequestCapturer(direct, Math.random).offer('chat', capture, 'r1', body);
+    new RequestCapturer(batcher, Math.random).offer('chat', capture, 'r1', body);
+    batcher.flush();
+    const wire = JSON.stringify({ type: 'traffic', ...sent[0]! });
+    expect(wire).not.toContain('jane@example.com');
+    const message = parseWorkerMessage(JSON.parse(wire));
+    const primary = new TrafficLog({ epoch: 'e1' });
+    if (message?.type === 'traffic') for (const entry of message.captures) primary.addCapture(entry);
+    const kept = primary.capturesFor('chat', 0, 10).items;
+    expect(kept).toHaveLength(1);
+    expect({ ...kept[0], at: 'T' }).toEqual({ ...direct.capturesFor('chat', 0, 10).items[0], at: 'T' });
+    // A batch from a worker that captures nothing (or predates captures) may leave them out.
+    expect(parseWorkerMessage({ type: 'traffic', exchanges: [], pairs: [] })).toMatchObject({ captures: [] });
+    const config = { upstreamTimeoutMs: 1_000, maxBodyBytes: 1_000, capture: true };
+    expect(parseWorkerConfig(JSON.stringify(config)).capture).toBe(true);
   });
 });
