@@ -20,11 +20,15 @@
 //   PUT    /admin/routes/:route/shadow       <- SetShadowRequest  -> RouteState (idempotent)
 //   PUT    /admin/routes/:route/rollout      <- RolloutMarker     -> RouteState (idempotent; which
 //                                               rollout is in which stage on the route, for dashboards)
+//   PUT    /admin/routes/:route/capture      <- SetCaptureRequest -> RouteState (idempotent; the setting is
+//                                               replaced whole; kept when the route is redefined)
 //   GET    /admin/routes/:route/records?since=SEQ&epoch=EPOCH&limit=N -> RecordsPage (per-request records)
 //   GET    /admin/routes/:route/shadow-pairs?since=SEQ&epoch=EPOCH&limit=N -> ShadowPairsPage
 //   GET    /admin/routes/:route/answer-samples?since=SEQ&epoch=EPOCH&limit=N -> AnswerSamplesPage
 //                                               (answers kept as text: every k-th per backend; none when sampling is off)
-// Paging (all three): pass back `nextSince` and the page's `epoch`. Seqs restart in every gateway process;
+//   GET    /admin/routes/:route/captures?since=SEQ&epoch=EPOCH&limit=N -> CapturesPage
+//                                               (live chat requests kept, redacted, for replay; none when capture is off)
+// Paging (all four): pass back `nextSince` and the page's `epoch`. Seqs restart in every gateway process;
 // when `epoch` names another process, the page starts at the current process's first entry
 // (since is read as 0) and says `restarted: true`. `lost` counts entries after `since` (all
 // routes, global seq) the ring buffer overwrote before they were read.
@@ -43,6 +47,7 @@
 // Response headers: `x-rollout-backend`, `x-request-id`; an answer from the route's fallback
 // (RouteFallback) also has `x-rollout-fallback-from: <the backend that failed>`.
 import type { AnswerSample } from '../lib/answer-sample';
+import type { CaptureEntry } from '../lib/capture-entry';
 import type { CohortMatch } from '../lib/cohort-match';
 import type { ConfigBundle } from '../lib/config-bundle';
 import type { RequestRecord } from '../lib/request-record';
@@ -52,6 +57,7 @@ import type { ShadowPair } from '../lib/shadow-pair';
 export type { ShadowAnswer, ShadowPair } from '../lib/shadow-pair';
 export type { RequestRecord } from '../lib/request-record';
 export type { AnswerSample } from '../lib/answer-sample';
+export type { CaptureEntry, CapturedParams } from '../lib/capture-entry';
 
 export interface BackendSpec {
   /** Role name within the route, e.g. 'baseline' or 'candidate'. */
@@ -133,6 +139,8 @@ export interface RouteState {
   cohort: CohortRule | null;
   /** Answers live requests whose backend failed before answering (RouteFallback); null: none. */
   fallback: FallbackState | null;
+  /** Live chat requests kept (redacted) for replay (SetCaptureRequest); null: capture is off. */
+  capture: CaptureSetting | null;
   /** Increases on every effective change (a no-op PUT leaves it unchanged). */
   version: number;
   updatedAt: string;
@@ -166,6 +174,43 @@ export interface SetShadowRequest {
   enabled: boolean;
   target?: string;
   share?: number;
+}
+
+/** The built-in patterns a capture can mask in message text; each match becomes `[<name>]`, e.g. `[email]`. */
+export const CAPTURE_MASKS = ['email', 'phone', 'card', 'ipv4', 'apiKey'] as const;
+export type CaptureMask = (typeof CAPTURE_MASKS)[number];
+
+/** A custom pattern: every match of `regex` (JavaScript syntax, applied globally) becomes `replacement`. */
+export interface CapturePattern {
+  regex: string;
+  /** Default '[redacted]'. */
+  replacement?: string;
+}
+
+export interface CaptureRedaction {
+  /**
+   * Top-level request body fields removed before the request is kept (e.g. 'user', 'metadata',
+   * 'max_tokens'); 'messages' cannot be dropped. Absent: ['user', 'metadata'].
+   */
+  dropFields?: string[];
+  /** Built-in patterns replaced in every message's text (and in `user` when it is kept). */
+  mask?: CaptureMask[];
+  /** At most 20, each regex at most 200 characters; applied after the built-in masks. */
+  patterns?: CapturePattern[];
+}
+
+export interface SetCaptureRequest {
+  enabled: boolean;
+  /** Share of live chat requests kept, 0 < share <= 1 (default 1); only with enabled: true. */
+  share?: number;
+  /** Only with enabled: true; absent: the defaults (dropFields ['user', 'metadata'], nothing masked). */
+  redact?: CaptureRedaction;
+}
+
+/** A route's capture as the admin API shows it and the state file keeps it: every default filled in. */
+export interface CaptureSetting {
+  share: number;
+  redact: { dropFields: string[]; mask: CaptureMask[]; patterns: Array<Required<CapturePattern>> };
 }
 
 export interface GatewayInfo {
@@ -208,4 +253,8 @@ export interface ShadowPairsPage extends PageCursor {
 
 export interface AnswerSamplesPage extends PageCursor {
   samples: AnswerSample[];
+}
+
+export interface CapturesPage extends PageCursor {
+  captures: CaptureEntry[];
 }

@@ -5,11 +5,13 @@
 // no message or error carries it.
 import type {
   AnswerSamplesPage,
+  CapturesPage,
   GatewayInfo,
   RecordsPage,
   RolloutMarker,
   RouteDefinition,
   RouteState,
+  SetCaptureRequest,
   SetShadowRequest,
   SetWeightsRequest,
   ShadowPairsPage,
@@ -104,6 +106,11 @@ export class GatewayAdminClient {
     return this.call<RouteState>('PUT', routePath(route, '/shadow'), request);
   }
 
+  /** Turns the route's capture on (the setting replaced whole) or off. */
+  setCapture(route: string, request: SetCaptureRequest): Promise<RouteState> {
+    return this.call<RouteState>('PUT', routePath(route, '/capture'), request);
+  }
+
   markRollout(route: string, marker: RolloutMarker): Promise<RouteState> {
     return this.call<RouteState>('PUT', routePath(route, '/rollout'), marker);
   }
@@ -122,6 +129,11 @@ export class GatewayAdminClient {
 
   answerSamples(route: string, query: PageQuery): Promise<AnswerSamplesPage> {
     return this.call<AnswerSamplesPage>('GET', routePath(route, '/answer-samples') + pageQuery(query));
+  }
+
+  /** Live chat requests the route captured, redacted, oldest first. */
+  captures(route: string, query: PageQuery): Promise<CapturesPage> {
+    return this.call<CapturesPage>('GET', routePath(route, '/captures') + pageQuery(query));
   }
 
   info(): Promise<GatewayInfo> {

@@ -4,7 +4,14 @@
 // fully before changing anything, so a rejected request leaves the state untouched; a change is
 // answered only once it is in the state file (when there is one).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AnswerSamplesPage, GatewayInfo, ProcessesInfo, RecordsPage, ShadowPairsPage } from './admin-api';
+import type {
+  AnswerSamplesPage,
+  CapturesPage,
+  GatewayInfo,
+  ProcessesInfo,
+  RecordsPage,
+  ShadowPairsPage,
+} from './admin-api';
 import type { AdminAuth } from './admin-auth';
 import { InvalidRequestError, RouteNotFoundError, StateNotSavedError } from './errors';
 import { readJsonObject, requestUrl, sendError, sendJson } from './http-io';
@@ -112,6 +119,13 @@ async function handleRoutes(
       sendJson(res, 200, state);
       return;
     }
+    case 'capture': {
+      if (!allow(res, method, ['PUT'])) return;
+      const { state } = table.setCapture(route, await readJsonObject(req, deps.maxBodyBytes));
+      await durable(deps);
+      sendJson(res, 200, state);
+      return;
+    }
     case 'rollout': {
       if (!allow(res, method, ['PUT'])) return;
       const { state } = table.markRollout(route, await readJsonObject(req, deps.maxBodyBytes));
@@ -156,6 +170,19 @@ async function handleRoutes(
         restarted: page.restarted,
         lost: page.lost,
       } satisfies AnswerSamplesPage);
+      return;
+    }
+    case 'captures': {
+      if (!allow(res, method, ['GET'])) return;
+      const { since, epoch, limit } = pageParams(url, route, table);
+      const page = deps.log.capturesFor(route, since, limit, epoch);
+      sendJson(res, 200, {
+        epoch: page.epoch,
+        captures: page.items,
+        nextSince: page.nextSince,
+        restarted: page.restarted,
+        lost: page.lost,
+      } satisfies CapturesPage);
       return;
     }
     default:

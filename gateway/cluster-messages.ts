@@ -5,8 +5,9 @@
 //   primary -> worker   { type: 'routes', version, routes }      the whole route table (StoredRoute[], keys
 //                                                                included), at hello and after every change
 //   worker  -> primary  { type: 'routes-applied', version }       in force for every request from now on
-//   worker  -> primary  { type: 'traffic', exchanges, pairs, samples }  a batch (traffic-batch.ts; exchanges as
-//                                                                exchange-wire.ts arrays; answer samples):
+//   worker  -> primary  { type: 'traffic', exchanges, pairs, samples, captures }  a batch (traffic-batch.ts;
+//                                                                exchanges as exchange-wire.ts arrays; answer
+//                                                                samples; captured requests, already redacted):
 //                                                                the primary numbers, stamps and records them
 //   worker  -> primary  { type: 'failed', message }               cannot serve (e.g. a bad table); exits
 //   primary -> worker   { type: 'connection', id } + a socket     a client connection to serve (the primary
@@ -23,6 +24,7 @@
 import { z } from 'zod';
 import type { AnswerSamplingOptions, NewAnswerSample } from './answer-sampler';
 import type { NewShadowPair } from './exchange-recorder';
+import type { NewCaptureEntry } from './request-capture';
 import type { WireExchange } from './exchange-wire';
 import type { StoredRoute } from './route-table';
 import { parseOrThrow } from './zod-errors';
@@ -38,7 +40,13 @@ export type WorkerMessage =
   | { type: 'hello' }
   | { type: 'routes-applied'; version: number }
   | { type: 'connection-taken'; id: number }
-  | { type: 'traffic'; exchanges: WireExchange[]; pairs: NewShadowPair[]; samples: NewAnswerSample[] }
+  | {
+      type: 'traffic';
+      exchanges: WireExchange[];
+      pairs: NewShadowPair[];
+      samples: NewAnswerSample[];
+      captures: NewCaptureEntry[];
+    }
   | { type: 'failed'; message: string }
   | { type: 'stopped' };
 
@@ -64,6 +72,8 @@ const workerMessageSchema = z.discriminatedUnion('type', [
     pairs: z.array(z.unknown()),
     // A batch without samples (sampling off) may leave them out.
     samples: z.array(z.unknown()).default([]),
+    // Likewise captures (capture off, or a worker that predates them).
+    captures: z.array(z.unknown()).default([]),
   }),
   z.object({ type: z.literal('failed'), message: z.string() }),
   z.object({ type: z.literal('stopped') }),
@@ -89,6 +99,8 @@ export interface WorkerConfig {
   clientBodyTimeoutMs?: number;
   /** Answers kept as text and sent with the batches; absent: none. */
   answerSampling?: AnswerSamplingOptions;
+  /** Live requests of routes with capture on are kept and sent with the batches; absent: none (--capture-capacity 0). */
+  capture?: boolean;
 }
 
 const positiveInt = z.number().int().positive();
@@ -101,6 +113,7 @@ const workerConfigSchema = z.strictObject({
   answerSampling: z
     .strictObject({ every: positiveInt, maxAnswerChars: positiveInt, maxRequestChars: positiveInt })
     .optional(),
+  capture: z.boolean().optional(),
 }) satisfies z.ZodType<WorkerConfig>;
 
 /** Throws, naming the field, when the environment does not hold a valid config. */

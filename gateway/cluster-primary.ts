@@ -34,7 +34,7 @@ import { decodeExchange } from './exchange-wire';
 import { DEFAULT_MAX_BODY_BYTES } from './http-io';
 import { GatewayMetrics } from './metrics';
 import { openRouteTable } from './route-setup';
-import { answerSamplingOf, trafficLogFor, type GatewayHandle, type GatewayOptions } from './server';
+import { answerSamplingOf, capturingOf, trafficLogFor, type GatewayHandle, type GatewayOptions } from './server';
 import { TableSync } from './table-sync';
 import { listenOn, originOf } from '../lib/listen';
 
@@ -95,6 +95,7 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
   };
   const answerSampling = answerSamplingOf(options);
   if (answerSampling) workerConfig.answerSampling = answerSampling;
+  if (capturingOf(options)) workerConfig.capture = true;
 
   const metrics = new GatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const { table, store } = await openRouteTable(options, metrics, log);
@@ -244,6 +245,7 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
         for (const exchange of message.exchanges) recorder.add(decodeExchange(exchange));
         for (const pair of message.pairs) traffic.addPair(pair);
         for (const sample of message.samples) traffic.addSample(sample);
+        for (const capture of message.captures) traffic.addCapture(capture);
         return;
       case 'hello':
         sync.join(worker.id);

@@ -30,7 +30,7 @@ export async function runClusterWorker(): Promise<void> {
   const batcher = new TrafficBatcher((batch) => send({ type: 'traffic', ...batch }));
   const dataPlane = createDataPlane(
     new RouteTable(),
-    { recorder: batcher, pairs: batcher, samples: batcher },
+    { recorder: batcher, pairs: batcher, samples: batcher, captures: batcher },
     { ...config, random: Math.random },
   );
   let serving = false;

@@ -1,5 +1,5 @@
 // The data plane as a node:http server: the OpenAI-compatible API and /healthz, over a route
-// table and three sinks (exchanges, shadow pairs, answer samples). The one-process gateway gives it its own table
+// table and four sinks (exchanges, shadow pairs, answer samples, captured requests). The one-process gateway gives it its own table
 // and recorder; a cluster worker gives it the table the primary sent and a batcher that
 // forwards to the primary (cluster-worker.ts).
 import { createServer } from 'node:http';
@@ -8,6 +8,7 @@ import { handleInference } from './data-plane';
 import type { DataPlaneDeps } from './data-plane';
 import { AnswerSampler, type AnswerSamplingOptions, type SampleSink } from './answer-sampler';
 import type { ExchangeSink, PairSink } from './exchange-recorder';
+import { RequestCapturer, type CaptureSink } from './request-capture';
 import {
   answerClientError,
   DEFAULT_CLIENT_BODY_TIMEOUT_MS,
@@ -30,6 +31,8 @@ export interface DataPlaneOptions {
   random: () => number;
   /** Answers kept as text (answer-sampler.ts); absent: none. */
   answerSampling?: AnswerSamplingOptions;
+  /** Live requests of routes with capture on are kept (request-capture.ts); absent or false: none. */
+  capture?: boolean;
 }
 
 export interface DataPlane {
@@ -42,7 +45,7 @@ export interface DataPlane {
 
 export function createDataPlane(
   table: RouteTable,
-  sinks: { recorder: ExchangeSink; pairs: PairSink; samples: SampleSink },
+  sinks: { recorder: ExchangeSink; pairs: PairSink; samples: SampleSink; captures: CaptureSink },
   options: DataPlaneOptions,
 ): DataPlane {
   const closing = new AbortController();
@@ -62,6 +65,7 @@ export function createDataPlane(
     recorder: sinks.recorder,
     log: sinks.pairs,
     sampler,
+    capturer: options.capture ? new RequestCapturer(sinks.captures, options.random) : null,
     shadow,
     upstream,
     upstreamTimeoutMs: options.upstreamTimeoutMs,

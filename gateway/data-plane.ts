@@ -16,6 +16,7 @@ import { inspectOutcome } from './inspect-outcome';
 import type { InspectedAnswer } from './inspect-outcome';
 import { requestMessages } from './request-messages';
 import type { ResolvedFallback, ResolvedRoute, RouteTable } from './route-table';
+import type { RequestCapturer } from './request-capture';
 import type { ShadowMirror } from './shadow-mirror';
 import { bucketOf, chooseByBucket, stickinessKey } from './stickiness';
 import { cohortProbe } from './cohort-probe';
@@ -28,6 +29,8 @@ export interface DataPlaneDeps {
   log: PairSink;
   /** Keeps answers as text for the canary's behavioral check; null when sampling is off. */
   sampler: AnswerSampler | null;
+  /** Keeps live chat requests of routes with capture on, redacted; null when capturing is off (--capture-capacity 0). */
+  capturer: RequestCapturer | null;
   shadow: ShadowMirror;
   upstream: UpstreamClient;
   upstreamTimeoutMs: number;
@@ -120,6 +123,9 @@ export async function handleInference(
   if (!fallingBack) finishClientResponse(res, outcome, backend.name);
   const answer = recordLive(call, backend, outcome, fallingBack ? fallback.backend.name : undefined, undefined);
   if (fallingBack) await answerOnFallback(call, fallback, backend.name);
+  // After the answer, so redaction never delays it; a route without capture pays one null check.
+  if (route.captureRules !== null && deps.capturer && path === 'chat/completions')
+    deps.capturer.offer(route.route, route.captureRules, requestId, body);
 
   if (shadowRun) {
     const primary = primaryAnswer(backend.name, outcome, answer);

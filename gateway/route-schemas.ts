@@ -5,12 +5,15 @@
 import { z } from 'zod';
 import { cohortMatchSchema } from '../lib/cohort-match';
 import { configBundleSchema } from '../lib/config-bundle';
+import { CAPTURE_MASKS } from './admin-api';
 import type {
   BackendSpec,
+  CaptureRedaction,
   CohortRule,
   RolloutMarker,
   RouteDefinition,
   RouteFallback,
+  SetCaptureRequest,
   SetShadowRequest,
   SetWeightsRequest,
 } from './admin-api';
@@ -112,3 +115,70 @@ export const rolloutMarkerSchema = z.strictObject({
   rollout: z.string().regex(MARKER_PATTERN, `must match ${MARKER_PATTERN.source}`),
   stage: z.string().regex(MARKER_PATTERN, `must match ${MARKER_PATTERN.source}`),
 }) satisfies z.ZodType<RolloutMarker>;
+
+/** Compiled once per route change and run on every captured request: bounded in number and length. */
+export const MAX_CAPTURE_PATTERNS = 20;
+export const MAX_CAPTURE_PATTERN_CHARS = 200;
+const MAX_DROP_FIELDS = 50;
+const FIELD_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+const captureRedactionSchema = z.strictObject({
+  dropFields: z
+    .array(z.string().regex(FIELD_NAME_PATTERN, `must match ${FIELD_NAME_PATTERN.source}`))
+    .max(MAX_DROP_FIELDS, `must list at most ${MAX_DROP_FIELDS} fields`)
+    .optional(),
+  mask: z.array(z.enum(CAPTURE_MASKS, `must be one of ${CAPTURE_MASKS.join(', ')}`)).optional(),
+  patterns: z
+    .array(
+      z.strictObject({
+        regex: z
+          .string('must be a string')
+          .min(1, 'must be a non-empty string')
+          .max(MAX_CAPTURE_PATTERN_CHARS, `must be at most ${MAX_CAPTURE_PATTERN_CHARS} characters`),
+        replacement: z.string('must be a string').max(200, 'must be at most 200 characters').optional(),
+      }),
+    )
+    .max(MAX_CAPTURE_PATTERNS, `must list at most ${MAX_CAPTURE_PATTERNS} patterns`)
+    .optional(),
+}) satisfies z.ZodType<CaptureRedaction>;
+
+export const setCaptureSchema = z
+  .strictObject({
+    enabled: z.boolean('must be a boolean'),
+    share: z.number('must be a number').gt(0, 'must be > 0').max(1, 'must be <= 1').optional(),
+    redact: captureRedactionSchema.optional(),
+  })
+  .superRefine((request, ctx) => {
+    // Settings that would be dropped by enabled: false are refused, not silently forgotten.
+    if (!request.enabled) {
+      for (const field of ['share', 'redact'] as const) {
+        if (request[field] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [field], message: 'is only allowed with enabled: true' });
+      }
+    }
+    request.redact?.dropFields?.forEach((field, index) => {
+      if (field === 'messages')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['redact', 'dropFields', index],
+          message: "'messages' is what a capture keeps and cannot be dropped",
+        });
+    });
+    request.redact?.patterns?.forEach(({ regex }, index) => {
+      const problem = regexProblem(regex);
+      if (problem !== null)
+        ctx.addIssue({ code: 'custom', path: ['redact', 'patterns', index, 'regex'], message: problem });
+    });
+  }) satisfies z.ZodType<SetCaptureRequest>;
+
+/** Why `source` cannot be a capture pattern, or null when it can. */
+function regexProblem(source: string): string | null {
+  let regex: RegExp;
+  try {
+    regex = new RegExp(source, 'g');
+  } catch (error) {
+    return `is not a valid regular expression (${(error as Error).message})`;
+  }
+  // A pattern matching nothing at all would put its replacement between every two characters.
+  return regex.test('') ? 'must not match the empty string' : null;
+}

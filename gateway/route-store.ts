@@ -29,6 +29,7 @@ const stateFileSchema = z.strictObject({
       rollout: z.unknown().optional(),
       cohort: z.unknown().optional(),
       fallback: z.unknown().optional(),
+      capture: z.unknown().optional(),
       version: z.number(),
       updatedAt: z.string(),
     }),

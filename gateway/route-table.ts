@@ -4,6 +4,7 @@
 // that changes nothing leaves `version` alone, which makes every admin PUT idempotent.
 import type {
   BackendSpec,
+  CaptureSetting,
   CohortRule,
   FallbackState,
   RolloutMarker,
@@ -18,12 +19,14 @@ import type {
 import { cohortMatcher, type CohortMatch, type CohortMatcher } from '../lib/cohort-match';
 import { configDigest, type ConfigBundle } from '../lib/config-bundle';
 import stableStringify from 'fast-json-stable-stringify';
+import { captureSettingOf, compileCapture, type CompiledCapture } from './capture-redaction';
 import { InvalidRequestError, RouteConflictError, RouteNotFoundError } from './errors';
 import {
   assertRouteName,
   cohortRuleSchema,
   rolloutMarkerSchema,
   routeDefinitionSchema,
+  setCaptureSchema,
   setShadowSchema,
   setWeightsSchema,
 } from './route-schemas';
@@ -43,6 +46,10 @@ export interface ResolvedRoute {
   inCohort: CohortMatcher | null;
   /** Where a live request goes when its backend fails before answering; null: the failure is the answer. */
   fallback: Readonly<ResolvedFallback> | null;
+  /** Live chat requests kept for replay; null: capture is off. */
+  capture: Readonly<CaptureSetting> | null;
+  /** `capture`'s rules compiled once per route version, so a captured request compiles nothing; null without capture. */
+  captureRules: CompiledCapture | null;
   version: number;
 }
 
@@ -66,6 +73,8 @@ export interface StoredRoute {
   cohort?: CohortRule;
   /** Absent when the route has none (and in files written before fallbacks). */
   fallback?: RouteFallback;
+  /** Absent when capture is off (and in files written before captures). */
+  capture?: CaptureSetting;
   version: number;
   updatedAt: string;
 }
@@ -83,7 +92,7 @@ interface RouteEntry extends ResolvedRoute {
 }
 
 /** What a mutation decides; the version, update time and prepared matcher are the table's to add. */
-type RouteContent = Omit<ResolvedRoute, 'version' | 'inCohort'>;
+type RouteContent = Omit<ResolvedRoute, 'version' | 'inCohort' | 'captureRules'>;
 
 const SHADOW_OFF: ShadowState = { enabled: false, target: null, share: 0 };
 
@@ -135,6 +144,7 @@ export class RouteTable {
         rollout: null,
         cohort: null,
         fallback,
+        capture: null,
       });
     }
 
@@ -160,6 +170,8 @@ export class RouteTable {
       rollout: existing.rollout,
       cohort: cohortOver(existing.cohort, backends),
       fallback,
+      // The operator's choice, not the rollout's: a rollout redefining the backends keeps it.
+      capture: existing.capture,
     });
   }
 
@@ -211,6 +223,13 @@ export class RouteTable {
     return this.commit(route, existing, { ...existing, rollout: { rollout: marker.rollout, stage: marker.stage } });
   }
 
+  /** Turns capture on with the given share and redaction (the setting replaced whole), or off. */
+  setCapture(route: string, body: unknown): MutationResult {
+    const existing = this.entry(route);
+    const capture = captureSettingOf(parseOrThrow(setCaptureSchema, body));
+    return this.commit(route, existing, { ...existing, capture });
+  }
+
   /** Every route with its upstream credentials, for the state file. */
   snapshot(): StoredRoute[] {
     return [...this.routes.values()].map((entry) => ({
@@ -221,6 +240,7 @@ export class RouteTable {
       ...(entry.rollout && { rollout: { ...entry.rollout } }),
       ...(entry.cohort && { cohort: copyCohort(entry.cohort) }),
       ...(entry.fallback && { fallback: copyFallback(entry.fallback) }),
+      ...(entry.capture && { capture: copyCapture(entry.capture) }),
       version: entry.version,
       updatedAt: entry.updatedAt,
     }));
@@ -256,6 +276,8 @@ export class RouteTable {
     if (!Number.isInteger(saved.version) || saved.version < 1)
       throw new InvalidRequestError('version', `must be a positive integer, got ${saved.version}`);
     const rollout = saved.rollout === undefined ? null : parseOrThrow(rolloutMarkerSchema, saved.rollout);
+    // Checked as a PUT of the same setting would be: a hand-edited pattern that does not compile fails the start.
+    const capture = saved.capture === undefined ? null : restoredCapture(saved.capture);
     const existing = this.routes.get(route);
     const entry: RouteEntry = {
       route,
@@ -266,6 +288,8 @@ export class RouteTable {
       cohort,
       inCohort: cohort && cohortMatcher(cohort.match),
       fallback,
+      capture,
+      captureRules: capture && compileCapture(capture),
       version: saved.version,
       updatedAt: saved.updatedAt,
     };
@@ -290,6 +314,8 @@ export class RouteTable {
       cohort: next.cohort,
       inCohort: next.cohort && cohortMatcher(next.cohort.match),
       fallback: next.fallback,
+      capture: next.capture,
+      captureRules: next.capture && compileCapture(next.capture),
       version: (existing?.version ?? 0) + 1,
       updatedAt: new Date().toISOString(),
     };
@@ -353,7 +379,13 @@ function sameContent(a: RouteContent, b: RouteContent): boolean {
     a.shadow.enabled === b.shadow.enabled && a.shadow.target === b.shadow.target && a.shadow.share === b.shadow.share;
   const sameRollout = a.rollout?.rollout === b.rollout?.rollout && a.rollout?.stage === b.rollout?.stage;
   return (
-    sameBackends && sameWeights && sameShadow && sameRollout && sameCohort(a, b) && sameFallback(a.fallback, b.fallback)
+    sameBackends &&
+    sameWeights &&
+    sameShadow &&
+    sameRollout &&
+    sameCohort(a, b) &&
+    sameFallback(a.fallback, b.fallback) &&
+    stableStringify(a.capture) === stableStringify(b.capture)
   );
 }
 
@@ -412,6 +444,24 @@ function copyCohort(cohort: Readonly<CohortRule>): CohortRule {
   return JSON.parse(JSON.stringify(cohort)) as CohortRule;
 }
 
+/** A saved capture, checked as a PUT of the same setting would be: a pattern that does not compile fails the start. */
+function restoredCapture(saved: unknown): CaptureSetting {
+  if (typeof saved !== 'object' || saved === null || Array.isArray(saved))
+    throw new InvalidRequestError('capture', 'must be an object');
+  try {
+    return captureSettingOf(parseOrThrow(setCaptureSchema, { ...saved, enabled: true }, 'capture'))!;
+  } catch (error) {
+    // Named from the route, as the file holds it: `capture.redact.patterns[0].regex`.
+    if (error instanceof InvalidRequestError) throw new InvalidRequestError(`capture.${error.field}`, error.detail);
+    throw error;
+  }
+}
+
+/** Parsed JSON all the way down: a JSON copy is a deep one. */
+function copyCapture(capture: Readonly<CaptureSetting>): CaptureSetting {
+  return JSON.parse(JSON.stringify(capture)) as CaptureSetting;
+}
+
 /** A backend as the admin API shows it: without its apiKey, with its bundle's digest. */
 function shownBackend({ apiKey: _secret, ...shown }: BackendSpec): ShownBackend {
   const digest = configDigest(shown.config);
@@ -435,6 +485,7 @@ function toState(entry: RouteEntry): RouteState {
     rollout: entry.rollout && { ...entry.rollout },
     cohort: entry.cohort && copyCohort(entry.cohort),
     fallback: entry.fallback && fallbackState(entry.fallback),
+    capture: entry.capture && copyCapture(entry.capture),
     version: entry.version,
     updatedAt: entry.updatedAt,
   };

@@ -14,7 +14,7 @@ import { DEFAULT_MAX_BODY_BYTES } from './http-io';
 import { GatewayMetrics } from './metrics';
 import { openRouteTable } from './route-setup';
 import type { RouteTable } from './route-table';
-import { TrafficLog } from './traffic-log';
+import { DEFAULT_CAPTURE_CAPACITY, TrafficLog } from './traffic-log';
 import { listenOn } from '../lib/listen';
 
 /** /admin/info of a one-process gateway: the data plane runs in this process, no workers. */
@@ -51,6 +51,11 @@ export interface GatewayOptions {
   answerSampleEvery?: number;
   /** Answer samples kept, all routes (default 2,000). */
   answerSamplesCapacity?: number;
+  /**
+   * Captured live chat requests kept for /admin/routes/:route/captures, all routes (default 10,000);
+   * 0: none, and nothing is done per request whatever the routes' capture settings say.
+   */
+  captureCapacity?: number;
   /** Characters of each sampled answer kept, its start and end when longer (default 2,000). */
   answerSampleChars?: number;
   /** Whole-exchange timeout for a live upstream call before it becomes a 502 (default 60 s). */
@@ -103,7 +108,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const answerSampling = answerSamplingOf(options);
   const dataPlane = createDataPlane(
     table,
-    { recorder, pairs: traffic, samples: traffic },
+    { recorder, pairs: traffic, samples: traffic, captures: traffic },
     {
       upstreamTimeoutMs: options.upstreamTimeoutMs ?? 60_000,
       shadowTimeoutMs: options.shadowTimeoutMs,
@@ -112,6 +117,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       clientBodyTimeoutMs: options.clientBodyTimeoutMs,
       random: options.random ?? Math.random,
       ...(answerSampling ? { answerSampling } : {}),
+      capture: capturingOf(options),
     },
   );
   const admin = await startAdminPlane(
@@ -170,7 +176,13 @@ export function trafficLogFor(options: GatewayOptions): TrafficLog {
     records: options.recordsCapacity,
     shadowPairs: options.shadowPairsCapacity,
     answerSamples: options.answerSamplesCapacity,
+    captures: options.captureCapacity,
   });
+}
+
+/** Whether the data plane captures at all: --capture-capacity 0 turns it off for every route. */
+export function capturingOf(options: GatewayOptions): boolean {
+  return (options.captureCapacity ?? DEFAULT_CAPTURE_CAPACITY) > 0;
 }
 
 /** The answer sampling the options ask for; null when it is off. */

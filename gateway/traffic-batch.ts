@@ -1,4 +1,4 @@
-// A data-plane worker's sink for traffic (cluster-worker.ts): exchanges, shadow pairs and answer samples are
+// A data-plane worker's sink for traffic (cluster-worker.ts): exchanges, shadow pairs, answer samples and captures are
 // collected and handed to `send` as one batch at most `maxDelayMs` after the first item of the
 // batch, or as soon as it holds `maxItems`, so the IPC cost (one message, one serialization) is
 // paid per batch, not per request. The worker also flushes on shutdown.
@@ -6,6 +6,7 @@ import type { NewAnswerSample, SampleSink } from './answer-sampler';
 import type { ExchangeEntry, ExchangeSink, NewShadowPair, PairSink } from './exchange-recorder';
 import { exchangeOf } from './exchange-recorder';
 import { encodeExchange, type WireExchange } from './exchange-wire';
+import type { CaptureSink, NewCaptureEntry } from './request-capture';
 
 export const BATCH_MAX_ITEMS = 256;
 export const BATCH_MAX_DELAY_MS = 25;
@@ -15,12 +16,15 @@ export interface TrafficBatch {
   exchanges: WireExchange[];
   pairs: NewShadowPair[];
   samples: NewAnswerSample[];
+  /** Redacted in the worker: the unredacted request never crosses the channel. */
+  captures: NewCaptureEntry[];
 }
 
-export class TrafficBatcher implements ExchangeSink, PairSink, SampleSink {
+export class TrafficBatcher implements ExchangeSink, PairSink, SampleSink, CaptureSink {
   private exchanges: WireExchange[] = [];
   private pairs: NewShadowPair[] = [];
   private samples: NewAnswerSample[] = [];
+  private captures: NewCaptureEntry[] = [];
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -46,9 +50,14 @@ export class TrafficBatcher implements ExchangeSink, PairSink, SampleSink {
     this.added();
   }
 
+  addCapture(entry: NewCaptureEntry): void {
+    this.captures.push(entry);
+    this.added();
+  }
+
   /** Items waiting for the next batch. */
   get pending(): number {
-    return this.exchanges.length + this.pairs.length + this.samples.length;
+    return this.exchanges.length + this.pairs.length + this.samples.length + this.captures.length;
   }
 
   /** Sends what is waiting now (nothing when empty). */
@@ -58,10 +67,16 @@ export class TrafficBatcher implements ExchangeSink, PairSink, SampleSink {
       this.timer = null;
     }
     if (this.pending === 0) return;
-    const batch: TrafficBatch = { exchanges: this.exchanges, pairs: this.pairs, samples: this.samples };
+    const batch: TrafficBatch = {
+      exchanges: this.exchanges,
+      pairs: this.pairs,
+      samples: this.samples,
+      captures: this.captures,
+    };
     this.exchanges = [];
     this.pairs = [];
     this.samples = [];
+    this.captures = [];
     this.send(batch);
   }
 

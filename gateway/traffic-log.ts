@@ -1,17 +1,20 @@
 // The gateway's bounded memory of recent traffic: one record per upstream exchange (live and
-// shadow), one pair per mirrored request and the answers kept as text (answer-sampler.ts). All
+// shadow), one pair per mirrored request, the answers kept as text (answer-sampler.ts) and the
+// live requests captured for replay (request-capture.ts; memory only, like the rest). All
 // are ring buffers with a global seq, paged per
 // route by the admin API. Seqs restart at 1 in every process, so each entry also carries the
 // process's epoch: a reader holding a seq from another epoch is across a restart.
 import { randomBytes } from 'node:crypto';
-import type { AnswerSample, RequestRecord, ShadowPair } from './admin-api';
+import type { AnswerSample, CaptureEntry, RequestRecord, ShadowPair } from './admin-api';
 import type { NewAnswerSample } from './answer-sampler';
+import type { NewCaptureEntry } from './request-capture';
 import { SeqRingBuffer } from './seq-ring-buffer';
 import type { Page } from './seq-ring-buffer';
 
 export const DEFAULT_RECORDS_CAPACITY = 10_000;
 export const DEFAULT_SHADOW_PAIRS_CAPACITY = 2_000;
 export const DEFAULT_ANSWER_SAMPLES_CAPACITY = 2_000;
+export const DEFAULT_CAPTURE_CAPACITY = 10_000;
 
 /** A new id for every gateway process start: time-ordered prefix, random suffix. */
 export function newEpoch(now = Date.now()): string {
@@ -28,12 +31,17 @@ export class TrafficLog {
   private readonly records: SeqRingBuffer<RequestRecord>;
   private readonly pairs: SeqRingBuffer<ShadowPair>;
   private readonly samples: SeqRingBuffer<AnswerSample>;
+  private readonly captures: SeqRingBuffer<CaptureEntry>;
   readonly epoch: string;
 
-  constructor(options: { records?: number; shadowPairs?: number; answerSamples?: number; epoch?: string } = {}) {
+  constructor(
+    options: { records?: number; shadowPairs?: number; answerSamples?: number; captures?: number; epoch?: string } = {},
+  ) {
     this.records = new SeqRingBuffer<RequestRecord>(options.records ?? DEFAULT_RECORDS_CAPACITY);
     this.pairs = new SeqRingBuffer<ShadowPair>(options.shadowPairs ?? DEFAULT_SHADOW_PAIRS_CAPACITY);
     this.samples = new SeqRingBuffer<AnswerSample>(options.answerSamples ?? DEFAULT_ANSWER_SAMPLES_CAPACITY);
+    // Capacity 0 turns capturing off (the data plane then has no capturer): one slot that stays empty.
+    this.captures = new SeqRingBuffer<CaptureEntry>(Math.max(1, options.captures ?? DEFAULT_CAPTURE_CAPACITY));
     this.epoch = options.epoch ?? newEpoch();
   }
 
@@ -101,6 +109,24 @@ export class TrafficLog {
     }));
   }
 
+  addCapture(entry: NewCaptureEntry): CaptureEntry {
+    const { epoch } = this;
+    return this.captures.pushBuilt((seq) => {
+      const built: CaptureEntry = {
+        seq,
+        epoch,
+        route: entry.route,
+        requestId: entry.requestId,
+        at: entry.at,
+        messages: entry.messages,
+        params: entry.params,
+      };
+      if (entry.user !== undefined) built.user = entry.user;
+      if (entry.metadata !== undefined) built.metadata = entry.metadata;
+      return built;
+    });
+  }
+
   /** `epoch`: the epoch the reader's `since` belongs to (omitted: this one). */
   recordsFor(route: string, since: number, limit: number, epoch?: string): EpochPage<RequestRecord> {
     return this.page(this.records, route, since, limit, epoch);
@@ -112,6 +138,10 @@ export class TrafficLog {
 
   samplesFor(route: string, since: number, limit: number, epoch?: string): EpochPage<AnswerSample> {
     return this.page(this.samples, route, since, limit, epoch);
+  }
+
+  capturesFor(route: string, since: number, limit: number, epoch?: string): EpochPage<CaptureEntry> {
+    return this.page(this.captures, route, since, limit, epoch);
   }
 
   private page<T extends { seq: number; route: string }>(

@@ -31,11 +31,16 @@ function canaryTable(): RouteTable {
   table.define('chat', { backends: [BASELINE, CANDIDATE] });
   table.setWeights('chat', { weights: { baseline: 60, candidate: 40 } });
   table.setShadow('chat', { enabled: true, target: 'candidate', share: 0.5 });
+  table.setCapture('chat', {
+    enabled: true,
+    share: 0.5,
+    redact: { mask: ['email'], patterns: [{ regex: 'ORD-\\d+' }] },
+  });
   return table;
 }
 
 describe('route state file', () => {
-  it('round-trips every route with weights, shadow, version, updatedAt and API keys, mode 0600', async () => {
+  it('round-trips every route with weights, shadow, capture, version, updatedAt and API keys, mode 0600', async () => {
     const table = canaryTable();
     await writeRouteState(file, table.snapshot());
     expect(statSync(file).mode & 0o777).toBe(0o600);

@@ -411,3 +411,93 @@ describe('RouteTable cohort', () => {
     );
   });
 });
+
+describe('RouteTable.setCapture', () => {
+  const REDACT = {
+    dropFields: ['user'],
+    mask: ['card' as const, 'email' as const],
+    patterns: [{ regex: 'ORD-\\d+' }],
+  };
+
+  it('turns capture on with every default filled in, compiled once, and off again with null', () => {
+    const table = tableWithRoute();
+    expect(table.get('chat').capture).toBeNull();
+    expect(table.resolve('chat')?.captureRules).toBeNull();
+    const on = table.setCapture('chat', { enabled: true });
+    expect(on).toMatchObject({ changed: true, state: { version: 2 } });
+    expect(on.state.capture).toEqual({
+      share: 1,
+      redact: { dropFields: ['user', 'metadata'], mask: [], patterns: [] },
+    });
+    const set = table.setCapture('chat', { enabled: true, share: 0.25, redact: REDACT });
+    // Masks in their fixed order, patterns with the default replacement.
+    expect(set.state.capture).toEqual({
+      share: 0.25,
+      redact: {
+        dropFields: ['user'],
+        mask: ['email', 'card'],
+        patterns: [{ regex: 'ORD-\\d+', replacement: '[redacted]' }],
+      },
+    });
+    expect(table.resolve('chat')?.captureRules?.replacers).toHaveLength(3);
+    expect(table.setCapture('chat', { enabled: true, share: 0.25, redact: REDACT }).changed).toBe(false);
+    const off = table.setCapture('chat', { enabled: false });
+    expect(off.state.capture).toBeNull();
+    expect(table.resolve('chat')?.captureRules).toBeNull();
+  });
+
+  it('refuses bad settings, naming the field, and changes nothing', () => {
+    const table = tableWithRoute();
+    table.setCapture('chat', { enabled: true, share: 0.5 });
+    const refused = (body: unknown, field: string) =>
+      expectRejected(table, () => table.setCapture('chat', body), InvalidRequestError, field);
+    refused({ enabled: true, share: 0 }, 'share');
+    refused({ enabled: true, share: 1.5 }, 'share');
+    refused({ enabled: true, share: '1' }, 'share');
+    refused({ enabled: 'yes' }, 'enabled');
+    refused({ enabled: false, share: 0.5 }, 'share');
+    refused({ enabled: true, sample: 0.5 }, 'sample');
+    refused({ enabled: true, redact: { mask: ['email', 'ssn'] } }, 'redact.mask[1]');
+    refused({ enabled: true, redact: { drop: ['user'] } }, 'redact.drop');
+    refused({ enabled: true, redact: { dropFields: ['messages'] } }, 'redact.dropFields[0]');
+    refused({ enabled: true, redact: { dropFields: ['a b'] } }, 'redact.dropFields[0]');
+    refused({ enabled: true, redact: { patterns: [{ regex: 'ok' }, { regex: '([a-z' }] } }, 'redact.patterns[1].regex');
+    refused({ enabled: true, redact: { patterns: [{ regex: 'x*' }] } }, 'redact.patterns[0].regex');
+    refused({ enabled: true, redact: { patterns: [{ regex: 'a'.repeat(201) }] } }, 'redact.patterns[0].regex');
+    refused({ enabled: true, redact: { patterns: [{ regex: 'a', flags: 'i' }] } }, 'redact.patterns[0].flags');
+    const many = Array.from({ length: 21 }, (_, i) => ({ regex: `p${i}` }));
+    refused({ enabled: true, redact: { patterns: many } }, 'redact.patterns');
+    expect(() => table.setCapture('chat', { enabled: true, redact: { patterns: many.slice(0, 20) } })).not.toThrow();
+    expect(() => new RouteTable().setCapture('ghost', { enabled: true })).toThrow(RouteNotFoundError);
+  });
+
+  it('is kept when the route is redefined, dropped with the route, and kept in the state file', () => {
+    const table = tableWithRoute();
+    const { state } = table.setCapture('chat', { enabled: true, share: 0.5, redact: REDACT });
+    const redefined = table.define('chat', { backends: [BASELINE, { ...CANDIDATE, model: 'sim-c' }] });
+    expect(redefined.state.capture).toEqual(state.capture);
+    expect(table.resolve('chat')?.captureRules).not.toBeNull();
+
+    const [saved] = JSON.parse(JSON.stringify(table.snapshot())) as ReturnType<RouteTable['snapshot']>;
+    expect(saved!.capture).toEqual(state.capture);
+    const restored = new RouteTable();
+    restored.restore(saved!);
+    expect(restored.get('chat')).toEqual(table.get('chat'));
+    expect(restored.resolve('chat')?.captureRules?.share).toBe(0.5);
+    const { capture: _capture, ...older } = saved!;
+    const fromOlder = new RouteTable();
+    fromOlder.restore(older);
+    expect(fromOlder.get('chat').capture).toBeNull();
+    const bad = {
+      ...saved!.capture!,
+      redact: { ...saved!.capture!.redact, patterns: [{ regex: '(', replacement: 'x' }] },
+    };
+    expect(() => new RouteTable().restore({ ...saved!, capture: bad })).toThrow(
+      /capture\.redact\.patterns\[0\]\.regex/,
+    );
+
+    table.remove('chat');
+    table.define('chat', { backends: [BASELINE] });
+    expect(table.get('chat').capture).toBeNull();
+  });
+});
