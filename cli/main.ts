@@ -29,6 +29,8 @@ import {
 import { parseDurationMs } from '../plan/duration';
 import { loadPlanFile } from '../plan/load';
 import { PlanValidationError } from '../plan/schema';
+import { runCapture } from './capture-command';
+import { GatewayRefusedError, GatewayUnreachableError } from '../gateway/admin-client';
 import { describePlan } from './plan-check';
 import { EXIT_CODES, formatAuditEntry, formatEvent, formatResult, formatStatus } from './format';
 import { CliError } from './cli-error';
@@ -62,6 +64,12 @@ const USAGE = `usage: rollout <command> [options]
   report <id> [--out FILE]                   write the rollout report (one self-contained HTML file:
                                               stages, gates, guardrails over time, evals) from
                                               Temporal's histories (no worker needed once closed)
+  capture <route> --enable [--share S] [--mask email,phone,card,ipv4,apiKey|all|none] | --disable
+                                              capture a share of the route's live chat requests at
+                                              the gateway, redacted before they are kept (default:
+                                              every request, every mask, no user field)
+  capture <route> --out FILE [--limit N]     write the captured requests as a dataset for
+                                              stages.replay (or a golden dataset to complete)
   plan check <plan> [--json] [--as USER]     validate a plan and show its stages and timings;
                                               --json prints the workflow input for the temporal CLI
   up [--simulators]                          run the embedded stack (Temporal dev server + UI,
@@ -89,6 +97,12 @@ const options = {
   since: { type: 'string' },
   approver: { type: 'string' },
   simulators: { type: 'boolean' },
+  limit: { type: 'string' },
+  enable: { type: 'boolean' },
+  disable: { type: 'boolean' },
+  share: { type: 'string' },
+  mask: { type: 'string' },
+  'admin-url': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -247,6 +261,9 @@ async function main(argv: string[]): Promise<number> {
         await close();
       }
     }
+    case 'capture':
+      console.log(await runCapture(need(rest[0], 'a route'), values));
+      return 0;
     case 'report': {
       const id = need(rest[0], 'a rollout id');
       const { client, close } = await connectTemporal();
@@ -382,7 +399,9 @@ main(process.argv.slice(2)).then(
       error instanceof RolloutCommandError ||
       error instanceof TemporalUnreachableError ||
       error instanceof TemporalConfigError ||
-      error instanceof PlanValidationError
+      error instanceof PlanValidationError ||
+      error instanceof GatewayRefusedError ||
+      error instanceof GatewayUnreachableError
     )
       console.error(`rollout: ${error.message}`);
     else console.error(error);

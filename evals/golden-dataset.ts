@@ -17,6 +17,18 @@ const item = z.strictObject({
   match: z.enum(['exact', 'contains', 'regex']).default('contains'),
   schema: z.record(z.string(), z.unknown()).optional(),
   tags: z.array(z.string()).default([]),
+  /**
+   * Request fields sent with the messages, as a client sent them: a captured request keeps its
+   * own (`rollout capture`). A backend's configuration bundle still replaces what it sets.
+   */
+  params: z
+    .strictObject({
+      temperature: z.number().min(0).max(2).optional(),
+      top_p: z.number().min(0).max(1).optional(),
+      max_tokens: z.int().min(1).optional(),
+      response_format: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
 });
 
 export type GoldenItem = z.output<typeof item> & { id: string };

@@ -1,6 +1,7 @@
 // Asks one backend one golden item and scores the answer: the per-request step of the golden
 // eval (golden-pipeline.ts runs every item on both sides, bounded, and resumes).
 import type OpenAI from 'openai';
+import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { applyConfigBundle, type ConfigBundle } from '../lib/config-bundle';
 import { withLinkedSignal } from './abort-link';
 import { scoreAnswer, type AnswerScores } from './answer-scores';
@@ -59,6 +60,7 @@ export async function runOne(
       client.chat.completions.create(
         withBundle(
           {
+            ...(item.params as Omit<ChatCompletionCreateParamsNonStreaming, 'model' | 'messages'> | undefined),
             model: backend.model,
             messages: item.messages,
             ...(item.schema ? { response_format: { type: 'json_object' as const } } : {}),

@@ -3,9 +3,12 @@
 // activities. Approvals go through Updates on the dev server (the time-skipping server cannot
 // skip time while a client waits on an Update).
 import { Client, Connection } from '@temporalio/client';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPrometheusFigures } from '../../activities/metrics/prometheus-figures';
 import { FALLBACK_BACKEND } from '../../activities/traffic/index';
@@ -28,6 +31,7 @@ import { replayAndRecord } from '../support/histories';
 /** The canary's behavioral check of live answers (on by default), beside the traffic judge's verdicts. */
 const isLiveAnswersVerdict = (verdict: { reason: string }) => verdict.reason.startsWith('live answers');
 
+const run = promisify(execFile);
 let dir: string;
 let stack: EmbeddedStack;
 let client: Client;
@@ -124,6 +128,15 @@ beforeAll(async () => {
   sims.cold = await startSimulatedBackend({
     model: 'sim-cold',
     behaviour: { latencyMedianMs: 40, latencySigma: 0.1, errorRate: 0.6, seed: 6 },
+  });
+  // Answers like the healthy candidate, but refuses anything about refunds (2 of the load's 12 prompts).
+  sims.refuser = await startSimulatedBackend({
+    model: 'sim-refuser',
+    behaviour: { latencyMedianMs: 5, latencySigma: 0.1, seed: 2, refusalTopics: ['refund'] },
+  });
+  // The replay's route: no load of its own, the rollout never reaches live traffic.
+  await gatewayAdmin().defineRoute('e2e-replay', {
+    backends: [{ name: 'baseline', baseUrl: sims.baseline.url, model: sims.baseline.model }],
   });
   const routes = [
     'e2e-unpriced',
@@ -443,6 +456,50 @@ describe('rollouts end to end on the embedded stack', () => {
     const after = await route('e2e-fallback');
     expect(after.weights).toEqual({ baseline: 100, candidate: 0 });
     expect(after.fallback?.backend).toMatchObject({ name: FALLBACK_BACKEND, model: sims.baseline!.model });
+  }, 150_000);
+
+  it('captures live requests with the CLI and replays them to both backends: a candidate refusing a topic is rolled back there', async () => {
+    const cli = (...args: string[]) =>
+      run(process.execPath, ['bin/rollout.mjs', 'capture', ...args, '--admin-url', stack.gatewayAdminUrl], {
+        env: { ...process.env, GATEWAY_ADMIN_TOKEN: stack.gatewayAdminToken },
+      });
+    // The promoted route of the first test still takes its share of the load.
+    expect((await cli('e2e-unpriced', '--enable')).stdout.trim()).toBe(
+      'capture on for e2e-unpriced: 100% of live chat requests, masking email, phone, card, ipv4, apiKey, dropping user, metadata',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    expect((await cli('e2e-unpriced', '--disable')).stdout.trim()).toBe('capture off for e2e-unpriced');
+    const file = join(dir, 'captured.jsonl');
+    const { stdout } = await cli('e2e-unpriced', '--out', file, '--limit', '80');
+    expect(stdout.trim()).toMatch(new RegExp(`^rollout capture: 80 requests of e2e-unpriced written to ${file}$`));
+    const items = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { messages: Array<{ role: string; content: string }>; params?: object });
+    expect(items).toHaveLength(80);
+    expect(items.every((item) => item.messages.some((m) => m.role === 'user'))).toBe(true);
+    // Half the load asks for JSON: those requests keep their response_format.
+    expect(items.some((item) => JSON.stringify(item.params ?? {}).includes('json_object'))).toBe(true);
+
+    const input = withShortWindows(
+      demoPlan({
+        id: 'e2e-replay',
+        route: 'e2e-replay',
+        baseline: sims.baseline!,
+        candidate: sims.refuser!,
+        stack,
+        gates: [],
+      }),
+    );
+    input.stages!.shadow = { enabled: false };
+    input.stages!.replay = { enabled: true, dataset: file, concurrency: 8, minPassRate: 0.5 };
+    const handle = await startRollout(client, parsePlan(input), { taskQueue: stack.taskQueue, requestedBy: 'carol' });
+    const result = await watchRollout(handle, () => undefined);
+    expect(result.outcome).toBe('rolled_back');
+    expect(result.reason).toMatch(/^replay: regression on blocking metric\(s\): refusalRate \+/);
+    const replay = result.verdicts.find((verdict) => verdict.stage === 'replay')!;
+    expect(replay.metrics.find((metric) => metric.metric === 'refusalRate')).toMatchObject({ baseline: 0 });
+    expect((await route('e2e-replay')).weights).toEqual({ baseline: 100, candidate: 0 });
   }, 150_000);
 
   it('reads the gateway series back from Prometheus: a 30% error candidate reads near 0.3, the baseline near 0', async () => {

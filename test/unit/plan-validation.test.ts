@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadGoldenDataset } from '../../evals/golden-dataset';
 import { loadPlanFile } from '../../plan/load';
 import { resolveMetrics } from '../../plan/metrics-schema';
 import { parsePlan, PlanValidationError, type RolloutPlan, type RolloutPlanInput } from '../../plan/schema';
@@ -569,6 +570,7 @@ describe('loadPlanFile', () => {
       'quickstart.yaml',
       'support-bot-cohort.yaml',
       'support-bot-prompt.yaml',
+      'support-bot-replay.yaml',
       'support-bot.yaml',
     ]);
     for (const name of files) {
@@ -580,6 +582,12 @@ describe('loadPlanFile', () => {
     expect(supportBot.stages.goldenEval.dataset).toBe(join(EXAMPLES, 'golden/support-bot.jsonl'));
     expect(supportBot.backends.candidate.apiKeyEnv).toBe('CANDIDATE_API_KEY');
     expect(supportBot.approvals).toMatchObject({ required: 2, approvers: ['alice', 'bob', 'dave'] });
+    // The replay's captured dataset is relative to the plan, and loads as golden items (with their params).
+    const replayPlan = await loadPlanFile(join(EXAMPLES, 'support-bot-replay.yaml'));
+    expect(replayPlan.stages.replay.dataset).toBe(join(EXAMPLES, 'captured/support-bot.jsonl'));
+    const captured = await loadGoldenDataset(replayPlan.stages.replay.dataset!);
+    expect(captured).toHaveLength(12);
+    expect(captured[0]!.params).toEqual({ temperature: 0.2 });
     // The prompt rollout's candidate prompt is read from the file next to it, which it still names.
     const promptRollout = await loadPlanFile(join(EXAMPLES, 'support-bot-prompt.yaml'));
     const prompt = (await readFile(join(EXAMPLES, 'prompts/support-v2.txt'), 'utf8')).trimEnd();
