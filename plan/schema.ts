@@ -397,7 +397,8 @@ export const planSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['stages', 'replay', 'dataset'],
-        message: 'a captured dataset is required when the replay is enabled (`rollout capture <route> --out file.jsonl`)',
+        message:
+          'a captured dataset is required when the replay is enabled (`rollout capture <route> --out file.jsonl`)',
       });
     }
     for (const [path, message] of metricsProblems(plan)) ctx.addIssue({ code: 'custom', path, message });
