@@ -264,6 +264,33 @@ describe("the README's commands, as written", () => {
         },
       ],
       [
+        /^npx rollout capture quickstart --enable /,
+        async (command) => {
+          const { code, output } = await run(command);
+          expect(code, output).toBe(0);
+          expect(output).toContain(
+            'capture on for quickstart: 10% of live chat requests, masking email, phone, card, ipv4, apiKey, dropping user, metadata',
+          );
+        },
+      ],
+      [
+        /^npx rollout capture quickstart --out captured\.jsonl/,
+        async (command) => {
+          // 10 % of 20 requests/s: a few seconds give some.
+          let output = '';
+          await eventually('captured requests written', async () => {
+            const result = await run(command);
+            expect(result.code, result.output).toBe(0);
+            output = result.output;
+            return /rollout capture: [1-9]\d* requests of quickstart written to /.test(output);
+          });
+          const lines = readFileSync(join(workDir, 'captured.jsonl'), 'utf8').trim().split('\n');
+          const item = JSON.parse(lines[0]!) as { messages: Array<{ role: string }>; tags: string[] };
+          expect(item.tags).toEqual(['captured', 'quickstart']);
+          expect(item.messages.some((message) => message.role === 'user')).toBe(true);
+        },
+      ],
+      [
         /^npx rollout audit /,
         async (command) => {
           const { code, output } = await run(command);
