@@ -2,7 +2,7 @@
 // (weights 1:3, each with its own API key and one with its own model) behind a plain baseline.
 // Requests reach the members in about that ratio, each user sticks to one member, records and
 // /metrics name the member while the backend's aggregate follows the route's weights; the pool
-// takes shadow copies too; restarted from its state file with --processes 2, the gateway keeps the
+// takes shadow copies too, and answers as a route's fallback on its members; restarted from its state file with --processes 2, the gateway keeps the
 // pool and its workers' records still name the member.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripte
 
 const TOKEN = 'pools-test-admin-token-0123456789';
 const ROUTE = 'support-chat';
+const FALLBACK_ROUTE = 'pooled-fallback';
 const CONCURRENCY = 20;
 
 let dir: string;
@@ -204,6 +205,47 @@ describe('a pooled candidate on the gateway CLI', () => {
     expect(await memberRequests('gpu-b', 'shadow')).toBe(gpuB.bodies.length - servedByB);
     const pairs = await admin.shadowPairs(ROUTE, { since: 0, limit: 10_000 });
     expect(pairs.pairs.length).toBeGreaterThanOrEqual(200);
+  }, 60_000);
+
+  it("answers a failed request on a pooled fallback's member, recording the member", async () => {
+    const failing = await startScriptedUpstream();
+    failing.script = { kind: 'status', status: 503 };
+    try {
+      const [pool] = poolRoute().backends.slice(1);
+      await admin.defineRoute(FALLBACK_ROUTE, {
+        backends: [{ name: 'baseline', baseUrl: failing.baseUrl, model: 'base-model' }],
+        fallback: { backend: { ...pool!, name: 'spare' } },
+      });
+      const [servedByA, servedByB] = [gpuA.bodies.length, gpuB.bodies.length];
+      for (const user of usersNamed('fallback', 40)) {
+        const response = await fetch(`${dataUrl}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-user-id': user },
+          body: JSON.stringify({ model: FALLBACK_ROUTE, messages: [{ role: 'user', content: 'hello' }] }),
+        });
+        await response.arrayBuffer();
+        expect(response.status).toBe(200);
+        expect(response.headers.get('x-rollout-backend')).toBe('spare');
+      }
+      expect(failing.bodies).toHaveLength(40);
+      const records = await eventually('the failures and the fallback answers recorded', async () => {
+        const page = await admin.records(FALLBACK_ROUTE, { since: 0, limit: 10_000 });
+        return page.records.length >= 80 ? page.records : undefined;
+      });
+      const failed = records.filter((record) => record.backend === 'baseline');
+      expect(failed.every((record) => record.status === 503 && record.fallbackTo === 'spare')).toBe(true);
+      expect(countMembers(failed)).toEqual({ none: 40 });
+      const answered = records.filter((record) => record.backend === 'spare');
+      expect(answered.every((record) => record.fallbackFor === 'baseline')).toBe(true);
+      expect(countMembers(answered)).toEqual({
+        'gpu-a': gpuA.bodies.length - servedByA,
+        'gpu-b': gpuB.bodies.length - servedByB,
+      });
+      expect(gpuB.last!.headers.authorization).toBe('Bearer sk-gpu-b');
+    } finally {
+      await admin.deleteRoute(FALLBACK_ROUTE);
+      await failing.close();
+    }
   }, 60_000);
 
   it('keeps the pool through a restart from the state file, and --processes 2 workers record the member', async () => {
