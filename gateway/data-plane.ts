@@ -136,7 +136,7 @@ export async function handleInference(
     deps.capturer.offer(route.route, route.captureRules, requestId, body);
 
   if (shadowRun) {
-    const primary = primaryAnswer(backend.name, outcome, answer);
+    const primary = primaryAnswer(backend, outcome, answer);
     const messages = requestMessages(body);
     void shadowRun.then((shadow: ShadowAnswer | null) => {
       if (shadow) deps.log.addPair({ requestId, route: route.route, messages, primary, shadow, at: isoNow() });
@@ -309,13 +309,14 @@ function finishClientResponse(res: ServerResponse, outcome: UpstreamOutcome, bac
   }
 }
 
-function primaryAnswer(backend: string, outcome: UpstreamOutcome, answer: InspectedAnswer): ShadowAnswer {
+function primaryAnswer(backend: ForwardedBackend, outcome: UpstreamOutcome, answer: InspectedAnswer): ShadowAnswer {
   return {
-    backend,
+    backend: backend.name,
     status: outcome.status,
     latencyMs: tenthOfMs(outcome.latencyMs),
     content: answer.content,
     promptTokens: answer.promptTokens,
     completionTokens: answer.completionTokens,
+    ...('member' in backend && { member: backend.member }),
   };
 }

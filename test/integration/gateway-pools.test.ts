@@ -205,6 +205,8 @@ describe('a pooled candidate on the gateway CLI', () => {
     expect(await memberRequests('gpu-b', 'shadow')).toBe(gpuB.bodies.length - servedByB);
     const pairs = await admin.shadowPairs(ROUTE, { since: 0, limit: 10_000 });
     expect(pairs.pairs.length).toBeGreaterThanOrEqual(200);
+    expect(new Set(pairs.pairs.map((pair) => pair.shadow.member))).toEqual(new Set(['gpu-a', 'gpu-b']));
+    expect(pairs.pairs.every((pair) => pair.primary.member === undefined)).toBe(true);
   }, 60_000);
 
   it("answers a failed request on a pooled fallback's member, recording the member", async () => {
