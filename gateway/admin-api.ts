@@ -75,6 +75,27 @@ export interface BackendSpec {
    * fields (lib/config-bundle.ts). Embeddings requests are forwarded without it.
    */
   config?: ConfigBundle;
+  /**
+   * A pool: the endpoints that serve this backend (GPU pools, regions), 1–16, picked per request by
+   * their weights (sticky by session/user, backend-pool.ts). Requests go to the chosen member's
+   * baseUrl, with its model (default: the backend's `model`) and its apiKey (default: the backend's);
+   * the backend's `baseUrl` is then not called, `config` and `pricing` apply to every member, and
+   * the route's weights, records and series stay the backend's (records name the member too).
+   */
+  members?: PoolMember[];
+}
+
+/** One endpoint of a pooled backend (BackendSpec.members). */
+export interface PoolMember {
+  /** Unique within the backend; same pattern as backend names (it is a metric label). */
+  name: string;
+  baseUrl: string;
+  /** Model name sent upstream; default the backend's. */
+  model?: string;
+  /** Bearer token for this member; default the backend's. Never echoed back by the admin API. */
+  apiKey?: string;
+  /** Integer >= 0; the member's share of the backend's requests is weight / sum of weights (at least one > 0). */
+  weight: number;
 }
 
 /** USD per 1,000 tokens. */
@@ -110,7 +131,13 @@ export interface RouteFallback {
  * A backend as the admin API shows it: never its apiKey; `configDigest` names the bundle the
  * gateway applies (sha256 of its canonical JSON).
  */
-export type ShownBackend = Omit<BackendSpec, 'apiKey'> & { configDigest?: string };
+export type ShownBackend = Omit<BackendSpec, 'apiKey' | 'members'> & {
+  configDigest?: string;
+  members?: ShownPoolMember[];
+};
+
+/** A pool member as the admin API shows it: never its apiKey. */
+export type ShownPoolMember = Omit<PoolMember, 'apiKey'>;
 
 /** A route's fallback as the admin API shows it: the backend as backends are shown, maxAttempts filled in. */
 export interface FallbackState {

@@ -46,7 +46,7 @@ export function cutAnswer(text: string, maxChars: number): { text: string; cut: 
 
 export interface SampledExchange {
   route: string;
-  backend: { name: string; model: string };
+  backend: { name: string; model: string; member?: string };
   mode: TrafficMode;
   requestId: string;
   status: number;
@@ -87,6 +87,7 @@ export class AnswerSampler {
       request: (lastUser?.content ?? '').slice(0, this.options.maxRequestChars),
       answer: text,
       cut,
+      ...(exchange.backend.member !== undefined && { member: exchange.backend.member }),
       at: exchange.at,
     });
   }

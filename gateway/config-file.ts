@@ -7,6 +7,8 @@
 //       backends:
 //         - { name: baseline,  baseUrl: http://127.0.0.1:9001/v1, model: sim-llama-8b }
 //         - { name: candidate, baseUrl: http://127.0.0.1:9002/v1, model: sim-llama-8b-v2 }
+//           # optional: a pool, the candidate's requests split 1:3 over its members (BackendSpec.members)
+//           # members: [{ name: eu, baseUrl: http://10.0.0.1:9002/v1, weight: 1 }, { name: us, baseUrl: ..., weight: 3 }]
 //       weights: { baseline: 95, candidate: 5 }              # optional
 //       shadow: { enabled: true, target: candidate, share: 0.2 }  # optional
 //       fallback:                                            # optional

@@ -3,9 +3,11 @@
 // forwarded with the backend's own model name, and the response (status, body, streaming or
 // not) is relayed as-is with `x-rollout-backend` and `x-request-id` added. When the backend fails
 // before the client saw any of its answer and the route has a fallback, the fallback answers instead.
+// A pooled backend (BackendSpec.members) is forwarded to the member picked for the request (backend-pool.ts).
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { BackendSpec, ShadowAnswer } from './admin-api';
+import type { ShadowAnswer } from './admin-api';
+import { forwardedBackend, type ForwardedBackend } from './backend-pool';
 import type { AnswerSampler } from './answer-sampler';
 import { InvalidRequestError, RouteNotFoundError } from './errors';
 import { isoNow, type ExchangeSink, type PairSink } from './exchange-recorder';
@@ -72,11 +74,17 @@ export async function handleInference(
   // cohort's weights over the same buckets, so they stay as sticky as everyone else.
   const inCohort = route.inCohort !== null && route.inCohort(cohortProbe(route.route, req.headers, body, key));
   const weights = inCohort ? route.cohort!.weights : route.weights;
-  const backend = chooseByBucket(route.backends, weights, stickyBucket, deps.random);
-  res.setHeader('x-rollout-backend', backend.name);
+  const chosen = chooseByBucket(route.backends, weights, stickyBucket, deps.random);
+  res.setHeader('x-rollout-backend', chosen.name);
+  // Resolved once, right after the choice; a route without pools pays one null check.
+  const backend = route.pools === null ? chosen : forwardedBackend(route.pools, chosen, key, deps.random);
 
   // Started before the primary so both see the same moment; the copy is never awaited here.
-  const shadowTarget = path === 'chat/completions' ? deps.shadow.pickTarget(route, backend.name) : null;
+  const shadowBackend = path === 'chat/completions' ? deps.shadow.pickTarget(route, chosen.name) : null;
+  const shadowTarget =
+    shadowBackend && route.pools !== null
+      ? forwardedBackend(route.pools, shadowBackend, key, deps.random)
+      : shadowBackend;
   let forwardedBody: string;
   let shadowRun: Promise<ShadowAnswer | null> | null = null;
   if (shadowTarget) {
@@ -98,7 +106,7 @@ export async function handleInference(
   }
 
   const call: LiveCall = {
-    req: { route, path, body, requestId, stickyBucket, cohort: inCohort },
+    req: { route, path, body, requestId, key, stickyBucket, cohort: inCohort },
     res,
     deps,
     clientGone: false,
@@ -128,7 +136,7 @@ export async function handleInference(
     deps.capturer.offer(route.route, route.captureRules, requestId, body);
 
   if (shadowRun) {
-    const primary = primaryAnswer(backend.name, outcome, answer);
+    const primary = primaryAnswer(backend, outcome, answer);
     const messages = requestMessages(body);
     void shadowRun.then((shadow: ShadowAnswer | null) => {
       if (shadow) deps.log.addPair({ requestId, route: route.route, messages, primary, shadow, at: isoNow() });
@@ -142,6 +150,8 @@ interface LiveRequest {
   path: UpstreamPath;
   body: Record<string, unknown>;
   requestId: string;
+  /** The stickiness key, which also picks the member of a pooled fallback. */
+  key: string | null;
   stickyBucket: number | null;
   cohort: boolean;
 }
@@ -158,7 +168,7 @@ interface LiveCall {
 
 async function exchangeLive(
   call: LiveCall,
-  backend: BackendSpec,
+  backend: ForwardedBackend,
   forwardedBody: string,
   timeoutMs: number,
   sink: ResponseSink,
@@ -183,7 +193,7 @@ async function exchangeLive(
 /** Records one live attempt (and offers its answer to the sampler) under the backend that made it. */
 function recordLive(
   call: LiveCall,
-  backend: BackendSpec,
+  backend: ForwardedBackend,
   outcome: UpstreamOutcome,
   fallbackTo: string | undefined,
   fallbackFor: string | undefined,
@@ -227,7 +237,8 @@ async function answerOnFallback(
   failedBackend: string,
 ): Promise<void> {
   const { req, res, deps } = call;
-  const target = fallback.backend;
+  const { pools } = req.route;
+  const target = pools === null ? fallback.backend : forwardedBackend(pools, fallback.backend, req.key, deps.random);
   res.setHeader('x-rollout-backend', target.name);
   res.setHeader('x-rollout-fallback-from', failedBackend);
   const forwardedBody = forwardedBodies(req.body, [
@@ -298,13 +309,14 @@ function finishClientResponse(res: ServerResponse, outcome: UpstreamOutcome, bac
   }
 }
 
-function primaryAnswer(backend: string, outcome: UpstreamOutcome, answer: InspectedAnswer): ShadowAnswer {
+function primaryAnswer(backend: ForwardedBackend, outcome: UpstreamOutcome, answer: InspectedAnswer): ShadowAnswer {
   return {
-    backend,
+    backend: backend.name,
     status: outcome.status,
     latencyMs: tenthOfMs(outcome.latencyMs),
     content: answer.content,
     promptTokens: answer.promptTokens,
     completionTokens: answer.completionTokens,
+    ...('member' in backend && { member: backend.member }),
   };
 }

@@ -3,7 +3,8 @@
 // gateway the data-plane workers do not record: they forward each exchange (exchangeOf) to the
 // primary (traffic-batch.ts), whose ExchangeRecorder.add records it, so the series and the
 // records keep one source and one owner.
-import type { BackendSpec, RequestRecord, ShadowPair } from './admin-api';
+import type { RequestRecord, ShadowPair } from './admin-api';
+import type { ForwardedBackend } from './backend-pool';
 import type { InspectedAnswer } from './inspect-outcome';
 import type { GatewayMetrics, Observation, TrafficMode } from './metrics';
 import type { TrafficLog } from './traffic-log';
@@ -35,7 +36,8 @@ export const isoNow = (): string => isoClock.isoNow();
 /** What the data plane and the shadow mirror report after every upstream call. */
 export interface ExchangeEntry {
   route: string;
-  backend: BackendSpec;
+  /** The backend, or for a pool the member it was resolved to (its `member` is recorded). */
+  backend: ForwardedBackend;
   mode: TrafficMode;
   requestId: string;
   /** The sticky-routing bucket of the request's session/user key; null when it had none. */
@@ -91,6 +93,7 @@ export function exchangeOf(entry: ExchangeEntry): Exchange {
   };
   if (entry.fallbackTo !== undefined) exchange.fallbackTo = entry.fallbackTo;
   if (entry.fallbackFor !== undefined) exchange.fallbackFor = entry.fallbackFor;
+  if ('member' in entry.backend) exchange.member = entry.backend.member;
   return exchange;
 }
 
@@ -126,6 +129,7 @@ export class ExchangeRecorder implements ExchangeSink {
       cohort: exchange.cohort,
       fallbackTo: exchange.fallbackTo,
       fallbackFor: exchange.fallbackFor,
+      member: exchange.member,
       at: exchange.at,
     });
   }

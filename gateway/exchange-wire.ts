@@ -21,10 +21,12 @@ export type WireExchange = [
   stickyBucket: number | null,
   // Absent from workers that predate cohorts.
   cohort?: boolean,
-  // Only on exchanges a fallback followed or answered (null when just one of the two is set);
-  // absent otherwise and from workers that predate fallbacks.
+  // Only on exchanges a fallback followed or answered, or made by a pool member (null when unset
+  // but a later field is set); absent otherwise and from workers that predate fallbacks.
   fallbackTo?: string | null,
-  fallbackFor?: string,
+  fallbackFor?: string | null,
+  // Only on exchanges of pooled backends; absent from workers that predate pools.
+  member?: string,
 ];
 
 export function encodeExchange(e: Exchange): WireExchange {
@@ -46,7 +48,8 @@ export function encodeExchange(e: Exchange): WireExchange {
     e.cohort,
   ];
   // Appended only when set: the exchanges without a fallback, nearly all of them, carry nothing more.
-  if (e.fallbackFor !== undefined) wire.push(e.fallbackTo ?? null, e.fallbackFor);
+  if (e.member !== undefined) wire.push(e.fallbackTo ?? null, e.fallbackFor ?? null, e.member);
+  else if (e.fallbackFor !== undefined) wire.push(e.fallbackTo ?? null, e.fallbackFor);
   else if (e.fallbackTo !== undefined) wire.push(e.fallbackTo);
   return wire;
 }
@@ -69,8 +72,9 @@ export function decodeExchange(w: WireExchange): Exchange {
     cohort: w[14] ?? false,
     at: w[12],
   };
-  const [fallbackTo, fallbackFor] = [w[15], w[16]];
+  const [fallbackTo, fallbackFor, member] = [w[15], w[16], w[17]];
   if (typeof fallbackTo === 'string') exchange.fallbackTo = fallbackTo;
   if (typeof fallbackFor === 'string') exchange.fallbackFor = fallbackFor;
+  if (typeof member === 'string') exchange.member = member;
   return exchange;
 }

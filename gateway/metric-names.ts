@@ -27,6 +27,15 @@ export const GATEWAY_METRICS = {
    * fallback). The fallback's answers are also counted under its own `backend` in the series above.
    */
   fallbacks: 'llm_gateway_fallbacks_total',
+  /**
+   * Counter of upstream requests to the members of pooled backends (BackendSpec.members); labels
+   * route, backend, member, mode, code. Series of their own rather than a `member` label on the
+   * series above, so those keep their label sets (and every query and dashboard built on them) for
+   * every route, pooled or not; a pool's requests are counted in both.
+   */
+  memberRequests: 'llm_gateway_member_requests_total',
+  /** Histogram in seconds of the same requests; labels route, backend, member, mode. */
+  memberDuration: 'llm_gateway_member_request_duration_seconds',
 } as const;
 
 export const DURATION_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30];

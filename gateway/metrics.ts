@@ -14,6 +14,14 @@ const SERIES_LABELS = ['route', 'backend', 'model', 'mode'] as const;
 
 type SeriesLabels = Record<(typeof SERIES_LABELS)[number], string>;
 
+const MEMBER_LABELS = ['route', 'backend', 'member', 'mode'] as const;
+
+/** Counts for one pool member's route/backend/member/mode series not yet handed to prom-client. */
+interface MemberSeries {
+  labels: Record<(typeof MEMBER_LABELS)[number], string>;
+  byCode: Map<number, number>;
+}
+
 /** Counts for one route/backend/model/mode series not yet handed to prom-client. */
 interface Series {
   labels: SeriesLabels;
@@ -39,6 +47,10 @@ export class GatewayMetrics {
   private readonly rolloutStage: Gauge<'route' | 'rollout' | 'stage'>;
   private readonly cost: Counter<'route' | 'backend' | 'model' | 'mode'>;
   private readonly fallbacks: Counter<'route' | 'from' | 'to'>;
+  private readonly memberRequests: Counter<'route' | 'backend' | 'member' | 'mode' | 'code'>;
+  private readonly memberDuration: Histogram<'route' | 'backend' | 'member' | 'mode'>;
+  /** Requests per pool member and status not yet handed to prom-client (as `series` holds the rest). */
+  private readonly memberSeries = new Map<string, MemberSeries>();
   /** Fallback attempts per route/from/to not yet handed to prom-client (as `series` holds the rest). */
   private readonly fallbackCounts = new Map<
     string,
@@ -109,6 +121,20 @@ export class GatewayMetrics {
       registers,
       collect,
     });
+    this.memberRequests = new Counter({
+      name: GATEWAY_METRICS.memberRequests,
+      help: 'Upstream requests to each member of a pooled backend, by outcome status code.',
+      labelNames: [...MEMBER_LABELS, 'code'],
+      registers,
+      collect,
+    });
+    this.memberDuration = new Histogram({
+      name: GATEWAY_METRICS.memberDuration,
+      help: 'Upstream request duration in seconds for each member of a pooled backend.',
+      labelNames: [...MEMBER_LABELS],
+      buckets: DURATION_BUCKETS_SECONDS,
+      registers,
+    });
     this.weight = new Gauge({
       name: GATEWAY_METRICS.weight,
       help: 'Current routing weight (0-100) of each backend.',
@@ -140,6 +166,7 @@ export class GatewayMetrics {
   observe(o: Observation): void {
     const series = this.seriesFor(o);
     if (o.fallbackFor !== undefined) this.countFallback(o.route, o.fallbackFor, o.backend);
+    if (o.member !== undefined) this.observeMember(o, o.member);
     this.duration.observe(series.labels, o.latencyMs / 1000);
     if (o.ttftMs !== null) this.timeToFirstToken.observe(series.labels, o.ttftMs / 1000);
     series.byCode.set(o.status, (series.byCode.get(o.status) ?? 0) + 1);
@@ -180,6 +207,18 @@ export class GatewayMetrics {
     return series;
   }
 
+  private observeMember(o: Observation, member: string): void {
+    // Unambiguous for the same reason as seriesFor's key: member names follow the backend-name pattern.
+    const key = `${o.route}\n${o.backend}\n${member}\n${o.mode}`;
+    let series = this.memberSeries.get(key);
+    if (!series) {
+      series = { labels: { route: o.route, backend: o.backend, member, mode: o.mode }, byCode: new Map() };
+      this.memberSeries.set(key, series);
+    }
+    series.byCode.set(o.status, (series.byCode.get(o.status) ?? 0) + 1);
+    this.memberDuration.observe(series.labels, o.latencyMs / 1000);
+  }
+
   private countFallback(route: string, from: string, to: string): void {
     const key = `${route}\n${from}\n${to}`;
     const counted = this.fallbackCounts.get(key);
@@ -194,6 +233,11 @@ export class GatewayMetrics {
     for (const counted of this.fallbackCounts.values()) {
       if (counted.count > 0) this.fallbacks.inc(counted.labels, counted.count);
       counted.count = 0;
+    }
+    for (const { labels, byCode } of this.memberSeries.values()) {
+      for (const [code, count] of byCode)
+        if (count > 0) this.memberRequests.inc({ ...labels, code: String(code) }, count);
+      byCode.clear();
     }
     for (const series of this.series.values()) {
       const { labels } = series;

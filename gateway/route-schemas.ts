@@ -10,6 +10,7 @@ import type {
   BackendSpec,
   CaptureRedaction,
   CohortRule,
+  PoolMember,
   RolloutMarker,
   RouteDefinition,
   RouteFallback,
@@ -30,6 +31,32 @@ export function assertRouteName(route: string): void {
   }
 }
 
+/** More members would make a pool a fleet the gateway's admin API is not meant to manage. */
+export const MAX_POOL_MEMBERS = 16;
+
+const poolMemberSchema = z.strictObject({
+  name: z.string().regex(BACKEND_NAME_PATTERN, `must match ${BACKEND_NAME_PATTERN.source}`),
+  baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  model: z.string().min(1, 'must be a non-empty string when given').optional(),
+  apiKey: z.string().min(1, 'must be a non-empty string when given').optional(),
+  weight: z.int('must be an integer').min(0, 'must be >= 0'),
+}) satisfies z.ZodType<PoolMember>;
+
+const poolMembersSchema = z
+  .array(poolMemberSchema)
+  .min(1, 'must list at least one member when given')
+  .max(MAX_POOL_MEMBERS, `must list at most ${MAX_POOL_MEMBERS} members`)
+  .superRefine((members, ctx) => {
+    const seen = new Set<string>();
+    members.forEach((member, index) => {
+      if (seen.has(member.name))
+        ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate member name '${member.name}'` });
+      seen.add(member.name);
+    });
+    if (!members.some((member) => member.weight > 0))
+      ctx.addIssue({ code: 'custom', message: 'at least one member must have a weight > 0' });
+  });
+
 const backendSpecSchema = z.strictObject({
   name: z.string().regex(BACKEND_NAME_PATTERN, `must match ${BACKEND_NAME_PATTERN.source}`),
   baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
@@ -42,6 +69,7 @@ const backendSpecSchema = z.strictObject({
     })
     .optional(),
   config: configBundleSchema.optional(),
+  members: poolMembersSchema.optional(),
 }) satisfies z.ZodType<BackendSpec>;
 
 /** More than three fallback attempts per request would turn a failing backend into a request storm. */

@@ -7,18 +7,21 @@ import type {
   CaptureSetting,
   CohortRule,
   FallbackState,
+  PoolMember,
   RolloutMarker,
   RouteDefinition,
   RouteFallback,
   RouteState,
   SetShadowRequest,
   ShownBackend,
+  ShownPoolMember,
   SetWeightsRequest,
   ShadowState,
 } from './admin-api';
 import { cohortMatcher, type CohortMatch, type CohortMatcher } from '../lib/cohort-match';
 import { configDigest, type ConfigBundle } from '../lib/config-bundle';
 import stableStringify from 'fast-json-stable-stringify';
+import { routePools, type RoutePools } from './backend-pool';
 import { captureSettingOf, compileCapture, type CompiledCapture } from './capture-redaction';
 import { InvalidRequestError, RouteConflictError, RouteNotFoundError } from './errors';
 import {
@@ -50,6 +53,8 @@ export interface ResolvedRoute {
   capture: Readonly<CaptureSetting> | null;
   /** `capture`'s rules compiled once per route version, so a captured request compiles nothing; null without capture. */
   captureRules: CompiledCapture | null;
+  /** Pooled backends (fallback included) prepared once per route version; null when none has members. */
+  pools: RoutePools | null;
   version: number;
 }
 
@@ -92,7 +97,7 @@ interface RouteEntry extends ResolvedRoute {
 }
 
 /** What a mutation decides; the version, update time and prepared matcher are the table's to add. */
-type RouteContent = Omit<ResolvedRoute, 'version' | 'inCohort' | 'captureRules'>;
+type RouteContent = Omit<ResolvedRoute, 'version' | 'inCohort' | 'captureRules' | 'pools'>;
 
 const SHADOW_OFF: ShadowState = { enabled: false, target: null, share: 0 };
 
@@ -290,6 +295,7 @@ export class RouteTable {
       fallback,
       capture,
       captureRules: capture && compileCapture(capture),
+      pools: poolsOf(route, backends, fallback),
       version: saved.version,
       updatedAt: saved.updatedAt,
     };
@@ -316,6 +322,7 @@ export class RouteTable {
       fallback: next.fallback,
       capture: next.capture,
       captureRules: next.capture && compileCapture(next.capture),
+      pools: poolsOf(route, next.backends, next.fallback),
       version: (existing?.version ?? 0) + 1,
       updatedAt: new Date().toISOString(),
     };
@@ -335,7 +342,23 @@ function copyBackend(backend: BackendSpec): BackendSpec {
   if (backend.pricing !== undefined) copy.pricing = { ...backend.pricing };
   // Parsed JSON all the way down: a JSON copy is a deep one.
   if (backend.config !== undefined) copy.config = JSON.parse(JSON.stringify(backend.config)) as ConfigBundle;
+  if (backend.members !== undefined) copy.members = backend.members.map(copyMember);
   return copy;
+}
+
+function copyMember(member: PoolMember): PoolMember {
+  const copy: PoolMember = { name: member.name, baseUrl: member.baseUrl, weight: member.weight };
+  if (member.model !== undefined) copy.model = member.model;
+  if (member.apiKey !== undefined) copy.apiKey = member.apiKey;
+  return copy;
+}
+
+function poolsOf(
+  route: string,
+  backends: readonly BackendSpec[],
+  fallback: Readonly<ResolvedFallback> | null,
+): RoutePools | null {
+  return routePools(route, fallback ? [...backends, fallback.backend] : backends);
 }
 
 /** The definition's fallback with maxAttempts filled in; null when it has none. */
@@ -358,7 +381,26 @@ function sameBackend(x: BackendSpec, y: BackendSpec): boolean {
     x.apiKey === y.apiKey &&
     x.pricing?.inputPer1k === y.pricing?.inputPer1k &&
     x.pricing?.outputPer1k === y.pricing?.outputPer1k &&
-    configDigest(x.config) === configDigest(y.config)
+    configDigest(x.config) === configDigest(y.config) &&
+    sameMembers(x.members, y.members)
+  );
+}
+
+function sameMembers(a: readonly PoolMember[] | undefined, b: readonly PoolMember[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.length === b.length &&
+    a.every((x, i) => {
+      const y = b[i];
+      return (
+        y !== undefined &&
+        x.name === y.name &&
+        x.baseUrl === y.baseUrl &&
+        x.model === y.model &&
+        x.apiKey === y.apiKey &&
+        x.weight === y.weight
+      );
+    })
   );
 }
 
@@ -463,9 +505,18 @@ function copyCapture(capture: Readonly<CaptureSetting>): CaptureSetting {
 }
 
 /** A backend as the admin API shows it: without its apiKey, with its bundle's digest. */
-function shownBackend({ apiKey: _secret, ...shown }: BackendSpec): ShownBackend {
+function shownBackend({ apiKey: _secret, members, ...shown }: BackendSpec): ShownBackend {
   const digest = configDigest(shown.config);
-  return { ...copyBackend(shown), ...(digest !== null && { configDigest: digest }) };
+  return {
+    ...copyBackend(shown),
+    ...(digest !== null && { configDigest: digest }),
+    ...(members !== undefined && { members: members.map(shownMember) }),
+  };
+}
+
+/** A pool member as the admin API shows it: without its apiKey. */
+function shownMember({ apiKey: _secret, ...shown }: PoolMember): ShownPoolMember {
+  return shown;
 }
 
 function fallbackState(fallback: Readonly<ResolvedFallback>): FallbackState {

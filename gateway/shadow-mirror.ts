@@ -4,6 +4,7 @@
 // judge); it can never delay or fail the client's response. A cap on in-flight copies keeps a
 // slow or hung shadow target from accumulating unbounded work in the gateway.
 import type { BackendSpec, ShadowAnswer } from './admin-api';
+import type { ForwardedBackend } from './backend-pool';
 import type { AnswerSampler } from './answer-sampler';
 import { isoNow, type ExchangeSink } from './exchange-recorder';
 import { inspectOutcome } from './inspect-outcome';
@@ -17,7 +18,8 @@ const SHADOW_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'x-roll
 
 export interface MirrorOptions {
   route: string;
-  target: BackendSpec;
+  /** The shadow backend, or the member of its pool the copy goes to. */
+  target: ForwardedBackend;
   path: UpstreamPath;
   /** The client's body as parsed (inspection reads `response_format` from it). */
   body: Record<string, unknown>;
@@ -144,6 +146,7 @@ export class ShadowMirror {
       content: answer.content,
       promptTokens: answer.promptTokens,
       completionTokens: answer.completionTokens,
+      ...('member' in target && { member: target.member }),
     };
   }
 }

@@ -73,6 +73,8 @@ export class TrafficLog {
       // Set only when a fallback happened, so every other record keeps its shape (and JSON) as before.
       if (record.fallbackTo !== undefined) built.fallbackTo = record.fallbackTo;
       if (record.fallbackFor !== undefined) built.fallbackFor = record.fallbackFor;
+      // Likewise only for pooled backends.
+      if (record.member !== undefined) built.member = record.member;
       return built;
     });
   }
@@ -105,6 +107,7 @@ export class TrafficLog {
       request: sample.request,
       answer: sample.answer,
       cut: sample.cut,
+      ...(sample.member !== undefined && { member: sample.member }),
       at: sample.at,
     }));
   }

@@ -19,5 +19,7 @@ export interface AnswerSample {
   answer: string;
   /** The answer was longer than the cap and `answer` is cut. */
   cut: boolean;
+  /** The pool member that answered, when the backend is a pool (BackendSpec.members); absent otherwise. */
+  member?: string;
   at: string;
 }

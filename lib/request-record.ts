@@ -41,5 +41,10 @@ export interface RequestRecord {
    * the fallback's own name). Absent on every other record.
    */
   fallbackFor?: string;
+  /**
+   * The pool member (BackendSpec.members) that answered, when `backend` is a pool; `model` is then
+   * the model sent to that member. Absent for backends without members.
+   */
+  member?: string;
   at: string;
 }

@@ -8,6 +8,8 @@ export interface ShadowAnswer {
   content: string | null;
   promptTokens: number;
   completionTokens: number;
+  /** The pool member that answered, when the backend is a pool; absent otherwise. */
+  member?: string;
 }
 
 export interface ShadowPair {

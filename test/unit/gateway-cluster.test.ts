@@ -177,6 +177,22 @@ describe('exchange wire form', () => {
     expect(decodeExchange(plain)).not.toHaveProperty('fallbackFor');
   });
 
+  it("carries a pool member's name, with or without a fallback, and reads arrays without it as before", () => {
+    const member = { ...BASELINE, member: 'gpu-b' };
+    const exchanges = [
+      exchangeOf({ ...entry('r-1'), backend: member }),
+      exchangeOf({ ...entry('r-2', { status: 503 }), backend: member, fallbackTo: 'spare' }),
+      exchangeOf({ ...entry('r-3'), backend: { ...member, name: 'spare' }, fallbackFor: 'baseline' }),
+    ];
+    for (const exchange of exchanges) {
+      expect(exchange.member).toBe('gpu-b');
+      const overIpc = JSON.parse(JSON.stringify(encodeExchange(exchange))) as ReturnType<typeof encodeExchange>;
+      expect(decodeExchange(overIpc)).toStrictEqual(exchange);
+    }
+    const fallbackOnly = exchangeOf({ ...entry('r-4', { status: 503 }), fallbackTo: 'spare' });
+    expect(decodeExchange(encodeExchange(fallbackOnly))).not.toHaveProperty('member');
+  });
+
   it('reads an exchange from a worker that predates cohorts as not in a cohort', () => {
     const exchange = exchangeOf({ ...entry('r-1'), cohort: true });
     const old = encodeExchange(exchange).slice(0, 14) as ReturnType<typeof encodeExchange>;

@@ -71,6 +71,37 @@ describe('gateway config file', () => {
     );
   });
 
+  it('loads a pooled backend, and reports a bad member with its path in the file', async () => {
+    const route = (members: string) =>
+      write(
+        'pool.yaml',
+        `routes:
+  support-chat:
+    backends:
+      - { name: baseline, baseUrl: http://127.0.0.1:9001/v1, model: sim-a }
+      - name: candidate
+        baseUrl: http://127.0.0.1:9002/v1
+        model: sim-b
+        members: ${members}
+`,
+      );
+    const table = new RouteTable();
+    const good = await route(
+      '[{ name: eu, baseUrl: http://127.0.0.1:9101/v1, weight: 1, apiKey: sk-eu }, { name: us, baseUrl: http://127.0.0.1:9102/v1, weight: 3 }]',
+    );
+    applyGatewayConfig(table, await loadGatewayConfig(good));
+    expect(table.get('support-chat').backends[1]!.members).toEqual([
+      { name: 'eu', baseUrl: 'http://127.0.0.1:9101/v1', weight: 1 },
+      { name: 'us', baseUrl: 'http://127.0.0.1:9102/v1', weight: 3 },
+    ]);
+    expect(table.resolve('support-chat')!.pools!.get('candidate')!.targets[0]!.target.apiKey).toBe('sk-eu');
+    const bad = await route('[{ name: eu, baseUrl: http://127.0.0.1:9101/v1, weight: 0 }]');
+    const badConfig = await loadGatewayConfig(bad);
+    expect(() => applyGatewayConfig(new RouteTable(), badConfig)).toThrow(
+      'routes.support-chat.backends[1].members: at least one member must have a weight > 0',
+    );
+  });
+
   it('loads JSON and reports errors with their path in the file', async () => {
     const path = await write(
       'routes.json',

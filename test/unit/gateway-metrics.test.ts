@@ -41,6 +41,27 @@ describe('GatewayMetrics', () => {
     expect(await text(metrics)).toContain('llm_gateway_fallbacks_total{route="chat",from="candidate",to="spare"} 3');
   });
 
+  it('counts pool members in series of their own and leaves the backend series as they are', async () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    metrics.observe(BASE);
+    const unpooled = await text(metrics);
+    expect(unpooled).not.toMatch(/^llm_gateway_member_\w+\{/m);
+    metrics.observe({ ...BASE, member: 'gpu-a' });
+    metrics.observe({ ...BASE, member: 'gpu-b', status: 503, latencyMs: 40 });
+    metrics.observe({ ...BASE, member: 'gpu-b' });
+    const out = await text(metrics);
+    expect(out).toContain(`llm_gateway_requests_total{${LABELS},code="200"} 3`);
+    expect(out).toContain(`llm_gateway_requests_total{${LABELS},code="503"} 1`);
+    const a = 'route="chat",backend="candidate",member="gpu-a",mode="live"';
+    const b = 'route="chat",backend="candidate",member="gpu-b",mode="live"';
+    expect(out).toContain(`llm_gateway_member_requests_total{${a},code="200"} 1`);
+    expect(out).toContain(`llm_gateway_member_requests_total{${b},code="200"} 1`);
+    expect(out).toContain(`llm_gateway_member_requests_total{${b},code="503"} 1`);
+    expect(out).toContain(`llm_gateway_member_request_duration_seconds_count{${b}} 2`);
+    expect(out).toContain(`llm_gateway_member_request_duration_seconds_bucket{le="0.05",${b}} 1`);
+    expect(out.match(/^llm_gateway_requests_total\{.*member=/m)).toBeNull();
+  });
+
   it('counts requests, tokens, durations and flags with the contract labels', async () => {
     const metrics = new GatewayMetrics({ defaultMetrics: false });
     metrics.observe({ ...BASE, refusal: true, validJson: false });

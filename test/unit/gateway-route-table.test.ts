@@ -501,3 +501,75 @@ describe('RouteTable.setCapture', () => {
     expect(table.get('chat').capture).toBeNull();
   });
 });
+
+describe('RouteTable pooled backends', () => {
+  const POOLED = {
+    ...CANDIDATE,
+    apiKey: 'sk-pool-default',
+    members: [
+      { name: 'gpu-a', baseUrl: 'http://127.0.0.1:9101/v1', weight: 1, apiKey: 'sk-member-a' },
+      { name: 'gpu-b', baseUrl: 'http://127.0.0.1:9102/v1', model: 'sim-b-large', weight: 3 },
+    ],
+  };
+  const member = (overrides: Record<string, unknown>) => ({ ...POOLED.members[0], ...overrides });
+  const withMembers = (members: unknown) => ({ backends: [BASELINE, { ...CANDIDATE, members }] });
+
+  it('shows the members without any apiKey, and counts a member change as a change', () => {
+    const table = tableWithRoute();
+    const { state, changed } = table.define('chat', { backends: [BASELINE, POOLED] });
+    expect(changed).toBe(true);
+    expect(state.backends[1]!.members).toEqual([
+      { name: 'gpu-a', baseUrl: 'http://127.0.0.1:9101/v1', weight: 1 },
+      { name: 'gpu-b', baseUrl: 'http://127.0.0.1:9102/v1', model: 'sim-b-large', weight: 3 },
+    ]);
+    expect(JSON.stringify(table.list())).not.toContain('sk-');
+    expect(state.backends[0]).not.toHaveProperty('members');
+    expect(table.define('chat', { backends: [BASELINE, POOLED] }).changed).toBe(false);
+    const reweighted = { ...POOLED, members: [POOLED.members[0], { ...POOLED.members[1], weight: 2 }] };
+    expect(table.define('chat', { backends: [BASELINE, reweighted] }).changed).toBe(true);
+  });
+
+  it("prepares members with their own model and key, else the backend's, and skips weight 0", () => {
+    const table = new RouteTable();
+    table.define('chat', {
+      backends: [BASELINE, { ...POOLED, members: [...POOLED.members, member({ name: 'idle', weight: 0 })] }],
+    });
+    const pool = table.resolve('chat')!.pools!.get('candidate')!;
+    expect(pool.totalWeight).toBe(4);
+    expect(pool.targets.map(({ target }) => [target.member, target.baseUrl, target.model, target.apiKey])).toEqual([
+      ['gpu-a', 'http://127.0.0.1:9101/v1', 'sim-b', 'sk-member-a'],
+      ['gpu-b', 'http://127.0.0.1:9102/v1', 'sim-b-large', 'sk-pool-default'],
+    ]);
+    expect(table.resolve('chat')!.pools!.has('baseline')).toBe(false);
+    expect(tableWithRoute().resolve('chat')!.pools).toBeNull();
+  });
+
+  it('refuses each bad pool, naming the field, and changes nothing', () => {
+    const table = tableWithRoute();
+    const refused: Array<[unknown, string]> = [
+      [[], 'backends[1].members'],
+      [Array.from({ length: 17 }, (_, i) => member({ name: `m${i}` })), 'backends[1].members'],
+      [[member({}), member({})], 'backends[1].members[1].name'],
+      [[member({ name: 'bad name' })], 'backends[1].members[0].name'],
+      [[member({ weight: 1.5 })], 'backends[1].members[0].weight'],
+      [[member({ weight: -1 })], 'backends[1].members[0].weight'],
+      [[member({ weight: 0 }), member({ name: 'b', weight: 0 })], 'backends[1].members'],
+      [[member({ baseUrl: 'ftp://x' })], 'backends[1].members[0].baseUrl'],
+      [[member({ region: 'eu' })], 'backends[1].members[0].region'],
+      [[member({ model: '' })], 'backends[1].members[0].model'],
+    ];
+    for (const [members, field] of refused)
+      expectRejected(table, () => table.define('chat', withMembers(members)), InvalidRequestError, field);
+  });
+
+  it('goes to the state file with the member keys and comes back prepared', () => {
+    const table = new RouteTable();
+    table.define('chat', { backends: [BASELINE, POOLED] });
+    const [saved] = JSON.parse(JSON.stringify(table.snapshot())) as ReturnType<RouteTable['snapshot']>;
+    expect(saved!.backends[1]!.members![0]!.apiKey).toBe('sk-member-a');
+    const restored = new RouteTable();
+    restored.restore(saved!);
+    expect(restored.get('chat')).toEqual(table.get('chat'));
+    expect(restored.resolve('chat')!.pools!.get('candidate')).toEqual(table.resolve('chat')!.pools!.get('candidate'));
+  });
+});
