@@ -20,6 +20,7 @@ export function describePlan(plan: RolloutPlan): string {
     `plan ok: ${plan.rollout.id}${plan.rollout.name ? ` (${plan.rollout.name})` : ''}`,
     `  baseline  ${plan.backends.baseline.model} at ${plan.backends.baseline.baseUrl}`,
     `  candidate ${plan.backends.candidate.model} at ${plan.backends.candidate.baseUrl}`,
+    ...poolLines(plan),
     ...configurationLines(plan.backends).map((line) => `  ${line}`),
     ...(plan.stages.canary.cohort ? [`  cohort    ${describeCohort(plan.stages.canary.cohort.match)}`] : []),
     `  router    ${plan.router.kind} ${routerLocationOf(plan.router)}, route ${routeOf(plan)}`,
@@ -248,4 +249,18 @@ function canaryText(stage: StageSpec): string {
 function segmentsText(stage: RolloutPlan['stages']['goldenEval']): string {
   const segments = stage.segments ?? goldenSegmentsSchema.parse({});
   return segments.enabled ? `; each tag with ≥ ${segments.minItems} items judged on its own` : '';
+}
+
+/** A pooled side's members with their weights: the gateway splits that side's traffic over them. */
+function poolLines(plan: RolloutPlan): string[] {
+  return (['baseline', 'candidate'] as const).flatMap((side) => {
+    const pool = plan.backends[side].pool;
+    if (!pool) return [];
+    const total = pool.reduce((sum, member) => sum + member.weight, 0);
+    const members = pool.map(
+      (m) =>
+        `${m.name} ${Math.round((100 * m.weight) / total)}% (${m.model ?? plan.backends[side].model} at ${m.baseUrl})`,
+    );
+    return [`  ${side} pool: ${members.join(', ')}; judged as one side, each member shown in the verdicts`];
+  });
 }

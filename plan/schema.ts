@@ -48,6 +48,37 @@ const backend = z.strictObject({
    * sampling, tools, extra fields): a prompt or settings rollout (lib/config-bundle.ts).
    */
   config: backendConfigSchema.optional(),
+  /**
+   * A pool (GPU pools, regions): the gateway splits this side's traffic over its members by weight,
+   * sticky per user; the judge compares the two sides as wholes and shows each member.
+   */
+  pool: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64'),
+        baseUrl: httpUrl,
+        /** Default: the backend's model. */
+        model: z.string().min(1).optional(),
+        apiKeyEnv: z
+          .string()
+          .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name')
+          .optional(),
+        weight: z.int('must be a whole number').min(0, 'must be ≥ 0'),
+      }),
+    )
+    .min(1, 'list at least one member, or leave pool out')
+    .max(16, 'at most 16 members')
+    .superRefine((members, ctx) => {
+      const names = new Set<string>();
+      members.forEach((member, index) => {
+        if (names.has(member.name))
+          ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate member name '${member.name}'` });
+        names.add(member.name);
+      });
+      if (members.length > 0 && !members.some((member) => member.weight > 0))
+        ctx.addIssue({ code: 'custom', path: [], message: 'at least one member needs a weight above 0' });
+    })
+    .optional(),
 });
 
 const router = z.discriminatedUnion('kind', [
@@ -417,6 +448,14 @@ export const planSchema = z
             : 'candidate is the same backend and model as the baseline (a prompt or settings rollout gives either side a config)',
       });
     }
+    if (plan.router.kind !== 'gateway')
+      for (const side of ['baseline', 'candidate'] as const)
+        if (plan.backends[side].pool)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['backends', side, 'pool'],
+            message: `a pool is split by the llm-rollout gateway; ${plan.router.kind} routes to one backend per side: use router.kind gateway, or put the pool behind the backend's own balancer`,
+          });
     const fallback = plan.router.kind === 'gateway' ? plan.router.fallback : undefined;
     if (fallback && fallback.baseUrl === candidate.baseUrl && fallback.model === candidate.model)
       ctx.addIssue({

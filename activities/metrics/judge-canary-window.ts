@@ -16,6 +16,7 @@ import { enabledDistribution, enabledGuardrail } from '../../plan/schema';
 import type { JudgeTrafficWindowInput } from './judge-window-input';
 import type { RequestRecord } from '../../gateway/admin-api';
 import { COHORT_JUDGING_TEXT, type CohortJudging } from '../../lib/cohort-match';
+import { poolMembers, poolNote } from '../../judge/pool-members';
 import type { RecordsReader } from './gateway-records';
 import { sidesFor } from './judge-window';
 import { gatewaysOf, readEveryGateway } from '../gateway-read-target';
@@ -78,6 +79,10 @@ export function createCanaryJudgeActivities(readRecords: RecordsReader, clock: (
       const inWindow = input.cohort === 'cohort_baseline' ? read.filter((record) => record.cohort === true) : read;
       if (input.cohort) notes.push(COHORT_JUDGING_TEXT[input.cohort]);
       const sides = sidesFor(input.mode);
+      for (const side of ['baseline', 'candidate'] as const) {
+        const note = poolNote(side, poolMembers(inWindow, sides[side], input.windowStartMs));
+        if (note) notes.push(note);
+      }
       const baseline = armTraffic(inWindow, sides.baseline, input.windowStartMs, input.pricing.baseline);
       const candidate = armTraffic(inWindow, sides.candidate, input.windowStartMs, input.pricing.candidate);
       // In the shadow soak the references are this window's own baseline; later windows use the

@@ -61,6 +61,12 @@ export function resolveBackend(backend: BackendConfig, env: NodeJS.ProcessEnv = 
     ...(apiKey !== undefined && { apiKey }),
     ...((inputPer1k > 0 || outputPer1k > 0) && { pricing: { inputPer1k, outputPer1k } }),
     ...(backend.config && { config: bundleOf(backend.config) }),
+    ...(backend.pool && {
+      members: backend.pool.map(({ apiKeyEnv, ...member }) => {
+        const memberKey = apiKeyFrom(apiKeyEnv, `${backend.model} pool member ${member.name}`, env);
+        return { ...member, ...(memberKey !== undefined && { apiKey: memberKey }) };
+      }),
+    }),
   };
 }
 

@@ -15,6 +15,8 @@ export interface ResolvedBackend {
   pricing?: { inputPer1k: number; outputPer1k: number };
   /** The backend's configuration bundle, for a layer that applies it (the gateway) and the golden eval. */
   config?: ConfigBundle;
+  /** A pool: the members the gateway splits this side's traffic over, each with its API key read. */
+  members?: Array<{ name: string; baseUrl: string; model?: string; apiKey?: string; weight: number }>;
 }
 
 export interface TrafficRouter {

@@ -534,6 +534,53 @@ describe('createTrafficActivities', () => {
   });
 });
 
+describe("a plan's pool through the gateway router", () => {
+  it('puts the members on the route with their own keys, and the gateway splits the side over them by weight', async () => {
+    const plan = parsePlan({
+      rollout: { id: 'pooled-route' },
+      backends: {
+        baseline: { baseUrl: oldBaseline.url, model: oldBaseline.model },
+        candidate: {
+          baseUrl: candidate.url,
+          model: candidate.model,
+          pool: [
+            { name: 'east', baseUrl: candidate.url, weight: 1, apiKeyEnv: 'EAST_KEY' },
+            { name: 'west', baseUrl: staleCandidate.url, model: staleCandidate.model, weight: 3 },
+          ],
+        },
+      },
+      router: { kind: 'gateway', adminUrl: gateway.adminUrl },
+      stages: { shadow: { enabled: false } },
+      approvals: { approvers: ['alice'] },
+    });
+    const target = { router: plan.router, route: 'pooled-route' };
+    process.env.EAST_KEY = 'sk-east-0123';
+    try {
+      const activities = createTrafficActivities();
+      await activities.prepareRoute({
+        ...target,
+        baseline: plan.backends.baseline,
+        candidate: plan.backends.candidate,
+      });
+      const shown = (await admin('GET', 'pooled-route')).json;
+      expect(shown.backends.find((backend) => backend.name === 'candidate')!.members).toEqual([
+        { name: 'east', baseUrl: candidate.url, weight: 1 },
+        { name: 'west', baseUrl: staleCandidate.url, model: staleCandidate.model, weight: 3 },
+      ]);
+      expect(JSON.stringify(shown)).not.toContain('sk-east');
+      await activities.setCandidateWeight({ ...target, candidatePercent: 100 });
+      const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => chat('pooled-route', `pool-user-${i}`)));
+      expect(replies.every((reply) => reply.status === 200 && reply.backend === 'candidate')).toBe(true);
+      const west = replies.filter((reply) => reply.model === staleCandidate.model).length / replies.length;
+      // 3 of 4 by weight; 200 users give a standard error of about 3 pts.
+      expect(west).toBeGreaterThan(0.6);
+      expect(west).toBeLessThan(0.9);
+    } finally {
+      delete process.env.EAST_KEY;
+    }
+  });
+});
+
 describe("the plan's fallback through the gateway router", () => {
   it('is part of every definition the rollout makes: prepared, recreated, retired, its API key read on the worker', async () => {
     const plan = parsePlan({

@@ -117,3 +117,12 @@ export function withShortWindows(input: RolloutPlanInput, firstStepWindow = '10s
   input.stages!.cutover = { bake: '6s' };
   return input;
 }
+
+/** A HAProxy router block, for tests of what only the gateway router can do. */
+export const HAPROXY_ROUTER = {
+  kind: 'haproxy',
+  statsSocket: '/run/h.sock',
+  haproxyBackend: 'b',
+  baselineServer: 'x',
+  candidateServer: 'y',
+} as const;

@@ -9,7 +9,7 @@ import { loadGoldenDataset } from '../../evals/golden-dataset';
 import { loadPlanFile } from '../../plan/load';
 import { resolveMetrics } from '../../plan/metrics-schema';
 import { parsePlan, PlanValidationError, type RolloutPlan, type RolloutPlanInput } from '../../plan/schema';
-import { problemsOf } from '../support/plans';
+import { HAPROXY_ROUTER, problemsOf } from '../support/plans';
 
 const EXAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples');
 
@@ -362,13 +362,7 @@ describe('parsePlan errors name the field', () => {
     ).toEqual([
       "router.fallback: the fallback is the candidate itself: a retry there would meet the candidate's own failure; name another backend (the baseline, a spare pool)",
     ]);
-    const haproxy = {
-      kind: 'haproxy',
-      statsSocket: '/run/h.sock',
-      haproxyBackend: 'b',
-      baselineServer: 'x',
-      candidateServer: 'y',
-    };
+    const haproxy = HAPROXY_ROUTER;
     expect(problemsOf(withPart({ router: { ...haproxy, fallback }, stages: { shadow: { enabled: false } } }))).toEqual([
       expect.stringMatching(/^router: unknown field "fallback"|^router\.fallback: /),
     ]);
