@@ -441,8 +441,9 @@ describe('rollouts end to end on the embedded stack', () => {
     expect(result.outcome).toBe('rolled_back');
     expect(result.reason).toMatch(/^canary-1: critical regression: errorRate up/);
     // Every candidate failure was answered by the fallback, under its own name and the same request id.
+    // A few seconds of canary at 25 % are enough for the judge, so only a handful fail before the rollback.
     const failed = records.filter((r) => r.backend === 'candidate' && r.mode === 'live' && r.status >= 500);
-    expect(failed.length).toBeGreaterThan(5);
+    expect(failed.length).toBeGreaterThan(0);
     const answered = new Map(
       records
         .filter((r) => r.backend === FALLBACK_BACKEND && r.fallbackFor === 'candidate')
