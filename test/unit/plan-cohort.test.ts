@@ -7,7 +7,7 @@ import { cohortMatcher, describeCohort, type CohortMatch, type CohortProbe } fro
 import { loadPlanFile } from '../../plan/load';
 import { parsePlan, type RolloutPlanInput } from '../../plan/schema';
 import { cohortJudging, stagesOf } from '../../workflows/rollout-stages';
-import { problemsOf } from '../support/plans';
+import { HAPROXY_ROUTER, problemsOf } from '../support/plans';
 
 const EXAMPLE = join(import.meta.dirname, '../../examples/support-bot-cohort.yaml');
 
@@ -88,13 +88,7 @@ describe('plan cohort', () => {
   });
 
   it('is refused where it cannot be served or judged: another router, or a judge not reading the records', () => {
-    const haproxy = {
-      kind: 'haproxy',
-      statsSocket: '/run/haproxy/admin.sock',
-      haproxyBackend: 'bot',
-      baselineServer: 'current',
-      candidateServer: 'next',
-    };
+    const haproxy = HAPROXY_ROUTER;
     expect(
       problemsOf(
         cohortPlan(acme, undefined, {

@@ -300,13 +300,7 @@ describe('parsePlan errors name the field', () => {
   });
 
   it('refuses a shadow stage on the HAProxy router', () => {
-    const router = {
-      kind: 'haproxy',
-      statsSocket: '/run/haproxy/admin.sock',
-      haproxyBackend: 'llm',
-      baselineServer: 'a',
-      candidateServer: 'b',
-    };
+    const router = HAPROXY_ROUTER;
     expect(problemsOf(withPart({ router }))).toEqual([
       'stages.shadow.enabled: HAProxy cannot mirror traffic: set stages.shadow.enabled to false, or use the gateway router',
     ]);
