@@ -7,9 +7,11 @@ export const FEEDBACK_KINDS = ['thumbs', 'score', 'conversion'] as const;
 export type FeedbackKind = (typeof FEEDBACK_KINDS)[number];
 
 export interface FeedbackEvent {
+  /** Its place in the gateway's feedback log (all routes): page on with it as `since`. */
   seq: number;
   /** The gateway process that recorded it (seqs restart in every process). */
   epoch: string;
+  /** The route the feedback named (its `model`). */
   route: string;
   /** The backend the feedback is attributed to (the one that answered). */
   backend: string;
@@ -18,5 +20,6 @@ export interface FeedbackEvent {
   kind: FeedbackKind;
   /** thumbs: 1 up, 0 down; score: the score given; conversion: 1. */
   value: number;
+  /** When the gateway received the feedback (ISO 8601, UTC). */
   at: string;
 }
