@@ -12,7 +12,7 @@
 // The answer is 202 { accepted: true } either way; nothing of the body is echoed.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { FeedbackKind } from '../lib/feedback-event';
+import { FEEDBACK_KINDS, type FeedbackKind } from '../lib/feedback-event';
 import { REQUEST_ID_PATTERN, inRouteCohort, type DataPlaneDeps } from './data-plane';
 import { InvalidRequestError, RouteNotFoundError } from './errors';
 import { isoNow } from './exchange-recorder';
@@ -23,8 +23,6 @@ import { bucketOf, chooseByBucket, stickinessKey } from './stickiness';
 import { parseOrThrow } from './zod-errors';
 
 export const MAX_FEEDBACK_SCORE = 1e6;
-
-const KIND_FIELDS = ['thumbs', 'score', 'conversion'] as const satisfies readonly FeedbackKind[];
 
 const feedbackBodySchema = z.strictObject({
   model: z.string().min(1, 'must be a non-empty string naming a route'),
@@ -48,7 +46,7 @@ type FeedbackBody = z.output<typeof feedbackBodySchema>;
 
 /** What the feedback says, checked: exactly one of thumbs, score and conversion. */
 export function feedbackValue(body: FeedbackBody): { kind: FeedbackKind; value: number } {
-  const given = KIND_FIELDS.filter((field) => body[field] !== undefined);
+  const given = FEEDBACK_KINDS.filter((field) => body[field] !== undefined);
   if (given.length === 0) throw new InvalidRequestError('thumbs', 'one of thumbs, score or conversion is required');
   if (given.length > 1)
     throw new InvalidRequestError(given[1]!, `give one of thumbs, score or conversion, not ${given.join(' and ')}`);
