@@ -28,7 +28,10 @@
 //                                               (answers kept as text: every k-th per backend; none when sampling is off)
 //   GET    /admin/routes/:route/captures?since=SEQ&epoch=EPOCH&limit=N -> CapturesPage
 //                                               (live chat requests kept, redacted, for replay; none when capture is off)
-// Paging (all four): pass back `nextSince` and the page's `epoch`. Seqs restart in every gateway process;
+//   GET    /admin/routes/:route/feedback?since=SEQ&epoch=EPOCH&limit=N -> FeedbackPage
+//                                               (user feedback sent to POST /v1/feedback, each event attributed
+//                                               to the backend that answered; lib/feedback-event.ts)
+// Paging (all five): pass back `nextSince` and the page's `epoch`. Seqs restart in every gateway process;
 // when `epoch` names another process, the page starts at the current process's first entry
 // (since is read as 0) and says `restarted: true`. `lost` counts entries after `since` (all
 // routes, global seq) the ring buffer overwrote before they were read.
@@ -38,18 +41,26 @@
 // Errors: 400 { error: { type: 'invalid_request', message } } for a bad body (names the field),
 // 404 { error: { type: 'route_not_found', message } }, 409 for weights naming unknown backends.
 //
-// Data plane (its own listener): only POST /v1/chat/completions, POST /v1/embeddings,
-// GET /v1/models and GET /healthz; anything else is a 404. The two POSTs pick the route from the body's
+// Data plane (its own listener): only POST /v1/chat/completions, POST /v1/embeddings, POST /v1/feedback,
+// GET /v1/models and GET /healthz; anything else is a 404. The first two POSTs pick the route from the body's
 // `model` field (the route name); the chosen backend's own model name is substituted upstream.
 // Stickiness key: header `x-session-id`, else `x-user-id`, else the body's `user` field; without
 // one, the request is assigned at random by weight. A request the route's cohort matches is assigned
 // by the cohort's weights instead (same sticky buckets), and its records say `cohort: true`.
 // Response headers: `x-rollout-backend`, `x-request-id`; an answer from the route's fallback
 // (RouteFallback) also has `x-rollout-fallback-from: <the backend that failed>`.
+// POST /v1/feedback <- FeedbackRequest -> 202 { accepted: true }: one piece of user feedback on an
+// answer of the route `model`, attributed by the request id the answer came with, or by the user's
+// sticky assignment under the route's current weights (its cohort's, when the user is in it); 400
+// invalid_request naming the field for a bad body, 404 route_not_found. Accepted is not recorded:
+// feedback by request id whose id the gateway does not know (never answered on that route, or
+// forgotten: the index keeps the last --feedback-index-capacity live requests) or that repeats a
+// kind the request already got is dropped, counted in llm_gateway_feedback_dropped_total.
 import type { AnswerSample } from '../lib/answer-sample';
 import type { CaptureEntry } from '../lib/capture-entry';
 import type { CohortMatch } from '../lib/cohort-match';
 import type { ConfigBundle } from '../lib/config-bundle';
+import type { FeedbackEvent } from '../lib/feedback-event';
 import type { RequestRecord } from '../lib/request-record';
 import type { ShadowPair } from '../lib/shadow-pair';
 
@@ -58,6 +69,7 @@ export type { ShadowAnswer, ShadowPair } from '../lib/shadow-pair';
 export type { RequestRecord } from '../lib/request-record';
 export type { AnswerSample } from '../lib/answer-sample';
 export type { CaptureEntry, CapturedParams } from '../lib/capture-entry';
+export type { FeedbackEvent, FeedbackKind } from '../lib/feedback-event';
 
 export interface BackendSpec {
   /** Role name within the route, e.g. 'baseline' or 'candidate'. */
@@ -284,4 +296,34 @@ export interface AnswerSamplesPage extends PageCursor {
 
 export interface CapturesPage extends PageCursor {
   captures: CaptureEntry[];
+}
+
+export interface FeedbackPage extends PageCursor {
+  feedback: FeedbackEvent[];
+}
+
+/**
+ * The body of POST /v1/feedback (data plane). No other field is accepted. Who the feedback is from
+ * is given by exactly one of `request_id` and `user`; what it says, by exactly one of `thumbs`,
+ * `score` and `conversion`.
+ */
+export interface FeedbackRequest {
+  /** The route, as in the chat request's `model`. */
+  model: string;
+  /** The `x-request-id` the gateway returned with the answer: the feedback goes to the backend that gave it. */
+  request_id?: string;
+  /**
+   * The user, as the chat requests' stickiness key: the `x-session-id` or `x-user-id` header when
+   * sent (as with the chat requests), else this. Instead of `user`, the header alone may say it.
+   * The feedback goes to the backend the route's current split gives that key.
+   */
+  user?: string;
+  /** Read only to place the user in the route's cohort, as a chat request's `metadata` is. */
+  metadata?: Record<string, unknown>;
+  /** Recorded as 1 (up) or 0 (down). */
+  thumbs?: 'up' | 'down';
+  /** Any finite number in -1e6..1e6. */
+  score?: number;
+  /** Recorded as 1. */
+  conversion?: true;
 }

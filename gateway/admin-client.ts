@@ -6,6 +6,7 @@
 import type {
   AnswerSamplesPage,
   CapturesPage,
+  FeedbackPage,
   GatewayInfo,
   RecordsPage,
   RolloutMarker,
@@ -134,6 +135,11 @@ export class GatewayAdminClient {
   /** Live chat requests the route captured, redacted, oldest first. */
   captures(route: string, query: PageQuery): Promise<CapturesPage> {
     return this.call<CapturesPage>('GET', routePath(route, '/captures') + pageQuery(query));
+  }
+
+  /** User feedback recorded for the route (POST /v1/feedback), each event attributed to a backend, oldest first. */
+  feedback(route: string, query: PageQuery): Promise<FeedbackPage> {
+    return this.call<FeedbackPage>('GET', routePath(route, '/feedback') + pageQuery(query));
   }
 
   info(): Promise<GatewayInfo> {

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type {
   AnswerSamplesPage,
   CapturesPage,
+  FeedbackPage,
   GatewayInfo,
   ProcessesInfo,
   RecordsPage,
@@ -183,6 +184,19 @@ async function handleRoutes(
         restarted: page.restarted,
         lost: page.lost,
       } satisfies CapturesPage);
+      return;
+    }
+    case 'feedback': {
+      if (!allow(res, method, ['GET'])) return;
+      const { since, epoch, limit } = pageParams(url, route, table);
+      const page = deps.log.feedbackFor(route, since, limit, epoch);
+      sendJson(res, 200, {
+        epoch: page.epoch,
+        feedback: page.items,
+        nextSince: page.nextSince,
+        restarted: page.restarted,
+        lost: page.lost,
+      } satisfies FeedbackPage);
       return;
     }
     default:

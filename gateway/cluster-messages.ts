@@ -5,10 +5,12 @@
 //   primary -> worker   { type: 'routes', version, routes }      the whole route table (StoredRoute[], keys
 //                                                                included), at hello and after every change
 //   worker  -> primary  { type: 'routes-applied', version }       in force for every request from now on
-//   worker  -> primary  { type: 'traffic', exchanges, pairs, samples, captures }  a batch (traffic-batch.ts;
-//                                                                exchanges as exchange-wire.ts arrays; answer
-//                                                                samples; captured requests, already redacted):
-//                                                                the primary numbers, stamps and records them
+//   worker  -> primary  { type: 'traffic', exchanges, pairs, samples, captures, feedback }  a batch
+//                                                                (traffic-batch.ts; exchanges as exchange-wire.ts
+//                                                                arrays; answer samples; captured requests, already
+//                                                                redacted; feedback offers, by request id still to be
+//                                                                attributed): the primary numbers, stamps and records
+//                                                                them, the exchanges before the feedback
 //   worker  -> primary  { type: 'failed', message }               cannot serve (e.g. a bad table); exits
 //   primary -> worker   { type: 'connection', id } + a socket     a client connection to serve (the primary
 //                                                                accepts on the data address and hands each
@@ -24,6 +26,7 @@
 import { z } from 'zod';
 import type { AnswerSamplingOptions, NewAnswerSample } from './answer-sampler';
 import type { NewShadowPair } from './exchange-recorder';
+import type { FeedbackOffer } from './feedback-recorder';
 import type { NewCaptureEntry } from './request-capture';
 import type { WireExchange } from './exchange-wire';
 import type { StoredRoute } from './route-table';
@@ -46,6 +49,7 @@ export type WorkerMessage =
       pairs: NewShadowPair[];
       samples: NewAnswerSample[];
       captures: NewCaptureEntry[];
+      feedback: FeedbackOffer[];
     }
   | { type: 'failed'; message: string }
   | { type: 'stopped' };
@@ -74,6 +78,8 @@ const workerMessageSchema = z.discriminatedUnion('type', [
     samples: z.array(z.unknown()).default([]),
     // Likewise captures (capture off, or a worker that predates them).
     captures: z.array(z.unknown()).default([]),
+    // Likewise feedback (none came, or a worker that predates it).
+    feedback: z.array(z.unknown()).default([]),
   }),
   z.object({ type: z.literal('failed'), message: z.string() }),
   z.object({ type: z.literal('stopped') }),

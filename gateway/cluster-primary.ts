@@ -30,6 +30,7 @@ import { parseWorkerMessage, WORKER_CONFIG_ENV } from './cluster-messages';
 import type { PrimaryMessage, WorkerConfig, WorkerMessage } from './cluster-messages';
 import { closeServer } from './data-plane-server';
 import { ExchangeRecorder } from './exchange-recorder';
+import { FEEDBACK_RETRY_MS, FeedbackRecorder } from './feedback-recorder';
 import { decodeExchange } from './exchange-wire';
 import { DEFAULT_MAX_BODY_BYTES } from './http-io';
 import { GatewayMetrics } from './metrics';
@@ -101,6 +102,9 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
   const { table, store } = await openRouteTable(options, metrics, log);
   const traffic = trafficLogFor(options);
   const recorder = new ExchangeRecorder(metrics, traffic);
+  // Feedback sent on one worker may overtake the record of its answer, batched by another: an
+  // unknown request id gets a second look before it is dropped.
+  const feedback = new FeedbackRecorder(metrics, traffic, { retryUnknownMs: FEEDBACK_RETRY_MS });
   const sync = new TableSync<number>();
   const slots = new Map<number, Slot>();
   let restarts = 0;
@@ -246,6 +250,8 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
         for (const pair of message.pairs) traffic.addPair(pair);
         for (const sample of message.samples) traffic.addSample(sample);
         for (const capture of message.captures) traffic.addCapture(capture);
+        // After the exchanges, so feedback finds the records of its own batch.
+        for (const offer of message.feedback) feedback.offerFeedback(offer);
         return;
       case 'hello':
         sync.join(worker.id);
@@ -355,6 +361,8 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
     close() {
       closed ??= (async () => {
         await Promise.all([stopWorkers(), closeServer(admin.server)]);
+        // The workers' last batches are in: feedback still waiting for its record gets its last look.
+        feedback.close();
         await store
           ?.flush()
           .catch((error: unknown) => log(`state file not saved at close: ${(error as Error).message}`));

@@ -1,8 +1,9 @@
 // A data-plane worker of the multi-process gateway (cluster-primary.ts): it serves only the
 // OpenAI-compatible API, on the client connections the primary hands it, from the route table the
-// primary sends (cluster-messages.ts), and forwards every exchange, shadow pair and answer sample to the primary in
-// batches (traffic-batch.ts). It holds no state of its own worth keeping: killed, it is restarted
-// by the primary and gets the current table before it serves again.
+// primary sends (cluster-messages.ts), and forwards every exchange, shadow pair, answer sample,
+// capture and piece of feedback to the primary in batches (traffic-batch.ts). It holds no state
+// of its own worth keeping: killed, it is restarted by the primary and gets the current table
+// before it serves again.
 import { createDataPlane } from './data-plane-server';
 import { parsePrimaryMessage, parseWorkerConfig, WORKER_CONFIG_ENV } from './cluster-messages';
 import type { WorkerMessage } from './cluster-messages';
@@ -30,7 +31,7 @@ export async function runClusterWorker(): Promise<void> {
   const batcher = new TrafficBatcher((batch) => send({ type: 'traffic', ...batch }));
   const dataPlane = createDataPlane(
     new RouteTable(),
-    { recorder: batcher, pairs: batcher, samples: batcher, captures: batcher },
+    { recorder: batcher, pairs: batcher, samples: batcher, captures: batcher, feedback: batcher },
     { ...config, random: Math.random },
   );
   let serving = false;

@@ -1,13 +1,15 @@
-// The data plane as a node:http server: the OpenAI-compatible API and /healthz, over a route
-// table and four sinks (exchanges, shadow pairs, answer samples, captured requests). The one-process gateway gives it its own table
-// and recorder; a cluster worker gives it the table the primary sent and a batcher that
-// forwards to the primary (cluster-worker.ts).
+// The data plane as a node:http server: the OpenAI-compatible API, POST /v1/feedback and /healthz,
+// over a route table and five sinks (exchanges, shadow pairs, answer samples, captured requests,
+// feedback). The one-process gateway gives it its own table and recorders; a cluster worker gives
+// it the table the primary sent and a batcher that forwards to the primary (cluster-worker.ts).
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { handleInference } from './data-plane';
 import type { DataPlaneDeps } from './data-plane';
 import { AnswerSampler, type AnswerSamplingOptions, type SampleSink } from './answer-sampler';
 import type { ExchangeSink, PairSink } from './exchange-recorder';
+import { handleFeedback } from './feedback-endpoint';
+import type { FeedbackSink } from './feedback-recorder';
 import { RequestCapturer, type CaptureSink } from './request-capture';
 import {
   answerClientError,
@@ -45,7 +47,13 @@ export interface DataPlane {
 
 export function createDataPlane(
   table: RouteTable,
-  sinks: { recorder: ExchangeSink; pairs: PairSink; samples: SampleSink; captures: CaptureSink },
+  sinks: {
+    recorder: ExchangeSink;
+    pairs: PairSink;
+    samples: SampleSink;
+    captures: CaptureSink;
+    feedback: FeedbackSink;
+  },
   options: DataPlaneOptions,
 ): DataPlane {
   const closing = new AbortController();
@@ -64,6 +72,7 @@ export function createDataPlane(
     table,
     recorder: sinks.recorder,
     log: sinks.pairs,
+    feedback: sinks.feedback,
     sampler,
     capturer: options.capture ? new RequestCapturer(sinks.captures, options.random) : null,
     shadow,
@@ -81,6 +90,7 @@ export function createDataPlane(
     if (method === 'POST' && pathname === '/v1/chat/completions')
       return handleInference(req, res, 'chat/completions', deps);
     if (method === 'POST' && pathname === '/v1/embeddings') return handleInference(req, res, 'embeddings', deps);
+    if (method === 'POST' && pathname === '/v1/feedback') return handleFeedback(req, res, deps);
     if (method === 'GET' && pathname === '/v1/models') {
       sendJson(res, 200, {
         object: 'list',
@@ -129,7 +139,7 @@ export function createDataPlane(
 export const DATA_PLANE_KEEP_ALIVE_MS = 65_000;
 
 /** Request targets that are already a bare path: parsing them as a URL gives them back unchanged. */
-const PLAIN_PATHS = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/healthz']);
+const PLAIN_PATHS = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/feedback', '/v1/models', '/healthz']);
 
 /** The target's path, as requestUrl reads it (a URL parse per request showed in profiles, so the usual ones skip it). */
 function pathnameOf(req: IncomingMessage): string {

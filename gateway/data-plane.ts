@@ -11,6 +11,7 @@ import { forwardedBackend, type ForwardedBackend } from './backend-pool';
 import type { AnswerSampler } from './answer-sampler';
 import { InvalidRequestError, RouteNotFoundError } from './errors';
 import { isoNow, type ExchangeSink, type PairSink } from './exchange-recorder';
+import type { FeedbackSink } from './feedback-recorder';
 import { forwardedBodies } from './forwarded-body';
 import { holdingServerErrors, mayFallBack } from './fallback-relay';
 import { firstHeaderValue, readJsonObject, sendError } from './http-io';
@@ -29,6 +30,8 @@ export interface DataPlaneDeps {
   table: RouteTable;
   recorder: ExchangeSink;
   log: PairSink;
+  /** Feedback sent to POST /v1/feedback (feedback-endpoint.ts), attributed by user or to be attributed by request id. */
+  feedback: FeedbackSink;
   /** Keeps answers as text for the canary's behavioral check; null when sampling is off. */
   sampler: AnswerSampler | null;
   /** Keeps live chat requests of routes with capture on, redacted; null when capturing is off (--capture-capacity 0). */
@@ -45,11 +48,21 @@ export interface DataPlaneDeps {
 }
 
 /** Incoming ids are echoed when they look like ids; anything else is replaced. */
-const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function requestIdFrom(headers: IncomingHttpHeaders): string {
   const id = firstHeaderValue(headers, 'x-request-id');
   return id && REQUEST_ID_PATTERN.test(id) ? id : randomUUID();
+}
+
+/** Whether the request is in the route's cohort (its rule, if any, matches): then the cohort's weights assign it. */
+export function inRouteCohort(
+  route: ResolvedRoute,
+  headers: IncomingHttpHeaders,
+  body: Record<string, unknown>,
+  key: string | null,
+): boolean {
+  return route.inCohort !== null && route.inCohort(cohortProbe(route.route, headers, body, key));
 }
 
 export async function handleInference(
@@ -72,7 +85,7 @@ export async function handleInference(
   const stickyBucket = key === null ? null : bucketOf(route.route, key);
   // A route without a cohort pays one null check; with one, its requests are split by the
   // cohort's weights over the same buckets, so they stay as sticky as everyone else.
-  const inCohort = route.inCohort !== null && route.inCohort(cohortProbe(route.route, req.headers, body, key));
+  const inCohort = inRouteCohort(route, req.headers, body, key);
   const weights = inCohort ? route.cohort!.weights : route.weights;
   const chosen = chooseByBucket(route.backends, weights, stickyBucket, deps.random);
   res.setHeader('x-rollout-backend', chosen.name);

@@ -18,7 +18,8 @@ import { applyGatewayConfig, loadGatewayConfig } from './config-file';
 import { DEFAULT_CLIENT_BODY_TIMEOUT_MS } from './http-io';
 import { RouteTable } from './route-table';
 import { startGateway } from './server';
-import { DEFAULT_CAPTURE_CAPACITY } from './traffic-log';
+import { DEFAULT_FEEDBACK_INDEX_CAPACITY } from './feedback-index';
+import { DEFAULT_CAPTURE_CAPACITY, DEFAULT_FEEDBACK_CAPACITY } from './traffic-log';
 import type { GatewayOptions } from './server';
 
 const USAGE = `usage: gateway [--port 8080] [--host 127.0.0.1] [--admin-port 8480] [--admin-host 127.0.0.1]
@@ -27,6 +28,8 @@ const USAGE = `usage: gateway [--port 8080] [--host 127.0.0.1] [--admin-port 848
                 [--answer-sample-every 1] (keep every k-th answer per backend as text; 0: none)
                 [--answer-samples-capacity 2000]
                 [--capture-capacity 10000] (captured requests kept, all routes; 0: capturing off)
+                [--feedback-capacity 20000] (feedback events kept, all routes)
+                [--feedback-index-capacity 100000] (recent live requests feedback may name by request id)
                 [--client-body-timeout-ms 30000] (a client still sending its body then gets 408)
                 [--processes 1]   (N > 1: a primary with the admin plane and N data-plane worker processes)
   admin token: env ${DEFAULT_ADMIN_TOKEN_ENV}, or a file named by --admin-token-file or ${DEFAULT_ADMIN_TOKEN_ENV}_FILE
@@ -70,6 +73,8 @@ async function main(): Promise<void> {
       'answer-sample-every': { type: 'string' },
       'answer-samples-capacity': { type: 'string' },
       'capture-capacity': { type: 'string' },
+      'feedback-capacity': { type: 'string' },
+      'feedback-index-capacity': { type: 'string' },
       'upstream-timeout-ms': { type: 'string' },
       'client-body-timeout-ms': { type: 'string' },
       processes: { type: 'string', default: '1' },
@@ -100,6 +105,13 @@ async function main(): Promise<void> {
     answerSampleEvery: intFlag('answer-sample-every', values['answer-sample-every'], 1, 0),
     answerSamplesCapacity: intFlag('answer-samples-capacity', values['answer-samples-capacity'], 2_000, 1),
     captureCapacity: intFlag('capture-capacity', values['capture-capacity'], DEFAULT_CAPTURE_CAPACITY, 0),
+    feedbackCapacity: intFlag('feedback-capacity', values['feedback-capacity'], DEFAULT_FEEDBACK_CAPACITY, 1),
+    feedbackIndexCapacity: intFlag(
+      'feedback-index-capacity',
+      values['feedback-index-capacity'],
+      DEFAULT_FEEDBACK_INDEX_CAPACITY,
+      1,
+    ),
     upstreamTimeoutMs: intFlag('upstream-timeout-ms', values['upstream-timeout-ms'], 60_000, 1),
     clientBodyTimeoutMs: intFlag(
       'client-body-timeout-ms',

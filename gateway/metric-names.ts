@@ -36,6 +36,23 @@ export const GATEWAY_METRICS = {
   memberRequests: 'llm_gateway_member_requests_total',
   /** Histogram in seconds of the same requests; labels route, backend, member, mode. */
   memberDuration: 'llm_gateway_member_request_duration_seconds',
+  /**
+   * Counter of user feedback events recorded (POST /v1/feedback); labels route, backend (the one
+   * the event is attributed to), kind ('thumbs' | 'score' | 'conversion'). Not the series above's labels.
+   */
+  feedback: 'llm_gateway_feedback_total',
+  /**
+   * Sum of the recorded events' values, same labels: thumbs up (1 each; downs add 0), the scores
+   * given, conversions (1 each). A gauge, since scores may be negative: read it with delta(), not
+   * rate(); divided by llm_gateway_feedback_total it is the mean value (the share of ups for thumbs).
+   */
+  feedbackValue: 'llm_gateway_feedback_value_sum',
+  /**
+   * Counter of feedback by request id that was not recorded; labels route, reason ('unknown_request':
+   * the id is unknown, forgotten or was answered on another route | 'duplicate': the request already
+   * had feedback of that kind).
+   */
+  feedbackDropped: 'llm_gateway_feedback_dropped_total',
 } as const;
 
 export const DURATION_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30];

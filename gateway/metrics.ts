@@ -3,6 +3,8 @@
 // PromQL reader in activities/metrics is built against.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestRecord, RouteState, TokenPricing } from './admin-api';
+import type { FeedbackEvent } from '../lib/feedback-event';
+import type { FeedbackDropReason } from './feedback-index';
 import { DURATION_BUCKETS_SECONDS, GATEWAY_METRICS } from './metric-names';
 
 export type TrafficMode = RequestRecord['mode'];
@@ -49,6 +51,9 @@ export class GatewayMetrics {
   private readonly fallbacks: Counter<'route' | 'from' | 'to'>;
   private readonly memberRequests: Counter<'route' | 'backend' | 'member' | 'mode' | 'code'>;
   private readonly memberDuration: Histogram<'route' | 'backend' | 'member' | 'mode'>;
+  private readonly feedback: Counter<'route' | 'backend' | 'kind'>;
+  private readonly feedbackValue: Gauge<'route' | 'backend' | 'kind'>;
+  private readonly feedbackDropped: Counter<'route' | 'reason'>;
   /** Requests per pool member and status not yet handed to prom-client (as `series` holds the rest). */
   private readonly memberSeries = new Map<string, MemberSeries>();
   /** Fallback attempts per route/from/to not yet handed to prom-client (as `series` holds the rest). */
@@ -133,6 +138,25 @@ export class GatewayMetrics {
       help: 'Upstream request duration in seconds for each member of a pooled backend.',
       labelNames: [...MEMBER_LABELS],
       buckets: DURATION_BUCKETS_SECONDS,
+      registers,
+    });
+    // Feedback comes far less often than requests, so it is counted as it comes, not gathered first.
+    this.feedback = new Counter({
+      name: GATEWAY_METRICS.feedback,
+      help: 'User feedback events recorded, by the backend each is attributed to.',
+      labelNames: ['route', 'backend', 'kind'],
+      registers,
+    });
+    this.feedbackValue = new Gauge({
+      name: GATEWAY_METRICS.feedbackValue,
+      help: 'Sum of recorded feedback values (thumbs up 1, down 0; the score; conversion 1); falls with negative scores.',
+      labelNames: ['route', 'backend', 'kind'],
+      registers,
+    });
+    this.feedbackDropped = new Counter({
+      name: GATEWAY_METRICS.feedbackDropped,
+      help: 'Feedback by request id not recorded: its request id is unknown or forgotten, or it repeats a kind.',
+      labelNames: ['route', 'reason'],
       registers,
     });
     this.weight = new Gauge({
@@ -253,6 +277,17 @@ export class GatewayMetrics {
       series.costUsd = 0;
       series.promptTokens = series.completionTokens = series.refusals = series.jsonRequested = series.invalidJson = 0;
     }
+  }
+
+  /** Counts one recorded feedback event and adds its value. */
+  observeFeedback(event: Pick<FeedbackEvent, 'route' | 'backend' | 'kind' | 'value'>): void {
+    const labels = { route: event.route, backend: event.backend, kind: event.kind };
+    this.feedback.inc(labels);
+    this.feedbackValue.inc(labels, event.value);
+  }
+
+  dropFeedback(route: string, reason: FeedbackDropReason): void {
+    this.feedbackDropped.inc({ route, reason });
   }
 
   /** Keeps the weight and shadow-share gauges equal to the route table; null = route deleted. */

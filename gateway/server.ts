@@ -10,6 +10,7 @@ import { startAdminPlane } from './admin-server';
 import { closeServer, createDataPlane } from './data-plane-server';
 import { DEFAULT_ANSWER_SAMPLING, type AnswerSamplingOptions } from './answer-sampler';
 import { ExchangeRecorder } from './exchange-recorder';
+import { FeedbackRecorder } from './feedback-recorder';
 import { DEFAULT_MAX_BODY_BYTES } from './http-io';
 import { GatewayMetrics } from './metrics';
 import { openRouteTable } from './route-setup';
@@ -56,6 +57,13 @@ export interface GatewayOptions {
    * 0: none, and nothing is done per request whatever the routes' capture settings say.
    */
   captureCapacity?: number;
+  /** Feedback events kept for /admin/routes/:route/feedback, all routes (default 20,000). */
+  feedbackCapacity?: number;
+  /**
+   * Recent live requests whose answering backend is remembered, so feedback can name them by
+   * request id (default 100,000); feedback for an older one is dropped and counted.
+   */
+  feedbackIndexCapacity?: number;
   /** Characters of each sampled answer kept, its start and end when longer (default 2,000). */
   answerSampleChars?: number;
   /** Whole-exchange timeout for a live upstream call before it becomes a 502 (default 60 s). */
@@ -105,10 +113,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const { table, store } = await openRouteTable(options, metrics, log);
   const traffic = trafficLogFor(options);
   const recorder = new ExchangeRecorder(metrics, traffic);
+  // Here a live record is always added before its client has the answer: an unknown id is final.
+  const feedback = new FeedbackRecorder(metrics, traffic, { retryUnknownMs: 0 });
   const answerSampling = answerSamplingOf(options);
   const dataPlane = createDataPlane(
     table,
-    { recorder, pairs: traffic, samples: traffic, captures: traffic },
+    { recorder, pairs: traffic, samples: traffic, captures: traffic, feedback },
     {
       upstreamTimeoutMs: options.upstreamTimeoutMs ?? 60_000,
       shadowTimeoutMs: options.shadowTimeoutMs,
@@ -177,6 +187,8 @@ export function trafficLogFor(options: GatewayOptions): TrafficLog {
     shadowPairs: options.shadowPairsCapacity,
     answerSamples: options.answerSamplesCapacity,
     captures: options.captureCapacity,
+    feedback: options.feedbackCapacity,
+    feedbackIndex: options.feedbackIndexCapacity,
   });
 }
 

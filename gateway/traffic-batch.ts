@@ -1,11 +1,13 @@
-// A data-plane worker's sink for traffic (cluster-worker.ts): exchanges, shadow pairs, answer samples and captures are
-// collected and handed to `send` as one batch at most `maxDelayMs` after the first item of the
-// batch, or as soon as it holds `maxItems`, so the IPC cost (one message, one serialization) is
-// paid per batch, not per request. The worker also flushes on shutdown.
+// A data-plane worker's sink for traffic (cluster-worker.ts): exchanges, shadow pairs, answer
+// samples, captures and feedback are collected and handed to `send` as one batch at most
+// `maxDelayMs` after the first item of the batch, or as soon as it holds `maxItems`, so the IPC
+// cost (one message, one serialization) is paid per batch, not per request. The worker also
+// flushes on shutdown.
 import type { NewAnswerSample, SampleSink } from './answer-sampler';
 import type { ExchangeEntry, ExchangeSink, NewShadowPair, PairSink } from './exchange-recorder';
 import { exchangeOf } from './exchange-recorder';
 import { encodeExchange, type WireExchange } from './exchange-wire';
+import type { FeedbackOffer, FeedbackSink } from './feedback-recorder';
 import type { CaptureSink, NewCaptureEntry } from './request-capture';
 
 export const BATCH_MAX_ITEMS = 256;
@@ -18,13 +20,16 @@ export interface TrafficBatch {
   samples: NewAnswerSample[];
   /** Redacted in the worker: the unredacted request never crosses the channel. */
   captures: NewCaptureEntry[];
+  /** Attributed by user in the worker; by request id, attributed by the primary, which has the records. */
+  feedback: FeedbackOffer[];
 }
 
-export class TrafficBatcher implements ExchangeSink, PairSink, SampleSink, CaptureSink {
+export class TrafficBatcher implements ExchangeSink, PairSink, SampleSink, CaptureSink, FeedbackSink {
   private exchanges: WireExchange[] = [];
   private pairs: NewShadowPair[] = [];
   private samples: NewAnswerSample[] = [];
   private captures: NewCaptureEntry[] = [];
+  private feedback: FeedbackOffer[] = [];
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -55,9 +60,16 @@ export class TrafficBatcher implements ExchangeSink, PairSink, SampleSink, Captu
     this.added();
   }
 
+  offerFeedback(offer: FeedbackOffer): void {
+    this.feedback.push(offer);
+    this.added();
+  }
+
   /** Items waiting for the next batch. */
   get pending(): number {
-    return this.exchanges.length + this.pairs.length + this.samples.length + this.captures.length;
+    return (
+      this.exchanges.length + this.pairs.length + this.samples.length + this.captures.length + this.feedback.length
+    );
   }
 
   /** Sends what is waiting now (nothing when empty). */
@@ -72,11 +84,13 @@ export class TrafficBatcher implements ExchangeSink, PairSink, SampleSink, Captu
       pairs: this.pairs,
       samples: this.samples,
       captures: this.captures,
+      feedback: this.feedback,
     };
     this.exchanges = [];
     this.pairs = [];
     this.samples = [];
     this.captures = [];
+    this.feedback = [];
     this.send(batch);
   }
 
