@@ -6,6 +6,7 @@ import type { CohortMatch } from '../lib/cohort-match';
 import type { CanaryBehaviorInput, CanaryBehaviorResult } from './canary-behavior';
 import type { GatewayReadTarget } from './gateway-read-target';
 import type { JudgeCanaryWindowInput, JudgeCanaryWindowResult } from './metrics/judge-canary-window';
+import type { JudgeExperimentInput, JudgeExperimentResult } from './metrics/judge-experiment';
 import type { JudgeTrafficWindowInput } from './metrics/judge-window-input';
 import type { JudgeSeriesWindowInput, JudgeSeriesWindowResult } from './metrics/judge-series-window';
 import type { RolloutPlan } from '../plan/schema';
@@ -199,6 +200,8 @@ export interface RolloutActivities {
   judgeCanaryWindow(input: JudgeCanaryWindowInput): Promise<JudgeCanaryWindowResult>;
   /** The statistical judge on Prometheus series (any traffic layer), differenced per look. */
   judgeSeriesWindow(input: JudgeSeriesWindowInput): Promise<JudgeSeriesWindowResult>;
+  /** An A/B experiment's look at its primary metric (stages.experiment). */
+  judgeExperiment(input: JudgeExperimentInput): Promise<JudgeExperimentResult>;
   runGoldenEval(input: GoldenEvalInput): Promise<Verdict>;
   compareShadow(input: ShadowCompareInput): Promise<Verdict>;
   /** The canary's behavioral check on live answers, at every check (stages.canary.behavioral). */

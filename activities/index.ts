@@ -5,6 +5,7 @@ import { createCanaryBehaviorActivities, readAnswerSamples, type AnswerSamplesRe
 import { createEvalActivities } from './evals';
 import { readGatewayRecords, type RecordsReader } from './metrics/gateway-records';
 import { createCanaryJudgeActivities } from './metrics/judge-canary-window';
+import { createExperimentActivities, readGatewayFeedback, type FeedbackReader } from './metrics/judge-experiment';
 import { createSeriesJudgeActivities, readPrometheusSeries, type SeriesReader } from './metrics/judge-series-window';
 import { createMetricsActivities, type FiguresReader } from './metrics/judge-window';
 import { readPrometheusFigures } from './metrics/prometheus-figures';
@@ -23,6 +24,8 @@ export interface ActivityDependencies {
   readSeries?: SeriesReader;
   readShadowPairs?: ShadowPairsReader;
   readAnswerSamples?: AnswerSamplesReader;
+  /** The gateway's user feedback, for A/B experiments. */
+  readFeedback?: FeedbackReader;
   eventSinks?: EventSink[];
   /**
    * The Slack sink (activities/slack-notify.ts): options, or false for none. By default it is on
@@ -38,6 +41,11 @@ export function createActivities(deps: ActivityDependencies = {}): RolloutActivi
     ...createTrafficActivities(deps.routerFor ?? defaultRouterFactory),
     ...createMetricsActivities(deps.readFigures ?? readPrometheusFigures, deps.clock),
     ...createCanaryJudgeActivities(deps.readRecords ?? readGatewayRecords, deps.clock),
+    ...createExperimentActivities(
+      deps.readFeedback ?? readGatewayFeedback,
+      deps.readRecords ?? readGatewayRecords,
+      deps.clock,
+    ),
     ...createSeriesJudgeActivities(deps.readSeries ?? readPrometheusSeries, deps.clock),
     ...createEvalActivities(),
     ...createShadowCompareActivities(deps.readShadowPairs ?? readShadowPairs),

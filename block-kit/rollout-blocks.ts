@@ -105,6 +105,7 @@ const GATE_REASONS: Record<string, string> = {
   plan: 'the plan requires a release owner’s approval here',
   inconclusive: 'the window ended without a clear verdict',
   needs_review: 'the candidate differs from the baseline: a human should look',
+  experiment: 'the A/B experiment ended: approve to ship the candidate, reject to keep the baseline',
 };
 
 const CLASS_ICON: Record<MetricEvidence['classification'], string> = {

@@ -46,6 +46,9 @@ export function formatStatus(status: RolloutStatus, uiLink?: string): string {
         `approvals ${approvals?.length ?? 0} of ${required}${approvals?.length ? `: ${approvals.map((a) => a.by).join(', ')}` : ''}; ${required - (approvals?.length ?? 0)} more needed`,
       );
   }
+  // The experiment's running evidence; the latest verdict below is the guardrails' at the last check.
+  if (status.experiment !== undefined)
+    lines.push(`experiment ${status.experiment ? status.experiment.reason : 'no look yet'}`);
   if (status.warmUpUntil)
     lines.push(`warm-up   until ${status.warmUpUntil.slice(11, 19)}: not judged yet (the window starts then)`);
   if (status.paused)

@@ -7,6 +7,8 @@ import { enabledDistribution, enabledGuardrail, routeOf, routerLocationOf, type 
 import { describeSelector, DIALECTS } from '../plan/series-dialects';
 import { unjudgedFromSeries } from '../judge/series-window';
 import { canaryPower } from '../judge/plan-power';
+import { experimentSamplePlan } from '../judge/experiment-plan';
+import { experimentMetricName } from '../plan/experiment-schema';
 import { unjudgedByPlan } from '../judge/plan-judge-config';
 import { COHORT_JUDGING_TEXT, describeCohort } from '../lib/cohort-match';
 import { cohortJudging, stagesOf, type StageSpec } from '../workflows/rollout-stages';
@@ -43,7 +45,9 @@ export function describePlan(plan: RolloutPlan): string {
             ? `golden dataset ${plan.stages.goldenEval.dataset} (pass rate ≥ ${plan.stages.goldenEval.minPassRate}, drop ≤ ${plan.stages.goldenEval.maxRegression}${segmentsText(plan.stages.goldenEval)})`
             : stage.kind === 'canary'
               ? canaryText(stage)
-              : `100% with a ${formatDuration(stage.windowMs)} bake, ${plan.stages.shadow.enabled ? 'baseline kept warm on mirrored traffic' : 'no live baseline to compare (no mirroring): a human signs off the bake'}${plan.stages.cutover.retireBaseline ? ', then retired' : ''}`;
+              : stage.kind === 'experiment'
+                ? experimentText(plan, stage)
+                : `100% with a ${formatDuration(stage.windowMs)} bake, ${plan.stages.shadow.enabled ? 'baseline kept warm on mirrored traffic' : 'no live baseline to compare (no mirroring): a human signs off the bake'}${plan.stages.cutover.retireBaseline ? ', then retired' : ''}`;
     lines.push(`    ${stage.id.padEnd(12)} ${what}${gate}`);
   }
   if (plan.approvals.requiredBefore.includes('retire')) lines.push('    retire       [approval first]');
@@ -52,7 +56,10 @@ export function describePlan(plan: RolloutPlan): string {
     `    revert       ${revertWindow > 0 ? `for ${formatDuration(revertWindow)} after promotion: \`rollout revert <id> --reason\` puts ${plan.backends.baseline.model} back at once` : 'none (stages.cutover.revertWindow is 0): the rollout ends at promotion'}`,
   );
   const observedStages = stages.filter((stage) => stage.kind !== 'golden_eval');
-  const observed = observedStages.reduce((total, stage) => total + stage.windowMs, 0);
+  // The experiment's window is its longest duration; it ends at its planned size (below).
+  const observed = observedStages
+    .filter((stage) => stage.kind !== 'experiment')
+    .reduce((total, stage) => total + stage.windowMs, 0);
   const warmUpMs = plan.guardrails.warmUp ?? 0;
   if (warmUpMs > 0)
     lines.push(
@@ -60,7 +67,7 @@ export function describePlan(plan: RolloutPlan): string {
     );
   const warmUps = warmUpMs > 0 ? `, ${formatDuration(warmUpMs * observedStages.length)} of warm-up` : '';
   lines.push(
-    `  time      at least ${formatDuration(observed)} of observation${warmUps}, plus the golden eval and approvals`,
+    `  time      at least ${formatDuration(observed)} of observation${warmUps}, plus the golden eval${plan.stages.experiment?.enabled ? ', the experiment' : ''} and approvals`,
   );
   lines.push(
     `  approvals ${plan.approvals.required > 1 ? `${plan.approvals.required} distinct of ` : ''}${plan.approvals.approvers.join(', ') || '(none)'}; timeout ${formatDuration(plan.approvals.timeout)} → ${plan.approvals.onTimeout}${plan.approvals.allowSelfApproval ? '' : '; requester may not approve'}`,
@@ -90,6 +97,7 @@ export function describePlan(plan: RolloutPlan): string {
   lines.push(...unmeasuredLines(plan));
   lines.push(...judgeLines(plan));
   lines.push(...behavioralLines(plan));
+  lines.push(...experimentLines(plan));
   const power = canaryPower(plan);
   if (!power) {
     lines.push('  power     set stages.canary.expected.requestsPerMinute to see how long each window must be');
@@ -108,6 +116,42 @@ export function describePlan(plan: RolloutPlan): string {
     }
   }
   return lines.join('\n');
+}
+
+function experimentText(plan: RolloutPlan, stage: StageSpec): string {
+  const metric = plan.stages.experiment.metric!;
+  return `A/B experiment: ${stage.candidateWeight}% on the candidate (sticky per user) until the planned sample, at most ${formatDuration(stage.windowMs)}; decides on ${experimentMetricName(metric)}, guardrails judged throughout; ends at a gate (ship or keep the baseline)`;
+}
+
+/** The experiment's sample-size plan: what the fixed-horizon test needs, and how long that takes. */
+function experimentLines(plan: RolloutPlan): string[] {
+  const stage = plan.stages.experiment;
+  const sample = stage?.enabled ? experimentSamplePlan(stage, plan.guardrails.alpha) : null;
+  if (!stage?.enabled || !sample || !stage.metric) return [];
+  const metric = stage.metric;
+  const unit =
+    metric.source === 'prometheus'
+      ? `trials (${metric.trials})`
+      : metric.kind === 'conversion'
+        ? 'answers served'
+        : metric.kind === 'thumbs'
+          ? 'rated answers (thumbs)'
+          : 'scored answers';
+  const pct = (x: number) => `${+(x * 100).toFixed(2)}%`;
+  const lines = [
+    `  experiment ${experimentMetricName(metric)} (${stage.direction.replace(/_/g, ' ')}): baseline ${pct(sample.baselineRate)}, detect ${pct(sample.targetRate)} (±${pct(sample.minimumDetectableEffect)}) with ${Math.round(sample.power * 100)}% power`,
+    `            needs ${sample.candidate.toLocaleString('en-US')} candidate and ${sample.baseline.toLocaleString('en-US')} baseline ${unit} at a ${stage.share}/${100 - stage.share} split`,
+    `            two-proportion z test (χ²) at α ${+sample.levels.final.toFixed(4)} at that size; always-valid early looks at α ${+sample.levels.early.toFixed(4)} from ${stage.minTrials} trials per arm (together α ${sample.levels.alpha}): a harm rolls back, a clear win ends it early`,
+  ];
+  if (sample.expectedMinutes !== null) {
+    const fits = sample.expectedMinutes <= stage.maxDuration / 60_000;
+    lines.push(
+      `            at ${stage.expectedTrialsPerMinute} trials/min: about ${formatDuration(Math.ceil(sample.expectedMinutes) * 60_000)}; longest ${formatDuration(stage.maxDuration)}  ${fits ? 'ok' : 'TOO SHORT: the experiment would end short of its sample'}`,
+    );
+  } else {
+    lines.push('            set stages.experiment.expectedTrialsPerMinute to see how long that takes');
+  }
+  return lines;
 }
 
 /** Guardrails with nothing to measure: left out of every verdict (the plan), or of a window (the traffic). */

@@ -20,7 +20,7 @@ const values = z
 
 /** HTTP header names as Node gives them (lower case); the routing and tracing headers are the gateway's own. */
 const RESERVED_HEADERS = new Set(['authorization', 'content-type', 'content-length', 'host', 'x-request-id']);
-const headerName = z
+export const headerName = z
   .string()
   .regex(/^[a-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'a lower-case HTTP header name')
   .refine((name) => !RESERVED_HEADERS.has(name), 'the gateway uses this header itself; pick a header of your own');

@@ -42,6 +42,12 @@ export interface RequestRecord {
    */
   fallbackFor?: string;
   /**
+   * The request's segment under the route's segment rule (RouteSegmentation: a header's value or a
+   * tag in the body's metadata), cut to 64 characters; absent when the route has no rule or the
+   * request carried no value. A shadow copy's record carries its live request's segment.
+   */
+  segment?: string;
+  /**
    * The pool member (BackendSpec.members) that answered, when `backend` is a pool; `model` is then
    * the model sent to that member. Absent for backends without members.
    */

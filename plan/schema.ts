@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { formatIssueProblem, issueProblems, safeParseReportingInput } from '../lib/zod-issues';
 import { duration, httpUrl } from './common-schema';
+import { experimentStageSchema, type ExperimentStage } from './experiment-schema';
 import { goldenEvalStageSchema } from './golden-eval-schema';
 import { metricsProblems, metricsSchema, resolveMetrics } from './metrics-schema';
 import { notificationsSchema } from './notifications-schema';
@@ -16,6 +17,7 @@ import { canaryBehaviorSchema } from './canary-behavior-schema';
 import { backendConfigSchema, bundleOf } from './backend-config-schema';
 import { configDigest } from '../lib/config-bundle';
 import { cohortMatchSchema } from '../lib/cohort-match';
+import { segmentRuleSchema } from '../lib/segment-rule';
 import {
   gatewayApiRouterSchema,
   istioRouterSchema,
@@ -135,7 +137,7 @@ const guardrail = (defaults: { direction: Direction; tolerance: number; critical
     .prefault({});
 type Direction = 'higher_is_worse' | 'lower_is_worse' | 'either';
 
-export const GATE_POINTS = ['shadow', 'golden_eval', 'replay', 'canary', 'cutover', 'retire'] as const;
+export const GATE_POINTS = ['shadow', 'golden_eval', 'replay', 'canary', 'experiment', 'cutover', 'retire'] as const;
 export type GatePoint = (typeof GATE_POINTS)[number];
 
 const canaryStep = z.strictObject({
@@ -173,6 +175,27 @@ function cohortProblems(plan: {
       ],
     ];
   return [];
+}
+
+/** Where an A/B experiment can run: feedback is attributed by the gateway, and it splits the whole route. */
+function experimentProblems(plan: {
+  router: { kind: string };
+  stages: { canary: { cohort?: unknown }; experiment: ExperimentStage };
+}): Array<[string[], string]> {
+  const { experiment, canary } = plan.stages;
+  if (!experiment.enabled) return [];
+  const problems: Array<[string[], string]> = [];
+  if (experiment.metric?.source === 'feedback' && plan.router.kind !== 'gateway')
+    problems.push([
+      ['stages', 'experiment', 'metric', 'source'],
+      `user feedback is attributed to the backend that answered by the llm-rollout gateway; ${plan.router.kind} cannot: use router.kind gateway, or a metric with source prometheus`,
+    ]);
+  if (canary.cohort)
+    problems.push([
+      ['stages', 'experiment'],
+      'an experiment splits the whole route at a fixed share, and a cohort keeps part of it pinned: use one or the other',
+    ]);
+  return problems;
 }
 
 /** A step of the cohort's exposure: the share of the cohort's traffic on the candidate (100: all of it). */
@@ -222,6 +245,24 @@ export const planSchema = z
             /** May be empty when a cohort is given: the cohort instead of a random share. */
             steps: z.array(canaryStep),
             cohort: canaryCohort.optional(),
+            /**
+             * Live verdicts per segment as well as for the whole: the gateway tags each request with
+             * its segment (a header, a metadata tag, the language), and each of the first
+             * maxSegments with enough data is judged on its own (judge/segment-looks.ts). Absent: off.
+             */
+            segments: z
+              .strictObject({
+                by: segmentRuleSchema,
+                maxSegments: z
+                  .number()
+                  .int()
+                  .min(1, 'maxSegments must be 1–16')
+                  .max(16, 'maxSegments must be 1–16')
+                  .default(8),
+                /** Requests per arm before a segment is judged apart; default: guardrails.minRequests. */
+                minRequests: z.number().int().min(1).optional(),
+              })
+              .optional(),
             /** At least a second: every check is an activity that reads the metrics. */
             checkInterval: duration()
               .refine((ms) => ms >= 1_000, 'must be at least 1s')
@@ -252,6 +293,11 @@ export const planSchema = z
             ],
             checkInterval: 60_000,
           }),
+        /**
+         * An A/B experiment after the canary's steps (plan/experiment-schema.ts): a fixed share until
+         * the planned sample size, decided on a business metric at a gate. Disabled by default.
+         */
+        experiment: experimentStageSchema,
         cutover: z
           .strictObject({
             bake: duration().default(1_800_000),
@@ -377,7 +423,8 @@ export const planSchema = z
       plan.approvals.requiredBefore.length > 0 ||
       steps.some((step) => step.requireApproval) ||
       (cohort?.steps ?? []).some((step) => step.requireApproval) ||
-      plan.guardrails.onInconclusive !== 'rollback';
+      plan.guardrails.onInconclusive !== 'rollback' ||
+      plan.stages.experiment.enabled;
     if (needsHuman && plan.approvals.approvers.length === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -402,6 +449,19 @@ export const planSchema = z
         message: `${required} distinct approvals are required but only ${named} approver${named === 1 ? ' is' : 's are'} named`,
       });
     }
+    for (const [path, message] of experimentProblems(plan)) ctx.addIssue({ code: 'custom', path, message });
+    if (
+      plan.stages.canary.segments &&
+      (plan.router.kind !== 'gateway' ||
+        plan.guardrails.judge !== 'statistical' ||
+        resolveMetrics(plan as never).source !== 'records')
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages', 'canary', 'segments'],
+        message:
+          'live segments are tagged on each request by the llm-rollout gateway and judged from its per-request records: use router.kind gateway and guardrails.judge statistical with metrics.source records, or remove stages.canary.segments',
+      });
     if (plan.router.kind !== 'gateway' && plan.stages.canary.behavioral?.enabled) {
       ctx.addIssue({
         code: 'custom',

@@ -26,6 +26,7 @@ import type { RolloutActivities, RolloutEvent, TrafficState } from '../activitie
 import type { Verdict } from '../judge/verdict';
 import { configurationLines } from '../plan/backend-config-schema';
 import { describeCohort, type CohortMatch } from '../lib/cohort-match';
+import { describeSegmentRule } from '../lib/segment-rule';
 import { formatDuration } from '../plan/duration';
 import { resolveMetrics } from '../plan/metrics-schema';
 import { gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
@@ -104,7 +105,9 @@ const compensation =
     Pick<RolloutActivities, 'restoreBaselineWeights' | 'stopShadow' | 'restoreBaseline' | 'reinstateBaseline'>
   >(COMPENSATION);
 const metrics =
-  proxyActivities<Pick<RolloutActivities, 'judgeCanaryWindow' | 'judgeTrafficWindow' | 'judgeSeriesWindow'>>(METRICS);
+  proxyActivities<
+    Pick<RolloutActivities, 'judgeCanaryWindow' | 'judgeTrafficWindow' | 'judgeSeriesWindow' | 'judgeExperiment'>
+  >(METRICS);
 const evals = proxyActivities<Pick<RolloutActivities, 'runGoldenEval' | 'compareShadow'>>(EVAL);
 const behavior = proxyActivities<Pick<RolloutActivities, 'checkCanaryBehavior'>>(BEHAVIOR);
 const notifier = proxyActivities<Pick<RolloutActivities, 'notify'>>(NOTIFY);
@@ -429,7 +432,12 @@ class Rollout {
       await this.waitWhilePaused();
       await this.enterStage(spec);
     }
-    const verdict = spec.kind === 'golden_eval' ? await this.runGoldenEval(spec) : await this.observe(spec);
+    const verdict =
+      spec.kind === 'golden_eval'
+        ? await this.runGoldenEval(spec)
+        : spec.kind === 'experiment'
+          ? await this.runExperiment(spec)
+          : await this.observe(spec);
     if (spec.kind === 'shadow') await this.compareShadowAnswers(spec);
     await this.reviewBehavior();
     record.status = 'passed';
@@ -461,7 +469,7 @@ class Rollout {
     await this.markStage(spec.id);
     if (spec.kind === 'shadow') {
       await this.startShadow('candidate', this.plan.stages.shadow.share);
-    } else if (spec.kind === 'canary' || spec.kind === 'cutover') {
+    } else if (spec.kind === 'canary' || spec.kind === 'experiment' || spec.kind === 'cutover') {
       await this.setCandidateWeight(spec.candidateWeight, spec.cohortWeight);
       // During the bake the old backend stays warm on mirrored traffic, which also gives the
       // judge a live baseline to compare the candidate against.
@@ -697,7 +705,7 @@ class Rollout {
   private async checkBehavior(spec: StageSpec): Promise<Verdict | null> {
     const config = this.plan.stages.canary.behavioral;
     if (!config?.enabled || this.plan.router.kind !== 'gateway') return null;
-    if (spec.kind !== 'canary' && !(spec.kind === 'cutover' && config.bake)) return null;
+    if (spec.kind !== 'canary' && spec.kind !== 'experiment' && !(spec.kind === 'cutover' && config.bake)) return null;
     if (!patched('canary-behavioral-checks')) return null;
     const windowStartedAtMs = this.state.windowStartedAtMs;
     if (this.state.behavior?.windowStartedAtMs !== windowStartedAtMs)
@@ -832,8 +840,10 @@ class Rollout {
           firstTokenReference: judge.firstTokenReference ?? null,
           ...this.expectedSplit(spec),
           ...(cohortJudging(spec) && { cohort: cohortJudging(spec)! }),
+          ...this.segmentJudging(mode, judge),
         });
         judge.state = result.judgeState;
+        if (result.segmentStates) judge.segmentStates = result.segmentStates;
         judge.sinceSeq = result.sinceSeq;
         // Results recorded before the judge read gateways by process have no cursors.
         if (result.cursors) judge.cursors = result.cursors;
@@ -861,10 +871,32 @@ class Rollout {
   }
 
   /**
+   * A plan with live segments (stages.canary.segments, a field no older plan has): the canary's
+   * live windows are also judged per segment, each tracked segment keeping its own state.
+   */
+  private segmentJudging(
+    mode: 'shadow' | 'canary' | 'bake',
+    judge: NonNullable<RolloutState['judge']>,
+  ): Pick<Parameters<RolloutActivities['judgeCanaryWindow']>[0], 'segments' | 'segmentStates'> {
+    const segments = this.plan.stages.canary.segments;
+    if (!segments || mode !== 'canary') return {};
+    return {
+      segments: {
+        maxSegments: segments.maxSegments,
+        minRequests: segments.minRequests ?? this.plan.guardrails.minRequests,
+        describe: describeSegmentRule(segments.by),
+      },
+      segmentStates: judge.segmentStates ?? null,
+    };
+  }
+
+  /**
    * In a canary step, the candidate's share the judge checks the observed split against (sample
    * ratio mismatch). Rollouts started before the check judge as they did.
    */
   private expectedSplit(spec: StageSpec): { expectedCandidateShare?: number } {
+    // An experiment (a kind no older rollout has) is split at its fixed share.
+    if (spec.kind === 'experiment') return { expectedCandidateShare: spec.candidateWeight / 100 };
     if (spec.kind !== 'canary' || !patched('sample-ratio-check')) return {};
     // A cohort plan: inside the cohort its step's weight is the planned split; with the whole
     // cohort on the candidate, or the cohort pinned beside a random share, no split was planned.
@@ -981,6 +1013,7 @@ class Rollout {
     judge.sinceSeq = 0;
     delete judge.cursors;
     delete judge.seriesSnapshot;
+    delete judge.segmentStates;
   }
 
   /**
@@ -1041,6 +1074,85 @@ class Rollout {
     }
   }
 
+  // ---- the A/B experiment ----------------------------------------------------------------------
+
+  /**
+   * The experiment (stages.experiment): the fixed split held while the guardrails are judged at
+   * every check as in a canary step, and the primary metric looked at after them. A significant
+   * harm rolls back at once; a clear win, the planned size or the longest duration ends it at a
+   * gate where a person ships the candidate (the cutover follows) or keeps the baseline (rejects).
+   */
+  private async runExperiment(spec: StageSpec): Promise<Verdict> {
+    const interval = this.plan.stages.canary.checkInterval;
+    for (;;) {
+      const slice = Math.min(interval, spec.windowMs - this.state.windowElapsedMs);
+      if (slice > 0 && (await condition(() => this.state.rollbackRequest !== null, slice))) throw this.rollbackHalt();
+      if (!this.state.paused) this.state.windowElapsedMs += Math.max(0, slice);
+      const guardrails = await this.check(spec);
+      if (guardrails?.outcome === 'fail') throw new RolloutHalted('breach', `${spec.id}: ${guardrails.reason}`);
+      const look = await this.untilRollback(() =>
+        this.lookAtExperiment(spec, this.state.windowElapsedMs >= spec.windowMs),
+      );
+      if (look) {
+        if (look.decision === 'worse') throw new RolloutHalted('breach', `${spec.id}: ${look.verdict.reason}`);
+        if (look.decision !== 'continue') {
+          await this.gate(this.state.stages[this.state.stageIndex + 1]?.id ?? 'retire', 'experiment', look.verdict);
+          return look.verdict;
+        }
+      }
+      await this.continueAsNewIfHistoryIsLong();
+    }
+  }
+
+  /** One look at the primary metric; null when it could not be read (a failed metrics read). */
+  private async lookAtExperiment(
+    spec: StageSpec,
+    outOfTime: boolean,
+  ): Promise<Awaited<ReturnType<RolloutActivities['judgeExperiment']>>['look'] | null> {
+    const memory = (this.state.experiment ??= {
+      tally: { baseline: { successes: 0, trials: 0 }, candidate: { successes: 0, trials: 0 } },
+      cursors: null,
+      alwaysValidP: 1,
+    });
+    let result;
+    try {
+      result = await metrics.judgeExperiment({
+        rolloutId: this.plan.rollout.id,
+        stage: spec.id,
+        adminUrl: this.gatewayAdminUrl(),
+        ...this.gatewayReadAccess(),
+        route: this.target.route,
+        prometheusUrl: this.plan.prometheus.url,
+        experiment: this.plan.stages.experiment,
+        guardrailAlpha: this.plan.guardrails.alpha,
+        windowStartMs: this.state.windowStartedAtMs,
+        tally: memory.tally,
+        cursors: memory.cursors,
+        alwaysValidP: memory.alwaysValidP,
+        outOfTime,
+      });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      this.countMetricFailure(spec, `experiment metric: ${failureMessage(error)}`);
+      return null;
+    }
+    this.state.metricFailures = 0;
+    memory.tally = result.tally;
+    memory.cursors = result.cursors;
+    memory.alwaysValidP = result.look.alwaysValidP;
+    memory.verdict = result.look.verdict;
+    if (result.look.decision !== 'continue') {
+      pushBounded(this.state.verdicts, result.look.verdict, MAX_VERDICTS);
+      await this.tell({
+        type: 'verdict',
+        message: `${spec.id}: ${result.look.verdict.reason}`,
+        stage: spec.id,
+        verdict: result.look.verdict,
+      });
+    }
+    return result.look;
+  }
+
   // ---- gates, pauses, rollbacks -------------------------------------------------------------
 
   private async gate(before: string, reason: GateReason, evidence?: Verdict): Promise<void> {
@@ -1066,7 +1178,9 @@ class Rollout {
         ? 'the plan requires approval'
         : reason === 'inconclusive'
           ? 'the window ended without a clear verdict'
-          : 'the candidate differs from the baseline';
+          : reason === 'experiment'
+            ? 'the experiment ended: ship the candidate, or reject to keep the baseline'
+            : 'the candidate differs from the baseline';
     this.record('gate_opened', `approval needed before ${before}: ${why}`, undefined, before);
     await this.writeReport();
     await this.tell({
@@ -1432,6 +1546,7 @@ class Rollout {
       stage: s.phase === 'finished' ? null : this.currentStageId(),
       stages: s.stages,
       weights: s.weights,
+      ...(s.experiment && { experiment: s.experiment.verdict ?? null }),
       ...(this.plan.stages.canary.cohort && {
         cohort: { describe: describeCohort(this.plan.stages.canary.cohort.match), weights: s.cohortWeights ?? null },
       }),
@@ -1490,6 +1605,8 @@ function describeStage(spec: StageSpec): string {
       if (spec.cohortWeight !== undefined)
         return `canary: ${spec.candidateWeight}% of live traffic outside the cohort on the candidate, the cohort's ${spec.cohortWeight}% kept (${window})`;
       return `canary: ${spec.candidateWeight}% of live traffic on the candidate (${window})`;
+    case 'experiment':
+      return `experiment: ${spec.candidateWeight}% of live traffic on the candidate, sticky per user, until the planned sample size (at most ${formatDuration(spec.windowMs)})`;
     case 'cutover':
       return `cutover: 100% on the candidate, baseline kept warm on mirrored traffic (${window} bake)`;
   }

@@ -3,10 +3,10 @@
 import type { CohortJudging } from '../lib/cohort-match';
 import type { GatePoint, RolloutPlan } from '../plan/schema';
 
-export type StageKind = 'shadow' | 'golden_eval' | 'canary' | 'cutover';
+export type StageKind = 'shadow' | 'golden_eval' | 'canary' | 'experiment' | 'cutover';
 
 export interface StageSpec {
-  /** Stable id: 'shadow', 'golden_eval', 'replay', 'cohort-1'…, 'canary-1'…, 'cutover'. */
+  /** Stable id: 'shadow', 'golden_eval', 'replay', 'cohort-1'…, 'canary-1'…, 'experiment', 'cutover'. */
   id: string;
   kind: StageKind;
   /**
@@ -20,7 +20,10 @@ export interface StageSpec {
    * Absent when the plan has no cohort (and before it is reached).
    */
   cohortWeight?: number;
-  /** Observation window; 0 for the golden eval, which ends when its run ends. */
+  /**
+   * Observation window; 0 for the golden eval, which ends when its run ends; the longest duration
+   * for the experiment, which ends sooner at its planned sample size.
+   */
   windowMs: number;
   /** Human approval required before the stage starts. */
   approvalBefore: boolean;
@@ -85,13 +88,25 @@ export function stagesOf(plan: RolloutPlan): StageSpec[] {
       approvalBefore: step.requireApproval || (index === 0 && cohortSteps.length === 0 && gateBefore(plan, 'canary')),
     });
   });
+  // (Plans written before experiments existed have none.)
+  const experiment = plan.stages.experiment;
+  if (experiment?.enabled) {
+    stages.push({
+      id: 'experiment',
+      kind: 'experiment',
+      candidateWeight: experiment.share,
+      windowMs: experiment.maxDuration,
+      approvalBefore: experiment.requireApproval || gateBefore(plan, 'experiment'),
+    });
+  }
   stages.push({
     id: 'cutover',
     kind: 'cutover',
     candidateWeight: 100,
     ...(pinned !== undefined && { cohortWeight: 100 }),
     windowMs: cutover.bake,
-    approvalBefore: gateBefore(plan, 'cutover'),
+    // The experiment always ends at a gate where a person ships the candidate: that is the cutover's approval.
+    approvalBefore: gateBefore(plan, 'cutover') && !experiment?.enabled,
   });
   return stages;
 }

@@ -2,7 +2,9 @@
 // carries to the next run. Plain data only, so it serializes into the next run's input.
 import type { SamplesCursor } from '../activities/canary-behavior';
 import type { RecordsCursor } from '../activities/metrics/judge-canary-window';
+import type { ExperimentCursor } from '../activities/metrics/judge-experiment';
 import type { CanaryBehaviorState } from '../evals/canary-behavior';
+import type { ExperimentTally } from '../judge/experiment-verdict';
 import type { JudgeState, LatencyReference } from '../judge/canary-judge';
 import type { SeriesSnapshot } from '../judge/series-window';
 import type { Verdict } from '../judge/verdict';
@@ -45,7 +47,7 @@ export interface TimelineEvent {
   stage?: string;
 }
 
-export type GateReason = 'plan' | 'inconclusive' | 'needs_review';
+export type GateReason = 'plan' | 'inconclusive' | 'needs_review' | 'experiment';
 
 export interface Decision {
   decision: 'approved' | 'rejected';
@@ -147,6 +149,8 @@ export interface RolloutState {
     shadowFirstTokenReference?: LatencyReference;
     /** The series judge's previous look and running totals in the current window. */
     seriesSnapshot?: SeriesSnapshot;
+    /** With live segments: each tracked segment's sequential state in the current window (at most maxSegments). */
+    segmentStates?: Record<string, JudgeState>;
   };
   /** The canary's behavioral check in the current window (stages.canary.behavioral); absent when it does not run. */
   behavior?: {
@@ -160,6 +164,16 @@ export interface RolloutState {
     review?: Verdict;
     /** Why the latest check could not run, once said on the timeline (the same failure is not repeated every check). */
     failure?: string;
+  };
+  /** The A/B experiment's running tally of its primary metric (stages.experiment); absent before it starts. */
+  experiment?: {
+    tally: ExperimentTally;
+    /** Per gateway admin URL: where the uncounted feedback begins; null at the first look (and for Prometheus metrics). */
+    cursors: Record<string, ExperimentCursor> | null;
+    /** The running minimum of the always-valid p-value. */
+    alwaysValidP: number;
+    /** The latest look's evidence. */
+    verdict?: Verdict;
   };
   runs: number;
   outcome?: Outcome;
@@ -214,6 +228,8 @@ export interface RolloutStatus {
   stages: StageRecord[];
   /** The weights and mirroring the rollout wants. */
   weights: RolloutState['weights'];
+  /** The A/B experiment's latest look at its primary metric (null before the first); absent without an experiment. */
+  experiment?: Verdict | null;
   /** A cohort plan's: who the cohort is, and the weights inside it once its first step set them. */
   cohort?: { describe: string; weights: RolloutState['weights'] | null };
   shadow: RolloutState['shadow'];

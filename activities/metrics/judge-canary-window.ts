@@ -20,6 +20,7 @@ import { poolMembers, poolNote } from '../../judge/pool-members';
 import type { RecordsReader } from './gateway-records';
 import { sidesFor } from './judge-window';
 import { gatewaysOf, readEveryGateway } from '../gateway-read-target';
+import { segmentLooks, type SegmentSettings } from '../../judge/segment-looks';
 
 export interface JudgeCanaryWindowInput extends Omit<JudgeTrafficWindowInput, 'prometheusUrl'> {
   adminUrl: string;
@@ -48,6 +49,10 @@ export interface JudgeCanaryWindowInput extends Omit<JudgeTrafficWindowInput, 'p
    * or the random steps after it). The verdict says which. Absent: a plan without a cohort.
    */
   cohort?: CohortJudging;
+  /** A plan with stages.canary.segments: each segment is also judged on its own (judge/segment-looks.ts). */
+  segments?: SegmentSettings;
+  /** The tracked segments' sequential states from the window's previous look; null at its first. */
+  segmentStates?: Record<string, JudgeState> | null;
 }
 
 /** Where one gateway's records of the current window begin. */
@@ -70,6 +75,8 @@ export interface JudgeCanaryWindowResult {
   measuredLatencyReference: LatencyReference | null;
   /** In a shadow soak: the baseline's time-to-first-token tail, once enough answers were streamed. */
   measuredFirstTokenReference: LatencyReference | null;
+  /** With segments: the tracked segments' states, to pass back as `segmentStates`. */
+  segmentStates?: Record<string, JudgeState>;
 }
 
 export function createCanaryJudgeActivities(readRecords: RecordsReader, clock: () => number = Date.now) {
@@ -105,18 +112,47 @@ export function createCanaryJudgeActivities(readRecords: RecordsReader, clock: (
         timeToFirstToken: input.firstTokenReference ?? measured.timeToFirstToken,
       };
       const split = requestSplit(inWindow, input);
-      const { verdict, state } = judgeCanary({
+      const at = new Date(clock()).toISOString();
+      const config = judgeConfigFromPlan(guardrails, references, input.pricing);
+      const judged = judgeCanary({
         stage: input.stage,
-        at: new Date(clock()).toISOString(),
-        config: judgeConfigFromPlan(guardrails, references, input.pricing),
+        at,
+        config,
         data: metricData(baseline, candidate, references),
         state: input.judgeState ?? initialJudgeState(),
         ...(split && { split }),
       });
+      let verdict = judged.verdict;
+      const segments = input.segments
+        ? segmentLooks({
+            stage: input.stage,
+            at,
+            records: inWindow,
+            sides,
+            windowStartMs: input.windowStartMs,
+            pricing: input.pricing,
+            references,
+            config,
+            settings: input.segments,
+            states: input.segmentStates ?? null,
+          })
+        : null;
+      if (segments) {
+        notes.push(...segments.notes);
+        // A regression confined to one segment fails the window, naming the segment and its figures.
+        if (segments.failed && verdict.outcome !== 'fail')
+          verdict = {
+            ...verdict,
+            outcome: 'fail',
+            reason: `segment ${segments.failed.segment}: ${segments.failed.reason}`,
+            metrics: [...verdict.metrics, ...segments.failed.metrics],
+          };
+      }
       const primary = cursors[gatewaysOf(input)[0]!];
       return {
         verdict: notes.length > 0 ? { ...verdict, notes: [...(verdict.notes ?? []), ...notes] } : verdict,
-        judgeState: state,
+        judgeState: judged.state,
+        ...(segments && { segmentStates: segments.states }),
         sinceSeq: primary?.sinceSeq ?? input.sinceSeq,
         cursors,
         measuredLatencyReference: measured.latency,

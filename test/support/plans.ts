@@ -29,6 +29,8 @@ export interface TestPlanOptions {
   /** stages.canary.cohort (a cohort plan needs judge 'statistical'); `canarySteps` replaces the three random steps. */
   cohort?: NonNullable<NonNullable<NonNullable<RolloutPlanInput['stages']>['canary']>['cohort']>;
   canarySteps?: Array<{ weight: number; window: string }>;
+  /** stages.experiment, as the plan writes it (enabled unless it says otherwise). */
+  experiment?: Record<string, unknown>;
 }
 
 export function testPlan(options: TestPlanOptions): RolloutPlanInput {
@@ -61,6 +63,7 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
       },
       goldenEval: { enabled: options.goldenEval ?? false, dataset: '/dev/null' },
       ...(options.replay && { replay: { enabled: true, dataset: '/tmp/captured.jsonl' } }),
+      ...(options.experiment && { experiment: { enabled: true, ...options.experiment } }),
       canary: {
         steps: options.canarySteps ?? [
           { weight: 5, window: '5m' },

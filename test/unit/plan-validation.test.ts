@@ -557,6 +557,7 @@ describe('loadPlanFile', () => {
       'minimal.json',
       'quickstart.yaml',
       'support-bot-cohort.yaml',
+      'support-bot-experiment.yaml',
       'support-bot-prompt.yaml',
       'support-bot-replay.yaml',
       'support-bot.yaml',

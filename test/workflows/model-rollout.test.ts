@@ -183,6 +183,7 @@ const GATE_STAGE: Record<GatePoint, string> = {
   golden_eval: 'golden_eval',
   replay: 'replay',
   canary: 'canary-1',
+  experiment: 'experiment',
   cutover: 'cutover',
   retire: 'retire',
 };
