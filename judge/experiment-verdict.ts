@@ -64,6 +64,8 @@ const POINTS: DeltaFormat = { unit: 'points', digits: 1, sign: 'typographic' };
 const RATE = (x: number) => `${(100 * x).toFixed(1)} %`;
 const P = (p: number) => (p < 0.0001 ? '< 0.0001' : p.toFixed(4));
 const COUNT = (n: number) => n.toLocaleString('en-US');
+/** A test level as people write it (0.01, not 0.010000000000000002). */
+const LEVEL = (alpha: number) => String(Number(alpha.toPrecision(3)));
 
 export function lookAtExperiment(input: ExperimentLookInput): ExperimentLook {
   const { tally, plan, direction } = input;
@@ -97,7 +99,7 @@ export function lookAtExperiment(input: ExperimentLookInput): ExperimentLook {
     const interval = newcombeInterval(c.successes, c.trials, b.successes, b.trials, 1 - level);
     const significant = z.pValue <= level;
     const decision: ExperimentDecision = !significant ? 'no_difference' : better(z.estimate) ? 'better' : 'worse';
-    const test = `two-proportion z = ${z.z.toFixed(2)} (χ² = ${(z.z * z.z).toFixed(2)}), p ${P(z.pValue)} ${significant ? '≤' : '>'} ${level}`;
+    const test = `two-proportion z = ${z.z.toFixed(2)} (χ² = ${(z.z * z.z).toFixed(2)}), p ${P(z.pValue)} ${significant ? '≤' : '>'} ${LEVEL(level)}`;
     const said =
       decision === 'no_difference'
         ? `no significant difference at the planned size`
@@ -137,7 +139,7 @@ export function lookAtExperiment(input: ExperimentLookInput): ExperimentLook {
       ? 'out_of_time'
       : 'continue';
   const look = burnedIn
-    ? `always-valid p ${P(alwaysValidP)} ${significant ? '≤' : '>'} ${plan.levels.early}`
+    ? `always-valid p ${P(alwaysValidP)} ${significant ? '≤' : '>'} ${LEVEL(plan.levels.early)}`
     : `early looks start at ${input.minTrials} trials per arm`;
   const said =
     decision === 'better' || decision === 'worse'
