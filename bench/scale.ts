@@ -29,6 +29,7 @@ import { startEmbeddedStack, type EmbeddedStack } from '../stack/embedded-stack'
 import { rollbackSignal } from '../workflows/model-rollout';
 import { CANARY_WEIGHT, untilBaselineRestored } from './rollback-measure';
 import { runBench } from './run-bench';
+import { HISTORY_EVENT_LIMIT } from '../workflows/history-limit';
 
 // CommonJS package: its named exports are not visible to Node's ESM loader.
 const { temporal } = proto;
@@ -216,7 +217,7 @@ async function main(): Promise<string> {
     process_cpu_cores: Math.round(cpuCores * 100) / 100,
     history_events_per_rollout_median: rankQuantileSorted(lengths, 0.5),
     history_events_per_simulated_day: Math.round(eventsPerDay),
-    history_event_limit_per_run: 10_000,
+    history_event_limit_per_run: HISTORY_EVENT_LIMIT,
     load_rps: loadRps,
     check_interval: checkInterval,
   };

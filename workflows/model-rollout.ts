@@ -27,6 +27,7 @@ import type { Verdict } from '../judge/verdict';
 import { configurationLines } from '../plan/backend-config-schema';
 import { describeCohort, type CohortMatch } from '../lib/cohort-match';
 import { describeSegmentRule } from '../lib/segment-rule';
+import { HISTORY_EVENT_LIMIT, LEGACY_HISTORY_EVENT_LIMIT } from './history-limit';
 import { formatDuration } from '../plan/duration';
 import { resolveMetrics } from '../plan/metrics-schema';
 import { gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
@@ -116,7 +117,8 @@ const reconciler = proxyActivities<Pick<RolloutActivities, 'reconcileTraffic'>>(
 const marker = proxyActivities<Pick<RolloutActivities, 'markRolloutStage'>>(MARK);
 const planCheck = proxyLocalActivities<Pick<RolloutActivities, 'normalizePlan'>>(PLAN);
 
-const DEFAULT_HISTORY_EVENT_LIMIT = 10_000;
+/** The history limit came down to HISTORY_EVENT_LIMIT (workflows/history-limit.ts). */
+const SHORTER_HISTORIES = 'history-under-5000-events';
 
 /** Signals' junk fields dropped and long ones cut (Rollout.keptString). */
 const SIGNAL_INPUT_CHECKS = 'signal-input-checks';
@@ -128,7 +130,7 @@ const PAST_ROLLOUT: readonly Phase[] = ['promoted', 'reverting', 'finished'];
 
 export async function ModelRolloutWorkflow(input: ModelRolloutInput): Promise<RolloutResult> {
   const state = input.resume ?? initialState(input, await planOf(input));
-  const rollout = new Rollout(state, input.historyEventLimit ?? DEFAULT_HISTORY_EVENT_LIMIT, input);
+  const rollout = new Rollout(state, input.historyEventLimit, input);
   rollout.registerHandlers();
   return rollout.run();
 }
@@ -196,7 +198,8 @@ class Rollout {
 
   constructor(
     private readonly state: RolloutState,
-    private readonly historyEventLimit: number,
+    /** A test's own limit; absent: the one for this rollout's version (historyEventLimit()). */
+    private readonly explicitHistoryEventLimit: number | undefined,
     private readonly input: ModelRolloutInput,
   ) {
     this.plan = state.plan;
@@ -1481,7 +1484,7 @@ class Rollout {
 
   private async continueAsNewIfHistoryIsLong(): Promise<void> {
     const info = workflowInfo();
-    if (!info.continueAsNewSuggested && info.historyLength < this.historyEventLimit) return;
+    if (!info.continueAsNewSuggested && info.historyLength < this.historyEventLimit()) return;
     await condition(allHandlersFinished);
     this.state.runs += 1;
     this.record(
@@ -1489,6 +1492,11 @@ class Rollout {
       `history at ${info.historyLength} events; continuing as run ${this.state.runs + 1}`,
     );
     await continueAsNew<typeof ModelRolloutWorkflow>({ ...this.input, resume: this.state });
+  }
+
+  private historyEventLimit(): number {
+    if (this.explicitHistoryEventLimit !== undefined) return this.explicitHistoryEventLimit;
+    return patched(SHORTER_HISTORIES) ? HISTORY_EVENT_LIMIT : LEGACY_HISTORY_EVENT_LIMIT;
   }
 
   private currentStageId(): string | null {

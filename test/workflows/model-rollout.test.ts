@@ -653,6 +653,26 @@ describe('ModelRolloutWorkflow', () => {
     ]);
   });
 
+  it('keeps every run of a long canary under 5,000 history events', async () => {
+    const { handlePromise, router } = start({ canarySteps: [{ weight: 10, window: '24h' }] });
+    const handle = await handlePromise;
+    // A check a minute for hours of skipped time: thousands of events.
+    for (let i = 0; i < 200; i++) {
+      const status = await handle.query(statusQuery);
+      if (status.timeline.some((event) => event.type === 'continued_as_new')) break;
+      await env.sleep(600_000);
+    }
+    const first = await env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).fetchHistory();
+    expect(first.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    // The server suggests continuing at 4,096 events by default; the workflow's own limit (4,500)
+    // holds where a server suggests it later or never.
+    expect(first.events!.length).toBeGreaterThan(4_000);
+    expect(first.events!.length).toBeLessThanOrEqual(5_000);
+    await handle.signal(rollbackSignal, { by: 'dave', reason: 'enough' });
+    expect((await handle.result()).outcome).toBe('rolled_back');
+    expect(atBaseline(router.state)).toBe(true);
+  });
+
   it('answers its status and refuses a decision while its plan is still being checked, then runs', async () => {
     let release!: () => void;
     const id = `wf-${++counter}-held`;
