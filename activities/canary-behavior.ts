@@ -5,10 +5,10 @@
 // (evals/canary-behavior.ts). Idempotent: the same input reads the same samples and gives the same
 // verdict (bar a judge that answers differently when asked again).
 import { setMaxListeners } from 'node:events';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { readEveryGateway, type GatewayReadTarget } from './gateway-read-target';
 import type { AnswerSample } from '../lib/answer-sample';
-import { GatewayAdminClient, GatewayRefusedError } from '../gateway/admin-client';
+import { GatewayAdminClient } from '../gateway/admin-client';
 import { DEFAULT_REQUEST_RETRIES } from '../evals/behavioral-settings';
 import {
   initialCanaryBehaviorState,
@@ -22,9 +22,9 @@ import { judgeOrder, LlmJudge, type LlmJudgeVerdict } from '../evals/llm-judge';
 import type { MetricEvidence } from '../judge/verdict';
 import type { RolloutPlan } from '../plan/schema';
 import { apiKeyFrom } from './api-key';
+import { gatewayReadFailure, readAllPages } from './gateway-pages';
 import { whileHeartbeating } from './heartbeat';
 import { resolveGatewayToken } from './traffic/gateway-token';
-import { FailureType } from '../workflows/failure-types';
 
 const PAGE = 10_000;
 const MAX_PAGES = 100;
@@ -78,36 +78,22 @@ export type AnswerSamplesReader = (input: {
 
 export const readAnswerSamples: AnswerSamplesReader = async ({ adminUrl, route, sinceSeq, epoch, adminTokenEnv }) => {
   const client = new GatewayAdminClient({ adminUrl, token: resolveGatewayToken({ adminTokenEnv }), timeoutMs: 10_000 });
-  const samples: AnswerSample[] = [];
-  let since = sinceSeq;
-  let current = epoch;
-  let restarted = false;
-  let lost = 0;
-  for (let pages = 0; pages < MAX_PAGES; pages++) {
-    let page;
-    try {
-      page = await client.answerSamples(route, { since, epoch: current, limit: PAGE });
-    } catch (error) {
-      if (error instanceof GatewayRefusedError && error.status === 404 && error.type === 'route_not_found')
-        throw ApplicationFailure.nonRetryable(
-          `gateway has no route ${JSON.stringify(route)} (${error.message})`,
-          FailureType.RouteNotFound,
-        );
-      throw new Error(`gateway answer samples: ${(error as Error).message}`, { cause: error });
-    }
-    if (page.restarted) {
-      restarted = true;
-      samples.length = 0;
-      since = 0;
-    }
-    lost += page.lost;
-    current = page.epoch;
-    samples.push(...page.samples);
-    if (page.samples.length < PAGE || page.nextSince <= since)
-      return { samples, epoch: page.epoch, restarted, lost, lastSeq: Math.max(since, page.nextSince) };
-    since = page.nextSince;
-  }
-  return { samples, epoch: current ?? '', restarted, lost, lastSeq: since };
+  const { items: samples, ...cursor } = await readAllPages({
+    sinceSeq,
+    epoch,
+    pageSize: PAGE,
+    maxPages: MAX_PAGES,
+    dropOnRestart: true,
+    page: async (since, current) => {
+      try {
+        const page = await client.answerSamples(route, { since, epoch: current, limit: PAGE });
+        return { ...page, items: page.samples };
+      } catch (error) {
+        throw gatewayReadFailure(error, route, 'answer samples');
+      }
+    },
+  });
+  return { samples, ...cursor };
 };
 
 /** `count` items of `items`, evenly spaced. */

@@ -3,13 +3,14 @@
 // heartbeating the judge/embedding results so that a retry does not score a pair twice.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ShadowPair } from '../lib/shadow-pair';
-import { GatewayAdminClient, GatewayRefusedError } from '../gateway/admin-client';
+import { GatewayAdminClient } from '../gateway/admin-client';
 import { UnknownMetricError } from '../evals/behavioral-settings';
 import type { BehavioralVerdict } from '../evals/metric-judgement';
 import { runShadowComparison, type ShadowRunState } from '../evals/shadow-comparison';
 import type { ShadowCompareInput } from './contract';
 import { apiKeyFrom } from './api-key';
 import { readEveryGateway } from './gateway-read-target';
+import { gatewayReadFailure, readAllPages } from './gateway-pages';
 import { resolveGatewayToken } from './traffic/gateway-token';
 import { FailureType } from '../workflows/failure-types';
 
@@ -26,29 +27,22 @@ export type ShadowPairsReader = (input: {
 
 export const readShadowPairs: ShadowPairsReader = async ({ adminUrl, route, sinceSeq, adminTokenEnv }) => {
   const client = new GatewayAdminClient({ adminUrl, token: resolveGatewayToken({ adminTokenEnv }), timeoutMs: 10_000 });
-  const pairs: ShadowPair[] = [];
-  let since = sinceSeq;
-  let epoch: string | undefined;
-  for (let pages = 0; pages < MAX_PAGES; pages++) {
-    let page;
-    try {
-      page = await client.shadowPairs(route, { since, epoch, limit: PAGE });
-    } catch (error) {
-      if (error instanceof GatewayRefusedError && error.status === 404)
-        throw ApplicationFailure.nonRetryable(
-          `gateway has no route ${JSON.stringify(route)} (${error.message})`,
-          FailureType.RouteNotFound,
-        );
-      throw new Error(`gateway shadow pairs: ${(error as Error).message}`, { cause: error });
-    }
+  const { items } = await readAllPages({
+    sinceSeq,
+    pageSize: PAGE,
+    maxPages: MAX_PAGES,
     // A restart between pages: what the earlier pages read belongs to a process that is gone.
-    if (page.restarted) pairs.length = 0;
-    epoch = page.epoch;
-    pairs.push(...page.pairs);
-    if (page.pairs.length < PAGE || page.nextSince <= since) return pairs;
-    since = page.nextSince;
-  }
-  return pairs;
+    dropOnRestart: true,
+    page: async (since, epoch) => {
+      try {
+        const page = await client.shadowPairs(route, { since, epoch, limit: PAGE });
+        return { ...page, items: page.pairs };
+      } catch (error) {
+        throw gatewayReadFailure(error, route, 'shadow pairs');
+      }
+    },
+  });
+  return items;
 };
 
 /** The shadow pairs of every gateway serving the route; the unreadable ones are named in the verdict. */

@@ -4,6 +4,7 @@
 // with how many records it can no longer give (`lost`).
 import type { RequestRecord } from '../../gateway/admin-api';
 import { GatewayAdminClient } from '../../gateway/admin-client';
+import { readAllPages } from '../gateway-pages';
 import { resolveGatewayToken } from '../traffic/gateway-token';
 
 const PAGE = 10_000;
@@ -34,29 +35,21 @@ export type RecordsReader = (input: RecordsQuery) => Promise<RecordsRead>;
 
 export const readGatewayRecords: RecordsReader = async ({ adminUrl, route, sinceSeq, epoch, adminTokenEnv }) => {
   const client = new GatewayAdminClient({ adminUrl, token: resolveGatewayToken({ adminTokenEnv }), timeoutMs: 10_000 });
-  const records: RequestRecord[] = [];
-  let since = sinceSeq;
-  let current = epoch;
-  let restarted = false;
-  let lost = 0;
-  for (let pages = 0; pages < 1_000; pages++) {
-    let page;
-    try {
-      page = await client.records(route, { since, epoch: current, limit: PAGE });
-    } catch (error) {
-      // Every failure stays retryable, as before: the judge counts failed reads against its budget.
-      throw new Error(`gateway records: ${(error as Error).message}`, { cause: error });
-    }
-    if (page.restarted) {
-      restarted = true;
-      since = 0;
-    }
-    lost += page.lost;
-    current = page.epoch;
-    records.push(...page.records);
-    if (page.records.length < PAGE || page.nextSince <= since)
-      return { records, lastSeq: Math.max(since, page.nextSince), epoch: page.epoch, restarted, lost };
-    since = page.nextSince;
-  }
-  return { records, lastSeq: since, epoch: current ?? '', restarted, lost };
+  const read = await readAllPages({
+    sinceSeq,
+    epoch,
+    pageSize: PAGE,
+    maxPages: 1_000,
+    page: async (since, current) => {
+      try {
+        const page = await client.records(route, { since, epoch: current, limit: PAGE });
+        return { ...page, items: page.records };
+      } catch (error) {
+        // Every failure stays retryable, as before: the judge counts failed reads against its budget.
+        throw new Error(`gateway records: ${(error as Error).message}`, { cause: error });
+      }
+    },
+  });
+  const { items: records, ...cursor } = read;
+  return { records, ...cursor };
 };

@@ -19,6 +19,7 @@ import {
   type ExperimentMetric,
   type ExperimentStage,
 } from '../../plan/experiment-schema';
+import { readAllPages } from '../gateway-pages';
 import { readEveryGateway, type GatewayReadTarget } from '../gateway-read-target';
 import { resolveGatewayToken } from '../traffic/gateway-token';
 import type { RecordsReader } from './gateway-records';
@@ -76,30 +77,21 @@ export type FeedbackReader = (input: {
 
 export const readGatewayFeedback: FeedbackReader = async ({ adminUrl, route, sinceSeq, epoch, adminTokenEnv }) => {
   const client = new GatewayAdminClient({ adminUrl, token: resolveGatewayToken({ adminTokenEnv }), timeoutMs: 10_000 });
-  const feedback: FeedbackEvent[] = [];
-  let since = sinceSeq;
-  let current = epoch;
-  let restarted = false;
-  let lost = 0;
-  for (let pages = 0; pages < MAX_PAGES; pages++) {
-    let page;
-    try {
-      page = await client.feedback(route, { since, epoch: current, limit: PAGE });
-    } catch (error) {
-      throw new Error(`gateway feedback: ${(error as Error).message}`, { cause: error });
-    }
-    if (page.restarted) {
-      restarted = true;
-      since = 0;
-    }
-    lost += page.lost;
-    current = page.epoch;
-    feedback.push(...page.feedback);
-    if (page.feedback.length < PAGE || page.nextSince <= since)
-      return { feedback, epoch: page.epoch, restarted, lost, lastSeq: Math.max(since, page.nextSince) };
-    since = page.nextSince;
-  }
-  return { feedback, epoch: current ?? '', restarted, lost, lastSeq: since };
+  const { items: feedback, ...cursor } = await readAllPages({
+    sinceSeq,
+    epoch,
+    pageSize: PAGE,
+    maxPages: MAX_PAGES,
+    page: async (since, current) => {
+      try {
+        const page = await client.feedback(route, { since, epoch: current, limit: PAGE });
+        return { ...page, items: page.feedback };
+      } catch (error) {
+        throw new Error(`gateway feedback: ${(error as Error).message}`, { cause: error });
+      }
+    },
+  });
+  return { feedback, ...cursor };
 };
 
 export function createExperimentActivities(
