@@ -11,6 +11,7 @@ import { experimentSamplePlan } from '../judge/experiment-plan';
 import { experimentMetricName } from '../plan/experiment-schema';
 import { unjudgedByPlan } from '../judge/plan-judge-config';
 import { COHORT_JUDGING_TEXT, describeCohort } from '../lib/cohort-match';
+import { describeSegmentRule } from '../lib/segment-rule';
 import { cohortJudging, stagesOf, type StageSpec } from '../workflows/rollout-stages';
 import { goldenMetricSpecs, shadowCompare, shadowMetricSpecs, UnknownMetricError } from '../evals/behavioral-settings';
 import type { MetricSpec } from '../evals/metric-judgement';
@@ -97,6 +98,7 @@ export function describePlan(plan: RolloutPlan): string {
   lines.push(...unmeasuredLines(plan));
   lines.push(...judgeLines(plan));
   lines.push(...behavioralLines(plan));
+  lines.push(...segmentLines(plan));
   lines.push(...experimentLines(plan));
   const power = canaryPower(plan);
   if (!power) {
@@ -121,6 +123,16 @@ export function describePlan(plan: RolloutPlan): string {
 function experimentText(plan: RolloutPlan, stage: StageSpec): string {
   const metric = plan.stages.experiment.metric!;
   return `A/B experiment: ${stage.candidateWeight}% on the candidate (sticky per user) until the planned sample, at most ${formatDuration(stage.windowMs)}; decides on ${experimentMetricName(metric)}, guardrails judged throughout; ends at a gate (ship or keep the baseline)`;
+}
+
+/** Live segments: who is judged apart, at what level, from how many requests. */
+function segmentLines(plan: RolloutPlan): string[] {
+  const segments = plan.stages.canary.segments;
+  if (!segments) return [];
+  const minRequests = segments.minRequests ?? plan.guardrails.minRequests;
+  return [
+    `  segments  per ${describeSegmentRule(segments.by)}, at every check of each canary step: the first ${segments.maxSegments} segments with ${minRequests} requests on each arm are judged apart at α/${segments.maxSegments} each (their own family at α ${plan.guardrails.alpha}); a regression in one fails the window; smaller ones are said to have too little data`,
+  ];
 }
 
 /** The experiment's sample-size plan: what the fixed-horizon test needs, and how long that takes. */
