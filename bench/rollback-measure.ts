@@ -123,7 +123,7 @@ export async function pollUntil(
 
 const RESTORE_ACTIVITIES = new Set(['restoreBaseline', 'restoreBaselineWeights']);
 
-/** Server event times: the signal, and the first restore activity after it. */
+/** Server event times: the signal, the workflow task after it, and the first restore activity (when it is a remote one). */
 async function breakdownOf(handle: {
   fetchHistory(): Promise<proto.temporal.api.history.v1.IHistory>;
 }): Promise<Breakdown | null> {
@@ -138,22 +138,28 @@ async function breakdownOf(handle: {
       event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
       RESTORE_ACTIVITIES.has(event.activityTaskScheduledEventAttributes?.activityType?.name ?? ''),
   );
-  if (!signaled || !scheduled) return null;
+  // A rollout that restores in its workflow task (a local activity) schedules no restore activity:
+  // the restore is inside "task on the worker", and the activity's own times are n/a.
+  if (!signaled) return null;
   const after = (type: number) =>
     events.find((event) => event.eventType === type && Number(event.eventId) > Number(signaled.eventId));
   const taskStarted = after(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
   const taskCompleted = after(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
-  const scheduledId = scheduled.eventId?.toString();
-  const started = events.find(
-    (event) =>
-      event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED &&
-      event.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduledId,
-  );
-  const completed = events.find(
-    (event) =>
-      event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED &&
-      event.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() === scheduledId,
-  );
+  const scheduledId = scheduled?.eventId?.toString();
+  const started =
+    scheduled &&
+    events.find(
+      (event) =>
+        event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED &&
+        event.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduledId,
+    );
+  const completed =
+    scheduled &&
+    events.find(
+      (event) =>
+        event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED &&
+        event.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() === scheduledId,
+    );
   const diff = (a: number | null, b: number | null) => (a !== null && b !== null ? b - a : null);
   return {
     signalToTaskStartedMs: diff(time(signaled), time(taskStarted)),

@@ -47,6 +47,17 @@ export const COMPENSATION: ActivityOptions = {
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
 };
 
+/**
+ * The same, run as a local activity in the workflow task that decided to compensate: no task queue
+ * to wait in behind other rollouts' checks, which under load is most of a rollback's latency. Past
+ * localRetryThreshold a retry waits on a durable timer instead of inside the workflow task.
+ */
+export const LOCAL_COMPENSATION: LocalActivityOptions = {
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
+  localRetryThreshold: '10s',
+};
+
 /** A metrics read at one check; a failed check counts toward the plan's maxMetricFailures. */
 export const METRICS: ActivityOptions = {
   startToCloseTimeout: '30s',

@@ -35,6 +35,7 @@ import type { SeriesSelection } from '../plan/series-dialects';
 import {
   BEHAVIOR,
   COMPENSATION,
+  LOCAL_COMPENSATION,
   EVAL,
   MARK,
   METRICS,
@@ -116,6 +117,9 @@ const reporter = proxyActivities<Pick<RolloutActivities, 'writeRolloutReport'>>(
 const reconciler = proxyActivities<Pick<RolloutActivities, 'reconcileTraffic'>>(RECONCILE);
 const marker = proxyActivities<Pick<RolloutActivities, 'markRolloutStage'>>(MARK);
 const planCheck = proxyLocalActivities<Pick<RolloutActivities, 'normalizePlan'>>(PLAN);
+const localCompensation = proxyLocalActivities<Pick<RolloutActivities, 'restoreBaseline'>>(LOCAL_COMPENSATION);
+/** Compensation's traffic step became a local activity (LOCAL_COMPENSATION). */
+const RESTORE_IN_WORKFLOW_TASK = 'restore-in-workflow-task';
 
 /** The history limit came down to HISTORY_EVENT_LIMIT (workflows/history-limit.ts). */
 const SHORTER_HISTORIES = 'history-under-5000-events';
@@ -1393,7 +1397,10 @@ class Rollout {
   private async restoreBaseline(): Promise<void> {
     if (this.state.saga.length === 0) return;
     try {
-      const result = await compensation.restoreBaseline({
+      const restore = patched(RESTORE_IN_WORKFLOW_TASK)
+        ? localCompensation.restoreBaseline
+        : compensation.restoreBaseline;
+      const result = await restore({
         ...this.target,
         baseline: this.plan.backends.baseline,
         candidate: this.plan.backends.candidate,
@@ -1414,7 +1421,9 @@ class Rollout {
           `the traffic layer already had ${this.plan.backends.baseline.model} at 100 % with mirroring off (restored directly when the rollback was requested)`,
         );
     } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
+      // A local activity's refusal reaches the workflow as the activity's own ApplicationFailure,
+      // not wrapped in an ActivityFailure as a remote one is.
+      if (!(error instanceof ActivityFailure) && !(error instanceof ApplicationFailure)) throw error;
       this.state.restoreFailure = failureMessage(error);
       this.record(
         'restore_failed',
@@ -1640,7 +1649,7 @@ function answerGuardrails(verdict: Verdict | null): Verdict['metrics'] {
     }));
 }
 
-function failureMessage(error: ActivityFailure): string {
+function failureMessage(error: ActivityFailure | ApplicationFailure): string {
   let cause: Error | undefined = error.cause;
   while (cause && (cause as { cause?: Error }).cause) cause = (cause as { cause?: Error }).cause;
   return cause?.message ?? error.message;

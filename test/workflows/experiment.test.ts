@@ -124,6 +124,8 @@ describe('ModelRolloutWorkflow with an A/B experiment', () => {
     expect(result.outcome).toBe('rolled_back');
     expect(result.reason).toMatch(/^experiment: thumbsUpRate: the candidate is worse, stopped early/);
     expect(router.state.weights).toEqual({ baseline: 100, candidate: 0 });
+    // Kept as a fixture: a rollback whose restore runs in the workflow task (a local activity).
+    await replayAndRecord([{ name: 'experiment-rolled-back', history: await handle.fetchHistory() }]);
   });
 
   it('at the planned size with no difference, a person keeps the baseline', async () => {
