@@ -3,6 +3,7 @@
 // one input object and is idempotent, because Temporal may run it more than once.
 import type { Verdict } from '../judge/verdict';
 import type { CohortMatch } from '../lib/cohort-match';
+import type { SegmentRule } from '../lib/segment-rule';
 import type { CanaryBehaviorInput, CanaryBehaviorResult } from './canary-behavior';
 import type { GatewayReadTarget } from './gateway-read-target';
 import type { JudgeCanaryWindowInput, JudgeCanaryWindowResult } from './metrics/judge-canary-window';
@@ -30,6 +31,13 @@ export interface TrafficState {
 export interface RouteTarget {
   router: RouterConfig;
   route: string;
+  /**
+   * The plan's `stages.canary.segments.by`: the gateway router puts it on every definition of the
+   * route it makes, so the gateway tags each record with its request's segment; other routers ignore
+   * it (the plan allows segments on the gateway router only). Absent for plans without segments, so
+   * their inputs are what they always were.
+   */
+  segmentation?: SegmentRule;
 }
 
 export interface PrepareRouteInput extends RouteTarget {

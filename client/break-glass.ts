@@ -6,7 +6,7 @@
 import type { TrafficState } from '../activities/contract';
 import { backendsSource, defaultRouterFactory, type RouterFactory } from '../activities/traffic';
 import { restoreBaseline } from '../activities/traffic/reconcile';
-import { routeOf, routerLocationOf, type RolloutPlan } from '../plan/schema';
+import { routeOf, routeTargetOf, routerLocationOf, type RolloutPlan } from '../plan/schema';
 
 export type BreakGlassResult =
   | { restored: true; alreadyRestored: boolean; state: TrafficState; elapsedMs: number; where: string }
@@ -27,7 +27,9 @@ export async function restoreTrafficNow(
   const started = performance.now();
   const where = trafficLayerOf(plan);
   try {
-    const router = routerFor(plan.router, routeOf(plan));
+    // A route recreated here is defined as the rollout defines it: segmentation included.
+    const target = routeTargetOf(plan);
+    const router = routerFor(target.router, target.route, target.segmentation);
     const result = await restoreBaseline(router, backendsSource(plan.backends.baseline, plan.backends.candidate));
     return {
       restored: true,

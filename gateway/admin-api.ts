@@ -12,8 +12,9 @@
 //   GET    /admin/routes                     -> { routes: RouteState[] }
 //   GET    /admin/routes/:route              -> RouteState                      (404 if unknown)
 //   PUT    /admin/routes/:route              <- RouteDefinition  -> RouteState  (create or update
-//                                               backends and fallback; existing weights and shadow are
-//                                               kept; a definition without `fallback` removes it)
+//                                               backends, fallback and segmentation; existing weights and
+//                                               shadow are kept; a definition without `fallback` or
+//                                               `segmentation` removes it)
 //   DELETE /admin/routes/:route              -> 204
 //   PUT    /admin/routes/:route/weights      <- SetWeightsRequest -> RouteState (idempotent; an optional
 //                                               `cohort` is set, or cleared with null, in the same change)
@@ -47,6 +48,10 @@
 // Stickiness key: header `x-session-id`, else `x-user-id`, else the body's `user` field; without
 // one, the request is assigned at random by weight. A request the route's cohort matches is assigned
 // by the cohort's weights instead (same sticky buckets), and its records say `cohort: true`.
+// A route with `segmentation` (RouteSegmentation) tags each live request's records with its segment
+// (`segment`: the header's value, the metadata tag, or the last user message's language), as do its
+// shadow copy and fallback attempts; a request without a value gets none, and so does every record of
+// a route without segmentation.
 // Response headers: `x-rollout-backend`, `x-request-id`; an answer from the route's fallback
 // (RouteFallback) also has `x-rollout-fallback-from: <the backend that failed>`.
 // POST /v1/feedback <- FeedbackRequest -> 202 { accepted: true }: one piece of user feedback on an
@@ -62,6 +67,7 @@ import type { CohortMatch } from '../lib/cohort-match';
 import type { ConfigBundle } from '../lib/config-bundle';
 import type { FeedbackEvent } from '../lib/feedback-event';
 import type { RequestRecord } from '../lib/request-record';
+import type { SegmentRule } from '../lib/segment-rule';
 import type { ShadowPair } from '../lib/shadow-pair';
 
 // The pair shape lives below the gateway so the evals read it without importing the gateway.
@@ -120,7 +126,18 @@ export interface RouteDefinition {
   backends: BackendSpec[];
   /** Where a live request goes when its backend fails before answering; absent: nowhere (and removed). */
   fallback?: RouteFallback;
+  /** What segment each request's records are tagged with; absent or null: none (and removed). */
+  segmentation?: RouteSegmentation | null;
 }
+
+/**
+ * The segment a request belongs to, for verdicts per segment (lib/segment-rule.ts, the plan's
+ * `stages.canary.segments.by`): `{header: name}` the header's first value, `{metadata: key}` the
+ * body's `metadata[key]` when it is a string, `{language: true}` the ISO 639-3 code ('eng', 'spa', …)
+ * of the last user message's text when it is long enough to tell (gateway/request-language.ts).
+ * Values are trimmed and cut to 64 characters; an empty one is no segment.
+ */
+export type RouteSegmentation = SegmentRule;
 
 /**
  * A backend outside the route's weights that answers a live request in place of the chosen backend
@@ -180,6 +197,8 @@ export interface RouteState {
   fallback: FallbackState | null;
   /** Live chat requests kept (redacted) for replay (SetCaptureRequest); null: capture is off. */
   capture: CaptureSetting | null;
+  /** What segment each request's records are tagged with (RouteSegmentation); null: none. */
+  segmentation: RouteSegmentation | null;
   /** Increases on every effective change (a no-op PUT leaves it unchanged). */
   version: number;
   updatedAt: string;

@@ -1,6 +1,7 @@
 // What a route's cohort rule (lib/cohort-match.ts) sees of a request: its headers, its stickiness
 // key, that key's position on a hash of its own, and the body's `metadata` tags. Each is read only
-// when the rule asks, so a header rule never hashes and a key rule never looks at the body.
+// when the rule asks, so a header rule never hashes and a key rule never looks at the body. A
+// route's segment rule reads metadata tags the same way (request-segment.ts).
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CohortProbe } from '../lib/cohort-match';
 import { firstHeaderValue } from './http-io';
@@ -26,11 +27,14 @@ export function cohortProbe(
     header: (name) => firstHeaderValue(headers, name),
     key,
     keyPosition: () => (key === null ? null : cohortKeyPosition(route, key)),
-    metadata(name) {
-      const { metadata } = body;
-      if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return undefined;
-      const value = (metadata as Record<string, unknown>)[name];
-      return typeof value === 'string' ? value : undefined;
-    },
+    metadata: (name) => metadataTag(body, name),
   };
+}
+
+/** The body's `metadata[name]` when it is a string (the OpenAI field clients tag requests with); else undefined. */
+export function metadataTag(body: Record<string, unknown>, name: string): string | undefined {
+  const { metadata } = body;
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return undefined;
+  const value = (metadata as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : undefined;
 }

@@ -1,5 +1,5 @@
 // The gateway CLI's --config file (JSON or YAML): initial routes, optionally with weights, shadow
-// settings and a fallback backend. Each entry is applied through the same RouteTable methods as the admin API,
+// settings, a fallback backend and a segmentation rule. Each entry is applied through the same RouteTable methods as the admin API,
 // so the file obeys exactly the same rules; errors name the offending path in the file.
 //
 //   routes:
@@ -14,6 +14,7 @@
 //       fallback:                                            # optional
 //         backend: { name: spare, baseUrl: http://127.0.0.1:9003/v1, model: sim-llama-8b }
 //         maxAttempts: 1
+//       segmentation: { header: x-tenant }                   # optional; or { metadata: tenant }, { language: true }
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -29,8 +30,9 @@ const configSchema = z.strictObject({
       weights: z.unknown().optional(),
       shadow: z.unknown().optional(),
       fallback: z.unknown().optional(),
+      segmentation: z.unknown().optional(),
     }),
-    'must be a map of route name to { backends, weights?, shadow?, fallback? }',
+    'must be a map of route name to { backends, weights?, shadow?, fallback?, segmentation? }',
   ),
 });
 
@@ -63,7 +65,11 @@ export function applyGatewayConfig(
   for (const [route, entry] of Object.entries(config.routes)) {
     if (options.onlyMissing && table.has(route)) continue;
     applied.push(route);
-    const definition = { backends: entry.backends, ...(entry.fallback !== undefined && { fallback: entry.fallback }) };
+    const definition = {
+      backends: entry.backends,
+      ...(entry.fallback !== undefined && { fallback: entry.fallback }),
+      ...(entry.segmentation !== undefined && { segmentation: entry.segmentation }),
+    };
     withPath(`routes.${route}`, () => table.define(route, definition));
     // setWeights/setShadow name fields inside their own bodies ('weights.x', 'target'), so the
     // shadow body needs its key prepended to point into the file.

@@ -4,6 +4,7 @@
 // not) is relayed as-is with `x-rollout-backend` and `x-request-id` added. When the backend fails
 // before the client saw any of its answer and the route has a fallback, the fallback answers instead.
 // A pooled backend (BackendSpec.members) is forwarded to the member picked for the request (backend-pool.ts).
+// A route with segmentation tags the request's records (live, fallback, shadow) with its segment (request-segment.ts).
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { ShadowAnswer } from './admin-api';
@@ -87,6 +88,8 @@ export async function handleInference(
   // cohort's weights over the same buckets, so they stay as sticky as everyone else.
   const inCohort = inRouteCohort(route, req.headers, body, key);
   const weights = inCohort ? route.cohort!.weights : route.weights;
+  // Once per request, for every record it makes; a route without segmentation pays one null check.
+  const segment = route.segmentOf === null ? undefined : route.segmentOf(req.headers, body);
   const chosen = chooseByBucket(route.backends, weights, stickyBucket, deps.random);
   res.setHeader('x-rollout-backend', chosen.name);
   // Resolved once, right after the choice; a route without pools pays one null check.
@@ -112,6 +115,7 @@ export async function handleInference(
       requestId,
       stickyBucket,
       cohort: inCohort,
+      segment,
     });
   } else {
     // Embeddings take no system prompt or sampling: the bundle is for chat requests.
@@ -119,7 +123,7 @@ export async function handleInference(
   }
 
   const call: LiveCall = {
-    req: { route, path, body, requestId, key, stickyBucket, cohort: inCohort },
+    req: { route, path, body, requestId, key, stickyBucket, cohort: inCohort, segment },
     res,
     deps,
     clientGone: false,
@@ -167,6 +171,8 @@ interface LiveRequest {
   key: string | null;
   stickyBucket: number | null;
   cohort: boolean;
+  /** Under the route's segmentation; undefined when the route has none or the request no value. */
+  segment: string | undefined;
 }
 
 /** One live request in flight: set by the response's 'close' listener, read by every attempt. */
@@ -220,6 +226,7 @@ function recordLive(
     requestId: req.requestId,
     stickyBucket: req.stickyBucket,
     cohort: req.cohort,
+    segment: req.segment,
     outcome,
     answer,
     fallbackTo,

@@ -50,6 +50,8 @@ export interface ExchangeEntry {
   fallbackTo?: string | undefined;
   /** A fallback attempt, answering for the backend named here. */
   fallbackFor?: string | undefined;
+  /** The request's segment under the route's segmentation (for a shadow copy or a fallback attempt: the live request's). */
+  segment?: string | undefined;
 }
 
 /** One exchange, serializable: the raw observation (exact latencies, for the histograms) plus its identity. */
@@ -93,6 +95,7 @@ export function exchangeOf(entry: ExchangeEntry): Exchange {
   };
   if (entry.fallbackTo !== undefined) exchange.fallbackTo = entry.fallbackTo;
   if (entry.fallbackFor !== undefined) exchange.fallbackFor = entry.fallbackFor;
+  if (entry.segment !== undefined) exchange.segment = entry.segment;
   if ('member' in entry.backend) exchange.member = entry.backend.member;
   return exchange;
 }
@@ -129,6 +132,7 @@ export class ExchangeRecorder implements ExchangeSink {
       cohort: exchange.cohort,
       fallbackTo: exchange.fallbackTo,
       fallbackFor: exchange.fallbackFor,
+      segment: exchange.segment,
       member: exchange.member,
       at: exchange.at,
     });

@@ -25,8 +25,11 @@ export type WireExchange = [
   // but a later field is set); absent otherwise and from workers that predate fallbacks.
   fallbackTo?: string | null,
   fallbackFor?: string | null,
-  // Only on exchanges of pooled backends; absent from workers that predate pools.
-  member?: string,
+  // Only on exchanges of pooled backends (null when unset but a later field is set); absent from
+  // workers that predate pools.
+  member?: string | null,
+  // Only on exchanges of requests with a segment (route segmentation); absent from workers that predate it.
+  segment?: string,
 ];
 
 export function encodeExchange(e: Exchange): WireExchange {
@@ -48,7 +51,8 @@ export function encodeExchange(e: Exchange): WireExchange {
     e.cohort,
   ];
   // Appended only when set: the exchanges without a fallback, nearly all of them, carry nothing more.
-  if (e.member !== undefined) wire.push(e.fallbackTo ?? null, e.fallbackFor ?? null, e.member);
+  if (e.segment !== undefined) wire.push(e.fallbackTo ?? null, e.fallbackFor ?? null, e.member ?? null, e.segment);
+  else if (e.member !== undefined) wire.push(e.fallbackTo ?? null, e.fallbackFor ?? null, e.member);
   else if (e.fallbackFor !== undefined) wire.push(e.fallbackTo ?? null, e.fallbackFor);
   else if (e.fallbackTo !== undefined) wire.push(e.fallbackTo);
   return wire;
@@ -72,9 +76,10 @@ export function decodeExchange(w: WireExchange): Exchange {
     cohort: w[14] ?? false,
     at: w[12],
   };
-  const [fallbackTo, fallbackFor, member] = [w[15], w[16], w[17]];
+  const [fallbackTo, fallbackFor, member, segment] = [w[15], w[16], w[17], w[18]];
   if (typeof fallbackTo === 'string') exchange.fallbackTo = fallbackTo;
   if (typeof fallbackFor === 'string') exchange.fallbackFor = fallbackFor;
   if (typeof member === 'string') exchange.member = member;
+  if (typeof segment === 'string') exchange.segment = segment;
   return exchange;
 }

@@ -6,11 +6,12 @@ export function requestMessages(body: Record<string, unknown>): Array<{ role: st
   return body.messages.flatMap((message: unknown) => {
     if (typeof message !== 'object' || message === null) return [];
     const { role, content } = message as { role?: unknown; content?: unknown };
-    return [{ role: typeof role === 'string' ? role : 'unknown', content: textOf(content) }];
+    return [{ role: typeof role === 'string' ? role : 'unknown', content: messageText(content) }];
   });
 }
 
-function textOf(content: unknown): string {
+/** A message's text: string content as it is, or the text parts of multi-part content, one per line. */
+export function messageText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { cohortMatchSchema } from '../lib/cohort-match';
 import { configBundleSchema } from '../lib/config-bundle';
+import { segmentRuleSchema } from '../lib/segment-rule';
 import { CAPTURE_MASKS } from './admin-api';
 import type {
   BackendSpec,
@@ -89,6 +90,7 @@ export const routeDefinitionSchema = z
   .strictObject({
     backends: z.array(backendSpecSchema).min(1, 'must list at least one backend'),
     fallback: routeFallbackSchema.optional(),
+    segmentation: segmentRuleSchema.nullable().optional(),
   })
   .superRefine((definition, ctx) => {
     const seen = new Set<string>();

@@ -30,6 +30,7 @@ const stateFileSchema = z.strictObject({
       cohort: z.unknown().optional(),
       fallback: z.unknown().optional(),
       capture: z.unknown().optional(),
+      segmentation: z.unknown().optional(),
       version: z.number(),
       updatedAt: z.string(),
     }),

@@ -11,6 +11,7 @@ import type {
   RolloutMarker,
   RouteDefinition,
   RouteFallback,
+  RouteSegmentation,
   RouteState,
   SetShadowRequest,
   ShownBackend,
@@ -24,6 +25,7 @@ import stableStringify from 'fast-json-stable-stringify';
 import { routePools, type RoutePools } from './backend-pool';
 import { captureSettingOf, compileCapture, type CompiledCapture } from './capture-redaction';
 import { InvalidRequestError, RouteConflictError, RouteNotFoundError } from './errors';
+import { requestSegmenter, type RequestSegmenter } from './request-segment';
 import {
   assertRouteName,
   cohortRuleSchema,
@@ -55,6 +57,10 @@ export interface ResolvedRoute {
   captureRules: CompiledCapture | null;
   /** Pooled backends (fallback included) prepared once per route version; null when none has members. */
   pools: RoutePools | null;
+  /** What segment the route's records are tagged with; null: none. */
+  segmentation: Readonly<RouteSegmentation> | null;
+  /** `segmentation` prepared once per route version, so a request pays one call; null without segmentation. */
+  segmentOf: RequestSegmenter | null;
   version: number;
 }
 
@@ -80,6 +86,8 @@ export interface StoredRoute {
   fallback?: RouteFallback;
   /** Absent when capture is off (and in files written before captures). */
   capture?: CaptureSetting;
+  /** Absent when the route has none (and in files written before segmentation). */
+  segmentation?: RouteSegmentation;
   version: number;
   updatedAt: string;
 }
@@ -97,7 +105,7 @@ interface RouteEntry extends ResolvedRoute {
 }
 
 /** What a mutation decides; the version, update time and prepared matcher are the table's to add. */
-type RouteContent = Omit<ResolvedRoute, 'version' | 'inCohort' | 'captureRules' | 'pools'>;
+type RouteContent = Omit<ResolvedRoute, 'version' | 'inCohort' | 'captureRules' | 'pools' | 'segmentOf'>;
 
 const SHADOW_OFF: ShadowState = { enabled: false, target: null, share: 0 };
 
@@ -129,7 +137,7 @@ export class RouteTable {
   /**
    * Creates a route (weight 100 on the first backend, the baseline; 0 elsewhere; shadow off) or
    * replaces its backends, keeping weights and shadow settings for backends that still exist. The
-   * fallback is the definition's: one without it leaves the route with none.
+   * fallback and the segmentation are the definition's: one without them leaves the route with none.
    * Removing a backend that still carries weight is refused: silently handing its traffic to
    * someone else is exactly the kind of surprise a rollout tool must not produce.
    */
@@ -138,6 +146,7 @@ export class RouteTable {
     const definition: RouteDefinition = parseOrThrow(routeDefinitionSchema, body);
     const backends = definition.backends.map(copyBackend);
     const fallback = resolvedFallback(definition.fallback);
+    const segmentation = copySegmentation(definition.segmentation);
     const existing = this.routes.get(route);
     if (!existing) {
       const weights = Object.fromEntries(backends.map((b, i) => [b.name, i === 0 ? 100 : 0]));
@@ -150,6 +159,7 @@ export class RouteTable {
         cohort: null,
         fallback,
         capture: null,
+        segmentation,
       });
     }
 
@@ -177,6 +187,7 @@ export class RouteTable {
       fallback,
       // The operator's choice, not the rollout's: a rollout redefining the backends keeps it.
       capture: existing.capture,
+      segmentation,
     });
   }
 
@@ -246,6 +257,7 @@ export class RouteTable {
       ...(entry.cohort && { cohort: copyCohort(entry.cohort) }),
       ...(entry.fallback && { fallback: copyFallback(entry.fallback) }),
       ...(entry.capture && { capture: copyCapture(entry.capture) }),
+      ...(entry.segmentation && { segmentation: copySegmentation(entry.segmentation)! }),
       version: entry.version,
       updatedAt: entry.updatedAt,
     }));
@@ -261,9 +273,11 @@ export class RouteTable {
     const definition = parseOrThrow(routeDefinitionSchema, {
       backends: saved.backends,
       ...(saved.fallback !== undefined && { fallback: saved.fallback }),
+      ...(saved.segmentation !== undefined && { segmentation: saved.segmentation }),
     });
     const backends = definition.backends.map(copyBackend);
     const fallback = resolvedFallback(definition.fallback);
+    const segmentation = copySegmentation(definition.segmentation);
     const names = new Set(backends.map((b) => b.name));
     const requested = parseOrThrow(setWeightsSchema, { weights: saved.weights }).weights;
     const weights = fullWeights(route, backends, requested, 'weights');
@@ -296,6 +310,8 @@ export class RouteTable {
       capture,
       captureRules: capture && compileCapture(capture),
       pools: poolsOf(route, backends, fallback),
+      segmentation,
+      segmentOf: segmentation && requestSegmenter(segmentation),
       version: saved.version,
       updatedAt: saved.updatedAt,
     };
@@ -323,6 +339,8 @@ export class RouteTable {
       capture: next.capture,
       captureRules: next.capture && compileCapture(next.capture),
       pools: poolsOf(route, next.backends, next.fallback),
+      segmentation: next.segmentation,
+      segmentOf: next.segmentation && requestSegmenter(next.segmentation),
       version: (existing?.version ?? 0) + 1,
       updatedAt: new Date().toISOString(),
     };
@@ -427,7 +445,8 @@ function sameContent(a: RouteContent, b: RouteContent): boolean {
     sameRollout &&
     sameCohort(a, b) &&
     sameFallback(a.fallback, b.fallback) &&
-    stableStringify(a.capture) === stableStringify(b.capture)
+    stableStringify(a.capture) === stableStringify(b.capture) &&
+    stableStringify(a.segmentation) === stableStringify(b.segmentation)
   );
 }
 
@@ -499,6 +518,11 @@ function restoredCapture(saved: unknown): CaptureSetting {
   }
 }
 
+/** A rule is one flat object ({header}, {metadata} or {language}); null for none (absent or null in a definition). */
+function copySegmentation(rule: Readonly<RouteSegmentation> | null | undefined): RouteSegmentation | null {
+  return rule ? { ...rule } : null;
+}
+
 /** Parsed JSON all the way down: a JSON copy is a deep one. */
 function copyCapture(capture: Readonly<CaptureSetting>): CaptureSetting {
   return JSON.parse(JSON.stringify(capture)) as CaptureSetting;
@@ -537,6 +561,7 @@ function toState(entry: RouteEntry): RouteState {
     cohort: entry.cohort && copyCohort(entry.cohort),
     fallback: entry.fallback && fallbackState(entry.fallback),
     capture: entry.capture && copyCapture(entry.capture),
+    segmentation: copySegmentation(entry.segmentation),
     version: entry.version,
     updatedAt: entry.updatedAt,
   };

@@ -30,6 +30,8 @@ export interface MirrorOptions {
   stickyBucket?: number | null;
   /** Whether the live request was in the route's cohort, carried onto the copy's record. */
   cohort?: boolean;
+  /** The live request's segment (route segmentation), carried onto the copy's record; absent: none. */
+  segment?: string | undefined;
 }
 
 export class ShadowMirror {
@@ -126,6 +128,7 @@ export class ShadowMirror {
       requestId: options.requestId,
       stickyBucket: options.stickyBucket ?? null,
       cohort: options.cohort ?? false,
+      segment: options.segment,
       outcome,
       answer,
     });

@@ -97,6 +97,8 @@ export class TrafficLog {
       // Set only when a fallback happened, so every other record keeps its shape (and JSON) as before.
       if (record.fallbackTo !== undefined) built.fallbackTo = record.fallbackTo;
       if (record.fallbackFor !== undefined) built.fallbackFor = record.fallbackFor;
+      // Likewise only on routes with segmentation, for requests that had a segment.
+      if (record.segment !== undefined) built.segment = record.segment;
       // Likewise only for pooled backends.
       if (record.member !== undefined) built.member = record.member;
       return built;

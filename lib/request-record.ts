@@ -42,9 +42,11 @@ export interface RequestRecord {
    */
   fallbackFor?: string;
   /**
-   * The request's segment under the route's segment rule (RouteSegmentation: a header's value or a
-   * tag in the body's metadata), cut to 64 characters; absent when the route has no rule or the
-   * request carried no value. A shadow copy's record carries its live request's segment.
+   * The request's segment under the route's segment rule (RouteSegmentation: a header's value, a
+   * tag in the body's metadata, or the ISO 639-3 code of the last user message's language), cut to
+   * 64 characters; absent when the route has no rule or the request carried no value (or too little
+   * text to tell its language). A shadow copy's record and a fallback attempt's carry their live
+   * request's segment.
    */
   segment?: string;
   /**

@@ -11,14 +11,17 @@ import { headerName } from './cohort-match';
 /** Segment names are cut to this: a header may hold anything, a record and a verdict should not. */
 export const MAX_SEGMENT_CHARS = 64;
 
-export const segmentRuleSchema = z.union([
-  z.strictObject({ header: headerName }),
-  z.strictObject({
-    metadata: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a metadata key: letters, digits, "_", "." or "-"'),
-  }),
-  /** ISO 639-3 codes ('eng', 'spa', …) of the last user message, when it is long enough to tell. */
-  z.strictObject({ language: z.literal(true) }),
-]);
+export const segmentRuleSchema = z.union(
+  [
+    z.strictObject({ header: headerName }),
+    z.strictObject({
+      metadata: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a metadata key: letters, digits, "_", "." or "-"'),
+    }),
+    /** ISO 639-3 codes ('eng', 'spa', …) of the last user message, when it is long enough to tell. */
+    z.strictObject({ language: z.literal(true) }),
+  ],
+  { error: 'must be one of {header: <name>}, {metadata: <key>} or {language: true}' },
+);
 
 export type SegmentRule = z.output<typeof segmentRuleSchema>;
 

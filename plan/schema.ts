@@ -17,7 +17,7 @@ import { canaryBehaviorSchema } from './canary-behavior-schema';
 import { backendConfigSchema, bundleOf } from './backend-config-schema';
 import { configDigest } from '../lib/config-bundle';
 import { cohortMatchSchema } from '../lib/cohort-match';
-import { segmentRuleSchema } from '../lib/segment-rule';
+import { segmentRuleSchema, type SegmentRule } from '../lib/segment-rule';
 import {
   gatewayApiRouterSchema,
   istioRouterSchema,
@@ -621,4 +621,18 @@ export function routeOf(plan: RolloutPlan): string {
     default:
       return kubeRouteName(plan.router);
   }
+}
+
+/**
+ * What every traffic activity of the plan's rollout is given (activities/contract.ts RouteTarget):
+ * the router, the route, and, only for a plan with live segments, the segment rule the gateway
+ * router puts on every definition of the route. Without segments it is what it always was.
+ */
+export function routeTargetOf(plan: RolloutPlan): {
+  router: RolloutPlan['router'];
+  route: string;
+  segmentation?: SegmentRule;
+} {
+  const segments = plan.stages.canary.segments;
+  return { router: plan.router, route: routeOf(plan), ...(segments && { segmentation: segments.by }) };
 }

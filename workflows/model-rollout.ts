@@ -22,7 +22,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RolloutActivities, RolloutEvent, TrafficState } from '../activities/contract';
+import type { RolloutActivities, RolloutEvent, RouteTarget, TrafficState } from '../activities/contract';
 import type { Verdict } from '../judge/verdict';
 import { configurationLines } from '../plan/backend-config-schema';
 import { describeCohort, type CohortMatch } from '../lib/cohort-match';
@@ -30,7 +30,7 @@ import { describeSegmentRule } from '../lib/segment-rule';
 import { HISTORY_EVENT_LIMIT, LEGACY_HISTORY_EVENT_LIMIT } from './history-limit';
 import { formatDuration } from '../plan/duration';
 import { resolveMetrics } from '../plan/metrics-schema';
-import { gatewayAdminUrls, routeOf, type RolloutPlan } from '../plan/schema';
+import { gatewayAdminUrls, routeTargetOf, type RolloutPlan } from '../plan/schema';
 import type { SeriesSelection } from '../plan/series-dialects';
 import {
   BEHAVIOR,
@@ -198,7 +198,7 @@ function initialState(input: ModelRolloutInput, plan: RolloutPlan): RolloutState
 class Rollout {
   private readonly plan: RolloutPlan;
   private readonly specs: StageSpec[];
-  private readonly target: { router: RolloutPlan['router']; route: string };
+  private readonly target: RouteTarget;
 
   constructor(
     private readonly state: RolloutState,
@@ -208,7 +208,9 @@ class Rollout {
   ) {
     this.plan = state.plan;
     this.specs = stagesOf(state.plan);
-    this.target = { router: state.plan.router, route: routeOf(state.plan) };
+    // Only a plan with live segments (a field no older plan has) adds its rule: every other plan's
+    // traffic inputs stay what they were.
+    this.target = routeTargetOf(state.plan);
   }
 
   // ---- messages ---------------------------------------------------------------------------

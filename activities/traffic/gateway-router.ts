@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type {
   RouteDefinition,
   RouteFallback,
+  RouteSegmentation,
   RouteState,
   SetShadowRequest,
   SetWeightsRequest,
@@ -13,16 +14,25 @@ import type { CohortWeights, ResolvedBackend, RolloutMarker, TrafficRouter } fro
 import { FailureType } from '../../workflows/failure-types';
 
 export class GatewayRouter implements TrafficRouter {
-  /** `fallback`: the plan's, part of every definition of the route this router makes. */
+  /** `fallback` and `segmentation`: the plan's, part of every definition of the route this router makes. */
   constructor(
     private readonly client: GatewayAdminClient,
     private readonly route: string,
     private readonly fallback?: RouteFallback,
+    private readonly segmentation?: RouteSegmentation,
   ) {}
 
-  /** The route's backends as one definition, with the plan's fallback (a definition without one would drop it). */
+  /**
+   * The route's backends as one definition, with the plan's fallback and segmentation (a definition
+   * without them would drop them). A plan without segmentation sends none, so a gateway that
+   * predates segmentation still takes its definitions.
+   */
   private definition(backends: RouteDefinition['backends']): RouteDefinition {
-    return { backends, ...(this.fallback && { fallback: this.fallback }) };
+    return {
+      backends,
+      ...(this.fallback && { fallback: this.fallback }),
+      ...(this.segmentation && { segmentation: this.segmentation }),
+    };
   }
 
   async defineBackends(baseline: ResolvedBackend, candidate: ResolvedBackend): Promise<TrafficState> {

@@ -15,7 +15,7 @@ import type {
   SetShadowInput,
   TrafficState,
 } from '../contract';
-import type { RouteFallback } from '../../gateway/admin-api';
+import type { RouteFallback, RouteSegmentation } from '../../gateway/admin-api';
 import { GatewayAdminClient } from '../../gateway/admin-client';
 import { apiKeyFrom } from '../api-key';
 import { gatewayAdminUrls } from '../../plan/schema';
@@ -34,16 +34,17 @@ import { bundleOf } from '../../plan/backend-config-schema';
 /** The name a plan's fallback has on the gateway route: its records and series are counted under it. */
 export const FALLBACK_BACKEND = 'fallback';
 
-export type RouterFactory = (router: RouterConfig, route: string) => TrafficRouter;
+/** `segmentation`: the plan's segment rule (RouteTarget.segmentation), for a router that defines routes with it. */
+export type RouterFactory = (router: RouterConfig, route: string, segmentation?: RouteSegmentation) => TrafficRouter;
 
-export const defaultRouterFactory: RouterFactory = (router, route) => {
+export const defaultRouterFactory: RouterFactory = (router, route, segmentation) => {
   if (router.kind === 'haproxy') return new HaproxyRouter(router);
   if (router.kind === 'gateway-api') return gatewayApiRouter(router);
   if (router.kind === 'istio') return istioRouter(router);
   const token = resolveGatewayToken(router);
   const fallback = router.fallback && resolveFallback(router.fallback);
   const gatewayAt = (adminUrl: string) =>
-    new GatewayRouter(new GatewayAdminClient({ adminUrl, token }), route, fallback);
+    new GatewayRouter(new GatewayAdminClient({ adminUrl, token }), route, fallback, segmentation);
   const adminUrls = gatewayAdminUrls(router);
   // More than one gateway serves the route: every change goes to each of them.
   return adminUrls.length === 1
@@ -100,7 +101,7 @@ function percentOrRefuse(field: string, percent: number): number {
 }
 
 export function createTrafficActivities(routerFor: RouterFactory = defaultRouterFactory) {
-  const router = ({ router: config, route }: RouteTarget) => routerFor(config, route);
+  const router = ({ router: config, route, segmentation }: RouteTarget) => routerFor(config, route, segmentation);
   const backendsOf = (input: PrepareRouteInput) => backendsSource(input.baseline, input.candidate);
   return {
     async prepareRoute(input: PrepareRouteInput): Promise<TrafficState> {

@@ -26,7 +26,8 @@ import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { freePort } from '../../stack/managed-process';
 import { FailureType } from '../../workflows/failure-types';
-import { parsePlan } from '../../plan/schema';
+import { parsePlan, routeTargetOf } from '../../plan/schema';
+import { restoreTrafficNow } from '../../client/break-glass';
 import { InMemoryRouter } from '../support/in-memory-router';
 
 const INSTANT = { latencyMedianMs: 0, latencySigma: 0, maxConcurrency: 1000 };
@@ -638,6 +639,84 @@ describe("the plan's fallback through the gateway router", () => {
     } finally {
       delete process.env.SPARE_KEY;
     }
+  });
+});
+
+describe("the plan's segments through the gateway router", () => {
+  const planWith = (segments?: unknown) =>
+    parsePlan({
+      rollout: { id: 'segments-kept' },
+      backends: {
+        baseline: { baseUrl: oldBaseline.url, model: oldBaseline.model },
+        candidate: { baseUrl: candidate.url, model: candidate.model },
+      },
+      router: { kind: 'gateway', adminUrl: gateway.adminUrl },
+      stages: { canary: { steps: [{ weight: 10, window: '5m' }], ...(segments !== undefined && { segments }) } },
+      approvals: { approvers: ['alice'] },
+    });
+  const segmentationNow = async () => (await admin('GET', 'segments-kept')).json.segmentation;
+  const client = () => new GatewayAdminClient({ adminUrl: gateway.adminUrl, token: gateway.adminToken });
+
+  it('is on every definition the rollout makes: prepared, recreated, restored by break-glass, retired, reinstated', async () => {
+    const plan = planWith({ by: { header: 'x-tenant' } });
+    const target = routeTargetOf(plan);
+    expect(target).toEqual({ router: plan.router, route: 'segments-kept', segmentation: { header: 'x-tenant' } });
+    const backends = { baseline: plan.backends.baseline, candidate: plan.backends.candidate };
+    const activities = createTrafficActivities();
+    await activities.prepareRoute({ ...target, ...backends });
+    expect(await segmentationNow()).toEqual({ header: 'x-tenant' });
+    // The gateway tags the route's records with it.
+    const res = await fetch(`${gateway.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-tenant': 'acme', 'x-request-id': 'segments-kept-1' },
+      body: JSON.stringify({ model: 'segments-kept', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    const { records } = await client().records('segments-kept', { since: 0, limit: 100 });
+    expect(records.find((record) => record.requestId === 'segments-kept-1')?.segment).toBe('acme');
+
+    // A route lost from the traffic layer is recreated with it, by the check, the compensation and break-glass.
+    const desired = {
+      weights: { baseline: 100, candidate: 0 },
+      shadow: { enabled: false, target: null, share: 0 },
+    };
+    await client().deleteRoute('segments-kept');
+    expect((await activities.reconcileTraffic({ ...target, ...backends, desired })).corrections).toHaveLength(1);
+    expect(await segmentationNow()).toEqual({ header: 'x-tenant' });
+    await client().deleteRoute('segments-kept');
+    expect((await activities.restoreBaseline({ ...target, ...backends })).recreated).toBe(true);
+    expect(await segmentationNow()).toEqual({ header: 'x-tenant' });
+    await client().deleteRoute('segments-kept');
+    expect(await restoreTrafficNow(plan)).toMatchObject({ restored: true, alreadyRestored: false });
+    expect(await segmentationNow()).toEqual({ header: 'x-tenant' });
+
+    await activities.setCandidateWeight({ ...target, candidatePercent: 100 });
+    const promoted = await activities.retireBaseline({ ...target, candidate: plan.backends.candidate });
+    const retired = (await admin('GET', 'segments-kept')).json;
+    expect(retired.backends.map((backend) => backend.model)).toEqual([candidate.model]);
+    expect(retired.segmentation).toEqual({ header: 'x-tenant' });
+    const reinstated = await activities.reinstateBaseline({
+      ...target,
+      ...backends,
+      promoted: { weights: promoted.weights, backends: promoted.backends },
+    });
+    expect(reinstated.backends).toEqual(['baseline', 'candidate']);
+    expect(await segmentationNow()).toEqual({ header: 'x-tenant' });
+  });
+
+  it('is not in the inputs of a plan without segments, whose definitions have none', async () => {
+    const plan = planWith();
+    const target = routeTargetOf(plan);
+    expect(target).toEqual({ router: plan.router, route: 'segments-kept' });
+    expect(target).not.toHaveProperty('segmentation');
+    // The route another plan segmented is defined again without it.
+    await createTrafficActivities().prepareRoute({
+      ...target,
+      baseline: plan.backends.baseline,
+      candidate: plan.backends.candidate,
+    });
+    expect(await segmentationNow()).toBeNull();
   });
 });
 

@@ -29,6 +29,8 @@ export interface TestPlanOptions {
   /** stages.canary.cohort (a cohort plan needs judge 'statistical'); `canarySteps` replaces the three random steps. */
   cohort?: NonNullable<NonNullable<NonNullable<RolloutPlanInput['stages']>['canary']>['cohort']>;
   canarySteps?: Array<{ weight: number; window: string }>;
+  /** stages.canary.segments (live segments need judge 'statistical'). */
+  segments?: NonNullable<NonNullable<NonNullable<RolloutPlanInput['stages']>['canary']>['segments']>;
   /** stages.experiment, as the plan writes it (enabled unless it says otherwise). */
   experiment?: Record<string, unknown>;
 }
@@ -71,6 +73,7 @@ export function testPlan(options: TestPlanOptions): RolloutPlanInput {
           { weight: 50, window: '5m' },
         ],
         ...(options.cohort && { cohort: options.cohort }),
+        ...(options.segments && { segments: options.segments }),
         checkInterval: '1m',
         // On by default for gateway plans, but these tests' traffic layers keep no live answers
         // to sample: test/workflows/canary-behavior.test.ts turns it on with answers to read.

@@ -193,6 +193,29 @@ describe('exchange wire form', () => {
     expect(decodeExchange(encodeExchange(fallbackOnly))).not.toHaveProperty('member');
   });
 
+  it("carries a request's segment with or without a fallback or a pool member, and none stays as short as before", () => {
+    const member = { ...BASELINE, member: 'gpu-b' };
+    const plain = encodeExchange(exchangeOf(entry('r-0')));
+    const exchanges = [
+      exchangeOf({ ...entry('r-1'), segment: 'acme' }),
+      exchangeOf({ ...entry('r-2', { status: 503 }), fallbackTo: 'spare', segment: 'acme' }),
+      exchangeOf({ ...entry('r-3'), backend: { ...BASELINE, name: 'spare' }, fallbackFor: 'baseline', segment: 'spa' }),
+      exchangeOf({ ...entry('r-4'), backend: member, segment: 'globex' }),
+      exchangeOf({ ...entry('r-5'), mode: 'shadow', segment: 'acme' }),
+    ];
+    for (const exchange of exchanges) {
+      expect(exchange.segment).toBeDefined();
+      const overIpc = JSON.parse(JSON.stringify(encodeExchange(exchange))) as ReturnType<typeof encodeExchange>;
+      expect(decodeExchange(overIpc)).toStrictEqual(exchange);
+    }
+    expect(encodeExchange(exchangeOf({ ...entry('r-0'), segment: undefined }))).toEqual(plain);
+    expect(decodeExchange(plain)).not.toHaveProperty('segment');
+    // A member without a segment is sent as before, and read back without one.
+    const memberOnly = encodeExchange(exchangeOf({ ...entry('r-6'), backend: member }));
+    expect(memberOnly).toHaveLength(18);
+    expect(decodeExchange(memberOnly)).not.toHaveProperty('segment');
+  });
+
   it('reads an exchange from a worker that predates cohorts as not in a cohort', () => {
     const exchange = exchangeOf({ ...entry('r-1'), cohort: true });
     const old = encodeExchange(exchange).slice(0, 14) as ReturnType<typeof encodeExchange>;
@@ -336,7 +359,7 @@ describe('tableFrom', () => {
       cohort: { match: { header: 'x-tenant', values: ['acme'] }, weights: { candidate: 100 } },
     });
     primary.setShadow('chat', { enabled: true, target: 'candidate', share: 0.25 });
-    primary.define('embed', { backends: [BASELINE] });
+    primary.define('embed', { backends: [BASELINE], segmentation: { metadata: 'tenant' } });
     const table = tableFrom(JSON.parse(JSON.stringify(primary.snapshot())));
     expect(table.snapshot()).toEqual(primary.snapshot());
     expect(table.get('chat').cohort).toEqual({
@@ -346,6 +369,9 @@ describe('tableFrom', () => {
     const acme = cohortProbe('chat', { 'x-tenant': 'acme' }, {}, null);
     expect(table.resolve('chat')?.inCohort?.(acme)).toBe(true);
     expect(table.resolve('chat')?.backends[1]?.apiKey).toBe('sk-upstream');
+    expect(table.get('embed').segmentation).toEqual({ metadata: 'tenant' });
+    expect(table.resolve('embed')?.segmentOf?.({}, { metadata: { tenant: 'acme' } })).toBe('acme');
+    expect(table.resolve('chat')?.segmentOf).toBeNull();
   });
 
   it('refuses a table with a bad route rather than serving part of it', () => {

@@ -21,6 +21,7 @@ import {
   type ModelRolloutInput,
 } from '../../workflows/model-rollout';
 import type { RolloutStatus } from '../../workflows/rollout-state';
+import type { SegmentRule } from '../../lib/segment-rule';
 import { FailureType } from '../../workflows/failure-types';
 import { replayAndRecord } from '../support/histories';
 import { InMemoryRouter } from '../support/in-memory-router';
@@ -36,6 +37,8 @@ vi.setConfig({ testTimeout: 180_000 });
 
 const taskQueue = 'rollout-workflow-tests';
 const routers = new Map<string, InMemoryRouter>();
+/** The segmentation every traffic activity gave the router factory, by route. */
+const segmentationsGiven = new Map<string, Array<SegmentRule | undefined>>();
 const figureScripts = new Map<string, FiguresScript>();
 const evalScripts = new Map<string, Verdict['outcome'] | 'throw'>();
 const seriesScripts = new Map<string, SeriesScript>();
@@ -96,7 +99,10 @@ async function scriptedShadowCompare(input: { rolloutId: string; stage: string }
 beforeAll(async () => {
   env = await createTimeSkippingEnv();
   const activities = createActivities({
-    routerFor: (_config, route) => routerFor(route),
+    routerFor: (_config, route, segmentation) => {
+      segmentationsGiven.set(route, [...(segmentationsGiven.get(route) ?? []), segmentation]);
+      return routerFor(route);
+    },
     readFigures: scriptedFigures((route) => routerFor(route).state, figureScripts),
     readRecords: scriptedRecords((route) => routerFor(route).state),
     readSeries: scriptedSeries((query) => [...seriesScripts].find(([id]) => query.includes(`proxy="${id}"`))?.[1]),
@@ -900,6 +906,27 @@ function moves(history: TrafficState[]): Array<[number, number | null]> {
   }
   return seen;
 }
+
+describe('ModelRolloutWorkflow with live segments', () => {
+  it("names the plan's segment rule to every traffic activity, and a plan without segments names none", async () => {
+    const byTenant = { header: 'x-tenant' } as const;
+    const segmented = start({
+      judge: 'statistical',
+      canarySteps: [{ weight: 50, window: '5m' }],
+      segments: { by: byTenant },
+    });
+    const plain = start({ judge: 'statistical', canarySteps: [{ weight: 50, window: '5m' }] });
+    for (const { id, handlePromise } of [segmented, plain]) {
+      const result = await (await handlePromise).result();
+      expect(result.outcome, `${id}: ${result.reason}`).toBe('promoted');
+    }
+    const given = segmentationsGiven.get(segmented.id)!;
+    // Prepared, weighted, mirrored, checked, marked and retired: every one of them names the rule.
+    expect(given.length).toBeGreaterThan(5);
+    expect(given).toEqual(given.map(() => byTenant));
+    expect(segmentationsGiven.get(plain.id)!.every((segmentation) => segmentation === undefined)).toBe(true);
+  });
+});
 
 describe('ModelRolloutWorkflow with a cohort', () => {
   it('exposes the cohort first, keeps it through the random step and the cutover, judging each step against the right baseline', async () => {
