@@ -1,5 +1,5 @@
 // The gateway CLI's --config file (JSON or YAML): initial routes, optionally with weights, shadow
-// settings, a fallback backend and a segmentation rule. Each entry is applied through the same RouteTable methods as the admin API,
+// settings, a fallback backend, a segmentation rule, a cohort and a capture setting. Each entry is applied through the same RouteTable methods as the admin API,
 // so the file obeys exactly the same rules; errors name the offending path in the file.
 //
 //   routes:
@@ -15,6 +15,10 @@
 //         backend: { name: spare, baseUrl: http://127.0.0.1:9003/v1, model: sim-llama-8b }
 //         maxAttempts: 1
 //       segmentation: { header: x-tenant }                   # optional; or { metadata: tenant }, { language: true }
+//       cohort:                                              # optional: who is split by its own weights
+//         match: { header: x-tenant, values: [acme] }
+//         weights: { baseline: 50, candidate: 50 }
+//       capture: { enabled: true, share: 0.1 }               # optional, redacted as PUT …/capture
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -31,8 +35,10 @@ const configSchema = z.strictObject({
       shadow: z.unknown().optional(),
       fallback: z.unknown().optional(),
       segmentation: z.unknown().optional(),
+      cohort: z.unknown().optional(),
+      capture: z.unknown().optional(),
     }),
-    'must be a map of route name to { backends, weights?, shadow?, fallback?, segmentation? }',
+    'must be a map of route name to { backends, weights?, shadow?, fallback?, segmentation?, cohort?, capture? }',
   ),
 });
 
@@ -73,8 +79,15 @@ export function applyGatewayConfig(
     withPath(`routes.${route}`, () => table.define(route, definition));
     // setWeights/setShadow name fields inside their own bodies ('weights.x', 'target'), so the
     // shadow body needs its key prepended to point into the file.
-    if (entry.weights !== undefined)
-      withPath(`routes.${route}`, () => table.setWeights(route, { weights: entry.weights }));
+    // A cohort is set with the weights, in the same change, as PUT …/weights takes it.
+    if (entry.weights !== undefined || entry.cohort !== undefined)
+      withPath(`routes.${route}`, () =>
+        table.setWeights(route, {
+          weights: entry.weights ?? table.get(route).weights,
+          ...(entry.cohort !== undefined && { cohort: entry.cohort }),
+        }),
+      );
+    if (entry.capture !== undefined) withPath(`routes.${route}.capture`, () => table.setCapture(route, entry.capture));
     if (entry.shadow !== undefined) withPath(`routes.${route}.shadow`, () => table.setShadow(route, entry.shadow));
   }
   return applied;

@@ -102,6 +102,45 @@ describe('gateway config file', () => {
     );
   });
 
+  it("loads a route's cohort and capture setting, and reports bad ones with their path in the file", async () => {
+    const route = (extra: string) =>
+      write(
+        'cohort.yaml',
+        `routes:
+  support-chat:
+    backends:
+      - { name: baseline, baseUrl: http://127.0.0.1:9001/v1, model: sim-a }
+      - { name: candidate, baseUrl: http://127.0.0.1:9002/v1, model: sim-b }
+${extra}`,
+      );
+    const table = new RouteTable();
+    const good = await route(`    cohort:
+      match: { header: x-tenant, values: [acme] }
+      weights: { baseline: 50, candidate: 50 }
+    capture: { enabled: true, share: 0.25 }
+`);
+    applyGatewayConfig(table, await loadGatewayConfig(good));
+    const state = table.get('support-chat');
+    // No weights of its own: the cohort comes with the route's current ones (all on the first backend).
+    expect(state.weights).toEqual({ baseline: 100, candidate: 0 });
+    expect(state.cohort).toEqual({
+      match: { header: 'x-tenant', values: ['acme'] },
+      weights: { baseline: 50, candidate: 50 },
+    });
+    expect(state.capture).toMatchObject({ share: 0.25 });
+    const badCohort = await loadGatewayConfig(
+      await route(`    cohort: { match: { header: x-tenant, values: [acme] }, weights: { baseline: 40 } }
+`),
+    );
+    expect(() => applyGatewayConfig(new RouteTable(), badCohort)).toThrow(
+      /^gateway config: routes\.support-chat\.cohort/,
+    );
+    const badCapture = await loadGatewayConfig(await route('    capture: { enabled: true, share: 2 }\n'));
+    expect(() => applyGatewayConfig(new RouteTable(), badCapture)).toThrow(
+      'routes.support-chat.capture.share: must be <= 1',
+    );
+  });
+
   it('loads JSON and reports errors with their path in the file', async () => {
     const path = await write(
       'routes.json',
