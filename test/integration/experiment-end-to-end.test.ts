@@ -3,30 +3,22 @@
 // gateway, Prometheus scraping the gateway, and the worker running the real activities. One
 // experiment decides on the feedback the gateway attributes (a better candidate: shipped at its
 // gate), one on Prometheus queries over the gateway's own feedback series (a worse one: rolled back).
-import { Client, Connection } from '@temporalio/client';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide } from '../../client/rollout-commands';
 import { startRollout, watchRollout } from '../../client/rollouts';
 import { demoPlan } from '../../demo/demo-plans';
-import { GatewayAdminClient } from '../../gateway/admin-client';
 import type { FeedbackEvent } from '../../lib/feedback-event';
 import { mulberry32 } from '../../lib/seeded-random';
 import { parsePlan, type RolloutPlanInput } from '../../plan/schema';
-import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
-import { startEmbeddedStack, type EmbeddedStack } from '../../stack/embedded-stack';
 import { statusQuery } from '../../workflows/model-rollout';
 import { withShortWindows } from '../support/plans';
+import { startStackFixture, type StackFixture } from '../support/stack-fixture';
 
-let dir: string;
-let stack: EmbeddedStack;
-let client: Client;
-let connection: Connection;
-const sims: SimulatedBackend[] = [];
-
-const gatewayAdmin = () => new GatewayAdminClient({ adminUrl: stack.gatewayAdminUrl, token: stack.gatewayAdminToken });
+let fixture: StackFixture;
+let stack: StackFixture['stack'];
+let client: StackFixture['client'];
+let sims: StackFixture['sims'];
+const gatewayAdmin = () => fixture.gatewayAdmin;
 
 /**
  * A client of the route: `perSecond` chat requests from 200 sticky users, each answer rated thumbs
@@ -71,7 +63,11 @@ function rateAnswers(route: string, upRate: { baseline: number; candidate: numbe
   return { answeredBy, sent: () => sent, done };
 }
 
-function experimentPlan(id: string, candidate: SimulatedBackend, metric: Record<string, unknown>): RolloutPlanInput {
+function experimentPlan(
+  id: string,
+  candidate: StackFixture['sims'][number],
+  metric: Record<string, unknown>,
+): RolloutPlanInput {
   const input = withShortWindows(demoPlan({ id, route: id, baseline: sims[0]!, candidate, stack, gates: [] }));
   input.stages!.canary = { checkInterval: '3s', steps: [{ weight: 50, window: '9s' }] };
   input.stages!.experiment = {
@@ -92,27 +88,19 @@ async function allFeedback(route: string): Promise<FeedbackEvent[]> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'llm-rollout-ab-e2e-'));
-  stack = await startEmbeddedStack({ dir, taskQueue: 'ab-e2e' });
-  for (const [model, seed] of [
-    ['sim-base', 1],
-    ['sim-better', 2],
-    ['sim-worse', 3],
-  ] as const)
-    sims.push(await startSimulatedBackend({ model, behaviour: { latencyMedianMs: 20, latencySigma: 0.1, seed } }));
-  for (const route of ['ab-feedback', 'ab-prometheus'])
-    await gatewayAdmin().defineRoute(route, {
-      backends: [{ name: 'baseline', baseUrl: sims[0]!.url, model: sims[0]!.model }],
-    });
-  connection = await Connection.connect({ address: stack.temporalAddress });
-  client = new Client({ connection, namespace: stack.namespace });
+  fixture = await startStackFixture({
+    name: 'ab-e2e',
+    sims: (['sim-base', 'sim-better', 'sim-worse'] as const).map((model, i) => ({
+      model,
+      behaviour: { latencyMedianMs: 20, latencySigma: 0.1, seed: i + 1 },
+    })),
+    routes: ['ab-feedback', 'ab-prometheus'],
+  });
+  ({ stack, client, sims } = fixture);
 }, 120_000);
 
 afterAll(async () => {
-  await connection?.close();
-  for (const sim of sims) await sim.close();
-  await stack?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await fixture?.stop();
 });
 
 describe('A/B experiments end to end on the embedded stack', () => {

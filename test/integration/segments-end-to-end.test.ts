@@ -3,28 +3,21 @@
 // running the real activities. The candidate refuses every question about refunds, and only one
 // tenant of seven asks about them: over the whole route the refusals stay inside the plan's
 // tolerance, in that tenant they do not, and the canary is rolled back naming the tenant.
-import { Client, Connection } from '@temporalio/client';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRollout, watchRollout } from '../../client/rollouts';
 import { demoPlan } from '../../demo/demo-plans';
-import { GatewayAdminClient } from '../../gateway/admin-client';
 import { parsePlan } from '../../plan/schema';
-import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
-import { startEmbeddedStack, type EmbeddedStack } from '../../stack/embedded-stack';
 import { withShortWindows } from '../support/plans';
+import { startStackFixture, type StackFixture } from '../support/stack-fixture';
 
-let dir: string;
-let stack: EmbeddedStack;
-let client: Client;
-let connection: Connection;
-const sims: SimulatedBackend[] = [];
+let fixture: StackFixture;
+let stack: StackFixture['stack'];
+let client: StackFixture['client'];
+let sims: StackFixture['sims'];
 const ROUTE = 'segments-e2e';
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark', 'wayne'];
 
-const gatewayAdmin = () => new GatewayAdminClient({ adminUrl: stack.gatewayAdminUrl, token: stack.gatewayAdminToken });
+const gatewayAdmin = () => fixture.gatewayAdmin;
 
 /** 30 requests/s from 300 users, each of a tenant; acme's users ask about refunds, the others about passwords. */
 function tenantTraffic(signal: AbortSignal) {
@@ -48,27 +41,22 @@ function tenantTraffic(signal: AbortSignal) {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'llm-rollout-segments-e2e-'));
-  stack = await startEmbeddedStack({ dir, taskQueue: 'segments-e2e' });
-  sims.push(
-    await startSimulatedBackend({ model: 'sim-base', behaviour: { latencyMedianMs: 20, latencySigma: 0.1, seed: 1 } }),
-    await startSimulatedBackend({
-      model: 'sim-refunds-refused',
-      behaviour: { latencyMedianMs: 20, latencySigma: 0.1, seed: 2, refusalTopics: ['refund'] },
-    }),
-  );
-  await gatewayAdmin().defineRoute(ROUTE, {
-    backends: [{ name: 'baseline', baseUrl: sims[0]!.url, model: sims[0]!.model }],
+  fixture = await startStackFixture({
+    name: 'segments-e2e',
+    sims: [
+      { model: 'sim-base', behaviour: { latencyMedianMs: 20, latencySigma: 0.1, seed: 1 } },
+      {
+        model: 'sim-refunds-refused',
+        behaviour: { latencyMedianMs: 20, latencySigma: 0.1, seed: 2, refusalTopics: ['refund'] },
+      },
+    ],
+    routes: [ROUTE],
   });
-  connection = await Connection.connect({ address: stack.temporalAddress });
-  client = new Client({ connection, namespace: stack.namespace });
+  ({ stack, client, sims } = fixture);
 }, 120_000);
 
 afterAll(async () => {
-  await connection?.close();
-  for (const sim of sims) await sim.close();
-  await stack?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await fixture?.stop();
 });
 
 describe('live segments end to end on the embedded stack', () => {
