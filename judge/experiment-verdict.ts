@@ -105,27 +105,10 @@ export function lookAtExperiment(input: ExperimentLookInput): ExperimentLook {
         ? `no significant difference at the planned size`
         : `the candidate is ${decision} at the planned size`;
     const reason = `${input.metric}: ${said}: ${deltaText(z.estimate, POINTS)} [${deltaText(interval.lower, POINTS)} … ${deltaText(interval.upper, POINTS)}], ${rates}; ${test}; ${sized}`;
-    return {
-      decision,
-      atPlannedSize: true,
-      alwaysValidP,
-      verdict: verdictOf(
-        input,
-        outcomeOf(decision),
-        reason,
-        evidence(
-          input,
-          decision === 'worse' ? worseClass(direction) : 'pass',
-          reason,
-          z.estimate,
-          [interval.lower, interval.upper],
-          {
-            test: 'two-proportion z test (fixed horizon)',
-            pValue: z.pValue,
-          },
-        ),
-      ),
-    };
+    return lookOf(input, decision, true, alwaysValidP, reason, z.estimate, [interval.lower, interval.upper], {
+      test: 'two-proportion z test (fixed horizon)',
+      pValue: z.pValue,
+    });
   }
 
   const radius = gridConfidenceRadius(effect.variance, tau, plan.levels.early);
@@ -151,22 +134,39 @@ export function lookAtExperiment(input: ExperimentLookInput): ExperimentLook {
     ? ` [${deltaText(interval[0], POINTS)} … ${deltaText(interval[1], POINTS)}]`
     : '';
   const reason = `${input.metric}: ${said}: ${deltaText(effect.estimate, POINTS)}${shownInterval}, ${rates}; ${look}; ${sized}`;
+  return lookOf(
+    input,
+    decision,
+    false,
+    alwaysValidP,
+    reason,
+    effect.estimate,
+    Number.isFinite(radius) ? interval : undefined,
+    burnedIn ? { test: 'always-valid mixture test (early look)', pValue: alwaysValidP } : undefined,
+  );
+}
+
+/** A look's result: its verdict with the one metric's evidence, classified by the decision. */
+function lookOf(
+  input: ExperimentLookInput,
+  decision: ExperimentDecision,
+  atPlannedSize: boolean,
+  alwaysValidP: number,
+  reason: string,
+  delta: number,
+  interval: [number, number] | undefined,
+  test: { test: string; pValue: number } | undefined,
+): ExperimentLook {
+  const classification = decision === 'worse' ? worseClass(input.direction) : 'pass';
   return {
     decision,
-    atPlannedSize: false,
+    atPlannedSize,
     alwaysValidP,
     verdict: verdictOf(
       input,
       outcomeOf(decision),
       reason,
-      evidence(
-        input,
-        decision === 'worse' ? worseClass(direction) : 'pass',
-        reason,
-        effect.estimate,
-        Number.isFinite(radius) ? interval : undefined,
-        burnedIn ? { test: 'always-valid mixture test (early look)', pValue: alwaysValidP } : undefined,
-      ),
+      evidence(input, classification, reason, delta, interval, test),
     ),
   };
 }
