@@ -10,7 +10,14 @@ import type {
 } from '../../gateway/admin-api';
 import { GatewayRefusedError, GatewayUnreachableError, type GatewayAdminClient } from '../../gateway/admin-client';
 import type { TrafficState } from '../contract';
-import type { CohortWeights, ResolvedBackend, RolloutMarker, TrafficRouter } from './traffic-router';
+import type {
+  CohortWeights,
+  ReassertedDefinition,
+  ResolvedBackend,
+  RolloutMarker,
+  TrafficRouter,
+} from './traffic-router';
+import { definitionDrift } from './gateway-definition-drift';
 import { FailureType } from '../../workflows/failure-types';
 
 export class GatewayRouter implements TrafficRouter {
@@ -92,6 +99,20 @@ export class GatewayRouter implements TrafficRouter {
     if (!state)
       throw ApplicationFailure.nonRetryable(`gateway route ${this.route} does not exist`, FailureType.RouteNotFound);
     return toTrafficState(state);
+  }
+
+  async reassertDefinition(baseline: ResolvedBackend, candidate: ResolvedBackend): Promise<ReassertedDefinition> {
+    const state = await this.fetchRoute();
+    if (!state)
+      throw ApplicationFailure.nonRetryable(`gateway route ${this.route} does not exist`, FailureType.RouteNotFound);
+    const wanted = this.definition([
+      { name: 'baseline', ...baseline },
+      { name: 'candidate', ...candidate },
+    ]);
+    const differed = definitionDrift(state, wanted);
+    if (differed.length === 0) return { state: toTrafficState(state), differed };
+    // The gateway keeps weights, mirroring, cohort and capture across a redefinition.
+    return { state: toTrafficState(await this.call(() => this.client.defineRoute(this.route, wanted))), differed };
   }
 
   async retireBaseline(candidate: ResolvedBackend): Promise<TrafficState> {

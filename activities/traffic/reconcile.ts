@@ -34,7 +34,9 @@ export async function reconcileTraffic(
 ): Promise<ReconcileTrafficResult> {
   if (router instanceof FanOutRouter) {
     // Each replica on its own: one that restarted empty must not hide behind one that did not.
-    const results = await settleEach(router.replicas, (replica) => reconcileOne(replica.router, backends, desired));
+    const results = await settleEach(router.replicas, (replica) =>
+      reconcileOne(replica.router, backends, desired, 'definition'),
+    );
     return {
       found: results[0]!.found,
       state: results[0]!.state,
@@ -43,18 +45,28 @@ export async function reconcileTraffic(
       ),
     };
   }
-  return reconcileOne(router, backends, desired);
+  return reconcileOne(router, backends, desired, 'definition');
 }
+
+/**
+ * What is put back: a check puts back the route's whole definition ('definition'); a restore moves
+ * traffic only ('traffic'). A restore is on the path to a rollback, where an extra read costs
+ * latency, and break-glass runs it from the CLI, which may not hold the API keys a definition needs.
+ */
+type ReconcileScope = 'definition' | 'traffic';
 
 async function reconcileOne(
   router: TrafficRouter,
   backends: BackendsSource,
   desired: DesiredTraffic,
+  scope: ReconcileScope,
 ): Promise<ReconcileTrafficResult> {
   const found = await readIfDefined(router);
   const corrections: string[] = [];
-  let state = found;
-  if (!state || !servesBoth(state)) {
+  const redefined = !found || !servesBoth(found);
+  let state: TrafficState;
+  if (!redefined) state = found;
+  else {
     const { baseline, candidate } = backends();
     state = await router.defineBackends(baseline, candidate);
     corrections.push(
@@ -81,6 +93,16 @@ async function reconcileOne(
   if (!sameShadow(state.shadow, desired.shadow)) {
     corrections.push(`mirroring was ${describeShadow(state.shadow)}; set back to ${describeShadow(desired.shadow)}`);
     state = await router.setShadow(desired.shadow);
+  }
+  // Last, so a backend someone added with weight carries none by now and may be dropped.
+  if (scope === 'definition' && !redefined && router.reassertDefinition) {
+    const { baseline, candidate } = backends();
+    const reasserted = await router.reassertDefinition(baseline, candidate);
+    state = reasserted.state;
+    if (reasserted.differed.length > 0)
+      corrections.push(
+        `the route's definition differed from the plan (${reasserted.differed.join('; ')}); defined again, weights and mirroring kept`,
+      );
   }
   return { found, state, corrections };
 }
@@ -112,7 +134,7 @@ async function restoreOne(router: TrafficRouter, backends: BackendsSource): Prom
   ) {
     return { state: found, alreadyRestored: true, recreated: false };
   }
-  let { state } = await reconcileOne(router, backends, BASELINE_ONLY);
+  let { state } = await reconcileOne(router, backends, BASELINE_ONLY, 'traffic');
   // Route weights already at baseline 100 are not set again by reconcileOne, which would leave a
   // cohort still on the candidate; setting them clears it (the gateway router sends cohort: null
   // with candidate 0).

@@ -30,10 +30,23 @@ export interface TrafficRouter {
   setCohortWeights?(weights: TrafficState['weights'], cohort: CohortWeights): Promise<TrafficState>;
   setShadow(shadow: TrafficState['shadow']): Promise<TrafficState>;
   read(): Promise<TrafficState>;
+  /**
+   * The route's backends (upstreams, bundles, pools) and whatever else the rollout puts in its
+   * definition, put back where the layer holds something else, weights and mirroring kept. Says
+   * what differed, and writes nothing when nothing did. Only a layer whose route carries more than
+   * weights has it (the gateway); on the others the backends are theirs to define.
+   */
+  reassertDefinition?(baseline: ResolvedBackend, candidate: ResolvedBackend): Promise<ReassertedDefinition>;
   /** After promotion: the candidate becomes the route's only (baseline) backend. */
   retireBaseline(candidate: ResolvedBackend): Promise<TrafficState>;
   /** Which rollout is in which stage, for dashboards; a layer with nowhere to keep it only reads its state. */
   markRollout(marker: RolloutMarker): Promise<TrafficState>;
+}
+
+export interface ReassertedDefinition {
+  state: TrafficState;
+  /** One phrase per part that differed from the plan's definition; empty when the layer had it. */
+  differed: string[];
 }
 
 export interface CohortWeights {

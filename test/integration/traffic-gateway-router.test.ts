@@ -642,6 +642,146 @@ describe("the plan's fallback through the gateway router", () => {
   });
 });
 
+describe("a check puts back the plan's definition of the route", () => {
+  it('finds nothing to correct on a route the rollout defined, and puts back upstreams, bundle, pool, fallback and segment rule a restart or a hand edit changed, weights and mirroring kept', async () => {
+    const plan = parsePlan({
+      rollout: { id: 'definition-kept' },
+      backends: {
+        baseline: {
+          baseUrl: oldBaseline.url,
+          model: oldBaseline.model,
+          pricing: { inputPer1k: 0.5, outputPer1k: 1.5 },
+        },
+        candidate: {
+          baseUrl: candidate.url,
+          model: candidate.model,
+          config: { systemPrompt: 'Answer in one sentence.', sampling: { temperature: 0.2 } },
+          pool: [
+            { name: 'east', baseUrl: candidate.url, weight: 1 },
+            { name: 'west', baseUrl: candidate.url, weight: 1 },
+          ],
+        },
+      },
+      router: {
+        kind: 'gateway',
+        adminUrl: gateway.adminUrl,
+        fallback: { baseUrl: oldBaseline.url, model: oldBaseline.model, maxAttempts: 2 },
+      },
+      stages: { canary: { steps: [{ weight: 10, window: '5m' }], segments: { by: { header: 'x-tenant' } } } },
+      approvals: { approvers: ['alice'] },
+    });
+    const target = routeTargetOf(plan);
+    const backends = { baseline: plan.backends.baseline, candidate: plan.backends.candidate };
+    const desired = {
+      weights: { baseline: 70, candidate: 30 },
+      shadow: { enabled: true, target: 'candidate' as const, share: 0.25 },
+    };
+    const activities = createTrafficActivities();
+    await activities.prepareRoute({ ...target, ...backends });
+    await activities.setCandidateWeight({ ...target, candidatePercent: 30 });
+    await activities.setShadow({ ...target, enabled: true, target: 'candidate', share: 0.25 });
+    const asDefined = (await admin('GET', 'definition-kept')).json;
+    const reconcile = () => activities.reconcileTraffic({ ...target, ...backends, desired });
+    // What the rollout defined reads back as the plan's: no correction, nothing written.
+    expect((await reconcile()).corrections).toEqual([]);
+    expect((await admin('GET', 'definition-kept')).json.version).toBe(asDefined.version);
+
+    // As a gateway restarted from an old --config would hold it: the same names and weights, the
+    // candidate pointed at another server without its bundle or pool, no fallback, no segment rule.
+    const edited = await admin('PUT', 'definition-kept', {
+      backends: [
+        { name: 'baseline', baseUrl: oldBaseline.url, model: oldBaseline.model },
+        { name: 'candidate', baseUrl: staleCandidate.url, model: staleCandidate.model },
+      ],
+    });
+    expect(edited.status).toBe(200);
+    expect(edited.json.weights).toEqual({ baseline: 70, candidate: 30 });
+    const result = await reconcile();
+    expect(result.corrections).toEqual([
+      "the route's definition differed from the plan (the baseline backend's pricing; the candidate backend's baseUrl, model, configuration bundle, pool members; the fallback: gone; the segment rule: gone); defined again, weights and mirroring kept",
+    ]);
+    const restored = (await admin('GET', 'definition-kept')).json;
+    const { version: _a, updatedAt: _b, ...restoredContent } = restored;
+    const { version: _c, updatedAt: _d, ...definedContent } = asDefined;
+    expect(restoredContent).toEqual(definedContent);
+    expect(result.state.weights).toEqual(desired.weights);
+    expect(result.state.shadow).toEqual(desired.shadow);
+    // The candidate's traffic reaches the plan's server again, not the stale one.
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => chat('definition-kept', `definition-user-${i}`)),
+    );
+    expect(
+      replies.filter((reply) => reply.backend === 'candidate').every((reply) => reply.model === candidate.model),
+    ).toBe(true);
+    expect(replies.some((reply) => reply.model === staleCandidate.model)).toBe(false);
+    expect((await reconcile()).corrections).toEqual([]);
+
+    // A fallback and a segment rule the plan does not name are taken off as well.
+    const plain = parsePlan({
+      rollout: { id: 'definition-kept' },
+      backends: {
+        baseline: { baseUrl: oldBaseline.url, model: oldBaseline.model },
+        candidate: { baseUrl: candidate.url, model: candidate.model },
+      },
+      router: { kind: 'gateway', adminUrl: gateway.adminUrl },
+      approvals: { approvers: ['alice'] },
+    });
+    const plainResult = await activities.reconcileTraffic({
+      ...routeTargetOf(plain),
+      baseline: plain.backends.baseline,
+      candidate: plain.backends.candidate,
+      desired,
+    });
+    expect(plainResult.corrections).toEqual([
+      "the route's definition differed from the plan (the baseline backend's pricing; the candidate backend's configuration bundle, pool members; a fallback the plan does not name; a segment rule the plan does not name); defined again, weights and mirroring kept",
+    ]);
+    const plainRoute = (await admin('GET', 'definition-kept')).json;
+    expect(plainRoute.fallback).toBeNull();
+    expect(plainRoute.segmentation).toBeNull();
+    expect(plainRoute.weights).toEqual({ baseline: 70, candidate: 30 });
+  });
+
+  it('leaves the definition alone when a restore moves traffic back, which break-glass runs where no API key may be', async () => {
+    const plan = parsePlan({
+      rollout: { id: 'restore-no-redefine' },
+      backends: {
+        baseline: { baseUrl: oldBaseline.url, model: oldBaseline.model, apiKeyEnv: 'RESTORE_KEY' },
+        candidate: { baseUrl: candidate.url, model: candidate.model },
+      },
+      router: { kind: 'gateway', adminUrl: gateway.adminUrl },
+      approvals: { approvers: ['alice'] },
+    });
+    const target = routeTargetOf(plan);
+    const backends = { baseline: plan.backends.baseline, candidate: plan.backends.candidate };
+    process.env.RESTORE_KEY = 'sk-restore-0123';
+    const activities = createTrafficActivities();
+    try {
+      await activities.prepareRoute({ ...target, ...backends });
+      await activities.setCandidateWeight({ ...target, candidatePercent: 40 });
+    } finally {
+      delete process.env.RESTORE_KEY;
+    }
+    await admin('PUT', 'restore-no-redefine', {
+      backends: [
+        { name: 'baseline', baseUrl: oldBaseline.url, model: oldBaseline.model },
+        { name: 'candidate', baseUrl: staleCandidate.url, model: staleCandidate.model },
+      ],
+    });
+    // No key here: a restore that tried to redefine the route would be refused (MissingApiKey).
+    const restored = await activities.restoreBaseline({ ...target, ...backends });
+    expect(restored.state.weights).toEqual({ baseline: 100, candidate: 0 });
+    expect((await admin('GET', 'restore-no-redefine')).json.backends[1]!.model).toBe(staleCandidate.model);
+    const refused = await rejectionOf(
+      activities.reconcileTraffic({
+        ...target,
+        ...backends,
+        desired: { weights: restored.state.weights, shadow: restored.state.shadow },
+      }),
+    );
+    expect((refused as ApplicationFailure).type).toBe(FailureType.MissingApiKey);
+  });
+});
+
 describe("the plan's segments through the gateway router", () => {
   const planWith = (segments?: unknown) =>
     parsePlan({
