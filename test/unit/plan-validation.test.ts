@@ -558,6 +558,7 @@ describe('loadPlanFile', () => {
       'quickstart.yaml',
       'support-bot-cohort.yaml',
       'support-bot-experiment.yaml',
+      'support-bot-pools.yaml',
       'support-bot-prompt.yaml',
       'support-bot-replay.yaml',
       'support-bot.yaml',
@@ -571,6 +572,13 @@ describe('loadPlanFile', () => {
     expect(supportBot.stages.goldenEval.dataset).toBe(join(EXAMPLES, 'golden/support-bot.jsonl'));
     expect(supportBot.backends.candidate.apiKeyEnv).toBe('CANDIDATE_API_KEY');
     expect(supportBot.approvals).toMatchObject({ required: 2, approvers: ['alice', 'bob', 'dave'] });
+    // Pools on both sides: the members' own keys, the side's key their default.
+    const pools = await loadPlanFile(join(EXAMPLES, 'support-bot-pools.yaml'));
+    expect(pools.backends.candidate.pool?.map((member) => [member.name, member.weight])).toEqual([
+      ['us-east', 3],
+      ['eu-west', 1],
+    ]);
+    expect(pools.backends.baseline.pool?.[1]?.apiKeyEnv).toBe('EU_BASELINE_API_KEY');
     // The replay's captured dataset is relative to the plan, and loads as golden items (with their params).
     const replayPlan = await loadPlanFile(join(EXAMPLES, 'support-bot-replay.yaml'));
     expect(replayPlan.stages.replay.dataset).toBe(join(EXAMPLES, 'captured/support-bot.jsonl'));
