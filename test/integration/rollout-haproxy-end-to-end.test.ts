@@ -17,6 +17,7 @@ import { startHaproxy, type RunningHaproxy } from '../../stack/haproxy';
 import { startPrometheus, type RunningPrometheus } from '../../stack/prometheus';
 import { watchRollout } from '../../client/rollouts';
 import { ModelRolloutWorkflow, statusQuery } from '../../workflows/model-rollout';
+import { chatLoad, expectPromotedOnSeriesPasses } from '../support/series-judged-rollout';
 import { createDevServerEnv, workflowBundle } from '../support/temporal';
 
 const taskQueue = 'haproxy-e2e';
@@ -29,30 +30,6 @@ const sims: Record<string, SimulatedBackend> = {};
 const proxies: Record<string, RunningHaproxy> = {};
 const stopLoad = new AbortController();
 let loadDone: Promise<unknown>;
-
-/** Chat requests through one HAProxy until aborted, `parallel` at a time, half streamed. */
-async function load(haproxy: RunningHaproxy, parallel: number): Promise<void> {
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (!stopLoad.signal.aborted) {
-        try {
-          const res = await fetch(`${haproxy.url}/v1/chat/completions`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({
-              messages: [{ role: 'user', content: 'Where is my order?' }],
-              stream: Math.random() < 0.5,
-            }),
-            signal: stopLoad.signal,
-          });
-          await res.text();
-        } catch {
-          // Aborted at the end, or HAProxy gone.
-        }
-      }
-    }),
-  );
-}
 
 // Each HAProxy names its backend differently: Prometheus sees both exporters, and equal
 // proxy/server names would select both (a plan would then add `instance` to its labels).
@@ -137,7 +114,7 @@ beforeAll(async () => {
   // Debian's Prometheus applies new targets on its ~5 s discovery tick; then the baselines serve
   // alone for a while, which is where the latency reference comes from.
   await prometheus.waitForTargetsUp(['haproxy', 'vllm'], 30_000);
-  loadDone = Promise.all(Object.values(proxies).map((haproxy) => load(haproxy, 4)));
+  loadDone = Promise.all(Object.values(proxies).map((haproxy) => chatLoad(haproxy.url, 4, stopLoad.signal)));
   await new Promise((resolve) => setTimeout(resolve, 6_000));
 }, 120_000);
 
@@ -183,23 +160,7 @@ describe('rollouts on real HAProxy, judged from Prometheus series', () => {
     expect(await haproxyCommand(proxies.b!.statsSocket, `get weight ${backendOf('b')}/next`)).toMatch(/^0 /);
     expect(await haproxyCommand(proxies.b!.statsSocket, `get weight ${backendOf('b')}/current`)).toMatch(/^100 /);
 
-    const healthyResult = await watchRollout(healthy, () => undefined);
-    expect(healthyResult.outcome, healthyResult.reason).toBe('promoted');
-    // Both canary steps ended on a pass from the series judge, not on an approval.
-    expect(healthyResult.stages.filter((stage) => stage.kind === 'canary').map((stage) => stage.verdict)).toEqual([
-      'pass',
-      'pass',
-    ]);
-    const passes = healthyResult.verdicts.filter((verdict) => verdict.outcome === 'pass');
-    expect(passes.length).toBeGreaterThanOrEqual(2);
-    for (const verdict of passes) {
-      expect(verdict.metrics.map((metric) => metric.metric)).toEqual(
-        expect.arrayContaining(['errorRate', 'p99Latency']),
-      );
-      const errorRate = verdict.metrics.find((metric) => metric.metric === 'errorRate')!;
-      expect(errorRate.samples.candidate).toBeGreaterThanOrEqual(40);
-      expect(errorRate.candidate).toBe(0);
-    }
+    expectPromotedOnSeriesPasses(await watchRollout(healthy, () => undefined), 40);
     // Retired: HAProxy's baseline server in maintenance, the candidate serving.
     expect(await haproxyCommand(proxies.a!.statsSocket, `get weight ${backendOf('a')}/current`)).toMatch(/^0 /);
   }, 180_000);

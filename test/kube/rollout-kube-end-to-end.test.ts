@@ -11,12 +11,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
-import { MANAGED_ANNOTATION } from '../../activities/traffic/kube-route-router';
 import type { RolloutPlanInput } from '../../plan/schema';
 import { startPrometheus, type RunningPrometheus } from '../../stack/prometheus';
 import { ModelRolloutWorkflow, statusQuery } from '../../workflows/model-rollout';
 import { createDevServerEnv, workflowBundle } from '../support/temporal';
 import { startKubeCluster, type KubeCluster } from '../support/kube-cluster';
+import {
+  createManagedHttpRoute,
+  createManagedVirtualService,
+  HTTP_ROUTES,
+  VIRTUAL_SERVICES,
+  type HttpRouteObject,
+  type VirtualServiceObject,
+} from '../support/kube-route-objects';
 
 const taskQueue = 'kube-e2e';
 const NS = 'llm';
@@ -27,53 +34,14 @@ let worker: Worker;
 let running: Promise<void>;
 let prometheus: RunningPrometheus;
 
-const HTTP_ROUTES = { group: 'gateway.networking.k8s.io', version: 'v1', namespace: NS, plural: 'httproutes' };
-const VIRTUAL_SERVICES = { group: 'networking.istio.io', version: 'v1', namespace: NS, plural: 'virtualservices' };
-
 beforeAll(async () => {
   cluster = await startKubeCluster(join(dir, 'cluster'));
-  await cluster.objects.createNamespacedCustomObject({
-    ...HTTP_ROUTES,
-    body: {
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'HTTPRoute',
-      metadata: { name: 'chat', namespace: NS, annotations: { [MANAGED_ANNOTATION]: 'true' } },
-      spec: {
-        parentRefs: [{ name: 'inference-gateway' }],
-        rules: [{ backendRefs: [{ name: 'llama-v1', port: 8000 }] }],
-      },
-    },
-  });
-  await cluster.objects.createNamespacedCustomObject({
-    group: 'networking.istio.io',
-    version: 'v1',
+  await createManagedHttpRoute(cluster.objects, { namespace: NS, name: 'chat', baseline: 'llama-v1' });
+  await createManagedVirtualService(cluster.objects, {
     namespace: NS,
-    plural: 'destinationrules',
-    body: {
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'DestinationRule',
-      metadata: { name: 'vllm', namespace: NS },
-      spec: { host: 'vllm.llm.svc.cluster.local', subsets: [{ name: 'v1' }, { name: 'v2' }] },
-    },
-  });
-  await cluster.objects.createNamespacedCustomObject({
-    ...VIRTUAL_SERVICES,
-    body: {
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'VirtualService',
-      metadata: { name: 'vllm', namespace: NS, annotations: { [MANAGED_ANNOTATION]: 'true' } },
-      spec: {
-        hosts: ['vllm'],
-        http: [
-          {
-            route: [
-              { destination: { host: 'vllm.llm.svc.cluster.local', subset: 'v1' }, weight: 100 },
-              { destination: { host: 'vllm.llm.svc.cluster.local', subset: 'v2' }, weight: 0 },
-            ],
-          },
-        ],
-      },
-    },
+    name: 'vllm',
+    host: 'vllm.llm.svc.cluster.local',
+    weights: { v1: 100, v2: 0 },
   });
   prometheus = await startPrometheus({ dataDir: join(dir, 'prom'), logDir: join(dir, 'logs'), targets: [] });
   env = await createDevServerEnv();
@@ -137,13 +105,13 @@ async function nextGate(handle: Handle, after: string | null): Promise<string | 
 }
 
 const httpRoute = async () =>
-  (await cluster.objects.getNamespacedCustomObject({ ...HTTP_ROUTES, name: 'chat' })) as {
-    spec: { rules: Array<{ backendRefs: Array<{ name: string; weight: number }>; filters?: unknown[] }> };
-  };
+  (await cluster.objects.getNamespacedCustomObject({ ...HTTP_ROUTES, namespace: NS, name: 'chat' })) as HttpRouteObject;
 const virtualService = async () =>
-  (await cluster.objects.getNamespacedCustomObject({ ...VIRTUAL_SERVICES, name: 'vllm' })) as {
-    spec: { http: Array<{ route: Array<{ destination: { subset: string }; weight: number }>; mirror?: unknown }> };
-  };
+  (await cluster.objects.getNamespacedCustomObject({
+    ...VIRTUAL_SERVICES,
+    namespace: NS,
+    name: 'vllm',
+  })) as VirtualServiceObject;
 
 describe('rollouts on Kubernetes route objects', () => {
   it('promotes on a Gateway API HTTPRoute and rolls back on an Istio VirtualService', async () => {

@@ -13,22 +13,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
-import { MANAGED_ANNOTATION } from '../../activities/traffic/kube-route-router';
 import { watchRollout } from '../../client/rollouts';
 import type { RolloutPlanInput } from '../../plan/schema';
 import { startSimulatedBackend, type SimulatedBackend } from '../../simulator/sim-backend';
 import { startPrometheus, type RunningPrometheus } from '../../stack/prometheus';
 import { ModelRolloutWorkflow, statusQuery } from '../../workflows/model-rollout';
 import { startKubeCluster, type KubeCluster } from '../support/kube-cluster';
+import {
+  createManagedHttpRoute,
+  createManagedVirtualService,
+  HTTP_ROUTES,
+  VIRTUAL_SERVICES,
+  type HttpRouteObject,
+  type VirtualServiceObject,
+} from '../support/kube-route-objects';
 import { startMeshDataPlaneSimulator, type MeshDataPlane } from '../support/mesh-data-plane-simulator';
 import { eventually } from '../support/eventually';
+import { chatLoad, expectPromotedOnSeriesPasses } from '../support/series-judged-rollout';
 import { createDevServerEnv, workflowBundle } from '../support/temporal';
 
 const taskQueue = 'kube-judged';
 const NS = 'llm';
 const dir = mkdtempSync(join(tmpdir(), 'kj-'));
-const HTTP_ROUTES = { group: 'gateway.networking.k8s.io', version: 'v1', namespace: NS, plural: 'httproutes' };
-const VIRTUAL_SERVICES = { group: 'networking.istio.io', version: 'v1', namespace: NS, plural: 'virtualservices' };
 
 let cluster: KubeCluster;
 let env: TestWorkflowEnvironment;
@@ -42,81 +48,27 @@ let loadDone: Promise<unknown>;
 
 const origin = (sim: SimulatedBackend) => `http://127.0.0.1:${sim.port}`;
 
-/** Chat requests through one mesh until the load is stopped, `parallel` at a time, half streamed. */
-async function load(mesh: MeshDataPlane, parallel: number): Promise<void> {
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (!stopLoad.signal.aborted) {
-        try {
-          const res = await fetch(`${mesh.url}/v1/chat/completions`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({
-              messages: [{ role: 'user', content: 'Where is my order?' }],
-              stream: Math.random() < 0.5,
-            }),
-          });
-          await res.text();
-        } catch {
-          // The mesh closing at the end. No abort signal per request: each fetch would add a
-          // listener to the shared one, thousands of them over the run.
-        }
-      }
-    }),
-  );
-}
-
-interface HttpRouteObject {
-  spec: { rules: Array<{ backendRefs: Array<{ name: string; weight?: number }> }> };
-}
-interface VirtualServiceObject {
-  spec: { http: Array<{ route: Array<{ destination: { subset: string }; weight?: number }> }> };
-}
 const httpRoute = async () =>
-  (await cluster.objects.getNamespacedCustomObject({ ...HTTP_ROUTES, name: 'judged-chat' })) as HttpRouteObject;
+  (await cluster.objects.getNamespacedCustomObject({
+    ...HTTP_ROUTES,
+    namespace: NS,
+    name: 'judged-chat',
+  })) as HttpRouteObject;
 const virtualService = async () =>
   (await cluster.objects.getNamespacedCustomObject({
     ...VIRTUAL_SERVICES,
+    namespace: NS,
     name: 'judged-vllm',
   })) as VirtualServiceObject;
 
 beforeAll(async () => {
   cluster = await startKubeCluster(join(dir, 'cluster'));
-  await cluster.objects.createNamespacedCustomObject({
-    ...HTTP_ROUTES,
-    body: {
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'HTTPRoute',
-      metadata: { name: 'judged-chat', namespace: NS, annotations: { [MANAGED_ANNOTATION]: 'true' } },
-      spec: {
-        parentRefs: [{ name: 'inference-gateway' }],
-        rules: [{ backendRefs: [{ name: 'llama-a', port: 8000 }] }],
-      },
-    },
-  });
-  await cluster.objects.createNamespacedCustomObject({
-    group: 'networking.istio.io',
-    version: 'v1',
+  await createManagedHttpRoute(cluster.objects, { namespace: NS, name: 'judged-chat', baseline: 'llama-a' });
+  await createManagedVirtualService(cluster.objects, {
     namespace: NS,
-    plural: 'destinationrules',
-    body: {
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'DestinationRule',
-      metadata: { name: 'judged-vllm', namespace: NS },
-      spec: { host: 'vllm.llm.svc.cluster.local', subsets: [{ name: 'v1' }, { name: 'v2' }] },
-    },
-  });
-  await cluster.objects.createNamespacedCustomObject({
-    ...VIRTUAL_SERVICES,
-    body: {
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'VirtualService',
-      metadata: { name: 'judged-vllm', namespace: NS, annotations: { [MANAGED_ANNOTATION]: 'true' } },
-      spec: {
-        hosts: ['vllm'],
-        http: [{ route: [{ destination: { host: 'vllm.llm.svc.cluster.local', subset: 'v1' }, weight: 100 }] }],
-      },
-    },
+    name: 'judged-vllm',
+    host: 'vllm.llm.svc.cluster.local',
+    weights: { v1: 100 },
   });
 
   const behaviour = { latencyMedianMs: 20, latencySigma: 0.3, maxConcurrency: 100 };
@@ -157,7 +109,10 @@ beforeAll(async () => {
   // Debian's Prometheus applies new targets on its ~5 s discovery tick; then the baselines serve
   // alone for a while, which is where the latency reference comes from.
   await prometheus.waitForTargetsUp(['envoy', 'istio'], 30_000);
-  loadDone = Promise.all([load(meshes.envoy, 3), load(meshes.istio, 3)]);
+  loadDone = Promise.all([
+    chatLoad(meshes.envoy.url, 3, stopLoad.signal),
+    chatLoad(meshes.istio.url, 3, stopLoad.signal),
+  ]);
   await new Promise((resolve) => setTimeout(resolve, 6_000));
 }, 240_000);
 
@@ -294,23 +249,7 @@ describe('rollouts on Kubernetes route objects, judged from the mesh series', ()
       ['v2', 0],
     ]);
 
-    const healthyResult = await watchRollout(healthy, () => undefined);
-    expect(healthyResult.outcome, healthyResult.reason).toBe('promoted');
-    // Both canary steps ended on a pass from the series judge, not on an approval.
-    expect(healthyResult.stages.filter((stage) => stage.kind === 'canary').map((stage) => stage.verdict)).toEqual([
-      'pass',
-      'pass',
-    ]);
-    const passes = healthyResult.verdicts.filter((verdict) => verdict.outcome === 'pass');
-    expect(passes.length).toBeGreaterThanOrEqual(2);
-    for (const verdict of passes) {
-      expect(verdict.metrics.map((metric) => metric.metric)).toEqual(
-        expect.arrayContaining(['errorRate', 'p99Latency']),
-      );
-      const errorRate = verdict.metrics.find((metric) => metric.metric === 'errorRate')!;
-      expect(errorRate.samples.candidate).toBeGreaterThanOrEqual(40);
-      expect(errorRate.candidate).toBe(0);
-    }
+    expectPromotedOnSeriesPasses(await watchRollout(healthy, () => undefined), 40);
     expect((await httpRoute()).spec.rules[0]!.backendRefs.map((ref) => [ref.name, ref.weight])).toEqual([
       ['llama-a', 0],
       ['llama-b', 100],
