@@ -3,8 +3,11 @@
 // gateway in this process), it ramps to --rollouts concurrent rollouts, each on its own route at a
 // 10 % canary with a long window and the plan's default checks, with light load spread over all
 // routes from two simulated backends. With all of them in flight it then measures:
-// - signal to effect: `rollback` sent to --rollbacks of them, one at a time, until the gateway
-//   shows the baseline at 100 % (p50/p99);
+// - rollback to effect, one at a time, until the gateway shows the baseline at 100 % (p50/p99),
+//   both ways a rollback is sent: --cli-rollbacks of them as `rollout rollback`, Slack and the
+//   alert receiver send it (RolloutService.rollback: the signal, then the baseline put back on the
+//   traffic layer directly), and --rollbacks of them as the bare `rollback` signal (what
+//   `temporal workflow signal` sends), which lands only when the worker runs its workflow task;
 // - workflow task latency (scheduled → started) from a sample of histories, once all are in flight;
 // - this process's memory and CPU over the measured stretch;
 // - history events per rollout so far, and per simulated day of soak from the growth rate;
@@ -18,6 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { describeBreakGlass } from '../client/break-glass';
+import { RolloutService } from '../client/rollout-service';
 import { startRollout, type RolloutHandle } from '../client/rollouts';
 import { GatewayAdminClient } from '../gateway/admin-client';
 import { rankQuantileSorted } from '../lib/quantiles';
@@ -38,7 +43,8 @@ const EventType = temporal.api.enums.v1.EventType;
 const { values } = parseArgs({
   options: {
     rollouts: { type: 'string', default: '1000' },
-    rollbacks: { type: 'string', default: '30' },
+    rollbacks: { type: 'string', default: '5' },
+    'cli-rollbacks': { type: 'string', default: '30' },
     'load-rps': { type: 'string', default: '100' },
     'check-interval': { type: 'string', default: '30s' },
     'start-concurrency': { type: 'string', default: '20' },
@@ -46,6 +52,7 @@ const { values } = parseArgs({
 });
 const rollouts = Number(values.rollouts);
 const rollbacks = Number(values.rollbacks);
+const cliRollbacks = Number(values['cli-rollbacks']);
 const loadRps = Number(values['load-rps']);
 const startConcurrency = Number(values['start-concurrency']);
 const checkInterval = values['check-interval']!;
@@ -54,15 +61,18 @@ if (
   !Number.isInteger(rollouts) ||
   rollouts < 1 ||
   !Number.isInteger(rollbacks) ||
-  rollbacks < 1 ||
-  rollbacks > rollouts ||
+  rollbacks < 0 ||
+  !Number.isInteger(cliRollbacks) ||
+  cliRollbacks < 0 ||
+  rollbacks + cliRollbacks < 1 ||
+  rollbacks + cliRollbacks > rollouts ||
   !(loadRps >= 0) ||
   !Number.isInteger(startConcurrency) ||
   startConcurrency < 1 ||
   checkIntervalMs === null
 ) {
   console.error(
-    'usage: npm run bench:scale -- [--rollouts N≥1] [--rollbacks K, 1..N] [--load-rps R≥0] [--check-interval 30s] [--start-concurrency C≥1]',
+    'usage: npm run bench:scale -- [--rollouts N≥1] [--rollbacks K≥0] [--cli-rollbacks K≥0] (1..N in all) [--load-rps R≥0] [--check-interval 30s] [--start-concurrency C≥1]',
   );
   process.exit(1);
 }
@@ -167,13 +177,28 @@ async function main(): Promise<string> {
   const cpuBefore = process.cpuUsage();
   let peakRss = process.memoryUsage().rss;
 
-  // Signal to effect, one at a time, picked across the whole set, while the rest stay in flight.
-  const picked = Array.from({ length: rollbacks }, (_, i) => ids[Math.floor(((i + 0.5) * rollouts) / rollbacks)]!);
-  const effect: number[] = [];
+  // Rollback to effect, one at a time, picked across the whole set, while the rest stay in flight:
+  // first the CLI's way, then the bare signal's.
+  const total = rollbacks + cliRollbacks;
+  const picked = Array.from({ length: total }, (_, i) => ids[Math.floor(((i + 0.5) * rollouts) / total)]!);
+  const service = new RolloutService(client);
+  const viaCli: number[] = [];
+  const viaSignal: number[] = [];
   let notRestored = 0;
-  for (const id of picked) {
+  let breakGlassFailed = 0;
+  for (const [i, id] of picked.entries()) {
+    const cli = i < cliRollbacks;
     const sentAt = performance.now();
-    await handles.get(id)!.signal(rollbackSignal, { reason: 'scale bench', by: 'bench' });
+    const request = { reason: 'scale bench', by: 'bench' };
+    if (cli) {
+      const result = await service.rollback(id, request);
+      if (!result.ok || !result.traffic.restored) {
+        breakGlassFailed++;
+        console.log(
+          `  break glass did not restore ${id}: ${result.ok ? describeBreakGlass(result.traffic) : result.message}`,
+        );
+      }
+    } else await handles.get(id)!.signal(rollbackSignal, request);
     try {
       await untilBaselineRestored(gateway, id, RESTORE_TIMEOUT_MS, 5);
     } catch (error) {
@@ -181,9 +206,12 @@ async function main(): Promise<string> {
       notRestored++;
       console.log(`  ${(error as Error).message}`);
     }
-    effect.push(performance.now() - sentAt);
+    const times = cli ? viaCli : viaSignal;
+    times.push(performance.now() - sentAt);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    console.log(`  rollback ${effect.length}/${rollbacks} ${id}: ${effect.at(-1)!.toFixed(1)} ms`);
+    console.log(
+      `  rollback ${i + 1}/${total} ${cli ? 'as rollout rollback' : 'as the bare signal'} ${id}: ${times.at(-1)!.toFixed(1)} ms`,
+    );
     // Spread over at least one check interval, so the checks of the others run between them.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
@@ -201,15 +229,23 @@ async function main(): Promise<string> {
   const eventsPerDay = median(growth) * 86_400;
   const taskLatencies = await workflowTaskLatencies(client, sample, inFlightAt);
 
-  effect.sort((a, b) => a - b);
+  viaCli.sort((a, b) => a - b);
+  viaSignal.sort((a, b) => a - b);
   taskLatencies.sort((a, b) => a - b);
+  const quantile = (sorted: number[], q: number) => (sorted.length > 0 ? round(rankQuantileSorted(sorted, q)) : null);
   const lengths = [...lengthsAfter.values()].sort((a, b) => a - b);
   const summary = {
     rollouts_in_flight: rollouts,
     ramp_ms: Math.round(inFlightMs),
-    rollback_p50_ms: round(rankQuantileSorted(effect, 0.5)),
-    rollback_p99_ms: round(rankQuantileSorted(effect, 0.99)),
-    rollback_max_ms: round(effect.at(-1)!),
+    rollback_p50_ms: quantile(viaCli, 0.5),
+    rollback_p99_ms: quantile(viaCli, 0.99),
+    rollback_max_ms: quantile(viaCli, 1),
+    rollbacks_measured: viaCli.length,
+    break_glass_failed: breakGlassFailed,
+    signal_only_rollback_p50_ms: quantile(viaSignal, 0.5),
+    signal_only_rollback_p99_ms: quantile(viaSignal, 0.99),
+    signal_only_rollback_max_ms: quantile(viaSignal, 1),
+    signal_only_rollbacks_measured: viaSignal.length,
     rollbacks_not_restored_in_120s: notRestored,
     workflow_task_latency_p50_ms: round(rankQuantileSorted(taskLatencies, 0.5)),
     workflow_task_latency_p99_ms: round(rankQuantileSorted(taskLatencies, 0.99)),
@@ -224,7 +260,10 @@ async function main(): Promise<string> {
   console.log('');
   console.log(`rollouts in flight          ${rollouts} (goal 1,000)`);
   console.log(
-    `rollback signal → baseline  p50 ${summary.rollback_p50_ms} ms   p99 ${summary.rollback_p99_ms} ms (goal p99 ≤ 1,000 ms)`,
+    `rollout rollback → baseline p50 ${summary.rollback_p50_ms} ms   p99 ${summary.rollback_p99_ms} ms over ${viaCli.length} (goal p99 ≤ 1,000 ms); break glass failed ${breakGlassFailed}`,
+  );
+  console.log(
+    `bare signal → baseline      p50 ${summary.signal_only_rollback_p50_ms} ms   p99 ${summary.signal_only_rollback_p99_ms} ms over ${viaSignal.length} (lands when the worker runs the rollout's workflow task)`,
   );
   console.log(
     `workflow task latency       p50 ${summary.workflow_task_latency_p50_ms} ms   p99 ${summary.workflow_task_latency_p99_ms} ms`,
