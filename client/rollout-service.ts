@@ -248,10 +248,15 @@ export class RolloutService {
         kind: FailureType.RolloutFinished,
         message: `rollout \`${id}\` has been promoted; to put the previous model back, revert it (\`rollout revert ${id} --reason …\`)`,
       };
+    // The plan is read while the signal is on its way: on a loaded server each round trip is tens
+    // to hundreds of ms, and the signal must land before the traffic moves, so the workflow never
+    // puts a canary back that someone has just rolled back. A run that continued as new since
+    // carries the same plan.
+    const planned = description ? this.plan(id, description.runId).catch(() => null) : Promise.resolve(null);
     const signalled = await this.signal(id, () => handle.signal(rollbackSignal, request));
     if (!signalled.ok) return signalled;
-    const { runId } = await handle.describe();
-    return { ok: true, traffic: await restoreTrafficNow(await this.plan(id, runId)) };
+    const plan = (await planned) ?? (await this.plan(id, (await handle.describe()).runId));
+    return { ok: true, traffic: await restoreTrafficNow(plan) };
   }
 
   async pause(id: string, request: PauseRequest): Promise<SignalResult> {
