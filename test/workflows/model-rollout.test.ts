@@ -1,9 +1,14 @@
 // ModelRolloutWorkflow on the real time-skipping test server: gates, breaches, rollbacks, pauses,
 // timeouts and failing activities, always checking where traffic was left.
-import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createActivities } from '../../activities';
 import type { GoldenEvalInput, TrafficState } from '../../activities/contract';
 import type { GatePoint } from '../../plan/schema';
@@ -143,6 +148,29 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+/** The workflows the current test started, ended after it (startRolloutWorkflow). */
+const startedByTest = new Set<string>();
+
+function startRolloutWorkflow(options: WorkflowStartOptions<typeof ModelRolloutWorkflow>) {
+  return env.client.workflow.start(ModelRolloutWorkflow, options).then((handle) => {
+    startedByTest.add(handle.workflowId);
+    return handle;
+  });
+}
+
+// A test that timed out can leave its workflow in the time-skipping server's race (vitest.config.ts):
+// its workflow task fails and is retried for good, and while it loops the server skips no time, so
+// every later test in this file waited out its timeout in real time. Ending what a test started
+// keeps the race to the one test it hit.
+afterEach(async () => {
+  for (const id of startedByTest)
+    await env.client.workflow
+      .getHandle(id)
+      .terminate('test over')
+      .catch(() => undefined);
+  startedByTest.clear();
+});
+
 let counter = 0;
 function start(
   options: Omit<TestPlanOptions, 'id'> & {
@@ -157,7 +185,7 @@ function start(
   if (options.script) figureScripts.set(id, options.script);
   if (options.evalOutcome) evalScripts.set(id, options.evalOutcome);
   const router = routerFor(id);
-  const handlePromise = env.client.workflow.start(ModelRolloutWorkflow, {
+  const handlePromise = startRolloutWorkflow({
     taskQueue,
     workflowId: id,
     args: [{ plan: testPlan({ id, ...options }), ...options.input }],
@@ -684,7 +712,7 @@ describe('ModelRolloutWorkflow', () => {
     const id = `wf-${++counter}-held`;
     planChecksHeld.set(id, new Promise<void>((resolve) => (release = resolve)));
     try {
-      const handle = await env.client.workflow.start(ModelRolloutWorkflow, {
+      const handle = await startRolloutWorkflow({
         taskQueue,
         workflowId: id,
         args: [{ plan: testPlan({ id, gates: ['cutover'] }), requestedBy: 'carol' }],
@@ -717,7 +745,7 @@ describe('ModelRolloutWorkflow', () => {
   });
 
   it('fails with InvalidPlan, naming the field, for a bad plan', async () => {
-    const handle = await env.client.workflow.start(ModelRolloutWorkflow, {
+    const handle = await startRolloutWorkflow({
       taskQueue,
       workflowId: `bad-plan-${Date.now()}`,
       args: [{ plan: { rollout: { id: 'x' }, backends: { baseline: { baseUrl: 'nope', model: 'a' } } } }],
